@@ -1,0 +1,150 @@
+# netcon — one GNU Makefile. `make` builds build/netcon, build/libnetcon.so and the test
+# programs; `make check` runs the tests; `make demo` shows the main job; V=1 for commands.
+#
+# lwIP is not in this repository: scripts/fetch-lwip.sh fetches Debian's source package
+# (pinned, checksummed) into build/; LWIP_DIR=/path uses an already unpacked tree.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+BUILD   ?= build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LWIP_FETCH_DIR := $(BUILD)/third_party
+ifdef LWIP_DIR
+LWIP_STAMP :=
+else
+LWIP_DIR   := $(LWIP_FETCH_DIR)/lwip-2.2.1
+LWIP_STAMP := $(LWIP_DIR)/.netcon-verified
+endif
+
+SAN_FLAGS :=
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -fPIC $(SAN_FLAGS) -MMD -MP
+CFLAGS_NC   := $(CFLAGS_BASE) $(WARN) -Iinclude -Isrc -Isrc/common
+LWIP_INC    := -Ilwip -I$(LWIP_DIR)/src/include
+# lwIP is third-party code: its own warnings are not ours to fix.
+CFLAGS_LWIP := $(CFLAGS_BASE) -w $(LWIP_INC)
+LDFLAGS  += $(SAN_FLAGS)
+
+COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c
+
+LINK_SRCS := src/link/vxlan.c src/link/tap.c
+
+SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/conn.c \
+	src/service/rpc_server.c src/service/chksum.c src/service/status.c
+
+CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
+
+INTERCEPT_SRCS := src/intercept/init.c src/intercept/client.c src/intercept/fdtab.c \
+	src/intercept/socket.c src/intercept/connect.c src/intercept/listen.c \
+	src/intercept/accept.c src/intercept/sockopt.c src/intercept/close.c \
+	src/intercept/syscall.c
+
+LWIP_REL := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
+	core/netif.c core/pbuf.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c \
+	core/tcp_out.c core/timeouts.c core/udp.c \
+	core/ipv4/acd.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4_frag.c \
+	core/ipv4/ip4.c core/ipv4/ip4_addr.c \
+	core/ipv6/ethip6.c core/ipv6/icmp6.c core/ipv6/inet6.c core/ipv6/ip6.c \
+	core/ipv6/ip6_addr.c core/ipv6/ip6_frag.c core/ipv6/mld6.c core/ipv6/nd6.c \
+	netif/ethernet.c
+LWIP_OBJS := $(addprefix $(BUILD)/lwip/,$(LWIP_REL:.c=.o))
+
+obj = $(addprefix $(BUILD)/obj/,$(1:.c=.o))
+COMMON_OBJS    := $(call obj,$(COMMON_SRCS))
+LINK_OBJS      := $(call obj,$(LINK_SRCS))
+SERVICE_OBJS   := $(call obj,$(SERVICE_SRCS))
+CLI_OBJS       := $(call obj,$(CLI_SRCS))
+INTERCEPT_OBJS := $(call obj,$(INTERCEPT_SRCS))
+
+UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum
+TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx
+
+all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS)
+
+$(LWIP_FETCH_DIR)/lwip-2.2.1/.netcon-verified:
+	$(Q)scripts/fetch-lwip.sh $(LWIP_FETCH_DIR)
+
+$(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) lwip/lwipopts.h lwip/arch/cc.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      lwip/$*.c")
+	$(Q)$(CC) $(CFLAGS_LWIP) -c -o $@ $<
+
+# The service's files include lwIP headers.
+$(BUILD)/obj/src/service/%.o: src/service/%.c $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_NC) -c -o $@ $<
+
+$(BUILD)/netcon: $(CLI_OBJS) $(SERVICE_OBJS) $(LINK_OBJS) $(COMMON_OBJS) $(LWIP_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+# The intercept: only its own code and the common code; -z nodelete keeps it mapped.
+$(BUILD)/libnetcon.so: $(INTERCEPT_OBJS) $(COMMON_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-z,nodelete -Wl,--version-script=src/intercept/exports.map \
+		-o $@ $^ -ldl -lpthread
+
+$(BUILD)/test_tx: $(BUILD)/obj/tests/progs/test_tx.o $(BUILD)/obj/tests/progs/xfer.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/test_rx: $(BUILD)/obj/tests/progs/test_rx.o $(BUILD)/obj/tests/progs/xfer.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/unit_rpc: $(BUILD)/obj/tests/unit/unit_rpc.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/unit_addr: $(BUILD)/obj/tests/unit/unit_addr.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
+		$(BUILD)/lwip/core/inet_chksum.o $(BUILD)/lwip/core/def.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/obj/tests/unit/unit_chksum.o: tests/unit/unit_chksum.c $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
+
+unit: $(UNIT_TESTS)
+	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
+
+check: all
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+asan:
+	$(Q)$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" all
+
+asan-check:
+	$(Q)$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" check
+
+demo: all
+	$(Q)scripts/demo.sh
+
+install: $(BUILD)/netcon $(BUILD)/libnetcon.so
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/netcon
+	install -m 0755 $(BUILD)/netcon $(DESTDIR)$(PREFIX)/bin/netcon
+	install -m 0644 $(BUILD)/libnetcon.so $(DESTDIR)$(PREFIX)/lib/netcon/libnetcon.so
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+.PHONY: all unit check asan asan-check demo install clean
+.SECONDARY:
+
+-include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

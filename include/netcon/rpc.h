@@ -1,0 +1,175 @@
+/*
+ * rpc.h — the whole contract between the intercept (libnetcon.so) and the service.
+ *
+ * Transport: a SOCK_SEQPACKET Unix socket (the service's control socket). One message is
+ * one request or one reply: a fixed header, then a typed payload whose exact size is fixed
+ * by its type (struct sizes below), except NC_MSG_SOCKOPT_* and NC_MSG_STATUS whose payload
+ * carries its own length field. File descriptors travel as SCM_RIGHTS on the message they
+ * belong to, never more than NC_RPC_MAX_FDS, in a fixed order:
+ *
+ *   request:  [reply channel, if NC_F_REPLY_FD] [subject socket, if NC_F_SUBJECT_FD]
+ *   reply:    [new socket, if NC_F_NEW_FD]
+ *
+ * The subject socket *is* the name of the connection: the service identifies it by the
+ * inode of that socketpair end. A process can only act on sockets it holds.
+ *
+ * A reply echoes the request's seq and type (with NC_MSG_REPLY set); `err` is 0 or a
+ * positive errno that the intercept returns to the program as-is. Every field is checked
+ * by both sides; a malformed message costs the sender its connection.
+ *
+ * Accepted connections do not use this socket: each arrives on the listener's own
+ * SOCK_SEQPACKET pair as one struct nc_accept_msg carrying the new socket.
+ */
+#ifndef NETCON_RPC_H
+#define NETCON_RPC_H
+
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define NC_RPC_VERSION      1
+#define NC_RPC_MAX_MSG      (64 * 1024)  /* largest message either side accepts */
+#define NC_RPC_MAX_FDS      2
+#define NC_SOCKOPT_MAX      128          /* largest option value carried */
+
+enum nc_msg_type {
+	NC_MSG_HELLO = 1,     /* version handshake; learn the network */
+	NC_MSG_BIND,          /* reserve a local address; gives the bound socket */
+	NC_MSG_LISTEN,        /* make a bound socket a listener */
+	NC_MSG_CONNECT,       /* start a TCP connection; gives the connection socket */
+	NC_MSG_SOCKOPT_SET,   /* setsockopt on a virtual socket */
+	NC_MSG_SOCKOPT_GET,   /* getsockopt on a virtual socket (SO_ERROR included) */
+	NC_MSG_QUERY,         /* what is this socket: kind, state, addresses */
+	NC_MSG_STATUS,        /* human-readable status text (netcon status) */
+	NC_MSG_TYPE_COUNT
+};
+#define NC_MSG_REPLY        0x8000
+
+/* Header flags. */
+#define NC_F_REPLY_FD       0x0001  /* request: first fd is a private reply channel */
+#define NC_F_SUBJECT_FD     0x0002  /* request: an fd names the socket acted on */
+#define NC_F_NEW_FD         0x0004  /* reply: carries a new socket for the program */
+#define NC_F_ALL            0x0007
+
+struct nc_hdr {
+	uint32_t len;       /* whole message, header included */
+	uint16_t type;      /* enum nc_msg_type, | NC_MSG_REPLY on replies */
+	uint16_t flags;     /* NC_F_* */
+	uint32_t seq;       /* chosen by the requester, echoed */
+	int32_t  err;       /* replies: 0 or a positive errno; requests: 0 */
+};
+
+/* An IPv4 or IPv6 transport address, family-tagged (AF_INET / AF_INET6). */
+struct nc_addr {
+	uint16_t family;
+	uint16_t port;      /* host byte order */
+	uint32_t scope_id;
+	uint8_t  addr[16];  /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* Options the intercept read from the kernel socket before it was replaced. */
+struct nc_sockopts {
+	uint32_t flags;     /* NC_OPT_* */
+	int32_t  keepidle, keepintvl, keepcnt;  /* seconds/count; 0 = default */
+	int32_t  linger_secs;                   /* meaningful with NC_OPT_LINGER */
+	int32_t  tos;
+};
+#define NC_OPT_REUSEADDR    0x0001
+#define NC_OPT_REUSEPORT    0x0002
+#define NC_OPT_KEEPALIVE    0x0004
+#define NC_OPT_NODELAY      0x0008
+#define NC_OPT_LINGER       0x0010
+#define NC_OPT_ALL          0x001f
+
+/* NC_MSG_HELLO */
+struct nc_hello_req {
+	uint32_t version;
+	uint32_t pid;
+};
+struct nc_hello_rep {
+	uint32_t version;
+	uint32_t service_pid;
+	uint32_t mtu;
+	uint8_t  ip4[4];    /* the service's address, network byte order */
+	uint8_t  prefix4;   /* its prefix length */
+	uint8_t  pad[3];
+};
+
+/* NC_MSG_BIND: without a subject fd (the program's socket is still a kernel one). */
+struct nc_bind_req {
+	struct nc_addr addr;
+	struct nc_sockopts opts;
+};
+struct nc_bind_rep {
+	struct nc_addr local;   /* with the chosen port */
+};
+
+/* NC_MSG_LISTEN: subject = the bound socket; without one, binds the wildcard, port 0. */
+struct nc_listen_req {
+	int32_t backlog;
+	uint32_t pad;
+	struct nc_sockopts opts;
+};
+struct nc_listen_rep {
+	struct nc_addr local;
+};
+
+/* NC_MSG_CONNECT: subject = the bound socket, if the program bound one first. */
+struct nc_connect_req {
+	struct nc_addr peer;
+	struct nc_sockopts opts;
+};
+struct nc_connect_rep {
+	struct nc_addr local;
+	struct nc_addr peer;
+};
+
+/* NC_MSG_SOCKOPT_SET / _GET: subject = the socket. */
+struct nc_sockopt_req {
+	int32_t  level;
+	int32_t  name;
+	uint32_t len;                     /* value bytes used (SET) / buffer size (GET) */
+	uint8_t  value[NC_SOCKOPT_MAX];
+};
+struct nc_sockopt_rep {
+	uint32_t len;
+	uint8_t  value[NC_SOCKOPT_MAX];
+};
+
+/* NC_MSG_QUERY: subject = the socket. */
+enum nc_sock_kind {
+	NC_KIND_NONE = 0,   /* not a socket of this service */
+	NC_KIND_BOUND,      /* bound, neither listening nor connected */
+	NC_KIND_LISTENER,
+	NC_KIND_CONN,
+	NC_KIND_COUNT
+};
+enum nc_conn_state {
+	NC_STATE_NONE = 0,
+	NC_STATE_CONNECTING,
+	NC_STATE_ESTABLISHED,
+	NC_STATE_CLOSED,    /* reset, refused, timed out or fully closed */
+	NC_STATE_COUNT
+};
+struct nc_query_rep {
+	uint32_t kind;      /* enum nc_sock_kind */
+	uint32_t state;     /* enum nc_conn_state */
+	struct nc_addr local;
+	struct nc_addr peer;
+};
+
+/* NC_MSG_STATUS: no payload in the request; the reply is text. */
+struct nc_status_rep {
+	uint32_t len;       /* bytes of text that follow */
+	char     text[];
+};
+
+/* One accepted connection, on the listener's SOCK_SEQPACKET pair, with the new fd. */
+struct nc_accept_msg {
+	uint32_t magic;     /* NC_ACCEPT_MAGIC */
+	uint32_t pad;
+	struct nc_addr local;
+	struct nc_addr peer;
+};
+#define NC_ACCEPT_MAGIC     0x6e636163u  /* "ncac" */
+
+#endif /* NETCON_RPC_H */

@@ -1,0 +1,26 @@
+/*
+ * arch/cc.h — lwIP's platform header for netcon (Linux, GCC/Clang, NO_SYS=1).
+ */
+#ifndef NETCON_ARCH_CC_H
+#define NETCON_ARCH_CC_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/time.h>
+
+#define LWIP_TIMEVAL_PRIVATE 0
+#define LWIP_ERRNO_INCLUDE <errno.h>
+#define LWIP_ERRNO_STDINCLUDE 1
+
+/* lwIP's random numbers (ports, ISNs): from the service's seeded generator. */
+unsigned int netcon_lwip_rand(void);
+#define LWIP_RAND() (netcon_lwip_rand())
+
+/* An lwIP assertion is a bug in netcon or lwIP: report it and stop. */
+void netcon_lwip_assert(const char *msg, const char *file, int line) __attribute__((noreturn));
+#define LWIP_PLATFORM_ASSERT(x) netcon_lwip_assert((x), __FILE__, __LINE__)
+#define LWIP_PLATFORM_DIAG(x) do { printf x; } while (0)
+
+typedef unsigned int sys_prot_t;
+
+#endif /* NETCON_ARCH_CC_H */

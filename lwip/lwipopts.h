@@ -1,0 +1,125 @@
+/*
+ * lwipopts.h — netcon's compile-time configuration of lwIP.
+ *
+ * lwIP is used through its raw API only (NO_SYS=1): one thread, the service's event
+ * loop, drives it. Memory comes from the C library (no fixed pools), so the number of
+ * connections is bounded by netcon's own limits, not by lwIP's tables. Sizes are chosen
+ * for throughput on a virtual link whose MTU can be as large as ~65 KiB; see
+ * docs/architecture.md ("lwIP options") for the reasoning and ../shared/LWIP-NOTES.md for
+ * the measurements behind it.
+ */
+#ifndef NETCON_LWIPOPTS_H
+#define NETCON_LWIPOPTS_H
+
+#define NO_SYS                      1
+#define LWIP_TIMERS                 1
+#define SYS_LIGHTWEIGHT_PROT        0
+#define LWIP_SOCKET                 0
+#define LWIP_NETCONN                0
+#define LWIP_NETIF_API              0
+
+/* Memory: malloc everything; lwIP's pools would cap the connection count. */
+#define MEM_LIBC_MALLOC             1
+#define MEMP_MEM_MALLOC             1
+#define MEM_ALIGNMENT               8
+#define MEM_SIZE                    (1024 * 1024)
+#define PBUF_POOL_SIZE              64
+#define PBUF_POOL_BUFSIZE           1600
+
+/* Protocols. */
+#define LWIP_IPV4                   1
+#define LWIP_IPV6                   1
+#define LWIP_ARP                    1
+#define LWIP_ETHERNET               1
+#define LWIP_ICMP                   1
+#define LWIP_RAW                    0
+#define LWIP_UDP                    1
+#define LWIP_TCP                    1
+#define LWIP_DHCP                   0
+#define LWIP_AUTOIP                 0
+#define LWIP_IGMP                   0
+#define LWIP_DNS                    0
+#define LWIP_IPV6_MLD               0
+#define LWIP_IPV6_AUTOCONFIG        0
+#define LWIP_IPV6_DHCP6             0
+#define LWIP_IPV6_FRAG              1
+#define LWIP_IPV6_REASS             1
+#define IPV6_FRAG_COPYHEADER        1   /* 64-bit: reassembly asserts without it */
+#define IP_FORWARD                  0
+#define IP_REASSEMBLY               1
+#define IP_FRAG                     1
+#define IP_REASS_MAX_PBUFS          64
+#define IP_SOF_BROADCAST            1
+
+#define ARP_TABLE_SIZE              64
+#define ARP_QUEUEING                1
+#define ARP_QUEUE_LEN               16
+#define ETHARP_SUPPORT_STATIC_ENTRIES 1
+#define LWIP_ND6_NUM_NEIGHBORS      32
+#define LWIP_ND6_NUM_DESTINATIONS   32
+
+/* TCP.
+ * TCP_MSS is the largest MSS we will ever announce; the effective one follows the
+ * netif's MTU (TCP_CALCULATE_EFF_SEND_MSS), so an MTU 1500 link uses 1460. */
+#define TCP_MSS                     65495
+#define TCP_CALCULATE_EFF_SEND_MSS  1
+#define LWIP_WND_SCALE              1
+#define TCP_RCV_SCALE               6
+#define TCP_WND                     (2 * 1024 * 1024)
+#define TCP_SND_BUF                 (256 * 1024)
+#define TCP_SND_QUEUELEN            4096
+#define TCP_SNDLOWAT                (64 * 1024)
+#define TCP_SNDQUEUELOWAT           (TCP_SND_QUEUELEN / 2)
+#define TCP_OOSEQ_MAX_BYTES         (4 * 1024 * 1024)
+#define TCP_OOSEQ_MAX_PBUFS         4096
+#define TCP_QUEUE_OOSEQ             1
+#define LWIP_TCP_SACK_OUT           1
+#define LWIP_TCP_MAX_SACK_NUM       4
+#define TCP_LISTEN_BACKLOG          1
+#define TCP_DEFAULT_LISTEN_BACKLOG  0xff
+#define LWIP_TCP_KEEPALIVE          1
+#define LWIP_TCP_TIMESTAMPS         0
+#define TCP_OVERSIZE                TCP_MSS
+#define TCP_MAXRTX                  12
+#define TCP_SYNMAXRTX               6
+#define LWIP_TCP_RTO_TIME           1000
+#define SO_REUSE                    1
+#define LWIP_CALLBACK_API           1
+/* MSS > ~16000 cannot pass init.c's TCP_SNDLOWAT check; the real constraints are checked
+ * by hand in src/service/stack.c (static_asserts). */
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
+
+/* Netif. */
+#define LWIP_SINGLE_NETIF           1
+#define LWIP_NETIF_STATUS_CALLBACK  0
+#define LWIP_NETIF_LINK_CALLBACK    0
+#define LWIP_NETIF_HOSTNAME         0
+#define LWIP_NETIF_TX_SINGLE_PBUF   0
+#define LWIP_HAVE_LOOPIF            0
+#define LWIP_NETIF_LOOPBACK         0
+
+/* Checksums: generated and checked in software (frames may come from anywhere).
+ * LWIP_CHKSUM is our vectorizable implementation (src/service/chksum.c). */
+#define CHECKSUM_GEN_IP             1
+#define CHECKSUM_GEN_UDP            1
+#define CHECKSUM_GEN_TCP            1
+#define CHECKSUM_GEN_ICMP           1
+#define CHECKSUM_GEN_ICMP6          1
+#define CHECKSUM_CHECK_IP           1
+#define CHECKSUM_CHECK_UDP          1
+#define CHECKSUM_CHECK_TCP          1
+#define CHECKSUM_CHECK_ICMP         1
+#define CHECKSUM_CHECK_ICMP6        1
+#define LWIP_CHECKSUM_ON_COPY       0
+#define LWIP_CHKSUM                 netcon_chksum
+#define LWIP_CHKSUM_ALGORITHM       0
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+uint16_t netcon_chksum(const void *data, int len);
+#endif
+
+/* No statistics or debug output from lwIP itself: netcon counts what it reports. */
+#define LWIP_STATS                  0
+#define LWIP_DEBUG                  0
+
+#endif /* NETCON_LWIPOPTS_H */

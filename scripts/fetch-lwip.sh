@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# fetch-lwip.sh — fetch lwIP's source from Debian's source package, verify it, unpack it.
+#
+# usage: scripts/fetch-lwip.sh DESTDIR
+#
+# The pinned version lives in Debian 13's archive. On Debian 12 we point apt at a private,
+# temporary sources list (deb-src for trixie, built from the mirror the machine already uses)
+# with its own list directory, so the system's apt configuration is never touched. The
+# orig tarball's sha256 is checked before anything is unpacked. The result is
+# DESTDIR/lwip-2.2.1 plus a stamp file; nothing of lwIP is ever committed.
+set -euo pipefail
+
+LWIP_DEB_VERSION="2.2.1+dfsg1-1+deb13u1"
+LWIP_ORIG="lwip_2.2.1+dfsg1.orig.tar.xz"
+LWIP_SHA256="83729c274c499d3348e9fbbe043a3113f3fa8953e7efddc7c21c7fcbb1f2b7b1"
+LWIP_TREE="lwip-2.2.1"
+
+dest=${1:?usage: fetch-lwip.sh DESTDIR}
+mkdir -p "$dest"
+dest=$(cd "$dest" && pwd)
+
+if [ -f "$dest/$LWIP_TREE/.netcon-verified" ]; then
+	exit 0
+fi
+
+tarball="$dest/$LWIP_ORIG"
+if [ ! -f "$tarball" ] || ! echo "$LWIP_SHA256  $tarball" | sha256sum -c --status; then
+	# The mirror the machine already uses (first deb URI of any sources file).
+	mirror=$( (cat /etc/apt/sources.list 2>/dev/null; cat /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null; true) |
+		sed -n -e 's/^deb \(\[[^]]*\] \)\{0,1\}\(https\{0,1\}:\/\/[^ ]*debian\/\{0,1\}\) .*/\2/p' \
+		       -e 's/^URIs: *\(https\{0,1\}:\/\/[^ ]*debian\/\{0,1\}\)$/\1/p' |
+		{ grep -v -- "-security" || true; } | head -n 1)
+	mirror=${mirror:-http://deb.debian.org/debian}
+	mirror=${mirror%/}
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	mkdir -p "$work/lists/partial" "$work/archives/partial"
+	cat > "$work/sources.list" <<SRC
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/debian}/debian-security trixie-security main
+SRC
+	aptopts=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+		-o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
+		-o "APT::Sandbox::User=root" -q)
+	echo "fetch-lwip: apt-get update (private list, mirror $mirror)" >&2
+	apt-get "${aptopts[@]}" update >"$work/update.log" 2>&1 || {
+		cat "$work/update.log" >&2; echo "fetch-lwip: apt-get update failed" >&2; exit 1; }
+	echo "fetch-lwip: apt-get source --download-only lwip=$LWIP_DEB_VERSION" >&2
+	(cd "$work" && apt-get "${aptopts[@]}" source --download-only "lwip=$LWIP_DEB_VERSION") \
+		>"$work/source.log" 2>&1 || {
+		cat "$work/source.log" >&2; echo "fetch-lwip: apt-get source failed" >&2; exit 1; }
+	if ! echo "$LWIP_SHA256  $work/$LWIP_ORIG" | sha256sum -c --status; then
+		echo "fetch-lwip: checksum mismatch for $LWIP_ORIG (want $LWIP_SHA256)" >&2
+		exit 1
+	fi
+	mv "$work/$LWIP_ORIG" "$tarball"
+fi
+
+rm -rf "${dest:?}/$LWIP_TREE"
+tar -C "$dest" -xJf "$tarball"
+test -f "$dest/$LWIP_TREE/src/core/tcp_out.c" || { echo "fetch-lwip: unexpected tarball layout" >&2; exit 1; }
+touch "$dest/$LWIP_TREE/.netcon-verified"
+echo "fetch-lwip: lwIP $LWIP_DEB_VERSION ready in $dest/$LWIP_TREE" >&2

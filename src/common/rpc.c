@@ -1,0 +1,248 @@
+/*
+ * rpc.c — one netcon RPC message on a SOCK_SEQPACKET socket (see common/rpc.h).
+ */
+#include "rpc.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Fixed payload sizes per type: [type][0 = request, 1 = reply]. */
+static const long payload_sizes[NC_MSG_TYPE_COUNT][2] = {
+	[NC_MSG_HELLO] = { sizeof(struct nc_hello_req), sizeof(struct nc_hello_rep) },
+	[NC_MSG_BIND] = { sizeof(struct nc_bind_req), sizeof(struct nc_bind_rep) },
+	[NC_MSG_LISTEN] = { sizeof(struct nc_listen_req), sizeof(struct nc_listen_rep) },
+	[NC_MSG_CONNECT] = { sizeof(struct nc_connect_req), sizeof(struct nc_connect_rep) },
+	[NC_MSG_SOCKOPT_SET] = { offsetof(struct nc_sockopt_req, value), 0 },
+	[NC_MSG_SOCKOPT_GET] = { offsetof(struct nc_sockopt_req, value),
+				 offsetof(struct nc_sockopt_rep, value) },
+	[NC_MSG_QUERY] = { 0, sizeof(struct nc_query_rep) },
+	[NC_MSG_STATUS] = { 0, offsetof(struct nc_status_rep, text) },
+};
+
+long nc_rpc_payload_size(unsigned type, int is_reply)
+{
+	if (type == 0 || type >= NC_MSG_TYPE_COUNT)
+		return -1;
+	return payload_sizes[type][is_reply ? 1 : 0];
+}
+
+int nc_rpc_send(int fd, struct nc_hdr *h, const void *payload, size_t plen,
+		const int *fds, int nfds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * NC_RPC_MAX_FDS)];
+	} ctl;
+	struct iovec iov[2];
+	struct msghdr msg;
+	ssize_t n;
+
+	if (nfds < 0 || nfds > NC_RPC_MAX_FDS || sizeof(*h) + plen > NC_RPC_MAX_MSG)
+		return -EINVAL;
+	h->len = (uint32_t)(sizeof(*h) + plen);
+	iov[0].iov_base = h;
+	iov[0].iov_len = sizeof(*h);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = plen;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = plen ? 2 : 1;
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != h->len)
+		return -EIO;   /* SEQPACKET sends all or nothing; be safe anyway */
+	return 0;
+}
+
+void nc_rpc_close_fds(int *fds, int nfds)
+{
+	for (int i = 0; i < nfds; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+ssize_t nc_rpc_recv(int fd, void *buf, size_t cap, int fds[NC_RPC_MAX_FDS], int *nfds,
+		    int msg_flags)
+{
+	union {
+		struct cmsghdr align;
+		/* room for more fds than we accept, so that extra ones are seen and closed */
+		char buf[CMSG_SPACE(sizeof(int) * 16)];
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	int got[16], ngot = 0, bad = 0;
+	ssize_t n;
+
+	*nfds = 0;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	do
+		n = recvmsg(fd, &msg, msg_flags | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k && ngot < 16; i++)
+				memcpy(&got[ngot++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+		} else {
+			bad = 1;
+		}
+	}
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ngot > NC_RPC_MAX_FDS || bad) {
+		nc_rpc_close_fds(got, ngot);
+		return -EMSGSIZE;
+	}
+	for (int i = 0; i < ngot; i++)
+		fds[i] = got[i];
+	*nfds = ngot;
+	return n;
+}
+
+static int fd_count_for(unsigned flags, int is_reply)
+{
+	if (is_reply)
+		return (flags & NC_F_NEW_FD) ? 1 : 0;
+	return ((flags & NC_F_REPLY_FD) ? 1 : 0) + ((flags & NC_F_SUBJECT_FD) ? 1 : 0);
+}
+
+int nc_rpc_check(const void *buf, size_t n, int nfds, int is_reply, const char **why)
+{
+	struct nc_hdr h;
+	unsigned type;
+	long want;
+	size_t plen;
+
+	*why = NULL;
+	if (n < sizeof(h)) {
+		*why = "shorter than the header";
+		return -EBADMSG;
+	}
+	memcpy(&h, buf, sizeof(h));
+	if (h.len != n) {
+		*why = "header length differs from the message";
+		return -EBADMSG;
+	}
+	if (!!(h.type & NC_MSG_REPLY) != !!is_reply) {
+		*why = "wrong direction";
+		return -EBADMSG;
+	}
+	type = h.type & (unsigned)~NC_MSG_REPLY;
+	want = nc_rpc_payload_size(type, is_reply);
+	if (want < 0) {
+		*why = "unknown message type";
+		return -EBADMSG;
+	}
+	if (h.flags & ~NC_F_ALL) {
+		*why = "unknown flags";
+		return -EBADMSG;
+	}
+	if (is_reply ? (h.flags & ~NC_F_NEW_FD) : (h.flags & NC_F_NEW_FD)) {
+		*why = "flags of the other direction";
+		return -EBADMSG;
+	}
+	if (!is_reply && h.err != 0) {
+		*why = "request with an error code";
+		return -EBADMSG;
+	}
+	if (is_reply && (h.err < 0 || h.err > 4095)) {
+		*why = "error code out of range";
+		return -EBADMSG;
+	}
+	if (fd_count_for(h.flags, is_reply) != nfds) {
+		*why = "number of fds differs from the flags";
+		return -EBADMSG;
+	}
+	plen = n - sizeof(h);
+	if (type == NC_MSG_SOCKOPT_SET && !is_reply) {
+		struct nc_sockopt_req r;
+		if (plen < (size_t)want) {
+			*why = "short sockopt request";
+			return -EBADMSG;
+		}
+		memcpy(&r, (const char *)buf + sizeof(h), (size_t)want);
+		if (r.len > NC_SOCKOPT_MAX || plen != (size_t)want + r.len) {
+			*why = "sockopt value length";
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (type == NC_MSG_SOCKOPT_GET && !is_reply) {
+		struct nc_sockopt_req r;
+		if (plen != (size_t)want) {
+			*why = "sockopt request size";
+			return -EBADMSG;
+		}
+		memcpy(&r, (const char *)buf + sizeof(h), (size_t)want);
+		if (r.len > NC_SOCKOPT_MAX) {
+			*why = "sockopt buffer length";
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (type == NC_MSG_SOCKOPT_GET && is_reply) {
+		struct nc_sockopt_rep r;
+		if (h.err != 0 && plen == 0)
+			return 0;
+		if (plen < (size_t)want) {
+			*why = "short sockopt reply";
+			return -EBADMSG;
+		}
+		memcpy(&r, (const char *)buf + sizeof(h), (size_t)want);
+		if (r.len > NC_SOCKOPT_MAX || plen != (size_t)want + r.len) {
+			*why = "sockopt reply length";
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (type == NC_MSG_STATUS && is_reply) {
+		struct nc_status_rep r;
+		if (h.err != 0 && plen == 0)
+			return 0;
+		if (plen < (size_t)want) {
+			*why = "short status reply";
+			return -EBADMSG;
+		}
+		memcpy(&r, (const char *)buf + sizeof(h), (size_t)want);
+		if (plen != (size_t)want + r.len) {
+			*why = "status text length";
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	/* Error replies may come without their payload. */
+	if (is_reply && h.err != 0 && plen == 0)
+		return 0;
+	if (plen != (size_t)want) {
+		*why = "payload size differs from the type's";
+		return -EBADMSG;
+	}
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * link.h — where the service's Ethernet frames go. One ops table, one file per link
+ * (vxlan.c, tap.c). lwIP does not know which link it has: the service hands each outgoing
+ * frame to link->ops->send() and the link hands each received frame to link->deliver().
+ *
+ * A link owns one pollable fd. The service's event loop calls ops->input() when it is
+ * readable; input() reads every frame that is waiting (in batches), calls deliver() for
+ * each well-formed one and counts the rest in stats. ops->flush() (may be NULL) is called
+ * before the loop sleeps, for links that batch their sends.
+ */
+#ifndef NETCON_LINK_H
+#define NETCON_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#define NC_ETH_HLEN         14
+#define NC_MTU_MIN          576
+#define NC_VXLAN_HLEN       8
+#define NC_VXLAN_PORT       4789
+#define NC_VXLAN_MAX_PEERS  64
+#define NC_VXLAN_FDB_SIZE   1024   /* learned MAC → peer entries */
+#define NC_VXLAN_FDB_AGE_MS (300 * 1000)
+
+struct nc_link_stats {
+	uint64_t rx_frames, rx_bytes;
+	uint64_t tx_frames, tx_bytes;
+	uint64_t rx_dropped;   /* malformed, wrong VNI, too large, from an unknown sender */
+	uint64_t tx_dropped;   /* send failed (buffer full, no route) */
+};
+
+struct nc_link;
+typedef void (*nc_link_deliver_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+struct nc_link_ops {
+	const char *name;
+	/* Send one Ethernet frame given as an iovec. 0, or a negative errno (counted). */
+	int (*send)(struct nc_link *l, const struct iovec *iov, int iovcnt);
+	/* The fd is readable: read and deliver all waiting frames. 0 or a negative errno
+	 * for a fatal error of the link. */
+	int (*input)(struct nc_link *l);
+	/* Flush batched sends, if any (NULL when the link sends at once). */
+	void (*flush)(struct nc_link *l);
+	/* One or more lines describing the link (peers, learned MACs) for `netcon status`. */
+	void (*describe)(struct nc_link *l, char *buf, size_t len);
+	void (*close)(struct nc_link *l);
+};
+
+struct nc_link {
+	const struct nc_link_ops *ops;
+	int fd;                      /* the pollable fd */
+	int max_mtu;                 /* the largest IP MTU this link can carry */
+	struct nc_link_stats stats;
+	nc_link_deliver_fn deliver;
+	void *ctx;                   /* passed to deliver */
+	void *priv;                  /* the link's own state */
+};
+
+struct nc_vxlan_config {
+	struct sockaddr_storage bind;
+	socklen_t bind_len;
+	struct sockaddr_storage peers[NC_VXLAN_MAX_PEERS];
+	socklen_t peer_lens[NC_VXLAN_MAX_PEERS];
+	int npeers;
+	uint32_t vni;                /* 0 .. 2^24-1 */
+};
+
+/* Open a link. `mtu` is the IP MTU the service will use; a link that cannot carry it
+ * fails with -EMSGSIZE. On success *out is set and 0 returned; else a negative errno and
+ * a message in err (errlen bytes) naming what was wrong. */
+int nc_link_vxlan_open(struct nc_link **out, const struct nc_vxlan_config *cfg, int mtu,
+		       nc_link_deliver_fn deliver, void *ctx, char *err, size_t errlen);
+int nc_link_tap_open(struct nc_link **out, const char *ifname, int mtu,
+		     nc_link_deliver_fn deliver, void *ctx, char *err, size_t errlen);
+
+/* VXLAN framing (RFC 7348), pure functions, exported for tests and fuzzers. */
+void nc_vxlan_encode(uint8_t hdr[NC_VXLAN_HLEN], uint32_t vni);
+/* Check a received UDP payload: length ≥ header + Ethernet header, I flag set, reserved
+ * bits as the RFC requires receivers to ignore (not checked), VNI equal to want_vni.
+ * Returns the offset of the inner frame (NC_VXLAN_HLEN) or -EINVAL. */
+int nc_vxlan_decode(const uint8_t *buf, size_t len, uint32_t want_vni);
+
+#endif /* NETCON_LINK_H */
