@@ -76,6 +76,9 @@ all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS)
 $(LWIP_FETCH_DIR)/lwip-2.2.1/.netcon-verified:
 	$(Q)scripts/fetch-lwip.sh $(LWIP_FETCH_DIR)
 
+# lwIP's sources exist once the fetch has run.
+$(LWIP_DIR)/src/%.c: $(LWIP_STAMP) ;
+
 $(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) lwip/lwipopts.h lwip/arch/cc.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      lwip/$*.c")
@@ -83,6 +86,11 @@ $(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) lwip/lwipopts.h lwip/arch/c
 
 # The service's files include lwIP headers.
 $(BUILD)/obj/src/service/%.o: src/service/%.c $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
+
+$(BUILD)/obj/src/cli/%.o: src/cli/%.c $(LWIP_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<

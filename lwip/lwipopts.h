@@ -96,7 +96,8 @@
 #define LWIP_NETIF_HOSTNAME         0
 #define LWIP_NETIF_TX_SINGLE_PBUF   0
 #define LWIP_HAVE_LOOPIF            0
-#define LWIP_NETIF_LOOPBACK         0
+#define LWIP_NETIF_LOOPBACK         1   /* a program may connect to its own service's address */
+#define LWIP_LOOPBACK_MAX_PBUFS     0
 
 /* Checksums: generated and checked in software (frames may come from anywhere).
  * LWIP_CHKSUM is our vectorizable implementation (src/service/chksum.c). */

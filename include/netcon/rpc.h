@@ -29,7 +29,7 @@
 #define NC_RPC_VERSION      1
 #define NC_RPC_MAX_MSG      (64 * 1024)  /* largest message either side accepts */
 #define NC_RPC_MAX_FDS      2
-#define NC_SOCKOPT_MAX      128          /* largest option value carried */
+#define NC_SOCKOPT_MAX      256          /* largest option value carried */
 
 enum nc_msg_type {
 	NC_MSG_HELLO = 1,     /* version handshake; learn the network */

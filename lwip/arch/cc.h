@@ -23,4 +23,8 @@ void netcon_lwip_assert(const char *msg, const char *file, int line) __attribute
 
 typedef unsigned int sys_prot_t;
 
+/* The C library provides htons() and friends; lwIP must not redefine them. */
+#include <arpa/inet.h>
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
+
 #endif /* NETCON_ARCH_CC_H */

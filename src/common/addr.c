@@ -4,6 +4,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,7 +16,10 @@ int nc_parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (!s || !*s || *s == ' ' || *s == '+')
+	/* Only an optional '-' and digits: strtol alone would also take leading
+	 * whitespace of any kind and a '+'. */
+	if (!s || !(isdigit((unsigned char)s[0]) ||
+		    (s[0] == '-' && isdigit((unsigned char)s[1]))))
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -93,21 +97,34 @@ int nc_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len
 	return -EINVAL;
 }
 
+/* Value of one hex digit, or -1. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly six pairs of hex digits separated by ':'. Parsed by hand: scanf's %x would
+ * also take a sign or a "0x" prefix ("-1:00:..." gave ff:00:...). */
 int nc_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned int b[6];
-	char tail;
+	uint8_t b[6];
 
 	if (strlen(s) != 17)
 		return -EINVAL;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6)
-		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		if (s[i * 3] == ' ' || s[i * 3 + 1] == ' ')
+		int hi = hex_digit(s[i * 3]), lo = hex_digit(s[i * 3 + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
 			return -EINVAL;
-		mac[i] = (uint8_t)b[i];
+		b[i] = (uint8_t)(hi << 4 | lo);
 	}
+	memcpy(mac, b, 6);
 	return 0;
 }
 
@@ -198,6 +215,8 @@ socklen_t nc_addr_to_sockaddr(const struct nc_addr *a, struct sockaddr *sa, sock
 
 int nc_ip4_in_subnet(uint32_t ip, uint32_t net, int prefix)
 {
-	uint32_t mask = prefix <= 0 ? 0 : htonl(0xffffffffu << (32 - prefix));
+	/* Shifting a 32-bit value by 32 or more is undefined: clamp to 0..32. */
+	uint32_t mask = prefix <= 0 ? 0 : prefix >= 32 ? 0xffffffffu
+						     : htonl(0xffffffffu << (32 - prefix));
 	return (ip & mask) == (net & mask);
 }

@@ -1,0 +1,33 @@
+/*
+ * cli.h — the netcon command: subcommands and what they share.
+ */
+#ifndef NETCON_CLI_H
+#define NETCON_CLI_H
+
+#include <stddef.h>
+
+#include "service/service.h"
+
+/* Parse service options from argv[*idx] on, stopping at "--" (left at *idx) or the end.
+ * Returns 0, or 2 after printing one message naming what was wrong. */
+int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx,
+		    const char *prog);
+void nc_config_usage(FILE *f);
+/* The default control socket path: $XDG_RUNTIME_DIR/netcon/default.sock or
+ * /run/netcon/default.sock. */
+void nc_default_socket(char *buf, size_t len);
+/* The intercept library next to this program (or NETCON_LIB). 0 or -ENOENT. */
+int nc_find_library(char *buf, size_t len);
+
+/* One RPC request from the CLI. Connects to path, sends, receives the reply into rep
+ * (cap bytes). Returns the reply's err (≥ 0) or a negative errno for transport errors. */
+int nc_cli_request(const char *path, int type, const void *payload, size_t plen,
+		   void *rep, size_t cap, size_t *replen);
+
+int cmd_service(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_intercept(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+#endif /* NETCON_CLI_H */

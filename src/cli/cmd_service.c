@@ -1,0 +1,225 @@
+/*
+ * cmd_service.c — `netcon service`: parse the service's options and run it. The same
+ * parser serves `netcon run`, which takes the service's options before `--`.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cli.h"
+#include "log.h"
+
+#define DEFAULT_IP      "10.42.0.1/24"
+#define DEFAULT_BIND    "127.0.0.1:4789"
+#define DEFAULT_MTU     1500
+
+void nc_config_usage(FILE *f)
+{
+	fprintf(f,
+		"service options:\n"
+		"  --ip ADDR/PREFIX       the service's IPv4 address (default " DEFAULT_IP ")\n"
+		"  --socket PATH          control socket (default $XDG_RUNTIME_DIR/netcon/default.sock,\n"
+		"                         else /run/netcon/default.sock)\n"
+		"  --socket-mode OCTAL    mode of the control socket (default 0600)\n"
+		"  --mtu N                IP MTU of the virtual link, %d..65521 (default %d)\n"
+		"  --mac MAC              Ethernet address (default: random, locally administered)\n"
+		"  --log-level LEVEL      error, warn, info or debug (default warn)\n"
+		"  --link vxlan|tap       how frames leave the service (default vxlan)\n"
+		"  --bind HOST:PORT       vxlan: local UDP address (default " DEFAULT_BIND ")\n"
+		"  --peer HOST:PORT       vxlan: a peer (repeatable; frames to unknown MACs go to all)\n"
+		"  --vni N                vxlan: network identifier, 0..16777215 (default 1)\n"
+		"  --tap NAME             tap: the TAP device (created once by an administrator with\n"
+		"                         `ip tuntap add NAME mode tap user USER`)\n"
+		"  --ready-fd N           write one byte to fd N once the service is ready\n",
+		NC_MTU_MIN, DEFAULT_MTU);
+}
+
+void nc_default_socket(char *buf, size_t len)
+{
+	const char *x = getenv("XDG_RUNTIME_DIR");
+
+	if (x && *x)
+		snprintf(buf, len, "%s/netcon/default.sock", x);
+	else
+		snprintf(buf, len, "/run/netcon/default.sock");
+}
+
+static void random_mac(uint8_t mac[6])
+{
+	if (getrandom(mac, 6, 0) != 6) {
+		unsigned v = (unsigned)getpid() * 2654435761u;
+		memcpy(mac + 2, &v, 4);
+	}
+	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);   /* unicast, locally administered */
+}
+
+static int bad(const char *prog, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, "\n(see `%s --help`)\n", prog);
+	return 2;
+}
+
+int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, const char *prog)
+{
+	int have_link = 0, have_tap = 0, have_vxlan_opt = 0, have_bind = 0;
+	const char *link_opt = NULL;
+	long v;
+
+	memset(cfg, 0, sizeof(*cfg));
+	nc_parse_ip4_prefix(DEFAULT_IP, &cfg->ip, &cfg->prefix);
+	cfg->mtu = DEFAULT_MTU;
+	cfg->socket_mode = 0600;
+	cfg->ready_fd = -1;
+	cfg->log_level = NC_LOG_WARN;
+	cfg->link_kind = NC_LINKKIND_VXLAN;
+	cfg->vxlan.vni = 1;
+	nc_default_socket(cfg->socket_path, sizeof(cfg->socket_path));
+	random_mac(cfg->mac);
+
+	while (*idx < argc) {
+		char *opt = argv[*idx], *val, *eq;
+		char name[32];
+
+		if (!strcmp(opt, "--"))
+			break;
+		if (strncmp(opt, "--", 2) != 0)
+			return bad(prog, "unexpected argument '%s'%s", opt,
+				   " (a program to run goes after `--`)");
+		eq = strchr(opt, '=');
+		if (eq) {
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - opt), opt);
+			val = eq + 1;
+		} else {
+			snprintf(name, sizeof(name), "%s", opt);
+			if (*idx + 1 >= argc)
+				return bad(prog, "option %s needs a value%s", name, "");
+			val = argv[++*idx];
+		}
+		(*idx)++;
+
+		if (!strcmp(name, "--ip")) {
+			if (nc_parse_ip4_prefix(val, &cfg->ip, &cfg->prefix) < 0 ||
+			    cfg->prefix < 1 || cfg->prefix > 30)
+				return bad(prog, "bad --ip '%s'%s", val,
+					   ": want an IPv4 address and a prefix length 1..30, "
+					   "e.g. 10.42.0.1/24");
+			uint32_t h = ntohl(cfg->ip.s_addr), host = h & ~(0xffffffffu << (32 - cfg->prefix));
+			if (host == 0 || host == ~(0xffffffffu << (32 - cfg->prefix)) ||
+			    (h >> 24) == 127 || (h >> 28) >= 14 || h == 0)
+				return bad(prog, "bad --ip '%s'%s", val,
+					   ": not a usable host address on its subnet");
+		} else if (!strcmp(name, "--socket")) {
+			if (!*val || strlen(val) >= 90)
+				return bad(prog, "bad --socket '%s'%s", val, ": empty or too long");
+			snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", val);
+		} else if (!strcmp(name, "--socket-mode")) {
+			char *end;
+			errno = 0;
+			unsigned long m = strtoul(val, &end, 8);
+			if (*end || !*val || errno || m > 0777 || !(m & 0600))
+				return bad(prog, "bad --socket-mode '%s'%s", val,
+					   ": want octal, e.g. 0660 (the owner keeps rw)");
+			cfg->socket_mode = (unsigned)m;
+		} else if (!strcmp(name, "--mtu")) {
+			if (nc_parse_long(val, NC_MTU_MIN, 65521, &v) < 0)
+				return bad(prog, "bad --mtu '%s'%s", val, ": want 576..65521");
+			cfg->mtu = (int)v;
+		} else if (!strcmp(name, "--mac")) {
+			if (nc_parse_mac(val, cfg->mac) < 0 || (cfg->mac[0] & 1))
+				return bad(prog, "bad --mac '%s'%s", val,
+					   ": want a unicast address like 02:00:00:00:00:01");
+		} else if (!strcmp(name, "--log-level")) {
+			int l = nc_log_parse_level(val);
+			if (l < 0)
+				return bad(prog, "bad --log-level '%s'%s", val,
+					   ": want error, warn, info or debug");
+			cfg->log_level = l;
+		} else if (!strcmp(name, "--link")) {
+			if (!strcmp(val, "vxlan"))
+				cfg->link_kind = NC_LINKKIND_VXLAN;
+			else if (!strcmp(val, "tap"))
+				cfg->link_kind = NC_LINKKIND_TAP;
+			else
+				return bad(prog, "bad --link '%s'%s", val, ": want vxlan or tap");
+			have_link = 1;
+			link_opt = val;
+		} else if (!strcmp(name, "--bind")) {
+			if (nc_parse_hostport(val, &cfg->vxlan.bind, &cfg->vxlan.bind_len, 1) < 0)
+				return bad(prog, "bad --bind '%s'%s", val,
+					   ": want HOST:PORT, e.g. 127.0.0.1:4789 or [::1]:4789");
+			have_vxlan_opt = have_bind = 1;
+		} else if (!strcmp(name, "--peer")) {
+			int n = cfg->vxlan.npeers;
+			if (n >= NC_VXLAN_MAX_PEERS)
+				return bad(prog, "too many --peer options (at most %s)%s", "64", "");
+			if (nc_parse_hostport(val, &cfg->vxlan.peers[n], &cfg->vxlan.peer_lens[n], 0) < 0)
+				return bad(prog, "bad --peer '%s'%s", val,
+					   ": want HOST:PORT, e.g. 127.0.0.1:4790");
+			cfg->vxlan.npeers++;
+			have_vxlan_opt = 1;
+		} else if (!strcmp(name, "--vni")) {
+			if (nc_parse_long(val, 0, 0xffffff, &v) < 0)
+				return bad(prog, "bad --vni '%s'%s", val, ": want 0..16777215");
+			cfg->vxlan.vni = (uint32_t)v;
+			have_vxlan_opt = 1;
+		} else if (!strcmp(name, "--tap")) {
+			if (!*val || strlen(val) >= sizeof(cfg->tap_name))
+				return bad(prog, "bad --tap '%s'%s", val, ": 1..15 characters");
+			snprintf(cfg->tap_name, sizeof(cfg->tap_name), "%s", val);
+			have_tap = 1;
+		} else if (!strcmp(name, "--ready-fd")) {
+			if (nc_parse_long(val, 0, 1 << 20, &v) < 0)
+				return bad(prog, "bad --ready-fd '%s'%s", val, "");
+			cfg->ready_fd = (int)v;
+		} else {
+			return bad(prog, "unknown option '%s'%s", name, "");
+		}
+	}
+	if (have_tap && !have_link)
+		cfg->link_kind = NC_LINKKIND_TAP;
+	if (cfg->link_kind == NC_LINKKIND_TAP) {
+		if (!have_tap)
+			return bad(prog, "--link tap needs --tap NAME%s%s", "", "");
+		if (have_vxlan_opt)
+			return bad(prog, "--bind, --peer and --vni are for --link vxlan, not %s%s",
+				   link_opt ? link_opt : "tap", "");
+	} else {
+		if (have_tap)
+			return bad(prog, "--tap is for --link tap%s%s", "", "");
+		if (!have_bind)
+			nc_parse_hostport(DEFAULT_BIND, &cfg->vxlan.bind, &cfg->vxlan.bind_len, 1);
+	}
+	return 0;
+}
+
+int cmd_service(int argc, char **argv)
+{
+	struct nc_config cfg;
+	int idx = 1, r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: netcon service [OPTIONS]\n\n"
+			       "Runs one endpoint of the virtual network: a userspace TCP/IP stack\n"
+			       "(lwIP) on a link, serving programs started with `netcon intercept`\n"
+			       "through its control socket. Stops on SIGTERM or SIGINT.\n\n");
+			nc_config_usage(stdout);
+			return 0;
+		}
+	}
+	r = nc_config_parse(&cfg, argc, argv, &idx, "netcon service");
+	if (r)
+		return r;
+	if (idx < argc)
+		return bad("netcon service", "unexpected argument '%s'%s", argv[idx], "");
+	nc_log_init("netcon service", 0);
+	nc_log_level = cfg.log_level;
+	return nc_service_run(&cfg);
+}

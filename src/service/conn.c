@@ -1,0 +1,1314 @@
+/*
+ * conn.c — virtual sockets: bound sockets, listeners and TCP connections, each joined to
+ * an lwIP pcb and to the service's end of a socketpair whose other end the program holds.
+ *
+ * DOC: Theory of operation
+ *
+ * Naming. A virtual socket is named by the inode of the program's end of its socketpair
+ * (s->ino). The program proves it holds a socket by sending that fd with a request; the
+ * RPC server fstat()s it and looks the inode up here. No number is ever trusted.
+ *
+ * Kinds. bind() gives the program a SOCK_SEQPACKET end (kind BOUND). listen() keeps that
+ * pair (kind LISTENER): each accepted connection is one message on it carrying the new
+ * SOCK_STREAM end, so accept() in the program is a local recvmsg(). connect() gives a
+ * SOCK_STREAM end (kind CONN), replacing a bound pair if there was one.
+ *
+ * Data. The service's end is non-blocking and registered edge-triggered.
+ *   program → network: on EPOLLIN we read() up to what lwIP's send buffer and queue can
+ *   take and tcp_write() it; when lwIP is full we stop and resume in the sent callback.
+ *   The program then sees a full socket buffer: back-pressure without service memory.
+ *   network → program: the recv callback writes the pbuf chain to our end; tcp_recved()
+ *   is called only for the bytes the program's buffer took. The rest waits in s->rxq
+ *   (bounded by the TCP window, which it closes) until EPOLLOUT.
+ *
+ * Close. The socketpair tells us what the program did:
+ *   read() == 0 without EPOLLHUP  → shutdown(SHUT_WR): send FIN (tcp_shutdown tx).
+ *   EPOLLHUP                      → every copy closed: tcp_close(), which sends FIN, or
+ *                                    RST when network data was left unread (as Linux).
+ *   EPOLLERR (ECONNRESET on read) → closed with our data unread: RST (tcp_abort).
+ *   SO_LINGER {1, 0}              → RST on close.
+ * The other way, a FIN from the network becomes shutdown(SHUT_WR) on our end (the
+ * program reads EOF) once every byte before it was delivered.
+ *
+ * Non-blocking connect. A fresh socketpair end is writable at once, but EPOLLOUT must
+ * wait for the handshake. Before handing the program its end we shrink that end's
+ * SO_SNDBUF to the minimum and write filler bytes from it until it would block, keeping
+ * a duplicate of it (s->app_dup). A Unix stream socket is writable only while its unread
+ * sent bytes ×4 ≤ SO_SNDBUF, so the program sees neither POLLOUT nor room to write.
+ * When the handshake completes we restore SO_SNDBUF through the duplicate, read the
+ * filler from our end and close the duplicate: EPOLLOUT fires, SO_ERROR is 0. When it
+ * fails we close our end with the filler unread: the program's end reports
+ * EPOLLERR|EPOLLHUP, and SO_ERROR (answered from s->err, kept in a tombstone once the
+ * socket is gone) gives ECONNREFUSED or ETIMEDOUT.
+ *
+ * Lifetimes. lwIP frees a pcb on its own after errors (err callback) and after a full
+ * close (ERR_CLSD, or silently from TIME_WAIT): we detach from a pcb as soon as we have
+ * nothing more to say on it, and never touch s->pcb after the err callback. Sockets are
+ * freed at the end of the loop iteration (zombie list), so an event batch never sees a
+ * freed socket.
+ */
+#include "service.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lwip/ip_addr.h"
+#include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+#include "addr.h"
+#include "log.h"
+
+#define FILLER_CHUNK     512
+#define FILLER_MAX       (64 * 1024)
+#define SVC_END_SNDBUF   (4 * 1024 * 1024)
+
+static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
+static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
+static void conn_err(void *arg, err_t err);
+static void conn_pump_out(struct nc_service *svc, struct nc_sock *s);
+static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s);
+static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s);
+
+/* ---- the table -------------------------------------------------------------------- */
+
+static unsigned hash_ino(ino_t ino)
+{
+	uint64_t x = (uint64_t)ino * 0x9e3779b97f4a7c15ull;
+	return (unsigned)(x >> 40) % NC_HASH_BUCKETS;
+}
+
+static void hash_add(struct nc_service *svc, struct nc_sock *s, ino_t ino)
+{
+	unsigned b = hash_ino(ino);
+
+	s->ino = ino;
+	s->hnext = svc->hash[b];
+	svc->hash[b] = s;
+}
+
+static void hash_del(struct nc_service *svc, struct nc_sock *s)
+{
+	struct nc_sock **pp = &svc->hash[hash_ino(s->ino)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = s->hnext;
+			s->hnext = NULL;
+			return;
+		}
+	}
+}
+
+struct nc_sock *nc_sock_lookup(struct nc_service *svc, ino_t ino)
+{
+	for (struct nc_sock *s = svc->hash[hash_ino(ino)]; s; s = s->hnext)
+		if (s->ino == ino && !s->dead)
+			return s;
+	return NULL;
+}
+
+static void tombstone_put(struct nc_service *svc, ino_t ino, int err)
+{
+	struct nc_tombstone *t = &svc->tomb[svc->tomb_next++ % NC_TOMBSTONES];
+
+	t->ino = ino;
+	t->err = err;
+}
+
+/* The error a vanished socket left (its SO_ERROR), or 0; consumed when asked to. A
+ * negative value means the inode is known but the error was already read. */
+int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume)
+{
+	for (unsigned i = 0; i < NC_TOMBSTONES; i++) {
+		struct nc_tombstone *t = &svc->tomb[i];
+		if (t->ino == ino && ino != 0) {
+			int e = t->err;
+			if (consume && e > 0)
+				t->err = -e;
+			return e;
+		}
+	}
+	return 0;
+}
+
+static struct nc_sock *sock_new(struct nc_service *svc, int kind)
+{
+	struct nc_sock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->h.type = NC_H_SOCK;
+	s->svc = svc;
+	s->kind = kind;
+	s->fd = -1;
+	s->app_dup = -1;
+	s->next = svc->socks;
+	if (svc->socks)
+		svc->socks->prev = s;
+	svc->socks = s;
+	svc->nsocks[kind]++;
+	return s;
+}
+
+static void pcb_detach(struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, NULL);
+	if (pcb->state == LISTEN) {
+		tcp_accept(pcb, NULL);
+		return;
+	}
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+}
+
+static void sock_set_kind(struct nc_service *svc, struct nc_sock *s, int kind)
+{
+	svc->nsocks[s->kind]--;
+	s->kind = kind;
+	svc->nsocks[kind]++;
+}
+
+/*
+ * sock_kill() - forget a socket: close our end, drop queued data, leave the pcb (which
+ * the caller has closed, aborted or detached) and free the memory after this batch.
+ */
+static void sock_kill(struct nc_service *svc, struct nc_sock *s)
+{
+	if (s->dead)
+		return;
+	s->dead = 1;
+	if (s->pcb) {
+		pcb_detach(s->pcb);
+		if (s->pcb->state == LISTEN) {
+			tcp_close(s->pcb);
+		} else if (tcp_close(s->pcb) != ERR_OK) {
+			tcp_abort(s->pcb);
+		}
+		s->pcb = NULL;
+	}
+	hash_del(svc, s);
+	if (s->fd >= 0) {
+		nc_epoll_del(svc, s->fd);
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->app_dup >= 0) {
+		close(s->app_dup);
+		s->app_dup = -1;
+	}
+	if (s->rxq) {
+		pbuf_free(s->rxq);
+		s->rxq = NULL;
+	}
+	free(s->stash);
+	s->stash = NULL;
+	/* A listener's connections that never reached the program die with it. */
+	while (s->pending) {
+		struct nc_sock *c = s->pending;
+		s->pending = c->pnext;
+		c->pnext = NULL;
+		if (c->pcb) {
+			pcb_detach(c->pcb);
+			tcp_abort(c->pcb);
+			c->pcb = NULL;
+		}
+		sock_kill(svc, c);
+	}
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		svc->socks = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+	svc->nsocks[s->kind]--;
+	s->pnext = svc->zombies;
+	svc->zombies = s;
+}
+
+void nc_sock_reap(struct nc_service *svc)
+{
+	while (svc->zombies) {
+		struct nc_sock *s = svc->zombies;
+		svc->zombies = s->pnext;
+		free(s);
+	}
+}
+
+/* Reset every connection and close every listener: the service is stopping. */
+void nc_sock_close_all(struct nc_service *svc)
+{
+	while (svc->socks) {
+		struct nc_sock *s = svc->socks;
+		if (s->pcb && s->pcb->state != LISTEN) {
+			pcb_detach(s->pcb);
+			tcp_abort(s->pcb);
+			s->pcb = NULL;
+		}
+		sock_kill(svc, s);
+	}
+	nc_sock_reap(svc);
+}
+
+/* ---- socketpairs ------------------------------------------------------------------ */
+
+/*
+ * make_pair() - create a socketpair of `type`; our end non-blocking. Returns 0 and the
+ * two fds and the inode of the program's end, or a negative errno.
+ */
+static int make_pair(int type, int *app_fd, int *svc_fd, ino_t *ino)
+{
+	int sv[2], v = SVC_END_SNDBUF;
+	struct stat st;
+
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0 || fstat(sv[0], &st) < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (type == SOCK_STREAM) {
+		/* Room for a TCP window's worth of data on its way to the program. */
+		if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+			setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	}
+	*app_fd = sv[0];
+	*svc_fd = sv[1];
+	*ino = st.st_ino;
+	return 0;
+}
+
+static void addr_from_ip4(struct nc_addr *a, const ip_addr_t *ip, u16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	a->port = port;
+	memcpy(a->addr, &ip_2_ip4(ip)->addr, 4);
+}
+
+static void apply_opts(struct nc_sock *s, const struct nc_sockopts *o)
+{
+	s->so_flags = o->flags & NC_OPT_ALL;
+	s->linger_secs = o->linger_secs;
+	if (!s->pcb)
+		return;
+	if (o->flags & NC_OPT_REUSEADDR)
+		ip_set_option(s->pcb, SOF_REUSEADDR);
+	if (s->pcb->state == LISTEN)
+		return;
+	if (o->flags & NC_OPT_KEEPALIVE)
+		ip_set_option(s->pcb, SOF_KEEPALIVE);
+	if (o->flags & NC_OPT_NODELAY)
+		tcp_nagle_disable(s->pcb);
+	if (o->keepidle > 0)
+		s->pcb->keep_idle = (u32_t)o->keepidle * 1000u;
+	if (o->keepintvl > 0)
+		s->pcb->keep_intvl = (u32_t)o->keepintvl * 1000u;
+	if (o->keepcnt > 0)
+		s->pcb->keep_cnt = (u32_t)o->keepcnt;
+	if (o->tos > 0 && o->tos < 256)
+		s->pcb->tos = (u8_t)o->tos;
+}
+
+static int lwip_to_errno(err_t e)
+{
+	switch (e) {
+	case ERR_OK: return 0;
+	case ERR_MEM: return ENOBUFS;
+	case ERR_BUF: return ENOBUFS;
+	case ERR_TIMEOUT: return ETIMEDOUT;
+	case ERR_RTE: return ENETUNREACH;
+	case ERR_INPROGRESS: return EINPROGRESS;
+	case ERR_VAL: return EINVAL;
+	case ERR_WOULDBLOCK: return EWOULDBLOCK;
+	case ERR_USE: return EADDRINUSE;
+	case ERR_ALREADY: return EALREADY;
+	case ERR_ISCONN: return EISCONN;
+	case ERR_CONN: return ENOTCONN;
+	case ERR_IF: return EIO;
+	case ERR_ABRT: return ECONNABORTED;
+	case ERR_RST: return ECONNRESET;
+	case ERR_CLSD: return ENOTCONN;
+	case ERR_ARG: return EINVAL;
+	default: return EIO;
+	}
+}
+
+/* Our address or the wildcard, else EADDRNOTAVAIL. */
+static int local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *ip)
+{
+	uint32_t v;
+
+	if (a->family != AF_INET)
+		return -EAFNOSUPPORT;
+	memcpy(&v, a->addr, 4);
+	if (v != 0 && v != svc->cfg.ip.s_addr)
+		return -EADDRNOTAVAIL;
+	*ip = (ip_addr_t)IPADDR4_INIT(v);
+	return 0;
+}
+
+/* ---- bind, listen ----------------------------------------------------------------- */
+
+int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
+		 struct nc_addr *local)
+{
+	struct nc_sock *s;
+	struct tcp_pcb *pcb;
+	ip_addr_t ip;
+	ino_t ino;
+	int r, a, f;
+	err_t e;
+
+	r = local_ip_ok(svc, &req->addr, &ip);
+	if (r < 0)
+		return r;
+	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (!pcb)
+		return -ENOMEM;
+	if (req->opts.flags & (NC_OPT_REUSEADDR | NC_OPT_REUSEPORT))
+		ip_set_option(pcb, SOF_REUSEADDR);
+	e = tcp_bind(pcb, &ip, req->addr.port);
+	if (e != ERR_OK) {
+		tcp_close(pcb);
+		return -lwip_to_errno(e);
+	}
+	r = make_pair(SOCK_SEQPACKET, &a, &f, &ino);
+	if (r < 0) {
+		tcp_close(pcb);
+		return r;
+	}
+	s = sock_new(svc, NC_KIND_BOUND);
+	if (!s) {
+		tcp_close(pcb);
+		close(a);
+		close(f);
+		return -ENOMEM;
+	}
+	s->pcb = pcb;
+	s->fd = f;
+	hash_add(svc, s, ino);
+	apply_opts(s, &req->opts);
+	addr_from_ip4(&s->local, &ip, pcb->local_port);
+	if (nc_epoll_add(svc, f, EPOLLRDHUP | EPOLLET, &s->h) < 0) {
+		close(a);
+		sock_kill(svc, s);
+		return -ENOMEM;
+	}
+	*app_fd = a;
+	*local = s->local;
+	return 0;
+}
+
+static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err);
+
+int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_listen_req *req,
+		   int *app_fd, struct nc_addr *local)
+{
+	int backlog = req->backlog;
+	struct tcp_pcb *lpcb;
+	err_t e;
+
+	*app_fd = -1;
+	if (backlog < 1)
+		backlog = 1;
+	if (backlog > 255)
+		backlog = 255;
+	if (!s) {
+		struct nc_bind_req b;
+		int r;
+
+		memset(&b, 0, sizeof(b));
+		b.addr.family = AF_INET;
+		b.opts = req->opts;
+		r = nc_sock_bind(svc, &b, app_fd, local);
+		if (r < 0)
+			return r;
+		s = svc->socks;   /* sock_new() puts the new socket first */
+	}
+	if (s->kind == NC_KIND_LISTENER) {
+		/* listen() again: Linux only changes the backlog. */
+		s->backlog = backlog;
+		tcp_backlog_set(s->pcb, (u8_t)backlog);
+		*local = s->local;
+		return 0;
+	}
+	if (s->kind != NC_KIND_BOUND || !s->pcb)
+		return -EINVAL;
+	lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+	if (!lpcb) {
+		if (*app_fd >= 0) {
+			close(*app_fd);
+			*app_fd = -1;
+			sock_kill(svc, s);
+		}
+		return -lwip_to_errno(e);
+	}
+	s->pcb = lpcb;
+	s->backlog = backlog;
+	sock_set_kind(svc, s, NC_KIND_LISTENER);
+	tcp_arg(lpcb, s);
+	tcp_accept(lpcb, listener_accept);
+	/* EPOLLOUT: room again in the accept queue for connections that waited. */
+	nc_epoll_del(svc, s->fd);
+	nc_epoll_add(svc, s->fd, EPOLLOUT | EPOLLRDHUP | EPOLLET, &s->h);
+	*local = s->local;
+	return 0;
+}
+
+/* ---- accept ----------------------------------------------------------------------- */
+
+/* Hand one accepted connection to the program through the listener's pair. 0, -EAGAIN
+ * (queue full: try again on EPOLLOUT) or another negative errno. */
+static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct nc_accept_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr msg;
+	struct cmsghdr *cm;
+
+	memset(&m, 0, sizeof(m));
+	m.magic = NC_ACCEPT_MAGIC;
+	m.local = c->local;
+	m.peer = c->peer;
+	memset(&msg, 0, sizeof(msg));
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &c->app_dup, sizeof(int));
+	if (sendmsg(l->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	close(c->app_dup);
+	c->app_dup = -1;
+	return 0;
+}
+
+static void listener_flush(struct nc_service *svc, struct nc_sock *l)
+{
+	while (l->pending) {
+		struct nc_sock *c = l->pending;
+		int r;
+
+		if (c->dead || !c->pcb) {
+			l->pending = c->pnext;
+			c->pnext = NULL;
+			continue;
+		}
+		r = deliver_accept(l, c);
+		if (r == -EAGAIN)
+			return;
+		l->pending = c->pnext;
+		c->pnext = NULL;
+		if (r < 0) {
+			pcb_detach(c->pcb);
+			tcp_abort(c->pcb);
+			c->pcb = NULL;
+			sock_kill(svc, c);
+			continue;
+		}
+		tcp_backlog_accepted(c->pcb);
+	}
+}
+
+static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
+{
+	struct nc_sock *l = arg, *c;
+	struct nc_service *svc;
+	int a, f, r;
+	ino_t ino;
+
+	if (!l || err != ERR_OK || !newpcb)
+		return ERR_VAL;
+	svc = l->svc;
+	r = make_pair(SOCK_STREAM, &a, &f, &ino);
+	if (r < 0) {
+		nc_log_ratelimited(NC_LOG_WARN, "accept: socketpair: %s", strerror(-r));
+		tcp_abort(newpcb);
+		return ERR_ABRT;
+	}
+	c = sock_new(svc, NC_KIND_CONN);
+	if (!c) {
+		close(a);
+		close(f);
+		tcp_abort(newpcb);
+		return ERR_ABRT;
+	}
+	c->pcb = newpcb;
+	c->fd = f;
+	c->app_dup = a;           /* until the program has it */
+	c->state = NC_STATE_ESTABLISHED;
+	c->so_flags = l->so_flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY);
+	hash_add(svc, c, ino);
+	addr_from_ip4(&c->local, &newpcb->local_ip, newpcb->local_port);
+	addr_from_ip4(&c->peer, &newpcb->remote_ip, newpcb->remote_port);
+	tcp_arg(newpcb, c);
+	tcp_recv(newpcb, conn_recv);
+	tcp_sent(newpcb, conn_sent);
+	tcp_err(newpcb, conn_err);
+	svc->ctr.conns_accepted++;
+	if (nc_epoll_add(svc, f, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
+		pcb_detach(newpcb);
+		tcp_abort(newpcb);
+		c->pcb = NULL;
+		sock_kill(svc, c);
+		return ERR_ABRT;
+	}
+	if (!l->pending) {
+		r = deliver_accept(l, c);
+		if (r == 0)
+			return ERR_OK;
+		if (r != -EAGAIN) {
+			pcb_detach(newpcb);
+			tcp_abort(newpcb);
+			c->pcb = NULL;
+			sock_kill(svc, c);
+			return ERR_ABRT;
+		}
+	}
+	/* The program's accept queue is full: hold it, and count it in lwIP's backlog. */
+	tcp_backlog_delayed(newpcb);
+	struct nc_sock **pp = &l->pending;
+	while (*pp)
+		pp = &(*pp)->pnext;
+	*pp = c;
+	return ERR_OK;
+}
+
+/* ---- connect ---------------------------------------------------------------------- */
+
+static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err);
+
+/*
+ * prepare_filler() - make the program's end unwritable until the connect resolves (see
+ * the theory of operation). Returns 0 or a negative errno.
+ */
+static int prepare_filler(struct nc_sock *s, int a)
+{
+	static const char zeros[FILLER_CHUNK];
+	socklen_t l = sizeof(s->app_sndbuf);
+	int one = 1;
+
+	if (getsockopt(a, SOL_SOCKET, SO_SNDBUF, &s->app_sndbuf, &l) < 0)
+		return -errno;
+	if (setsockopt(a, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) < 0)
+		return -errno;
+	if (fcntl(a, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	while (s->filler < FILLER_MAX) {
+		ssize_t n = send(a, zeros, sizeof(zeros), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		s->filler += (size_t)n;
+	}
+	s->app_dup = fcntl(a, F_DUPFD_CLOEXEC, 0);
+	if (s->app_dup < 0)
+		return -errno;
+	return 0;
+}
+
+/* The connect resolved: give the program its writability back. */
+static void finish_connect(struct nc_service *svc, struct nc_sock *s, int ok)
+{
+	if (s->app_dup >= 0) {
+		int v = s->app_sndbuf / 2;
+		setsockopt(s->app_dup, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	}
+	while (ok && s->filler > 0) {
+		size_t want = s->filler < NC_SCRATCH_SIZE ? s->filler : NC_SCRATCH_SIZE;
+		ssize_t n = read(s->fd, svc->scratch, want);
+		if (n <= 0)
+			break;
+		s->filler -= (size_t)n;
+	}
+	if (s->app_dup >= 0) {
+		close(s->app_dup);
+		s->app_dup = -1;
+	}
+}
+
+int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
+		    const struct nc_connect_req *req, int *app_fd, struct nc_connect_rep *rep)
+{
+	struct tcp_pcb *pcb;
+	ip_addr_t ip;
+	uint32_t v;
+	ino_t ino;
+	int a, f, r;
+	err_t e;
+
+	*app_fd = -1;
+	if (s) {
+		if (s->kind == NC_KIND_LISTENER)
+			return -EISCONN;
+		if (s->kind == NC_KIND_CONN)
+			return s->state == NC_STATE_CONNECTING ? -EALREADY : -EISCONN;
+	}
+	if (req->peer.family != AF_INET)
+		return -EAFNOSUPPORT;
+	memcpy(&v, req->peer.addr, 4);
+	if (v == 0 || !nc_ip4_in_subnet(v, svc->cfg.ip.s_addr, svc->cfg.prefix))
+		return -ENETUNREACH;
+	if (req->peer.port == 0)
+		return -ECONNREFUSED;
+
+	if (s) {
+		pcb = s->pcb;
+	} else {
+		pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+		if (!pcb)
+			return -ENOMEM;
+	}
+	r = make_pair(SOCK_STREAM, &a, &f, &ino);
+	if (r < 0) {
+		if (!s)
+			tcp_close(pcb);
+		return r;
+	}
+	if (s) {
+		/* A bound socket becomes a connection: its SEQPACKET pair goes away (the
+		 * intercept replaces the program's end with the new one). */
+		hash_del(svc, s);
+		nc_epoll_del(svc, s->fd);
+		close(s->fd);
+		sock_set_kind(svc, s, NC_KIND_CONN);
+	} else {
+		s = sock_new(svc, NC_KIND_CONN);
+		if (!s) {
+			tcp_close(pcb);
+			close(a);
+			close(f);
+			return -ENOMEM;
+		}
+		s->pcb = pcb;
+		apply_opts(s, &req->opts);
+	}
+	s->fd = f;
+	s->state = NC_STATE_CONNECTING;
+	hash_add(svc, s, ino);
+	r = prepare_filler(s, a);
+	if (r < 0)
+		goto fail;
+	if (nc_epoll_add(svc, f, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &s->h) < 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	ip = (ip_addr_t)IPADDR4_INIT(v);
+	tcp_arg(pcb, s);
+	tcp_recv(pcb, conn_recv);
+	tcp_sent(pcb, conn_sent);
+	tcp_err(pcb, conn_err);
+	e = tcp_connect(pcb, &ip, req->peer.port, conn_connected);
+	if (e != ERR_OK) {
+		r = -lwip_to_errno(e);
+		goto fail;
+	}
+	svc->ctr.conns_opened++;
+	addr_from_ip4(&s->local, &pcb->local_ip, pcb->local_port);
+	if (ip_addr_isany_val(pcb->local_ip))
+		memcpy(s->local.addr, &svc->cfg.ip.s_addr, 4);
+	s->peer = req->peer;
+	rep->local = s->local;
+	rep->peer = s->peer;
+	*app_fd = a;
+	return 0;
+fail:
+	close(a);
+	sock_kill(svc, s);
+	return r;
+}
+
+static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct nc_sock *s = arg;
+
+	if (!s)
+		return ERR_OK;
+	s->state = NC_STATE_ESTABLISHED;
+	finish_connect(s->svc, s, 1);
+	/* The program could not write before; read whatever it wrote since. */
+	s->app_readable = 1;
+	conn_pump_out(s->svc, s);
+	return s->dead ? ERR_ABRT : ERR_OK;
+}
+
+/* ---- the data path ---------------------------------------------------------------- */
+
+static void recved(struct tcp_pcb *pcb, size_t n)
+{
+	while (n > 0) {
+		u16_t k = n > 0xffff ? 0xffff : (u16_t)n;
+		tcp_recved(pcb, k);
+		n -= k;
+	}
+}
+
+/*
+ * write_to_app() - write a pbuf chain to the program's socket buffer. Returns what is
+ * left (NULL when everything was taken or dropped); calls tcp_recved() for what went.
+ */
+static struct pbuf *write_to_app(struct nc_sock *s, struct pbuf *p)
+{
+	while (p) {
+		struct iovec iov[64];
+		struct msghdr msg;
+		size_t total = 0;
+		int n = 0;
+		ssize_t w;
+
+		for (struct pbuf *q = p; q && n < 64; q = q->next) {
+			if (q->len == 0)
+				continue;
+			iov[n].iov_base = q->payload;
+			iov[n].iov_len = q->len;
+			total += q->len;
+			n++;
+		}
+		if (total == 0) {
+			pbuf_free(p);
+			return NULL;
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)n;
+		w = sendmsg(s->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return p;
+			/* EPIPE: the program shut its read side or is gone: as Linux after
+			 * SHUT_RD, the data is acknowledged and dropped. */
+			if (s->pcb)
+				recved(s->pcb, p->tot_len);
+			pbuf_free(p);
+			return NULL;
+		}
+		s->bytes_in += (uint64_t)w;
+		if (s->pcb)
+			recved(s->pcb, (size_t)w);
+		while (w > 0 && p) {
+			u16_t k = w > 0xffff ? 0xffff : (u16_t)w;
+			if (k > p->tot_len)
+				k = p->tot_len;
+			p = pbuf_free_header(p, k);
+			w -= k;
+		}
+		if ((size_t)w < total && p)
+			return p;   /* partial write: the buffer is full */
+	}
+	return NULL;
+}
+
+static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct nc_sock *s = arg;
+
+	if (!s) {
+		if (p)
+			pbuf_free(p);
+		return ERR_OK;
+	}
+	if (!p) {
+		/* FIN: deliver EOF after the data before it. */
+		s->net_eof = 1;
+		if (s->fin_sent) {
+			/* Both directions are done; lwIP finishes (and frees) the pcb alone. */
+			pcb_detach(pcb);
+			s->pcb = NULL;
+		}
+		conn_flush_rxq(s->svc, s);
+		conn_maybe_finish(s->svc, s);
+		return s->dead && s->pcb == NULL ? ERR_OK : ERR_OK;
+	}
+	if (s->app_gone) {
+		/* Data for a program that closed its socket: Linux answers with RST. */
+		pbuf_free(p);
+		pcb_detach(pcb);
+		tcp_abort(pcb);
+		s->pcb = NULL;
+		sock_kill(s->svc, s);
+		return ERR_ABRT;
+	}
+	if (s->rxq) {
+		pbuf_cat(s->rxq, p);
+		return ERR_OK;
+	}
+	s->rxq = write_to_app(s, p);
+	return ERR_OK;
+}
+
+static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s)
+{
+	if (s->rxq)
+		s->rxq = write_to_app(s, s->rxq);
+	if (!s->rxq && s->net_eof && s->fd >= 0 && !s->app_gone)
+		shutdown(s->fd, SHUT_WR);   /* the program reads EOF */
+}
+
+static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct nc_sock *s = arg;
+
+	if (!s)
+		return ERR_OK;
+	if (s->send_blocked || s->app_readable || s->stash || s->fin_pending) {
+		s->send_blocked = 0;
+		conn_pump_out(s->svc, s);
+	}
+	return s->pcb == NULL && s->dead ? ERR_ABRT : ERR_OK;
+}
+
+static void conn_err(void *arg, err_t err)
+{
+	struct nc_sock *s = arg;
+	struct nc_service *svc;
+
+	if (!s)
+		return;
+	svc = s->svc;
+	s->pcb = NULL;    /* lwIP has freed it */
+	if (s->state == NC_STATE_CONNECTING) {
+		s->err = err == ERR_RST ? ECONNREFUSED : ETIMEDOUT;
+		if (err == ERR_RST)
+			svc->ctr.conns_refused++;
+		s->state = NC_STATE_CLOSED;
+		tombstone_put(svc, s->ino, s->err);
+		finish_connect(svc, s, 0);
+		/* Closing our end with the filler unread: ECONNRESET + HUP on the program's. */
+		sock_kill(svc, s);
+		return;
+	}
+	if (err == ERR_CLSD) {
+		/* A normal end: our FIN was acknowledged after theirs. */
+		s->state = NC_STATE_CLOSED;
+	} else {
+		s->err = err == ERR_RST ? ECONNRESET : ETIMEDOUT;
+		s->state = NC_STATE_CLOSED;
+		tombstone_put(svc, s->ino, s->err);
+		s->net_eof = 1;
+	}
+	conn_flush_rxq(svc, s);
+	conn_maybe_finish(svc, s);
+}
+
+/*
+ * conn_pump_out() - move the program's data into lwIP while lwIP has room; then send
+ * FIN or close as the program asked.
+ */
+static void conn_pump_out(struct nc_service *svc, struct nc_sock *s)
+{
+	struct tcp_pcb *pcb = s->pcb;
+
+	if (!pcb || s->state != NC_STATE_ESTABLISHED)
+		goto out;
+	if (s->stash) {
+		if (tcp_write(pcb, s->stash, (u16_t)s->stash_len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+			s->send_blocked = 1;
+			goto out;
+		}
+		s->bytes_out += s->stash_len;
+		free(s->stash);
+		s->stash = NULL;
+		s->stash_len = 0;
+	}
+	while (s->app_readable && !s->app_eof) {
+		size_t room = tcp_sndbuf(pcb), mss = tcp_mss(pcb) ? tcp_mss(pcb) : 536;
+		long qroom = (long)TCP_SND_QUEUELEN - (long)tcp_sndqueuelen(pcb) - 2;
+		size_t qbytes = qroom > 0 ? (size_t)qroom * mss : 0;
+		ssize_t n;
+
+		if (qbytes < room)
+			room = qbytes;
+		if (room > 0xffff)
+			room = 0xffff;
+		if (room < mss && room < 0xffff && tcp_sndbuf(pcb) < TCP_SND_BUF) {
+			/* Wait for acknowledgements rather than trickle small segments. */
+			if (room == 0 || tcp_sndqueuelen(pcb) > 0) {
+				s->send_blocked = 1;
+				break;
+			}
+		}
+		n = read(s->fd, svc->scratch, room);
+		if (n > 0) {
+			err_t e = tcp_write(pcb, svc->scratch, (u16_t)n, TCP_WRITE_FLAG_COPY);
+			if (e != ERR_OK) {
+				/* Keep what we read; it goes first when lwIP has room. */
+				s->stash = malloc((size_t)n);
+				if (!s->stash) {
+					pcb_detach(pcb);
+					tcp_abort(pcb);
+					s->pcb = NULL;
+					sock_kill(svc, s);
+					return;
+				}
+				memcpy(s->stash, svc->scratch, (size_t)n);
+				s->stash_len = (size_t)n;
+				s->send_blocked = 1;
+				break;
+			}
+			s->bytes_out += (uint64_t)n;
+			continue;
+		}
+		if (n == 0) {
+			s->app_eof = 1;
+			break;
+		}
+		if (errno == EAGAIN || errno == EINTR) {
+			s->app_readable = 0;
+			break;
+		}
+		/* ECONNRESET: the program closed with data of ours unread: RST. */
+		pcb_detach(pcb);
+		tcp_abort(pcb);
+		s->pcb = NULL;
+		sock_kill(svc, s);
+		return;
+	}
+	if (s->pcb)
+		tcp_output(s->pcb);
+out:
+	conn_maybe_finish(svc, s);
+}
+
+/*
+ * conn_maybe_finish() - take the closing steps that the state allows: FIN after the
+ * program's EOF, close or RST when it is gone, forget the socket when nothing is left.
+ */
+static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s)
+{
+	struct tcp_pcb *pcb = s->pcb;
+
+	if (s->dead || s->state == NC_STATE_CONNECTING)
+		return;
+	if (pcb && s->app_gone && s->app_eof && !s->stash) {
+		if (s->so_flags & NC_OPT_LINGER && s->linger_secs == 0) {
+			pcb_detach(pcb);
+			tcp_abort(pcb);
+			s->pcb = NULL;
+			sock_kill(svc, s);
+			return;
+		}
+		pcb_detach(pcb);
+		if (tcp_close(pcb) != ERR_OK)
+			tcp_abort(pcb);
+		s->pcb = NULL;
+		sock_kill(svc, s);
+		return;
+	}
+	if (pcb && s->app_eof && !s->fin_sent && !s->stash) {
+		err_t e = tcp_shutdown(pcb, 0, 1);
+		if (e == ERR_OK) {
+			s->fin_sent = 1;
+			s->fin_pending = 0;
+			tcp_output(pcb);
+			if (s->net_eof) {
+				/* Both FINs: lwIP completes the close alone (LAST_ACK). */
+				pcb_detach(pcb);
+				s->pcb = NULL;
+			}
+		} else {
+			s->fin_pending = 1;
+		}
+	}
+	if (!s->pcb && !s->rxq) {
+		/* Nothing more can come from the network. */
+		if (s->app_gone || s->app_eof || s->state == NC_STATE_CLOSED || s->net_eof)
+			sock_kill(svc, s);
+	}
+}
+
+/* An event on a virtual socket's pair. */
+void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
+{
+	if (s->dead)
+		return;
+	if (s->kind != NC_KIND_CONN) {
+		if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+			/* The program closed its bound socket or listener. */
+			sock_kill(svc, s);
+			return;
+		}
+		if (s->kind == NC_KIND_LISTENER && (events & EPOLLOUT))
+			listener_flush(svc, s);
+		return;
+	}
+	if (s->state == NC_STATE_CONNECTING)
+		return;
+	if (events & EPOLLERR) {
+		int e = 0;
+		socklen_t l = sizeof(e);
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &l);
+		if (e == ECONNRESET || e == EPIPE) {
+			/* Closed with our data unread: RST, as Linux does. */
+			if (s->pcb) {
+				pcb_detach(s->pcb);
+				tcp_abort(s->pcb);
+				s->pcb = NULL;
+			}
+			sock_kill(svc, s);
+			return;
+		}
+	}
+	if (events & EPOLLHUP)
+		s->app_gone = 1;
+	if (events & EPOLLOUT)
+		conn_flush_rxq(svc, s);
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+		s->app_readable = 1;
+	if (s->app_readable)
+		conn_pump_out(svc, s);
+	else
+		conn_maybe_finish(svc, s);
+}
+
+/* ---- options ---------------------------------------------------------------------- */
+
+static int *extra_slot(struct nc_sock *s, int level, int name, int create)
+{
+	for (int i = 0; i < s->nextra; i++)
+		if (s->extra[i][0] == level && s->extra[i][1] == name)
+			return &s->extra[i][2];
+	if (!create || s->nextra >= NC_EXTRA_OPTS)
+		return NULL;
+	s->extra[s->nextra][0] = level;
+	s->extra[s->nextra][1] = name;
+	s->extra[s->nextra][2] = 0;
+	return &s->extra[s->nextra++][2];
+}
+
+int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int name,
+		   const void *val, uint32_t len)
+{
+	struct tcp_pcb *pcb = s->pcb;
+	int v = 0;
+
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		struct linger lg;
+		if (len < sizeof(lg))
+			return -EINVAL;
+		memcpy(&lg, val, sizeof(lg));
+		if (lg.l_onoff)
+			s->so_flags |= NC_OPT_LINGER;
+		else
+			s->so_flags &= ~(uint32_t)NC_OPT_LINGER;
+		s->linger_secs = lg.l_linger;
+		return 0;
+	}
+	if (len < sizeof(int))
+		return -EINVAL;
+	memcpy(&v, val, sizeof(int));
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_REUSEADDR:
+			if (v)
+				s->so_flags |= NC_OPT_REUSEADDR;
+			else
+				s->so_flags &= ~(uint32_t)NC_OPT_REUSEADDR;
+			if (pcb) {
+				if (v)
+					ip_set_option(pcb, SOF_REUSEADDR);
+				else
+					ip_reset_option(pcb, SOF_REUSEADDR);
+			}
+			return 0;
+		case SO_REUSEPORT:
+			if (v)
+				s->so_flags |= NC_OPT_REUSEPORT;
+			else
+				s->so_flags &= ~(uint32_t)NC_OPT_REUSEPORT;
+			return 0;
+		case SO_KEEPALIVE:
+			if (v)
+				s->so_flags |= NC_OPT_KEEPALIVE;
+			else
+				s->so_flags &= ~(uint32_t)NC_OPT_KEEPALIVE;
+			if (pcb && pcb->state != LISTEN) {
+				if (v)
+					ip_set_option(pcb, SOF_KEEPALIVE);
+				else
+					ip_reset_option(pcb, SOF_KEEPALIVE);
+			}
+			return 0;
+		}
+	} else if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_NODELAY:
+			if (v)
+				s->so_flags |= NC_OPT_NODELAY;
+			else
+				s->so_flags &= ~(uint32_t)NC_OPT_NODELAY;
+			if (pcb && pcb->state != LISTEN) {
+				if (v)
+					tcp_nagle_disable(pcb);
+				else
+					tcp_nagle_enable(pcb);
+				tcp_output(pcb);
+			}
+			return 0;
+		case TCP_KEEPIDLE:
+		case TCP_KEEPINTVL:
+		case TCP_KEEPCNT:
+			if (v < 1 || v > 32767)
+				return -EINVAL;
+			if (pcb && pcb->state != LISTEN) {
+				if (name == TCP_KEEPIDLE)
+					pcb->keep_idle = (u32_t)v * 1000u;
+				else if (name == TCP_KEEPINTVL)
+					pcb->keep_intvl = (u32_t)v * 1000u;
+				else
+					pcb->keep_cnt = (u32_t)v;
+			}
+			break;   /* also remembered below, for listeners' getsockopt */
+		}
+	} else if (level == IPPROTO_IP && name == IP_TOS) {
+		if (pcb)
+			pcb->tos = (u8_t)(v & 0xfc);
+		v &= 0xfc;
+	}
+	/* Anything else is remembered, so that getsockopt() reads back what was set. */
+	int *slot = extra_slot(s, level, name, 1);
+	if (!slot)
+		return -ENOBUFS;
+	*slot = v;
+	return 0;
+}
+
+static int linux_tcp_state(struct nc_sock *s)
+{
+	if (s->kind == NC_KIND_LISTENER)
+		return TCP_LISTEN;
+	if (!s->pcb)
+		return s->state == NC_STATE_CONNECTING ? TCP_SYN_SENT : TCP_CLOSE;
+	switch (s->pcb->state) {
+	case CLOSED: return TCP_CLOSE;
+	case LISTEN: return TCP_LISTEN;
+	case SYN_SENT: return TCP_SYN_SENT;
+	case SYN_RCVD: return TCP_SYN_RECV;
+	case ESTABLISHED: return TCP_ESTABLISHED;
+	case FIN_WAIT_1: return TCP_FIN_WAIT1;
+	case FIN_WAIT_2: return TCP_FIN_WAIT2;
+	case CLOSE_WAIT: return TCP_CLOSE_WAIT;
+	case CLOSING: return TCP_CLOSING;
+	case LAST_ACK: return TCP_LAST_ACK;
+	case TIME_WAIT: return TCP_TIME_WAIT;
+	}
+	return TCP_CLOSE;
+}
+
+int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int level, int name,
+		   void *val, uint32_t *len)
+{
+	int v;
+
+	if (level == SOL_SOCKET && name == SO_ERROR) {
+		if (s) {
+			v = s->err;
+			s->err = 0;
+		} else {
+			v = nc_tombstone_get(svc, ino, 1);
+			if (v < 0)
+				v = 0;
+		}
+		goto out_int;
+	}
+	if (!s)
+		return -EBADF;
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		struct linger lg = { .l_onoff = !!(s->so_flags & NC_OPT_LINGER),
+				     .l_linger = s->linger_secs };
+		if (*len > sizeof(lg))
+			*len = sizeof(lg);
+		memcpy(val, &lg, *len);
+		return 0;
+	}
+	if (level == IPPROTO_TCP && name == TCP_INFO) {
+		struct tcp_info ti;
+		memset(&ti, 0, sizeof(ti));
+		ti.tcpi_state = (uint8_t)linux_tcp_state(s);
+		if (s->pcb && s->kind == NC_KIND_CONN) {
+			ti.tcpi_snd_mss = tcp_mss(s->pcb);
+			ti.tcpi_rcv_mss = tcp_mss(s->pcb);
+			ti.tcpi_snd_cwnd = s->pcb->cwnd / (tcp_mss(s->pcb) ? tcp_mss(s->pcb) : 1);
+			ti.tcpi_rto = (uint32_t)s->pcb->rto * TCP_SLOW_INTERVAL * 1000u;
+			ti.tcpi_rtt = (uint32_t)(s->pcb->sa >> 3) * TCP_SLOW_INTERVAL * 1000u;
+			ti.tcpi_unacked = s->pcb->snd_queuelen;
+			ti.tcpi_snd_wscale = s->pcb->snd_scale;
+			ti.tcpi_rcv_wscale = s->pcb->rcv_scale;
+		}
+		if (*len > sizeof(ti))
+			*len = sizeof(ti);
+		memcpy(val, &ti, *len);
+		return 0;
+	}
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_TYPE: v = SOCK_STREAM; goto out_int;
+		case SO_DOMAIN: v = AF_INET; goto out_int;
+		case SO_PROTOCOL: v = IPPROTO_TCP; goto out_int;
+		case SO_ACCEPTCONN: v = s->kind == NC_KIND_LISTENER; goto out_int;
+		case SO_REUSEADDR: v = !!(s->so_flags & NC_OPT_REUSEADDR); goto out_int;
+		case SO_REUSEPORT: v = !!(s->so_flags & NC_OPT_REUSEPORT); goto out_int;
+		case SO_KEEPALIVE: v = !!(s->so_flags & NC_OPT_KEEPALIVE); goto out_int;
+		}
+	} else if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_NODELAY: v = !!(s->so_flags & NC_OPT_NODELAY); goto out_int;
+		case TCP_MAXSEG:
+			v = s->pcb && s->kind == NC_KIND_CONN ? tcp_mss(s->pcb) : 536;
+			goto out_int;
+		case TCP_KEEPIDLE:
+		case TCP_KEEPINTVL:
+		case TCP_KEEPCNT:
+			if (s->pcb && s->kind == NC_KIND_CONN) {
+				v = name == TCP_KEEPIDLE ? (int)(s->pcb->keep_idle / 1000u) :
+				    name == TCP_KEEPINTVL ? (int)(s->pcb->keep_intvl / 1000u) :
+				    (int)s->pcb->keep_cnt;
+				goto out_int;
+			} else {
+				int *slot = extra_slot(s, level, name, 0);
+				v = slot ? *slot : name == TCP_KEEPIDLE ? 7200 :
+				    name == TCP_KEEPINTVL ? 75 : 9;
+				goto out_int;
+			}
+		}
+	} else if (level == IPPROTO_IP && name == IP_TOS) {
+		v = s->pcb ? s->pcb->tos : 0;
+		goto out_int;
+	}
+	{
+		int *slot = extra_slot(s, level, name, 0);
+		if (!slot)
+			return -ENOPROTOOPT;
+		v = *slot;
+	}
+out_int:
+	if (*len > sizeof(v))
+		*len = sizeof(v);
+	memcpy(val, &v, *len);
+	return 0;
+}

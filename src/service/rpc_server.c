@@ -1,0 +1,418 @@
+/*
+ * rpc_server.c — the service's control socket: accepts the intercepts' RPC connections,
+ * checks every message against include/netcon/rpc.h, and dispatches it.
+ *
+ * A client that sends one malformed message is logged and dropped; its sockets carry
+ * on (they are named by fds, not by the client). Replies go back on the client's
+ * connection, or on the private reply channel the request carried (NC_F_REPLY_FD: used
+ * by a forked child that shares its parent's connection). The subject fd of a request
+ * is used only to learn its inode and is closed at once: holding our copy would keep
+ * the program's end open after the program closed it.
+ */
+#include "service.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/rpc.h"
+#include "log.h"
+
+static uint8_t rpc_in[NC_RPC_MAX_MSG];
+static uint8_t rpc_out[NC_RPC_MAX_MSG];
+
+/* mkdir -p for the socket's directory (mode 0700 for what we create). */
+static int make_parent_dirs(const char *path)
+{
+	char buf[NC_SOCKET_PATH_MAX];
+	char *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	p = strrchr(buf, '/');
+	if (!p || p == buf)
+		return 0;
+	*p = '\0';
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * nc_control_open() - create the control socket. It is bound under a temporary name,
+ * given its mode, listened on, and only then renamed to the configured path: the path
+ * appears when the service is ready, never earlier. A live service on the same path is
+ * an error; a stale socket file is replaced.
+ */
+int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
+{
+	const char *path = svc->cfg.socket_path;
+	struct sockaddr_un sun;
+	int fd, r;
+
+	if (strlen(path) + 16 >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket path too long (at most %zu bytes): %s",
+			 sizeof(sun.sun_path) - 17, path);
+		return -ENAMETOOLONG;
+	}
+	r = make_parent_dirs(path);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s", path, strerror(-r));
+		return r;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+
+	/* Is a service already there? */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(fd);
+		snprintf(err, errlen, "another service is already running on %s", path);
+		return -EADDRINUSE;
+	}
+	close(fd);
+
+	snprintf(svc->ctl_tmp_path, sizeof(svc->ctl_tmp_path), "%s.%d.tmp", path, (int)getpid());
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", svc->ctl_tmp_path);
+	unlink(svc->ctl_tmp_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot bind %s: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (chmod(svc->ctl_tmp_path, svc->cfg.socket_mode) < 0 || listen(fd, 512) < 0 ||
+	    rename(svc->ctl_tmp_path, path) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot set up %s: %s", path, strerror(errno));
+		unlink(svc->ctl_tmp_path);
+		close(fd);
+		return r;
+	}
+	svc->ctl_tmp_path[0] = '\0';
+	svc->ctl_fd = fd;
+	svc->ctl_h.type = NC_H_CONTROL;
+	if (nc_epoll_add(svc, fd, EPOLLIN, &svc->ctl_h) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void client_drop(struct nc_service *svc, struct nc_client *c, const char *why)
+{
+	if (why)
+		nc_warn("dropping client pid %d: %s", (int)c->pid, why);
+	nc_epoll_del(svc, c->fd);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		svc->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	svc->nclients--;
+	free(c);
+}
+
+void nc_control_close(struct nc_service *svc)
+{
+	while (svc->clients)
+		client_drop(svc, svc->clients, NULL);
+	if (svc->ctl_fd >= 0) {
+		close(svc->ctl_fd);
+		svc->ctl_fd = -1;
+		unlink(svc->cfg.socket_path);
+	}
+}
+
+void nc_control_accept(struct nc_service *svc)
+{
+	for (int i = 0; i < 64; i++) {
+		struct ucred cred;
+		socklen_t l = sizeof(cred);
+		struct nc_client *c;
+		int fd = accept4(svc->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				nc_log_ratelimited(NC_LOG_WARN, "accept on control socket: %s",
+						   strerror(errno));
+			return;
+		}
+		if (svc->nclients >= NC_MAX_CLIENTS) {
+			nc_log_ratelimited(NC_LOG_WARN, "too many clients (%d): refusing one",
+					   svc->nclients);
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->h.type = NC_H_CLIENT;
+		c->fd = fd;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) == 0) {
+			c->pid = cred.pid;
+			c->uid = cred.uid;
+		}
+		if (nc_epoll_add(svc, fd, EPOLLIN, &c->h) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = svc->clients;
+		if (svc->clients)
+			svc->clients->prev = c;
+		svc->clients = c;
+		svc->nclients++;
+		nc_debug("client pid %d uid %d connected", (int)c->pid, (int)c->uid);
+	}
+}
+
+/* The socket a request names, by the inode of the fd it carried. */
+static int subject_ino(int fd, ino_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -EBADF;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * handle() - carry out one checked request. Fills the reply payload (out, *olen) and
+ * perhaps a new fd (*new_fd); returns 0 or a positive errno for the reply.
+ */
+static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_hdr *h,
+		  const uint8_t *pl, int subject, uint8_t *out, size_t *olen, int *new_fd)
+{
+	unsigned type = h->type;
+	struct nc_sock *s = NULL;
+	ino_t ino = 0;
+	int r;
+
+	*olen = 0;
+	if (subject >= 0) {
+		r = subject_ino(subject, &ino);
+		if (r < 0)
+			return -r;
+		s = nc_sock_lookup(svc, ino);
+	}
+	switch (type) {
+	case NC_MSG_HELLO: {
+		struct nc_hello_req q;
+		struct nc_hello_rep rep;
+
+		memcpy(&q, pl, sizeof(q));
+		if (q.version != NC_RPC_VERSION)
+			return EPROTONOSUPPORT;
+		memset(&rep, 0, sizeof(rep));
+		rep.version = NC_RPC_VERSION;
+		rep.service_pid = (uint32_t)getpid();
+		rep.mtu = (uint32_t)svc->cfg.mtu;
+		memcpy(rep.ip4, &svc->cfg.ip.s_addr, 4);
+		rep.prefix4 = (uint8_t)svc->cfg.prefix;
+		memcpy(out, &rep, sizeof(rep));
+		*olen = sizeof(rep);
+		return 0;
+	}
+	case NC_MSG_BIND: {
+		struct nc_bind_req q;
+		struct nc_bind_rep rep;
+
+		if (subject >= 0)
+			return EINVAL;   /* already bound */
+		memcpy(&q, pl, sizeof(q));
+		memset(&rep, 0, sizeof(rep));
+		r = nc_sock_bind(svc, &q, new_fd, &rep.local);
+		if (r < 0)
+			return -r;
+		memcpy(out, &rep, sizeof(rep));
+		*olen = sizeof(rep);
+		return 0;
+	}
+	case NC_MSG_LISTEN: {
+		struct nc_listen_req q;
+		struct nc_listen_rep rep;
+
+		if (subject >= 0 && !s)
+			return EINVAL;
+		memcpy(&q, pl, sizeof(q));
+		memset(&rep, 0, sizeof(rep));
+		r = nc_sock_listen(svc, s, &q, new_fd, &rep.local);
+		if (r < 0)
+			return -r;
+		memcpy(out, &rep, sizeof(rep));
+		*olen = sizeof(rep);
+		return 0;
+	}
+	case NC_MSG_CONNECT: {
+		struct nc_connect_req q;
+		struct nc_connect_rep rep;
+
+		if (subject >= 0 && !s)
+			return nc_tombstone_get(svc, ino, 0) ? ECONNABORTED : EINVAL;
+		memcpy(&q, pl, sizeof(q));
+		memset(&rep, 0, sizeof(rep));
+		r = nc_sock_connect(svc, s, &q, new_fd, &rep);
+		if (r < 0)
+			return -r;
+		memcpy(out, &rep, sizeof(rep));
+		*olen = sizeof(rep);
+		return 0;
+	}
+	case NC_MSG_SOCKOPT_SET: {
+		struct nc_sockopt_req q;
+
+		if (subject < 0)
+			return EBADF;
+		memcpy(&q, pl, h->len - sizeof(*h));
+		if (!s)
+			return 0;   /* a closed socket takes options and forgets them */
+		r = nc_sock_setopt(svc, s, q.level, q.name, q.value, q.len);
+		return r < 0 ? -r : 0;
+	}
+	case NC_MSG_SOCKOPT_GET: {
+		struct nc_sockopt_req q;
+		struct nc_sockopt_rep rep;
+
+		if (subject < 0)
+			return EBADF;
+		memcpy(&q, pl, sizeof(q) - sizeof(q.value));
+		memset(&rep, 0, sizeof(rep));
+		rep.len = q.len;
+		r = nc_sock_getopt(svc, s, ino, q.level, q.name, rep.value, &rep.len);
+		if (r < 0)
+			return -r;
+		memcpy(out, &rep, offsetof(struct nc_sockopt_rep, value) + rep.len);
+		*olen = offsetof(struct nc_sockopt_rep, value) + rep.len;
+		return 0;
+	}
+	case NC_MSG_QUERY: {
+		struct nc_query_rep rep;
+
+		if (subject < 0)
+			return EBADF;
+		memset(&rep, 0, sizeof(rep));
+		if (s) {
+			rep.kind = (uint32_t)s->kind;
+			rep.state = (uint32_t)s->state;
+			rep.local = s->local;
+			rep.peer = s->peer;
+		} else if (nc_tombstone_get(svc, ino, 0)) {
+			rep.kind = NC_KIND_CONN;
+			rep.state = NC_STATE_CLOSED;
+		} else {
+			rep.kind = NC_KIND_NONE;
+		}
+		memcpy(out, &rep, sizeof(rep));
+		*olen = sizeof(rep);
+		return 0;
+	}
+	case NC_MSG_STATUS: {
+		struct nc_status_rep rep;
+		size_t cap = NC_RPC_MAX_MSG - sizeof(struct nc_hdr) - sizeof(rep) - 1;
+		size_t n = nc_status_text(svc, (char *)out + sizeof(rep), cap);
+
+		rep.len = (uint32_t)n;
+		memcpy(out, &rep, sizeof(rep));
+		*olen = sizeof(rep) + n;
+		return 0;
+	}
+	}
+	return EINVAL;
+}
+
+/* One readable client: serve every message waiting (a bounded number per wake-up). */
+void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t events)
+{
+	for (int i = 0; i < 64; i++) {
+		int fds[NC_RPC_MAX_FDS], nfds, reply_fd, subject, new_fd = -1, e;
+		const char *why;
+		struct nc_hdr h, rh;
+		size_t olen = 0;
+		ssize_t n;
+
+		n = nc_rpc_recv(c->fd, rpc_in, sizeof(rpc_in), fds, &nfds, MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			return;
+		if (n == 0) {
+			client_drop(svc, c, NULL);
+			return;
+		}
+		if (n < 0) {
+			svc->ctr.rpc_bad++;
+			client_drop(svc, c, n == -EMSGSIZE ? "message or fds too large" :
+				    strerror((int)-n));
+			return;
+		}
+		svc->ctr.rpc_requests++;
+		if (nc_rpc_check(rpc_in, (size_t)n, nfds, 0, &why) < 0) {
+			svc->ctr.rpc_bad++;
+			nc_rpc_close_fds(fds, nfds);
+			client_drop(svc, c, why);
+			return;
+		}
+		memcpy(&h, rpc_in, sizeof(h));
+		reply_fd = (h.flags & NC_F_REPLY_FD) ? fds[0] : c->fd;
+		subject = (h.flags & NC_F_SUBJECT_FD) ? fds[nfds - 1] : -1;
+
+		e = handle(svc, c, &h, rpc_in + sizeof(h), subject, rpc_out, &olen, &new_fd);
+		if (subject >= 0)
+			close(subject);
+
+		memset(&rh, 0, sizeof(rh));
+		rh.type = (uint16_t)(h.type | NC_MSG_REPLY);
+		rh.seq = h.seq;
+		rh.err = e;
+		if (e != 0) {
+			olen = 0;
+			if (new_fd >= 0) {
+				close(new_fd);
+				new_fd = -1;
+			}
+		}
+		if (new_fd >= 0)
+			rh.flags = NC_F_NEW_FD;
+		int r = nc_rpc_send(reply_fd, &rh, rpc_out, olen, &new_fd, new_fd >= 0 ? 1 : 0);
+		if (new_fd >= 0)
+			close(new_fd);
+		if (h.flags & NC_F_REPLY_FD)
+			close(fds[0]);
+		if (r < 0) {
+			/* A client that does not read its replies is not served further. */
+			client_drop(svc, c, "cannot send the reply");
+			return;
+		}
+	}
+}

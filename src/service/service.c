@@ -1,0 +1,226 @@
+/*
+ * service.c — the service's event loop.
+ *
+ * One thread, one epoll set: the control socket, each RPC client, the link, a signalfd,
+ * and every virtual socket's end. The loop sleeps until an event or lwIP's next timer
+ * deadline (no periodic polling: an idle service uses no CPU), handles the batch,
+ * lets lwIP process looped-back frames and timers, flushes the link, frees what the
+ * batch closed, and sleeps again.
+ */
+#include "service.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+
+#define MAX_EVENTS 256
+
+int nc_epoll_add(struct nc_service *svc, int fd, uint32_t events, struct nc_handler *h)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	if (epoll_ctl(svc->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+void nc_epoll_del(struct nc_service *svc, int fd)
+{
+	epoll_ctl(svc->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* Allow as many fds as the hard limit permits: two per connection. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int open_link(struct nc_service *svc, char *err, size_t errlen)
+{
+	int r;
+
+	if (svc->cfg.link_kind == NC_LINKKIND_TAP)
+		r = nc_link_tap_open(&svc->link, svc->cfg.tap_name, svc->cfg.mtu, nc_stack_input,
+				     svc, err, errlen);
+	else
+		r = nc_link_vxlan_open(&svc->link, &svc->cfg.vxlan, svc->cfg.mtu, nc_stack_input,
+				       svc, err, errlen);
+	if (r < 0)
+		return r;
+	svc->link_h.type = NC_H_LINK;
+	r = nc_epoll_add(svc, svc->link->fd, EPOLLIN, &svc->link_h);
+	if (r < 0)
+		snprintf(err, errlen, "epoll: %s", strerror(-r));
+	return r;
+}
+
+static int open_signals(struct nc_service *svc)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	svc->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (svc->sig_fd < 0)
+		return -errno;
+	svc->sig_h.type = NC_H_SIGNAL;
+	return nc_epoll_add(svc, svc->sig_fd, EPOLLIN, &svc->sig_h);
+}
+
+static void on_signal(struct nc_service *svc)
+{
+	struct signalfd_siginfo si;
+
+	while (read(svc->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			continue;
+		nc_info("signal %d: stopping", (int)si.ssi_signo);
+		svc->running = 0;
+	}
+}
+
+static void dispatch(struct nc_service *svc, struct epoll_event *ev)
+{
+	struct nc_handler *h = ev->data.ptr;
+
+	switch (h->type) {
+	case NC_H_CONTROL:
+		nc_control_accept(svc);
+		break;
+	case NC_H_CLIENT:
+		nc_client_event(svc, (struct nc_client *)h, ev->events);
+		break;
+	case NC_H_LINK:
+		if (svc->link->ops->input(svc->link) < 0) {
+			nc_err("link %s failed: stopping", svc->link->ops->name);
+			svc->running = 0;
+		}
+		break;
+	case NC_H_SIGNAL:
+		on_signal(svc);
+		break;
+	case NC_H_SOCK:
+		nc_sock_event(svc, (struct nc_sock *)h, ev->events);
+		break;
+	}
+}
+
+static void announce_ready(struct nc_service *svc)
+{
+	char ip[32], mac[32];
+
+	snprintf(ip, sizeof(ip), "%s", inet_ntoa(svc->cfg.ip));
+	nc_info("ready: %s/%d mac %s mtu %d link %s, socket %s", ip, svc->cfg.prefix,
+		nc_mac_str(svc->cfg.mac, mac, sizeof(mac)), svc->cfg.mtu, svc->link->ops->name,
+		svc->cfg.socket_path);
+	if (svc->cfg.ready_fd >= 0) {
+		if (write(svc->cfg.ready_fd, "R", 1) < 0) {
+			/* the parent went away; nothing to tell */
+		}
+		close(svc->cfg.ready_fd);
+		svc->cfg.ready_fd = -1;
+	}
+}
+
+static void service_free(struct nc_service *svc)
+{
+	nc_sock_close_all(svc);
+	/* Let lwIP put the RSTs on the wire before the link goes. */
+	nc_stack_poll(svc);
+	if (svc->link && svc->link->ops->flush)
+		svc->link->ops->flush(svc->link);
+	nc_control_close(svc);
+	if (svc->ctl_tmp_path[0])
+		unlink(svc->ctl_tmp_path);
+	if (svc->link)
+		svc->link->ops->close(svc->link);
+	if (svc->sig_fd >= 0)
+		close(svc->sig_fd);
+	if (svc->epfd >= 0)
+		close(svc->epfd);
+	free(svc->scratch);
+	free(svc);
+}
+
+/*
+ * nc_service_run() - run a service until SIGTERM/SIGINT. Returns the exit status: 0 after
+ * a clean stop, 1 when start-up failed (with one message naming what was wrong).
+ */
+int nc_service_run(struct nc_config *cfg)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	struct nc_service *svc = calloc(1, sizeof(*svc));
+	char err[512] = "";
+	int r;
+
+	if (!svc) {
+		fprintf(stderr, "netcon service: out of memory\n");
+		return 1;
+	}
+	svc->cfg = *cfg;
+	svc->ctl_fd = svc->sig_fd = -1;
+	svc->scratch = malloc(NC_SCRATCH_SIZE);
+	svc->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!svc->scratch || svc->epfd < 0) {
+		fprintf(stderr, "netcon service: %s\n", strerror(errno));
+		service_free(svc);
+		return 1;
+	}
+	raise_nofile();
+	if (open_signals(svc) < 0) {
+		fprintf(stderr, "netcon service: signals: %s\n", strerror(errno));
+		service_free(svc);
+		return 1;
+	}
+	r = open_link(svc, err, sizeof(err));
+	if (r == 0)
+		r = nc_stack_init(svc, err, sizeof(err));
+	if (r == 0)
+		r = nc_control_open(svc, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "netcon service: %s\n", err[0] ? err : strerror(-r));
+		service_free(svc);
+		return 1;
+	}
+	announce_ready(svc);
+
+	svc->running = 1;
+	while (svc->running) {
+		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS, nc_stack_timeout_ms(svc));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			nc_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			dispatch(svc, &evs[i]);
+		nc_stack_poll(svc);
+		if (svc->link->ops->flush)
+			svc->link->ops->flush(svc->link);
+		nc_sock_reap(svc);
+	}
+	service_free(svc);
+	return 0;
+}

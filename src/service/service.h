@@ -1,0 +1,184 @@
+/*
+ * service.h — the netcon service: one process, one thread, one epoll loop that owns the
+ * lwIP stack, the link, the control socket and the table of virtual sockets.
+ *
+ * Everything lives in one struct nc_service owned by main(); every function takes it
+ * first. Objects registered with epoll begin with a struct nc_handler whose type says
+ * which dispatcher handles the event.
+ */
+#ifndef NETCON_SERVICE_H
+#define NETCON_SERVICE_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lwip/netif.h"
+#include "lwip/tcp.h"
+#include "link/link.h"
+#include "netcon/rpc.h"
+
+#define NC_SOCKET_PATH_MAX   108
+#define NC_SCRATCH_SIZE      65536
+#define NC_MAX_CLIENTS       4096
+#define NC_TOMBSTONES        1024
+#define NC_HASH_BUCKETS      16384
+#define NC_EXTRA_OPTS        8       /* options stored but not acted on, per socket */
+
+enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
+
+/* What `netcon service` was told. Filled by nc_config_parse() (cli), read-only after. */
+struct nc_config {
+	struct in_addr ip;
+	int prefix;
+	int mtu;
+	uint8_t mac[6];
+	char socket_path[NC_SOCKET_PATH_MAX];
+	unsigned socket_mode;
+	int ready_fd;                /* -1, or an fd to write one byte to when ready */
+	int log_level;
+	enum nc_link_kind link_kind;
+	struct nc_vxlan_config vxlan;
+	char tap_name[16];
+	int max_conns_per_client;    /* 0 = unlimited */
+};
+
+enum nc_handler_type {
+	NC_H_CONTROL = 1,  /* the listening control socket */
+	NC_H_CLIENT,       /* one program's RPC connection */
+	NC_H_LINK,
+	NC_H_SIGNAL,
+	NC_H_SOCK,         /* a virtual socket: bound, listener or connection */
+};
+
+struct nc_handler {
+	int type;
+};
+
+struct nc_service;
+
+/* One RPC client (a process of a program, or `netcon status`). */
+struct nc_client {
+	struct nc_handler h;
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	struct nc_client *next, *prev;
+};
+
+/* A virtual socket, named by the inode of the program's end of its socketpair. */
+struct nc_sock {
+	struct nc_handler h;
+	struct nc_service *svc;
+	int kind;                    /* enum nc_sock_kind */
+	int state;                   /* enum nc_conn_state (connections) */
+	ino_t ino;                   /* the program's end */
+	int fd;                      /* the service's end; -1 once closed */
+	struct tcp_pcb *pcb;         /* NULL once lwIP freed or was handed it */
+	struct nc_addr local, peer;
+	uint32_t so_flags;           /* NC_OPT_* as set by the program */
+	int linger_secs;
+	int err;                     /* pending error (SO_ERROR), positive errno */
+
+	/* connections */
+	int app_dup;                 /* while connecting: a duplicate of the program's end */
+	size_t filler;               /* while connecting: filler bytes in our receive queue */
+	int app_sndbuf;              /* the program end's SO_SNDBUF to restore */
+	struct pbuf *rxq;            /* network data the program's buffer has not taken */
+	uint8_t *stash;              /* read from the program, not yet taken by lwIP */
+	size_t stash_len;
+	unsigned app_readable:1;     /* EPOLLIN seen, not yet read to EAGAIN */
+	unsigned app_eof:1;          /* the program shut its write side (or closed) */
+	unsigned app_gone:1;         /* the program closed every copy of its end */
+	unsigned net_eof:1;          /* FIN received from the network */
+	unsigned fin_pending:1;      /* we must send FIN once lwIP has room */
+	unsigned fin_sent:1;
+	unsigned send_blocked:1;     /* waiting for lwIP's send buffer */
+	unsigned dead:1;             /* freed at the end of this loop iteration */
+	uint64_t bytes_out, bytes_in;
+
+	/* listeners */
+	struct nc_sock *pending;     /* accepted, not yet handed to the program */
+	int backlog;
+
+	/* extra options (level, name, int value) kept for getsockopt */
+	int nextra;
+	int extra[NC_EXTRA_OPTS][3];
+
+	struct nc_sock *hnext;                   /* inode hash chain */
+	struct nc_sock *next, *prev;             /* list of all sockets */
+	struct nc_sock *pnext;                   /* listener's pending list / zombie list */
+};
+
+struct nc_tombstone {
+	ino_t ino;
+	int err;
+};
+
+struct nc_counters {
+	uint64_t conns_opened, conns_accepted, conns_refused;
+	uint64_t rpc_requests, rpc_bad;
+	uint64_t rx_frames_bad;
+};
+
+struct nc_service {
+	struct nc_config cfg;
+	int epfd;
+	int ctl_fd;
+	int sig_fd;
+	int running;
+	struct nc_handler ctl_h, sig_h, link_h;
+	struct nc_link *link;
+	struct netif netif;
+	uint8_t *scratch;            /* NC_SCRATCH_SIZE bytes for reads and replies */
+
+	struct nc_client *clients;
+	int nclients;
+	struct nc_sock *socks;       /* every live socket */
+	int nsocks[NC_KIND_COUNT];
+	struct nc_sock *zombies;     /* freed after the current batch of events */
+	struct nc_sock *hash[NC_HASH_BUCKETS];
+	struct nc_tombstone tomb[NC_TOMBSTONES];
+	unsigned tomb_next;
+	struct nc_counters ctr;
+	char ctl_tmp_path[NC_SOCKET_PATH_MAX];
+};
+
+/* service.c */
+int nc_service_run(struct nc_config *cfg);
+int nc_epoll_add(struct nc_service *svc, int fd, uint32_t events, struct nc_handler *h);
+void nc_epoll_del(struct nc_service *svc, int fd);
+
+/* stack.c — lwIP glue */
+int nc_stack_init(struct nc_service *svc, char *err, size_t errlen);
+void nc_stack_input(void *ctx, const uint8_t *frame, size_t len);
+void nc_stack_poll(struct nc_service *svc);
+int nc_stack_timeout_ms(struct nc_service *svc);
+
+/* conn.c — virtual sockets */
+struct nc_sock *nc_sock_lookup(struct nc_service *svc, ino_t ino);
+int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
+		 struct nc_addr *local);
+int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_listen_req *req,
+		   int *app_fd, struct nc_addr *local);
+int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
+		    const struct nc_connect_req *req, int *app_fd, struct nc_connect_rep *rep);
+int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int name,
+		   const void *val, uint32_t len);
+int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int level, int name,
+		   void *val, uint32_t *len);
+void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+void nc_sock_reap(struct nc_service *svc);
+void nc_sock_close_all(struct nc_service *svc);
+int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume);
+
+/* rpc_server.c — the control socket */
+int nc_control_open(struct nc_service *svc, char *err, size_t errlen);
+void nc_control_accept(struct nc_service *svc);
+void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t events);
+void nc_control_close(struct nc_service *svc);
+
+/* status.c */
+size_t nc_status_text(struct nc_service *svc, char *buf, size_t len);
+
+#endif /* NETCON_SERVICE_H */

@@ -1,0 +1,170 @@
+/*
+ * stack.c — the glue between lwIP (raw API, NO_SYS=1) and the service.
+ *
+ * One Ethernet netif carries the service's address. Outgoing frames (linkoutput) go to
+ * the link as an iovec over the pbuf chain, without copying; incoming frames from the
+ * link are copied once into a pbuf and given to ethernet_input. lwIP's timers are driven
+ * by the event loop: nc_stack_timeout_ms() is the time to lwIP's next deadline, so an
+ * idle service sleeps instead of polling. Also here: the functions lwIP's port needs
+ * (sys_now, random numbers, assertions).
+ */
+#include "service.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "lwip/init.h"
+#include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+#include "log.h"
+
+/* The TCP sanity checks lwIP cannot run with MSS > 16 KiB (LWIP_DISABLE_TCP_SANITY_CHECKS),
+ * checked here by hand. */
+_Static_assert(TCP_SND_QUEUELEN <= 0xffff, "TCP_SND_QUEUELEN must fit u16");
+_Static_assert(TCP_SND_QUEUELEN >= 2 * (TCP_SND_BUF / 536), "queue long enough for MSS 536");
+_Static_assert(TCP_WND >= TCP_MSS / 64, "window at least one segment");
+_Static_assert(TCP_WND <= (0xffffUL << TCP_RCV_SCALE), "window fits the scale");
+_Static_assert(TCP_SNDLOWAT < TCP_SND_BUF, "TCP_SNDLOWAT below TCP_SND_BUF");
+_Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "TCP_SNDQUEUELOWAT below queue length");
+
+static struct nc_service *stack_svc;   /* for lwIP callbacks that carry no argument */
+
+u32_t sys_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+/* xorshift64* seeded from getrandom(): ports and initial sequence numbers. */
+unsigned int netcon_lwip_rand(void)
+{
+	static uint64_t state;
+
+	if (state == 0) {
+		if (getrandom(&state, sizeof(state), 0) != sizeof(state) || state == 0)
+			state = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull | 1;
+	}
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return (unsigned int)((state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+void netcon_lwip_assert(const char *msg, const char *file, int line)
+{
+	nc_err("lwIP assertion failed: %s (%s:%d)", msg, file, line);
+	abort();
+}
+
+/* lwIP → link: one frame as an iovec over the pbuf chain. */
+static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct nc_service *svc = netif->state;
+	struct iovec iov[64];
+	int n = 0;
+
+	for (struct pbuf *q = p; q; q = q->next) {
+		if (q->len == 0)
+			continue;
+		if (n == (int)(sizeof(iov) / sizeof(iov[0]))) {
+			/* A very long chain: linearize it (rare: our segments are 1–2 pbufs). */
+			pbuf_copy_partial(p, svc->scratch, p->tot_len, 0);
+			iov[0].iov_base = svc->scratch;
+			iov[0].iov_len = p->tot_len;
+			n = 1;
+			break;
+		}
+		iov[n].iov_base = q->payload;
+		iov[n].iov_len = q->len;
+		n++;
+	}
+	if (svc->link->ops->send(svc->link, iov, n) < 0)
+		return ERR_IF;   /* counted by the link; TCP retransmits */
+	return ERR_OK;
+}
+
+static err_t stack_netif_init(struct netif *netif)
+{
+	struct nc_service *svc = netif->state;
+
+	netif->name[0] = 'n';
+	netif->name[1] = 'c';
+	netif->mtu = (u16_t)svc->cfg.mtu;
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	memcpy(netif->hwaddr, svc->cfg.mac, ETH_HWADDR_LEN);
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+	netif->output = etharp_output;
+	netif->output_ip6 = ethip6_output;
+	netif->linkoutput = stack_linkoutput;
+	return ERR_OK;
+}
+
+int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
+{
+	ip4_addr_t ip, mask, gw;
+	uint32_t m = svc->cfg.prefix ? htonl(0xffffffffu << (32 - svc->cfg.prefix)) : 0;
+
+	stack_svc = svc;
+	lwip_init();
+	ip.addr = svc->cfg.ip.s_addr;
+	mask.addr = m;
+	gw.addr = 0;
+	if (!netif_add(&svc->netif, &ip, &mask, &gw, svc, stack_netif_init, ethernet_input)) {
+		snprintf(err, errlen, "lwIP refused the interface");
+		return -EINVAL;
+	}
+	netif_set_default(&svc->netif);
+	netif_set_link_up(&svc->netif);
+	netif_set_up(&svc->netif);
+	/* Announce ourselves (gratuitous ARP) so peers and learning switches know our MAC. */
+	etharp_gratuitous(&svc->netif);
+	return 0;
+}
+
+/* link → lwIP: one received Ethernet frame. */
+void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct nc_service *svc = ctx;
+	struct pbuf *p;
+
+	if (len < NC_ETH_HLEN || len > (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4) {
+		svc->ctr.rx_frames_bad++;
+		return;
+	}
+	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	if (!p) {
+		svc->ctr.rx_frames_bad++;
+		return;
+	}
+	memcpy(p->payload, frame, len);
+	if (svc->netif.input(p, &svc->netif) != ERR_OK)
+		pbuf_free(p);
+}
+
+/* Work lwIP wants done outside of callbacks: frames looped back to our own address, and
+ * expired timers. */
+void nc_stack_poll(struct nc_service *svc)
+{
+	netif_poll(&svc->netif);
+	sys_check_timeouts();
+	netif_poll(&svc->netif);
+}
+
+int nc_stack_timeout_ms(struct nc_service *svc)
+{
+	u32_t ms = sys_timeouts_sleeptime();
+
+	(void)svc;
+	if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
+		return -1;
+	return ms > 60000 ? 60000 : (int)ms;
+}

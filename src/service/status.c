@@ -1,0 +1,109 @@
+/*
+ * status.c — the text of `netcon status`: addresses, link counters, the connection
+ * table. Bounded by the buffer it is given; a table too long is cut with a note.
+ */
+#include "service.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+struct out {
+	char *buf;
+	size_t len, used;
+	int full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->used) {
+		o->full = 1;
+		o->buf[o->used] = '\0';
+		return;
+	}
+	o->used += (size_t)n;
+}
+
+static const char *kind_name(int k)
+{
+	static const char *const names[] = {
+		[NC_KIND_NONE] = "none", [NC_KIND_BOUND] = "bound",
+		[NC_KIND_LISTENER] = "listen", [NC_KIND_CONN] = "tcp",
+	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == NC_KIND_COUNT, "kind names");
+	return k >= 0 && k < NC_KIND_COUNT ? names[k] : "?";
+}
+
+static const char *state_name(const struct nc_sock *s)
+{
+	static const char *const names[] = {
+		[NC_STATE_NONE] = "-", [NC_STATE_CONNECTING] = "connecting",
+		[NC_STATE_ESTABLISHED] = "established", [NC_STATE_CLOSED] = "closed",
+	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == NC_STATE_COUNT, "state names");
+	if (s->kind != NC_KIND_CONN)
+		return "-";
+	if (s->state == NC_STATE_ESTABLISHED && (s->app_eof || s->net_eof))
+		return "closing";
+	return s->state >= 0 && s->state < NC_STATE_COUNT ? names[s->state] : "?";
+}
+
+size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
+{
+	struct out o = { .buf = buf, .len = len };
+	char a[64], b[64], mac[32], link[2048] = "";
+	const struct nc_link_stats *ls = &svc->link->stats;
+
+	buf[0] = '\0';
+	put(&o, "service pid %d\n", (int)getpid());
+	put(&o, "address %s/%d mac %s mtu %d\n", inet_ntoa(svc->cfg.ip), svc->cfg.prefix,
+	    nc_mac_str(svc->cfg.mac, mac, sizeof(mac)), svc->cfg.mtu);
+	put(&o, "socket %s\n", svc->cfg.socket_path);
+	svc->link->ops->describe(svc->link, link, sizeof(link));
+	put(&o, "%s%s", link, (link[0] && link[strlen(link) - 1] != '\n') ? "\n" : "");
+	put(&o, "link rx %llu frames %llu bytes, tx %llu frames %llu bytes, "
+		"rx dropped %llu, tx dropped %llu\n",
+	    (unsigned long long)ls->rx_frames, (unsigned long long)ls->rx_bytes,
+	    (unsigned long long)ls->tx_frames, (unsigned long long)ls->tx_bytes,
+	    (unsigned long long)ls->rx_dropped, (unsigned long long)ls->tx_dropped);
+	put(&o, "clients %d, sockets: %d connections, %d listeners, %d bound\n",
+	    svc->nclients, svc->nsocks[NC_KIND_CONN], svc->nsocks[NC_KIND_LISTENER],
+	    svc->nsocks[NC_KIND_BOUND]);
+	put(&o, "totals: %llu connects (%llu refused), %llu accepted, %llu requests "
+		"(%llu malformed), %llu bad frames\n",
+	    (unsigned long long)svc->ctr.conns_opened, (unsigned long long)svc->ctr.conns_refused,
+	    (unsigned long long)svc->ctr.conns_accepted,
+	    (unsigned long long)svc->ctr.rpc_requests, (unsigned long long)svc->ctr.rpc_bad,
+	    (unsigned long long)svc->ctr.rx_frames_bad);
+	put(&o, "%-7s %-22s %-22s %-12s %12s %12s\n", "kind", "local", "peer", "state",
+	    "bytes out", "bytes in");
+	for (struct nc_sock *s = svc->socks; s; s = s->next) {
+		size_t mark = o.used;
+		put(&o, "%-7s %-22s %-22s %-12s %12llu %12llu\n", kind_name(s->kind),
+		    nc_addr_str(&s->local, a, sizeof(a)),
+		    s->kind == NC_KIND_CONN ? nc_addr_str(&s->peer, b, sizeof(b)) : "*",
+		    state_name(s), (unsigned long long)s->bytes_out,
+		    (unsigned long long)s->bytes_in);
+		if (o.full) {
+			o.used = mark;
+			o.buf[mark] = '\0';
+			o.full = 0;
+			put(&o, "(table cut: too long)\n");
+			break;
+		}
+	}
+	return o.used;
+}

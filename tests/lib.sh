@@ -1,0 +1,535 @@
+# tests/lib.sh — the harness every scenario script sources.
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# What it gives a scenario:
+#   - `set -euo pipefail`, a private temp dir $NC_TMP, and `nc_cleanup` on EXIT (also on
+#     INT/TERM/HUP, so a timeout from tests/run.sh still cleans up);
+#   - a registry of everything the test created (process groups, network namespaces,
+#     devices, routes, dirs). nc_cleanup undoes it; tests/run.sh sweeps the same file again
+#     after the test in case the test itself was killed before it could clean up;
+#   - helpers: spawn, start_service, start_pair, stop_service, under, spawn_under, retry,
+#     wait_port, free_tcp_port, free_udp_port, netns_add, guard_subnet, assert_*, fail,
+#     skip, log, note.
+#
+# Output: every command a test runs through `log` is echoed first, netns.sh style:
+#   [+] under B curl -sS http://10.88.0.1:8080/
+# Messages are `[*] ...`; a failure ends with `FAIL: reason`, a skip with `SKIP: reason`
+# (exit 77). Echoes go to stderr so that `x=$(log cmd)` captures only cmd's output.
+#
+# Safety: network tests must never send a packet anywhere but loopback or namespaces the
+# test created. A broken intercept lets a program fall back to the kernel, which would
+# route 10.88.0.1 to the default gateway; so, when root, start_service puts an
+# `unreachable` route for the service's subnet in the host namespace (removed at exit):
+# a fallback then fails at once with EHOSTUNREACH and nothing leaves the machine.
+#
+# Environment: BUILD (default build), NETCON, TEST_TX, TEST_RX, PYTHON, NC_KEEP=1 (keep the
+# temp dir), NC_LOG_LEVEL (services' --log-level, default info), NC_TIMEOUT (bound for one
+# `under` command, default 120 s), NC_REGISTRY (set by run.sh), NC_QUIET=1 (no echo).
+
+set -euo pipefail
+
+NC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$NC_ROOT/$BUILD ;; esac
+NETCON=${NETCON:-$BUILD/netcon}
+TEST_TX=${TEST_TX:-$BUILD/test_tx}
+TEST_RX=${TEST_RX:-$BUILD/test_rx}
+# Debian's python3 rather than a version-manager shim (a shim is a shell script that forks
+# several times, each time loading the intercept).
+if [ -z "${PYTHON:-}" ]; then
+	if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=$(command -v python3 || echo python3); fi
+fi
+export LC_ALL=C
+# curl and friends must talk to the virtual network, never to a configured proxy.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy ftp_proxy FTP_PROXY no_proxy NO_PROXY
+
+NC_NAME=$(basename "$0" .sh)
+NC_FAIL_MSG=""
+declare -A NC_SPAWNED=()	# spawn name -> pid
+declare -A NC_SERVICE=()	# service name -> pid
+
+# ---------------------------------------------------------------------------------------
+# Output
+
+# nc_quote ARGS... — the arguments as one shell-quoted line.
+nc_quote() {
+	local out="" a
+	for a in "$@"; do
+		if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+="$a "; else out+="$(printf '%q' "$a") "; fi
+	done
+	printf '%s' "${out% }"
+}
+
+# log CMD ARGS... — echo the command (netns.sh style), then run it.
+log() {
+	[ -n "${NC_QUIET:-}" ] || printf '[+] %s\n' "$(nc_quote "$@")" >&2
+	"$@"
+}
+
+# note MSG... — a line of narration.
+note() {
+	[ -n "${NC_QUIET:-}" ] || printf '[*] %s\n' "$*" >&2
+}
+
+# fail MSG... — end the test as failed.
+fail() {
+	NC_FAIL_MSG="$*"
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+# skip REASON... — end the test as skipped (exit 77).
+skip() {
+	printf 'SKIP: %s\n' "$*"
+	exit 77
+}
+
+# Uncaught failing commands (set -e) name themselves.
+nc_on_err() {
+	local rc=$1 line=$2 cmd=$3
+	[ -n "$NC_FAIL_MSG" ] && return 0
+	NC_FAIL_MSG="line $line: '$cmd' exited $rc"
+	printf 'ERROR: %s\n' "$NC_FAIL_MSG" >&2
+}
+
+# ---------------------------------------------------------------------------------------
+# Assertions
+
+assert_eq() {	# assert_eq EXPECTED ACTUAL WHAT
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+	note "ok: ${3:-value} = '$1'"
+}
+
+assert_contains() {	# assert_contains HAYSTACK NEEDLE WHAT
+	case $1 in *"$2"*) note "ok: ${3:-output} contains '$2'" ;;
+	*) fail "${3:-output} does not contain '$2'; it was: $(printf '%s' "$1" | tail -c 2000)" ;; esac
+}
+
+assert_not_contains() {	# assert_not_contains HAYSTACK NEEDLE WHAT
+	case $1 in *"$2"*) fail "${3:-output} contains '$2': $(printf '%s' "$1" | tail -c 2000)" ;;
+	*) note "ok: ${3:-output} has no '$2'" ;; esac
+}
+
+assert_files_equal() {	# assert_files_equal EXPECTED ACTUAL — same size and sha256
+	local a b sa sb
+	[ -f "$2" ] || fail "missing file $2"
+	sa=$(stat -c %s "$1"); sb=$(stat -c %s "$2")
+	[ "$sa" = "$sb" ] || fail "$(basename "$2"): size $sb, expected $sa"
+	a=$(sha256sum <"$1"); b=$(sha256sum <"$2")
+	a=${a%% *}; b=${b%% *}
+	[ "$a" = "$b" ] || fail "$(basename "$2"): sha256 $b, expected $a"
+	note "ok: $(basename "$2"): $sb bytes, sha256 ${a:0:16}… equal"
+}
+
+# ---------------------------------------------------------------------------------------
+# Requirements
+
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root (${1:-network namespaces})"
+}
+
+require_cmd() {	# require_cmd CMD... — skip unless every command exists
+	local c
+	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c not installed"; done
+}
+
+require_built() {	# the binaries the scenarios drive (a missing build is a failure, not a skip)
+	local f
+	for f in "$NETCON" "$@"; do [ -x "$f" ] || fail "$f not built (run make)"; done
+}
+
+# ---------------------------------------------------------------------------------------
+# Registry of what the test created: one "KIND ARGS" line each.
+#   pg PGID STARTTIME    a process group (session) started by spawn
+#   netns NAME           ip netns add
+#   link NAME            a device in the host namespace
+#   route SPEC...        an ip route in the host namespace
+#   dir PATH             a temp dir
+
+nc_register() {
+	printf '%s\n' "$*" >>"$NC_REGISTRY"
+}
+
+# nc_proc_start PID — the process's start time (clock ticks since boot); fails if gone.
+nc_proc_start() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	printf '%s\n' "${20}"
+}
+
+# nc_live_pgids — process groups that still have a process that is not a zombie.
+nc_live_pgids() {
+	ps -e -o pgid=,stat= 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }' | sort -u
+}
+
+# nc_kill_groups PGID... — TERM the groups, wait (bounded, 5 s) for them to go, then KILL.
+nc_kill_groups() {
+	[ $# -gt 0 ] || return 0
+	local pg i live left
+	for pg in "$@"; do
+		kill -TERM -- "-$pg" 2>/dev/null || true
+		kill -TERM "$pg" 2>/dev/null || true
+	done
+	for i in $(seq 1 50); do
+		live=$(nc_live_pgids)
+		left=()
+		for pg in "$@"; do grep -qx "$pg" <<<"$live" && left+=("$pg"); done
+		[ ${#left[@]} -eq 0 ] && break
+		sleep 0.1
+	done
+	if [ ${#left[@]} -gt 0 ]; then
+		for pg in "${left[@]}"; do
+			printf '[*] process group %s ignored SIGTERM; SIGKILL\n' "$pg" >&2
+			kill -KILL -- "-$pg" 2>/dev/null || true
+			kill -KILL "$pg" 2>/dev/null || true
+		done
+		for i in $(seq 1 20); do
+			live=$(nc_live_pgids)
+			left=()
+			for pg in "$@"; do grep -qx "$pg" <<<"$live" && left+=("$pg"); done
+			[ ${#left[@]} -eq 0 ] && break
+			sleep 0.1
+		done
+	fi
+	# Reap the ones that are our children (dead by now, so wait cannot block).
+	for pg in "$@"; do
+		grep -qx "$pg" <<<"${live:-}" || wait "$pg" 2>/dev/null || true
+	done
+}
+
+# nc_sweep REGISTRY [procs|all] — undo what the registry lists; "procs" kills processes only.
+# Used by nc_cleanup and, after each test, by tests/run.sh.
+nc_sweep() {
+	local reg=$1 what=${2:-all} kind a rest start pgs=() nss=() links=() routes=() dirs=()
+	[ -s "$reg" ] || return 0
+	while read -r kind a rest; do
+		case $kind in
+		pg)
+			if start=$(nc_proc_start "$a"); then
+				[ "$start" = "$rest" ] && pgs+=("$a")	# else: pid reused, group long gone
+			else
+				pgs+=("$a")	# leader gone; members may remain
+			fi ;;
+		netns) nss+=("$a") ;;
+		link) links+=("$a") ;;
+		route) routes+=("$a $rest") ;;
+		dir) dirs+=("$a") ;;
+		esac
+	done <"$reg"
+	nc_kill_groups "${pgs[@]}"
+	[ "$what" = procs ] && return 0
+	local ns p
+	for ns in "${nss[@]}"; do
+		[ -e "/run/netns/$ns" ] || continue
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || printf '[*] could not delete netns %s\n' "$ns" >&2
+	done
+	for p in "${links[@]}"; do
+		ip link show "$p" >/dev/null 2>&1 && { ip link del "$p" 2>/dev/null || true; }
+	done
+	for p in "${routes[@]}"; do
+		# shellcheck disable=SC2086
+		ip route del $p 2>/dev/null || true
+	done
+	for p in "${dirs[@]}"; do
+		case $p in */netcon.*) rm -rf -- "$p" ;; esac
+	done
+	: >"$reg"
+}
+
+nc_cleanup() {
+	local rc=$? f
+	set +e
+	trap - EXIT INT TERM HUP
+	[ -n "${NC_REGISTRY:-}" ] || exit "$rc"
+	nc_sweep "$NC_REGISTRY" procs
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -d "${NC_TMP:-}" ]; then
+		for f in "$NC_TMP"/*.log; do
+			[ -s "$f" ] || continue
+			printf -- '----- %s (last 25 lines) -----\n' "$(basename "$f")" >&2
+			tail -n 25 "$f" >&2
+		done
+		[ -n "$NC_FAIL_MSG" ] && printf 'FAIL: %s\n' "$NC_FAIL_MSG" >&2
+	fi
+	if [ -n "${NC_KEEP:-}" ] && [ -d "${NC_TMP:-}" ]; then
+		grep -v "^dir $NC_TMP\$" "$NC_REGISTRY" >"$NC_REGISTRY.tmp" || true
+		mv "$NC_REGISTRY.tmp" "$NC_REGISTRY"
+		printf '[*] NC_KEEP: temp dir kept: %s\n' "$NC_TMP" >&2
+	fi
+	nc_sweep "$NC_REGISTRY" all
+	[ "${NC_REGISTRY_OWN:-}" = 1 ] && rm -f "$NC_REGISTRY"
+	exit "$rc"
+}
+
+# ---------------------------------------------------------------------------------------
+# Processes
+
+# spawn NAME CMD ARGS... — start CMD in the background in a session of its own (so its
+# whole process group can be killed), stdin from /dev/null, output to $NC_TMP/NAME.log.
+# CMD must be a program, not a shell function. Sets NC_PID.
+spawn() {
+	local name=$1
+	shift
+	[ -n "${NC_QUIET:-}" ] || printf '[+] %s &   (log: %s.log)\n' "$(nc_quote "$@")" "$name" >&2
+	setsid "$@" </dev/null >"$NC_TMP/$name.log" 2>&1 &
+	NC_PID=$!
+	nc_register "pg $NC_PID $(nc_proc_start "$NC_PID" || echo 0)"
+	NC_SPAWNED[$name]=$NC_PID
+}
+
+# spawn_under SERVICE NAME CMD ARGS... — spawn CMD under the intercept of SERVICE.
+spawn_under() {
+	local svc=$1 name=$2
+	shift 2
+	spawn "$name" "$NETCON" intercept --socket "$(sock "$svc")" -- "$@"
+}
+
+alive() {	# alive PID — running and not a zombie
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ $st != Z* ]]
+}
+
+# wait_exit PID SECONDS — wait (bounded) for a spawned process to exit; prints nothing,
+# returns its exit status, or 124 if it is still running after SECONDS.
+wait_exit() {
+	local pid=$1 secs=$2 i n rc=0
+	n=$((secs * 10))
+	for ((i = 0; i < n; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	alive "$pid" && return 124
+	wait "$pid" || rc=$?
+	return "$rc"
+}
+
+# stop NAME — stop a spawned process (its group): TERM, bounded wait, KILL.
+stop() {
+	local pid=${NC_SPAWNED[$1]:?no process named $1}
+	note "stopping $1 (pid $pid)"
+	nc_kill_groups "$pid"
+}
+
+# logtail NAME [N] — last lines of NAME.log, for failure messages.
+logtail() {
+	tail -n "${2:-20}" "$NC_TMP/$1.log" 2>/dev/null | sed 's/^/    | /'
+}
+
+# ---------------------------------------------------------------------------------------
+# Services
+
+sock() {	# sock NAME — the control socket path of service NAME
+	printf '%s/%s.sock\n' "$NC_TMP" "$1"
+}
+
+# start_service [--netns NS] NAME ADDR/PREFIX [service args...]
+# Starts `netcon service --ip ADDR/PREFIX --socket $NC_TMP/NAME.sock` (with --link vxlan
+# unless the args name a link) in the background, logging to svc-NAME.log, and waits up to
+# 5 s for the control socket to appear; fails with the log's tail if the service died.
+start_service() {
+	local netns=""
+	if [ "${1:-}" = --netns ]; then netns=$2; shift 2; fi
+	local name=$1 ip=$2
+	shift 2
+	local s
+	s=$(sock "$name")
+	local args=(service --ip "$ip" --socket "$s" --log-level "${NC_LOG_LEVEL:-info}")
+	case " $* " in *" --link "*) ;; *) args+=(--link vxlan) ;; esac
+	args+=("$@")
+	guard_subnet "$ip"
+	rm -f "$s"
+	if [ -n "$netns" ]; then
+		spawn "svc-$name" ip netns exec "$netns" "$NETCON" "${args[@]}"
+	else
+		spawn "svc-$name" "$NETCON" "${args[@]}"
+	fi
+	NC_SERVICE[$name]=$NC_PID
+	local i deadline=$((SECONDS + 6))
+	for ((i = 0; i < 100 && SECONDS < deadline; i++)); do
+		[ -S "$s" ] && { note "service $name ready ($ip, socket $s)"; return 0; }
+		if ! alive "$NC_PID"; then
+			local rc=0
+			wait "$NC_PID" || rc=$?
+			fail "service $name exited ($rc) before its socket appeared:
+$(logtail "svc-$name")"
+		fi
+		sleep 0.05
+	done
+	[ -S "$s" ] && { note "service $name ready ($ip, socket $s)"; return 0; }
+	fail "service $name: no socket at $s after 5 s:
+$(logtail "svc-$name")"
+}
+
+# start_pair NET — services A (NET.1/24) and B (NET.2/24) joined by VXLAN over loopback,
+# on free UDP ports; sets PORT_A and PORT_B.
+start_pair() {
+	local net=$1
+	shift
+	PORT_A=$(free_udp_port)
+	PORT_B=$(free_udp_port)
+	start_service A "$net.1/24" --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" "$@"
+	start_service B "$net.2/24" --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A" "$@"
+}
+
+# stop_service NAME — SIGTERM; the contract is exit status 0 and the socket removed.
+stop_service() {
+	local name=$1 pid=${NC_SERVICE[$1]:?no service named $1} rc=0 s
+	s=$(sock "$name")
+	log kill -TERM "$pid"
+	wait_exit "$pid" 5 || rc=$?
+	[ "$rc" != 124 ] || fail "service $name still running 5 s after SIGTERM"
+	[ "$rc" = 0 ] || fail "service $name exited $rc after SIGTERM (want 0):
+$(logtail "svc-$name")"
+	[ ! -e "$s" ] || fail "service $name left its socket $s behind"
+	note "ok: service $name exited 0 on SIGTERM and removed its socket"
+}
+
+# status NAME — print `netcon status` of a service (informational; the format is free).
+status() {
+	log "$NETCON" status --socket "$(sock "$1")" || note "netcon status --socket $(sock "$1") failed"
+}
+
+# under NAME CMD ARGS... — run CMD under the intercept of service NAME (foreground,
+# bounded by NC_TIMEOUT seconds; 124 means it timed out).
+under() {
+	local name=$1
+	shift
+	timeout --foreground -k 5 "${NC_TIMEOUT:-120}" "$NETCON" intercept --socket "$(sock "$name")" -- "$@"
+}
+
+# ---------------------------------------------------------------------------------------
+# Waiting
+
+# retry TRIES CMD... — run CMD until it succeeds, at most TRIES times, 0.2 s apart, and
+# for at most TRIES × 0.2 + 30 s in all. Quiet between attempts; shows the last failure.
+retry() {
+	local tries=$1 i deadline out rc=1
+	shift
+	deadline=$((SECONDS + tries / 5 + 30))
+	[ -n "${NC_QUIET:-}" ] || printf '[+] retry %s %s\n' "$tries" "$(nc_quote "$@")" >&2
+	for ((i = 1; i <= tries; i++)); do
+		rc=0
+		out=$("$@" 2>&1) || rc=$?
+		if [ "$rc" = 0 ]; then
+			[ -z "$out" ] || printf '%s\n' "$out"
+			[ -n "${NC_QUIET:-}" ] || printf '[*] succeeded on attempt %d\n' "$i" >&2
+			return 0
+		fi
+		[ "$SECONDS" -lt "$deadline" ] || break
+		sleep 0.2
+	done
+	printf '[*] gave up after %d attempts; last exit %d, output:\n%s\n' "$i" "$rc" "$out" >&2
+	return 1
+}
+
+# wait_port NAME HOST PORT — wait until a TCP connect to HOST:PORT under service NAME
+# succeeds (bash's /dev/tcp: no data is sent, the connection is closed at once). For a
+# kernel address use NAME "-"; NS:name runs it with ip netns exec NS instead.
+wait_port() {
+	local name=$1 host=$2 port=$3 probe
+	probe="exec 3<>/dev/tcp/$host/$port"
+	case $name in
+	-) retry 75 timeout 3 bash -c "$probe" ;;
+	netns:*) retry 75 timeout 3 ip netns exec "${name#netns:}" bash -c "$probe" ;;
+	*) NC_TIMEOUT=3 retry 75 under "$name" bash -c "$probe" ;;
+	esac || fail "nothing accepted connections on $host:$port (via ${name}) within the bound"
+}
+
+# ---------------------------------------------------------------------------------------
+# Ports, namespaces, routes
+
+# free_tcp_port / free_udp_port — a port unused on 127.0.0.1 now, and not yet handed out
+# to this test.
+nc_free_port() {
+	local kind=$1 p i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		p=$("$PYTHON" -c '
+import socket, sys
+t = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
+s = socket.socket(socket.AF_INET, t)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$kind")
+		if ! grep -qx "$p" "$NC_TMP/ports" 2>/dev/null; then
+			echo "$p" >>"$NC_TMP/ports"
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free $kind port"
+}
+free_tcp_port() { nc_free_port tcp; }
+free_udp_port() { nc_free_port udp; }
+
+# netns_add NAME — create a network namespace (deleted at cleanup) with lo up.
+netns_add() {
+	log ip netns add "$1"
+	nc_register "netns $1"
+	log ip -n "$1" link set lo up
+}
+
+# track_link NAME — a device the test created in the host namespace (deleted at cleanup).
+track_link() {
+	nc_register "link $1"
+}
+
+# nc_subnet ADDR/PREFIX — the network, e.g. 10.88.0.1/24 -> 10.88.0.0/24.
+nc_subnet() {
+	local addr=${1%/*} len=${1#*/} a b c d n mask
+	IFS=. read -r a b c d <<<"$addr"
+	n=$(((a << 24) | (b << 16) | (c << 8) | d))
+	mask=$(((0xffffffff << (32 - len)) & 0xffffffff))
+	n=$((n & mask))
+	printf '%d.%d.%d.%d/%d\n' $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255)) "$len"
+}
+
+# guard_subnet ADDR/PREFIX — when root, make the subnet unreachable for the host's kernel
+# (in the host namespace) so that a socket the intercept failed to take over fails at once
+# instead of leaving the machine. Ignored for addresses that are not IPv4/prefix.
+guard_subnet() {
+	[[ $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/[0-9]+$ ]] || return 0
+	local net cur
+	net=$(nc_subnet "$1")
+	grep -qx "$net" "$NC_TMP/guarded" 2>/dev/null && return 0
+	if [ "$(id -u)" != 0 ]; then
+		note "not root: no unreachable route for $net (a kernel fallback could leave the host)"
+		return 0
+	fi
+	cur=$(ip -4 route show exact "$net" 2>/dev/null || true)
+	if [ -n "$cur" ] && [[ $cur != unreachable* ]]; then
+		fail "the host already routes $net ($cur); this test needs that subnet to itself"
+	fi
+	[ -n "$cur" ] || log ip route add unreachable "$net"
+	nc_register "route unreachable $net"
+	echo "$net" >>"$NC_TMP/guarded"
+}
+
+# now_ms — wall clock in milliseconds.
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+
+# ---------------------------------------------------------------------------------------
+# Set-up (skipped when only the functions are wanted, as tests/run.sh does).
+
+if [ -z "${NC_LIB_NOINIT:-}" ]; then
+	NC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/netcon.XXXXXX")
+	chmod 755 "$NC_TMP"
+	if [ -z "${NC_REGISTRY:-}" ]; then
+		NC_REGISTRY=$NC_TMP.registry
+		NC_REGISTRY_OWN=1
+	fi
+	nc_register "dir $NC_TMP"
+	trap nc_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	set -E
+	trap 'nc_on_err $? $LINENO "$BASH_COMMAND"' ERR
+	[ -n "${NC_QUIET:-}" ] || note "$NC_NAME: temp dir $NC_TMP"
+fi

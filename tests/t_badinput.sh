@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# t_badinput.sh — wrong input gets a clear, prompt error and never a hang.
+#
+#   netcon service --bogus                     → exit ≠ 0, message names --bogus
+#   netcon service --ip 300.1.1.1/24 ...       → exit ≠ 0, message names 300.1.1.1
+#   netcon service ... --bind <port in use>    → exit ≠ 0, "Address already in use"
+#   netcon intercept --socket /nonexistent -- curl http://10.88.0.1:80/
+#                                              → curl exit 7 in < 3 s; one netcon line
+#
+#   listener 10.88.0.1:$P; bind 10.88.0.1:$P         python client → 10.88.0.1:$P
+#   and 0.0.0.0:$P again → EADDRINUSE                 (the first listener still answers)
+#            │ intercept                                 │ intercept
+#   ┌────────┴─────────────┐                   ┌─────────┴────────────┐
+#   │ service A            │                   │ service B            │
+#   │ 10.88.0.1/24         │◄──── VXLAN ──────►│ 10.88.0.2/24         │
+#   └──────────────────────┘    (loopback)     └──────────────────────┘
+#   The listener binds 10.88.0.1, no address of the kernel's: had the intercept not taken
+#   the socket, that bind would fail with EADDRNOTAVAIL, so it is a virtual listener.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_built
+require_cmd curl
+
+# run_bad NAME CMD... — run CMD (bounded: 10 s), capture its status in BAD_RC and its
+# stdout+stderr in BAD_OUT; a hang is a failure.
+run_bad() {
+	local name=$1
+	shift
+	BAD_RC=0
+	BAD_OUT=$(log timeout -k 2 10 "$@" 2>&1) || BAD_RC=$?
+	printf '%s\n' "$BAD_OUT" | sed 's/^/    | /' >&2
+	[ "$BAD_RC" != 124 ] || fail "$name: still running after 10 s"
+	[ "$BAD_RC" != 0 ] || fail "$name: exited 0"
+	note "ok: $name: exit status $BAD_RC"
+}
+
+# 1. Unknown flag.
+run_bad "unknown flag" "$NETCON" service --bogus
+assert_contains "$BAD_OUT" "bogus" "message for --bogus"
+
+# 2. Bad address.
+UP=$(free_udp_port)
+run_bad "bad --ip" "$NETCON" service --ip 300.1.1.1/24 --socket "$NC_TMP/bad.sock" \
+	--link vxlan --bind "127.0.0.1:$UP"
+assert_contains "$BAD_OUT" "300.1.1.1" "message for --ip 300.1.1.1/24"
+[ ! -e "$NC_TMP/bad.sock" ] || fail "a socket was created for a rejected configuration"
+
+# 3. VXLAN port already in use (held by a plain UDP socket).
+spawn udp-holder "$PYTHON" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+print("holding", sys.argv[1], flush=True)
+time.sleep(600)' "$UP"
+retry 25 grep -q holding "$NC_TMP/udp-holder.log" || fail "UDP port holder did not start"
+run_bad "--bind port in use" "$NETCON" service --ip 10.88.0.9/24 --socket "$NC_TMP/busy.sock" \
+	--link vxlan --bind "127.0.0.1:$UP"
+assert_contains "$BAD_OUT" "Address already in use" "message for a busy --bind port"
+[ ! -e "$NC_TMP/busy.sock" ] || fail "a socket was left behind by a service that failed to start"
+stop udp-holder
+
+# 4. Intercept with no service behind the socket path: the program still runs, its
+#    virtual connect fails at once (curl: exit 7), and netcon says why, once.
+guard_subnet 10.88.0.0/24
+rc=0
+t0=$(now_ms)
+log "$NETCON" intercept --socket /nonexistent -- \
+	curl -sS --max-time 5 http://10.88.0.1:80/ >"$NC_TMP/curl.out" 2>"$NC_TMP/curl.err" || rc=$?
+t1=$(now_ms)
+sed 's/^/    | /' "$NC_TMP/curl.err" >&2
+note "curl exited $rc after $((t1 - t0)) ms"
+assert_eq 7 "$rc" "curl exit status"
+[ $((t1 - t0)) -lt 3000 ] || fail "curl took $((t1 - t0)) ms to fail (limit 3000 ms)"
+assert_eq 1 "$(grep -c netcon "$NC_TMP/curl.err" || true)" "netcon lines on stderr"
+assert_contains "$(grep netcon "$NC_TMP/curl.err")" "/nonexistent" "the netcon line"
+
+# 5. A second virtual listener on a port already taken.
+start_pair 10.88.0
+P=$(free_tcp_port)
+# 10.88.0.1 is no address of the kernel's: if the intercept did not take this socket the
+# bind would fail with EADDRNOTAVAIL, so a listener here is a virtual one.
+spawn_under A listener "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("10.88.0.1", int(sys.argv[1])))
+s.listen(8)
+print("listening", s.getsockname(), flush=True)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"hello\n")
+    c.close()' "$P"
+retry 50 grep -q listening "$NC_TMP/listener.log" || fail "virtual listener did not start: $(logtail listener 5)"
+
+cat >"$NC_TMP/bind2.py" <<'EOF'
+import errno, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.bind((sys.argv[1], int(sys.argv[2])))
+    s.listen(8)
+    print("bound")
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, e.errno), e.strerror)
+EOF
+for addr in 10.88.0.1 0.0.0.0; do
+	res=$(log under A "$PYTHON" "$NC_TMP/bind2.py" "$addr" "$P")
+	assert_eq "error EADDRINUSE Address already in use" "$res" "bind $addr:$P while a virtual listener has it"
+done
+# And the first listener still works.
+got=$(log under B "$PYTHON" -c '
+import socket, sys
+c = socket.create_connection(("10.88.0.1", int(sys.argv[1])), timeout=5)
+print(c.makefile().readline().strip())' "$P")
+assert_eq hello "$got" "reply of the first listener"
+
+stop listener
+stop_service B
+stop_service A
+note "PASS"

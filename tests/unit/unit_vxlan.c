@@ -1,0 +1,658 @@
+/*
+ * unit_vxlan.c — tests of the links.
+ *
+ *  1. VXLAN framing (nc_vxlan_encode/decode), table-driven.
+ *  2. VXLAN over loopback: two links A and B on 127.0.0.1 (ports derived from the pid,
+ *     retried when in use) plus plain UDP sockets playing a foreign VXLAN endpoint:
+ *
+ *        plain socket S ──┐
+ *                         ▼
+ *        link A  <── UDP 127.0.0.1 ──>  link B        (A and B are each other's peer)
+ *
+ *     flooding, learning, unicast to a learned MAC, a learned non-static sender, a
+ *     station moving, FDB replacement when full, garbage dropped and counted, send()
+ *     from inside deliver(), MTU limits and open errors.
+ *  3. TAP, only when NETCON_TEST_TAP names an existing, up TAP device whose kernel side
+ *     has the address NETCON_TEST_TAP_IP (default 10.9.0.1/24); run it inside a network
+ *     namespace made for the purpose. The test ARPs for that address and expects the
+ *     kernel's reply.
+ *
+ * One line per case; the last line is "N passed, N failed"; exit status 1 on failure.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "link/link.h"
+#include "log.h"
+
+static int passed, failed;
+
+/* Record one case's result; fmt describes the failure. */
+static void __attribute__((format(printf, 3, 4)))
+check(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		passed++;
+		printf("ok    %s\n", name);
+		return;
+	}
+	failed++;
+	printf("FAIL  %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* ---- 1. framing -------------------------------------------------------------------- */
+
+struct decode_case {
+	const char *name;
+	uint8_t flags;        /* byte 0 */
+	uint8_t reserved;     /* value of bytes 1..3 and 7 */
+	uint32_t vni;         /* in the packet */
+	size_t len;
+	uint32_t want_vni;
+	int expect;
+};
+
+static const struct decode_case decode_cases[] = {
+	{ "decode good header", 0x08, 0, 1, 22, 1, NC_VXLAN_HLEN },
+	{ "decode VNI 0", 0x08, 0, 0, 22, 0, NC_VXLAN_HLEN },
+	{ "decode VNI 1", 0x08, 0, 1, 100, 1, NC_VXLAN_HLEN },
+	{ "decode VNI 0xffffff", 0x08, 0, 0xffffff, 22, 0xffffff, NC_VXLAN_HLEN },
+	{ "decode large datagram", 0x08, 0, 4242, 65000, 4242, NC_VXLAN_HLEN },
+	{ "decode wrong VNI", 0x08, 0, 1, 22, 2, -EINVAL },
+	{ "decode wrong VNI (0 vs 1)", 0x08, 0, 0, 22, 1, -EINVAL },
+	{ "decode wrong VNI (top byte)", 0x08, 0, 0xffffff, 22, 0x7fffff, -EINVAL },
+	{ "decode want VNI beyond 24 bits", 0x08, 0, 0xffffff, 22, 0x1ffffff, -EINVAL },
+	{ "decode missing I flag", 0x00, 0, 1, 22, 1, -EINVAL },
+	{ "decode all flags but I", 0xf7, 0, 1, 22, 1, -EINVAL },
+	{ "decode reserved bits set accepted", 0xff, 0xff, 1, 22, 1, NC_VXLAN_HLEN },
+	{ "decode reserved bytes set accepted", 0x08, 0xa5, 77, 22, 77, NC_VXLAN_HLEN },
+};
+
+static uint8_t pkt[65536];
+
+/* Fill pkt with a VXLAN header as a case describes, then a recognisable frame. */
+static void build_pkt(const struct decode_case *c)
+{
+	nc_vxlan_encode(pkt, c->vni);
+	pkt[0] = c->flags;
+	pkt[1] = pkt[2] = pkt[3] = pkt[7] = c->reserved;
+	for (size_t i = NC_VXLAN_HLEN; i < sizeof(pkt); i++)
+		pkt[i] = (uint8_t)i;
+}
+
+static void test_framing(void)
+{
+	static const uint8_t want[NC_VXLAN_HLEN] = { 0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0 };
+	static const uint32_t edges[] = { 0, 1, 0x800000, 0xffffff };
+	uint8_t hdr[NC_VXLAN_HLEN];
+	char name[80];
+	int ok;
+
+	nc_vxlan_encode(hdr, 0x123456);
+	check(memcmp(hdr, want, sizeof(want)) == 0, "encode exact bytes", "wrong bytes");
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		uint8_t buf[64] = { 0 };
+		nc_vxlan_encode(buf, edges[i]);
+		snprintf(name, sizeof(name), "encode/decode round trip VNI %#x", edges[i]);
+		check(buf[0] == 0x08 && buf[7] == 0 &&
+		      nc_vxlan_decode(buf, sizeof(buf), edges[i]) == NC_VXLAN_HLEN, name,
+		      "did not decode");
+	}
+	for (size_t i = 0; i < sizeof(decode_cases) / sizeof(decode_cases[0]); i++) {
+		const struct decode_case *c = &decode_cases[i];
+		int r;
+		build_pkt(c);
+		r = nc_vxlan_decode(pkt, c->len, c->want_vni);
+		check(r == c->expect, c->name, "got %d, want %d", r, c->expect);
+	}
+	/* Every length below header + Ethernet header is refused. */
+	build_pkt(&decode_cases[0]);
+	ok = 1;
+	for (size_t len = 0; len < NC_VXLAN_HLEN + NC_ETH_HLEN; len++)
+		if (nc_vxlan_decode(pkt, len, 1) != -EINVAL) {
+			ok = 0;
+			printf("      length %zu accepted\n", len);
+		}
+	check(ok, "decode short buffers 0..21 refused", "some accepted");
+	check(nc_vxlan_decode(NULL, 100, 1) == -EINVAL, "decode NULL buffer", "accepted");
+}
+
+/* ---- 2. VXLAN over loopback ---------------------------------------------------------- */
+
+#define ETH_TEST     0x88b5   /* IEEE local experimental ethertype: plain test frame */
+#define ETH_ECHO_REQ 0x88b6   /* test frame the receiver answers from inside deliver() */
+#define ETH_ECHO_REP 0x88b7
+
+static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+static const uint8_t mac_s[6] = { 0x02, 0, 0, 0, 0, 0x05 };
+static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+/* What a link delivered, and the link itself (for answering from deliver()). */
+struct rx_log {
+	struct nc_link *link;
+	int count;
+	size_t len;             /* of the last frame */
+	uint8_t buf[65536];     /* the last frame */
+	int echo_send_ret;      /* send() result from inside deliver() */
+	int arp_replies;        /* ARP replies seen (the TAP case) */
+	uint8_t arp[64];        /* the last of them */
+};
+
+static struct rx_log log_a, log_b;
+
+/* deliver callback: record the frame; answer an echo request from inside deliver(). */
+static void record(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct rx_log *lg = ctx;
+
+	lg->count++;
+	lg->len = len;
+	memcpy(lg->buf, frame, len);
+	if (len >= 42 && frame[12] == 0x08 && frame[13] == 0x06 && frame[21] == 2) {
+		lg->arp_replies++;
+		memcpy(lg->arp, frame, 42);
+	}
+	if (len >= NC_ETH_HLEN && frame[12] == (ETH_ECHO_REQ >> 8) &&
+	    frame[13] == (ETH_ECHO_REQ & 0xff)) {
+		uint8_t rep[NC_ETH_HLEN + 32];
+		struct iovec iov = { rep, sizeof(rep) };
+		memcpy(rep, frame + 6, 6);
+		memcpy(rep + 6, frame, 6);
+		rep[12] = ETH_ECHO_REP >> 8;
+		rep[13] = ETH_ECHO_REP & 0xff;
+		memcpy(rep + NC_ETH_HLEN, frame + NC_ETH_HLEN,
+		       len - NC_ETH_HLEN < 32 ? len - NC_ETH_HLEN : 32);
+		lg->echo_send_ret = lg->link->ops->send(lg->link, &iov, 1);
+	}
+}
+
+/* Build a test frame: dst, src, ethertype, then n payload bytes derived from seed. */
+static size_t make_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], int type,
+			 size_t n, int seed)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = (uint8_t)(type >> 8);
+	f[13] = (uint8_t)type;
+	for (size_t i = 0; i < n; i++)
+		f[NC_ETH_HLEN + i] = (uint8_t)(seed + i * 7);
+	return NC_ETH_HLEN + n;
+}
+
+/* Wait up to ms for fd to become readable. 1 when readable. */
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* Wait for the link to be readable (bounded) and run its input(). Returns how many
+ * frames were delivered. */
+static int pump(struct nc_link *l, struct rx_log *lg, int ms)
+{
+	int before = lg->count;
+
+	while (wait_readable(l->fd, ms)) {
+		if (l->ops->input(l) < 0)
+			break;
+		ms = 20;   /* collect the rest of a burst, then stop */
+	}
+	return lg->count - before;
+}
+
+static void loopback(struct sockaddr_storage *ss, socklen_t *len, int port)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "127.0.0.1:%d", port);
+	if (nc_parse_hostport(s, ss, len, 0) < 0)
+		abort();
+}
+
+static int port_a, port_b;
+
+/* Open A (bound to port p, peer p+1) and B (the reverse), retrying other ports while
+ * they are in use. 0 or a negative errno. */
+static int open_pair(struct nc_link **a, struct nc_link **b, uint32_t vni)
+{
+	struct nc_vxlan_config ca, cb;
+	char err[256];
+
+	for (int attempt = 0; attempt < 50; attempt++) {
+		int p = 40000 + (int)(((unsigned int)getpid() * 31u + (unsigned int)attempt * 2u)
+				      % 20000u);
+		int r;
+		p &= ~1;
+		memset(&ca, 0, sizeof(ca));
+		memset(&cb, 0, sizeof(cb));
+		loopback(&ca.bind, &ca.bind_len, p);
+		loopback(&ca.peers[0], &ca.peer_lens[0], p + 1);
+		ca.npeers = 1;
+		ca.vni = vni;
+		loopback(&cb.bind, &cb.bind_len, p + 1);
+		loopback(&cb.peers[0], &cb.peer_lens[0], p);
+		cb.npeers = 1;
+		cb.vni = vni;
+		r = nc_link_vxlan_open(a, &ca, 1500, record, &log_a, err, sizeof(err));
+		if (r == -EADDRINUSE)
+			continue;
+		if (r < 0) {
+			printf("      open A: %s\n", err);
+			return r;
+		}
+		r = nc_link_vxlan_open(b, &cb, 1500, record, &log_b, err, sizeof(err));
+		if (r == -EADDRINUSE) {
+			(*a)->ops->close(*a);
+			continue;
+		}
+		if (r < 0) {
+			printf("      open B: %s\n", err);
+			(*a)->ops->close(*a);
+			return r;
+		}
+		port_a = p;
+		port_b = p + 1;
+		log_a.link = *a;
+		log_b.link = *b;
+		return 0;
+	}
+	return -EADDRINUSE;
+}
+
+/* A plain UDP socket on 127.0.0.1 with a kernel-chosen port. */
+static int plain_socket(struct sockaddr_in *me)
+{
+	socklen_t len = sizeof(*me);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(me, 0, sizeof(*me));
+	me->sin_family = AF_INET;
+	me->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)me, sizeof(*me)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)me, &len) < 0)
+		abort();
+	return fd;
+}
+
+/* Send raw bytes from a plain socket to 127.0.0.1:port. */
+static void plain_send(int fd, int port, const void *buf, size_t len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)len)
+		abort();
+}
+
+/* Send a VXLAN-encapsulated frame from a plain socket. */
+static void plain_send_frame(int fd, int port, uint32_t vni, const uint8_t *frame, size_t len)
+{
+	static uint8_t buf[65536];
+
+	nc_vxlan_encode(buf, vni);
+	memcpy(buf + NC_VXLAN_HLEN, frame, len);
+	plain_send(fd, port, buf, NC_VXLAN_HLEN + len);
+}
+
+/* Does the link's description contain the text? */
+static int describe_has(struct nc_link *l, const char *text)
+{
+	static char buf[128 * 1024];
+
+	l->ops->describe(l, buf, sizeof(buf));
+	return strstr(buf, text) != NULL;
+}
+
+/* Count lines starting with "learned " in the description. */
+static int learned_count(struct nc_link *l)
+{
+	static char buf[256 * 1024];
+	int n = 0;
+
+	l->ops->describe(l, buf, sizeof(buf));
+	for (const char *p = buf; (p = strstr(p, "learned ")) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_loopback(void)
+{
+	const uint32_t vni = 0x00beef;
+	struct nc_link *a = NULL, *b = NULL;
+	static uint8_t f[2048], g[65536 + 16];
+	struct sockaddr_in s_addr, s2_addr;
+	char text[128], m[20];
+	size_t len;
+	int r, s, s2, got;
+
+	r = open_pair(&a, &b, vni);
+	check(r == 0, "vxlan open two links on 127.0.0.1", "%s", strerror(-r));
+	if (r < 0)
+		return;
+	printf("      ports %d and %d\n", port_a, port_b);
+	snprintf(text, sizeof(text), "link vxlan bind 127.0.0.1:%d vni %u\npeer 127.0.0.1:%d\n",
+		 port_a, vni, port_b);
+	check(describe_has(a, text), "vxlan describe shows bind and peer", "no '%s'", text);
+	check(a->max_mtu == 65485, "vxlan max_mtu over IPv4 is 65485", "%d", a->max_mtu);
+
+	/* Broadcast from A, as three iovec pieces: B gets exactly those bytes and learns. */
+	len = make_frame(f, mac_bcast, mac_a, ETH_TEST, 200, 1);
+	struct iovec iov3[3] = { { f, 3 }, { f + 3, 20 }, { f + 23, len - 23 } };
+	r = a->ops->send(a, iov3, 3);
+	check(r == 0 && a->stats.tx_frames == 1 && a->stats.tx_bytes == len,
+	      "vxlan broadcast sent and counted once", "ret %d, tx_frames %llu", r,
+	      (unsigned long long)a->stats.tx_frames);
+	got = pump(b, &log_b, 2000);
+	check(got == 1 && log_b.len == len && memcmp(log_b.buf, f, len) == 0,
+	      "vxlan broadcast delivered with exact bytes", "%d frames, len %zu", got, log_b.len);
+	check(b->stats.rx_frames == 1 && b->stats.rx_bytes == len, "vxlan rx counted",
+	      "rx_frames %llu", (unsigned long long)b->stats.rx_frames);
+	snprintf(text, sizeof(text), "learned %s -> 127.0.0.1:%d (age 0 s)",
+		 nc_mac_str(mac_a, m, sizeof(m)), port_a);
+	check(describe_has(b, text), "vxlan B learned A's MAC", "no '%s'", text);
+
+	/* Unicast back to the learned MAC. */
+	len = make_frame(f, mac_a, mac_b, ETH_TEST, 1000, 2);
+	struct iovec iov1 = { f, len };
+	r = b->ops->send(b, &iov1, 1);
+	got = pump(a, &log_a, 2000);
+	check(r == 0 && got == 1 && log_a.len == len && memcmp(log_a.buf, f, len) == 0,
+	      "vxlan unicast to learned MAC arrives", "ret %d, %d frames", r, got);
+
+	/* The largest frame max_mtu promises fits one datagram; one byte more is dropped. */
+	{
+		size_t big = NC_ETH_HLEN + (size_t)a->max_mtu;
+		uint64_t drops = b->stats.tx_dropped;
+		make_frame(g, mac_a, mac_b, ETH_TEST, big - NC_ETH_HLEN, 9);
+		iov1 = (struct iovec){ g, big };
+		r = b->ops->send(b, &iov1, 1);
+		got = pump(a, &log_a, 2000);
+		check(r == 0 && got == 1 && log_a.len == big && memcmp(log_a.buf, g, big) == 0,
+		      "vxlan frame of max_mtu + 14 bytes carried", "ret %d, %d frames", r, got);
+		iov1 = (struct iovec){ g, big + 1 };
+		r = b->ops->send(b, &iov1, 1);
+		check(r == -EMSGSIZE && b->stats.tx_dropped == drops + 1,
+		      "vxlan frame beyond max_mtu dropped", "ret %d", r);
+	}
+
+	/* Garbage, a wrong VNI and a missing I flag: dropped and counted, nothing delivered. */
+	s = plain_socket(&s_addr);
+	plain_send(s, port_b, "this is not vxlan at all", 24);
+	plain_send_frame(s, port_b, vni + 1, f, len);
+	nc_vxlan_encode(g, vni);
+	g[0] = 0;
+	memcpy(g + NC_VXLAN_HLEN, f, len);
+	plain_send(s, port_b, g, NC_VXLAN_HLEN + len);
+	plain_send(s, port_b, g, 5);
+	got = pump(b, &log_b, 2000);
+	check(got == 0 && b->stats.rx_dropped == 4, "vxlan garbage dropped and counted",
+	      "%d delivered, rx_dropped %llu", got, (unsigned long long)b->stats.rx_dropped);
+
+	/* A sender that is not a static peer is accepted and learned... */
+	len = make_frame(f, mac_bcast, mac_s, ETH_TEST, 60, 3);
+	plain_send_frame(s, port_a, vni, f, len);
+	got = pump(a, &log_a, 2000);
+	snprintf(text, sizeof(text), "learned %s -> 127.0.0.1:%d",
+		 nc_mac_str(mac_s, m, sizeof(m)), ntohs(s_addr.sin_port));
+	check(got == 1 && describe_has(a, text), "vxlan frame from a non-static sender learned",
+	      "%d frames, no '%s'", got, text);
+	/* ...and unicast to it goes to it only, with the right header. */
+	len = make_frame(f, mac_s, mac_a, ETH_TEST, 300, 4);
+	iov1 = (struct iovec){ f, len };
+	r = a->ops->send(a, &iov1, 1);
+	{
+		uint8_t hdr[NC_VXLAN_HLEN];
+		ssize_t n = -1;
+		nc_vxlan_encode(hdr, vni);
+		if (wait_readable(s, 2000))
+			n = recv(s, g, sizeof(g), MSG_DONTWAIT);
+		check(r == 0 && n == (ssize_t)(NC_VXLAN_HLEN + len) &&
+		      memcmp(g, hdr, NC_VXLAN_HLEN) == 0 && memcmp(g + NC_VXLAN_HLEN, f, len) == 0,
+		      "vxlan unicast to a learned non-static peer", "ret %d, got %zd bytes", r, n);
+		got = pump(b, &log_b, 100);
+		check(got == 0, "vxlan unicast not flooded", "B got %d frames", got);
+	}
+
+	/* Broadcast from A: B (static, also learned) once, S (learned) once. */
+	len = make_frame(f, mac_bcast, mac_a, ETH_TEST, 40, 5);
+	iov1 = (struct iovec){ f, len };
+	r = a->ops->send(a, &iov1, 1);
+	{
+		int n_s = 0;
+		while (wait_readable(s, n_s ? 100 : 2000) && recv(s, g, sizeof(g), MSG_DONTWAIT) > 0)
+			n_s++;
+		got = pump(b, &log_b, 2000);
+		check(r == 0 && n_s == 1 && got == 1 && a->stats.tx_frames == 3,
+		      "vxlan flood reaches static and learned peers once each",
+		      "ret %d, S got %d, B got %d, tx_frames %llu", r, n_s, got,
+		      (unsigned long long)a->stats.tx_frames);
+	}
+
+	/* The station moves to another address: A follows it. */
+	s2 = plain_socket(&s2_addr);
+	len = make_frame(f, mac_bcast, mac_s, ETH_TEST, 60, 6);
+	plain_send_frame(s2, port_a, vni, f, len);
+	pump(a, &log_a, 2000);
+	len = make_frame(f, mac_s, mac_a, ETH_TEST, 60, 7);
+	iov1 = (struct iovec){ f, len };
+	a->ops->send(a, &iov1, 1);
+	{
+		ssize_t n = -1;
+		if (wait_readable(s2, 2000))
+			n = recv(s2, g, sizeof(g), MSG_DONTWAIT);
+		check(n == (ssize_t)(NC_VXLAN_HLEN + len) && !wait_readable(s, 50),
+		      "vxlan learned MAC moves with the station", "S2 got %zd", n);
+	}
+
+	/* send() from inside deliver(): B answers an echo request while being delivered. */
+	len = make_frame(f, mac_b, mac_a, ETH_ECHO_REQ, 32, 8);
+	iov1 = (struct iovec){ f, len };
+	log_b.echo_send_ret = -1;
+	a->ops->send(a, &iov1, 1);
+	pump(b, &log_b, 2000);
+	got = pump(a, &log_a, 2000);
+	check(log_b.echo_send_ret == 0 && got == 1 && log_a.buf[13] == (ETH_ECHO_REP & 0xff) &&
+	      memcmp(log_a.buf, mac_a, 6) == 0,
+	      "vxlan send() from inside deliver()", "send %d, A got %d", log_b.echo_send_ret, got);
+
+	/* A full FDB replaces its oldest entry. */
+	for (int i = 0; i < NC_VXLAN_FDB_SIZE + 10; i++) {
+		uint8_t mac[6] = { 0x02, 0x11, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		len = make_frame(f, mac_bcast, mac, ETH_TEST, 10, i);
+		plain_send_frame(s, port_b, vni, f, len);
+		if (i % 200 == 199)
+			pump(b, &log_b, 2000);   /* stay well inside the socket buffer */
+	}
+	pump(b, &log_b, 2000);
+	{
+		uint8_t first[6] = { 0x02, 0x11, 0, 0, 0, 0 };
+		uint8_t last[6] = { 0x02, 0x11, 0, 0, (NC_VXLAN_FDB_SIZE + 9) >> 8,
+				    (NC_VXLAN_FDB_SIZE + 9) & 0xff };
+		char t1[64], t2[64];
+		int n = learned_count(b);
+		snprintf(t1, sizeof(t1), "learned %s ", nc_mac_str(first, m, sizeof(m)));
+		snprintf(t2, sizeof(t2), "learned %s ", nc_mac_str(last, m, sizeof(m)));
+		check(n == NC_VXLAN_FDB_SIZE && !describe_has(b, t1) && describe_has(b, t2),
+		      "vxlan full FDB replaces the oldest", "%d entries", n);
+	}
+	{
+		char small[100];
+		b->ops->describe(b, small, sizeof(small));
+		check(strlen(small) < sizeof(small) && strchr(small, '\n') != NULL,
+		      "vxlan describe truncates to whole lines", "'%s'", small);
+	}
+
+	/* Opening the same port again fails with a clear message. */
+	{
+		struct nc_vxlan_config c;
+		struct nc_link *l = NULL;
+		char err[256], want[96];
+		memset(&c, 0, sizeof(c));
+		loopback(&c.bind, &c.bind_len, port_a);
+		c.vni = vni;
+		r = nc_link_vxlan_open(&l, &c, 1500, record, NULL, err, sizeof(err));
+		snprintf(want, sizeof(want), "cannot bind 127.0.0.1:%d: Address already in use",
+			 port_a);
+		check(r == -EADDRINUSE && l == NULL && strcmp(err, want) == 0,
+		      "vxlan bind in use refused", "ret %d, '%s'", r, err);
+	}
+	close(s);
+	close(s2);
+	a->ops->close(a);
+	b->ops->close(b);
+}
+
+/* Open errors that need no traffic: MTU limits, VNI range, peer families, no peers. */
+static void test_open_errors(void)
+{
+	struct nc_vxlan_config c;
+	struct nc_link *l = NULL;
+	char err[256] = "";
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	loopback(&c.bind, &c.bind_len, 1);   /* never bound: these fail before */
+	c.vni = 1;
+	r = nc_link_vxlan_open(&l, &c, 65486, record, NULL, err, sizeof(err));
+	check(r == -EMSGSIZE && l == NULL && strstr(err, "65485"),
+	      "vxlan mtu 65486 over IPv4 refused with -EMSGSIZE", "ret %d, '%s'", r, err);
+	r = nc_link_vxlan_open(&l, &c, NC_MTU_MIN - 1, record, NULL, err, sizeof(err));
+	check(r == -EMSGSIZE && l == NULL, "vxlan mtu below minimum refused", "ret %d", r);
+	c.vni = 0x1000000;
+	r = nc_link_vxlan_open(&l, &c, 1500, record, NULL, err, sizeof(err));
+	check(r == -EINVAL && l == NULL, "vxlan VNI beyond 24 bits refused", "ret %d", r);
+	c.vni = 1;
+	nc_parse_hostport("[::1]:4789", &c.peers[0], &c.peer_lens[0], 0);
+	c.npeers = 1;
+	r = nc_link_vxlan_open(&l, &c, 1500, record, NULL, err, sizeof(err));
+	check(r == -EAFNOSUPPORT && l == NULL, "vxlan IPv6 peer on IPv4 bind refused",
+	      "ret %d, '%s'", r, err);
+
+	/* IPv6 underlay: a smaller limit; IPv4 peers are reached as mapped addresses. */
+	memset(&c, 0, sizeof(c));
+	nc_parse_hostport("[::1]:1", &c.bind, &c.bind_len, 0);
+	r = nc_link_vxlan_open(&l, &c, 65466, record, NULL, err, sizeof(err));
+	check(r == -EMSGSIZE && strstr(err, "65465"),
+	      "vxlan mtu 65466 over IPv6 refused with -EMSGSIZE", "ret %d, '%s'", r, err);
+
+	/* No peers and nothing learned: a broadcast has nowhere to go and is dropped. */
+	for (int port = 40000 + getpid() % 20000, i = 0; i < 20; i++, port++) {
+		uint8_t f[64];
+		size_t len;
+		memset(&c, 0, sizeof(c));
+		loopback(&c.bind, &c.bind_len, port);
+		r = nc_link_vxlan_open(&l, &c, 1500, record, NULL, err, sizeof(err));
+		if (r == -EADDRINUSE)
+			continue;
+		if (r < 0)
+			break;
+		len = make_frame(f, mac_bcast, mac_a, ETH_TEST, 20, 0);
+		struct iovec iov = { f, len };
+		r = l->ops->send(l, &iov, 1);
+		check(r < 0 && l->stats.tx_dropped == 1 && l->stats.tx_frames == 0,
+		      "vxlan send with no peer dropped and counted", "ret %d", r);
+		l->ops->close(l);
+		break;
+	}
+}
+
+/* ---- 3. TAP (only inside a prepared namespace) -------------------------------------- */
+
+static void test_tap(const char *dev)
+{
+	const char *kip = getenv("NETCON_TEST_TAP_IP");
+	struct in_addr kernel_ip, my_ip;
+	struct nc_link *l = NULL;
+	static struct rx_log lg;
+	uint8_t f[64];
+	char err[256] = "", text[64];
+	int r, found = 0;
+
+	if (!kip)
+		kip = "10.9.0.1";
+	if (inet_pton(AF_INET, kip, &kernel_ip) != 1)
+		abort();
+	my_ip.s_addr = htonl(ntohl(kernel_ip.s_addr) + 1);
+
+	r = nc_link_tap_open(&l, dev, 65522, record, &lg, err, sizeof(err));
+	check(r == -EMSGSIZE && l == NULL, "tap mtu 65522 refused", "ret %d '%s'", r, err);
+	r = nc_link_tap_open(&l, "lo", 1500, record, &lg, err, sizeof(err));
+	printf("      %s\n", err);
+	check(r == -EINVAL && l == NULL, "tap open of a non-TAP device refused", "ret %d", r);
+	r = nc_link_tap_open(&l, dev, 1500, record, &lg, err, sizeof(err));
+	check(r == 0, "tap open", "%s", err);
+	if (r < 0)
+		return;
+	lg.link = l;
+	snprintf(text, sizeof(text), "link tap %s mtu 1500\n", dev);
+	{
+		char buf[128];
+		l->ops->describe(l, buf, sizeof(buf));
+		check(strcmp(buf, text) == 0, "tap describe", "'%s'", buf);
+	}
+
+	/* ARP request: who has kernel_ip? tell my_ip (mac_a). */
+	make_frame(f, mac_bcast, mac_a, 0x0806, 0, 0);
+	static const uint8_t arp_hdr[8] = { 0, 1, 0x08, 0, 6, 4, 0, 1 };
+	memcpy(f + 14, arp_hdr, 8);
+	memcpy(f + 22, mac_a, 6);
+	memcpy(f + 28, &my_ip, 4);
+	memset(f + 32, 0, 6);
+	memcpy(f + 38, &kernel_ip, 4);
+	struct iovec iov[2] = { { f, 14 }, { f + 14, 28 } };
+	r = l->ops->send(l, iov, 2);
+	check(r == 0 && l->stats.tx_frames == 1 && l->stats.tx_bytes == 42, "tap send ARP request",
+	      "ret %d", r);
+	/* The kernel may drop the first reply while the carrier comes up: ask again every
+	 * 250 ms, for 2 s at most. */
+	for (int tries = 0; tries < 40 && !found; tries++) {
+		if (tries % 5 == 4)
+			l->ops->send(l, iov, 2);
+		if (!wait_readable(l->fd, 50))
+			continue;
+		l->ops->input(l);
+		if (lg.arp_replies > 0 && memcmp(lg.arp, mac_a, 6) == 0 &&
+		    memcmp(lg.arp + 28, &kernel_ip, 4) == 0)
+			found = 1;
+	}
+	check(found, "tap kernel answers ARP", "no reply (%d frames seen)", lg.count);
+
+	struct iovec runt = { f, 10 };
+	r = l->ops->send(l, &runt, 1);
+	check(r < 0 && l->stats.tx_dropped == 1, "tap runt frame dropped and counted", "ret %d",
+	      r);
+	l->ops->close(l);
+}
+
+int main(void)
+{
+	const char *tap = getenv("NETCON_TEST_TAP");
+
+	nc_log_init("unit_vxlan", 0);
+	if (getenv("NETCON_LOG"))
+		nc_log_level = nc_log_parse_level(getenv("NETCON_LOG"));
+	test_framing();
+	test_open_errors();
+	test_loopback();
+	if (tap && *tap)
+		test_tap(tap);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
