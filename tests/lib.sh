@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib.sh — the harness every scenario script sources.
 #
 #   . "$(dirname "$0")/lib.sh"
@@ -61,15 +62,18 @@ nc_quote() {
 	printf '%s' "${out% }"
 }
 
+# Narration goes to fd 3, a copy of the test's stderr made at start-up, so that neither
+# `x=$(log cmd)` nor `log cmd 2>file` captures it.
+
 # log CMD ARGS... — echo the command (netns.sh style), then run it.
 log() {
-	[ -n "${NC_QUIET:-}" ] || printf '[+] %s\n' "$(nc_quote "$@")" >&2
+	[ -n "${NC_QUIET:-}" ] || printf '[+] %s\n' "$(nc_quote "$@")" >&3
 	"$@"
 }
 
 # note MSG... — a line of narration.
 note() {
-	[ -n "${NC_QUIET:-}" ] || printf '[*] %s\n' "$*" >&2
+	[ -n "${NC_QUIET:-}" ] || printf '[*] %s\n' "$*" >&3
 }
 
 # fail MSG... — end the test as failed.
@@ -85,11 +89,18 @@ skip() {
 	exit 77
 }
 
-# Uncaught failing commands (set -e) name themselves.
+# Uncaught failing commands (set -e) name themselves, with the script line they came from.
 nc_on_err() {
-	local rc=$1 line=$2 cmd=$3
+	local rc=$1 line=$2 cmd=$3 n where
 	[ -n "$NC_FAIL_MSG" ] && return 0
-	NC_FAIL_MSG="line $line: '$cmd' exited $rc"
+	n=${#FUNCNAME[@]}
+	if [ "$n" -gt 2 ]; then
+		# Inside helpers: name the script's own line and the chain of helpers.
+		where="${BASH_SOURCE[n - 1]##*/}:${BASH_LINENO[n - 2]} (in ${FUNCNAME[*]:1:n-2})"
+	else
+		where="${BASH_SOURCE[1]##*/}:$line"
+	fi
+	NC_FAIL_MSG="$where: '$cmd' exited $rc"
 	printf 'ERROR: %s\n' "$NC_FAIL_MSG" >&2
 }
 
@@ -125,6 +136,7 @@ assert_files_equal() {	# assert_files_equal EXPECTED ACTUAL — same size and sh
 # ---------------------------------------------------------------------------------------
 # Requirements
 
+# shellcheck disable=SC2120
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root (${1:-network namespaces})"
 }
@@ -134,6 +146,7 @@ require_cmd() {	# require_cmd CMD... — skip unless every command exists
 	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c not installed"; done
 }
 
+# shellcheck disable=SC2120
 require_built() {	# the binaries the scenarios drive (a missing build is a failure, not a skip)
 	local f
 	for f in "$NETCON" "$@"; do [ -x "$f" ] || fail "$f not built (run make)"; done
@@ -170,9 +183,8 @@ nc_live_pgids() {
 nc_kill_groups() {
 	[ $# -gt 0 ] || return 0
 	local pg i live left
-	for pg in "$@"; do
-		kill -TERM -- "-$pg" 2>/dev/null || true
-		kill -TERM "$pg" 2>/dev/null || true
+	for pg in "$@"; do	# one SIGTERM each: to the group, or to the process if no group
+		kill -TERM -- "-$pg" 2>/dev/null || kill -TERM "$pg" 2>/dev/null || true
 	done
 	for i in $(seq 1 50); do
 		live=$(nc_live_pgids)
@@ -184,8 +196,7 @@ nc_kill_groups() {
 	if [ ${#left[@]} -gt 0 ]; then
 		for pg in "${left[@]}"; do
 			printf '[*] process group %s ignored SIGTERM; SIGKILL\n' "$pg" >&2
-			kill -KILL -- "-$pg" 2>/dev/null || true
-			kill -KILL "$pg" 2>/dev/null || true
+			kill -KILL -- "-$pg" 2>/dev/null || kill -KILL "$pg" 2>/dev/null || true
 		done
 		for i in $(seq 1 20); do
 			live=$(nc_live_pgids)
@@ -204,7 +215,7 @@ nc_kill_groups() {
 # nc_sweep REGISTRY [procs|all] — undo what the registry lists; "procs" kills processes only.
 # Used by nc_cleanup and, after each test, by tests/run.sh.
 nc_sweep() {
-	local reg=$1 what=${2:-all} kind a rest start pgs=() nss=() links=() routes=() dirs=()
+	local reg=$1 what=${2:-all} kind a rest start pgs=() nss=() devs=() routes=() dirs=()
 	[ -s "$reg" ] || return 0
 	while read -r kind a rest; do
 		case $kind in
@@ -215,7 +226,7 @@ nc_sweep() {
 				pgs+=("$a")	# leader gone; members may remain
 			fi ;;
 		netns) nss+=("$a") ;;
-		link) links+=("$a") ;;
+		link) devs+=("$a") ;;
 		route) routes+=("$a $rest") ;;
 		dir) dirs+=("$a") ;;
 		esac
@@ -228,7 +239,7 @@ nc_sweep() {
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || printf '[*] could not delete netns %s\n' "$ns" >&2
 	done
-	for p in "${links[@]}"; do
+	for p in "${devs[@]}"; do
 		ip link show "$p" >/dev/null 2>&1 && { ip link del "$p" 2>/dev/null || true; }
 	done
 	for p in "${routes[@]}"; do
@@ -262,6 +273,7 @@ nc_cleanup() {
 	fi
 	nc_sweep "$NC_REGISTRY" all
 	[ "${NC_REGISTRY_OWN:-}" = 1 ] && rm -f "$NC_REGISTRY"
+	[ -n "${NC_KEEP:-}" ] || rm -rf -- "${NC_TMP:?}"
 	exit "$rc"
 }
 
@@ -274,8 +286,8 @@ nc_cleanup() {
 spawn() {
 	local name=$1
 	shift
-	[ -n "${NC_QUIET:-}" ] || printf '[+] %s &   (log: %s.log)\n' "$(nc_quote "$@")" "$name" >&2
-	setsid "$@" </dev/null >"$NC_TMP/$name.log" 2>&1 &
+	[ -n "${NC_QUIET:-}" ] || printf '[+] %s &   (log: %s.log)\n' "$(nc_quote "$@")" "$name" >&3
+	setsid "$@" </dev/null >"$NC_TMP/$name.log" 2>&1 3>&- &
 	NC_PID=$!
 	nc_register "pg $NC_PID $(nc_proc_start "$NC_PID" || echo 0)"
 	NC_SPAWNED[$name]=$NC_PID
@@ -399,7 +411,7 @@ status() {
 under() {
 	local name=$1
 	shift
-	timeout --foreground -k 5 "${NC_TIMEOUT:-120}" "$NETCON" intercept --socket "$(sock "$name")" -- "$@"
+	timeout --foreground -k 5 "${NC_TIMEOUT:-120}" "$NETCON" intercept --socket "$(sock "$name")" -- "$@" 3>&-
 }
 
 # ---------------------------------------------------------------------------------------
@@ -411,13 +423,13 @@ retry() {
 	local tries=$1 i deadline out rc=1
 	shift
 	deadline=$((SECONDS + tries / 5 + 30))
-	[ -n "${NC_QUIET:-}" ] || printf '[+] retry %s %s\n' "$tries" "$(nc_quote "$@")" >&2
+	[ -n "${NC_QUIET:-}" ] || printf '[+] retry %s %s\n' "$tries" "$(nc_quote "$@")" >&3
 	for ((i = 1; i <= tries; i++)); do
 		rc=0
 		out=$("$@" 2>&1) || rc=$?
 		if [ "$rc" = 0 ]; then
 			[ -z "$out" ] || printf '%s\n' "$out"
-			[ -n "${NC_QUIET:-}" ] || printf '[*] succeeded on attempt %d\n' "$i" >&2
+			[ -n "${NC_QUIET:-}" ] || printf '[*] succeeded on attempt %d\n' "$i" >&3
 			return 0
 		fi
 		[ "$SECONDS" -lt "$deadline" ] || break
@@ -518,14 +530,15 @@ now_ms() {
 # Set-up (skipped when only the functions are wanted, as tests/run.sh does).
 
 if [ -z "${NC_LIB_NOINIT:-}" ]; then
+	exec 3>&2
 	NC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/netcon.XXXXXX")
 	chmod 755 "$NC_TMP"
 	if [ -z "${NC_REGISTRY:-}" ]; then
 		NC_REGISTRY=$NC_TMP.registry
 		NC_REGISTRY_OWN=1
 	fi
-	nc_register "dir $NC_TMP"
 	trap nc_cleanup EXIT
+	nc_register "dir $NC_TMP"
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP

@@ -23,6 +23,7 @@ set +E
 trap - ERR
 
 logdir=$BUILD/test-logs
+case $logdir in /*) ;; *) logdir=$PWD/$logdir ;; esac
 mkdir -p "$logdir"
 default_timeout=${NC_TEST_TIMEOUT:-300}
 budget=${NC_TOTAL_BUDGET:-3000}
@@ -48,7 +49,8 @@ run_one() {
 		return
 	fi
 	t0=$SECONDS
-	NC_REGISTRY=$PWD/$logdir/$name.registry timeout -k 15 "$limit" "$@" </dev/null >"$log" 2>&1 || rc=$?
+	# (the braces keep bash's "Killed" notice for a test that died by a signal off the report)
+	{ NC_REGISTRY=$logdir/$name.registry timeout -k 15 "$limit" "$@" </dev/null >"$log" 2>&1; } 2>/dev/null || rc=$?
 	secs=$((SECONDS - t0))
 	if [ -s "$logdir/$name.registry" ]; then
 		nc_sweep "$logdir/$name.registry" all 2>>"$log" || true
@@ -63,7 +65,7 @@ run_one() {
 		echo "SKIP $name: ${reason:-no reason given}"
 		skipped=$((skipped + 1)) ;;
 	*)
-		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		if [ "$rc" = 124 ] || { [ "$rc" = 137 ] && [ "$secs" -ge "$limit" ]; }; then
 			echo "FAIL $name (timed out after ${limit}s; log: $log)"
 		else
 			echo "FAIL $name (exit $rc after ${secs}s; log: $log)"

@@ -1,0 +1,108 @@
+/*
+ * accept.c — accept() and accept4().
+ *
+ * On a virtual listener, accept is a local recvmsg() on the listener's SOCK_SEQPACKET
+ * end: each message is one struct nc_accept_msg with the new connection's fd. Blocking,
+ * non-blocking, poll/epoll and several processes accepting on one listener therefore
+ * behave as the kernel's do, with no round trip to the service.
+ *
+ * If the service dies, the listener's end reads EOF. Returning an error for ever would
+ * make a program's accept loop spin (the 2015 system spun sshd at 100% CPU), so the dead
+ * listener is replaced by a Unix listening socket that nobody can reach: accept() then
+ * blocks, or says EAGAIN, and readiness never fires.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "intercept.h"
+
+/* Put a never-ready listening socket in place of a dead virtual listener. */
+static void bury_listener(int fd)
+{
+	int s = nc_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return;
+	if (nc_real.listen(s, 1) < 0 || nc_ic_replace(fd, s) < 0) {
+		nc_real.close(s);
+		return;
+	}
+	nc_fd_forget(fd);
+}
+
+int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct nc_accept_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct nc_fdent e;
+	int kind, nfd = -1, extra = 0;
+	ssize_t n;
+
+	nc_ic_init();
+	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_NONE)
+		return nc_real.accept4(fd, addr, len, flags);
+	if (kind != NC_KIND_LISTENER)
+		return nc_fail(EINVAL);
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return nc_fail(EINVAL);
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(fd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
+	if (n < 0)
+		return -1;   /* EAGAIN, EINTR, ... as the kernel said */
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (nfd < 0)
+				nfd = f;
+			else {
+				nc_real.close(f);
+				extra = 1;
+			}
+		}
+	}
+	if (n == 0 && nfd < 0) {
+		/* The service is gone. */
+		bury_listener(fd);
+		return nc_fail(ECONNABORTED);
+	}
+	if ((size_t)n != sizeof(m) || m.magic != NC_ACCEPT_MAGIC || nfd < 0 || extra ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		if (nfd >= 0)
+			nc_real.close(nfd);
+		return nc_fail(ECONNABORTED);
+	}
+	if (flags & SOCK_NONBLOCK)
+		nc_real.fcntl(nfd, F_SETFL, O_NONBLOCK);
+	nc_ic_remember(nfd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &m.local, &m.peer);
+	if (addr && len)
+		nc_ic_put_addr(&m.peer, addr, len);
+	return nfd;
+}
+
+NC_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	return nc_accept4(fd, NC_SA(addr), len, 0);
+}
+
+NC_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len, int flags)
+{
+	return nc_accept4(fd, NC_SA(addr), len, flags);
+}

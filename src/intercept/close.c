@@ -1,0 +1,135 @@
+/*
+ * close.c — close(), close_range(), dup(), dup2(), dup3() and shutdown().
+ *
+ * Closing a virtual socket needs nothing from the service: the socketpair tells it
+ * (EOF, HUP, or an error when unread data was left). What these overrides do is keep the
+ * intercept's own fds (its RPC connection) out of the program's reach — a daemon that
+ * closes every fd, or dup2()s onto a number we hold, must not cut us off — and keep the
+ * fd table in step with dup.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "intercept.h"
+
+int nc_close(int fd)
+{
+	nc_ic_init();
+	if (nc_ic_is_own_fd(fd))
+		return 0;   /* not the program's: pretend, keep ours */
+	nc_fd_forget(fd);
+	return nc_real.close(fd);
+}
+
+int nc_close_range(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int lo = first;
+	int r = 0;
+
+	nc_ic_init();
+	if (first > last)
+		return nc_fail(EINVAL);
+	/* Split the range around our own fds. */
+	for (unsigned int fd = first; fd <= last && fd < 1u << 20; fd++) {
+		if (!nc_ic_is_own_fd((int)fd))
+			continue;
+		if (fd > lo && nc_real.close_range(lo, fd - 1, flags) < 0)
+			r = -1;
+		lo = fd + 1;
+	}
+	if (lo <= last && nc_real.close_range(lo, last, flags) < 0)
+		r = -1;
+	return r;
+}
+
+int nc_dup(int fd)
+{
+	int r;
+
+	nc_ic_init();
+	r = nc_real.dup(fd);
+	if (r >= 0)
+		nc_fd_copy(fd, r);
+	return r;
+}
+
+int nc_dup2(int fd, int fd2)
+{
+	int r;
+
+	nc_ic_init();
+	if (fd != fd2)
+		nc_ic_vacate(fd2);
+	r = nc_real.dup2(fd, fd2);
+	if (r >= 0 && fd != fd2)
+		nc_fd_copy(fd, fd2);
+	return r;
+}
+
+int nc_dup3(int fd, int fd2, int flags)
+{
+	int r;
+
+	nc_ic_init();
+	if (fd != fd2)
+		nc_ic_vacate(fd2);
+	r = nc_real.dup3(fd, fd2, flags);
+	if (r >= 0)
+		nc_fd_copy(fd, fd2);
+	return r;
+}
+
+int nc_shutdown(int fd, int how)
+{
+	struct nc_fdent e;
+	int kind;
+
+	nc_ic_init();
+	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_NONE)
+		return nc_real.shutdown(fd, how);
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return nc_fail(EINVAL);
+	if (kind != NC_KIND_CONN)
+		return nc_fail(ENOTCONN);
+	if (e.state == NC_STATE_CONNECTING) {
+		nc_fd_refresh(fd, &e);
+		if (e.state == NC_STATE_CONNECTING)
+			return nc_fail(ENOTCONN);
+	}
+	/* The socketpair carries it: SHUT_WR becomes a FIN in the service. */
+	return nc_real.shutdown(fd, how);
+}
+
+NC_EXPORT int close(int fd)
+{
+	return nc_close(fd);
+}
+
+NC_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	return nc_close_range(first, last, flags);
+}
+
+NC_EXPORT int dup(int fd)
+{
+	return nc_dup(fd);
+}
+
+NC_EXPORT int dup2(int fd, int fd2)
+{
+	return nc_dup2(fd, fd2);
+}
+
+NC_EXPORT int dup3(int fd, int fd2, int flags)
+{
+	return nc_dup3(fd, fd2, flags);
+}
+
+NC_EXPORT int shutdown(int fd, int how)
+{
+	return nc_shutdown(fd, how);
+}

@@ -1,0 +1,93 @@
+/*
+ * connect.c — connect().
+ *
+ * A connect to the virtual network asks the service for a connection; the reply carries
+ * the program's end of a socketpair, put in place of the program's fd. The service keeps
+ * that end unwritable until the handshake resolves (see service/conn.c), so a
+ * non-blocking connect returns EINPROGRESS and the program's poll/epoll sees POLLOUT
+ * exactly when the kernel's would; a blocking connect waits for POLLOUT here. SO_ERROR
+ * then tells the outcome, as on Linux.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "addr.h"
+#include "intercept.h"
+
+/* Wait for the outcome of a connect on a blocking socket. 0 or -1 with errno. */
+static int wait_connected(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+	int timeout = -1, r, err = 0;
+
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
+	    (tv.tv_sec || tv.tv_usec))
+		timeout = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+	r = poll(&p, 1, timeout);
+	if (r < 0)
+		return -1;            /* EINTR: the connect goes on, as on Linux */
+	if (r == 0)
+		return nc_fail(EINPROGRESS);
+	l = sizeof(err);
+	if (nc_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+		return -1;
+	if (err)
+		return nc_fail(err);
+	return 0;
+}
+
+int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct nc_connect_req q;
+	struct nc_connect_rep rep;
+	struct nc_fdent e;
+	size_t rl = 0;
+	int kind, r, nfd = -1, subject = -1, fl;
+
+	nc_ic_init();
+	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_NONE) {
+		if (!addr || !nc_ic_is_inet_stream(fd) || nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL)
+			return nc_real.connect(fd, addr, len);
+	} else {
+		subject = fd;
+		if (!addr)
+			return nc_fail(EFAULT);
+		if (kind == NC_KIND_CONN)
+			return nc_fail(e.state == NC_STATE_CONNECTING ? EALREADY : EISCONN);
+		if (addr->sa_family != AF_INET)
+			return nc_fail(addr->sa_family == AF_UNSPEC ? EOPNOTSUPP : EAFNOSUPPORT);
+	}
+	memset(&q, 0, sizeof(q));
+	if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0)
+		return nc_fail(EINVAL);
+	if (subject < 0)
+		nc_ic_read_opts(fd, &q.opts);
+	r = nc_ic_call(NC_MSG_CONNECT, &q, sizeof(q), subject, &rep, sizeof(rep), &rl, &nfd);
+	if (r < 0)
+		return nc_fail(ENETUNREACH);
+	if (r > 0)
+		return nc_fail(r);
+	if (nfd < 0 || rl != sizeof(rep))
+		return nc_fail(EIO);
+	if (nc_ic_replace(fd, nfd) < 0)
+		return -1;
+	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_CONNECTING, &rep.local, &rep.peer);
+	fl = nc_real.fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		return nc_fail(EINPROGRESS);
+	if (wait_connected(fd) < 0)
+		return -1;
+	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &rep.local, &rep.peer);
+	return 0;
+}
+
+NC_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	return nc_connect(fd, NC_SA(addr), len);
+}

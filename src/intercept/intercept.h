@@ -1,0 +1,143 @@
+/*
+ * intercept.h — the LD_PRELOAD library's internal interface.
+ *
+ * The library overrides the socket *control* calls of a program (one file per call
+ * family: socket.c, connect.c, listen.c, accept.c, sockopt.c, close.c, syscall.c). Each
+ * override decides one of three things: pass the call to libc unchanged (kernel
+ * sockets: loopback, other networks, AF_UNIX, IPv6 for now); handle it through the
+ * service (virtual sockets); or fail with the errno libc would give. Data calls are never
+ * overridden: a virtual socket is a real fd (one end of a socketpair).
+ *
+ * Globals (all in client.c and fdtab.c) are few, guarded by mutexes, and reset in the
+ * child after fork (pthread_atfork). Inside the library, overridden functions are always
+ * called through nc_real, never by name.
+ */
+#ifndef NETCON_INTERCEPT_H
+#define NETCON_INTERCEPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "netcon/rpc.h"
+
+#define NC_EXPORT __attribute__((visibility("default")))
+
+/* With _GNU_SOURCE, glibc declares the sockaddr arguments as transparent unions. */
+#if defined(__USE_GNU) && !defined(__cplusplus)
+#define NC_SA(a) ((a).__sockaddr__)
+#else
+#define NC_SA(a) (a)
+#endif
+
+/* The C library's versions of what we override. */
+struct nc_real {
+	int (*socket)(int, int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*listen)(int, int);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*shutdown)(int, int);
+	int (*close)(int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*close_range)(unsigned int, unsigned int, int);
+	long (*syscall)(long, ...);
+};
+extern struct nc_real nc_real;
+
+/* init.c */
+void nc_ic_init(void);
+
+/* client.c — the RPC connection to the service */
+struct nc_net {
+	int known;              /* 1 when ip/prefix are valid (from the service or NETCON_NET) */
+	int reachable;          /* 1 when the service answered */
+	uint32_t ip;            /* network byte order */
+	int prefix;
+	uint32_t service_pid;
+};
+void nc_ic_client_init(void);
+/* What we know of the network; connects (once per call) if not connected. */
+void nc_ic_net(struct nc_net *net);
+/* One request. subject_fd: the socket acted on, or -1. Returns the service's answer (0 or
+ * a positive errno) or a negative errno when the service cannot be reached. rep/replen:
+ * the reply payload; *new_fd: a socket the reply carried, else -1. */
+int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *rep,
+	       size_t repcap, size_t *replen, int *new_fd);
+int nc_ic_is_own_fd(int fd);
+/* If fd is one of ours, move ours to another number first (the program is about to use
+ * fd, e.g. as the target of dup2). */
+void nc_ic_vacate(int fd);
+/* Print the one "service unreachable" line of this process. */
+void nc_ic_warn_unreachable(int err);
+
+/* fdtab.c — what we know of the program's fds, checked against the inode */
+enum { NC_FD_UNKNOWN = 0, NC_FD_KERNEL = 0xff };
+struct nc_fdent {
+	ino_t ino;
+	uint8_t kind;           /* enum nc_sock_kind, or NC_FD_KERNEL */
+	uint8_t state;          /* enum nc_conn_state */
+	struct nc_addr local, peer;
+};
+/* The kind of fd (NC_KIND_NONE for anything that is not a virtual socket); fills e. */
+int nc_fd_kind(int fd, struct nc_fdent *e);
+void nc_fd_store(int fd, const struct nc_fdent *e);
+void nc_fd_forget(int fd);
+void nc_fd_copy(int from, int to);
+/* Ask the service again (state changes: connecting → established). */
+int nc_fd_refresh(int fd, struct nc_fdent *e);
+
+/* socket.c — shared helpers */
+enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };
+/* Is this a kernel AF_INET stream socket that could go virtual? */
+int nc_ic_is_inet_stream(int fd);
+/* Does an AF_INET address belong to the virtual network (for bind: or the wildcard)? */
+int nc_ic_route(const struct sockaddr *sa, socklen_t len, int for_bind);
+/* Read the options set so far on a kernel socket. */
+void nc_ic_read_opts(int fd, struct nc_sockopts *o);
+/* Put new_fd in fd's place (dup3), keeping fd's status and fd flags; closes new_fd. */
+int nc_ic_replace(int fd, int new_fd);
+/* Remember what a virtual fd is (fstat()s it for the inode). */
+void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
+		    const struct nc_addr *peer);
+/* Copy an nc_addr into a caller's sockaddr buffer the way the kernel does. */
+void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len);
+
+/* the overrides, callable from syscall() */
+int nc_socket(int, int, int);
+int nc_connect(int, const struct sockaddr *, socklen_t);
+int nc_bind(int, const struct sockaddr *, socklen_t);
+int nc_listen(int, int);
+int nc_accept4(int, struct sockaddr *, socklen_t *, int);
+int nc_getsockname(int, struct sockaddr *, socklen_t *);
+int nc_getpeername(int, struct sockaddr *, socklen_t *);
+int nc_getsockopt(int, int, int, void *, socklen_t *);
+int nc_setsockopt(int, int, int, const void *, socklen_t);
+int nc_shutdown(int, int);
+int nc_close(int);
+int nc_dup(int);
+int nc_dup2(int, int);
+int nc_dup3(int, int, int);
+int nc_fcntl(int, int, long);
+int nc_ioctl(int, unsigned long, void *);
+int nc_close_range(unsigned int, unsigned int, int);
+
+/* errno convention inside: functions return -1 with errno set, like libc. */
+static inline int nc_fail(int e)
+{
+	extern int *__errno_location(void);
+	*__errno_location() = e;
+	return -1;
+}
+
+#endif /* NETCON_INTERCEPT_H */

@@ -1,0 +1,68 @@
+/*
+ * listen.c — listen().
+ *
+ * A bound virtual socket becomes a listener in the service; its fd (one end of a
+ * SOCK_SEQPACKET pair) then receives one message per accepted connection. An unbound
+ * kernel socket that listens would be bound by the kernel to the wildcard: that is a
+ * server, so it goes virtual with port 0, as Linux's autobind would choose a port.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "intercept.h"
+
+int nc_listen(int fd, int backlog)
+{
+	struct nc_listen_req q;
+	struct nc_listen_rep rep;
+	struct sockaddr_in any, cur;
+	socklen_t cl = sizeof(cur);
+	struct nc_fdent e;
+	size_t rl = 0;
+	int kind, r, nfd = -1;
+
+	nc_ic_init();
+	memset(&q, 0, sizeof(q));
+	q.backlog = backlog;
+	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_CONN)
+		return nc_fail(EINVAL);
+	if (kind == NC_KIND_BOUND || kind == NC_KIND_LISTENER) {
+		r = nc_ic_call(NC_MSG_LISTEN, &q, sizeof(q), fd, &rep, sizeof(rep), &rl, &nfd);
+		if (r < 0)
+			return nc_fail(EADDRNOTAVAIL);
+		if (r > 0)
+			return nc_fail(r);
+		if (nfd >= 0)
+			nc_real.close(nfd);   /* not expected for a bound socket */
+		e.kind = NC_KIND_LISTENER;
+		nc_fd_store(fd, &e);
+		return 0;
+	}
+	if (!nc_ic_is_inet_stream(fd))
+		return nc_real.listen(fd, backlog);
+	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 && cur.sin_port != 0)
+		return nc_real.listen(fd, backlog);   /* bound by the kernel already */
+	memset(&any, 0, sizeof(any));
+	any.sin_family = AF_INET;
+	if (nc_ic_route((struct sockaddr *)&any, sizeof(any), 1) != NC_ROUTE_VIRTUAL)
+		return nc_real.listen(fd, backlog);
+	nc_ic_read_opts(fd, &q.opts);
+	r = nc_ic_call(NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep), &rl, &nfd);
+	if (r < 0)
+		return nc_fail(EADDRNOTAVAIL);
+	if (r > 0)
+		return nc_fail(r);
+	if (nfd < 0 || rl != sizeof(rep))
+		return nc_fail(EIO);
+	if (nc_ic_replace(fd, nfd) < 0)
+		return -1;
+	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL);
+	return 0;
+}
+
+NC_EXPORT int listen(int fd, int backlog)
+{
+	return nc_listen(fd, backlog);
+}

@@ -1,0 +1,242 @@
+/*
+ * socket.c — socket(), bind(), getsockname(), getpeername(), and the helpers that decide
+ * which sockets go virtual and put the virtual fd in the program's fd's place.
+ *
+ * A socket stays a kernel socket until the program binds it to an address of the
+ * virtual network or the wildcard, listens on it unbound, or connects it to the virtual
+ * network. Then the service gives a socketpair end and nc_ic_replace() dup3()s it over
+ * the program's fd, keeping the fd number, O_NONBLOCK, FD_CLOEXEC and the options set
+ * so far. Loopback and every other destination stay with the kernel.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include "addr.h"
+#include "intercept.h"
+#include "log.h"
+
+int nc_ic_is_inet_stream(int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_INET)
+		return 0;
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
+		return 0;
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_TCP)
+		return 0;
+	return 1;
+}
+
+int nc_ic_route(const struct sockaddr *sa, socklen_t len, int for_bind)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	struct nc_net net;
+	uint32_t ip;
+
+	if (!sa || len < (socklen_t)sizeof(*sin) || sa->sa_family != AF_INET)
+		return NC_ROUTE_KERNEL;
+	ip = sin->sin_addr.s_addr;
+	if ((ntohl(ip) >> 24) == 127)
+		return NC_ROUTE_KERNEL;
+	if (!for_bind && ip == 0)
+		return NC_ROUTE_KERNEL;   /* connect to 0.0.0.0 means this host's loopback */
+	nc_ic_net(&net);
+	if (!net.known)
+		return NC_ROUTE_VIRTUAL;  /* nothing known: assume it was meant to be virtual */
+	if (for_bind && ip == 0)
+		return NC_ROUTE_VIRTUAL;
+	return nc_ip4_in_subnet(ip, net.ip, net.prefix) ? NC_ROUTE_VIRTUAL : NC_ROUTE_KERNEL;
+}
+
+void nc_ic_read_opts(int fd, struct nc_sockopts *o)
+{
+	struct linger lg;
+	socklen_t l;
+	int v;
+
+	memset(o, 0, sizeof(*o));
+#define FLAG(level, name, bit) \
+	do { v = 0; l = sizeof(v); \
+	     if (nc_real.getsockopt(fd, level, name, &v, &l) == 0 && v) o->flags |= bit; } while (0)
+	FLAG(SOL_SOCKET, SO_REUSEADDR, NC_OPT_REUSEADDR);
+	FLAG(SOL_SOCKET, SO_REUSEPORT, NC_OPT_REUSEPORT);
+	FLAG(SOL_SOCKET, SO_KEEPALIVE, NC_OPT_KEEPALIVE);
+	FLAG(IPPROTO_TCP, TCP_NODELAY, NC_OPT_NODELAY);
+#undef FLAG
+	l = sizeof(lg);
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 && lg.l_onoff) {
+		o->flags |= NC_OPT_LINGER;
+		o->linger_secs = lg.l_linger;
+	}
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l) == 0 && v != 7200)
+		o->keepidle = v;
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &l) == 0 && v != 75)
+		o->keepintvl = v;
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &l) == 0 && v != 9)
+		o->keepcnt = v;
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, IPPROTO_IP, IP_TOS, &v, &l) == 0)
+		o->tos = v;
+}
+
+int nc_ic_replace(int fd, int new_fd)
+{
+	struct timeval rcv, snd;
+	socklen_t lr = sizeof(rcv), ls = sizeof(snd);
+	int fl, fdfl, have_rcv, have_snd;
+
+	fl = nc_real.fcntl(fd, F_GETFL);
+	fdfl = nc_real.fcntl(fd, F_GETFD);
+	if (fl < 0 || fdfl < 0) {
+		nc_real.close(new_fd);
+		return -1;
+	}
+	/* Timeouts act on the fd's own reads and writes: they move to the new socket. */
+	have_rcv = nc_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &lr) == 0 &&
+		   (rcv.tv_sec || rcv.tv_usec);
+	have_snd = nc_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
+		   (snd.tv_sec || snd.tv_usec);
+	if (nc_real.dup3(new_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		int e = errno;
+		nc_real.close(new_fd);
+		errno = e;
+		return -1;
+	}
+	nc_real.close(new_fd);
+	nc_real.fcntl(fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
+	if (have_rcv)
+		nc_real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	if (have_snd)
+		nc_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+	return 0;
+}
+
+void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len)
+{
+	if (!len)
+		return;
+	*len = nc_addr_to_sockaddr(a, sa, sa ? *len : 0);
+}
+
+/* Remember a new virtual fd. */
+void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
+		     const struct nc_addr *peer)
+{
+	struct nc_fdent e;
+	struct stat st;
+
+	memset(&e, 0, sizeof(e));
+	if (fstat(fd, &st) < 0)
+		return;
+	e.ino = st.st_ino;
+	e.kind = (uint8_t)kind;
+	e.state = (uint8_t)state;
+	if (local)
+		e.local = *local;
+	if (peer)
+		e.peer = *peer;
+	nc_fd_store(fd, &e);
+}
+
+int nc_socket(int domain, int type, int protocol)
+{
+	nc_ic_init();
+	return nc_real.socket(domain, type, protocol);
+}
+
+int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct nc_bind_req q;
+	struct nc_bind_rep rep;
+	struct nc_fdent e;
+	size_t rl = 0;
+	int r, nfd = -1;
+
+	nc_ic_init();
+	if (nc_fd_kind(fd, &e) != NC_KIND_NONE)
+		return nc_fail(EINVAL);   /* already bound */
+	if (!addr || !nc_ic_is_inet_stream(fd) || nc_ic_route(addr, len, 1) != NC_ROUTE_VIRTUAL)
+		return nc_real.bind(fd, addr, len);
+	memset(&q, 0, sizeof(q));
+	nc_addr_from_sockaddr(&q.addr, addr, len);
+	nc_ic_read_opts(fd, &q.opts);
+	r = nc_ic_call(NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep), &rl, &nfd);
+	if (r < 0)
+		return nc_fail(EADDRNOTAVAIL);
+	if (r > 0)
+		return nc_fail(r);
+	if (nfd < 0 || rl != sizeof(rep))
+		return nc_fail(EIO);
+	if (nc_ic_replace(fd, nfd) < 0)
+		return -1;
+	nc_ic_remember(fd, NC_KIND_BOUND, NC_STATE_NONE, &rep.local, NULL);
+	return 0;
+}
+
+int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct nc_fdent e;
+
+	nc_ic_init();
+	if (nc_fd_kind(fd, &e) == NC_KIND_NONE)
+		return nc_real.getsockname(fd, addr, len);
+	if (!len)
+		return nc_fail(EFAULT);
+	nc_ic_put_addr(&e.local, addr, len);
+	return 0;
+}
+
+int nc_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct nc_fdent e;
+	int kind;
+
+	nc_ic_init();
+	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_NONE)
+		return nc_real.getpeername(fd, addr, len);
+	if (kind != NC_KIND_CONN)
+		return nc_fail(ENOTCONN);
+	if (e.state == NC_STATE_CONNECTING)
+		nc_fd_refresh(fd, &e);
+	if (e.state != NC_STATE_ESTABLISHED)
+		return nc_fail(ENOTCONN);
+	if (!len)
+		return nc_fail(EFAULT);
+	nc_ic_put_addr(&e.peer, addr, len);
+	return 0;
+}
+
+NC_EXPORT int socket(int domain, int type, int protocol)
+{
+	return nc_socket(domain, type, protocol);
+}
+
+NC_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	return nc_bind(fd, NC_SA(addr), len);
+}
+
+NC_EXPORT int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	return nc_getsockname(fd, NC_SA(addr), len);
+}
+
+NC_EXPORT int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	return nc_getpeername(fd, NC_SA(addr), len);
+}

@@ -1,0 +1,192 @@
+/*
+ * sockopt.c — getsockopt(), setsockopt(), ioctl() and fcntl().
+ *
+ * On a virtual socket, the options that act on the fd's own reads and writes (buffer
+ * sizes, timeouts, low-water marks) are applied to the socketpair end itself, where the
+ * kernel enforces them. The socket's identity (SO_TYPE, SO_DOMAIN, SO_PROTOCOL,
+ * SO_ACCEPTCONN) is answered here. Everything else — SO_ERROR, TCP options, keepalive,
+ * linger, TCP_INFO — goes to the service, which owns the TCP connection. ioctl() and
+ * fcntl() work natively on the socketpair end (FIONBIO, FIONREAD/SIOCINQ, O_NONBLOCK);
+ * they are overridden only to keep our fd table right for F_DUPFD and to keep the
+ * intercept's own fds out of the program's way.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "intercept.h"
+
+static int native_option(int level, int name)
+{
+	if (level != SOL_SOCKET)
+		return 0;
+	switch (name) {
+	case SO_RCVBUF:
+	case SO_SNDBUF:
+	case SO_RCVBUFFORCE:
+	case SO_SNDBUFFORCE:
+	case SO_RCVTIMEO_OLD:
+	case SO_SNDTIMEO_OLD:
+	case SO_RCVTIMEO_NEW:
+	case SO_SNDTIMEO_NEW:
+	case SO_RCVLOWAT:
+	case SO_SNDLOWAT:
+	case SO_PEEK_OFF:
+		return 1;
+	}
+	return 0;
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+	if (!val || !len)
+		return nc_fail(EFAULT);
+	if (*len > sizeof(v))
+		*len = sizeof(v);
+	memcpy(val, &v, *len);
+	return 0;
+}
+
+int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct nc_sockopt_req q;
+	struct nc_sockopt_rep rep;
+	struct nc_fdent e;
+	size_t rl = 0;
+	int kind, r;
+
+	nc_ic_init();
+	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_NONE || native_option(level, name))
+		return nc_real.getsockopt(fd, level, name, val, len);
+	if (!len)
+		return nc_fail(EFAULT);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_TYPE: return put_int(val, len, SOCK_STREAM);
+		case SO_DOMAIN: return put_int(val, len, AF_INET);
+		case SO_PROTOCOL: return put_int(val, len, IPPROTO_TCP);
+		case SO_ACCEPTCONN: return put_int(val, len, kind == NC_KIND_LISTENER);
+		}
+	}
+	memset(&q, 0, sizeof(q));
+	q.level = level;
+	q.name = name;
+	q.len = *len > NC_SOCKOPT_MAX ? NC_SOCKOPT_MAX : (uint32_t)*len;
+	r = nc_ic_call(NC_MSG_SOCKOPT_GET, &q, offsetof(struct nc_sockopt_req, value), fd, &rep,
+		       sizeof(rep), &rl, NULL);
+	if (level == SOL_SOCKET && name == SO_ERROR) {
+		/* The socketpair end may hold an error of its own (a failed connect closes
+		 * it): reading it clears it, so later reads see what Linux would show. */
+		int kerr = 0;
+		socklen_t kl = sizeof(kerr);
+		nc_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &kerr, &kl);
+		if (r < 0)
+			return put_int(val, len, kerr ? kerr : ECONNRESET);
+	}
+	if (r < 0)
+		return nc_fail(ENOTCONN);
+	if (r > 0)
+		return nc_fail(r);
+	if (rl < offsetof(struct nc_sockopt_rep, value) || rep.len > rl - offsetof(struct nc_sockopt_rep, value))
+		return nc_fail(EIO);
+	if (rep.len > *len)
+		rep.len = (uint32_t)*len;
+	if (val)
+		memcpy(val, rep.value, rep.len);
+	*len = rep.len;
+	return 0;
+}
+
+int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct nc_sockopt_req q;
+	struct nc_fdent e;
+	int kind, r;
+
+	nc_ic_init();
+	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_NONE || native_option(level, name))
+		return nc_real.setsockopt(fd, level, name, val, len);
+	if (!val && len)
+		return nc_fail(EFAULT);
+	if (len > NC_SOCKOPT_MAX)
+		return nc_fail(EINVAL);
+	memset(&q, 0, sizeof(q));
+	q.level = level;
+	q.name = name;
+	q.len = len;
+	if (len)
+		memcpy(q.value, val, len);
+	r = nc_ic_call(NC_MSG_SOCKOPT_SET, &q, offsetof(struct nc_sockopt_req, value) + len, fd,
+		       NULL, 0, NULL, NULL);
+	if (r < 0)
+		return 0;   /* the service is gone: nothing left to configure */
+	if (r > 0)
+		return nc_fail(r);
+	return 0;
+}
+
+int nc_ioctl(int fd, unsigned long req, void *arg)
+{
+	nc_ic_init();
+	return nc_real.ioctl(fd, req, arg);
+}
+
+int nc_fcntl(int fd, int cmd, long arg)
+{
+	int r;
+
+	nc_ic_init();
+	r = nc_real.fcntl(fd, cmd, arg);
+	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		nc_fd_copy(fd, r);
+	return r;
+}
+
+NC_EXPORT int getsockopt(int fd, int level, int name, void *__restrict val,
+			 socklen_t *__restrict len)
+{
+	return nc_getsockopt(fd, level, name, val, len);
+}
+
+NC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	return nc_setsockopt(fd, level, name, val, len);
+}
+
+NC_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return nc_ioctl(fd, req, arg);
+}
+
+NC_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return nc_fcntl(fd, cmd, arg);
+}
+
+NC_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return nc_fcntl(fd, cmd, arg);
+}
