@@ -64,15 +64,20 @@ echo "     A 10.77.0.1/24 (udp 127.0.0.1:$PORT_A)   B 10.77.0.2/24 (udp 127.0.0.
 
 spawn web "${UNSHARE[@]}" -- "$NETCON" intercept --socket "$(sock A)" -- \
 	"$PYTHON" -m http.server --bind 0.0.0.0 --directory "$www" 8080
-ifaces=$(nsenter --target "$NC_PID" --net ip -o link 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ' || true)
+web=$NC_PID
+host_ns=$(readlink /proc/self/ns/net)
+for _ in $(seq 1 50); do	# until unshare has moved the server into its namespace
+	web_ns=$(readlink "/proc/$web/ns/net" 2>/dev/null || true)
+	[ -n "$web_ns" ] && [ "$web_ns" != "$host_ns" ] && break
+	sleep 0.1
+done
+ifaces=$(nsenter --target "$web" --net ip -o link 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ' || true)
 echo "2. python3 -m http.server 8080 runs under A in a network namespace with no network"
 echo "     (its interfaces: ${ifaces:-lo}— no address, no route, no way out)"
 
 echo "3. curl under B fetches http://10.77.0.1:8080/ :"
 if ! page=$(NC_TIMEOUT=5 retry 40 under B curl -sS --fail --max-time 5 http://10.77.0.1:8080/); then
-	echo "demo: the page could not be fetched. Service and server logs:" >&2
-	for f in "$NC_TMP"/*.log; do echo "--- $(basename "$f")" >&2; tail -n 15 "$f" >&2; done
-	exit 1
+	fail "demo: the page could not be fetched (the logs of the services and the server follow)"
 fi
 printf '     > %s\n' "$page"
 

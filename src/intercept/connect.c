@@ -58,8 +58,22 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		subject = fd;
 		if (!addr)
 			return nc_fail(EFAULT);
-		if (kind == NC_KIND_CONN)
-			return nc_fail(e.state == NC_STATE_CONNECTING ? EALREADY : EISCONN);
+		if (kind == NC_KIND_CONN) {
+			/* A second connect() is how some programs (hiredis) learn the outcome:
+			 * EALREADY while in progress, EISCONN once connected, the error after a
+			 * failure. */
+			if (e.state == NC_STATE_CONNECTING)
+				nc_fd_refresh(fd, &e);
+			if (e.state == NC_STATE_CONNECTING)
+				return nc_fail(EALREADY);
+			if (e.state == NC_STATE_ESTABLISHED)
+				return nc_fail(EISCONN);
+			int err = 0;
+			socklen_t l = sizeof(err);
+			if (nc_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err)
+				return nc_fail(err);
+			return nc_fail(ECONNABORTED);
+		}
 		if (addr->sa_family != AF_INET)
 			return nc_fail(addr->sa_family == AF_UNSPEC ? EOPNOTSUPP : EAFNOSUPPORT);
 	}

@@ -218,6 +218,46 @@ static int sa_equal(const struct sockaddr_storage *a, const struct sockaddr_stor
 	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 }
 
+/* Do two normalised addresses have the same IP (any port)? */
+static int sa_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_scope_id == y->sin6_scope_id &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+/*
+ * reply_address() - where frames for a MAC learned from `from` should go. RFC 7348
+ * senders (the Linux kernel among them) choose their UDP source port per flow for
+ * entropy and listen only on their configured port, so the source port is no address
+ * to answer. If `from` is exactly a static peer, it is that peer; else if exactly one
+ * static peer has the same IP, it is that peer (its configured port); else it is `from`
+ * itself (a sender that uses its bound port, like another netcon service).
+ */
+static void reply_address(const struct vxlan *vx, struct sockaddr_storage *from)
+{
+	int match = VX_NONE, nmatch = 0;
+
+	for (int i = 0; i < vx->nflood; i++) {
+		const struct vx_remote *r = &vx->remotes[vx->flood[i]];
+		if (!r->is_static)
+			continue;
+		if (sa_equal(&r->sa, from))
+			return;
+		if (sa_same_host(&r->sa, from)) {
+			match = vx->flood[i];
+			nmatch++;
+		}
+	}
+	if (nmatch == 1)
+		*from = vx->remotes[match].sa;
+}
+
 /* Text of an address for people: an IPv4-mapped IPv6 address is shown as IPv4. */
 static char *sa_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -528,8 +568,10 @@ static void vxlan_rx_one(struct vxlan *vx, int i, uint64_t now)
 	len -= (size_t)off;
 	src = frame + 6;
 	/* Learn unicast sources only; 00:00:00:00:00:00 is no station. */
-	if (!(src[0] & 1) && (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]))
+	if (!(src[0] & 1) && (src[0] | src[1] | src[2] | src[3] | src[4] | src[5])) {
+		reply_address(vx, &from);
 		fdb_learn(vx, src, &from, (socklen_t)salen, now);
+	}
 	l->stats.rx_frames++;
 	l->stats.rx_bytes += len;
 	l->deliver(l->ctx, frame, len);

@@ -1238,6 +1238,10 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 	}
 	if (!s)
 		return -EBADF;
+	if (level == SOL_SOCKET && name == SO_BINDTODEVICE) {
+		*len = 0;   /* bound to no device (sshd asks, for its VRF logic) */
+		return 0;
+	}
 	if (level == SOL_SOCKET && name == SO_LINGER) {
 		struct linger lg = { .l_onoff = !!(s->so_flags & NC_OPT_LINGER),
 				     .l_linger = s->linger_secs };

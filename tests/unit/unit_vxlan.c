@@ -276,7 +276,8 @@ static int open_pair(struct nc_link **a, struct nc_link **b, uint32_t vni)
 	return -EADDRINUSE;
 }
 
-/* A plain UDP socket on 127.0.0.1 with a kernel-chosen port. */
+/* A plain UDP socket on 127.0.0.2 (a host that is no static peer's) with a
+ * kernel-chosen port. */
 static int plain_socket(struct sockaddr_in *me)
 {
 	socklen_t len = sizeof(*me);
@@ -284,7 +285,7 @@ static int plain_socket(struct sockaddr_in *me)
 
 	memset(me, 0, sizeof(*me));
 	me->sin_family = AF_INET;
-	me->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	me->sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
 	if (fd < 0 || bind(fd, (struct sockaddr *)me, sizeof(*me)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)me, &len) < 0)
 		abort();
@@ -409,7 +410,7 @@ static void test_loopback(void)
 	len = make_frame(f, mac_bcast, mac_s, ETH_TEST, 60, 3);
 	plain_send_frame(s, port_a, vni, f, len);
 	got = pump(a, &log_a, 2000);
-	snprintf(text, sizeof(text), "learned %s -> 127.0.0.1:%d",
+	snprintf(text, sizeof(text), "learned %s -> 127.0.0.2:%d",
 		 nc_mac_str(mac_s, m, sizeof(m)), ntohs(s_addr.sin_port));
 	check(got == 1 && describe_has(a, text), "vxlan frame from a non-static sender learned",
 	      "%d frames, no '%s'", got, text);
@@ -459,6 +460,33 @@ static void test_loopback(void)
 			n = recv(s2, g, sizeof(g), MSG_DONTWAIT);
 		check(n == (ssize_t)(NC_VXLAN_HLEN + len) && !wait_readable(s, 50),
 		      "vxlan learned MAC moves with the station", "S2 got %zd", n);
+	}
+
+	/* An RFC 7348 sender (the Linux kernel) on a static peer's host sends from a
+	 * per-flow source port and listens on its configured one: frames for it go to the
+	 * static peer's address, not to the source port. */
+	{
+		struct sockaddr_in k_addr;
+		socklen_t kl = sizeof(k_addr);
+		static const uint8_t mac_k[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+		int k = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		memset(&k_addr, 0, sizeof(k_addr));
+		k_addr.sin_family = AF_INET;
+		k_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (k < 0 || bind(k, (struct sockaddr *)&k_addr, sizeof(k_addr)) < 0 ||
+		    getsockname(k, (struct sockaddr *)&k_addr, &kl) < 0)
+			abort();
+		len = make_frame(f, mac_bcast, mac_k, ETH_TEST, 60, 9);
+		plain_send_frame(k, port_a, vni, f, len);
+		pump(a, &log_a, 2000);
+		snprintf(text, sizeof(text), "learned %s -> 127.0.0.1:%d",
+			 nc_mac_str(mac_k, m, sizeof(m)), port_b);
+		check(describe_has(a, text),
+		      "vxlan sender on a static peer's host learned at the peer's port",
+		      "no '%s'", text);
+		close(k);
+		pump(b, &log_b, 50);
 	}
 
 	/* send() from inside deliver(): B answers an echo request while being delivered. */
