@@ -10,14 +10,20 @@
 #   │ 10.77.0.1/24         │◄────── VXLAN ─────────►│ 10.77.0.2/24         │
 #   └──────────────────────┘  UDP over loopback     └──────────────────────┘
 #
-# Needs no configuration. As root on Debian it installs what is missing (python3, curl,
-# util-linux, procps, iproute2); everything it starts or creates is removed at the end.
+# Needs no configuration. As root on Debian it installs what is missing (the compiler and
+# make, xz-utils for lwIP's source, python3, curl, util-linux, procps, iproute2), builds
+# netcon, and runs the demo; everything it starts or creates is removed at the end.
 # NC_VERBOSE=1 echoes every command.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 need=()
+command -v cc >/dev/null 2>&1 || need+=(build-essential)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
+[ -d /etc/ssl/certs ] || need+=(ca-certificates)
 command -v python3 >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(python3)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
@@ -35,9 +41,8 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 1
 	fi
 fi
-if [ ! -x "${BUILD:-build}/netcon" ] || [ ! -f "${BUILD:-build}/libnetcon.so" ]; then
-	make -s all
-fi
+echo "demo: building netcon (make)"
+make -s -j2 all >/dev/null
 
 [ -n "${NC_VERBOSE:-}" ] || NC_QUIET=1
 # The test harness does the bookkeeping: background processes in their own sessions,
