@@ -23,15 +23,22 @@ LWIP_DIR   := $(LWIP_FETCH_DIR)/lwip-2.2.1
 LWIP_STAMP := $(LWIP_DIR)/.netcon-verified
 endif
 
+# SAN=1: AddressSanitizer and UBSan for the service, the CLI and the tests. The intercept
+# is preloaded into programs that are not built with ASan (whose runtime would have to
+# come first in the process), so it gets UBSan only.
 SAN_FLAGS :=
+IC_SAN_FLAGS :=
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+IC_SAN_FLAGS := -fsanitize=undefined -fno-sanitize-recover=undefined
 endif
 
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -fPIC $(SAN_FLAGS) -MMD -MP
 CFLAGS_NC   := $(CFLAGS_BASE) $(WARN) -Iinclude -Isrc -Isrc/common
+CFLAGS_IC   := -std=c11 -D_GNU_SOURCE $(OPT) -fPIC $(IC_SAN_FLAGS) -MMD -MP $(WARN) \
+	-fvisibility=hidden -Iinclude -Isrc -Isrc/common
 LWIP_INC    := -Ilwip -I$(LWIP_DIR)/src/include
 # lwIP is third-party code: its own warnings are not ours to fix.
 CFLAGS_LWIP := $(CFLAGS_BASE) -w $(LWIP_INC)
@@ -66,10 +73,12 @@ COMMON_OBJS    := $(call obj,$(COMMON_SRCS))
 LINK_OBJS      := $(call obj,$(LINK_SRCS))
 SERVICE_OBJS   := $(call obj,$(SERVICE_SRCS))
 CLI_OBJS       := $(call obj,$(CLI_SRCS))
-INTERCEPT_OBJS := $(call obj,$(INTERCEPT_SRCS))
+# The intercept and the common code it links are built on their own (own flags).
+INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum
-TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx
+TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform
+BENCH_TOOLS := $(BUILD)/tcpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS)
 
@@ -95,6 +104,11 @@ $(BUILD)/obj/src/cli/%.o: src/cli/%.c $(LWIP_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
 
+$(BUILD)/obj-ic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (intercept)")
+	$(Q)$(CC) $(CFLAGS_IC) -c -o $@ $<
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -105,15 +119,25 @@ $(BUILD)/netcon: $(CLI_OBJS) $(SERVICE_OBJS) $(LINK_OBJS) $(COMMON_OBJS) $(LWIP_
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # The intercept: only its own code and the common code; -z nodelete keeps it mapped.
-$(BUILD)/libnetcon.so: $(INTERCEPT_OBJS) $(COMMON_OBJS)
+$(BUILD)/libnetcon.so: $(INTERCEPT_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-z,nodelete -Wl,--version-script=src/intercept/exports.map \
+	$(Q)$(CC) $(IC_SAN_FLAGS) -shared -Wl,-z,nodelete -Wl,--version-script=src/intercept/exports.map \
 		-o $@ $^ -ldl -lpthread
 
-$(BUILD)/test_tx: $(BUILD)/obj/tests/progs/test_tx.o $(BUILD)/obj/tests/progs/xfer.o
+# Test programs run under the intercept: built like it (no ASan runtime to come first).
+$(BUILD)/test_tx: $(BUILD)/obj-ic/tests/progs/test_tx.o $(BUILD)/obj-ic/tests/progs/xfer.o
+	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
+$(BUILD)/test_rx: $(BUILD)/obj-ic/tests/progs/test_rx.o $(BUILD)/obj-ic/tests/progs/xfer.o
+	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
+
+# The benchmarks' own TCP tool (ping-pong latency, connection rate, idle connections).
+$(BUILD)/tcpbench: $(BUILD)/obj/bench/tcpbench.o
+	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
-$(BUILD)/test_rx: $(BUILD)/obj/tests/progs/test_rx.o $(BUILD)/obj/tests/progs/xfer.o
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# The conformance program (tests/conformance): no netcon code in it, it is the "program".
+$(BUILD)/conform: $(BUILD)/obj/tests/conformance/conform.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/unit_rpc: $(BUILD)/obj/tests/unit/unit_rpc.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -135,6 +159,10 @@ unit: $(UNIT_TESTS)
 check: all
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
+# The differential socket-semantics suite: kernel vs netcon, case by case (needs root).
+conformance: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/conform
+	$(Q)BUILD=$(BUILD) tests/conformance/run.sh
+
 asan:
 	$(Q)$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" all
 
@@ -144,6 +172,13 @@ asan-check:
 demo: all
 	$(Q)scripts/demo.sh
 
+# Benchmarks: never part of `make check` (they compare with the kernel; nothing passes or
+# fails). BENCH_FULL=1 for 10 s runs, median of 3. bench/run.sh --smoke checks the scripts.
+bench-tools: $(BENCH_TOOLS)
+
+bench: all $(BENCH_TOOLS)
+	$(Q)BUILD=$(BUILD) bench/run.sh
+
 install: $(BUILD)/netcon $(BUILD)/libnetcon.so
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/netcon
 	install -m 0755 $(BUILD)/netcon $(DESTDIR)$(PREFIX)/bin/netcon
@@ -152,7 +187,7 @@ install: $(BUILD)/netcon $(BUILD)/libnetcon.so
 clean:
 	rm -rf $(BUILD) build-asan
 
-.PHONY: all unit check asan asan-check demo install clean
-.SECONDARY:
+.PHONY: all unit check conformance asan asan-check demo bench bench-tools install clean
+.PRECIOUS: $(LWIP_DIR)/src/%.c
 
 -include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

@@ -258,6 +258,12 @@ nc_cleanup() {
 	trap - EXIT INT TERM HUP
 	[ -n "${NC_REGISTRY:-}" ] || exit "$rc"
 	nc_sweep "$NC_REGISTRY" procs
+	# Sanitizer builds (make asan-check): any report in any log fails the test.
+	if [ "$rc" -eq 0 ] && [ -d "${NC_TMP:-}" ] &&
+	   grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$NC_TMP"/*.log >/dev/null 2>&1; then
+		NC_FAIL_MSG="sanitizer report in $(grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$NC_TMP"/*.log | xargs -n1 basename | tr '\n' ' ')"
+		rc=1
+	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -d "${NC_TMP:-}" ]; then
 		for f in "$NC_TMP"/*.log; do
 			[ -s "$f" ] || continue

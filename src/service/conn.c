@@ -173,6 +173,23 @@ static void pcb_detach(struct tcp_pcb *pcb)
 	tcp_poll(pcb, NULL, 0);
 }
 
+/*
+ * pcb_abort() - reset a connection (RST) and free its pcb. A callback of that pcb must
+ * then return ERR_ABRT, and only then: the callbacks compare svc->aborted_pcb.
+ */
+static void pcb_abort(struct nc_service *svc, struct tcp_pcb *pcb)
+{
+	pcb_detach(pcb);
+	svc->aborted_pcb = (uintptr_t)pcb;
+	tcp_abort(pcb);
+}
+
+/* What an lwIP callback of pcb returns once it is done. */
+static err_t cb_result(struct nc_service *svc, struct tcp_pcb *pcb)
+{
+	return svc->aborted_pcb == (uintptr_t)pcb ? ERR_ABRT : ERR_OK;
+}
+
 static void sock_set_kind(struct nc_service *svc, struct nc_sock *s, int kind)
 {
 	svc->nsocks[s->kind]--;
@@ -194,7 +211,7 @@ static void sock_kill(struct nc_service *svc, struct nc_sock *s)
 		if (s->pcb->state == LISTEN) {
 			tcp_close(s->pcb);
 		} else if (tcp_close(s->pcb) != ERR_OK) {
-			tcp_abort(s->pcb);
+			pcb_abort(svc, s->pcb);
 		}
 		s->pcb = NULL;
 	}
@@ -220,8 +237,7 @@ static void sock_kill(struct nc_service *svc, struct nc_sock *s)
 		s->pending = c->pnext;
 		c->pnext = NULL;
 		if (c->pcb) {
-			pcb_detach(c->pcb);
-			tcp_abort(c->pcb);
+			pcb_abort(svc, c->pcb);
 			c->pcb = NULL;
 		}
 		sock_kill(svc, c);
@@ -253,8 +269,7 @@ void nc_sock_close_all(struct nc_service *svc)
 	while (svc->socks) {
 		struct nc_sock *s = svc->socks;
 		if (s->pcb && s->pcb->state != LISTEN) {
-			pcb_detach(s->pcb);
-			tcp_abort(s->pcb);
+			pcb_abort(svc, s->pcb);
 			s->pcb = NULL;
 		}
 		sock_kill(svc, s);
@@ -524,8 +539,7 @@ static void listener_flush(struct nc_service *svc, struct nc_sock *l)
 		l->pending = c->pnext;
 		c->pnext = NULL;
 		if (r < 0) {
-			pcb_detach(c->pcb);
-			tcp_abort(c->pcb);
+			pcb_abort(svc, c->pcb);
 			c->pcb = NULL;
 			sock_kill(svc, c);
 			continue;
@@ -562,6 +576,11 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	c->app_dup = a;           /* until the program has it */
 	c->state = NC_STATE_ESTABLISHED;
 	c->so_flags = l->so_flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY);
+	/* As Linux, an accepted socket inherits these from its listener. */
+	if (c->so_flags & NC_OPT_NODELAY)
+		tcp_nagle_disable(newpcb);
+	if (c->so_flags & NC_OPT_KEEPALIVE)
+		ip_set_option(newpcb, SOF_KEEPALIVE);
 	hash_add(svc, c, ino);
 	addr_from_ip4(&c->local, &newpcb->local_ip, newpcb->local_port);
 	addr_from_ip4(&c->peer, &newpcb->remote_ip, newpcb->remote_port);
@@ -571,8 +590,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	tcp_err(newpcb, conn_err);
 	svc->ctr.conns_accepted++;
 	if (nc_epoll_add(svc, f, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
-		pcb_detach(newpcb);
-		tcp_abort(newpcb);
+		pcb_abort(svc, newpcb);
 		c->pcb = NULL;
 		sock_kill(svc, c);
 		return ERR_ABRT;
@@ -582,8 +600,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 		if (r == 0)
 			return ERR_OK;
 		if (r != -EAGAIN) {
-			pcb_detach(newpcb);
-			tcp_abort(newpcb);
+			pcb_abort(svc, newpcb);
 			c->pcb = NULL;
 			sock_kill(svc, c);
 			return ERR_ABRT;
@@ -750,12 +767,13 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 
 	if (!s)
 		return ERR_OK;
+	s->svc->aborted_pcb = 0;
 	s->state = NC_STATE_ESTABLISHED;
 	finish_connect(s->svc, s, 1);
 	/* The program could not write before; read whatever it wrote since. */
 	s->app_readable = 1;
 	conn_pump_out(s->svc, s);
-	return s->dead ? ERR_ABRT : ERR_OK;
+	return cb_result(s->svc, pcb);
 }
 
 /* ---- the data path ---------------------------------------------------------------- */
@@ -827,12 +845,15 @@ static struct pbuf *write_to_app(struct nc_sock *s, struct pbuf *p)
 static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct nc_sock *s = arg;
+	struct nc_service *svc;
 
 	if (!s) {
 		if (p)
 			pbuf_free(p);
 		return ERR_OK;
 	}
+	svc = s->svc;
+	svc->aborted_pcb = 0;
 	if (!p) {
 		/* FIN: deliver EOF after the data before it. */
 		s->net_eof = 1;
@@ -841,17 +862,16 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 			pcb_detach(pcb);
 			s->pcb = NULL;
 		}
-		conn_flush_rxq(s->svc, s);
-		conn_maybe_finish(s->svc, s);
-		return s->dead && s->pcb == NULL ? ERR_OK : ERR_OK;
+		conn_flush_rxq(svc, s);
+		conn_maybe_finish(svc, s);
+		return cb_result(svc, pcb);
 	}
 	if (s->app_gone) {
 		/* Data for a program that closed its socket: Linux answers with RST. */
 		pbuf_free(p);
-		pcb_detach(pcb);
-		tcp_abort(pcb);
+		pcb_abort(svc, pcb);
 		s->pcb = NULL;
-		sock_kill(s->svc, s);
+		sock_kill(svc, s);
 		return ERR_ABRT;
 	}
 	if (s->rxq) {
@@ -876,11 +896,12 @@ static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 
 	if (!s)
 		return ERR_OK;
+	s->svc->aborted_pcb = 0;
 	if (s->send_blocked || s->app_readable || s->stash || s->fin_pending) {
 		s->send_blocked = 0;
 		conn_pump_out(s->svc, s);
 	}
-	return s->pcb == NULL && s->dead ? ERR_ABRT : ERR_OK;
+	return cb_result(s->svc, pcb);
 }
 
 static void conn_err(void *arg, err_t err)
@@ -960,8 +981,7 @@ static void conn_pump_out(struct nc_service *svc, struct nc_sock *s)
 				/* Keep what we read; it goes first when lwIP has room. */
 				s->stash = malloc((size_t)n);
 				if (!s->stash) {
-					pcb_detach(pcb);
-					tcp_abort(pcb);
+					pcb_abort(svc, pcb);
 					s->pcb = NULL;
 					sock_kill(svc, s);
 					return;
@@ -983,8 +1003,7 @@ static void conn_pump_out(struct nc_service *svc, struct nc_sock *s)
 			break;
 		}
 		/* ECONNRESET: the program closed with data of ours unread: RST. */
-		pcb_detach(pcb);
-		tcp_abort(pcb);
+		pcb_abort(svc, pcb);
 		s->pcb = NULL;
 		sock_kill(svc, s);
 		return;
@@ -1007,15 +1026,14 @@ static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s)
 		return;
 	if (pcb && s->app_gone && s->app_eof && !s->stash) {
 		if (s->so_flags & NC_OPT_LINGER && s->linger_secs == 0) {
-			pcb_detach(pcb);
-			tcp_abort(pcb);
+			pcb_abort(svc, pcb);
 			s->pcb = NULL;
 			sock_kill(svc, s);
 			return;
 		}
 		pcb_detach(pcb);
 		if (tcp_close(pcb) != ERR_OK)
-			tcp_abort(pcb);
+			pcb_abort(svc, pcb);
 		s->pcb = NULL;
 		sock_kill(svc, s);
 		return;
@@ -1066,8 +1084,7 @@ void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 		if (e == ECONNRESET || e == EPIPE) {
 			/* Closed with our data unread: RST, as Linux does. */
 			if (s->pcb) {
-				pcb_detach(s->pcb);
-				tcp_abort(s->pcb);
+				pcb_abort(svc, s->pcb);
 				s->pcb = NULL;
 			}
 			sock_kill(svc, s);
@@ -1236,8 +1253,21 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 		}
 		goto out_int;
 	}
-	if (!s)
-		return -EBADF;
+	if (!s) {
+		/* A connection that is over: the fd is still the program's, and Linux still
+		 * answers; TCP_INFO says CLOSE, other options read as zero. */
+		struct tcp_info ti;
+		memset(&ti, 0, sizeof(ti));
+		ti.tcpi_state = TCP_CLOSE;
+		if (*len > sizeof(ti))
+			*len = sizeof(ti);
+		if (level == IPPROTO_TCP && name == TCP_INFO) {
+			memcpy(val, &ti, *len);
+			return 0;
+		}
+		v = 0;
+		goto out_int;
+	}
 	if (level == SOL_SOCKET && name == SO_BINDTODEVICE) {
 		*len = 0;   /* bound to no device (sshd asks, for its VRF logic) */
 		return 0;

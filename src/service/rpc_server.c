@@ -92,7 +92,11 @@ int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
 	}
 	close(fd);
 
-	snprintf(svc->ctl_tmp_path, sizeof(svc->ctl_tmp_path), "%s.%d.tmp", path, (int)getpid());
+	if (snprintf(svc->ctl_tmp_path, sizeof(svc->ctl_tmp_path), "%s.%d.tmp", path,
+		     (int)getpid()) >= (int)sizeof(svc->ctl_tmp_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", svc->ctl_tmp_path);
 	unlink(svc->ctl_tmp_path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

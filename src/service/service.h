@@ -141,6 +141,7 @@ struct nc_service {
 	struct nc_tombstone tomb[NC_TOMBSTONES];
 	unsigned tomb_next;
 	struct nc_counters ctr;
+	uintptr_t aborted_pcb;       /* the last pcb we tcp_abort()ed (callbacks' ERR_ABRT) */
 	char ctl_tmp_path[NC_SOCKET_PATH_MAX];
 };
 
