@@ -24,10 +24,14 @@
 static void bury_listener(int fd)
 {
 	int s = nc_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	sa_family_t fam = AF_UNIX;
 
 	if (s < 0)
 		return;
-	if (nc_real.listen(s, 1) < 0 || nc_ic_replace(fd, s) < 0) {
+	/* Linux refuses listen() on an unbound Unix socket: autobind it (a random abstract
+	 * name that nobody is told) first. */
+	if (nc_real.bind(s, (struct sockaddr *)&fam, sizeof(fam)) < 0 || nc_real.listen(s, 1) < 0 ||
+	    nc_ic_replace(fd, s) < 0) {
 		nc_real.close(s);
 		return;
 	}
@@ -52,8 +56,8 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
 		return nc_real.accept4(fd, addr, len, flags);
-	if (kind != NC_KIND_LISTENER)
-		return nc_fail(EINVAL);
+	if (kind != NC_KIND_LISTENER || e.state == NC_STATE_CLOSED)
+		return nc_fail(EINVAL);   /* not listening, or shut down (close.c) */
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return nc_fail(EINVAL);
 	memset(&msg, 0, sizeof(msg));
@@ -62,6 +66,8 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof(ctl.buf);
 	n = recvmsg(fd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
+	if (n < 0 && errno == ECONNRESET)
+		n = 0;       /* the service died with our end's filler unread: it is gone */
 	if (n < 0)
 		return -1;   /* EAGAIN, EINTR, ... as the kernel said */
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -78,6 +84,9 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 			}
 		}
 	}
+	if (n == 0 && nfd < 0 && nc_fd_kind(fd, &e) == NC_KIND_LISTENER &&
+	    e.state == NC_STATE_CLOSED)
+		return nc_fail(EINVAL);   /* shutdown() by the program while we waited */
 	if (n == 0 && nfd < 0) {
 		/* The service is gone. */
 		bury_listener(fd);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@ static pthread_mutex_t ic_lock = PTHREAD_MUTEX_INITIALIZER;
 static int rpc_fd = -1;          /* this process's connection */
 static int shared_fd = -1;       /* inherited from the parent (after fork) */
 static pid_t rpc_pid;            /* the process rpc_fd belongs to */
+static ino_t rpc_ino;            /* its inode: proof that rpc_fd is still ours */
 static uint32_t rpc_seq;
 static struct nc_net ic_net;     /* from NETCON_NET, then from the service */
 static int warned;
@@ -227,6 +229,10 @@ static int connect_locked(void)
 	}
 	rpc_fd = fd;
 	rpc_pid = getpid();
+	{
+		struct stat st;
+		rpc_ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
+	}
 	memcpy(&ic_net.ip, rep.ip4, 4);
 	ic_net.prefix = rep.prefix4;
 	ic_net.service_pid = rep.service_pid;
@@ -247,6 +253,21 @@ static void drop_locked(void)
 	ic_net.reachable = 0;
 }
 
+/*
+ * Is rpc_fd still our connection? A program can close it behind our back with a raw
+ * close_range() syscall (glibc's closefrom() makes one) and may since have reused the
+ * number: then it is the program's fd, which we must neither use nor close. Under ic_lock.
+ */
+static void check_own_locked(void)
+{
+	struct stat st;
+
+	if (rpc_fd >= 0 && (fstat(rpc_fd, &st) < 0 || st.st_ino != rpc_ino)) {
+		rpc_fd = -1;
+		ic_net.reachable = 0;
+	}
+}
+
 void nc_ic_net(struct nc_net *net)
 {
 	pthread_mutex_lock(&ic_lock);
@@ -255,6 +276,7 @@ void nc_ic_net(struct nc_net *net)
 		shared_fd = rpc_fd;
 		rpc_fd = -1;
 	}
+	check_own_locked();
 	if (rpc_fd < 0 && connect_locked() < 0 && shared_fd >= 0)
 		ic_net.reachable = 1;   /* the inherited connection still serves */
 	*net = ic_net;
@@ -276,6 +298,7 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 		shared_fd = rpc_fd;
 		rpc_fd = -1;
 	}
+	check_own_locked();
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (rpc_fd < 0) {
 			r = connect_locked();

@@ -1,5 +1,5 @@
 /*
- * close.c — close(), close_range(), dup(), dup2(), dup3() and shutdown().
+ * close.c — close(), close_range(), closefrom(), dup(), dup2(), dup3() and shutdown().
  *
  * Closing a virtual socket needs nothing from the service: the socketpair tells it
  * (EOF, HUP, or an error when unread data was left). What these overrides do is keep the
@@ -93,6 +93,19 @@ int nc_shutdown(int fd, int how)
 		return nc_real.shutdown(fd, how);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return nc_fail(EINVAL);
+	if (kind == NC_KIND_LISTENER) {
+		/* Linux: SHUT_WR does nothing on a listener; SHUT_RD stops it listening, which
+		 * wakes threads blocked in accept() (a common way to stop them) and makes
+		 * accept() fail with EINVAL. Shutting our end does both: the service sees the
+		 * hang-up and closes the listener, blocked recvmsg() calls return 0, and the
+		 * entry's CLOSED state tells accept() it was the program's own doing. */
+		if (how == SHUT_WR || e.state == NC_STATE_CLOSED)
+			return 0;
+		e.state = NC_STATE_CLOSED;
+		nc_fd_store(fd, &e);
+		nc_real.shutdown(fd, SHUT_RDWR);
+		return 0;
+	}
 	if (kind != NC_KIND_CONN)
 		return nc_fail(ENOTCONN);
 	if (e.state == NC_STATE_CONNECTING) {
@@ -112,6 +125,14 @@ NC_EXPORT int close(int fd)
 NC_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	return nc_close_range(first, last, flags);
+}
+
+/* glibc's closefrom() makes the close_range system call itself, past our close_range(). */
+NC_EXPORT void closefrom(int lowfd)
+{
+	if (lowfd < 0)
+		lowfd = 0;
+	nc_close_range((unsigned int)lowfd, ~0u, 0);
 }
 
 NC_EXPORT int dup(int fd)

@@ -66,13 +66,25 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 				nc_fd_refresh(fd, &e);
 			if (e.state == NC_STATE_CONNECTING)
 				return nc_fail(EALREADY);
+			if (e.state == NC_STATE_ESTABLISHED && !e.connect_told) {
+				/* Linux: the first connect() after a non-blocking one completed
+				 * returns 0; only the next says EISCONN. */
+				e.connect_told = 1;
+				nc_fd_store(fd, &e);
+				return 0;
+			}
 			if (e.state == NC_STATE_ESTABLISHED)
 				return nc_fail(EISCONN);
 			int err = 0;
 			socklen_t l = sizeof(err);
 			if (nc_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err)
 				return nc_fail(err);
-			return nc_fail(ECONNABORTED);
+			/* Linux: once its failure was reported, a socket whose connect failed
+			 * may connect again, as a new connection. One that was connected may
+			 * not. */
+			if (e.connect_told || nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL)
+				return nc_fail(ECONNABORTED);
+			subject = -1;
 		}
 		if (addr->sa_family != AF_INET)
 			return nc_fail(addr->sa_family == AF_UNSPEC ? EOPNOTSUPP : EAFNOSUPPORT);

@@ -83,6 +83,8 @@ static int query(int fd, ino_t ino, struct nc_fdent *e)
 	}
 	e->kind = rep.kind == NC_KIND_NONE ? NC_FD_KERNEL : (uint8_t)rep.kind;
 	e->state = (uint8_t)rep.state;
+	/* A socket first seen connected (inherited, passed) was reported by whoever made it. */
+	e->connect_told = rep.state == NC_STATE_ESTABLISHED;
 	e->local = rep.local;
 	e->peer = rep.peer;
 	nc_fd_store(fd, e);
@@ -91,7 +93,14 @@ static int query(int fd, ino_t ino, struct nc_fdent *e)
 
 int nc_fd_refresh(int fd, struct nc_fdent *e)
 {
-	return query(fd, e->ino, e);
+	uint8_t told = e->connect_told;
+	int kind = query(fd, e->ino, e);
+
+	if (kind != NC_KIND_NONE) {
+		e->connect_told = told;
+		nc_fd_store(fd, e);
+	}
+	return kind;
 }
 
 int nc_fd_kind(int fd, struct nc_fdent *e)

@@ -87,6 +87,10 @@ struct nc_fdent {
 	ino_t ino;
 	uint8_t kind;           /* enum nc_sock_kind, or NC_FD_KERNEL */
 	uint8_t state;          /* enum nc_conn_state */
+	/* The program has been told its connect succeeded (connect() returned 0, or the
+	 * socket came from accept or another process). Until then a second connect() on an
+	 * established socket returns 0, as Linux's does after a non-blocking connect. */
+	uint8_t connect_told;
 	struct nc_addr local, peer;
 };
 /* The kind of fd (NC_KIND_NONE for anything that is not a virtual socket); fills e. */
@@ -94,7 +98,7 @@ int nc_fd_kind(int fd, struct nc_fdent *e);
 void nc_fd_store(int fd, const struct nc_fdent *e);
 void nc_fd_forget(int fd);
 void nc_fd_copy(int from, int to);
-/* Ask the service again (state changes: connecting → established). */
+/* Ask the service again (state changes: connecting → established); keeps connect_told. */
 int nc_fd_refresh(int fd, struct nc_fdent *e);
 
 /* socket.c — shared helpers */

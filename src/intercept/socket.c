@@ -145,6 +145,7 @@ void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
 	e.ino = st.st_ino;
 	e.kind = (uint8_t)kind;
 	e.state = (uint8_t)state;
+	e.connect_told = state == NC_STATE_ESTABLISHED;
 	if (local)
 		e.local = *local;
 	if (peer)

@@ -280,6 +280,25 @@ void nc_sock_close_all(struct nc_service *svc)
 /* ---- socketpairs ------------------------------------------------------------------ */
 
 /*
+ * fill_seqpacket() - make the program's end of a bound socket or listener never
+ * writable, as a listening TCP socket never is (poll gives POLLIN or nothing, never
+ * POLLOUT; a program that waits for "readable or writable" on a listener must not spin).
+ * A SOCK_SEQPACKET end is writable while its unread sent bytes ×4 ≤ SO_SNDBUF: shrink
+ * SO_SNDBUF to the minimum and send small messages from it until it would block. They
+ * stay unread in our end's queue (we never read a listener's pair) and go with the pair.
+ */
+static void fill_seqpacket(int app)
+{
+	static const char zeros[64];
+	int one = 1;
+
+	setsockopt(app, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+	for (int i = 0; i < 256; i++)
+		if (send(app, zeros, sizeof(zeros), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			break;
+}
+
+/*
  * make_pair() - create a socketpair of `type`; our end non-blocking. Returns 0 and the
  * two fds and the inode of the program's end, or a negative errno.
  */
@@ -300,6 +319,8 @@ static int make_pair(int type, int *app_fd, int *svc_fd, ino_t *ino)
 		/* Room for a TCP window's worth of data on its way to the program. */
 		if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
 			setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	} else {
+		fill_seqpacket(sv[0]);
 	}
 	*app_fd = sv[0];
 	*svc_fd = sv[1];
@@ -653,7 +674,10 @@ static int prepare_filler(struct nc_sock *s, int a)
 /* The connect resolved: give the program its writability back. */
 static void finish_connect(struct nc_service *svc, struct nc_sock *s, int ok)
 {
-	if (s->app_dup >= 0) {
+	/* Only on success: after a failure the program must see POLLERR|POLLHUP together with
+	 * POLLOUT (closing our end with the filler unread does that at once); restoring the
+	 * buffer first would let a poll in between report POLLOUT alone. */
+	if (ok && s->app_dup >= 0) {
 		int v = s->app_sndbuf / 2;
 		setsockopt(s->app_dup, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 	}
@@ -1054,7 +1078,15 @@ static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s)
 		}
 	}
 	if (!s->pcb && !s->rxq) {
-		/* Nothing more can come from the network. */
+		/* Nothing more can come from the network. After a clean close both ways
+		 * (FIN each way, no error) the program may still hold its socket and ask
+		 * about it (TCP_INFO says CLOSE, options read back as set): keep it until
+		 * the program closes it (EPOLLHUP). Its end already reads EOF and refuses
+		 * writes (it shut them down), so nothing waits on us meanwhile. */
+		if (!s->app_gone && s->app_eof && s->net_eof && !s->err && s->fd >= 0) {
+			s->state = NC_STATE_CLOSED;
+			return;
+		}
 		if (s->app_gone || s->app_eof || s->state == NC_STATE_CLOSED || s->net_eof)
 			sock_kill(svc, s);
 	}
@@ -1105,6 +1137,53 @@ void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 
 /* ---- options ---------------------------------------------------------------------- */
 
+/*
+ * opt_default() - for an option the service stores without acting on it, Linux's value
+ * on a fresh TCP socket. Returns 1 for the options we know, 0 for the others: those are
+ * refused as Linux refuses what it does not know (ENOPROTOOPT), instead of being
+ * remembered and read back as if they meant something.
+ */
+static int opt_default(int level, int name, int *v)
+{
+	*v = 0;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_DEBUG: case SO_DONTROUTE: case SO_BROADCAST: case SO_OOBINLINE:
+		case SO_NO_CHECK: case SO_PRIORITY: case SO_MARK: case SO_BUSY_POLL:
+		case SO_ZEROCOPY: case SO_TIMESTAMP_OLD: case SO_TIMESTAMPNS_OLD:
+		case SO_PASSCRED: case SO_PASSSEC: case SO_RXQ_OVFL: case SO_SELECT_ERR_QUEUE:
+		case SO_PREFER_BUSY_POLL:
+			return 1;
+		case SO_INCOMING_CPU:
+			*v = -1;
+			return 1;
+		}
+	} else if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_CORK: case TCP_DEFER_ACCEPT: case TCP_USER_TIMEOUT: case TCP_FASTOPEN:
+		case TCP_FASTOPEN_CONNECT: case TCP_WINDOW_CLAMP: case TCP_THIN_LINEAR_TIMEOUTS:
+		case TCP_SAVE_SYN: case TCP_INQ: case TCP_TX_DELAY:
+			return 1;
+		case TCP_QUICKACK: *v = 1; return 1;
+		case TCP_SYNCNT: *v = 6; return 1;
+		case TCP_LINGER2: *v = 60; return 1;
+		case TCP_NOTSENT_LOWAT: *v = -1; return 1;
+		case TCP_KEEPIDLE: *v = 7200; return 1;
+		case TCP_KEEPINTVL: *v = 75; return 1;
+		case TCP_KEEPCNT: *v = 9; return 1;
+		}
+	} else if (level == IPPROTO_IP) {
+		switch (name) {
+		case IP_RECVERR: case IP_FREEBIND: case IP_TRANSPARENT: case IP_BIND_ADDRESS_NO_PORT:
+		case IP_RECVTOS: case IP_PKTINFO: case IP_TOS:
+			return 1;
+		case IP_TTL: *v = 64; return 1;
+		case IP_MTU_DISCOVER: *v = IP_PMTUDISC_WANT; return 1;
+		}
+	}
+	return 0;
+}
+
 static int *extra_slot(struct nc_sock *s, int level, int name, int create)
 {
 	for (int i = 0; i < s->nextra; i++)
@@ -1136,6 +1215,8 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 		s->linger_secs = lg.l_linger;
 		return 0;
 	}
+	if (level == SOL_SOCKET && name == SO_BINDTODEVICE)
+		return len == 0 || ((const char *)val)[0] == '\0' ? 0 : -ENODEV;
 	if (len < sizeof(int))
 		return -EINVAL;
 	memcpy(&v, val, sizeof(int));
@@ -1207,7 +1288,11 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 			pcb->tos = (u8_t)(v & 0xfc);
 		v &= 0xfc;
 	}
-	/* Anything else is remembered, so that getsockopt() reads back what was set. */
+	/* Anything else Linux knows is remembered, so that getsockopt() reads back what was
+	 * set; what it does not know is refused as it refuses it. */
+	int dflt;
+	if (!opt_default(level, name, &dflt))
+		return -ENOPROTOOPT;
 	int *slot = extra_slot(s, level, name, 1);
 	if (!slot)
 		return -ENOBUFS;
@@ -1336,9 +1421,11 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 	}
 	{
 		int *slot = extra_slot(s, level, name, 0);
-		if (!slot)
-			return -ENOPROTOOPT;
-		v = *slot;
+		if (slot)
+			v = *slot;
+		else if (!opt_default(level, name, &v))
+			return level == SOL_SOCKET || level == IPPROTO_TCP || level == IPPROTO_IP ?
+			       -ENOPROTOOPT : -EOPNOTSUPP;
 	}
 out_int:
 	if (*len > sizeof(v))
