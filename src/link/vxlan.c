@@ -64,6 +64,8 @@
 #define VX_SOCKBUF      (4 * 1024 * 1024)  /* SO_SNDBUF / SO_RCVBUF */
 #define VX_NREMOTES     (NC_VXLAN_MAX_PEERS + NC_VXLAN_FDB_SIZE)
 #define VX_TX_MAXIOV    UIO_MAXIOV         /* header + frame pieces */
+#define VX_TXB_COUNT    64                 /* unicast frames batched per sendmmsg */
+#define VX_TXB_SLOT     (NC_VXLAN_HLEN + NC_ETH_HLEN + 9216)  /* batched frames up to here */
 #define VX_HASH_BITS    11
 #define VX_HASH_SIZE    (1u << VX_HASH_BITS)
 #define VX_NONE         (-1)
@@ -111,6 +113,14 @@ struct vxlan {
 
 	struct mmsghdr tx_msgs[VX_NREMOTES];
 	struct iovec tx_iov[VX_TX_MAXIOV];
+
+	/* Unicast frames of up to VX_TXB_SLOT bytes are copied here and sent together by
+	 * flush() (one sendmmsg per event-loop turn instead of one sendmsg per frame). */
+	uint8_t *txb_buf;             /* VX_TXB_COUNT * VX_TXB_SLOT */
+	struct mmsghdr txb_msgs[VX_TXB_COUNT];
+	struct iovec txb_iov[VX_TXB_COUNT];
+	size_t txb_len[VX_TXB_COUNT]; /* frame bytes (without the header), for the counters */
+	int txb_n;
 
 	uint8_t *rx_buf;              /* VX_RX_BATCH * VX_RX_BUFSZ */
 	struct mmsghdr rx_msgs[VX_RX_BATCH];
@@ -481,6 +491,64 @@ static int send_replicas(struct vxlan *vx, int n, int *err)
 	return sent;
 }
 
+/* Send the batched unicast frames. */
+static void vxlan_flush(struct nc_link *l)
+{
+	struct vxlan *vx = l->priv;
+	int i = 0;
+
+	while (i < vx->txb_n) {
+		int r = sendmmsg(l->fd, vx->txb_msgs + i, (unsigned int)(vx->txb_n - i), 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* The first message failed (buffer full): drop it, like a NIC. */
+			l->stats.tx_dropped++;
+			nc_log_ratelimited(NC_LOG_DEBUG, "vxlan: batched frame dropped: %s",
+					   strerror(errno));
+			i++;
+			continue;
+		}
+		if (r == 0)
+			r = 1;
+		for (int k = i; k < i + r; k++) {
+			l->stats.tx_frames++;
+			l->stats.tx_bytes += vx->txb_len[k];
+		}
+		i += r;
+	}
+	vx->txb_n = 0;
+}
+
+/* Queue one unicast frame for flush(). 0, or -EMSGSIZE when it does not fit a slot. */
+static int txb_queue(struct vxlan *vx, int remote, const struct iovec *iov, int iovcnt,
+		     size_t len)
+{
+	uint8_t *slot;
+	size_t off = NC_VXLAN_HLEN;
+
+	if (len + NC_VXLAN_HLEN > VX_TXB_SLOT)
+		return -EMSGSIZE;
+	if (vx->txb_n == VX_TXB_COUNT)
+		vxlan_flush(&vx->link);
+	slot = vx->txb_buf + (size_t)vx->txb_n * VX_TXB_SLOT;
+	memcpy(slot, vx->hdr, NC_VXLAN_HLEN);
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(slot + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	vx->txb_iov[vx->txb_n].iov_base = slot;
+	vx->txb_iov[vx->txb_n].iov_len = off;
+	memset(&vx->txb_msgs[vx->txb_n], 0, sizeof(vx->txb_msgs[0]));
+	vx->txb_msgs[vx->txb_n].msg_hdr.msg_name = &vx->remotes[remote].sa;
+	vx->txb_msgs[vx->txb_n].msg_hdr.msg_namelen = vx->remotes[remote].len;
+	vx->txb_msgs[vx->txb_n].msg_hdr.msg_iov = &vx->txb_iov[vx->txb_n];
+	vx->txb_msgs[vx->txb_n].msg_hdr.msg_iovlen = 1;
+	vx->txb_len[vx->txb_n] = len;
+	vx->txb_n++;
+	return 0;
+}
+
 /* Send one frame: header + iov in one datagram, to the learned peer of a known unicast
  * destination, else to every address of the flood list. Never blocks: a full socket
  * buffer drops the frame. Returns 0 when at least one copy left, else a negative errno
@@ -511,6 +579,11 @@ static int vxlan_send(struct nc_link *l, const struct iovec *iov, int iovcnt)
 	now = now_ms();
 	fdb_age(vx, now);
 	r = (dst[0] & 1) ? VX_NONE : fdb_lookup(vx, dst, now);
+	if (r != VX_NONE && txb_queue(vx, r, iov, iovcnt, len) == 0)
+		return 0;
+	/* Sent at once below: keep the order of what was queued before. */
+	if (vx->txb_n)
+		vxlan_flush(l);
 	if (r != VX_NONE) {
 		struct msghdr *mh = &vx->tx_msgs[0].msg_hdr;
 		mh->msg_name = &vx->remotes[r].sa;
@@ -686,9 +759,12 @@ static void vxlan_close(struct nc_link *l)
 	if (!l)
 		return;
 	vx = l->priv;
+	if (vx->txb_n)
+		vxlan_flush(l);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(vx->rx_buf);
+	free(vx->txb_buf);
 	free(vx);
 }
 
@@ -696,7 +772,7 @@ static const struct nc_link_ops vxlan_ops = {
 	.name = "vxlan",
 	.send = vxlan_send,
 	.input = vxlan_input,
-	.flush = NULL,
+	.flush = vxlan_flush,
 	.describe = vxlan_describe,
 	.close = vxlan_close,
 };
@@ -798,9 +874,11 @@ int nc_link_vxlan_open(struct nc_link **out, const struct nc_vxlan_config *cfg, 
 	}
 
 	vx = calloc(1, sizeof(*vx));
-	if (vx)
+	if (vx) {
 		vx->rx_buf = malloc((size_t)VX_RX_BATCH * VX_RX_BUFSZ);
-	if (!vx || !vx->rx_buf) {
+		vx->txb_buf = malloc((size_t)VX_TXB_COUNT * VX_TXB_SLOT);
+	}
+	if (!vx || !vx->rx_buf || !vx->txb_buf) {
 		set_err(err, errlen, "vxlan: out of memory");
 		ret = -ENOMEM;
 		goto fail;
@@ -842,8 +920,10 @@ int nc_link_vxlan_open(struct nc_link **out, const struct nc_vxlan_config *cfg, 
 fail:
 	if (fd >= 0)
 		close(fd);
-	if (vx)
+	if (vx) {
 		free(vx->rx_buf);
+		free(vx->txb_buf);
+	}
 	free(vx);
 	return ret;
 }

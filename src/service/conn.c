@@ -78,6 +78,7 @@ static void conn_err(void *arg, err_t err);
 static void conn_pump_out(struct nc_service *svc, struct nc_sock *s);
 static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s);
 static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s);
+static void rxq_drop(struct nc_sock *s);
 
 /* ---- the table -------------------------------------------------------------------- */
 
@@ -225,10 +226,7 @@ static void sock_kill(struct nc_service *svc, struct nc_sock *s)
 		close(s->app_dup);
 		s->app_dup = -1;
 	}
-	if (s->rxq) {
-		pbuf_free(s->rxq);
-		s->rxq = NULL;
-	}
+	rxq_drop(s);
 	free(s->stash);
 	s->stash = NULL;
 	/* A listener's connections that never reached the program die with it. */
@@ -266,6 +264,7 @@ void nc_sock_reap(struct nc_service *svc)
 /* Reset every connection and close every listener: the service is stopping. */
 void nc_sock_close_all(struct nc_service *svc)
 {
+	svc->dirty = NULL;
 	while (svc->socks) {
 		struct nc_sock *s = svc->socks;
 		if (s->pcb && s->pcb->state != LISTEN) {
@@ -811,20 +810,57 @@ static void recved(struct tcp_pcb *pcb, size_t n)
 	}
 }
 
-/*
- * write_to_app() - write a pbuf chain to the program's socket buffer. Returns what is
- * left (NULL when everything was taken or dropped); calls tcp_recved() for what went.
- */
-static struct pbuf *write_to_app(struct nc_sock *s, struct pbuf *p)
+/* ---- the receive queue (s->rxq): pbufs in a plain list ------------------------------ */
+
+static void rxq_append(struct nc_sock *s, struct pbuf *p)
 {
-	while (p) {
+	struct pbuf *last = p;
+
+	s->rxq_bytes += p->tot_len;
+	while (last->next)
+		last = last->next;
+	if (s->rxq)
+		s->rxq_tail->next = p;
+	else
+		s->rxq = p;
+	s->rxq_tail = last;
+}
+
+/* Free the first pbuf of the queue. */
+static void rxq_pop(struct nc_sock *s)
+{
+	struct pbuf *f = s->rxq;
+
+	s->rxq = f->next;
+	if (!s->rxq)
+		s->rxq_tail = NULL;
+	s->rxq_bytes -= f->len;
+	f->next = NULL;
+	pbuf_free(f);
+}
+
+static void rxq_drop(struct nc_sock *s)
+{
+	while (s->rxq)
+		rxq_pop(s);
+	s->rxq_bytes = 0;
+}
+
+/*
+ * write_to_app() - write the receive queue to the program's socket buffer, as much as it
+ * takes, in few system calls; tcp_recved() for what went, so the TCP window reopens
+ * exactly as fast as the program reads.
+ */
+static void write_to_app(struct nc_sock *s)
+{
+	while (s->rxq) {
 		struct iovec iov[64];
 		struct msghdr msg;
 		size_t total = 0;
 		int n = 0;
 		ssize_t w;
 
-		for (struct pbuf *q = p; q && n < 64; q = q->next) {
+		for (struct pbuf *q = s->rxq; q && n < 64; q = q->next) {
 			if (q->len == 0)
 				continue;
 			iov[n].iov_base = q->payload;
@@ -833,8 +869,8 @@ static struct pbuf *write_to_app(struct nc_sock *s, struct pbuf *p)
 			n++;
 		}
 		if (total == 0) {
-			pbuf_free(p);
-			return NULL;
+			rxq_drop(s);
+			return;
 		}
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = iov;
@@ -842,28 +878,32 @@ static struct pbuf *write_to_app(struct nc_sock *s, struct pbuf *p)
 		w = sendmsg(s->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EINTR)
-				return p;
+				return;
 			/* EPIPE: the program shut its read side or is gone: as Linux after
 			 * SHUT_RD, the data is acknowledged and dropped. */
 			if (s->pcb)
-				recved(s->pcb, p->tot_len);
-			pbuf_free(p);
-			return NULL;
+				recved(s->pcb, s->rxq_bytes);
+			rxq_drop(s);
+			return;
 		}
 		s->bytes_in += (uint64_t)w;
 		if (s->pcb)
 			recved(s->pcb, (size_t)w);
-		while (w > 0 && p) {
-			u16_t k = w > 0xffff ? 0xffff : (u16_t)w;
-			if (k > p->tot_len)
-				k = p->tot_len;
-			p = pbuf_free_header(p, k);
-			w -= k;
+		for (size_t left = (size_t)w; left > 0 && s->rxq;) {
+			if (left >= s->rxq->len) {
+				left -= s->rxq->len;
+				rxq_pop(s);
+			} else {
+				pbuf_remove_header(s->rxq, left);
+				s->rxq_bytes -= left;
+				left = 0;
+			}
 		}
-		if ((size_t)w < total && p)
-			return p;   /* partial write: the buffer is full */
+		while (s->rxq && s->rxq->len == 0)
+			rxq_pop(s);
+		if ((size_t)w < total)
+			return;   /* partial write: the program's buffer is full */
 	}
-	return NULL;
 }
 
 static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -898,18 +938,37 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 		sock_kill(svc, s);
 		return ERR_ABRT;
 	}
-	if (s->rxq) {
-		pbuf_cat(s->rxq, p);
-		return ERR_OK;
+	/* Queue it: everything received in this turn of the event loop goes to the
+	 * program in one write (nc_sock_flush_dirty), not one write per segment. */
+	rxq_append(s, p);
+	if (!s->dirty) {
+		s->dirty = 1;
+		s->dnext = svc->dirty;
+		svc->dirty = s;
 	}
-	s->rxq = write_to_app(s, p);
 	return ERR_OK;
+}
+
+/* Hand the data received in this turn of the loop to the programs. */
+void nc_sock_flush_dirty(struct nc_service *svc)
+{
+	while (svc->dirty) {
+		struct nc_sock *s = svc->dirty;
+
+		svc->dirty = s->dnext;
+		s->dnext = NULL;
+		s->dirty = 0;
+		if (s->dead)
+			continue;
+		conn_flush_rxq(svc, s);
+		conn_maybe_finish(svc, s);
+	}
 }
 
 static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s)
 {
 	if (s->rxq)
-		s->rxq = write_to_app(s, s->rxq);
+		write_to_app(s);
 	if (!s->rxq && s->net_eof && s->fd >= 0 && !s->app_gone)
 		shutdown(s->fd, SHUT_WR);   /* the program reads EOF */
 }

@@ -217,6 +217,7 @@ int nc_service_run(struct nc_config *cfg)
 		for (int i = 0; i < n; i++)
 			dispatch(svc, &evs[i]);
 		nc_stack_poll(svc);
+		nc_sock_flush_dirty(svc);
 		if (svc->link->ops->flush)
 			svc->link->ops->flush(svc->link);
 		nc_sock_reap(svc);

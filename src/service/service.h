@@ -84,7 +84,11 @@ struct nc_sock {
 	int app_dup;                 /* while connecting: a duplicate of the program's end */
 	size_t filler;               /* while connecting: filler bytes in our receive queue */
 	int app_sndbuf;              /* the program end's SO_SNDBUF to restore */
-	struct pbuf *rxq;            /* network data the program's buffer has not taken */
+	/* Network data the program's buffer has not taken: a list of pbufs linked through
+	 * ->next (one received chain after another; its tot_len fields mean nothing here,
+	 * since a pbuf chain cannot count past 64 KiB). */
+	struct pbuf *rxq, *rxq_tail;
+	size_t rxq_bytes;
 	uint8_t *stash;              /* read from the program, not yet taken by lwIP */
 	size_t stash_len;
 	unsigned app_readable:1;     /* EPOLLIN seen, not yet read to EAGAIN */
@@ -95,6 +99,7 @@ struct nc_sock {
 	unsigned fin_sent:1;
 	unsigned send_blocked:1;     /* waiting for lwIP's send buffer */
 	unsigned dead:1;             /* freed at the end of this loop iteration */
+	unsigned dirty:1;            /* on svc->dirty: network data to hand to the program */
 	uint64_t bytes_out, bytes_in;
 
 	/* listeners */
@@ -108,6 +113,7 @@ struct nc_sock {
 	struct nc_sock *hnext;                   /* inode hash chain */
 	struct nc_sock *next, *prev;             /* list of all sockets */
 	struct nc_sock *pnext;                   /* listener's pending list / zombie list */
+	struct nc_sock *dnext;                   /* svc->dirty list */
 };
 
 struct nc_tombstone {
@@ -137,6 +143,7 @@ struct nc_service {
 	struct nc_sock *socks;       /* every live socket */
 	int nsocks[NC_KIND_COUNT];
 	struct nc_sock *zombies;     /* freed after the current batch of events */
+	struct nc_sock *dirty;       /* received data to write to programs this turn */
 	struct nc_sock *hash[NC_HASH_BUCKETS];
 	struct nc_tombstone tomb[NC_TOMBSTONES];
 	unsigned tomb_next;
@@ -170,6 +177,7 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 		   void *val, uint32_t *len);
 void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
 void nc_sock_reap(struct nc_service *svc);
+void nc_sock_flush_dirty(struct nc_service *svc);
 void nc_sock_close_all(struct nc_service *svc);
 int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume);
 
