@@ -28,13 +28,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: test_rx [-4|-6] --listen ADDR:PORT [--count N] [--expect BYTES] "
-		"[--chunk K]\n"
+		"[--chunk K] [--delay MS]\n"
 		"\n"
 		"Listen on ADDR:PORT (1.2.3.4:5, [::]:5, :5 for the wildcard; port 0 picks\n"
 		"one), accept N connections (default 1), read each until EOF in reads of K bytes\n"
 		"(default 256K), close it, and print one line per connection:\n"
 		"  rx bytes=<n> sum=<16 hex digits>\n"
 		"Sizes take K, M, G, T suffixes (powers of 1024). Throughput goes to stderr.\n"
+		"--delay MS waits MS milliseconds after accepting before the first read (a slow\n"
+		"reader: the sender's data piles up in the network path).\n"
 		"Exit status: 0 if every connection ended cleanly (and carried exactly BYTES\n"
 		"with --expect), 1 otherwise, 2 on bad arguments.\n");
 }
@@ -51,7 +53,7 @@ static void bad_args(const char *msg, const char *arg)
  * Returns the exit status: 0, or 1 on a read error or a byte count other than expect
  * (expect < 0: any count).
  */
-static int serve(int fd, size_t chunk, long long expect)
+static int serve(int fd, size_t chunk, long long expect, unsigned delay_ms)
 {
 	struct xfer_sum sum;
 	uint64_t got = 0;
@@ -66,6 +68,8 @@ static int serve(int fd, size_t chunk, long long expect)
 		return 1;
 	}
 	xfer_sum_init(&sum);
+	if (delay_ms)
+		usleep(delay_ms * 1000u);
 	for (;;) {
 		ssize_t n = xfer_read(fd, buf, chunk);
 		if (n == 0)
@@ -101,12 +105,14 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "chunk", required_argument, NULL, 'k' },
+		{ "delay", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *addr_s = NULL;
 	uint64_t count = 1, chunk = 256 * 1024, v;
 	long long expect = -1;
+	unsigned delay_ms = 0;
 	int family = AF_UNSPEC, opt, lfd, one = 1, status = 0;
 	uint64_t started = 0;
 	struct sockaddr_storage ss;
@@ -136,6 +142,11 @@ int main(int argc, char **argv)
 			if (xfer_parse_size(optarg, &chunk) < 0 || chunk == 0 ||
 			    chunk > (1ull << 30))
 				bad_args("bad --chunk (1 byte .. 1G)", optarg);
+			break;
+		case 'd':
+			if (xfer_parse_size(optarg, &v) < 0 || v > 600000)
+				bad_args("bad --delay (0 .. 600000 ms)", optarg);
+			delay_ms = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -208,7 +219,7 @@ int main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			close(lfd);
-			_exit(serve(cfd, (size_t)chunk, expect));
+			_exit(serve(cfd, (size_t)chunk, expect, delay_ms));
 		}
 		close(cfd);
 		started++;
