@@ -1,0 +1,487 @@
+#!/usr/bin/env bash
+# bench/run.sh — netcon side by side with the kernel and the usual peers (`make bench`).
+#
+#   path       client                          server
+#   loopback   kernel, netns ncb-lo            kernel, same netns (lo at MTU m)
+#   veth       kernel, netns ncb-va ══ veth ══ kernel, netns ncb-vb (10.213.1.0/24)
+#   slirp      kernel, netns ncb-sl ─ tap0 ─ slirp4netns ─ host loopback ─ kernel server
+#   socat      kernel ─ socat relay (fork) ─ kernel, one netns (lo at MTU m)
+#   tap        under netcon service T ── TAP tap0 ── kernel, netns ncb-tap (10.213.2.0/24)
+#   vxlan      under netcon A ══ VXLAN over loopback ══ netcon B ── server under B
+#                                                                  (10.213.3.0/24)
+#
+# Each path at MTU 1500, 9000 and the largest it carries. Figures, in this order:
+#   throughput  iperf3 (under netcon on netcon paths), 1 and 4 streams, client→server
+#               ("send") and -R ("recv"); default 3 s × 1 run, BENCH_FULL=1: 10 s ×
+#               median of 3;
+#   latency     1-byte TCP ping-pong p50/p99 (build/tcpbench pingpong);
+#   conn rate   sequential connect → 64-byte exchange → close (build/tcpbench connrate);
+#   cost        CPU seconds of every process involved (iperf3 both ends from its own
+#               report, plus the netcon services / slirp4netns / socat from /proc) per
+#               GiB moved;
+#   scale       10,000 idle connections through one service (tap path, and the two
+#               services of the vxlan path): service RSS per connection, time to open
+#               them, the service's CPU while they sit idle; kernel veth for the time.
+#
+# Nothing passes or fails: the figures are compared with the kernel of the same run.
+# Writes bench/results/results.{md,json}, bench/results/throughput.png and
+# docs/benchmarks.md (--out DIR for elsewhere). --smoke: a few seconds, two paths, tiny
+# counts, output to a temp dir; checks that the scripts work. Needs root (namespaces, TAP).
+#
+# Environment: BENCH_FULL=1, BENCH_PATHS="loopback veth ..." (a subset), BENCH_TIME (s),
+# BENCH_REPS, BUILD, NC_VERBOSE=1 (echo every command).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+SMOKE=0
+OUT=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke) SMOKE=1 ;;
+	--out) OUT=$2; shift ;;
+	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench/run.sh: needs root (network namespaces, veth, TAP)" >&2
+	exit 1
+fi
+
+# ---------------------------------------------------------------------------------------
+# Tools: install what is missing (Debian), build netcon and the bench tool.
+need=()
+command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
+command -v slirp4netns >/dev/null 2>&1 || need+=(slirp4netns)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
+command -v python3 >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(python3)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v setsid >/dev/null 2>&1 || need+=(util-linux)
+command -v ps >/dev/null 2>&1 || need+=(procps)
+if [ ${#need[@]} -gt 0 ]; then
+	if command -v apt-get >/dev/null 2>&1; then
+		echo "bench: installing ${need[*]} (apt-get)"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >/dev/null
+		apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	else
+		echo "bench: please install: ${need[*]}" >&2
+		exit 1
+	fi
+fi
+BUILD=${BUILD:-build}
+make -s -j2 BUILD="$BUILD" all bench-tools >/dev/null
+
+[ -n "${NC_VERBOSE:-}" ] || NC_QUIET=1
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+TCPBENCH=$BUILD/tcpbench
+case $TCPBENCH in /*) ;; *) TCPBENCH=$ROOT/$TCPBENCH ;; esac
+
+if [ "$SMOKE" = 1 ]; then
+	PATHS=${BENCH_PATHS:-loopback vxlan}
+	T=${BENCH_TIME:-1}; REPS=${BENCH_REPS:-1}
+	PP_COUNT=2000; CR_MAX=300; CR_SECS=1; HOLD_N=200
+	STREAMS="1"; DIRS="send"
+	OUT=${OUT:-$NC_TMP/results}
+	DOCS=""
+else
+	PATHS=${BENCH_PATHS:-loopback veth slirp socat tap vxlan}
+	if [ -n "${BENCH_FULL:-}" ]; then T=10; REPS=3; else T=3; REPS=1; fi
+	T=${BENCH_TIME:-$T}; REPS=${BENCH_REPS:-$REPS}
+	PP_COUNT=20000; CR_MAX=10000; CR_SECS=2; HOLD_N=10000
+	STREAMS="1 4"; DIRS="send recv"
+	if [ -z "$OUT" ]; then OUT=$ROOT/bench/results; DOCS=$ROOT/docs/benchmarks.md; else DOCS=$OUT/benchmarks.md; fi
+fi
+mkdir -p "$OUT"
+RES=$NC_TMP/results.jsonl
+: >"$RES"
+CMDS=$NC_TMP/commands.txt
+: >"$CMDS"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# record JSON-OBJECT-BODY — one result line ({"path":..., ...}).
+record() { printf '{%s}\n' "$1" >>"$RES"; }
+
+# cmdlog WHAT CMD... — remember the exact command of a figure for the docs (once per kind).
+cmdlog() {
+	local what=$1
+	shift
+	grep -q "^$what	" "$CMDS" 2>/dev/null || printf '%s\t%s\n' "$what" "$(nc_quote "$@" | sed "s#$NC_TMP#\$TMP#g; s#$ROOT/##g")" >>"$CMDS"
+}
+
+# grp_ticks PGID — CPU clock ticks (user+system, children reaped included) of a process group.
+grp_ticks() {
+	local pg=$1 f s t=0
+	for f in /proc/[0-9]*/stat; do
+		s=$(cat "$f" 2>/dev/null) || continue
+		s=${s##*) }
+		# shellcheck disable=SC2086
+		set -- $s
+		[ "$3" = "$pg" ] || continue
+		t=$((t + ${12} + ${13} + ${14} + ${15}))
+	done
+	echo "$t"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# ---------------------------------------------------------------------------------------
+# Paths. setup_PATH MTU sets ADDR (the server's address as the client sees it), CLIENT
+# and SERVER (command prefixes; SERVER's programs run under spawn), COST_PGS (the process
+# groups of everything else on the path: services, relays) and NSES (to delete after).
+
+max_mtu() {
+	case $1 in
+	loopback|socat) echo 65536 ;;
+	veth) echo 65535 ;;
+	slirp) echo 65520 ;;
+	tap) echo 65521 ;;
+	vxlan) echo 65485 ;;
+	esac
+}
+
+ns_del() {
+	local ns
+	for ns in "$@"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+setup_loopback() {
+	netns_add ncb-lo
+	log ip -n ncb-lo link set lo mtu "$1"
+	ADDR=127.0.0.1
+	CLIENT=(ip netns exec ncb-lo)
+	SERVER=(ip netns exec ncb-lo)
+	COST_PGS=()
+	NSES=(ncb-lo)
+}
+
+setup_veth() {
+	netns_add ncb-va
+	netns_add ncb-vb
+	log ip link add ncb-veth0 netns ncb-va mtu "$1" type veth peer name ncb-veth1 netns ncb-vb mtu "$1"
+	log ip -n ncb-va addr add 10.213.1.1/24 dev ncb-veth0
+	log ip -n ncb-vb addr add 10.213.1.2/24 dev ncb-veth1
+	log ip -n ncb-va link set ncb-veth0 up
+	log ip -n ncb-vb link set ncb-veth1 up
+	ADDR=10.213.1.2
+	CLIENT=(ip netns exec ncb-va)
+	SERVER=(ip netns exec ncb-vb)
+	COST_PGS=()
+	NSES=(ncb-va ncb-vb)
+}
+
+# slirp4netns: the client in a namespace whose only way out is slirp4netns; 10.0.2.2 is
+# the host's loopback, where the servers listen.
+setup_slirp() {
+	netns_add ncb-sl
+	spawn slirp slirp4netns --configure --mtu="$1" --netns-type=path /run/netns/ncb-sl tap0
+	local i
+	for i in $(seq 1 50); do
+		ip -n ncb-sl -o addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break
+		sleep 0.1
+	done
+	cmdlog setup-slirp slirp4netns --configure --mtu="$1" --netns-type=path /run/netns/ncb-sl tap0
+	ADDR=10.0.2.2
+	CLIENT=(ip netns exec ncb-sl)
+	SERVER=()
+	SRV_BIND=127.0.0.1	# the host's loopback only
+	COST_PGS=("$NC_PID")
+	NSES=(ncb-sl)
+}
+
+# socat: one relay per server port, in a namespace whose lo has the MTU; the client
+# connects to port+1000.
+setup_socat() {
+	netns_add ncb-so
+	log ip -n ncb-so link set lo mtu "$1"
+	ADDR=127.0.0.1
+	CLIENT=(ip netns exec ncb-so)
+	SERVER=(ip netns exec ncb-so)
+	COST_PGS=()
+	NSES=(ncb-so)
+	local p
+	for p in $IPERF_PORT $TB_PORT; do
+		spawn "socat-$p" ip netns exec ncb-so socat "TCP-LISTEN:$((p + 1000)),bind=127.0.0.1,reuseaddr,fork,backlog=4096" "TCP:127.0.0.1:$p"
+		COST_PGS+=("$NC_PID")
+	done
+	cmdlog setup-socat ip netns exec ncb-so socat "TCP-LISTEN:$((IPERF_PORT + 1000)),bind=127.0.0.1,reuseaddr,fork,backlog=4096" "TCP:127.0.0.1:$IPERF_PORT"
+	PORT_SHIFT=1000
+}
+
+setup_tap() {
+	netns_add ncb-tap
+	log ip -n ncb-tap tuntap add tap0 mode tap
+	log ip -n ncb-tap addr add 10.213.2.1/24 dev tap0
+	log ip -n ncb-tap link set tap0 mtu "$1" up
+	start_service --netns ncb-tap T 10.213.2.2/24 --link tap --tap tap0 --mtu "$1"
+	cmdlog setup-tap ip netns exec ncb-tap "$NETCON" service --ip 10.213.2.2/24 --socket "$(sock T)" --link tap --tap tap0 --mtu "$1"
+	ADDR=10.213.2.1
+	CLIENT=("$NETCON" intercept --socket "$(sock T)" --)
+	SERVER=(ip netns exec ncb-tap)
+	COST_PGS=("${NC_SERVICE[T]}")
+	NSES=(ncb-tap)
+}
+
+setup_vxlan() {
+	start_pair 10.213.3 --mtu "$1"
+	cmdlog setup-vxlan-A "$NETCON" service --ip 10.213.3.1/24 --socket "$(sock A)" --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" --mtu "$1"
+	cmdlog setup-vxlan-B "$NETCON" service --ip 10.213.3.2/24 --socket "$(sock B)" --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A" --mtu "$1"
+	ADDR=10.213.3.2
+	CLIENT=("$NETCON" intercept --socket "$(sock A)" --)
+	SERVER=("$NETCON" intercept --socket "$(sock B)" --)
+	COST_PGS=("${NC_SERVICE[A]}" "${NC_SERVICE[B]}")
+	NSES=()
+}
+
+# teardown — stop everything spawned for the path, delete its namespaces.
+teardown() {
+	local n pgs=()
+	for n in "${!NC_SPAWNED[@]}"; do pgs+=("${NC_SPAWNED[$n]}"); done
+	nc_kill_groups "${pgs[@]}"
+	NC_SPAWNED=()
+	NC_SERVICE=()
+	[ ${#NSES[@]} -eq 0 ] || ns_del "${NSES[@]}"
+	rm -f "$NC_TMP"/*.sock
+}
+
+# wait_tcp PORT — until the client side reaches ADDR:PORT (bounded).
+wait_tcp() {
+	local i
+	for i in $(seq 1 50); do
+		timeout 3 "${CLIENT[@]}" bash -c "exec 3<>/dev/tcp/$ADDR/$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------------------------------
+# Figures
+
+# iperf PATH MTU STREAMS DIR REP — one iperf3 run; records Gbit/s and CPU per GiB.
+iperf() {
+	local path=$1 mtu=$2 st=$3 dir=$4 rep=$5 args t0 t1 pg out rc=0 line
+	args=(iperf3 -c "$ADDR" -p "$((IPERF_PORT + PORT_SHIFT))" -t "$T" -J -P "$st")
+	[ "$dir" = recv ] && args+=(-R)
+	cmdlog "iperf3-$path" "${CLIENT[@]}" "${args[@]}"
+	t0=0
+	for pg in "${COST_PGS[@]}"; do t0=$((t0 + $(grp_ticks "$pg"))); done
+	out=$(timeout -k 5 $((T + 30)) "${CLIENT[@]}" "${args[@]}" 2>"$NC_TMP/iperf.err") || rc=$?
+	t1=0
+	for pg in "${COST_PGS[@]}"; do t1=$((t1 + $(grp_ticks "$pg"))); done
+	if [ -z "$out" ]; then
+		line="no output"
+	elif ! line=$(printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if "error" in d and "end" not in d or not d.get("end", {}).get("sum_received"):
+    print("error: " + d.get("error", "no result")); sys.exit(1)
+e = d["end"]; r = e["sum_received"]; c = e.get("cpu_utilization_percent", {})
+secs = r["seconds"]
+prog = (c.get("host_total", 0) + c.get("remote_total", 0)) / 100.0 * secs
+extra = (int(sys.argv[2]) - int(sys.argv[1])) / float(sys.argv[3])
+gib = r["bytes"] / 2**30
+print("\"gbps\": %.3f, \"bytes\": %d, \"seconds\": %.2f, \"cpu_prog_s\": %.3f, \"cpu_extra_s\": %.3f, \"cpu_s_per_gib\": %.3f"
+      % (r["bits_per_second"] / 1e9, r["bytes"], secs, prog, extra, (prog + extra) / gib if gib else 0))
+' "$t0" "$t1" "$CLK_TCK" 2>&1); then
+		:
+	else
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"tput\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep, $line"
+		say "  iperf3 $path mtu $mtu P$st $dir: $(sed 's/.*"gbps": \([0-9.]*\).*cpu_s_per_gib": \([0-9.]*\).*/\1 Gbit\/s, \2 CPU s\/GiB/' <<<"$line")"
+		return 0
+	fi
+	say "  iperf3 $path mtu $mtu P$st $dir failed (exit $rc): ${line##*$'\n'} $(tail -c 300 "$NC_TMP/iperf.err" | tr '\n' ' ')"
+	record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"tput\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep, \"error\": \"exit $rc\""
+	# iperf3's server serves one test at a time: a stuck test would block the next ones.
+	nc_kill_groups "${NC_SPAWNED[iperf-srv]}"
+	spawn iperf-srv "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
+	wait_tcp "$((IPERF_PORT + PORT_SHIFT))" || true
+	return 1
+}
+
+latency() {
+	local path=$1 mtu=$2 out
+	local args=("$TCPBENCH" pingpong "$ADDR" "$((TB_PORT + PORT_SHIFT))" "$PP_COUNT")
+	cmdlog "latency-$path" "${CLIENT[@]}" "${args[@]}"
+	if out=$(timeout -k 5 60 "${CLIENT[@]}" "${args[@]}" 2>&1) && [[ $out =~ ^([0-9.]+)\ ([0-9.]+)\ ([0-9.]+)$ ]]; then
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"latency\", \"p50_us\": ${BASH_REMATCH[1]}, \"p99_us\": ${BASH_REMATCH[2]}, \"mean_us\": ${BASH_REMATCH[3]}"
+		say "  latency $path mtu $mtu: p50 ${BASH_REMATCH[1]} µs, p99 ${BASH_REMATCH[2]} µs"
+	else
+		say "  latency $path mtu $mtu failed: $out"
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"latency\", \"error\": \"failed\""
+	fi
+}
+
+connrate() {
+	local path=$1 mtu=$2 out
+	local args=("$TCPBENCH" connrate "$ADDR" "$((TB_PORT + PORT_SHIFT))" "$CR_MAX" "$CR_SECS")
+	cmdlog "connrate-$path" "${CLIENT[@]}" "${args[@]}"
+	if out=$(timeout -k 5 60 "${CLIENT[@]}" "${args[@]}" 2>&1) && [[ $out =~ ^([0-9]+)\ ([0-9]+)$ ]]; then
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"connrate\", \"per_s\": ${BASH_REMATCH[1]}, \"count\": ${BASH_REMATCH[2]}"
+		say "  conn rate $path mtu $mtu: ${BASH_REMATCH[1]}/s"
+	else
+		say "  conn rate $path mtu $mtu failed: $out"
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"connrate\", \"error\": \"failed\""
+	fi
+}
+
+# services_ok — every netcon service of the path is alive and answers `netcon status`
+# within 3 s (a wedged service is reported and the rest of the path at this MTU skipped).
+services_ok() {
+	local n
+	for n in "${!NC_SERVICE[@]}"; do
+		if ! alive "${NC_SERVICE[$n]}" || ! timeout 3 "$NETCON" status --socket "$(sock "$n")" >/dev/null 2>&1; then
+			say "  service $n (pid ${NC_SERVICE[$n]}) does not answer \`netcon status\` (it uses $(ps -o pcpu= -p "${NC_SERVICE[$n]}" 2>/dev/null || echo '?')% CPU); the rest of this MTU is skipped"
+			return 1
+		fi
+	done
+	return 0
+}
+
+# run_path PATH MTU — every per-path figure at one MTU.
+run_path() {
+	local path=$1 mtu=$2 st dir rep
+	say "$path, MTU $mtu"
+	PORT_SHIFT=0
+	SRV_BIND=0.0.0.0
+	IPERF_PORT=$(free_tcp_port)
+	TB_PORT=$(free_tcp_port)
+	"setup_$path" "$mtu"
+	spawn iperf-srv "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
+	spawn tb-srv "${SERVER[@]}" "$TCPBENCH" serve "$SRV_BIND:$TB_PORT"
+	cmdlog "server-$path" "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
+	if ! wait_tcp "$((IPERF_PORT + PORT_SHIFT))" || ! wait_tcp "$((TB_PORT + PORT_SHIFT))"; then
+		say "  $path mtu $mtu: servers unreachable; skipped"
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"setup\", \"error\": \"servers unreachable\""
+		teardown
+		return 0
+	fi
+	for st in $STREAMS; do
+		for dir in $DIRS; do
+			for rep in $(seq 1 "$REPS"); do
+				iperf "$path" "$mtu" "$st" "$dir" "$rep" && continue
+				services_ok && continue
+				record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"setup\", \"error\": \"a service stopped answering\""
+				teardown
+				return 0
+			done
+		done
+	done
+	latency "$path" "$mtu"
+	connrate "$path" "$mtu"
+	teardown
+}
+
+# scale PATH — HOLD_N idle connections from the client side; RSS of the services.
+scale() {
+	local path=$1 mtu=1500 pid f i line pg rss0=() rss1=() t0 t1 n
+	say "$path: $HOLD_N idle connections"
+	PORT_SHIFT=0
+	SRV_BIND=0.0.0.0
+	TB_PORT=$(free_tcp_port)
+	IPERF_PORT=$(free_tcp_port)
+	"setup_$path" "$mtu"
+	spawn tb-srv "${SERVER[@]}" "$TCPBENCH" serve "$SRV_BIND:$TB_PORT"
+	if ! wait_tcp "$TB_PORT"; then
+		say "  scale $path: server unreachable"; teardown; return 0
+	fi
+	sleep 0.5
+	for pg in "${COST_PGS[@]}"; do rss0+=("$(rss_kib "$pg")"); done
+	cmdlog "scale-$path" "${CLIENT[@]}" "$TCPBENCH" hold "$ADDR" "$TB_PORT" "$HOLD_N"
+	spawn hold "${CLIENT[@]}" "$TCPBENCH" hold "$ADDR" "$TB_PORT" "$HOLD_N"
+	f=$NC_TMP/hold.log
+	line=""
+	for i in $(seq 1 1200); do	# ≤ 120 s
+		line=$(grep -E '^[0-9.]+ [0-9]+$' "$f" 2>/dev/null || true)
+		[ -n "$line" ] && break
+		alive "${NC_SPAWNED[hold]}" || break
+		sleep 0.1
+	done
+	if [ -z "$line" ]; then
+		say "  scale $path failed: $(tail -c 300 "$f")"
+		record "\"path\": \"$path\", \"test\": \"scale\", \"error\": \"$(tail -n 1 "$f" | tr -d '"\\')\""
+		teardown
+		return 0
+	fi
+	sleep 1
+	n=${line#* }
+	local body="\"path\": \"$path\", \"test\": \"scale\", \"conns\": $n, \"open_s\": ${line% *}"
+	if [ ${#COST_PGS[@]} -gt 0 ]; then
+		local j=0 names=(A B)
+		[ "$path" = tap ] && names=(T)
+		t0=0; for pg in "${COST_PGS[@]}"; do t0=$((t0 + $(grp_ticks "$pg"))); done
+		sleep 3
+		t1=0; for pg in "${COST_PGS[@]}"; do t1=$((t1 + $(grp_ticks "$pg"))); done
+		for pg in "${COST_PGS[@]}"; do
+			rss1+=("$(rss_kib "$pg")")
+			body+=", \"rss0_kib_${names[j]}\": ${rss0[j]}, \"rss_kib_${names[j]}\": ${rss1[j]}"
+			body+=", \"kib_per_conn_${names[j]}\": $(awk -v a="${rss0[j]}" -v b="${rss1[j]}" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
+			j=$((j + 1))
+		done
+		body+=", \"idle_cpu_pct\": $(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", t / hz / 3 * 100 }')"
+	fi
+	record "$body"
+	say "  scale $path: {$body}"
+	teardown
+}
+
+# ---------------------------------------------------------------------------------------
+# The run
+
+SECONDS=0
+say "output: $OUT; iperf3 ${T}s × $REPS; paths: $PATHS"
+for path in $PATHS; do
+	if [ "$SMOKE" = 1 ]; then mtus=1500; else mtus="1500 9000 $(max_mtu "$path")"; fi
+	for mtu in $mtus; do run_path "$path" "$mtu"; done
+done
+for path in veth tap vxlan; do
+	case " $PATHS " in *" $path "*) scale "$path" ;; esac
+done
+say "measured in ${SECONDS}s"
+
+# Machine, versions, commands: for the report.
+{
+	printf 'cpu\t%s\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+	printf 'cores\t%s\n' "$(nproc)"
+	printf 'memory\t%s\n' "$(free -g | awk '/^Mem:/ { print $2 " GiB" }')"
+	printf 'kernel\t%s\n' "$(uname -r)"
+	printf 'os\t%s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")"
+	printf 'netcon\t%s\n' "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+	printf 'iperf3\t%s\n' "$(iperf3 --version 2>/dev/null | head -1)"
+	printf 'slirp4netns\t%s\n' "$(slirp4netns --version 2>/dev/null | head -1)"
+	printf 'socat\t%s\n' "$(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p' | head -1)"
+	printf 'date\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
+	printf 'mode\t%s\n' "$([ "$SMOKE" = 1 ] && echo smoke || echo "iperf3 ${T} s x ${REPS}")"
+	printf 'duration\t%s s\n' "$SECONDS"
+} >"$NC_TMP/machine.txt"
+
+cp "$RES" "$OUT/raw.jsonl"
+cp "$NC_TMP/machine.txt" "$OUT/machine.tsv"
+cp "$CMDS" "$OUT/commands.tsv"
+# Regenerate by hand: python3 bench/report.py --results bench/results/raw.jsonl
+#   --machine bench/results/machine.tsv --commands bench/results/commands.tsv
+#   --out bench/results --docs docs/benchmarks.md
+python3 bench/report.py --results "$OUT/raw.jsonl" --machine "$OUT/machine.tsv" \
+	--commands "$OUT/commands.tsv" --out "$OUT" ${DOCS:+--docs "$DOCS"}
+if [ "$SMOKE" = 1 ]; then
+	for f in results.md results.json throughput.png; do
+		[ -s "$OUT/$f" ] || { echo "bench smoke: $f not written" >&2; exit 1; }
+	done
+	if grep -q '"error"' "$RES"; then
+		echo "bench smoke: some figures failed:" >&2
+		grep '"error"' "$RES" >&2
+		exit 1
+	fi
+	echo "bench smoke: ok"
+fi
