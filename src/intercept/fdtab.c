@@ -103,6 +103,17 @@ int nc_fd_refresh(int fd, struct nc_fdent *e)
 	return kind;
 }
 
+int nc_fd_hint(int fd)
+{
+	int kind = NC_KIND_NONE;
+
+	pthread_mutex_lock(&fdtab_lock);
+	if (fdtab && fd >= 0 && fd < FDTAB_SIZE && fdtab[fd].kind != NC_FD_KERNEL)
+		kind = fdtab[fd].kind;
+	pthread_mutex_unlock(&fdtab_lock);
+	return kind;
+}
+
 int nc_fd_kind(int fd, struct nc_fdent *e)
 {
 	struct nc_net net;

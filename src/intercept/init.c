@@ -45,6 +45,11 @@ static void do_init(void)
 	nc_ic_client_init();
 }
 
+void *nc_real_sym(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
 void nc_ic_init(void)
 {
 	pthread_once(&init_once, do_init);

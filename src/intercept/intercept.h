@@ -57,6 +57,8 @@ extern struct nc_real nc_real;
 
 /* init.c */
 void nc_ic_init(void);
+/* The next definition of a symbol (libc's), for overrides resolved on first use. */
+void *nc_real_sym(const char *name);
 
 /* client.c — the RPC connection to the service */
 struct nc_net {
@@ -96,6 +98,9 @@ struct nc_fdent {
 /* The kind of fd (NC_KIND_NONE for anything that is not a virtual socket); fills e. */
 int nc_fd_kind(int fd, struct nc_fdent *e);
 void nc_fd_store(int fd, const struct nc_fdent *e);
+/* What the table says of fd without checking (no system call): a hint for the data-call
+ * overrides, which then check with nc_fd_kind() only when the hint is a virtual kind. */
+int nc_fd_hint(int fd);
 void nc_fd_forget(int fd);
 void nc_fd_copy(int from, int to);
 /* Ask the service again (state changes: connecting → established); keeps connect_told. */

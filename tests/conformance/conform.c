@@ -1206,6 +1206,21 @@ static void c_msg_flags(void)
 	close(fd);
 }
 
+/* An address on a connected TCP socket is ignored by Linux (sockperf passes one). */
+static void c_sendto_connected(void)
+{
+	int ss, fd = conn_pair(&ss);
+	struct sockaddr_in to = sin_of(g_peer, g_port);
+	struct iovec iov = { .iov_base = "def", .iov_len = 3 };
+	struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
+			    .msg_iovlen = 1 };
+
+	R("sendto", sendto(fd, "abc", 3, 0, SA(to), sizeof(to)));
+	R("sendmsg", sendmsg(fd, &m, 0));
+	srec("srv", srv("read %d 10 2000", ss));
+	close(fd);
+}
+
 static void c_sendfile(void)
 {
 	int ss, fd = conn_pair(&ss);
@@ -2067,6 +2082,7 @@ static const struct conf_case cases[] = {
 	{ "reset_read", c_reset_read },
 	{ "reset_read_nosoerror", c_reset_read_nosoerror },
 	{ "msg_flags", c_msg_flags },
+	{ "sendto_connected", c_sendto_connected },
 	{ "sendfile", c_sendfile },
 	{ "splice", c_splice },
 	{ "large_transfer", c_large_transfer },
