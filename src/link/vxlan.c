@@ -48,6 +48,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,11 @@ struct vxlan {
 	struct mmsghdr rx_msgs[VX_RX_BATCH];
 	struct iovec rx_iov[VX_RX_BATCH];
 	struct sockaddr_storage rx_addr[VX_RX_BATCH];
+	union {                       /* UDP_GRO: the segment size of a coalesced datagram */
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} rx_ctl[VX_RX_BATCH];
+	int no_gso;                   /* UDP_SEGMENT refused once: send frame by frame */
 };
 
 /* ---- RFC 7348 framing ------------------------------------------------------------ */
@@ -491,31 +497,96 @@ static int send_replicas(struct vxlan *vx, int n, int *err)
 	return sent;
 }
 
-/* Send the batched unicast frames. */
+/*
+ * vxlan_flush() - send the batched unicast frames. Consecutive frames to the same peer
+ * with the same size (the last one may be shorter) — a TCP stream's segments, or its
+ * ACKs — go as one UDP GSO send (UDP_SEGMENT): the kernel cuts it into the datagrams a
+ * receiver sees, or hands it whole to a receiver that asked for UDP_GRO (a service on the
+ * same host). Far fewer system calls and far less per-datagram work than one each.
+ */
 static void vxlan_flush(struct nc_link *l)
 {
 	struct vxlan *vx = l->priv;
-	int i = 0;
+	struct mmsghdr gm[VX_TXB_COUNT];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+	} ctl[VX_TXB_COUNT];
+	int first[VX_TXB_COUNT + 1], ng = 0, i = 0, g = 0;
 
+	/* Group the batch. */
 	while (i < vx->txb_n) {
-		int r = sendmmsg(l->fd, vx->txb_msgs + i, (unsigned int)(vx->txb_n - i), 0);
+		size_t seg = vx->txb_iov[i].iov_len, total = seg;
+		int k = i + 1;
+
+		while (!vx->no_gso && k < vx->txb_n && k - i < 64 &&
+		       vx->txb_msgs[k].msg_hdr.msg_name == vx->txb_msgs[i].msg_hdr.msg_name &&
+		       vx->txb_iov[k].iov_len <= seg && total + vx->txb_iov[k].iov_len <= 65000) {
+			total += vx->txb_iov[k].iov_len;
+			k++;
+			if (vx->txb_iov[k - 1].iov_len < seg)
+				break;   /* a shorter one ends a GSO group */
+		}
+		memset(&gm[ng], 0, sizeof(gm[ng]));
+		gm[ng].msg_hdr.msg_name = vx->txb_msgs[i].msg_hdr.msg_name;
+		gm[ng].msg_hdr.msg_namelen = vx->txb_msgs[i].msg_hdr.msg_namelen;
+		gm[ng].msg_hdr.msg_iov = &vx->txb_iov[i];
+		gm[ng].msg_hdr.msg_iovlen = (size_t)(k - i);
+		if (k - i > 1) {
+			struct cmsghdr *c;
+			uint16_t gso = (uint16_t)seg;
+
+			memset(&ctl[ng], 0, sizeof(ctl[ng]));
+			gm[ng].msg_hdr.msg_control = ctl[ng].buf;
+			gm[ng].msg_hdr.msg_controllen = sizeof(ctl[ng].buf);
+			c = CMSG_FIRSTHDR(&gm[ng].msg_hdr);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(gso));
+			memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+		}
+		first[ng++] = i;
+		i = k;
+	}
+	first[ng] = vx->txb_n;
+
+	while (g < ng) {
+		int r = sendmmsg(l->fd, gm + g, (unsigned int)(ng - g), 0);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (gm[g].msg_hdr.msg_iovlen > 1 && !vx->no_gso &&
+			    (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP ||
+			     errno == ENOPROTOOPT)) {
+				/* No UDP GSO here: from now on frame by frame. */
+				nc_info("vxlan: UDP GSO not available (%s); sending frame by frame",
+					strerror(errno));
+				vx->no_gso = 1;
+				int n = vx->txb_n - first[g];
+				memmove(vx->txb_iov, vx->txb_iov + first[g], sizeof(vx->txb_iov[0]) * n);
+				memmove(vx->txb_msgs, vx->txb_msgs + first[g],
+					sizeof(vx->txb_msgs[0]) * n);
+				memmove(vx->txb_len, vx->txb_len + first[g], sizeof(vx->txb_len[0]) * n);
+				for (int k = 0; k < n; k++)
+					vx->txb_msgs[k].msg_hdr.msg_iov = &vx->txb_iov[k];
+				vx->txb_n = n;
+				vxlan_flush(l);
+				return;
+			}
 			/* The first message failed (buffer full): drop it, like a NIC. */
-			l->stats.tx_dropped++;
-			nc_log_ratelimited(NC_LOG_DEBUG, "vxlan: batched frame dropped: %s",
+			l->stats.tx_dropped += (uint64_t)(first[g + 1] - first[g]);
+			nc_log_ratelimited(NC_LOG_DEBUG, "vxlan: batched frames dropped: %s",
 					   strerror(errno));
-			i++;
+			g++;
 			continue;
 		}
 		if (r == 0)
 			r = 1;
-		for (int k = i; k < i + r; k++) {
+		for (int k = first[g]; k < first[g + r]; k++) {
 			l->stats.tx_frames++;
 			l->stats.tx_bytes += vx->txb_len[k];
 		}
-		i += r;
+		g += r;
 	}
 	vx->txb_n = 0;
 }
@@ -615,25 +686,22 @@ drop:
 	return err;
 }
 
-/* Check, learn from and deliver one received datagram (i of the batch). */
-static void vxlan_rx_one(struct vxlan *vx, int i, uint64_t now)
+/* Check, learn from and deliver one VXLAN datagram. */
+static void vxlan_rx_datagram(struct vxlan *vx, uint8_t *buf, size_t len,
+			      const struct sockaddr_storage *raw, uint64_t now)
 {
 	struct nc_link *l = &vx->link;
-	struct msghdr *mh = &vx->rx_msgs[i].msg_hdr;
-	size_t len = vx->rx_msgs[i].msg_len;
-	uint8_t *buf = vx->rx_buf + (size_t)i * VX_RX_BUFSZ;
 	struct sockaddr_storage from;
 	const uint8_t *frame, *src;
 	int off, salen;
 	char a[64];
 
-	if ((mh->msg_flags & MSG_TRUNC) ||
-	    (off = nc_vxlan_decode(buf, len, vx->vni)) < 0 ||
-	    (salen = sa_normalise(&from, (struct sockaddr *)&vx->rx_addr[i], vx->family)) < 0) {
+	if ((off = nc_vxlan_decode(buf, len, vx->vni)) < 0 ||
+	    (salen = sa_normalise(&from, (const struct sockaddr *)raw, vx->family)) < 0) {
 		l->stats.rx_dropped++;
 		nc_log_ratelimited(NC_LOG_DEBUG, "vxlan: dropped a datagram of %zu bytes from %s "
 				   "(not VXLAN with VNI %u)", len,
-				   nc_sockaddr_str((struct sockaddr *)&vx->rx_addr[i], a, sizeof(a)),
+				   nc_sockaddr_str((const struct sockaddr *)raw, a, sizeof(a)),
 				   vx->vni);
 		return;
 	}
@@ -648,6 +716,31 @@ static void vxlan_rx_one(struct vxlan *vx, int i, uint64_t now)
 	l->stats.rx_frames++;
 	l->stats.rx_bytes += len;
 	l->deliver(l->ctx, frame, len);
+}
+
+/* One received message (i of the batch): a datagram, or with UDP_GRO several datagrams of
+ * gso_size bytes (the last may be shorter) that the kernel coalesced. */
+static void vxlan_rx_one(struct vxlan *vx, int i, uint64_t now)
+{
+	struct msghdr *mh = &vx->rx_msgs[i].msg_hdr;
+	size_t len = vx->rx_msgs[i].msg_len, seg = len;
+	uint8_t *buf = vx->rx_buf + (size_t)i * VX_RX_BUFSZ;
+
+	if (mh->msg_flags & MSG_TRUNC) {
+		vx->link.stats.rx_dropped++;
+		return;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int g;
+			memcpy(&g, CMSG_DATA(c), sizeof(g));
+			if (g > 0)
+				seg = (size_t)g;
+		}
+	}
+	for (size_t off = 0; off < len; off += seg)
+		vxlan_rx_datagram(vx, buf + off, len - off < seg ? len - off : seg,
+				  &vx->rx_addr[i], now);
 }
 
 /* Receive and deliver what is waiting, in recvmmsg batches, at most VX_RX_BUDGET frames
@@ -669,6 +762,8 @@ static int vxlan_input(struct nc_link *l)
 		for (unsigned int i = 0; i < want; i++) {
 			vx->rx_msgs[i].msg_hdr.msg_namelen = sizeof(vx->rx_addr[i]);
 			vx->rx_msgs[i].msg_hdr.msg_flags = 0;
+			vx->rx_msgs[i].msg_hdr.msg_control = vx->rx_ctl[i].buf;
+			vx->rx_msgs[i].msg_hdr.msg_controllen = sizeof(vx->rx_ctl[i].buf);
 		}
 		n = recvmmsg(l->fd, vx->rx_msgs, want, MSG_DONTWAIT, NULL);
 		if (n < 0) {
@@ -789,6 +884,10 @@ static void set_bufsize(int fd)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	/* Coalesced receive (UDP GRO): a burst from one peer arrives as one message. Without
+	 * it (older kernels) every datagram arrives on its own, which also works. */
+	v = 1;
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &v, sizeof(v));
 }
 
 /* Set up the empty tables, the receive batch and the static peers. 0, or a negative

@@ -71,6 +71,7 @@
 #define FILLER_CHUNK     512
 #define FILLER_MAX       (64 * 1024)
 #define SVC_END_SNDBUF   (4 * 1024 * 1024)
+#define NC_SNDBUF_MAX    (2 * 1024 * 1024)   /* lwIP send buffer at the largest MSS */
 
 static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
 static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
@@ -79,6 +80,7 @@ static void conn_pump_out(struct nc_service *svc, struct nc_sock *s);
 static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s);
 static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s);
 static void rxq_drop(struct nc_sock *s);
+static void size_sndbuf(struct tcp_pcb *pcb);
 
 /* ---- the table -------------------------------------------------------------------- */
 
@@ -608,6 +610,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	tcp_recv(newpcb, conn_recv);
 	tcp_sent(newpcb, conn_sent);
 	tcp_err(newpcb, conn_err);
+	size_sndbuf(newpcb);
 	svc->ctr.conns_accepted++;
 	if (nc_epoll_add(svc, f, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
 		pcb_abort(svc, newpcb);
@@ -792,6 +795,7 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_OK;
 	s->svc->aborted_pcb = 0;
 	s->state = NC_STATE_ESTABLISHED;
+	size_sndbuf(pcb);
 	finish_connect(s->svc, s, 1);
 	/* The program could not write before; read whatever it wrote since. */
 	s->app_readable = 1;
@@ -800,6 +804,22 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 }
 
 /* ---- the data path ---------------------------------------------------------------- */
+
+/*
+ * size_sndbuf() - give an established connection a send buffer sized from its MSS.
+ * TCP_SND_BUF suits MTU 1500 (lwIP walks its queues per segment, so a few hundred
+ * segments is the sweet spot); with large MTUs the same bytes are only a handful of
+ * segments, too few to fill the path. lwIP keeps snd_buf per pcb and never clamps it.
+ */
+static void size_sndbuf(struct tcp_pcb *pcb)
+{
+	tcpwnd_size_t want = (tcpwnd_size_t)tcp_mss(pcb) * 32u;
+
+	if (want > NC_SNDBUF_MAX)
+		want = NC_SNDBUF_MAX;
+	if (want > TCP_SND_BUF && pcb->snd_buf == TCP_SND_BUF)
+		pcb->snd_buf = want;
+}
 
 static void recved(struct tcp_pcb *pcb, size_t n)
 {
