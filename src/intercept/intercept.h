@@ -114,6 +114,16 @@ int nc_ic_is_inet_stream(int fd);
 int nc_ic_route(const struct sockaddr *sa, socklen_t len, int for_bind);
 /* Read the options set so far on a kernel socket. */
 void nc_ic_read_opts(int fd, struct nc_sockopts *o);
+
+/* epollcarry.c: the epoll registrations of an fd, carried over a replacement. */
+struct nc_epreg {
+	int epfd;
+	unsigned int events;
+	unsigned long long data;
+};
+#define NC_EPREG_MAX 8
+int nc_ic_epoll_find(int fd, struct nc_epreg *regs, int max);
+void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n);
 /* Put new_fd in fd's place (dup3), keeping fd's status and fd flags; closes new_fd. */
 int nc_ic_replace(int fd, int new_fd);
 /* Remember what a virtual fd is (fstat()s it for the inode). */

@@ -6,7 +6,8 @@
  * virtual network or the wildcard, listens on it unbound, or connects it to the virtual
  * network. Then the service gives a socketpair end and nc_ic_replace() dup3()s it over
  * the program's fd, keeping the fd number, O_NONBLOCK, FD_CLOEXEC and the options set
- * so far. Loopback and every other destination stay with the kernel.
+ * so far, and its epoll registrations (epollcarry.c). Loopback and every other
+ * destination stay with the kernel.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -97,7 +98,8 @@ int nc_ic_replace(int fd, int new_fd)
 {
 	struct timeval rcv, snd;
 	socklen_t lr = sizeof(rcv), ls = sizeof(snd);
-	int fl, fdfl, have_rcv, have_snd;
+	struct nc_epreg regs[NC_EPREG_MAX];
+	int fl, fdfl, have_rcv, have_snd, nregs;
 
 	fl = nc_real.fcntl(fd, F_GETFL);
 	fdfl = nc_real.fcntl(fd, F_GETFD);
@@ -110,6 +112,8 @@ int nc_ic_replace(int fd, int new_fd)
 		   (rcv.tv_sec || rcv.tv_usec);
 	have_snd = nc_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
 		   (snd.tv_sec || snd.tv_usec);
+	/* epoll sets holding the old socket lose it with its file: re-add the new one. */
+	nregs = nc_ic_epoll_find(fd, regs, NC_EPREG_MAX);
 	if (nc_real.dup3(new_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		int e = errno;
 		nc_real.close(new_fd);
@@ -118,6 +122,8 @@ int nc_ic_replace(int fd, int new_fd)
 	}
 	nc_real.close(new_fd);
 	nc_real.fcntl(fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
+	if (nregs > 0)
+		nc_ic_epoll_restore(fd, regs, nregs);
 	if (have_rcv)
 		nc_real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
 	if (have_snd)

@@ -158,6 +158,8 @@ static void service_free(struct nc_service *svc)
 		close(svc->sig_fd);
 	if (svc->epfd >= 0)
 		close(svc->epfd);
+	nc_fault_free(&svc->fault);
+	free(svc->fault_buf);
 	free(svc->scratch);
 	free(svc);
 }
@@ -218,6 +220,7 @@ int nc_service_run(struct nc_config *cfg)
 			dispatch(svc, &evs[i]);
 		nc_stack_poll(svc);
 		nc_sock_flush_dirty(svc);
+		nc_stack_release_held(svc);
 		if (svc->link->ops->flush)
 			svc->link->ops->flush(svc->link);
 		nc_sock_reap(svc);

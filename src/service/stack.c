@@ -65,12 +65,53 @@ void netcon_lwip_assert(const char *msg, const char *file, int line)
 	abort();
 }
 
+/* Send one linear frame on the link. */
+static void send_linear(struct nc_service *svc, const uint8_t *frame, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)frame, .iov_len = len };
+
+	svc->link->ops->send(svc->link, &iov, 1);
+}
+
+/*
+ * faulty_output() - the --link-fault path for a frame lwIP sends: linearized, then lost,
+ * corrupted, duplicated or held back to go after the next one.
+ */
+static err_t faulty_output(struct nc_service *svc, struct pbuf *p)
+{
+	struct nc_fault_dir *d = &svc->fault.tx;
+	uint8_t *buf = svc->fault_buf;
+	size_t len = p->tot_len;
+	unsigned v;
+
+	pbuf_copy_partial(p, buf, p->tot_len, 0);
+	v = nc_fault_verdict(&svc->fault, d);
+	if (v & NC_FAULT_DROP)
+		return ERR_OK;
+	if (v & NC_FAULT_CORRUPT)
+		nc_fault_corrupt(d, buf, len);
+	if ((v & NC_FAULT_HOLD) && nc_fault_hold(d, buf, len) == 0)
+		return ERR_OK;
+	send_linear(svc, buf, len);
+	if (v & NC_FAULT_DUP)
+		send_linear(svc, buf, len);
+	if (d->held) {
+		send_linear(svc, d->held, d->held_len);
+		free(d->held);
+		d->held = NULL;
+	}
+	return ERR_OK;
+}
+
 /* lwIP → link: one frame as an iovec over the pbuf chain. */
 static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct nc_service *svc = netif->state;
 	struct iovec iov[64];
 	int n = 0;
+
+	if (svc->fault.enabled)
+		return faulty_output(svc, p);
 
 	for (struct pbuf *q = p; q; q = q->next) {
 		if (q->len == 0)
@@ -114,6 +155,15 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 	uint32_t m = svc->cfg.prefix ? htonl(0xffffffffu << (32 - svc->cfg.prefix)) : 0;
 
 	stack_svc = svc;
+	if (svc->cfg.link_fault[0]) {
+		if (nc_fault_parse(&svc->fault, svc->cfg.link_fault, err, errlen) < 0)
+			return -EINVAL;
+		svc->fault_buf = malloc(NC_SCRATCH_SIZE);
+		if (!svc->fault_buf) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
 	lwip_init();
 	ip.addr = svc->cfg.ip.s_addr;
 	mask.addr = m;
@@ -130,10 +180,67 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 	return 0;
 }
 
+static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len);
+
+/* The --link-fault path for a received frame. */
+static void faulty_input(struct nc_service *svc, const uint8_t *frame, size_t len)
+{
+	struct nc_fault_dir *d = &svc->fault.rx;
+	unsigned v = nc_fault_verdict(&svc->fault, d);
+
+	if (v & NC_FAULT_DROP)
+		return;
+	if (v & NC_FAULT_CORRUPT && len <= NC_SCRATCH_SIZE) {
+		memcpy(svc->fault_buf, frame, len);
+		nc_fault_corrupt(d, svc->fault_buf, len);
+		frame = svc->fault_buf;
+	}
+	if ((v & NC_FAULT_HOLD) && nc_fault_hold(d, frame, len) == 0)
+		return;
+	input_frame(svc, frame, len);
+	if (v & NC_FAULT_DUP)
+		input_frame(svc, frame, len);
+	if (d->held) {
+		uint8_t *h = d->held;
+		d->held = NULL;
+		input_frame(svc, h, d->held_len);
+		free(h);
+	}
+}
+
+/* Frames held back for reordering go out at the end of the loop's turn at the latest. */
+void nc_stack_release_held(struct nc_service *svc)
+{
+	struct nc_fault_dir *tx = &svc->fault.tx, *rx = &svc->fault.rx;
+
+	if (!svc->fault.enabled)
+		return;
+	if (tx->held) {
+		send_linear(svc, tx->held, tx->held_len);
+		free(tx->held);
+		tx->held = NULL;
+	}
+	if (rx->held) {
+		uint8_t *h = rx->held;
+		rx->held = NULL;
+		input_frame(svc, h, rx->held_len);
+		free(h);
+	}
+}
+
 /* link → lwIP: one received Ethernet frame. */
 void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct nc_service *svc = ctx;
+
+	if (svc->fault.enabled)
+		faulty_input(svc, frame, len);
+	else
+		input_frame(svc, frame, len);
+}
+
+static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len)
+{
 	struct pbuf *p;
 
 	if (len < NC_ETH_HLEN || len > (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4) {

@@ -79,6 +79,15 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	    (unsigned long long)ls->rx_frames, (unsigned long long)ls->rx_bytes,
 	    (unsigned long long)ls->tx_frames, (unsigned long long)ls->tx_bytes,
 	    (unsigned long long)ls->rx_dropped, (unsigned long long)ls->tx_dropped);
+	if (svc->fault.enabled) {
+		const struct nc_fault_dir *t = &svc->fault.tx, *r = &svc->fault.rx;
+		put(&o, "faults: tx lost %llu dup %llu reordered %llu corrupted %llu; "
+			"rx lost %llu dup %llu reordered %llu corrupted %llu\n",
+		    (unsigned long long)t->lost, (unsigned long long)t->duplicated,
+		    (unsigned long long)t->reordered, (unsigned long long)t->corrupted,
+		    (unsigned long long)r->lost, (unsigned long long)r->duplicated,
+		    (unsigned long long)r->reordered, (unsigned long long)r->corrupted);
+	}
 	put(&o, "clients %d, sockets: %d connections, %d listeners, %d bound\n",
 	    svc->nclients, svc->nsocks[NC_KIND_CONN], svc->nsocks[NC_KIND_LISTENER],
 	    svc->nsocks[NC_KIND_BOUND]);

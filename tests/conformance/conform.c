@@ -752,6 +752,27 @@ static void c_connect_epoll(void)
 	close(ep);
 }
 
+/* nginx's upstream pattern: the socket joins the epoll set before it is connected (the
+ * registration must survive the socket becoming virtual), then connects. */
+static void c_connect_epoll_before(void)
+{
+	int ls = srv_listen(g_port), fd = nb_socket(0), ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP | EPOLLET,
+				  .data.u64 = 0x1234567890ULL }, out[4];
+	int n;
+
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	R("connect", connect_to(fd, g_peer, g_port));
+	n = epoll_wait(ep, out, 4, 3000);
+	rec("ev1=%s", n > 0 ? pollev((int)out[0].events) : "none");
+	rec("data=%s", n > 0 && out[0].data.u64 == 0x1234567890ULL ? "same" : "other");
+	rec_soerror("so_error", fd);
+	srec("srv", srv("accept %d", ls));
+	R("del", epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL));
+	close(fd);
+	close(ep);
+}
+
 static void c_connect_select(void)
 {
 	int ls = srv_listen(g_port), fd = nb_socket(0);
@@ -1217,7 +1238,9 @@ static void c_sendto_connected(void)
 
 	R("sendto", sendto(fd, "abc", 3, 0, SA(to), sizeof(to)));
 	R("sendmsg", sendmsg(fd, &m, 0));
-	srec("srv", srv("read %d 10 2000", ss));
+	/* All six bytes, however TCP segments them: read to EOF. */
+	R("shut_wr", shutdown(fd, SHUT_WR));
+	srec("srv", srv("readall %d", ss));
 	close(fd);
 }
 
@@ -2052,6 +2075,7 @@ static const struct conf_case cases[] = {
 	{ "connect_nb_pending", c_connect_nb_pending },
 	{ "connect_sndtimeo", c_connect_sndtimeo },
 	{ "connect_epoll", c_connect_epoll },
+	{ "connect_epoll_before", c_connect_epoll_before },
 	{ "connect_select", c_connect_select },
 	{ "bind_port0", c_bind_port0 },
 	{ "bind_wildcard", c_bind_wildcard },
