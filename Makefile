@@ -49,14 +49,14 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c
 LINK_SRCS := src/link/vxlan.c src/link/tap.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/conn.c \
-	src/service/rpc_server.c src/service/chksum.c src/service/status.c
+	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
 
 INTERCEPT_SRCS := src/intercept/init.c src/intercept/client.c src/intercept/fdtab.c \
 	src/intercept/socket.c src/intercept/connect.c src/intercept/listen.c \
 	src/intercept/accept.c src/intercept/sockopt.c src/intercept/close.c \
-	src/intercept/syscall.c src/intercept/send.c
+	src/intercept/syscall.c src/intercept/send.c src/intercept/epollcarry.c
 
 LWIP_REL := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
 	core/netif.c core/pbuf.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c \
@@ -77,7 +77,7 @@ CLI_OBJS       := $(call obj,$(CLI_SRCS))
 INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum
-TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform
+TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile
 BENCH_TOOLS := $(BUILD)/tcpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS)
@@ -130,6 +130,11 @@ $(BUILD)/test_tx: $(BUILD)/obj-ic/tests/progs/test_tx.o $(BUILD)/obj-ic/tests/pr
 $(BUILD)/test_rx: $(BUILD)/obj-ic/tests/progs/test_rx.o $(BUILD)/obj-ic/tests/progs/xfer.o
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
 
+# A hostile client of the control socket (tests/t_hostile.sh, t_security.sh): speaks the
+# RPC itself, without the intercept.
+$(BUILD)/hostile: $(BUILD)/obj/tests/progs/hostile.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 # The benchmarks' own TCP tool (ping-pong latency, connection rate, idle connections).
 $(BUILD)/tcpbench: $(BUILD)/obj/bench/tcpbench.o
 	@$(if $(Q),echo "  LD      $@")
@@ -169,6 +174,11 @@ asan:
 asan-check:
 	$(Q)$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" check
 
+# The compatibility harness (compat/): real programs from Debian's packages driven by their
+# real clients; installs what it needs (root), writes docs/compatibility.md.
+compat: all
+	$(Q)BUILD=$(BUILD) compat/run.sh
+
 demo: all
 	$(Q)scripts/demo.sh
 
@@ -179,6 +189,59 @@ bench-tools: $(BENCH_TOOLS)
 bench: all $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
+# Fuzzers (fuzz/): libFuzzer harnesses for the RPC decoder and server, the VXLAN/Ethernet
+# input path into lwIP, and the option parser, built with clang, ASan and UBSan in
+# $(BUILD)/fuzz (the main build with $(CC) is not touched). `make fuzz` runs each for
+# FUZZ_SECONDS (default 60) on the seeds in fuzz/corpus/NAME and fails on a crash;
+# `make fuzz-build` only builds. fuzz/lwip/lwipopts.h turns lwIP's input checksum checks
+# off for the fuzz build only. lwIP is built without UBSan's null check: its
+# ip_2_ip6(NULL) (icmp6.c, a member access at offset 0 that is then compared with NULL) is
+# harmless and would stop every run; ASan still catches a real null dereference. The
+# service's own code gets -Wno-tautological-constant-out-of-range-compare: clang flags
+# `tcp_sndbuf(pcb) < TCP_SND_BUF` in conn.c, always true since tcp_sndbuf() is 16 bits.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP \
+	-Ifuzz/lwip -Ilwip -I$(LWIP_DIR)/src/include -Iinclude -Isrc -Isrc/common
+FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config
+FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
+fuzzobj = $(addprefix $(FUZZ_BUILD)/obj/,$(1:.c=.o))
+FUZZ_LWIP_OBJS := $(addprefix $(FUZZ_BUILD)/lwip/,$(LWIP_REL:.c=.o))
+FUZZ_SVC_OBJS  := $(call fuzzobj,fuzz/fuzz_svc.c $(SERVICE_SRCS) $(LINK_SRCS) $(COMMON_SRCS)) \
+	$(FUZZ_LWIP_OBJS)
+
+$(FUZZ_BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) lwip/lwipopts.h fuzz/lwip/lwipopts.h lwip/arch/cc.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      lwip/$* (fuzz)")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -w -fno-sanitize=null -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (fuzz)")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WARN) -Wno-tautological-constant-out-of-range-compare -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_rpc: $(call fuzzobj,fuzz/fuzz_rpc.c) $(FUZZ_SVC_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm
+$(FUZZ_BUILD)/fuzz_vxlan: $(call fuzzobj,fuzz/fuzz_vxlan.c) $(FUZZ_SVC_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm
+$(FUZZ_BUILD)/fuzz_config: $(call fuzzobj,fuzz/fuzz_config.c src/cli/cmd_service.c src/service/fault.c \
+		src/common/log.c src/common/addr.c)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+
+# The dependency files are only read: without this, make looks for a way to remake them
+# and finds a chain of built-in rules through the lwIP pattern rule above.
+$(FUZZ_BUILD)/%.d: ;
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_NAMES)
+
 install: $(BUILD)/netcon $(BUILD)/libnetcon.so
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/netcon
 	install -m 0755 $(BUILD)/netcon $(DESTDIR)$(PREFIX)/bin/netcon
@@ -187,7 +250,8 @@ install: $(BUILD)/netcon $(BUILD)/libnetcon.so
 clean:
 	rm -rf $(BUILD) build-asan
 
-.PHONY: all unit check conformance asan asan-check demo bench bench-tools install clean
+.PHONY: all unit check compat conformance asan asan-check demo bench bench-tools install clean \
+	fuzz fuzz-build
 .PRECIOUS: $(LWIP_DIR)/src/%.c
 
 -include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

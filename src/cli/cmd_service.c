@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@ void nc_config_usage(FILE *f)
 		"  --socket PATH          control socket (default $XDG_RUNTIME_DIR/netcon/default.sock,\n"
 		"                         else /run/netcon/default.sock)\n"
 		"  --socket-mode OCTAL    mode of the control socket (default 0600)\n"
+		"  --socket-group GROUP   group of the control socket, a name or a gid (default:\n"
+		"                         the service's); with --socket-mode 0660 its members may\n"
+		"                         use the service\n"
 		"  --mtu N                IP MTU of the virtual link, %d..65521 (default %d)\n"
 		"  --mac MAC              Ethernet address (default: random, locally administered)\n"
 		"  --log-level LEVEL      error, warn, info or debug (default warn)\n"
@@ -35,6 +39,8 @@ void nc_config_usage(FILE *f)
 		"  --vni N                vxlan: network identifier, 0..16777215 (default 1)\n"
 		"  --tap NAME             tap: the TAP device (created once by an administrator with\n"
 		"                         `ip tuntap add NAME mode tap user USER`)\n"
+		"  --link-fault SPEC      inject faults into frames sent and received, for tests:\n"
+		"                         loss=P,dup=P,reorder=P,corrupt=P,seed=N (P in percent)\n"
 		"  --ready-fd N           write one byte to fd N once the service is ready\n",
 		NC_MTU_MIN, DEFAULT_MTU);
 }
@@ -58,6 +64,25 @@ static void random_mac(uint8_t mac[6])
 	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);   /* unicast, locally administered */
 }
 
+/* A group name, or a numeric gid (which need not have a name). 0 or -ENOENT/-EINVAL. */
+static int parse_group(const char *val, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+	long v;
+
+	if (!*val)
+		return -EINVAL;
+	if (nc_parse_long(val, 0, 0x7ffffffe, &v) == 0) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	if (getgrnam_r(val, &gr, buf, sizeof(buf), &res) != 0 || !res)
+		return -ENOENT;
+	*gid = res->gr_gid;
+	return 0;
+}
+
 static int bad(const char *prog, const char *fmt, const char *a, const char *b)
 {
 	fprintf(stderr, "%s: ", prog);
@@ -76,6 +101,7 @@ int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, cons
 	nc_parse_ip4_prefix(DEFAULT_IP, &cfg->ip, &cfg->prefix);
 	cfg->mtu = DEFAULT_MTU;
 	cfg->socket_mode = 0600;
+	cfg->socket_gid = (gid_t)-1;
 	cfg->ready_fd = -1;
 	cfg->log_level = NC_LOG_WARN;
 	cfg->link_kind = NC_LINKKIND_VXLAN;
@@ -127,6 +153,10 @@ int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, cons
 				return bad(prog, "bad --socket-mode '%s'%s", val,
 					   ": want octal, e.g. 0660 (the owner keeps rw)");
 			cfg->socket_mode = (unsigned)m;
+		} else if (!strcmp(name, "--socket-group")) {
+			if (parse_group(val, &cfg->socket_gid) < 0)
+				return bad(prog, "bad --socket-group '%s'%s", val,
+					   ": no such group (want a group name or a numeric gid)");
 		} else if (!strcmp(name, "--mtu")) {
 			if (nc_parse_long(val, NC_MTU_MIN, 65521, &v) < 0)
 				return bad(prog, "bad --mtu '%s'%s", val, ": want 576..65521");
@@ -174,6 +204,15 @@ int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, cons
 				return bad(prog, "bad --tap '%s'%s", val, ": 1..15 characters");
 			snprintf(cfg->tap_name, sizeof(cfg->tap_name), "%s", val);
 			have_tap = 1;
+		} else if (!strcmp(name, "--link-fault")) {
+			struct nc_fault f;
+			char why[160];
+			if (strlen(val) >= sizeof(cfg->link_fault) ||
+			    nc_fault_parse(&f, val, why, sizeof(why)) < 0)
+				return bad(prog, "bad --link-fault: %s%s",
+					   strlen(val) >= sizeof(cfg->link_fault) ? "too long" : why,
+					   "");
+			snprintf(cfg->link_fault, sizeof(cfg->link_fault), "%s", val);
 		} else if (!strcmp(name, "--ready-fd")) {
 			if (nc_parse_long(val, 0, 1 << 20, &v) < 0)
 				return bad(prog, "bad --ready-fd '%s'%s", val, "");

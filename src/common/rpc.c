@@ -32,6 +32,12 @@ long nc_rpc_payload_size(unsigned type, int is_reply)
 int nc_rpc_send(int fd, struct nc_hdr *h, const void *payload, size_t plen,
 		const int *fds, int nfds)
 {
+	return nc_rpc_send_flags(fd, h, payload, plen, fds, nfds, 0);
+}
+
+int nc_rpc_send_flags(int fd, struct nc_hdr *h, const void *payload, size_t plen,
+		      const int *fds, int nfds, int msg_flags)
+{
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * NC_RPC_MAX_FDS)];
@@ -63,7 +69,7 @@ int nc_rpc_send(int fd, struct nc_hdr *h, const void *payload, size_t plen,
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
 	}
 	do
-		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL | msg_flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -119,6 +125,12 @@ ssize_t nc_rpc_recv(int fd, void *buf, size_t cap, int fds[NC_RPC_MAX_FDS], int 
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ngot > NC_RPC_MAX_FDS || bad) {
 		nc_rpc_close_fds(got, ngot);
 		return -EMSGSIZE;
+	}
+	if (n == 0 && ngot > 0) {
+		/* End of stream never carries fds: this was an empty message with fds. Returned
+		 * as 0, its fds would be left open in the receiver. */
+		nc_rpc_close_fds(got, ngot);
+		return -EBADMSG;
 	}
 	for (int i = 0; i < ngot; i++)
 		fds[i] = got[i];

@@ -21,10 +21,16 @@ long nc_rpc_payload_size(unsigned type, int is_reply);
  * is non-blocking). */
 int nc_rpc_send(int fd, struct nc_hdr *h, const void *payload, size_t plen,
 		const int *fds, int nfds);
+/* The same with sendmsg flags added (the service passes MSG_DONTWAIT: a reply channel is
+ * an fd the client chose, blocking or not, and a full one must not stall the service). */
+int nc_rpc_send_flags(int fd, struct nc_hdr *h, const void *payload, size_t plen,
+		      const int *fds, int nfds, int msg_flags);
 
 /* Receive one message into buf (cap bytes) and its fds (close-on-exec). Retries on
- * EINTR. Returns the message length, 0 at end of stream, or a negative errno;
- * -EMSGSIZE when the message or its fds did not fit (every fd received is closed). */
+ * EINTR. Returns the message length, 0 at end of stream (or an empty message without
+ * fds: SOCK_SEQPACKET cannot tell them apart), or a negative errno; -EMSGSIZE when the
+ * message or its fds did not fit, -EBADMSG for an empty message with fds (every fd
+ * received is closed in both cases). */
 ssize_t nc_rpc_recv(int fd, void *buf, size_t cap, int fds[NC_RPC_MAX_FDS], int *nfds,
 		    int msg_flags);
 

@@ -55,7 +55,7 @@ static int make_parent_dirs(const char *path)
 
 /*
  * nc_control_open() - create the control socket. It is bound under a temporary name,
- * given its mode, listened on, and only then renamed to the configured path: the path
+ * given its group (--socket-group) and mode, listened on, and only then renamed to the configured path: the path
  * appears when the service is ready, never earlier. A live service on the same path is
  * an error; a stale socket file is replaced.
  */
@@ -107,6 +107,15 @@ int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot bind %s: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (svc->cfg.socket_gid != (gid_t)-1 &&
+	    chown(svc->ctl_tmp_path, (uid_t)-1, svc->cfg.socket_gid) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot give %s to group %u: %s", path,
+			 (unsigned)svc->cfg.socket_gid, strerror(errno));
+		unlink(svc->ctl_tmp_path);
 		close(fd);
 		return r;
 	}
@@ -371,13 +380,15 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 		if (n == -EAGAIN)
 			return;
 		if (n == 0) {
+			/* End of stream, or an empty message (the same thing on SEQPACKET). */
+			nc_rpc_close_fds(fds, nfds);
 			client_drop(svc, c, NULL);
 			return;
 		}
 		if (n < 0) {
 			svc->ctr.rpc_bad++;
 			client_drop(svc, c, n == -EMSGSIZE ? "message or fds too large" :
-				    strerror((int)-n));
+				    n == -EBADMSG ? "empty message with fds" : strerror((int)-n));
 			return;
 		}
 		svc->ctr.rpc_requests++;
@@ -408,14 +419,21 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 		}
 		if (new_fd >= 0)
 			rh.flags = NC_F_NEW_FD;
-		int r = nc_rpc_send(reply_fd, &rh, rpc_out, olen, &new_fd, new_fd >= 0 ? 1 : 0);
+		/* Never block: the reply channel is the client's fd, possibly a blocking one
+		 * that it keeps full on purpose; a single-threaded service must not wait. */
+		int r = nc_rpc_send_flags(reply_fd, &rh, rpc_out, olen, &new_fd,
+					  new_fd >= 0 ? 1 : 0, MSG_DONTWAIT);
 		if (new_fd >= 0)
 			close(new_fd);
 		if (h.flags & NC_F_REPLY_FD)
 			close(fds[0]);
 		if (r < 0) {
-			/* A client that does not read its replies is not served further. */
-			client_drop(svc, c, "cannot send the reply");
+			/* A client that does not read its replies (or names a reply channel that
+			 * is no socket, or full) is not served further. */
+			char why_buf[96];
+			snprintf(why_buf, sizeof(why_buf), "cannot send the reply: %s",
+				 strerror(-r));
+			client_drop(svc, c, why_buf);
 			return;
 		}
 	}

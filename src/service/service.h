@@ -16,6 +16,7 @@
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "link/link.h"
+#include "service/fault.h"
 #include "netcon/rpc.h"
 
 #define NC_SOCKET_PATH_MAX   108
@@ -35,12 +36,14 @@ struct nc_config {
 	uint8_t mac[6];
 	char socket_path[NC_SOCKET_PATH_MAX];
 	unsigned socket_mode;
+	gid_t socket_gid;            /* group of the control socket; (gid_t)-1: the creator's */
 	int ready_fd;                /* -1, or an fd to write one byte to when ready */
 	int log_level;
 	enum nc_link_kind link_kind;
 	struct nc_vxlan_config vxlan;
 	char tap_name[16];
 	int max_conns_per_client;    /* 0 = unlimited */
+	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
 };
 
 enum nc_handler_type {
@@ -149,6 +152,8 @@ struct nc_service {
 	unsigned tomb_next;
 	struct nc_counters ctr;
 	uintptr_t aborted_pcb;       /* the last pcb we tcp_abort()ed (callbacks' ERR_ABRT) */
+	struct nc_fault fault;       /* --link-fault */
+	uint8_t *fault_buf;          /* a frame being corrupted */
 	char ctl_tmp_path[NC_SOCKET_PATH_MAX];
 };
 
@@ -161,6 +166,7 @@ void nc_epoll_del(struct nc_service *svc, int fd);
 int nc_stack_init(struct nc_service *svc, char *err, size_t errlen);
 void nc_stack_input(void *ctx, const uint8_t *frame, size_t len);
 void nc_stack_poll(struct nc_service *svc);
+void nc_stack_release_held(struct nc_service *svc);
 int nc_stack_timeout_ms(struct nc_service *svc);
 
 /* conn.c — virtual sockets */

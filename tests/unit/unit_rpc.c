@@ -427,6 +427,16 @@ static void test_roundtrip(void)
 		CHECK(n == (ssize_t)sizeof(h), "message after a refused one: %zd", n);
 	}
 
+	/* An empty message carrying an fd: not end of stream, refused, the fd closed (a
+	 * server that took it for EOF would keep the fd open for ever). */
+	{
+		CHECK(raw_send(sv[0], "", 0, files, 1) == 0, "raw send empty message with an fd");
+		n = nc_rpc_recv(sv[1], buf, sizeof(buf), fds, &nfds, 0);
+		CHECK(n == -EBADMSG, "empty message with an fd: %zd, want -EBADMSG", n);
+		CHECK(nfds == 0, "empty message with an fd: nfds %d", nfds);
+		CHECK(count_fds() == base, "empty message leaked: %d, want %d", count_fds(), base);
+	}
+
 	/* Nothing queued on a non-blocking read. */
 	n = nc_rpc_recv(sv[1], buf, sizeof(buf), fds, &nfds, MSG_DONTWAIT);
 	CHECK(n == -EAGAIN, "empty: %zd, want -EAGAIN", n);

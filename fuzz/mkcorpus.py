@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""fuzz/mkcorpus.py — write the seed corpora in fuzz/corpus/NAME (a handful each).
+
+Run from anywhere: python3 fuzz/mkcorpus.py. The values follow include/netcon/rpc.h
+(little-endian, x86-64 layout) and fuzz/fuzz_svc.h (service 10.42.0.1/24, MAC
+02:00:00:00:00:01, VNI 1)."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(name, files):
+    d = os.path.join(HERE, "corpus", name)
+    os.makedirs(d, exist_ok=True)   # regress_* files (crash reproducers) are kept
+    for fname, data in files.items():
+        with open(os.path.join(d, fname), "wb") as f:
+            f.write(data)
+
+
+# ---- RPC: one control byte (fd count | fd kinds << 2), then the message ---------------
+HELLO, BIND, LISTEN, CONNECT, SOCKOPT_SET, SOCKOPT_GET, QUERY, STATUS = range(1, 9)
+F_REPLY_FD, F_SUBJECT_FD = 1, 2
+
+
+def hdr(typ, plen, flags=0, seq=1):
+    return struct.pack("<IHHIi", 16 + plen, typ, flags, seq, 0)
+
+
+def addr4(ip, port):
+    return struct.pack("<HHI", 2, port, 0) + bytes(ip) + bytes(12)
+
+
+OPTS = struct.pack("<Iiiiii", 0x9, 0, 0, 0, 0, 0)   # REUSEADDR | NODELAY
+
+
+def ctrl(nfds, kind1=0, kind2=0):
+    return bytes([nfds | kind1 << 2 | kind2 << 4])
+
+
+rpc = {
+    "hello": ctrl(0) + hdr(HELLO, 8) + struct.pack("<II", 1, 1234),
+    "bind": ctrl(0) + hdr(BIND, 48) + addr4([10, 42, 0, 1], 8080) + OPTS,
+    "listen_subject": ctrl(1, 0) + hdr(LISTEN, 32, F_SUBJECT_FD) + struct.pack("<iI", 16, 0) + OPTS,
+    "connect_replyfd": ctrl(1, 1) + hdr(CONNECT, 48, F_REPLY_FD) + addr4([10, 42, 0, 2], 80) + OPTS,
+    "sockopt_set": ctrl(1, 0) + hdr(SOCKOPT_SET, 16, F_SUBJECT_FD) + struct.pack("<iiI", 6, 1, 4) + struct.pack("<i", 1),
+    "sockopt_get": ctrl(2, 1, 0) + hdr(SOCKOPT_GET, 12, F_REPLY_FD | F_SUBJECT_FD) + struct.pack("<iiI", 1, 4, 4),
+    "query_notsock": ctrl(1, 2) + hdr(QUERY, 0, F_SUBJECT_FD),
+    "status": ctrl(0) + hdr(STATUS, 0),
+}
+write("fuzz_rpc", rpc)
+
+
+# ---- VXLAN: the UDP payload (VXLAN header, Ethernet frame) ---------------------------
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+OUR_MAC = bytes([2, 0, 0, 0, 0, 1])
+PEER_MAC = bytes([2, 0, 0, 0, 0, 2])
+OUR_IP = bytes([10, 42, 0, 1])
+PEER_IP = bytes([10, 42, 0, 2])
+VX = bytes([0x08, 0, 0, 0, 0, 0, 1, 0])
+
+
+def eth(dst, typ, payload):
+    return VX + dst + PEER_MAC + struct.pack("!H", typ) + payload
+
+
+def ip4(proto, payload, frag=0x4000, src=PEER_IP, dst=OUR_IP):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, frag, 64, proto, 0, src, dst)
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def tcp(sport, dport, flags, seq=1000, ack=0, opts=b"", data=b""):
+    off = (20 + len(opts)) // 4
+    t = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, off << 4, flags, 65535, 0, 0) + opts + data
+    ph = PEER_IP + OUR_IP + struct.pack("!BBH", 0, 6, len(t))
+    return t[:16] + struct.pack("!H", csum(ph + t)) + t[18:]
+
+
+def udp(sport, dport, data):
+    u = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    ph = PEER_IP + OUR_IP + struct.pack("!BBH", 0, 17, len(u))
+    return u[:6] + struct.pack("!H", csum(ph + u)) + u[8:]
+
+
+def icmp_echo():
+    m = struct.pack("!BBHHH", 8, 0, 0, 7, 1) + b"netcon-fuzz"
+    return m[:2] + struct.pack("!H", csum(m)) + m[4:]
+
+
+arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, PEER_MAC, PEER_IP, bytes(6), OUR_IP)
+SYN_OPTS = struct.pack("!BBH", 2, 4, 1460) + bytes([1, 3, 3, 7]) + bytes([4, 2, 1, 1])
+ip6_src = bytes.fromhex("fe800000000000000000000000000002")
+ip6_dst = bytes.fromhex("ff020000000000000000000000000001")
+icmp6 = struct.pack("!BBHHH", 128, 0, 0, 1, 1) + b"ping6"
+ip6 = struct.pack("!IHBB", 0x60000000, len(icmp6), 58, 64) + ip6_src + ip6_dst + icmp6
+
+vx = {
+    "arp_request": eth(b"\xff" * 6, 0x0806, arp),
+    "icmp_echo": eth(OUR_MAC, 0x0800, ip4(1, icmp_echo())),
+    "tcp_syn_80": eth(OUR_MAC, 0x0800, ip4(6, tcp(40000, 80, 0x02, opts=SYN_OPTS))),
+    "tcp_syn_closed": eth(OUR_MAC, 0x0800, ip4(6, tcp(40001, 81, 0x02))),
+    "tcp_ack_data": eth(OUR_MAC, 0x0800, ip4(6, tcp(40000, 80, 0x18, 1001, 1, data=b"GET / HTTP/1.0\r\n\r\n"))),
+    "udp": eth(OUR_MAC, 0x0800, ip4(17, udp(5353, 53, b"hello"))),
+    "ip4_fragment": eth(OUR_MAC, 0x0800, ip4(1, icmp_echo() + bytes(32), frag=0x2000)),
+    "ip6_ping_allnodes": eth(bytes([0x33, 0x33, 0, 0, 0, 1]), 0x86dd, ip6),
+    "wrong_vni": bytes([0x08, 0, 0, 0, 0, 0, 2, 0]) + OUR_MAC + PEER_MAC + b"\x08\x00",
+}
+write("fuzz_vxlan", vx)
+
+# ---- config: arguments separated by NUL bytes -----------------------------------------
+cfg = {
+    "ip_mtu": b"--ip\x0010.1.2.3/24\x00--mtu\x009000",
+    "tap": b"--link\x00tap\x00--tap\x00nc0\x00--mtu=1500",
+    "vxlan": b"--bind=[::1]:4789\x00--peer\x00127.0.0.1:4790\x00--peer\x00[::1]:4791\x00--vni\x0042",
+    "socket": b"--socket-mode\x000660\x00--socket\x00/tmp/x.sock\x00--socket-group\x000",
+    "mac_log": b"--mac\x0002:00:00:00:00:09\x00--log-level\x00debug\x00--ready-fd\x003\x00--",
+    "bad": b"--ip\x00300.1.1.1/24\x00--bogus",
+}
+write("fuzz_config", cfg)
