@@ -96,6 +96,7 @@ for t in tests/t_*.sh; do
 	wanted "$name" || continue
 	seen+=("$name")
 	limit=$(sed -n 's/^# timeout: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n 1)
+	[ -z "${NC_TEST_TIMEOUT_OVERRIDE:-}" ] || limit=$NC_TEST_TIMEOUT_OVERRIDE
 	run_one "$name" "${limit:-$default_timeout}" bash "$t"
 done
 

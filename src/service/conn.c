@@ -599,8 +599,6 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	c->state = NC_STATE_ESTABLISHED;
 	c->so_flags = l->so_flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY);
 	/* As Linux, an accepted socket inherits these from its listener. */
-	if (c->so_flags & NC_OPT_NODELAY)
-		tcp_nagle_disable(newpcb);
 	if (c->so_flags & NC_OPT_KEEPALIVE)
 		ip_set_option(newpcb, SOF_KEEPALIVE);
 	hash_add(svc, c, ino);
@@ -806,7 +804,8 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 /* ---- the data path ---------------------------------------------------------------- */
 
 /*
- * size_sndbuf() - give an established connection a send buffer sized from its MSS.
+ * size_sndbuf() - set up an established connection's sending: no Nagle, and a send
+ * buffer sized from its MSS.
  * TCP_SND_BUF suits MTU 1500 (lwIP walks its queues per segment, so a few hundred
  * segments is the sweet spot); with large MTUs the same bytes are only a handful of
  * segments, too few to fill the path. lwIP keeps snd_buf per pcb and never clamps it.
@@ -814,6 +813,13 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 static void size_sndbuf(struct tcp_pcb *pcb)
 {
 	tcpwnd_size_t want = (tcpwnd_size_t)tcp_mss(pcb) * 32u;
+
+	/* Nagle is already done, by the socketpair: the service reads whatever the program
+	 * wrote since its last turn, in one piece. Delaying that piece again until the
+	 * previous one is acknowledged only adds the peer's delayed-ACK time to every
+	 * request/response exchange (lwIP has no quick-ACK mode as Linux does). TCP_NODELAY
+	 * is still recorded and read back as the program set it. */
+	tcp_nagle_disable(pcb);
 
 	if (want > NC_SNDBUF_MAX)
 		want = NC_SNDBUF_MAX;
@@ -1070,12 +1076,10 @@ static void conn_pump_out(struct nc_service *svc, struct nc_sock *s)
 			room = qbytes;
 		if (room > 0xffff)
 			room = 0xffff;
-		if (room < mss && room < 0xffff && tcp_sndbuf(pcb) < TCP_SND_BUF) {
+		if (room == 0 || (room < mss && tcp_sndqueuelen(pcb) > 0)) {
 			/* Wait for acknowledgements rather than trickle small segments. */
-			if (room == 0 || tcp_sndqueuelen(pcb) > 0) {
-				s->send_blocked = 1;
-				break;
-			}
+			s->send_blocked = 1;
+			break;
 		}
 		n = read(s->fd, svc->scratch, room);
 		if (n > 0) {
@@ -1339,13 +1343,7 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 				s->so_flags |= NC_OPT_NODELAY;
 			else
 				s->so_flags &= ~(uint32_t)NC_OPT_NODELAY;
-			if (pcb && pcb->state != LISTEN) {
-				if (v)
-					tcp_nagle_disable(pcb);
-				else
-					tcp_nagle_enable(pcb);
-				tcp_output(pcb);
-			}
+			/* Recorded only: lwIP never delays small segments (see size_sndbuf()). */
 			return 0;
 		case TCP_KEEPIDLE:
 		case TCP_KEEPINTVL:

@@ -242,17 +242,25 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len)
 {
 	struct pbuf *p;
+	size_t plen = len;
 
 	if (len < NC_ETH_HLEN || len > (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4) {
 		svc->ctr.rx_frames_bad++;
 		return;
 	}
-	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	/* Ethernet frames are at least 60 bytes; a NIC pads shorter ones, a VXLAN peer need
+	 * not. lwIP's ARP and IPv4 input read their headers before checking the length, so
+	 * a short frame is padded with zeros here. */
+	if (plen < 60)
+		plen = 60;
+	p = pbuf_alloc(PBUF_RAW, (u16_t)plen, PBUF_RAM);
 	if (!p) {
 		svc->ctr.rx_frames_bad++;
 		return;
 	}
 	memcpy(p->payload, frame, len);
+	if (plen > len)
+		memset((uint8_t *)p->payload + len, 0, plen - len);
 	if (svc->netif.input(p, &svc->netif) != ERR_OK)
 		pbuf_free(p);
 }
