@@ -9,6 +9,7 @@
  * then tells the outcome, as on Linux.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
@@ -39,6 +40,36 @@ static int wait_connected(int fd)
 	if (err)
 		return nc_fail(err);
 	return 0;
+}
+
+/*
+ * to_kernel() - a socket bound to the wildcard (so, virtual) that then connects to
+ * loopback or another network: on Linux that works, so the socket goes back to the
+ * kernel — a new kernel socket bound to the same port (or any, if the kernel has that
+ * port in use) takes the fd's place, and the kernel connects it. The service forgets
+ * the bound socket when its end closes.
+ */
+static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *addr,
+		     socklen_t len)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(e->local.port) };
+	int ks = nc_real.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (ks < 0)
+		return -1;
+	nc_real.setsockopt(ks, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (nc_real.bind(ks, (struct sockaddr *)&any, sizeof(any)) < 0) {
+		any.sin_port = 0;
+		if (nc_real.bind(ks, (struct sockaddr *)&any, sizeof(any)) < 0) {
+			int err = errno;
+			nc_real.close(ks);
+			return nc_fail(err);
+		}
+	}
+	if (nc_ic_replace(fd, ks) < 0)
+		return -1;
+	nc_fd_forget(fd);
+	return nc_real.connect(fd, addr, len);
 }
 
 int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -88,6 +119,10 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		}
 		if (addr->sa_family != AF_INET)
 			return nc_fail(addr->sa_family == AF_UNSPEC ? EOPNOTSUPP : EAFNOSUPPORT);
+		if (kind == NC_KIND_BOUND && nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL &&
+		    e.local.addr[0] == 0 && e.local.addr[1] == 0 && e.local.addr[2] == 0 &&
+		    e.local.addr[3] == 0)
+			return to_kernel(fd, &e, addr, len);
 	}
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0)
