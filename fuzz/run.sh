@@ -44,4 +44,6 @@ for name in "$@"; do
 	summary+=("$(printf '%-12s %10s executions  %s  %s' "$name" "${execs:-?}" "${cov:-}" "$([ "$r" -eq 0 ] && echo ok || echo FAILED)")")
 done
 printf '%s\n' "${summary[@]}"
+nfail=$(printf '%s\n' "${summary[@]}" | grep -c 'FAILED$' || true)
+echo "fuzz: $((${#summary[@]} - nfail)) passed, $nfail failed"
 exit "$rc"

@@ -112,8 +112,10 @@ int nc_ic_replace(int fd, int new_fd)
 		   (rcv.tv_sec || rcv.tv_usec);
 	have_snd = nc_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
 		   (snd.tv_sec || snd.tv_usec);
-	/* epoll sets holding the old socket lose it with its file: re-add the new one. */
-	nregs = nc_ic_epoll_find(fd, regs, NC_EPREG_MAX);
+	/* epoll sets holding the old socket lose it with its file: re-add the new one. The
+	 * search reads /proc (a system call per fd the process holds), so only sockets that
+	 * can be waited for with epoll before they are connected — non-blocking ones — pay. */
+	nregs = (fl & O_NONBLOCK) ? nc_ic_epoll_find(fd, regs, NC_EPREG_MAX) : 0;
 	if (nc_real.dup3(new_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		int e = errno;
 		nc_real.close(new_fd);
