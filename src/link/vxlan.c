@@ -726,7 +726,7 @@ static void vxlan_rx_one(struct vxlan *vx, int i, uint64_t now)
 	size_t len = vx->rx_msgs[i].msg_len, seg = len;
 	uint8_t *buf = vx->rx_buf + (size_t)i * VX_RX_BUFSZ;
 
-	if (mh->msg_flags & MSG_TRUNC) {
+	if ((mh->msg_flags & MSG_TRUNC) || len == 0) {
 		vx->link.stats.rx_dropped++;
 		return;
 	}
