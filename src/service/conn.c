@@ -64,6 +64,8 @@
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "lwip/etharp.h"
+#include "lwip/sys.h"
 
 #include "addr.h"
 #include "log.h"
@@ -72,6 +74,8 @@
 #define FILLER_MAX       (64 * 1024)
 #define SVC_END_SNDBUF   (4 * 1024 * 1024)
 #define NC_SNDBUF_MAX    (2 * 1024 * 1024)   /* lwIP send buffer at the largest MSS */
+#define NC_UNREACH_MS    3000                /* no ARP answer: EHOSTUNREACH, as Linux */
+#define NC_POLL_TICKS    ((1000 + 2 * TCP_TMR_INTERVAL - 1) / (2 * TCP_TMR_INTERVAL))
 
 static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
 static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
@@ -81,6 +85,7 @@ static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s);
 static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s);
 static void rxq_drop(struct nc_sock *s);
 static void size_sndbuf(struct tcp_pcb *pcb);
+static err_t conn_poll(void *arg, struct tcp_pcb *pcb);
 
 /* ---- the table -------------------------------------------------------------------- */
 
@@ -770,6 +775,8 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 		r = -lwip_to_errno(e);
 		goto fail;
 	}
+	s->connect_start = sys_now();
+	tcp_poll(pcb, conn_poll, NC_POLL_TICKS);
 	svc->ctr.conns_opened++;
 	addr_from_ip4(&s->local, &pcb->local_ip, pcb->local_port);
 	if (ip_addr_isany_val(pcb->local_ip))
@@ -793,6 +800,7 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_OK;
 	s->svc->aborted_pcb = 0;
 	s->state = NC_STATE_ESTABLISHED;
+	tcp_poll(pcb, NULL, 0);
 	size_sndbuf(pcb);
 	finish_connect(s->svc, s, 1);
 	/* The program could not write before; read whatever it wrote since. */
@@ -1013,6 +1021,43 @@ static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	return cb_result(s->svc, pcb);
 }
 
+/* A connect failed (its pcb is gone): SO_ERROR says why, the program's end reports
+ * ERR|HUP (our end closes with the filler unread: ECONNRESET + HUP on theirs). */
+static void connect_failed(struct nc_service *svc, struct nc_sock *s, int err)
+{
+	s->err = err;
+	s->state = NC_STATE_CLOSED;
+	tombstone_put(svc, s->ino, s->err);
+	finish_connect(svc, s, 0);
+	sock_kill(svc, s);
+}
+
+/*
+ * conn_poll() - while a connect is in progress, about once a second: when the peer's
+ * address has had no ARP answer for NC_UNREACH_MS, give up with EHOSTUNREACH, as Linux
+ * does after its neighbour probes fail (lwIP would retransmit the SYN for a minute and
+ * then say ETIMEDOUT).
+ */
+static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct nc_sock *s = arg;
+	struct eth_addr *mac;
+	const ip4_addr_t *ipr;
+	struct nc_service *svc;
+
+	if (!s || s->state != NC_STATE_CONNECTING)
+		return ERR_OK;
+	svc = s->svc;
+	if ((u32_t)(sys_now() - s->connect_start) < NC_UNREACH_MS ||
+	    ip4_addr_eq(ip_2_ip4(&pcb->remote_ip), netif_ip4_addr(&svc->netif)) ||
+	    etharp_find_addr(&svc->netif, ip_2_ip4(&pcb->remote_ip), &mac, &ipr) >= 0)
+		return ERR_OK;
+	pcb_abort(svc, pcb);
+	s->pcb = NULL;
+	connect_failed(svc, s, EHOSTUNREACH);
+	return ERR_ABRT;
+}
+
 static void conn_err(void *arg, err_t err)
 {
 	struct nc_sock *s = arg;
@@ -1023,14 +1068,9 @@ static void conn_err(void *arg, err_t err)
 	svc = s->svc;
 	s->pcb = NULL;    /* lwIP has freed it */
 	if (s->state == NC_STATE_CONNECTING) {
-		s->err = err == ERR_RST ? ECONNREFUSED : ETIMEDOUT;
 		if (err == ERR_RST)
 			svc->ctr.conns_refused++;
-		s->state = NC_STATE_CLOSED;
-		tombstone_put(svc, s->ino, s->err);
-		finish_connect(svc, s, 0);
-		/* Closing our end with the filler unread: ECONNRESET + HUP on the program's. */
-		sock_kill(svc, s);
+		connect_failed(svc, s, err == ERR_RST ? ECONNREFUSED : ETIMEDOUT);
 		return;
 	}
 	if (err == ERR_CLSD) {

@@ -86,6 +86,7 @@ struct nc_sock {
 	/* connections */
 	int app_dup;                 /* while connecting: a duplicate of the program's end */
 	size_t filler;               /* while connecting: filler bytes in our receive queue */
+	uint32_t connect_start;      /* while connecting: sys_now() at tcp_connect() */
 	int app_sndbuf;              /* the program end's SO_SNDBUF to restore */
 	/* Network data the program's buffer has not taken: a list of pbufs linked through
 	 * ->next (one received chain after another; its tot_len fields mean nothing here,

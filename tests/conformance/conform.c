@@ -722,6 +722,21 @@ static void c_connect_nb_pending(void)
 	close(ep);
 }
 
+/* A host on the subnet that never answers ARP: Linux gives up after its neighbour probes
+ * (about 3 s) with EHOSTUNREACH. */
+static void c_connect_unreach(void)
+{
+	int fd = tcp();
+	long t0 = now_ms(), dt;
+
+	R("connect", connect_to(fd, g_other, g_port));
+	dt = now_ms() - t0;
+	/* Linux answers at once when an earlier case left a failed neighbour entry. */
+	rec("waited=%s", dt < 8000 ? "<8s" : ">8s");
+	rec_soerror("so_error", fd);
+	close(fd);
+}
+
 static void c_connect_sndtimeo(void)
 {
 	int fd = tcp();
@@ -2105,6 +2120,7 @@ static const struct conf_case cases[] = {
 	{ "epipe_sigpipe", c_epipe },
 	{ "reset_read", c_reset_read },
 	{ "reset_read_nosoerror", c_reset_read_nosoerror },
+	{ "connect_unreach", c_connect_unreach },
 	{ "msg_flags", c_msg_flags },
 	{ "sendto_connected", c_sendto_connected },
 	{ "sendfile", c_sendfile },
