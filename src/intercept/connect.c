@@ -77,8 +77,7 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_connect_req q;
 	struct nc_connect_rep rep;
 	struct nc_fdent e;
-	size_t rl = 0;
-	int kind, r, nfd = -1, subject = -1, fl;
+	int kind, subject = -1, fl;
 
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
@@ -129,14 +128,8 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return nc_fail(EINVAL);
 	if (subject < 0)
 		nc_ic_read_opts(fd, &q.opts);
-	r = nc_ic_call(NC_MSG_CONNECT, &q, sizeof(q), subject, &rep, sizeof(rep), &rl, &nfd);
-	if (r < 0)
-		return nc_fail(ENETUNREACH);
-	if (r > 0)
-		return nc_fail(r);
-	if (nfd < 0 || rl != sizeof(rep))
-		return nc_fail(EIO);
-	if (nc_ic_replace(fd, nfd) < 0)
+	if (nc_ic_swap_call(fd, NC_MSG_CONNECT, &q, sizeof(q), subject, &rep, sizeof(rep),
+			    ENETUNREACH) < 0)
 		return -1;
 	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_CONNECTING, &rep.local, &rep.peer);
 	fl = nc_real.fcntl(fd, F_GETFL);

@@ -126,6 +126,11 @@ int nc_ic_epoll_find(int fd, struct nc_epreg *regs, int max);
 void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n);
 /* Put new_fd in fd's place (dup3), keeping fd's status and fd flags; closes new_fd. */
 int nc_ic_replace(int fd, int new_fd);
+/* A request whose reply gives fd a new virtual socket: send it, check the reply, put the
+ * socket in fd's place. 0, or -1 with errno: the service's answer, EIO for a reply
+ * without its socket, unreach_errno when the service cannot be reached. */
+int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subject,
+		    void *rep, size_t replen, int unreach_errno);
 /* Remember what a virtual fd is (fstat()s it for the inode). */
 void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
 		    const struct nc_addr *peer);

@@ -49,14 +49,8 @@ int nc_listen(int fd, int backlog)
 	if (nc_ic_route((struct sockaddr *)&any, sizeof(any), 1) != NC_ROUTE_VIRTUAL)
 		return nc_real.listen(fd, backlog);
 	nc_ic_read_opts(fd, &q.opts);
-	r = nc_ic_call(NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep), &rl, &nfd);
-	if (r < 0)
-		return nc_fail(EADDRNOTAVAIL);
-	if (r > 0)
-		return nc_fail(r);
-	if (nfd < 0 || rl != sizeof(rep))
-		return nc_fail(EIO);
-	if (nc_ic_replace(fd, nfd) < 0)
+	if (nc_ic_swap_call(fd, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
+			    EADDRNOTAVAIL) < 0)
 		return -1;
 	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL);
 	return 0;

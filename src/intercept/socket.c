@@ -140,6 +140,23 @@ void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len
 	*len = nc_addr_to_sockaddr(a, sa, sa ? *len : 0);
 }
 
+int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subject,
+		    void *rep, size_t replen, int unreach_errno)
+{
+	size_t rl = 0;
+	int r, nfd = -1;
+
+	r = nc_ic_call(type, req, reqlen, subject, rep, replen, &rl, &nfd);
+	if (r < 0)
+		return nc_fail(unreach_errno);
+	if (r > 0 || nfd < 0 || rl != replen) {
+		if (nfd >= 0)
+			nc_real.close(nfd);
+		return nc_fail(r > 0 ? r : EIO);
+	}
+	return nc_ic_replace(fd, nfd);
+}
+
 /* Remember a new virtual fd. */
 void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
 		     const struct nc_addr *peer)
@@ -172,8 +189,6 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_bind_req q;
 	struct nc_bind_rep rep;
 	struct nc_fdent e;
-	size_t rl = 0;
-	int r, nfd = -1;
 
 	nc_ic_init();
 	if (nc_fd_kind(fd, &e) != NC_KIND_NONE)
@@ -183,14 +198,8 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	memset(&q, 0, sizeof(q));
 	nc_addr_from_sockaddr(&q.addr, addr, len);
 	nc_ic_read_opts(fd, &q.opts);
-	r = nc_ic_call(NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep), &rl, &nfd);
-	if (r < 0)
-		return nc_fail(EADDRNOTAVAIL);
-	if (r > 0)
-		return nc_fail(r);
-	if (nfd < 0 || rl != sizeof(rep))
-		return nc_fail(EIO);
-	if (nc_ic_replace(fd, nfd) < 0)
+	if (nc_ic_swap_call(fd, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep),
+			    EADDRNOTAVAIL) < 0)
 		return -1;
 	nc_ic_remember(fd, NC_KIND_BOUND, NC_STATE_NONE, &rep.local, NULL);
 	return 0;
