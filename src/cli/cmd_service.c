@@ -39,6 +39,8 @@ void nc_config_usage(FILE *f)
 		"  --vni N                vxlan: network identifier, 0..16777215 (default 1)\n"
 		"  --tap NAME             tap: the TAP device (created once by an administrator with\n"
 		"                         `ip tuntap add NAME mode tap user USER`)\n"
+		"  --max-sockets N        virtual sockets one user (uid) may hold, 0 = no limit\n"
+		"                         (default 65536); beyond it calls fail with ENOBUFS\n"
 		"  --link-fault SPEC      inject faults into frames sent and received, for tests:\n"
 		"                         loss=P,dup=P,reorder=P,corrupt=P,seed=N (P in percent)\n"
 		"  --ready-fd N           write one byte to fd N once the service is ready\n",
@@ -101,6 +103,7 @@ int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, cons
 	nc_parse_ip4_prefix(DEFAULT_IP, &cfg->ip, &cfg->prefix);
 	cfg->mtu = DEFAULT_MTU;
 	cfg->socket_mode = 0600;
+	cfg->max_socks_per_user = 65536;
 	cfg->socket_gid = (gid_t)-1;
 	cfg->ready_fd = -1;
 	cfg->log_level = NC_LOG_WARN;
@@ -204,6 +207,10 @@ int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, cons
 				return bad(prog, "bad --tap '%s'%s", val, ": 1..15 characters");
 			snprintf(cfg->tap_name, sizeof(cfg->tap_name), "%s", val);
 			have_tap = 1;
+		} else if (!strcmp(name, "--max-sockets")) {
+			if (nc_parse_long(val, 0, 1 << 24, &v) < 0)
+				return bad(prog, "bad --max-sockets '%s'%s", val, ": want 0..16777216");
+			cfg->max_socks_per_user = (int)v;
 		} else if (!strcmp(name, "--link-fault")) {
 			struct nc_fault f;
 			char why[160];

@@ -149,12 +149,47 @@ int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume)
 	return 0;
 }
 
-static struct nc_sock *sock_new(struct nc_service *svc, int kind)
+struct nc_user *nc_user_get(struct nc_service *svc, uid_t uid)
 {
-	struct nc_sock *s = calloc(1, sizeof(*s));
+	struct nc_user *u;
 
-	if (!s)
+	for (u = svc->users; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	u = calloc(1, sizeof(*u));
+	if (!u)
 		return NULL;
+	u->uid = uid;
+	u->next = svc->users;
+	svc->users = u;
+	return u;
+}
+
+/*
+ * sock_new() - a new virtual socket, counted against the user of the current request
+ * (or `owner`, for connections a listener accepts). NULL with errno ENOBUFS when that
+ * user holds --max-sockets already, or ENOMEM.
+ */
+static struct nc_sock *sock_new_for(struct nc_service *svc, int kind, struct nc_user *owner)
+{
+	struct nc_sock *s;
+
+	if (owner && svc->cfg.max_socks_per_user > 0 &&
+	    owner->nsocks >= svc->cfg.max_socks_per_user) {
+		nc_log_ratelimited(NC_LOG_WARN, "user %u holds %d virtual sockets, the limit "
+				   "(--max-sockets): refusing another", (unsigned)owner->uid,
+				   owner->nsocks);
+		errno = ENOBUFS;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->owner = owner;
+	if (owner)
+		owner->nsocks++;
 	s->h.type = NC_H_SOCK;
 	s->svc = svc;
 	s->kind = kind;
@@ -166,6 +201,11 @@ static struct nc_sock *sock_new(struct nc_service *svc, int kind)
 	svc->socks = s;
 	svc->nsocks[kind]++;
 	return s;
+}
+
+static struct nc_sock *sock_new(struct nc_service *svc, int kind)
+{
+	return sock_new_for(svc, kind, svc->cur_user);
 }
 
 static void pcb_detach(struct tcp_pcb *pcb)
@@ -255,6 +295,10 @@ static void sock_kill(struct nc_service *svc, struct nc_sock *s)
 		s->next->prev = s->prev;
 	s->next = s->prev = NULL;
 	svc->nsocks[s->kind]--;
+	if (s->owner) {
+		s->owner->nsocks--;
+		s->owner = NULL;
+	}
 	s->pnext = svc->zombies;
 	svc->zombies = s;
 }
@@ -281,6 +325,11 @@ void nc_sock_close_all(struct nc_service *svc)
 		sock_kill(svc, s);
 	}
 	nc_sock_reap(svc);
+	while (svc->users) {
+		struct nc_user *u = svc->users;
+		svc->users = u->next;
+		free(u);
+	}
 }
 
 /* ---- socketpairs ------------------------------------------------------------------ */
@@ -436,10 +485,11 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 	}
 	s = sock_new(svc, NC_KIND_BOUND);
 	if (!s) {
+		r = -errno;
 		tcp_close(pcb);
 		close(a);
 		close(f);
-		return -ENOMEM;
+		return r;
 	}
 	s->pcb = pcb;
 	s->fd = f;
@@ -591,7 +641,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 		tcp_abort(newpcb);
 		return ERR_ABRT;
 	}
-	c = sock_new(svc, NC_KIND_CONN);
+	c = sock_new_for(svc, NC_KIND_CONN, l->owner);
 	if (!c) {
 		close(a);
 		close(f);
@@ -747,10 +797,11 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 	} else {
 		s = sock_new(svc, NC_KIND_CONN);
 		if (!s) {
+			r = -errno;
 			tcp_close(pcb);
 			close(a);
 			close(f);
-			return -ENOMEM;
+			return r;
 		}
 		s->pcb = pcb;
 		apply_opts(s, &req->opts);

@@ -402,7 +402,9 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 		reply_fd = (h.flags & NC_F_REPLY_FD) ? fds[0] : c->fd;
 		subject = (h.flags & NC_F_SUBJECT_FD) ? fds[nfds - 1] : -1;
 
+		svc->cur_user = nc_user_get(svc, c->uid);
 		e = handle(svc, c, &h, rpc_in + sizeof(h), subject, rpc_out, &olen, &new_fd);
+		svc->cur_user = NULL;
 		if (subject >= 0)
 			close(subject);
 

@@ -42,7 +42,7 @@ struct nc_config {
 	enum nc_link_kind link_kind;
 	struct nc_vxlan_config vxlan;
 	char tap_name[16];
-	int max_conns_per_client;    /* 0 = unlimited */
+	int max_socks_per_user;      /* virtual sockets one uid may hold; 0 = unlimited */
 	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
 };
 
@@ -105,6 +105,7 @@ struct nc_sock {
 	unsigned dead:1;             /* freed at the end of this loop iteration */
 	unsigned dirty:1;            /* on svc->dirty: network data to hand to the program */
 	uint64_t bytes_out, bytes_in;
+	struct nc_user *owner;       /* whose limit it counts against (NULL: none) */
 
 	/* listeners */
 	struct nc_sock *pending;     /* accepted, not yet handed to the program */
@@ -118,6 +119,13 @@ struct nc_sock {
 	struct nc_sock *next, *prev;             /* list of all sockets */
 	struct nc_sock *pnext;                   /* listener's pending list / zombie list */
 	struct nc_sock *dnext;                   /* svc->dirty list */
+};
+
+/* How many virtual sockets a user (a uid of the clients) holds, for --max-sockets. */
+struct nc_user {
+	uid_t uid;
+	int nsocks;
+	struct nc_user *next;
 };
 
 struct nc_tombstone {
@@ -152,6 +160,8 @@ struct nc_service {
 	struct nc_tombstone tomb[NC_TOMBSTONES];
 	unsigned tomb_next;
 	struct nc_counters ctr;
+	struct nc_user *users;       /* every uid that holds a socket or made a request */
+	struct nc_user *cur_user;    /* the user of the request being served */
 	uintptr_t aborted_pcb;       /* the last pcb we tcp_abort()ed (callbacks' ERR_ABRT) */
 	struct nc_fault fault;       /* --link-fault */
 	uint8_t *fault_buf;          /* a frame being corrupted */
@@ -172,6 +182,7 @@ int nc_stack_timeout_ms(struct nc_service *svc);
 
 /* conn.c — virtual sockets */
 struct nc_sock *nc_sock_lookup(struct nc_service *svc, ino_t ino);
+struct nc_user *nc_user_get(struct nc_service *svc, uid_t uid);
 int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		 struct nc_addr *local);
 int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_listen_req *req,
