@@ -4,6 +4,10 @@
 # lwIP is not in this repository: scripts/fetch-lwip.sh fetches Debian's source package
 # (pinned, checksummed) into build/; LWIP_DIR=/path uses an already unpacked tree.
 
+# No built-in rules: they would try to make the dependency files (*.d) from sources.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
