@@ -140,13 +140,14 @@ $(BUILD)/hostile: $(BUILD)/obj/tests/progs/hostile.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # The benchmarks' own TCP tool (ping-pong latency, connection rate, idle connections).
-$(BUILD)/tcpbench: $(BUILD)/obj/bench/tcpbench.o
+$(BUILD)/tcpbench: $(BUILD)/obj-ic/bench/tcpbench.o
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
 
-# The conformance program (tests/conformance): no netcon code in it, it is the "program".
-$(BUILD)/conform: $(BUILD)/obj/tests/conformance/conform.o
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+# The conformance program (tests/conformance): no netcon code in it, it is the "program";
+# it runs under the intercept, so it is built like it (no ASan runtime to come first).
+$(BUILD)/conform: $(BUILD)/obj-ic/tests/conformance/conform.o
+	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/unit_rpc: $(BUILD)/obj/tests/unit/unit_rpc.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^

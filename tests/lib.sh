@@ -42,6 +42,9 @@ if [ -z "${PYTHON:-}" ]; then
 	if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=$(command -v python3 || echo python3); fi
 fi
 export LC_ALL=C
+# ASan builds (make asan-check): an ASan-built `netcon` may be started by a program that
+# runs under the intercept (LD_PRELOAD=libnetcon.so, which does not replace malloc).
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 # curl and friends must talk to the virtual network, never to a configured proxy.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy ftp_proxy FTP_PROXY no_proxy NO_PROXY
 

@@ -385,6 +385,12 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 			client_drop(svc, c, NULL);
 			return;
 		}
+		if (n == -ECONNRESET) {
+			/* The process died (a reset is how a killed client's connection ends
+			 * when it had a request in flight): nothing to report. */
+			client_drop(svc, c, NULL);
+			return;
+		}
 		if (n < 0) {
 			svc->ctr.rpc_bad++;
 			client_drop(svc, c, n == -EMSGSIZE ? "message or fds too large" :
