@@ -84,7 +84,7 @@ UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile
 BENCH_TOOLS := $(BUILD)/tcpbench
 
-all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS)
+all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
 $(LWIP_FETCH_DIR)/lwip-2.2.1/.netcon-verified:
 	$(Q)scripts/fetch-lwip.sh $(LWIP_FETCH_DIR)

@@ -83,6 +83,14 @@
 #define TCP_MAXRTX                  12
 #define TCP_SYNMAXRTX               6
 #define LWIP_TCP_RTO_TIME           1000
+/* TIME_WAIT lasts 2 × TCP_MSL: 60 s, as on Linux (lwIP's default is 120 s). */
+#define TCP_MSL                     30000UL
+/* Ephemeral ports 32768..65535 (lwIP's default is the upper quarter only): a busy client
+ * reuses a port later, so a server's TIME_WAIT for it has more time to end. */
+#define TCP_LOCAL_PORT_RANGE_START        0x8000
+#define TCP_LOCAL_PORT_RANGE_END          0xffff
+#define TCP_ENSURE_LOCAL_PORT_RANGE(port) \
+	((u16_t)(((port) & (u16_t)~TCP_LOCAL_PORT_RANGE_START) + TCP_LOCAL_PORT_RANGE_START))
 /* lwIP's TCP timers: the fast one sends delayed ACKs, the slow one (twice the interval)
  * drives retransmission timeouts. lwIP's 250 ms made loss recovery coarse; 40 ms (Linux's
  * delayed ACK) cost 1.8% CPU per service holding 10,000 idle connections, because both
