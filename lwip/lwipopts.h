@@ -104,6 +104,18 @@
  * by hand in src/service/stack.c (static_asserts). */
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 
+/* A SYN for the 4-tuple of a connection in TIME_WAIT ends the TIME_WAIT (see
+ * netcon_tcp_inpacket() in src/service/stack.c); lwIP alone answers it with RST when it
+ * falls in the old window, and the client sees ECONNREFUSED. */
+#ifndef __ASSEMBLER__
+struct tcp_pcb;
+struct tcp_hdr;
+struct pbuf;
+int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p);
+#endif
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+	netcon_tcp_inpacket((pcb), (hdr), (p))
+
 /* Netif. */
 #define LWIP_SINGLE_NETIF           1
 #define LWIP_NETIF_STATUS_CALLBACK  0

@@ -21,6 +21,8 @@
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/tcp.h"
 #include "netif/ethernet.h"
 
 #include "log.h"
@@ -63,6 +65,25 @@ void netcon_lwip_assert(const char *msg, const char *file, int line)
 {
 	nc_err("lwIP assertion failed: %s (%s:%d)", msg, file, line);
 	abort();
+}
+
+/*
+ * netcon_tcp_inpacket() - lwIP's LWIP_HOOK_TCP_INPACKET_PCB, called for every segment
+ * before the pcb it matched sees it. One case is ours: a pure SYN for a connection in
+ * TIME_WAIT. A busy client reuses ephemeral ports faster than a server's TIME_WAIT ends;
+ * Linux lets such a SYN open a new connection (RFC 6191), lwIP sends RST when the SYN
+ * falls in the old window, and the client sees ECONNREFUSED. Here the TIME_WAIT ends and
+ * the SYN is dropped: the client's retransmission (after its initial RTO) finds the
+ * listener. Returns ERR_OK to let lwIP go on, else lwIP drops the segment and, for a
+ * TIME_WAIT pcb, touches the pcb no more (tcp_input returns at once).
+ */
+int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p)
+{
+	(void)p;
+	if (pcb->state != TIME_WAIT || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return ERR_OK;
+	tcp_abort(pcb);   /* for a TIME_WAIT pcb: removed and freed, nothing sent */
+	return ERR_ABRT;
 }
 
 /* Send one linear frame on the link. */
