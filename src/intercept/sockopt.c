@@ -180,13 +180,5 @@ NC_EXPORT int fcntl(int fd, int cmd, ...)
 	return nc_fcntl(fd, cmd, arg);
 }
 
-NC_EXPORT int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	long arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, long);
-	va_end(ap);
-	return nc_fcntl(fd, cmd, arg);
-}
+/* glibc's 64-bit-offset name for the same call (an alias, not a second copy). */
+NC_EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
