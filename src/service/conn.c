@@ -383,7 +383,7 @@ static int make_pair(int type, int *app_fd, int *svc_fd, ino_t *ino)
 	return 0;
 }
 
-static void addr_from_ip4(struct nc_addr *a, const ip_addr_t *ip, u16_t port)
+void nc_addr_from_lwip(struct nc_addr *a, const ip_addr_t *ip, u16_t port)
 {
 	memset(a, 0, sizeof(*a));
 	a->family = AF_INET;
@@ -440,7 +440,7 @@ static int lwip_to_errno(err_t e)
 }
 
 /* Our address or the wildcard, else EADDRNOTAVAIL. */
-static int local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *ip)
+int nc_local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *ip)
 {
 	uint32_t v;
 
@@ -465,7 +465,7 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 	int r, a, f;
 	err_t e;
 
-	r = local_ip_ok(svc, &req->addr, &ip);
+	r = nc_local_ip_ok(svc, &req->addr, &ip);
 	if (r < 0)
 		return r;
 	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
@@ -495,7 +495,7 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 	s->fd = f;
 	hash_add(svc, s, ino);
 	apply_opts(s, &req->opts);
-	addr_from_ip4(&s->local, &ip, pcb->local_port);
+	nc_addr_from_lwip(&s->local, &ip, pcb->local_port);
 	if (nc_epoll_add(svc, f, EPOLLRDHUP | EPOLLET, &s->h) < 0) {
 		close(a);
 		sock_kill(svc, s);
@@ -657,8 +657,8 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	if (c->so_flags & NC_OPT_KEEPALIVE)
 		ip_set_option(newpcb, SOF_KEEPALIVE);
 	hash_add(svc, c, ino);
-	addr_from_ip4(&c->local, &newpcb->local_ip, newpcb->local_port);
-	addr_from_ip4(&c->peer, &newpcb->remote_ip, newpcb->remote_port);
+	nc_addr_from_lwip(&c->local, &newpcb->local_ip, newpcb->local_port);
+	nc_addr_from_lwip(&c->peer, &newpcb->remote_ip, newpcb->remote_port);
 	tcp_arg(newpcb, c);
 	tcp_recv(newpcb, conn_recv);
 	tcp_sent(newpcb, conn_sent);
@@ -829,7 +829,7 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 	s->connect_start = sys_now();
 	tcp_poll(pcb, conn_poll, NC_POLL_TICKS);
 	svc->ctr.conns_opened++;
-	addr_from_ip4(&s->local, &pcb->local_ip, pcb->local_port);
+	nc_addr_from_lwip(&s->local, &pcb->local_ip, pcb->local_port);
 	if (ip_addr_isany_val(pcb->local_ip))
 		memcpy(s->local.addr, &svc->cfg.ip.s_addr, 4);
 	s->peer = req->peer;

@@ -183,6 +183,11 @@ int nc_stack_timeout_ms(struct nc_service *svc);
 /* conn.c — virtual sockets */
 struct nc_sock *nc_sock_lookup(struct nc_service *svc, ino_t ino);
 struct nc_user *nc_user_get(struct nc_service *svc, uid_t uid);
+/* lwIP address + port → struct nc_addr (IPv4 today; the one place IPv6 slots in). */
+void nc_addr_from_lwip(struct nc_addr *a, const ip_addr_t *ip, u16_t port);
+/* A local address the program may bind: ours or the wildcard. 0 and *ip, or
+ * -EADDRNOTAVAIL / -EAFNOSUPPORT. */
+int nc_local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *ip);
 int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		 struct nc_addr *local);
 int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_listen_req *req,
