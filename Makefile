@@ -53,14 +53,15 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c
 LINK_SRCS := src/link/vxlan.c src/link/tap.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/conn.c \
-	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c
+	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
+	src/service/udp.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
 
 INTERCEPT_SRCS := src/intercept/init.c src/intercept/client.c src/intercept/fdtab.c \
 	src/intercept/socket.c src/intercept/connect.c src/intercept/listen.c \
 	src/intercept/accept.c src/intercept/sockopt.c src/intercept/close.c \
-	src/intercept/syscall.c src/intercept/send.c src/intercept/epollcarry.c
+	src/intercept/syscall.c src/intercept/data.c src/intercept/epollcarry.c
 
 LWIP_REL := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
 	core/netif.c core/pbuf.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c \

@@ -116,6 +116,18 @@ int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	netcon_tcp_inpacket((pcb), (hdr), (p))
 
+/* ICMP errors for connected UDP sockets (netcon_ip4_input() in src/service/udp.c); it
+ * only looks, never eats. Ephemeral UDP ports as Linux's: 32768-60999 is close enough. */
+#ifndef __ASSEMBLER__
+struct netif;
+int netcon_ip4_input(struct pbuf *p, struct netif *inp);
+#endif
+#define LWIP_HOOK_IP4_INPUT(p, inp) netcon_ip4_input((p), (inp))
+#define UDP_LOCAL_PORT_RANGE_START  0x8000
+#define UDP_LOCAL_PORT_RANGE_END    0xffff
+#define UDP_ENSURE_LOCAL_PORT_RANGE(port) \
+	((u16_t)(((port) & (u16_t)~UDP_LOCAL_PORT_RANGE_START) + UDP_LOCAL_PORT_RANGE_START))
+
 /* Netif. */
 #define LWIP_SINGLE_NETIF           1
 #define LWIP_NETIF_STATUS_CALLBACK  0

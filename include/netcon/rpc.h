@@ -94,10 +94,15 @@ struct nc_hello_rep {
 	uint8_t  pad[3];
 };
 
-/* NC_MSG_BIND: without a subject fd (the program's socket is still a kernel one). */
+/* NC_MSG_BIND: without a subject fd (the program's socket is still a kernel one).
+ * type: SOCK_STREAM (TCP: the reply's socket is a bound socket's SOCK_SEQPACKET pair) or
+ * SOCK_DGRAM (UDP: the reply's socket is the datagram socket itself, see struct
+ * nc_dgram). */
 struct nc_bind_req {
 	struct nc_addr addr;
 	struct nc_sockopts opts;
+	int32_t type;
+	uint32_t pad;
 };
 struct nc_bind_rep {
 	struct nc_addr local;   /* with the chosen port */
@@ -113,7 +118,9 @@ struct nc_listen_rep {
 	struct nc_addr local;
 };
 
-/* NC_MSG_CONNECT: subject = the bound socket, if the program bound one first. */
+/* NC_MSG_CONNECT: subject = the bound socket, if the program bound one first. On a UDP
+ * socket (subject required) it sets or, with peer.family == AF_UNSPEC, clears the peer
+ * that filters what arrives; the reply carries no socket. */
 struct nc_connect_req {
 	struct nc_addr peer;
 	struct nc_sockopts opts;
@@ -141,6 +148,7 @@ enum nc_sock_kind {
 	NC_KIND_BOUND,      /* bound, neither listening nor connected */
 	NC_KIND_LISTENER,
 	NC_KIND_CONN,
+	NC_KIND_UDP,        /* a UDP socket (bound; connected if peer.family != 0) */
 	NC_KIND_COUNT
 };
 enum nc_conn_state {
@@ -171,5 +179,21 @@ struct nc_accept_msg {
 	struct nc_addr peer;
 };
 #define NC_ACCEPT_MAGIC     0x6e636163u  /* "ncac" */
+
+/*
+ * Virtual UDP sockets. The program's fd is one end of a SOCK_SEQPACKET pair; each message
+ * on it is one datagram: this header, then the payload (0..NC_DGRAM_MAX bytes).
+ *   program → service: addr = destination (family AF_UNSPEC: the connected peer);
+ *   service → program: addr = source; err != 0 (no payload) reports an ICMP error
+ *   (ECONNREFUSED) to a connected socket, as Linux's next call on it does.
+ * The intercept adds and strips the header in the program's data calls (data.c).
+ */
+struct nc_dgram {
+	uint32_t magic;     /* NC_DGRAM_MAGIC */
+	int32_t  err;
+	struct nc_addr addr;
+};
+#define NC_DGRAM_MAGIC      0x6e636467u  /* "ncdg" */
+#define NC_DGRAM_MAX        65507        /* largest UDP payload over IPv4 */
 
 #endif /* NETCON_RPC_H */

@@ -56,6 +56,8 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
 		return nc_real.accept4(fd, addr, len, flags);
+	if (kind == NC_KIND_UDP)
+		return nc_fail(EOPNOTSUPP);
 	if (kind != NC_KIND_LISTENER || e.state == NC_STATE_CLOSED)
 		return nc_fail(EINVAL);   /* not listening, or shut down (close.c) */
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))

@@ -106,6 +106,9 @@ int nc_shutdown(int fd, int how)
 		nc_real.shutdown(fd, SHUT_RDWR);
 		return 0;
 	}
+	if (kind == NC_KIND_UDP)
+		/* Connected: accepted, and without effect (docs/differences.md). */
+		return e.peer.family == AF_UNSPEC ? nc_fail(ENOTCONN) : 0;
 	if (kind != NC_KIND_CONN)
 		return nc_fail(ENOTCONN);
 	if (e.state == NC_STATE_CONNECTING) {

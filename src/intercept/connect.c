@@ -53,7 +53,8 @@ static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *ad
 		     socklen_t len)
 {
 	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(e->local.port) };
-	int ks = nc_real.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int type = e->kind == NC_KIND_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	int ks = nc_real.socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
 
 	if (ks < 0)
 		return -1;
@@ -72,6 +73,55 @@ static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *ad
 	return nc_real.connect(fd, addr, len);
 }
 
+static int is_wildcard(const struct nc_addr *a)
+{
+	return a->addr[0] == 0 && a->addr[1] == 0 && a->addr[2] == 0 && a->addr[3] == 0;
+}
+
+/*
+ * udp_connect() - connect() of a UDP socket: kernel (e == NULL) or virtual. It sends
+ * nothing; the service records the peer, which filters what arrives and is where send()
+ * and write() go. AF_UNSPEC dissolves the association.
+ */
+static int udp_connect(int fd, struct nc_fdent *e, const struct sockaddr *addr, socklen_t len)
+{
+	struct nc_connect_req q;
+	struct nc_connect_rep rep;
+	size_t rl = 0;
+	int r;
+
+	if (!addr)
+		return nc_fail(EFAULT);
+	memset(&q, 0, sizeof(q));
+	if (addr->sa_family == AF_UNSPEC) {
+		if (!e)
+			return nc_real.connect(fd, addr, len);
+	} else if (nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL) {
+		if (!e)
+			return nc_real.connect(fd, addr, len);
+		if (is_wildcard(&e->local))
+			return to_kernel(fd, e, addr, len);
+		return nc_fail(ENETUNREACH);
+	} else if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0) {
+		return nc_fail(EINVAL);
+	}
+	if (!e) {
+		struct sockaddr_in any = { .sin_family = AF_INET };
+		if (nc_ic_udp_bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)
+			return -1;
+	}
+	r = nc_ic_call(NC_MSG_CONNECT, &q, sizeof(q), fd, &rep, sizeof(rep), &rl, NULL);
+	if (r < 0)
+		return nc_fail(ENETUNREACH);
+	if (r > 0)
+		return nc_fail(r);
+	if (rl != sizeof(rep))
+		return nc_fail(EIO);
+	nc_ic_remember(fd, NC_KIND_UDP, NC_STATE_NONE, &rep.local,
+		       rep.peer.family ? &rep.peer : NULL);
+	return 0;
+}
+
 int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct nc_connect_req q;
@@ -81,8 +131,14 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_UDP)
+		return udp_connect(fd, &e, addr, len);
 	if (kind == NC_KIND_NONE) {
-		if (!addr || !nc_ic_is_inet_stream(fd) || nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL)
+		if (!addr || nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL)
+			return nc_real.connect(fd, addr, len);
+		if (nc_ic_is_inet_dgram(fd))
+			return udp_connect(fd, NULL, addr, len);
+		if (!nc_ic_is_inet_stream(fd))
 			return nc_real.connect(fd, addr, len);
 	} else {
 		subject = fd;
@@ -119,8 +175,7 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if (addr->sa_family != AF_INET)
 			return nc_fail(addr->sa_family == AF_UNSPEC ? EOPNOTSUPP : EAFNOSUPPORT);
 		if (kind == NC_KIND_BOUND && nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL &&
-		    e.local.addr[0] == 0 && e.local.addr[1] == 0 && e.local.addr[2] == 0 &&
-		    e.local.addr[3] == 0)
+		    is_wildcard(&e.local))
 			return to_kernel(fd, &e, addr, len);
 	}
 	memset(&q, 0, sizeof(q));

@@ -33,7 +33,7 @@ static struct nc_fdent *slot(int fd)
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return NULL;
-		fdtab = p;
+		__atomic_store_n(&fdtab, (struct nc_fdent *)p, __ATOMIC_RELEASE);
 	}
 	return &fdtab[fd];
 }
@@ -105,13 +105,15 @@ int nc_fd_refresh(int fd, struct nc_fdent *e)
 
 int nc_fd_hint(int fd)
 {
-	int kind = NC_KIND_NONE;
+	/* No lock: called by every data call of the program. A torn read can only give a
+	 * stale kind, which the callers check with nc_fd_kind() before they act on it. */
+	struct nc_fdent *t = __atomic_load_n(&fdtab, __ATOMIC_ACQUIRE);
+	int kind;
 
-	pthread_mutex_lock(&fdtab_lock);
-	if (fdtab && fd >= 0 && fd < FDTAB_SIZE && fdtab[fd].kind != NC_FD_KERNEL)
-		kind = fdtab[fd].kind;
-	pthread_mutex_unlock(&fdtab_lock);
-	return kind;
+	if (!t || fd < 0 || fd >= FDTAB_SIZE)
+		return NC_KIND_NONE;
+	kind = __atomic_load_n(&t[fd].kind, __ATOMIC_RELAXED);
+	return kind == NC_FD_KERNEL ? NC_KIND_NONE : kind;
 }
 
 int nc_fd_kind(int fd, struct nc_fdent *e)

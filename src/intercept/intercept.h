@@ -5,8 +5,9 @@
  * family: socket.c, connect.c, listen.c, accept.c, sockopt.c, close.c, syscall.c). Each
  * override decides one of three things: pass the call to libc unchanged (kernel
  * sockets: loopback, other networks, AF_UNIX, IPv6 for now); handle it through the
- * service (virtual sockets); or fail with the errno libc would give. Data calls are never
- * overridden: a virtual socket is a real fd (one end of a socketpair).
+ * service (virtual sockets); or fail with the errno libc would give. Data calls keep
+ * their native path: a virtual socket is a real fd (one end of a socketpair); data.c
+ * overrides them only to frame the datagrams of virtual UDP sockets.
  *
  * Globals (all in client.c and fdtab.c) are few, guarded by mutexes, and reset in the
  * child after fork (pthread_atfork). Inside the library, overridden functions are always
@@ -110,6 +111,14 @@ int nc_fd_refresh(int fd, struct nc_fdent *e);
 enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };
 /* Is this a kernel AF_INET stream socket that could go virtual? */
 int nc_ic_is_inet_stream(int fd);
+/* Is this a kernel AF_INET UDP socket that could go virtual? */
+int nc_ic_is_inet_dgram(int fd);
+/* Make kernel UDP socket fd a virtual one bound to addr (ours or the wildcard). 0 or -1
+ * with errno. */
+int nc_ic_udp_bind(int fd, const struct sockaddr *addr, socklen_t len);
+/* data.c: the payload size of the datagram at the head of virtual UDP socket fd (0 if
+ * none); *err: an ICMP error waiting there (taken off the queue if consume_error). */
+int nc_ic_udp_pending(int fd, int consume_error, int *err);
 /* Does an AF_INET address belong to the virtual network (for bind: or the wildcard)? */
 int nc_ic_route(const struct sockaddr *sa, socklen_t len, int for_bind);
 /* Read the options set so far on a kernel socket. */

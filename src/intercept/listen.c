@@ -26,6 +26,8 @@ int nc_listen(int fd, int backlog)
 	memset(&q, 0, sizeof(q));
 	q.backlog = backlog;
 	kind = nc_fd_kind(fd, &e);
+	if (kind == NC_KIND_UDP)
+		return nc_fail(EOPNOTSUPP);
 	if (kind == NC_KIND_CONN)
 		return nc_fail(EINVAL);
 	if (kind == NC_KIND_BOUND || kind == NC_KIND_LISTENER) {

@@ -39,6 +39,22 @@ int nc_ic_is_inet_stream(int fd)
 	return 1;
 }
 
+int nc_ic_is_inet_dgram(int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_INET)
+		return 0;
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_DGRAM)
+		return 0;
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_UDP)
+		return 0;
+	return 1;
+}
+
 int nc_ic_route(const struct sockaddr *sa, socklen_t len, int for_bind)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
@@ -184,25 +200,44 @@ int nc_socket(int domain, int type, int protocol)
 	return nc_real.socket(domain, type, protocol);
 }
 
-int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
+/* BIND of a kernel socket of `type` to addr: the reply's socket takes fd's place. */
+static int bind_virtual(int fd, int type, const struct sockaddr *addr, socklen_t len)
 {
 	struct nc_bind_req q;
 	struct nc_bind_rep rep;
+
+	memset(&q, 0, sizeof(q));
+	if (nc_addr_from_sockaddr(&q.addr, addr, len) < 0)
+		return nc_fail(EINVAL);
+	q.type = type;
+	nc_ic_read_opts(fd, &q.opts);
+	if (nc_ic_swap_call(fd, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep),
+			    EADDRNOTAVAIL) < 0)
+		return -1;
+	nc_ic_remember(fd, type == SOCK_DGRAM ? NC_KIND_UDP : NC_KIND_BOUND, NC_STATE_NONE,
+		       &rep.local, NULL);
+	return 0;
+}
+
+int nc_ic_udp_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return bind_virtual(fd, SOCK_DGRAM, addr, len);
+}
+
+int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
 	struct nc_fdent e;
 
 	nc_ic_init();
 	if (nc_fd_kind(fd, &e) != NC_KIND_NONE)
 		return nc_fail(EINVAL);   /* already bound */
-	if (!addr || !nc_ic_is_inet_stream(fd) || nc_ic_route(addr, len, 1) != NC_ROUTE_VIRTUAL)
+	if (!addr || nc_ic_route(addr, len, 1) != NC_ROUTE_VIRTUAL)
 		return nc_real.bind(fd, addr, len);
-	memset(&q, 0, sizeof(q));
-	nc_addr_from_sockaddr(&q.addr, addr, len);
-	nc_ic_read_opts(fd, &q.opts);
-	if (nc_ic_swap_call(fd, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL) < 0)
-		return -1;
-	nc_ic_remember(fd, NC_KIND_BOUND, NC_STATE_NONE, &rep.local, NULL);
-	return 0;
+	if (nc_ic_is_inet_stream(fd))
+		return bind_virtual(fd, SOCK_STREAM, addr, len);
+	if (nc_ic_is_inet_dgram(fd))
+		return bind_virtual(fd, SOCK_DGRAM, addr, len);
+	return nc_real.bind(fd, addr, len);
 }
 
 int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
@@ -227,6 +262,12 @@ int nc_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
 		return nc_real.getpeername(fd, addr, len);
+	if (kind == NC_KIND_UDP && e.peer.family != AF_UNSPEC) {
+		if (!len)
+			return nc_fail(EFAULT);
+		nc_ic_put_addr(&e.peer, addr, len);
+		return 0;
+	}
 	if (kind != NC_KIND_CONN)
 		return nc_fail(ENOTCONN);
 	if (e.state == NC_STATE_CONNECTING)

@@ -65,11 +65,18 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (!len)
 		return nc_fail(EFAULT);
 	if (level == SOL_SOCKET) {
+		int udp = kind == NC_KIND_UDP, err;
 		switch (name) {
-		case SO_TYPE: return put_int(val, len, SOCK_STREAM);
+		case SO_TYPE: return put_int(val, len, udp ? SOCK_DGRAM : SOCK_STREAM);
 		case SO_DOMAIN: return put_int(val, len, AF_INET);
-		case SO_PROTOCOL: return put_int(val, len, IPPROTO_TCP);
+		case SO_PROTOCOL: return put_int(val, len, udp ? IPPROTO_UDP : IPPROTO_TCP);
 		case SO_ACCEPTCONN: return put_int(val, len, kind == NC_KIND_LISTENER);
+		case SO_ERROR:
+			if (!udp)
+				break;
+			/* A UDP socket's error waits at the head of its queue (data.c). */
+			nc_ic_udp_pending(fd, 1, &err);
+			return put_int(val, len, err);
 		}
 	}
 	memset(&q, 0, sizeof(q));
@@ -132,7 +139,17 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 int nc_ioctl(int fd, unsigned long req, void *arg)
 {
+	struct nc_fdent e;
+
 	nc_ic_init();
+	if (req == FIONREAD && nc_fd_hint(fd) == NC_KIND_UDP && nc_fd_kind(fd, &e) == NC_KIND_UDP) {
+		/* Linux gives the size of the next datagram, not of the whole queue. */
+		int err;
+		if (!arg)
+			return nc_fail(EFAULT);
+		*(int *)arg = nc_ic_udp_pending(fd, 0, &err);
+		return 0;
+	}
 	return nc_real.ioctl(fd, req, arg);
 }
 

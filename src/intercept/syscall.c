@@ -7,6 +7,8 @@
  * syscall(): -1 with errno on failure.
  */
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,6 +64,21 @@ NC_EXPORT long syscall(long n, ...)
 		return nc_fcntl((int)a[0], (int)a[1], a[2]);
 	case SYS_ioctl:
 		return nc_ioctl((int)a[0], (unsigned long)a[1], (void *)a[2]);
+	case SYS_sendto:
+		return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+			      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+	case SYS_recvfrom:
+		return recvfrom((int)a[0], (void *)a[1], (size_t)a[2], (int)a[3],
+				(struct sockaddr *)a[4], (socklen_t *)a[5]);
+	case SYS_sendmsg:
+		return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+	case SYS_recvmsg:
+		return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendmmsg:
+		return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3]);
+	case SYS_recvmmsg:
+		return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
+				(struct timespec *)a[4]);
 #ifdef SYS_close_range
 	case SYS_close_range:
 		return nc_close_range((unsigned int)a[0], (unsigned int)a[1], (int)a[2]);

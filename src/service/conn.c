@@ -254,6 +254,8 @@ static void sock_kill(struct nc_service *svc, struct nc_sock *s)
 	if (s->dead)
 		return;
 	s->dead = 1;
+	if (s->upcb)
+		nc_udp_release(svc, s);
 	if (s->pcb) {
 		pcb_detach(s->pcb);
 		if (s->pcb->state == LISTEN) {
@@ -1271,6 +1273,10 @@ void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 {
 	if (s->dead)
 		return;
+	if (s->kind == NC_KIND_UDP) {
+		nc_udp_event(svc, s, events);
+		return;
+	}
 	if (s->kind != NC_KIND_CONN) {
 		if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
 			/* The program closed its bound socket or listener. */
@@ -1394,6 +1400,11 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 	if (len < sizeof(int))
 		return -EINVAL;
 	memcpy(&v, val, sizeof(int));
+	if (s->kind == NC_KIND_UDP) {
+		int r = nc_udp_setopt(s, level, name, v);
+		if (r <= 0)
+			return r;
+	}
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_REUSEADDR:
@@ -1525,6 +1536,13 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 		*len = 0;   /* bound to no device (sshd asks, for its VRF logic) */
 		return 0;
 	}
+	if (s->kind == NC_KIND_UDP) {
+		int r = nc_udp_getopt(s, level, name, &v);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			goto out_int;
+	}
 	if (level == SOL_SOCKET && name == SO_LINGER) {
 		struct linger lg = { .l_onoff = !!(s->so_flags & NC_OPT_LINGER),
 				     .l_linger = s->linger_secs };
@@ -1600,4 +1618,27 @@ out_int:
 		*len = sizeof(v);
 	memcpy(val, &v, *len);
 	return 0;
+}
+
+/* ---- other kinds of socket (udp.c) ------------------------------------------------ */
+
+struct nc_sock *nc_sock_adopt(struct nc_service *svc, int kind, int fd, ino_t ino)
+{
+	struct nc_sock *s = sock_new(svc, kind);
+
+	if (!s)
+		return NULL;
+	s->fd = fd;
+	hash_add(svc, s, ino);
+	if (nc_epoll_add(svc, fd, EPOLLIN | EPOLLRDHUP, &s->h) < 0) {
+		sock_kill(svc, s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+void nc_sock_destroy(struct nc_service *svc, struct nc_sock *s)
+{
+	sock_kill(svc, s);
 }

@@ -267,7 +267,12 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 			return EINVAL;   /* already bound */
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
-		r = nc_sock_bind(svc, &q, new_fd, &rep.local);
+		if (q.type == SOCK_DGRAM)
+			r = nc_udp_bind(svc, &q, new_fd, &rep.local);
+		else if (q.type == SOCK_STREAM || q.type == 0)
+			r = nc_sock_bind(svc, &q, new_fd, &rep.local);
+		else
+			r = -ESOCKTNOSUPPORT;
 		if (r < 0)
 			return -r;
 		memcpy(out, &rep, sizeof(rep));
@@ -297,7 +302,10 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 			return nc_tombstone_get(svc, ino, 0) ? ECONNABORTED : EINVAL;
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
-		r = nc_sock_connect(svc, s, &q, new_fd, &rep);
+		if (s && s->kind == NC_KIND_UDP)
+			r = nc_udp_connect(svc, s, &q, &rep);
+		else
+			r = nc_sock_connect(svc, s, &q, new_fd, &rep);
 		if (r < 0)
 			return -r;
 		memcpy(out, &rep, sizeof(rep));

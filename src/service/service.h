@@ -15,6 +15,7 @@
 
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
+#include "lwip/udp.h"
 #include "link/link.h"
 #include "service/fault.h"
 #include "netcon/rpc.h"
@@ -78,6 +79,7 @@ struct nc_sock {
 	ino_t ino;                   /* the program's end */
 	int fd;                      /* the service's end; -1 once closed */
 	struct tcp_pcb *pcb;         /* NULL once lwIP freed or was handed it */
+	struct udp_pcb *upcb;        /* UDP sockets (udp.c) */
 	struct nc_addr local, peer;
 	uint32_t so_flags;           /* NC_OPT_* as set by the program */
 	int linger_secs;
@@ -137,6 +139,8 @@ struct nc_counters {
 	uint64_t conns_opened, conns_accepted, conns_refused;
 	uint64_t rpc_requests, rpc_bad;
 	uint64_t rx_frames_bad;
+	uint64_t udp_out, udp_in;            /* datagrams program → network, network → program */
+	uint64_t udp_dropped;                /* datagrams dropped: full program queue, bad */
 };
 
 struct nc_service {
@@ -203,6 +207,23 @@ void nc_sock_reap(struct nc_service *svc);
 void nc_sock_flush_dirty(struct nc_service *svc);
 void nc_sock_close_all(struct nc_service *svc);
 int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume);
+/* For other kinds of socket (udp.c): a new socket of `kind` whose service end is fd (its
+ * events go to nc_sock_event), named by ino; NULL with errno. And its end. */
+struct nc_sock *nc_sock_adopt(struct nc_service *svc, int kind, int fd, ino_t ino);
+void nc_sock_destroy(struct nc_service *svc, struct nc_sock *s);
+
+/* udp.c — virtual UDP sockets */
+int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
+		struct nc_addr *local);
+int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
+		   const struct nc_connect_req *req, struct nc_connect_rep *rep);
+void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+void nc_udp_release(struct nc_service *svc, struct nc_sock *s);
+/* Options of a UDP socket: 0 or -errno, or 1 for "not UDP's: the generic code decides". */
+int nc_udp_setopt(struct nc_sock *s, int level, int name, int v);
+int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v);
+/* lwIP's LWIP_HOOK_IP4_INPUT: ICMP errors for connected UDP sockets (never eats p). */
+int netcon_ip4_input(struct pbuf *p, struct netif *inp);
 
 /* rpc_server.c — the control socket */
 int nc_control_open(struct nc_service *svc, char *err, size_t errlen);

@@ -41,7 +41,7 @@ static const char *kind_name(int k)
 {
 	static const char *const names[] = {
 		[NC_KIND_NONE] = "none", [NC_KIND_BOUND] = "bound",
-		[NC_KIND_LISTENER] = "listen", [NC_KIND_CONN] = "tcp",
+		[NC_KIND_LISTENER] = "listen", [NC_KIND_CONN] = "tcp", [NC_KIND_UDP] = "udp",
 	};
 	_Static_assert(sizeof(names) / sizeof(names[0]) == NC_KIND_COUNT, "kind names");
 	return k >= 0 && k < NC_KIND_COUNT ? names[k] : "?";
@@ -88,9 +88,12 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 		    (unsigned long long)r->lost, (unsigned long long)r->duplicated,
 		    (unsigned long long)r->reordered, (unsigned long long)r->corrupted);
 	}
-	put(&o, "clients %d, sockets: %d connections, %d listeners, %d bound\n",
+	put(&o, "clients %d, sockets: %d connections, %d listeners, %d bound, %d udp\n",
 	    svc->nclients, svc->nsocks[NC_KIND_CONN], svc->nsocks[NC_KIND_LISTENER],
-	    svc->nsocks[NC_KIND_BOUND]);
+	    svc->nsocks[NC_KIND_BOUND], svc->nsocks[NC_KIND_UDP]);
+	put(&o, "udp: %llu datagrams out, %llu in, %llu dropped\n",
+	    (unsigned long long)svc->ctr.udp_out, (unsigned long long)svc->ctr.udp_in,
+	    (unsigned long long)svc->ctr.udp_dropped);
 	put(&o, "totals: %llu connects (%llu refused), %llu accepted, %llu requests "
 		"(%llu malformed), %llu bad frames\n",
 	    (unsigned long long)svc->ctr.conns_opened, (unsigned long long)svc->ctr.conns_refused,
@@ -103,7 +106,8 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 		size_t mark = o.used;
 		put(&o, "%-7s %-22s %-22s %-12s %12llu %12llu\n", kind_name(s->kind),
 		    nc_addr_str(&s->local, a, sizeof(a)),
-		    s->kind == NC_KIND_CONN ? nc_addr_str(&s->peer, b, sizeof(b)) : "*",
+		    s->kind == NC_KIND_CONN || (s->kind == NC_KIND_UDP && s->peer.family) ?
+		    nc_addr_str(&s->peer, b, sizeof(b)) : "*",
 		    state_name(s), (unsigned long long)s->bytes_out,
 		    (unsigned long long)s->bytes_in);
 		if (o.full) {

@@ -1,0 +1,489 @@
+/*
+ * data.c — the data calls: read, write, send and receive, for two cases only.
+ *
+ * 1. Virtual UDP sockets. Their fd is one end of a SOCK_SEQPACKET pair whose messages
+ *    are struct nc_dgram + payload (include/netcon/rpc.h). Every way a program reads or
+ *    writes a datagram adds or strips that header here: recv, recvfrom, recvmsg,
+ *    recvmmsg, read, readv (and the _FORTIFY_SOURCE variants __read_chk, __recv_chk,
+ *    __recvfrom_chk), send, sendto, sendmsg, sendmmsg, write, writev. Message
+ *    boundaries, MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, timeouts and readiness come from the
+ *    pair itself. A kernel UDP socket that sends to the virtual network without being
+ *    bound first becomes virtual here (bound to the wildcard, port 0), as the kernel
+ *    binds it implicitly.
+ * 2. An address given on a connected virtual TCP socket: Linux's TCP ignores it, a Unix
+ *    stream socket refuses it with EISCONN, so it is dropped (sockperf always passes one).
+ *
+ * Every other fd costs one lookup in our fd table (no lock, no system call), plus, for
+ * a send with an address, the check of that address against the virtual network.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "intercept.h"
+
+#define SMALL_IOV 16
+
+static int resolved;
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_readv)(int, const struct iovec *, int);
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_writev)(int, const struct iovec *, int);
+static ssize_t (*real_recv)(int, void *, size_t, int);
+static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+static ssize_t (*real_send)(int, const void *, size_t, int);
+static ssize_t (*real_sendto)(int, const void *, size_t, int, const struct sockaddr *,
+			      socklen_t);
+static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+static int (*real_sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
+static ssize_t (*real_recv_chk)(int, void *, size_t, size_t, int);
+static ssize_t (*real_recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *,
+				    socklen_t *);
+
+/* libc's versions, found on first use (a data call may come before our constructor). */
+static void resolve(void)
+{
+#define R(name, sym) real_##name = (__typeof__(real_##name))nc_real_sym(sym)
+	R(read, "read"); R(readv, "readv"); R(write, "write"); R(writev, "writev");
+	R(recv, "recv"); R(recvfrom, "recvfrom"); R(recvmsg, "recvmsg");
+	R(recvmmsg, "recvmmsg"); R(send, "send"); R(sendto, "sendto"); R(sendmsg, "sendmsg");
+	R(sendmmsg, "sendmmsg"); R(read_chk, "__read_chk"); R(recv_chk, "__recv_chk");
+	R(recvfrom_chk, "__recvfrom_chk");
+#undef R
+	__atomic_store_n(&resolved, 1, __ATOMIC_RELEASE);
+}
+
+#define REAL(name, sym) \
+	((__builtin_expect(__atomic_load_n(&resolved, __ATOMIC_ACQUIRE), 1) ? (void)0 : resolve()), \
+	 real_##name)
+
+/* Is fd a virtual UDP socket? The hint first (the common "no" costs nothing more). */
+static int is_udp(int fd, struct nc_fdent *e)
+{
+	if (__builtin_expect(nc_fd_hint(fd) != NC_KIND_UDP, 1))
+		return 0;
+	return nc_fd_kind(fd, e) == NC_KIND_UDP;
+}
+
+static int is_virtual_conn(int fd)
+{
+	struct nc_fdent e;
+
+	return nc_fd_hint(fd) == NC_KIND_CONN && nc_fd_kind(fd, &e) == NC_KIND_CONN;
+}
+
+/* ---- receiving ------------------------------------------------------------------- */
+
+/* recvmsg() on a virtual UDP socket: the header goes to our buffer, the payload to the
+ * program's, the source address into msg_name. */
+static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct iovec small[SMALL_IOV + 1], *iov = small;
+	struct nc_dgram h;
+	struct msghdr m;
+	size_t n = msg->msg_iovlen;
+	ssize_t r;
+
+	if (n > UIO_MAXIOV)
+		return nc_fail(EMSGSIZE);
+	if (n > SMALL_IOV) {
+		iov = malloc((n + 1) * sizeof(*iov));
+		if (!iov)
+			return nc_fail(ENOMEM);
+	}
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	if (n)
+		memcpy(iov + 1, msg->msg_iov, n * sizeof(*iov));
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = n + 1;
+	r = REAL(recvmsg, "recvmsg")(fd, &m, flags | MSG_NOSIGNAL);
+	if (iov != small)
+		free(iov);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return nc_fail(ENETDOWN);   /* the service is gone */
+	if ((size_t)r < sizeof(h) || h.magic != NC_DGRAM_MAGIC)
+		return nc_fail(EIO);
+	if (h.err) {
+		/* An ICMP error: reported once, by this call, as Linux's sk_err is. */
+		if (flags & MSG_PEEK)
+			REAL(recv, "recv")(fd, &h, sizeof(h), MSG_DONTWAIT);
+		return nc_fail(h.err);
+	}
+	if (msg->msg_name)
+		msg->msg_namelen = nc_addr_to_sockaddr(&h.addr, msg->msg_name, msg->msg_namelen);
+	else
+		msg->msg_namelen = 0;
+	msg->msg_controllen = 0;
+	msg->msg_flags = m.msg_flags;
+	return r - (ssize_t)sizeof(h);
+}
+
+static ssize_t udp_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa,
+			    socklen_t *salen)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r;
+
+	if (sa && salen) {
+		m.msg_name = sa;
+		m.msg_namelen = *salen;
+	}
+	r = udp_recvmsg(fd, &m, flags);
+	if (r >= 0 && sa && salen)
+		*salen = m.msg_namelen;
+	return r;
+}
+
+NC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct nc_fdent e;
+
+	if (msg && is_udp(fd, &e))
+		return udp_recvmsg(fd, msg, flags);
+	return REAL(recvmsg, "recvmsg")(fd, msg, flags);
+}
+
+NC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG sa,
+			   socklen_t *__restrict salen)
+{
+	struct nc_fdent e;
+
+	if (is_udp(fd, &e))
+		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
+	return REAL(recvfrom, "recvfrom")(fd, buf, len, flags, NC_SA(sa), salen);
+}
+
+NC_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	struct nc_fdent e;
+
+	if (is_udp(fd, &e))
+		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
+	return REAL(recv, "recv")(fd, buf, len, flags);
+}
+
+NC_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	struct nc_fdent e;
+
+	if (is_udp(fd, &e))
+		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
+	return REAL(read, "read")(fd, buf, len);
+}
+
+NC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	struct nc_fdent e;
+
+	if (is_udp(fd, &e)) {
+		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
+		if (n < 0)
+			return nc_fail(EINVAL);
+		return udp_recvmsg(fd, &m, 0);
+	}
+	return REAL(readv, "readv")(fd, iov, n);
+}
+
+NC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+		       struct timespec *timeout)
+{
+	struct nc_fdent e;
+	unsigned int i;
+
+	if (!is_udp(fd, &e))
+		return REAL(recvmmsg, "recvmmsg")(fd, vec, vlen, flags, timeout);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen; i++) {
+		ssize_t r = udp_recvmsg(fd, &vec[i].msg_hdr, flags & ~MSG_WAITFORONE);
+		if (r < 0) {
+			if (i > 0)
+				break;   /* the error waits for the next call, as on Linux */
+			return -1;
+		}
+		vec[i].msg_len = (unsigned int)r;
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+	}
+	(void)timeout;   /* checked only between datagrams by Linux too; not here */
+	return (int)i;
+}
+
+/* _FORTIFY_SOURCE builds of programs call these when the buffer's size is known. */
+NC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	struct nc_fdent e;
+
+	if (len > buflen)
+		abort();
+	if (is_udp(fd, &e))
+		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
+	return REAL(read_chk, "__read_chk")(fd, buf, len, buflen);
+}
+
+NC_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	struct nc_fdent e;
+
+	if (len > buflen)
+		abort();
+	if (is_udp(fd, &e))
+		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
+	return REAL(recv_chk, "__recv_chk")(fd, buf, len, buflen, flags);
+}
+
+NC_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+				 __SOCKADDR_ARG sa, socklen_t *__restrict salen)
+{
+	struct nc_fdent e;
+
+	if (len > buflen)
+		abort();
+	if (is_udp(fd, &e))
+		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
+	return REAL(recvfrom_chk, "__recvfrom_chk")(fd, buf, len, buflen, flags, NC_SA(sa), salen);
+}
+
+/* ---- sending ----------------------------------------------------------------------- */
+
+/* Is a (network order) the broadcast address of the virtual network, or the limited one? */
+static int is_broadcast(uint32_t a)
+{
+	struct nc_net net;
+	uint32_t mask;
+
+	if (a == INADDR_BROADCAST)
+		return 1;
+	nc_ic_net(&net);
+	if (!net.known || net.prefix >= 31)
+		return 0;
+	mask = net.prefix ? htonl(~0u << (32 - net.prefix)) : 0;
+	return a == ((net.ip & mask) | ~mask);
+}
+
+/*
+ * The destination of a datagram, checked as Linux's udp_sendmsg() checks it. 0 and *a
+ * (family AF_UNSPEC: the connected peer), or -1 with errno.
+ */
+static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
+		    socklen_t salen, struct nc_addr *a)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	uint32_t ip;
+
+	memset(a, 0, sizeof(*a));
+	if (!sa || salen == 0) {
+		if (e->peer.family == AF_UNSPEC)
+			return nc_fail(EDESTADDRREQ);
+		return 0;
+	}
+	if (salen < (socklen_t)sizeof(*sin))
+		return nc_fail(EINVAL);
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_UNSPEC)
+		return nc_fail(EAFNOSUPPORT);
+	if (sin->sin_port == 0)
+		return nc_fail(EINVAL);
+	/* Linux reads an AF_UNSPEC destination as AF_INET. */
+	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = sin->sin_port,
+				 .sin_addr = sin->sin_addr };
+	ip = d.sin_addr.s_addr;
+	if (is_broadcast(ip)) {
+		int v = 0;
+		socklen_t l = sizeof(v);
+		if (nc_getsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v, &l) < 0 || !v)
+			return nc_fail(EACCES);
+	} else if (nc_ic_route((struct sockaddr *)&d, sizeof(d), 0) != NC_ROUTE_VIRTUAL) {
+		return nc_fail(ENETUNREACH);   /* see docs/differences.md */
+	}
+	nc_addr_from_sockaddr(a, (struct sockaddr *)&d, sizeof(d));
+	return 0;
+}
+
+static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr *msg,
+			   int flags)
+{
+	struct iovec small[SMALL_IOV + 1], *iov = small;
+	struct nc_dgram h;
+	struct msghdr m;
+	size_t n = msg->msg_iovlen, total = 0;
+	ssize_t r;
+
+	if (n > UIO_MAXIOV)
+		return nc_fail(EMSGSIZE);
+	for (size_t i = 0; i < n; i++)
+		total += msg->msg_iov[i].iov_len;
+	if (total > NC_DGRAM_MAX)
+		return nc_fail(EMSGSIZE);
+	memset(&h, 0, sizeof(h));
+	h.magic = NC_DGRAM_MAGIC;
+	if (udp_dest(fd, e, msg->msg_name, msg->msg_namelen, &h.addr) < 0)
+		return -1;
+	if (n > SMALL_IOV) {
+		iov = malloc((n + 1) * sizeof(*iov));
+		if (!iov)
+			return nc_fail(ENOMEM);
+	}
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	if (n)
+		memcpy(iov + 1, msg->msg_iov, n * sizeof(*iov));
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = n + 1;
+	r = REAL(sendmsg, "sendmsg")(fd, &m, (flags & ~MSG_MORE) | MSG_NOSIGNAL);
+	if (iov != small)
+		free(iov);
+	if (r < 0)
+		return errno == EPIPE ? nc_fail(ENETDOWN) : -1;
+	return r - (ssize_t)sizeof(h);
+}
+
+/*
+ * A kernel UDP socket, unbound, sending to the virtual network: bind it there first
+ * (wildcard, port 0), as the kernel would bind it implicitly. 1 if fd is now virtual.
+ */
+static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
+			     struct nc_fdent *e)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct sockaddr_in cur;
+	socklen_t cl = sizeof(cur);
+
+	if (!sa || salen < (socklen_t)sizeof(struct sockaddr_in) || sa->sa_family != AF_INET ||
+	    nc_ic_route(sa, salen, 0) != NC_ROUTE_VIRTUAL || !nc_ic_is_inet_dgram(fd))
+		return 0;
+	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 && cur.sin_port != 0)
+		return 0;   /* bound by the kernel already: it stays the kernel's */
+	if (nc_ic_udp_bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)
+		return 0;   /* the send goes to the kernel and fails there, as it would */
+	return nc_fd_kind(fd, e) == NC_KIND_UDP;
+}
+
+NC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct nc_fdent e;
+
+	if (msg && (is_udp(fd, &e) ||
+		    (msg->msg_name && udp_implicit_bind(fd, msg->msg_name, msg->msg_namelen, &e))))
+		return udp_sendmsg(fd, &e, msg, flags);
+	if (msg && msg->msg_name && is_virtual_conn(fd)) {
+		struct msghdr m = *msg;
+		m.msg_name = NULL;
+		m.msg_namelen = 0;
+		return REAL(sendmsg, "sendmsg")(fd, &m, flags);
+	}
+	return REAL(sendmsg, "sendmsg")(fd, msg, flags);
+}
+
+NC_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+			 __CONST_SOCKADDR_ARG sa, socklen_t salen)
+{
+	struct nc_fdent e;
+	const struct sockaddr *a = NC_SA(sa);
+
+	if (is_udp(fd, &e) || (a && udp_implicit_bind(fd, a, salen, &e))) {
+		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+		struct msghdr m = { .msg_name = (void *)a, .msg_namelen = a ? salen : 0,
+				    .msg_iov = &iov, .msg_iovlen = 1 };
+		return udp_sendmsg(fd, &e, &m, flags);
+	}
+	if (a && is_virtual_conn(fd))
+		return REAL(sendto, "sendto")(fd, buf, len, flags, NULL, 0);
+	return REAL(sendto, "sendto")(fd, buf, len, flags, a, salen);
+}
+
+NC_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	struct nc_fdent e;
+
+	if (is_udp(fd, &e)) {
+		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		return udp_sendmsg(fd, &e, &m, flags);
+	}
+	return REAL(send, "send")(fd, buf, len, flags);
+}
+
+NC_EXPORT ssize_t write(int fd, const void *buf, size_t len)
+{
+	struct nc_fdent e;
+
+	if (is_udp(fd, &e)) {
+		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		return udp_sendmsg(fd, &e, &m, 0);
+	}
+	return REAL(write, "write")(fd, buf, len);
+}
+
+NC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	struct nc_fdent e;
+
+	if (is_udp(fd, &e)) {
+		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
+		if (n < 0)
+			return nc_fail(EINVAL);
+		return udp_sendmsg(fd, &e, &m, 0);
+	}
+	return REAL(writev, "writev")(fd, iov, n);
+}
+
+NC_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	struct nc_fdent e;
+	unsigned int i;
+
+	if (!vec || !vlen || !(is_udp(fd, &e) ||
+			       (vec[0].msg_hdr.msg_name &&
+				udp_implicit_bind(fd, vec[0].msg_hdr.msg_name,
+						  vec[0].msg_hdr.msg_namelen, &e))))
+		return REAL(sendmmsg, "sendmmsg")(fd, vec, vlen, flags);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen; i++) {
+		ssize_t r = udp_sendmsg(fd, &e, &vec[i].msg_hdr, flags);
+		if (r < 0) {
+			if (i > 0)
+				break;
+			return -1;
+		}
+		vec[i].msg_len = (unsigned int)r;
+	}
+	return (int)i;
+}
+
+/* ---- for sockopt.c ------------------------------------------------------------------ */
+
+int nc_ic_udp_pending(int fd, int consume_error, int *err)
+{
+	struct nc_dgram h;
+	ssize_t r;
+
+	*err = 0;
+	r = REAL(recv, "recv")(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+	if (r < (ssize_t)sizeof(h) || h.magic != NC_DGRAM_MAGIC)
+		return 0;
+	if (h.err) {
+		*err = h.err;
+		if (consume_error)
+			REAL(recv, "recv")(fd, &h, sizeof(h), MSG_DONTWAIT);
+		return 0;
+	}
+	return (int)(r - (ssize_t)sizeof(h));
+}
