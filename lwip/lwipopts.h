@@ -50,6 +50,7 @@
 #define IP_FRAG                     1
 #define IP_REASS_MAX_PBUFS          64
 #define IP_SOF_BROADCAST            1
+#define IP_DEFAULT_TTL              64  /* Linux's net.ipv4.ip_default_ttl */
 
 #define ARP_TABLE_SIZE              64
 #define ARP_QUEUEING                1

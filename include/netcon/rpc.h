@@ -78,7 +78,8 @@ struct nc_sockopts {
 #define NC_OPT_KEEPALIVE    0x0004
 #define NC_OPT_NODELAY      0x0008
 #define NC_OPT_LINGER       0x0010
-#define NC_OPT_ALL          0x001f
+#define NC_OPT_BROADCAST    0x0020
+#define NC_OPT_ALL          0x003f
 
 /* NC_MSG_HELLO */
 struct nc_hello_req {

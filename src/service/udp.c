@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "lwip/inet_chksum.h"
 #include "lwip/ip.h"
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
@@ -79,6 +80,8 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_
 		return -ENOMEM;
 	if (req->opts.flags & (NC_OPT_REUSEADDR | NC_OPT_REUSEPORT))
 		ip_set_option(pcb, SOF_REUSEADDR);
+	if (req->opts.flags & NC_OPT_BROADCAST)
+		ip_set_option(pcb, SOF_BROADCAST);
 	if (req->opts.tos > 0 && req->opts.tos < 256)
 		pcb->tos = (u8_t)req->opts.tos;
 	e = udp_bind(pcb, &ip, req->addr.port);
@@ -198,10 +201,13 @@ static void udp_out(struct nc_service *svc, struct nc_sock *s, const uint8_t *bu
 
 void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 {
+	/* One datagram with its header, and one byte more to see one that is too long. */
+	static uint8_t buf[sizeof(struct nc_dgram) + NC_DGRAM_MAX + 1];
+
 	(void)events;
 	/* Level-triggered: after UDP_BATCH datagrams the rest comes next turn. */
 	for (int i = 0; i < UDP_BATCH; i++) {
-		ssize_t n = recv(s->fd, svc->scratch, NC_SCRATCH_SIZE, MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -210,11 +216,11 @@ void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 			nc_sock_destroy(svc, s);
 			return;
 		}
-		if ((size_t)n < sizeof(struct nc_dgram) || n > NC_SCRATCH_SIZE) {
+		if ((size_t)n < sizeof(struct nc_dgram) || (size_t)n >= sizeof(buf)) {
 			svc->ctr.udp_dropped++;
 			continue;
 		}
-		udp_out(svc, s, svc->scratch, (size_t)n);
+		udp_out(svc, s, buf, (size_t)n);
 	}
 }
 
@@ -378,7 +384,7 @@ int netcon_ip4_input(struct pbuf *p, struct netif *inp)
 		if (!c)
 			return 0;
 		pbuf_copy_partial(p, c->payload, (u16_t)(tot - hl), hl);
-		bad = LWIP_CHKSUM(c->payload, tot - hl) != 0;
+		bad = inet_chksum(c->payload, (u16_t)(tot - hl)) != 0;
 		pbuf_free(c);
 		if (bad)
 			return 0;

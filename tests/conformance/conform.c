@@ -45,6 +45,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <linux/sockios.h>
 #include <time.h>
@@ -362,6 +363,7 @@ static const char *read_some(int fd, size_t n, int ms, int flags)
 
 #define SLOTS 64
 static int slot[SLOTS];
+static pid_t echo_pid[SLOTS];      /* "uecho" children */
 
 static int slot_new(int fd)
 {
@@ -478,12 +480,72 @@ static void srv_exec(char *line, char *out, size_t olen)
 		}
 		snprintf(out, olen, "ok");
 	} else if (!strcmp(cmd, "reset")) {              /* between cases: close everything */
+		for (int i = 0; i < SLOTS; i++)
+			if (echo_pid[i] > 0) {
+				kill(echo_pid[i], SIGKILL);
+				waitpid(echo_pid[i], NULL, 0);
+				echo_pid[i] = 0;
+			}
 		for (int i = 1; i < SLOTS; i++)
 			if (slot[i] >= 0) {
 				close(slot[i]);
 				slot[i] = -1;
 			}
 		snprintf(out, olen, "ok");
+	} else if (!strcmp(cmd, "ubind") || !strcmp(cmd, "uecho")) {  /* ubind|uecho PORT */
+		struct sockaddr_in s = sin_of((struct in_addr){ 0 }, a);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (bind(fd, SA(s), sizeof(s)) < 0) {
+			snprintf(out, olen, "bind=-1/%s", ename(errno));
+			close(fd);
+			return;
+		}
+		if (!strcmp(cmd, "uecho")) {
+			/* A child echoes every datagram to its sender until "reset" kills it. */
+			pid_t pid = fork();
+			if (pid == 0) {
+				static unsigned char buf[65536];
+				for (long end = now_ms() + 60000; now_ms() < end;) {
+					struct sockaddr_in from;
+					socklen_t fl = sizeof(from);
+					struct pollfd p = { .fd = fd, .events = POLLIN };
+					if (poll(&p, 1, 1000) <= 0)
+						continue;
+					ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, SA(from), &fl);
+					if (n >= 0)
+						sendto(fd, buf, (size_t)n, 0, SA(from), fl);
+				}
+				_exit(0);
+			}
+			for (int i = 0; i < SLOTS; i++)
+				if (echo_pid[i] <= 0) {
+					echo_pid[i] = pid;
+					break;
+				}
+		}
+		snprintf(out, olen, "%d", slot_new(fd));
+	} else if (!strcmp(cmd, "urecv")) {              /* urecv S MS: one datagram */
+		static unsigned char buf[65536];
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		struct pollfd p = { .fd = slot_fd(a), .events = POLLIN };
+		if (poll(&p, 1, b ? b : 2000) <= 0) {
+			snprintf(out, olen, "urecv=timeout");
+			return;
+		}
+		ssize_t n = recvfrom(slot_fd(a), buf, sizeof(buf) - 1, 0, SA(from), &fl);
+		if (n < 0) {
+			snprintf(out, olen, "urecv=-1/%s", ename(errno));
+			return;
+		}
+		buf[n] = 0;
+		snprintf(out, olen, "len=%zd from=%s data=%.40s", n, addrname(&from, fl),
+			 n < 64 ? (char *)buf : "(long)");
+	} else if (!strcmp(cmd, "usend")) {              /* usend S PORT TEXT (to the client) */
+		char text[128] = "";
+		struct sockaddr_in s = sin_of(g_peer, b);
+		sscanf(line, "%*s %*d %*d %127s", text);
+		snprintf(out, olen, "usend=%s", res(sendto(slot_fd(a), text, strlen(text), 0, SA(s), sizeof(s))));
 	} else if (!strcmp(cmd, "peer")) {
 		struct sockaddr_in s;
 		socklen_t l = sizeof(s);
@@ -2072,6 +2134,309 @@ static void c_service_killed(void)
 	close(fd);
 }
 
+/* ---- UDP ------------------------------------------------------------------------------ */
+
+static int udp(void)
+{
+	return socket(AF_INET, SOCK_DGRAM, 0);
+}
+
+/* The subnet's broadcast address (both runs use /24 subnets). */
+static struct in_addr bcast_addr(void)
+{
+	struct in_addr b = { g_me.s_addr | htonl(0xff) };
+	return b;
+}
+
+/* Wait up to ms for a datagram on fd, then recvfrom it: "len=N from=ADDR same|differs". */
+static void rec_urecv(const char *label, int fd, const unsigned char *expect, size_t elen, int ms)
+{
+	static unsigned char buf[65536];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) <= 0) {
+		rec("%s=timeout", label);
+		return;
+	}
+	memset(&from, 0, sizeof(from));
+	errno = 0;
+	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, SA(from), &fl);
+	if (n < 0) {
+		rec("%s=-1/%s", label, ename(errno));
+		return;
+	}
+	rec("%s=len%zd from=%s %s", label, n, addrname(&from, fl),
+	    expect && (size_t)n == elen && !memcmp(buf, expect, elen) ? "same" : "differs");
+}
+
+static void c_udp_echo_sizes(void)
+{
+	static const size_t sizes[] = { 0, 1, 1472, 1473, 8000, 65507 };
+	struct sockaddr_in to = sin_of(g_peer, g_port);
+	int fd = udp();
+
+	srec("srv", srv("uecho %d", g_port));
+	rec_name("name0", fd, 0);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char l[16];
+		R("sendto", sendto(fd, pat, sizes[i], 0, SA(to), sizeof(to)));
+		snprintf(l, sizeof(l), "echo%zu", sizes[i]);
+		rec_urecv(l, fd, pat, sizes[i], 3000);
+		if (i == 0)
+			rec_name("name1", fd, 0);
+	}
+	R("sendto65508", sendto(fd, pat, 65508, 0, SA(to), sizeof(to)));
+	R("send_unconnected", send(fd, "x", 1, 0));
+	R("write_unconnected", write(fd, "x", 1));
+	rec_name("peer", fd, 1);
+	close(fd);
+}
+
+static void c_udp_connected(void)
+{
+	struct sockaddr_in to = sin_of(g_peer, g_port);
+	char buf[64];
+	int fd = udp(), v = -1;
+
+	srec("srv", srv("uecho %d", g_port));
+	R("connect", connect(fd, SA(to), sizeof(to)));
+	rec_name("name", fd, 0);
+	rec_name("peer", fd, 1);
+	R("write", write(fd, "hello", 5));
+	rec_poll("poll", fd, POLLIN, 3000);
+	R("fionread", ioctl(fd, FIONREAD, &v));
+	rec("fionread_v=%d", v);
+	rec("peek=%s", read_some(fd, 64, 0, MSG_PEEK));
+	rec("read=%s", read_some(fd, 64, 0, 0));
+	R("recv_dontwait", recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	/* A datagram longer than the buffer: truncated, MSG_TRUNC, the rest is gone. */
+	R("send", send(fd, "0123456789", 10, 0));
+	struct iovec iov = { .iov_base = buf, .iov_len = 4 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	rec_poll("poll2", fd, POLLIN, 3000);
+	R("recvmsg_short", recvmsg(fd, &m, 0));
+	rec("msg_flags=%s", (m.msg_flags & MSG_TRUNC) ? "TRUNC" : "0");
+	R("send2", send(fd, "0123456789", 10, 0));
+	rec_poll("poll3", fd, POLLIN, 3000);
+	R("recv_trunc_flag", recv(fd, buf, 4, MSG_TRUNC));
+	R("recv_empty", recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	/* writev/readv keep one datagram. */
+	struct iovec w[2] = { { "ab", 2 }, { "cd", 2 } };
+	R("writev", writev(fd, w, 2));
+	rec_poll("poll4", fd, POLLIN, 3000);
+	memset(buf, 0, sizeof(buf));
+	struct iovec r2[2] = { { buf, 3 }, { buf + 3, 10 } };
+	R("readv", readv(fd, r2, 2));
+	rec("readv_data=%s", buf);
+	R("sendto_other_port", sendto(fd, "z", 1, 0, SA(to), sizeof(to)));
+	rec_urecv("echo_other", fd, (const unsigned char *)"z", 1, 3000);
+	close(fd);
+}
+
+static void c_udp_refused(void)
+{
+	struct sockaddr_in to = sin_of(g_peer, g_port + 1);
+	char buf[16];
+	int fd = udp();
+
+	/* Connected: the ICMP port unreachable is the next call's ECONNREFUSED. */
+	R("connect", connect(fd, SA(to), sizeof(to)));
+	R("send", send(fd, "x", 1, 0));
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	poll(&p, 1, 3000);
+	R("recv", recv(fd, buf, sizeof(buf), 0));
+	R("recv_again", recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	R("send2", send(fd, "x", 1, 0));
+	msleep(500);
+	rec_soerror("so_error", fd);
+	rec_soerror("so_error_again", fd);
+	close(fd);
+	/* Unconnected: Linux ignores ICMP errors. */
+	fd = udp();
+	R("sendto", sendto(fd, "x", 1, 0, SA(to), sizeof(to)));
+	msleep(500);
+	R("recvfrom", recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL));
+	rec_soerror("so_error_unconnected", fd);
+	close(fd);
+}
+
+static void c_udp_bind(void)
+{
+	struct sockaddr_in any = sin_of((struct in_addr){ 0 }, g_port);
+	struct sockaddr_in mine = sin_of(g_me, g_port + 1);
+	struct sockaddr_in other = sin_of(g_other, g_port);
+	int a = udp(), b = udp(), c = udp(), d = udp();
+
+	R("bind", bind(a, SA(any), sizeof(any)));
+	rec_name("name", a, 0);
+	R("bind_inuse", bind(b, SA(any), sizeof(any)));
+	R("bind_twice", bind(a, SA(mine), sizeof(mine)));
+	R("bind_other", bind(c, SA(other), sizeof(other)));
+	R("bind_mine", bind(c, SA(mine), sizeof(mine)));
+	rec_name("name_mine", c, 0);
+	setint(d, SOL_SOCKET, SO_REUSEADDR, 1);
+	close(b);
+	b = udp();
+	setint(b, SOL_SOCKET, SO_REUSEADDR, 1);
+	struct sockaddr_in p2 = sin_of((struct in_addr){ 0 }, g_port + 2);
+	R("bind_reuse1", bind(b, SA(p2), sizeof(p2)));
+	R("bind_reuse2", bind(d, SA(p2), sizeof(p2)));
+	R("listen", listen(a, 5));
+	R("accept", accept(a, NULL, NULL));
+	R("shutdown_unconnected", shutdown(a, SHUT_RDWR));
+	rec_name("peer", a, 1);
+	close(a); close(b); close(c); close(d);
+}
+
+static void c_udp_opts(void)
+{
+	struct sockaddr_in any = sin_of((struct in_addr){ 0 }, g_port);
+	struct sockaddr_in bc = sin_of(bcast_addr(), g_port + 1);
+	int fd = udp(), one = 1;
+
+	R("bind", bind(fd, SA(any), sizeof(any)));
+	rec_int("type", fd, SOL_SOCKET, SO_TYPE);
+	rec_int("protocol", fd, SOL_SOCKET, SO_PROTOCOL);
+	rec_int("domain", fd, SOL_SOCKET, SO_DOMAIN);
+	rec_int("acceptconn", fd, SOL_SOCKET, SO_ACCEPTCONN);
+	rec_int("broadcast", fd, SOL_SOCKET, SO_BROADCAST);
+	rec_int("ttl", fd, IPPROTO_IP, IP_TTL);
+	rec_soerror("so_error", fd);
+	R("nodelay", setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	R("ttl_set", setint(fd, IPPROTO_IP, IP_TTL, 7));
+	rec_int("ttl2", fd, IPPROTO_IP, IP_TTL);
+	R("tos_set", setint(fd, IPPROTO_IP, IP_TOS, 0x10));
+	rec_int("tos", fd, IPPROTO_IP, IP_TOS);
+	R("sendto_bcast", sendto(fd, "b", 1, 0, SA(bc), sizeof(bc)));
+	R("broadcast_set", setint(fd, SOL_SOCKET, SO_BROADCAST, 1));
+	rec_int("broadcast2", fd, SOL_SOCKET, SO_BROADCAST);
+	R("sendto_bcast2", sendto(fd, "b", 1, 0, SA(bc), sizeof(bc)));
+	close(fd);
+}
+
+static void c_udp_broadcast(void)
+{
+	struct sockaddr_in bc = sin_of(bcast_addr(), g_port);
+	int fd = udp();
+	const char *s;
+
+	s = srec("srv", srv("ubind %d", g_port));
+	setint(fd, SOL_SOCKET, SO_BROADCAST, 1);
+	R("sendto_bcast", sendto(fd, "hello", 5, 0, SA(bc), sizeof(bc)));
+	srec("got", srv("urecv %d 3000", atoi(s)));
+	close(fd);
+}
+
+static void c_udp_epoll(void)
+{
+	struct sockaddr_in any = sin_of((struct in_addr){ 0 }, g_port);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT }, out[4];
+	int fd = udp(), ep = epoll_create1(0), n;
+	const char *s;
+	char buf[16];
+
+	R("bind", bind(fd, SA(any), sizeof(any)));
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	n = epoll_wait(ep, out, 4, 0);
+	rec("ep0=%d/%s", n, n > 0 ? pollev((int)out[0].events) : "-");
+	s = srv("uecho %d", g_port + 1);
+	(void)s;
+	s = srv("ubind %d", g_port + 2);
+	srec("usend1", srv("usend %d %d one", atoi(s), g_port));
+	srec("usend2", srv("usend %d %d two", atoi(s), g_port));
+	msleep(300);
+	ev.events = EPOLLIN;
+	epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+	n = epoll_wait(ep, out, 4, 2000);
+	rec("ep1=%d/%s", n, n > 0 ? pollev((int)out[0].events) : "-");
+	rec("r1=%s", read_some(fd, 16, 0, 0));
+	n = epoll_wait(ep, out, 4, 0);
+	rec("ep2=%d/%s", n, n > 0 ? pollev((int)out[0].events) : "-");
+	rec("r2=%s", read_some(fd, 16, 0, 0));
+	n = epoll_wait(ep, out, 4, 0);
+	rec("ep3=%d", n);
+	R("recv_empty", recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	close(ep);
+	close(fd);
+}
+
+static void c_udp_mmsg(void)
+{
+	struct sockaddr_in to = sin_of(g_peer, g_port);
+	struct mmsghdr mv[4];
+	struct iovec iv[4];
+	char bufs[4][32];
+	int fd = udp();
+
+	srec("srv", srv("uecho %d", g_port));
+	memset(mv, 0, sizeof(mv));
+	for (int i = 0; i < 3; i++) {
+		snprintf(bufs[i], sizeof(bufs[i]), "msg%d", i);
+		iv[i].iov_base = bufs[i];
+		iv[i].iov_len = 4;
+		mv[i].msg_hdr.msg_iov = &iv[i];
+		mv[i].msg_hdr.msg_iovlen = 1;
+		mv[i].msg_hdr.msg_name = &to;
+		mv[i].msg_hdr.msg_namelen = sizeof(to);
+	}
+	R("sendmmsg", sendmmsg(fd, mv, 3, 0));
+	msleep(500);
+	memset(mv, 0, sizeof(mv));
+	memset(bufs, 0, sizeof(bufs));
+	struct sockaddr_in from[4];
+	for (int i = 0; i < 4; i++) {
+		iv[i].iov_base = bufs[i];
+		iv[i].iov_len = sizeof(bufs[i]);
+		mv[i].msg_hdr.msg_iov = &iv[i];
+		mv[i].msg_hdr.msg_iovlen = 1;
+		mv[i].msg_hdr.msg_name = &from[i];
+		mv[i].msg_hdr.msg_namelen = sizeof(from[i]);
+	}
+	R("recvmmsg", recvmmsg(fd, mv, 4, MSG_DONTWAIT, NULL));
+	for (int i = 0; i < 3; i++)
+		rec("m%d=%s/%u/%s", i, bufs[i], mv[i].msg_len,
+		    addrname(&from[i], mv[i].msg_hdr.msg_namelen));
+	close(fd);
+}
+
+static void c_udp_disconnect(void)
+{
+	struct sockaddr_in to = sin_of(g_peer, g_port);
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	int fd = udp();
+
+	srec("srv", srv("uecho %d", g_port));
+	R("connect", connect(fd, SA(to), sizeof(to)));
+	R("disconnect", connect(fd, &unspec, sizeof(unspec)));
+	rec_name("peer", fd, 1);
+	R("send", send(fd, "x", 1, 0));
+	R("sendto", sendto(fd, "y", 1, 0, SA(to), sizeof(to)));
+	rec_urecv("echo", fd, (const unsigned char *)"y", 1, 3000);
+	R("reconnect", connect(fd, SA(to), sizeof(to)));
+	R("send2", send(fd, "w", 1, 0));
+	rec_urecv("echo2", fd, (const unsigned char *)"w", 1, 3000);
+	close(fd);
+}
+
+static void c_udp_fork(void)
+{
+	struct sockaddr_in to = sin_of(g_peer, g_port);
+	int fd = udp(), st = 0;
+
+	srec("srv", srv("uecho %d", g_port));
+	R("connect", connect(fd, SA(to), sizeof(to)));
+	pid_t pid = fork();
+	if (pid == 0) {
+		_exit(send(fd, "kid", 3, 0) == 3 ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	rec("child=%d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	rec_urecv("echo", fd, (const unsigned char *)"kid", 3, 3000);
+	close(fd);
+}
+
 /* ---- the case table and the client's main loop --------------------------------------- */
 
 struct conf_case {
@@ -2155,6 +2520,16 @@ static const struct conf_case cases[] = {
 	{ "close_range", c_close_range },
 	{ "threads", c_threads },
 	{ "syscall", c_syscall },
+	{ "udp_echo_sizes", c_udp_echo_sizes },
+	{ "udp_connected", c_udp_connected },
+	{ "udp_refused", c_udp_refused },
+	{ "udp_bind", c_udp_bind },
+	{ "udp_opts", c_udp_opts },
+	{ "udp_broadcast", c_udp_broadcast },
+	{ "udp_epoll", c_udp_epoll },
+	{ "udp_mmsg", c_udp_mmsg },
+	{ "udp_disconnect", c_udp_disconnect },
+	{ "udp_fork", c_udp_fork },
 	{ "service_killed", c_service_killed },   /* last: needs --kill-pid, netcon only */
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
