@@ -12,6 +12,8 @@
  *    binds it implicitly.
  * 2. An address given on a connected virtual TCP socket: Linux's TCP ignores it, a Unix
  *    stream socket refuses it with EISCONN, so it is dropped (sockperf always passes one).
+ * 3. End of file on a virtual TCP connection that the network reset: the receive fails
+ *    with ECONNRESET once, as on Linux (tcp_eof()).
  *
  * Every other fd costs one lookup in our fd table (no lock, no system call), plus, for
  * a send with an address, the check of that address against the virtual network.
@@ -19,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -83,6 +86,41 @@ static int is_virtual_conn(int fd)
 }
 
 /* ---- receiving ------------------------------------------------------------------- */
+
+/*
+ * tcp_eof() - a receive returned 0 (asked for more than 0 bytes). On a virtual TCP
+ * connection that the network reset, Linux fails that receive with ECONNRESET once (and
+ * clears the error; later receives return 0). The service closes its end after a reset,
+ * so the fd shows POLLHUP; only then is the service asked (SO_ERROR, which it clears).
+ */
+static ssize_t tcp_eof(int fd, size_t asked)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct nc_fdent e;
+	socklen_t l = sizeof(int);
+	int err = 0;
+
+	if (!asked || nc_fd_hint(fd) != NC_KIND_CONN)
+		return 0;
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP) || nc_fd_kind(fd, &e) != NC_KIND_CONN)
+		return 0;
+	if (nc_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err == ECONNRESET)
+		return nc_fail(ECONNRESET);
+	return 0;
+}
+
+/* The result of a native receive of `asked` bytes on fd. */
+#define RECV_RESULT(fd, r, asked) \
+	(__builtin_expect((r) == 0, 0) ? tcp_eof((fd), (asked)) : (r))
+
+static size_t iov_total(const struct iovec *iov, size_t n)
+{
+	size_t t = 0;
+
+	for (size_t i = 0; iov && i < n; i++)
+		t += iov[i].iov_len;
+	return t;
+}
 
 /* recvmsg() on a virtual UDP socket: the header goes to our buffer, the payload to the
  * program's, the source address into msg_name. */
@@ -153,9 +191,12 @@ NC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct nc_fdent e;
 
+	ssize_t r;
+
 	if (msg && is_udp(fd, &e))
 		return udp_recvmsg(fd, msg, flags);
-	return REAL(recvmsg, "recvmsg")(fd, msg, flags);
+	r = REAL(recvmsg, "recvmsg")(fd, msg, flags);
+	return RECV_RESULT(fd, r, msg ? iov_total(msg->msg_iov, msg->msg_iovlen) : 0);
 }
 
 NC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG sa,
@@ -163,27 +204,36 @@ NC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_
 {
 	struct nc_fdent e;
 
+	ssize_t r;
+
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
-	return REAL(recvfrom, "recvfrom")(fd, buf, len, flags, NC_SA(sa), salen);
+	r = REAL(recvfrom, "recvfrom")(fd, buf, len, flags, NC_SA(sa), salen);
+	return RECV_RESULT(fd, r, len);
 }
 
 NC_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	struct nc_fdent e;
 
+	ssize_t r;
+
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
-	return REAL(recv, "recv")(fd, buf, len, flags);
+	r = REAL(recv, "recv")(fd, buf, len, flags);
+	return RECV_RESULT(fd, r, len);
 }
 
 NC_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	struct nc_fdent e;
 
+	ssize_t r;
+
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
-	return REAL(read, "read")(fd, buf, len);
+	r = REAL(read, "read")(fd, buf, len);
+	return RECV_RESULT(fd, r, len);
 }
 
 NC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
@@ -196,7 +246,8 @@ NC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 			return nc_fail(EINVAL);
 		return udp_recvmsg(fd, &m, 0);
 	}
-	return REAL(readv, "readv")(fd, iov, n);
+	ssize_t r = REAL(readv, "readv")(fd, iov, n);
+	return RECV_RESULT(fd, r, n > 0 ? iov_total(iov, (size_t)n) : 0);
 }
 
 NC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
@@ -233,7 +284,8 @@ NC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 		abort();
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
-	return REAL(read_chk, "__read_chk")(fd, buf, len, buflen);
+	ssize_t r = REAL(read_chk, "__read_chk")(fd, buf, len, buflen);
+	return RECV_RESULT(fd, r, len);
 }
 
 NC_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
@@ -244,7 +296,8 @@ NC_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int f
 		abort();
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
-	return REAL(recv_chk, "__recv_chk")(fd, buf, len, buflen, flags);
+	ssize_t r = REAL(recv_chk, "__recv_chk")(fd, buf, len, buflen, flags);
+	return RECV_RESULT(fd, r, len);
 }
 
 NC_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
@@ -256,7 +309,9 @@ NC_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, i
 		abort();
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
-	return REAL(recvfrom_chk, "__recvfrom_chk")(fd, buf, len, buflen, flags, NC_SA(sa), salen);
+	ssize_t r = REAL(recvfrom_chk, "__recvfrom_chk")(fd, buf, len, buflen, flags, NC_SA(sa),
+							 salen);
+	return RECV_RESULT(fd, r, len);
 }
 
 /* ---- sending ----------------------------------------------------------------------- */
