@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,16 +98,22 @@ static ssize_t tcp_eof(int fd, size_t asked)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct nc_fdent e;
-	socklen_t l = sizeof(int);
 	int err = 0;
 
 	if (!asked || nc_fd_hint(fd) != NC_KIND_CONN)
 		return 0;
 	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP) || nc_fd_kind(fd, &e) != NC_KIND_CONN)
 		return 0;
-	if (nc_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err == ECONNRESET)
-		return nc_fail(ECONNRESET);
-	return 0;
+	/* Only the service's own answer counts: when the service is gone, EOF stays EOF. */
+	struct nc_sockopt_req q = { .level = SOL_SOCKET, .name = SO_ERROR, .len = sizeof(int) };
+	struct nc_sockopt_rep rep;
+	size_t rl = 0;
+	if (nc_ic_call(NC_MSG_SOCKOPT_GET, &q, offsetof(struct nc_sockopt_req, value), fd, &rep,
+		       sizeof(rep), &rl, NULL) != 0 || rl < offsetof(struct nc_sockopt_rep, value) +
+		       sizeof(int) || rep.len != sizeof(int))
+		return 0;
+	memcpy(&err, rep.value, sizeof(err));
+	return err == ECONNRESET ? nc_fail(ECONNRESET) : 0;
 }
 
 /* The result of a native receive of `asked` bytes on fd. */

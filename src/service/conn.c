@@ -83,6 +83,7 @@ static void conn_err(void *arg, err_t err);
 static void conn_pump_out(struct nc_service *svc, struct nc_sock *s);
 static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s);
 static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s);
+static void group_leave(struct nc_sock *s);
 static void rxq_drop(struct nc_sock *s);
 static void size_sndbuf(struct tcp_pcb *pcb);
 static err_t conn_poll(void *arg, struct tcp_pcb *pcb);
@@ -256,6 +257,8 @@ static void sock_kill(struct nc_service *svc, struct nc_sock *s)
 	s->dead = 1;
 	if (s->upcb)
 		nc_udp_release(svc, s);
+	if (s->kind == NC_KIND_LISTENER)
+		group_leave(s);
 	if (s->pcb) {
 		pcb_detach(s->pcb);
 		if (s->pcb->state == LISTEN) {
@@ -510,6 +513,84 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 
 static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err);
 
+/*
+ * group_join() - listen() on a bound socket whose port another listener holds: with
+ * SO_REUSEPORT on both (and the same user, as Linux requires), s joins that listener's
+ * group instead of making a pcb of its own (lwIP allows one listening pcb per address and
+ * port). 0, or -EADDRINUSE.
+ */
+static int group_join(struct nc_service *svc, struct nc_sock *s, int backlog)
+{
+	struct nc_sock *l;
+
+	if (!(s->so_flags & NC_OPT_REUSEPORT))
+		return -EADDRINUSE;
+	for (l = svc->socks; l; l = l->next)
+		if (l->kind == NC_KIND_LISTENER && !l->dead && l->pcb && l->gnext &&
+		    (l->so_flags & NC_OPT_REUSEPORT) && l->owner == s->owner &&
+		    !memcmp(&l->local, &s->local, sizeof(s->local)))
+			break;
+	if (!l)
+		return -EADDRINUSE;
+	pcb_detach(s->pcb);
+	tcp_close(s->pcb);           /* the bound pcb; the group's pcb is l's */
+	s->pcb = NULL;
+	s->backlog = backlog;
+	s->gnext = l->gnext;
+	l->gnext = s;
+	sock_set_kind(svc, s, NC_KIND_LISTENER);
+	nc_epoll_del(svc, s->fd);
+	nc_epoll_add(svc, s->fd, EPOLLOUT | EPOLLRDHUP | EPOLLET, &s->h);
+	return 0;
+}
+
+/* group_leave() - a listener goes: out of its group; its pcb, if it had the group's,
+ * goes to the next member. */
+static void group_leave(struct nc_sock *s)
+{
+	struct nc_sock *p, *next = s->gnext;
+
+	if (!next || next == s) {
+		s->gnext = s->grr = NULL;
+		return;
+	}
+	for (p = next; p->gnext != s; p = p->gnext)
+		;
+	p->gnext = next;
+	for (p = next; ; p = p->gnext) {   /* nobody's round robin may point at s */
+		if (p->grr == s)
+			p->grr = next;
+		if (p->gnext == next)
+			break;
+	}
+	if (s->pcb) {
+		next->pcb = s->pcb;
+		next->grr = next;
+		tcp_arg(next->pcb, next);
+		s->pcb = NULL;
+	}
+	s->gnext = s->grr = NULL;
+}
+
+/* The member of l's group that takes the next connection: round robin, preferring one
+ * whose program is keeping up (nothing pending). */
+static struct nc_sock *group_pick(struct nc_sock *l)
+{
+	struct nc_sock *start = l->grr ? l->grr : l, *m = start;
+
+	if (!l->gnext || l->gnext == l)
+		return l;
+	do {
+		if (!m->dead && !m->pending) {
+			l->grr = m->gnext;
+			return m;
+		}
+		m = m->gnext;
+	} while (m != start);
+	l->grr = start->gnext;
+	return start;
+}
+
 int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_listen_req *req,
 		   int *app_fd, struct nc_addr *local)
 {
@@ -537,13 +618,18 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 	if (s->kind == NC_KIND_LISTENER) {
 		/* listen() again: Linux only changes the backlog. */
 		s->backlog = backlog;
-		tcp_backlog_set(s->pcb, (u8_t)backlog);
+		if (s->pcb)
+			tcp_backlog_set(s->pcb, (u8_t)backlog);
 		*local = s->local;
 		return 0;
 	}
 	if (s->kind != NC_KIND_BOUND || !s->pcb)
 		return -EINVAL;
 	lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+	if (!lpcb && e == ERR_USE && group_join(svc, s, backlog) == 0) {
+		*local = s->local;
+		return 0;
+	}
 	if (!lpcb) {
 		if (*app_fd >= 0) {
 			close(*app_fd);
@@ -554,6 +640,7 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 	}
 	s->pcb = lpcb;
 	s->backlog = backlog;
+	s->gnext = s->grr = s;
 	sock_set_kind(svc, s, NC_KIND_LISTENER);
 	tcp_arg(lpcb, s);
 	tcp_accept(lpcb, listener_accept);
@@ -637,6 +724,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	if (!l || err != ERR_OK || !newpcb)
 		return ERR_VAL;
 	svc = l->svc;
+	l = group_pick(l);
 	r = make_pair(SOCK_STREAM, &a, &f, &ino);
 	if (r < 0) {
 		nc_log_ratelimited(NC_LOG_WARN, "accept: socketpair: %s", strerror(-r));

@@ -112,6 +112,10 @@ struct nc_sock {
 	/* listeners */
 	struct nc_sock *pending;     /* accepted, not yet handed to the program */
 	int backlog;
+	/* SO_REUSEPORT listeners on one address and port share the pcb of one of them: a
+	 * ring through gnext (a listener alone points to itself, or NULL); the pcb's owner
+	 * hands connections round robin, starting at its grr. */
+	struct nc_sock *gnext, *grr;
 
 	/* extra options (level, name, int value) kept for getsockopt */
 	int nextra;

@@ -935,7 +935,39 @@ static void c_bind_reuseport(void)
 	R("bind2", bind(b, SA(s), sizeof(s)));
 	R("listen2", listen(b, 4));
 	R("bind3_noflag", bind(c, SA(s), sizeof(s)));
-	close(a); close(b); close(c);
+	/* Connections from the server side reach the group: every one is accepted by one
+	 * of the two (which one is the kernel's hash, so only the total is compared). */
+	srec("srv", srv("connectn %d 8", g_port));
+	int got = 0;
+	fcntl(a, F_SETFL, O_NONBLOCK);
+	fcntl(b, F_SETFL, O_NONBLOCK);
+	for (long end = now_ms() + 3000; got < 8 && now_ms() < end;) {
+		int fd = accept(a, NULL, NULL);
+		if (fd < 0)
+			fd = accept(b, NULL, NULL);
+		if (fd < 0) {
+			msleep(10);
+			continue;
+		}
+		got++;
+		close(fd);
+	}
+	rec("accepted=%d", got);
+	/* The first listener goes; the second one still gets connections. */
+	close(a);
+	srec("srv2", srv("connectn %d 2", g_port));
+	int got2 = 0;
+	for (long end = now_ms() + 3000; got2 < 2 && now_ms() < end;) {
+		int fd = accept(b, NULL, NULL);
+		if (fd < 0) {
+			msleep(10);
+			continue;
+		}
+		got2++;
+		close(fd);
+	}
+	rec("accepted_after_close=%d", got2);
+	close(b); close(c);
 }
 
 static void c_bind_notours(void)
