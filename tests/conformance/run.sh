@@ -20,8 +20,9 @@
 # shown as "known" and counted as failed in the summary only when CONFORM_STRICT=1; the
 # exit status is 1 when any case differs that docs/differences.md does not list.
 #
-# Environment: CONFORM_ONLY=a,b (run only these cases), CONFORM_MIB (large transfer,
-# default 64), CONFORM_ITERS (connects per thread, default 125), CONFORM_STRICT=1.
+# Environment: CONFORM_ONLY=a,b (run only these cases), CONFORM_MIB (large transfer each
+# way, default 1024), CONFORM_ITERS (connects per thread, 8 threads, default 1000),
+# CONFORM_STRICT=1.
 # timeout: 600
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -32,7 +33,7 @@ require_root "network namespaces for the kernel run"
 require_cmd ip
 
 ONLY=${CONFORM_ONLY:-}
-args=(--mib "${CONFORM_MIB:-64}" --iters "${CONFORM_ITERS:-125}")
+args=(--mib "${CONFORM_MIB:-1024}" --iters "${CONFORM_ITERS:-1000}")
 [ -z "$ONLY" ] || args+=(--only "$ONLY")
 diffs=$NC_ROOT/docs/differences.md
 
