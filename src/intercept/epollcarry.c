@@ -9,15 +9,19 @@
  * an event that never comes. The kernel shows each epoll set's registrations in
  * /proc/self/fdinfo/EPFD ("tfd: FD events: MASK data: DATA ... ino: INODE"): before the
  * swap we collect those that name this fd and the old socket's inode, and after it we add
- * the new file to the same sets with the same events and data. Only the epoll fds among
- * the process's fds are read; epoll itself stays native.
+ * the new file to the same sets with the same events and data. Which epoll sets to read
+ * comes from epoll_ctl() (overridden only to note, per fd, the sets it was added to), so a
+ * socket never added to a set costs nothing and one that was costs a read of those sets'
+ * fdinfo, whatever the number of fds the process holds. The fdinfo stays the authority:
+ * a note left over from a closed fd finds nothing there. epoll itself stays native.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,43 +86,82 @@ static int scan_epoll(int epfd, int fd, unsigned long ino, struct nc_epreg *regs
 	return n;
 }
 
+/* Per fd number, the epoll fds it was added to (0: none; stored as epfd + 1). */
+#define EPNOTE_FDS  65536
+#define EPNOTE_SETS 4
+static int (*notes)[EPNOTE_SETS];
+static pthread_mutex_t notes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int (*note_slot(int fd))[EPNOTE_SETS]
+{
+	if (fd < 0 || fd >= EPNOTE_FDS)
+		return NULL;
+	if (!notes) {
+		void *p = mmap(NULL, sizeof(*notes) * EPNOTE_FDS, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		notes = p;
+	}
+	return &notes[fd];
+}
+
+static void note_add(int epfd, int fd)
+{
+	pthread_mutex_lock(&notes_lock);
+	int (*n)[EPNOTE_SETS] = note_slot(fd);
+	if (n) {
+		int i, free_i = -1;
+		for (i = 0; i < EPNOTE_SETS; i++) {
+			if ((*n)[i] == epfd + 1)
+				break;
+			if (!(*n)[i] && free_i < 0)
+				free_i = i;
+		}
+		if (i == EPNOTE_SETS)
+			(*n)[free_i >= 0 ? free_i : EPNOTE_SETS - 1] = epfd + 1;
+	}
+	pthread_mutex_unlock(&notes_lock);
+}
+
+void nc_ic_epoll_forget(int fd)
+{
+	pthread_mutex_lock(&notes_lock);
+	int (*n)[EPNOTE_SETS] = notes ? note_slot(fd) : NULL;
+	if (n)
+		memset(*n, 0, sizeof(*n));
+	pthread_mutex_unlock(&notes_lock);
+}
+
 int nc_ic_epoll_find(int fd, struct nc_epreg *regs, int max)
 {
-	char dbuf[4096], link[64];
+	int sets[EPNOTE_SETS], k = 0, n = 0;
 	struct stat st;
-	int dfd, n = 0;
-	long got;
 
-	if (fstat(fd, &st) < 0)
+	pthread_mutex_lock(&notes_lock);
+	int (*nt)[EPNOTE_SETS] = notes ? note_slot(fd) : NULL;
+	for (int i = 0; nt && i < EPNOTE_SETS; i++)
+		if ((*nt)[i])
+			sets[k++] = (*nt)[i] - 1;
+	pthread_mutex_unlock(&notes_lock);
+	if (!k || fstat(fd, &st) < 0)
 		return 0;
-	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return 0;
-	while ((got = getdents64(dfd, dbuf, sizeof(dbuf))) > 0) {
-		long off = 0;
-
-		while (off < got) {
-			struct dirent64 *d = (struct dirent64 *)(dbuf + off);
-			ssize_t l;
-			int epfd;
-
-			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9')
-				continue;
-			epfd = atoi(d->d_name);
-			if (epfd == dfd || epfd == fd)
-				continue;
-			l = readlinkat(dfd, d->d_name, link, sizeof(link) - 1);
-			if (l <= 0)
-				continue;
-			link[l] = 0;
-			if (strcmp(link, "anon_inode:[eventpoll]") != 0)
-				continue;
-			n = scan_epoll(epfd, fd, (unsigned long)st.st_ino, regs, n, max);
-		}
-	}
-	nc_real.close(dfd);
+	for (int i = 0; i < k; i++)
+		n = scan_epoll(sets[i], fd, (unsigned long)st.st_ino, regs, n, max);
 	return n;
+}
+
+NC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
+	int r;
+
+	if (!real_epoll_ctl)
+		real_epoll_ctl = (int (*)(int, int, int, struct epoll_event *))nc_real_sym("epoll_ctl");
+	r = real_epoll_ctl(epfd, op, fd, ev);
+	if (r == 0 && op == EPOLL_CTL_ADD)
+		note_add(epfd, fd);
+	return r;
 }
 
 void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n)

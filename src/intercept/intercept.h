@@ -132,6 +132,8 @@ struct nc_epreg {
 };
 #define NC_EPREG_MAX 8
 int nc_ic_epoll_find(int fd, struct nc_epreg *regs, int max);
+/* fd was closed or is a new socket: the epoll sets it was added to are history. */
+void nc_ic_epoll_forget(int fd);
 void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n);
 /* Put new_fd in fd's place (dup3), keeping fd's status and fd flags; closes new_fd. */
 int nc_ic_replace(int fd, int new_fd);

@@ -197,8 +197,13 @@ void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
 
 int nc_socket(int domain, int type, int protocol)
 {
+	int fd;
+
 	nc_ic_init();
-	return nc_real.socket(domain, type, protocol);
+	fd = nc_real.socket(domain, type, protocol);
+	if (fd >= 0)
+		nc_ic_epoll_forget(fd);
+	return fd;
 }
 
 /* BIND of a kernel socket of `type` to addr: the reply's socket takes fd's place. */

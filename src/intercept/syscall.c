@@ -7,6 +7,7 @@
  * syscall(): -1 with errno on failure.
  */
 #include <stdarg.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <sys/syscall.h>
@@ -64,6 +65,8 @@ NC_EXPORT long syscall(long n, ...)
 		return nc_fcntl((int)a[0], (int)a[1], a[2]);
 	case SYS_ioctl:
 		return nc_ioctl((int)a[0], (unsigned long)a[1], (void *)a[2]);
+	case SYS_epoll_ctl:
+		return epoll_ctl((int)a[0], (int)a[1], (int)a[2], (struct epoll_event *)a[3]);
 	case SYS_sendto:
 		return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
 			      (const struct sockaddr *)a[4], (socklen_t)a[5]);
