@@ -16,7 +16,8 @@
 #     fd, extra fds, 3 fds, empty message with fds, a reply channel that is no socket, a
 #     blocking reply channel kept full; subjects that are no socket / not its sockets;
 #     100,000 HELLOs pipelined; a flood that never reads its replies; 4,200 connections
-#     held; 3,000 BINDs holding their socketpairs.
+#     from one process (64 kept; another program still connects); 3,000 BINDs holding
+#     their socketpairs.
 #
 # Checks: each malformed client is dropped promptly, and A's log names the reason; the
 # download completes with the right sha256; A never dies, answers `netcon status`
@@ -90,11 +91,23 @@ assert_contains "$OUT" "ok flood: 100000 HELLOs answered" "flood"
 hostile flood-noread 2000000
 assert_contains "$OUT" "ok flood-noread: dropped" "flood without reading"
 
-# 4. Exhaustion: more connections than the service keeps (NC_MAX_CLIENTS = 4096), then
-#    thousands of bound sockets (two fds each in the service) held at once.
-hostile conns 4200 2
-assert_contains "$OUT" "ok conns" "connections held"
-assert_contains "$(cat "$NC_TMP/svc-A.log")" "too many clients" "service log"
+# 4. Exhaustion: one process opens more control connections than the service keeps in
+#    all (NC_MAX_CLIENTS = 4096); it keeps 64 (NC_MAX_CLIENTS_PER_PID), so while it holds
+#    them another program still gets a connection. Then thousands of bound sockets (two
+#    fds each in the service) held at once.
+log timeout -k 5 150 "$HOSTILE" "$SOCK_A" conns 4200 6 >"$NC_TMP/conns.out" 2>&1 &
+conns_pid=$!
+for _ in $(seq 1 100); do
+	grep -q "ok conns" "$NC_TMP/conns.out" 2>/dev/null && break
+	sleep 0.1
+done
+assert_contains "$(cat "$NC_TMP/conns.out")" "ok conns: 4200 connections opened, 64 kept" \
+	"connections kept for one process"
+st=$(log "$NETCON" status --socket "$SOCK_A") || fail "netcon status refused during the hoarding"
+assert_contains "$st" "clients " "another program's status request during the hoarding"
+wait "$conns_pid" || fail "hostile conns exited $?"
+alive_a
+assert_contains "$(cat "$NC_TMP/svc-A.log")" "control connections, the limit" "service log"
 hostile binds 3000 2
 assert_contains "$OUT" "ok binds: 3000 bound sockets held" "binds held"
 

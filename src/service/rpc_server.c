@@ -164,6 +164,15 @@ void nc_control_close(struct nc_service *svc)
 	}
 }
 
+static int clients_of(struct nc_service *svc, pid_t pid)
+{
+	int n = 0;
+
+	for (struct nc_client *c = svc->clients; c; c = c->next)
+		n += c->pid == pid;
+	return n;
+}
+
 void nc_control_accept(struct nc_service *svc)
 {
 	for (int i = 0; i < 64; i++) {
@@ -184,6 +193,19 @@ void nc_control_accept(struct nc_service *svc)
 			close(fd);
 			continue;
 		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) < 0) {
+			cred.pid = 0;
+			cred.uid = (uid_t)-1;
+		}
+		/* A program needs one connection (one more per fork child, which has its own
+		 * pid): one process holding many is hoarding the service's client slots. */
+		if (cred.pid > 0 && clients_of(svc, cred.pid) >= NC_MAX_CLIENTS_PER_PID) {
+			nc_log_ratelimited(NC_LOG_WARN, "pid %d holds %d control connections, the "
+					   "limit: refusing another", (int)cred.pid,
+					   NC_MAX_CLIENTS_PER_PID);
+			close(fd);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -191,10 +213,8 @@ void nc_control_accept(struct nc_service *svc)
 		}
 		c->h.type = NC_H_CLIENT;
 		c->fd = fd;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) == 0) {
-			c->pid = cred.pid;
-			c->uid = cred.uid;
-		}
+		c->pid = cred.pid;
+		c->uid = cred.uid;
 		if (nc_epoll_add(svc, fd, EPOLLIN, &c->h) < 0) {
 			close(fd);
 			free(c);

@@ -23,6 +23,7 @@
 #define NC_SOCKET_PATH_MAX   108
 #define NC_SCRATCH_SIZE      65536
 #define NC_MAX_CLIENTS       4096
+#define NC_MAX_CLIENTS_PER_PID 64    /* control connections one process may hold */
 #define NC_TOMBSTONES        1024
 #define NC_HASH_BUCKETS      16384
 #define NC_EXTRA_OPTS        8       /* options stored but not acted on, per socket */
