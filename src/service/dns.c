@@ -168,7 +168,7 @@ int nc_dns_reverse_name(const char *text, int *family, uint8_t addr[16])
 		*family = AF_INET;
 		return 1;
 	}
-	if (len == 64 + sizeof(v6) - 1 && !strcmp(text + 64, v6)) {
+	if (len == 63 + sizeof(v6) - 1 && !strcmp(text + 63, v6)) {
 		/* 32 nibbles, least significant first: "b.a.9.8....ip6.arpa" */
 		for (int i = 0; i < 32; i++) {
 			int v = hexval(text[2 * i]);
