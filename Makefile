@@ -226,7 +226,7 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP \
 	-Ifuzz/lwip -Ilwip -I$(LWIP_DIR)/src/include -Iinclude -Isrc -Isrc/common
-FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns
+FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns fuzz_hosts
 FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
 fuzzobj = $(addprefix $(FUZZ_BUILD)/obj/,$(1:.c=.o))
 FUZZ_LWIP_OBJS := $(addprefix $(FUZZ_BUILD)/lwip/,$(LWIP_REL:.c=.o))
@@ -254,8 +254,12 @@ $(FUZZ_BUILD)/fuzz_config: $(call fuzzobj,fuzz/fuzz_config.c src/cli/cmd_service
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 
-# The DNS query parser and responder (src/service/dns.c) with a small name table.
+# The DNS query parser and responder (src/service/dns.c) with a small name table, and the
+# hosts(5) parser (src/common/hosts.c).
 $(FUZZ_BUILD)/fuzz_dns: $(call fuzzobj,fuzz/fuzz_dns.c src/service/dns.c src/common/hosts.c)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+$(FUZZ_BUILD)/fuzz_hosts: $(call fuzzobj,fuzz/fuzz_hosts.c src/common/hosts.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 
