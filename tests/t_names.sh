@@ -129,6 +129,23 @@ assert_eq "('client.netcon', ['client'], ['10.88.0.2'])" "$(sed -n 5p <<<"$out")
 assert_contains "$(sed -n 6p <<<"$out")" "6, 'web.netcon', ('10.88.0.1', 80))" "python getaddrinfo AI_CANONNAME|AI_ADDRCONFIG"
 assert_eq "gaierror True" "$(sed -n 7p <<<"$out")" "python getnameinfo NI_NAMEREQD, address not in the table (libc)"
 
+# Threads: 8 threads resolving at once (CPython lets go of its lock in getaddrinfo).
+out=$(inB "$PYTHON" -c '
+import socket, threading
+bad = []
+def run(k):
+    for i in range(100):
+        name, want = (("web.netcon", "10.88.0.1"), ("client", "10.88.0.2"))[(i + k) % 2]
+        got = socket.getaddrinfo(name, 80, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+        if got != want:
+            bad.append((name, got))
+t = [threading.Thread(target=run, args=(k,)) for k in range(8)]
+[x.start() for x in t]
+[x.join() for x in t]
+print("bad", len(bad))
+')
+assert_eq "bad 0" "$out" "800 lookups from 8 threads"
+
 # Service unreachable: libc answers, and nothing is printed.
 out=$(log env LD_PRELOAD="$BUILD/libnetcon.so" NETCON_SOCKET="$NC_TMP/none.sock" getent hosts localhost 2>&1)
 assert_contains "$out" "localhost" "getent hosts localhost, service unreachable"
