@@ -103,6 +103,25 @@ assert_contains "$out" "localhost" "getent hosts localhost (libc)"
 rc=0
 inB getent hosts nosuch.netcon || rc=$?
 assert_eq 2 "$rc" "getent hosts nosuch.netcon exit status"
+# AI_ADDRCONFIG (getent ahosts sets it): glibc alone refuses any IPv4 address in a
+# namespace without a configured one; our virtual addresses are configured.
+rc=0
+log unshare --net -- getent ahostsv4 10.88.0.1 || rc=$?
+assert_eq 2 "$rc" "getent ahostsv4 10.88.0.1 without netcon (libc, no network)"
+out=$(inB getent ahostsv4 10.88.0.1)
+assert_contains "$out" "10.88.0.1       STREAM 10.88.0.1" "getent ahostsv4 10.88.0.1 under netcon"
+out=$(inB "$PYTHON" -c '
+import socket
+print(socket.getaddrinfo(None, 80, socket.AF_INET, socket.SOCK_STREAM, 0,
+                         socket.AI_PASSIVE | socket.AI_ADDRCONFIG)[0][4])
+try:
+    socket.getaddrinfo("192.0.2.1", 80, socket.AF_INET, 0, 0, socket.AI_ADDRCONFIG)
+    print("kernel address accepted")
+except socket.gaierror:
+    print("kernel address: as libc says")
+')
+assert_eq "('0.0.0.0', 80)
+kernel address: as libc says" "$out" "AI_PASSIVE|AI_ADDRCONFIG wildcard; a kernel address stays libc's"
 
 out=$(inB "$PYTHON" -c '
 import socket
