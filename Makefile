@@ -211,8 +211,9 @@ bench: all $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
 # Fuzzers (fuzz/): libFuzzer harnesses for the RPC decoder and server, the VXLAN/Ethernet
-# input path into lwIP, the option parser, the DNS responder and the hosts(5) parser, built with clang, ASan and UBSan in
-# $(BUILD)/fuzz (the main build with $(CC) is not touched). `make fuzz` runs each for
+# input path into lwIP, the option parser, the DNS responder and the hosts(5) parser,
+# built with clang, ASan and UBSan in $(BUILD)/fuzz (the main build with $(CC) is not
+# touched). `make fuzz` runs each for
 # FUZZ_SECONDS (default 60) on the seeds in fuzz/corpus/NAME and fails on a crash;
 # `make fuzz-build` only builds. fuzz/lwip/lwipopts.h turns lwIP's input checksum checks
 # off for the fuzz build only. lwIP is built without UBSan's null check: its
