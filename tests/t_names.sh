@@ -148,6 +148,30 @@ assert_eq "('client.netcon', ['client'], ['10.88.0.2'])" "$(sed -n 5p <<<"$out")
 assert_contains "$(sed -n 6p <<<"$out")" "6, 'web.netcon', ('10.88.0.1', 80))" "python getaddrinfo AI_CANONNAME|AI_ADDRCONFIG"
 assert_eq "gaierror True" "$(sed -n 7p <<<"$out")" "python getnameinfo NI_NAMEREQD, address not in the table (libc)"
 
+# The non-reentrant calls, through ctypes (python itself uses the _r ones).
+out=$(inB "$PYTHON" -c '
+import ctypes, socket
+class HE(ctypes.Structure):
+    _fields_ = [("h_name", ctypes.c_char_p), ("h_aliases", ctypes.POINTER(ctypes.c_char_p)),
+                ("h_addrtype", ctypes.c_int), ("h_length", ctypes.c_int),
+                ("h_addr_list", ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)))]
+libc = ctypes.CDLL(None)
+for f in (libc.gethostbyname, libc.gethostbyname2, libc.gethostbyaddr):
+    f.restype = ctypes.POINTER(HE)
+def show(p):
+    h = p.contents
+    a = bytes(h.h_addr_list[0][:h.h_length])
+    print(h.h_name.decode(), h.h_aliases[0], socket.inet_ntop(h.h_addrtype, a), bool(h.h_addr_list[1]))
+show(libc.gethostbyname(b"Client"))
+show(libc.gethostbyname2(b"web.netcon", socket.AF_INET6))
+show(libc.gethostbyaddr(socket.inet_aton("10.88.0.2"), 4, socket.AF_INET))
+print(bool(libc.gethostbyname2(b"kernel.netcon", socket.AF_INET6)))
+')
+assert_eq "client.netcon b'client' 10.88.0.2 False
+web.netcon None fd00:88::1 False
+client.netcon b'client' 10.88.0.2 False
+False" "$out" "gethostbyname, gethostbyname2, gethostbyaddr"
+
 # Threads: 8 threads resolving at once (CPython lets go of its lock in getaddrinfo).
 out=$(inB "$PYTHON" -c '
 import socket, threading
