@@ -48,20 +48,21 @@ LWIP_INC    := -Ilwip -I$(LWIP_DIR)/src/include
 CFLAGS_LWIP := $(CFLAGS_BASE) -w $(LWIP_INC)
 LDFLAGS  += $(SAN_FLAGS)
 
-COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c
+COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c
 
 LINK_SRCS := src/link/vxlan.c src/link/tap.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/conn.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
-	src/service/udp.c
+	src/service/udp.c src/service/dns.c src/service/names.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
 
 INTERCEPT_SRCS := src/intercept/init.c src/intercept/client.c src/intercept/fdtab.c \
 	src/intercept/socket.c src/intercept/connect.c src/intercept/listen.c \
 	src/intercept/accept.c src/intercept/sockopt.c src/intercept/close.c \
-	src/intercept/syscall.c src/intercept/data.c src/intercept/epollcarry.c
+	src/intercept/syscall.c src/intercept/data.c src/intercept/epollcarry.c \
+	src/intercept/resolve.c
 
 LWIP_REL := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
 	core/netif.c core/pbuf.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c \
@@ -81,7 +82,8 @@ CLI_OBJS       := $(call obj,$(CLI_SRCS))
 # The intercept and the common code it links are built on their own (own flags).
 INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o))
 
-UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum
+UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
+	$(BUILD)/unit_hosts $(BUILD)/unit_dns
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile
 BENCH_TOOLS := $(BUILD)/tcpbench
 
@@ -154,6 +156,11 @@ $(BUILD)/unit_rpc: $(BUILD)/obj/tests/unit/unit_rpc.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_addr: $(BUILD)/obj/tests/unit/unit_addr.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/unit_hosts: $(BUILD)/obj/tests/unit/unit_hosts.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# The DNS codec is pure code (no lwIP): linked on its own.
+$(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/dns.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
@@ -204,8 +211,9 @@ bench: all $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
 # Fuzzers (fuzz/): libFuzzer harnesses for the RPC decoder and server, the VXLAN/Ethernet
-# input path into lwIP, and the option parser, built with clang, ASan and UBSan in
-# $(BUILD)/fuzz (the main build with $(CC) is not touched). `make fuzz` runs each for
+# input path into lwIP, the option parser, the DNS responder and the hosts(5) parser,
+# built with clang, ASan and UBSan in $(BUILD)/fuzz (the main build with $(CC) is not
+# touched). `make fuzz` runs each for
 # FUZZ_SECONDS (default 60) on the seeds in fuzz/corpus/NAME and fails on a crash;
 # `make fuzz-build` only builds. fuzz/lwip/lwipopts.h turns lwIP's input checksum checks
 # off for the fuzz build only. lwIP is built without UBSan's null check: its
@@ -219,7 +227,7 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP \
 	-Ifuzz/lwip -Ilwip -I$(LWIP_DIR)/src/include -Iinclude -Isrc -Isrc/common
-FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config
+FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns fuzz_hosts
 FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
 fuzzobj = $(addprefix $(FUZZ_BUILD)/obj/,$(1:.c=.o))
 FUZZ_LWIP_OBJS := $(addprefix $(FUZZ_BUILD)/lwip/,$(LWIP_REL:.c=.o))
@@ -243,7 +251,16 @@ $(FUZZ_BUILD)/fuzz_vxlan: $(call fuzzobj,fuzz/fuzz_vxlan.c) $(FUZZ_SVC_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm
 $(FUZZ_BUILD)/fuzz_config: $(call fuzzobj,fuzz/fuzz_config.c src/cli/cmd_service.c src/service/fault.c \
-		src/common/log.c src/common/addr.c)
+		src/common/log.c src/common/addr.c src/common/hosts.c)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+
+# The DNS query parser and responder (src/service/dns.c) with a small name table, and the
+# hosts(5) parser (src/common/hosts.c).
+$(FUZZ_BUILD)/fuzz_dns: $(call fuzzobj,fuzz/fuzz_dns.c src/service/dns.c src/common/hosts.c)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+$(FUZZ_BUILD)/fuzz_hosts: $(call fuzzobj,fuzz/fuzz_hosts.c src/common/hosts.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 

@@ -57,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cfg.link_kind == NC_LINKKIND_VXLAN && cfg.vxlan.bind_len == 0)
 			abort();
 	}
+	nc_hosts_free(&cfg.hosts);
 	free(buf);
 	return 0;
 }

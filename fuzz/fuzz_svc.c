@@ -92,7 +92,13 @@ struct nc_service *fuzz_svc_get(void)
 	svc->link = &fake_link;
 	fake_link.deliver = nc_stack_input;
 	fake_link.ctx = svc;
-	if (!svc->scratch || svc->epfd < 0 || nc_stack_init(svc, err, sizeof(err)) < 0) {
+	/* Names: RESOLVE (fuzz_rpc) finds some, UDP port 53 (fuzz_vxlan) answers DNS. */
+	if (nc_hosts_add_arg(&svc->cfg.hosts, "web.netcon=10.42.0.2", err, sizeof(err)) < 0 ||
+	    nc_hosts_add_arg(&svc->cfg.hosts, "web.netcon=fd00::2", err, sizeof(err)) < 0)
+		abort();
+	svc->cfg.dns = 1;
+	if (!svc->scratch || svc->epfd < 0 || nc_stack_init(svc, err, sizeof(err)) < 0 ||
+	    nc_names_start(svc, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz: cannot set up the service: %s\n", err);
 		abort();
 	}

@@ -19,7 +19,7 @@ def write(name, files):
 
 
 # ---- RPC: one control byte (fd count | fd kinds << 2), then the message ---------------
-HELLO, BIND, LISTEN, CONNECT, SOCKOPT_SET, SOCKOPT_GET, QUERY, STATUS = range(1, 9)
+HELLO, BIND, LISTEN, CONNECT, SOCKOPT_SET, SOCKOPT_GET, QUERY, STATUS, RESOLVE = range(1, 10)
 F_REPLY_FD, F_SUBJECT_FD = 1, 2
 
 
@@ -47,6 +47,11 @@ rpc = {
     "sockopt_get": ctrl(2, 1, 0) + hdr(SOCKOPT_GET, 12, F_REPLY_FD | F_SUBJECT_FD) + struct.pack("<iiI", 1, 4, 4),
     "query_notsock": ctrl(1, 2) + hdr(QUERY, 0, F_SUBJECT_FD),
     "status": ctrl(0) + hdr(STATUS, 0),
+    # struct nc_resolve_req: op, family, pad, addr[16], name[256]
+    "resolve_name": ctrl(0) + hdr(RESOLVE, 280) + struct.pack("<IHH", 1, 0, 0) + bytes(16)
+    + b"WEB.netcon.".ljust(256, b"\0"),
+    "resolve_addr": ctrl(0) + hdr(RESOLVE, 280) + struct.pack("<IHH", 2, 10, 0)
+    + bytes.fromhex("fd000000000000000000000000000002") + bytes(256),
 }
 write("fuzz_rpc", rpc)
 
@@ -114,6 +119,50 @@ vx = {
     "ip6_ping_allnodes": eth(bytes([0x33, 0x33, 0, 0, 0, 1]), 0x86dd, ip6),
     "wrong_vni": bytes([0x08, 0, 0, 0, 0, 0, 2, 0]) + OUR_MAC + PEER_MAC + b"\x08\x00",
 }
+
+
+# ---- DNS: one query (the service's table in fuzz_dns.c / fuzz_svc.c has web.netcon) ---
+def dns_name(name):
+    out = b""
+    for label in name.split(".") if name else []:
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def dns_query(name, qtype=1, qclass=1, flags=0x0100, qd=1, an=0, ns=0, ar=0, extra=b""):
+    return struct.pack("!HHHHHH", 0xbeef, flags, qd, an, ns, ar) + dns_name(name) \
+        + struct.pack("!HH", qtype, qclass) + extra
+
+
+OPT = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0)
+dns = {
+    "a": dns_query("web.netcon"),
+    "aaaa_case": dns_query("WeB.NetCon", 28),
+    "any_edns": dns_query("web.netcon", 255, ar=1, extra=OPT),
+    "ptr4": dns_query("1.0.42.10.in-addr.arpa", 12),
+    "ptr6": dns_query(".".join("1000000000000000000000000000d0df"[i] for i in range(32))
+                      + ".ip6.arpa", 12),
+    "nxdomain": dns_query("nosuch.example", 1),
+    "mx_nodata": dns_query("web.netcon", 15),
+    "compress_loop": struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + b"\xc0\x0c" + struct.pack("!HH", 1, 1),
+    "compress_ok": dns_query("web.netcon", 1, an=1, extra=b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes(4)),
+    "two_questions": dns_query("web.netcon", qd=2) + dns_name("db.netcon") + struct.pack("!HH", 1, 1),
+    "badvers": dns_query("web.netcon", ar=1, extra=b"\0" + struct.pack("!HHIH", 41, 512, 0x00010000, 0)),
+    "class_ch": dns_query("version.bind", 16, 3),
+    "truncated": dns_query("web.netcon")[:17],
+}
+write("fuzz_dns", dns)
+vx["udp_dns_query"] = eth(OUR_MAC, 0x0800, ip4(17, udp(5353, 53, dns_query("web.netcon", 255, ar=1, extra=OPT))))
+vx["udp_dns_loop"] = eth(OUR_MAC, 0x0800, ip4(17, udp(5353, 53, dns["compress_loop"])))
+write("fuzz_vxlan", vx)
+
+hosts = {
+    "basic": b"# comment\n10.42.0.1 web.netcon www\n\nfd00::1\tweb.netcon # six\n",
+    "crlf_noeol": b"10.0.0.1 a.b c\r\n10.0.0.2 d",
+    "bad_line": b"10.0.0.1 ok\n10.0.0 bad\n",
+    "host_arg": b"web.netcon=10.42.0.9",
+}
+write("fuzz_hosts", hosts)
 write("fuzz_vxlan", vx)
 
 # ---- config: arguments separated by NUL bytes -----------------------------------------
@@ -124,5 +173,6 @@ cfg = {
     "socket": b"--socket-mode\x000660\x00--socket\x00/tmp/x.sock\x00--socket-group\x000",
     "mac_log": b"--mac\x0002:00:00:00:00:09\x00--log-level\x00debug\x00--ready-fd\x003\x00--",
     "bad": b"--ip\x00300.1.1.1/24\x00--bogus",
+    "names": b"--host\x00web.netcon=10.42.0.2\x00--host=db=fd00::1\x00--dns\x00--hosts\x00/nonexistent",
 }
 write("fuzz_config", cfg)

@@ -64,7 +64,7 @@ hostile() {
 hostile protocol
 for a in truncated badlen oversized reply-as-request unknown-type bad-size err-set \
 	unknown-flags missing-fd extra-fd three-fds empty-with-fds notsock-reply-channel \
-	full-reply-channel; do
+	full-reply-channel resolve-unterminated resolve-bad-op; do
 	assert_contains "$OUT" "ok $a: dropped" "attack $a"
 done
 svclog=$(cat "$NC_TMP/svc-A.log")
@@ -73,7 +73,8 @@ for why in "shorter than the header" "header length differs from the message" \
 	"payload size differs from the type's" "request with an error code" "unknown flags" \
 	"number of fds differs from the flags" "empty message with fds" \
 	"cannot send the reply: Socket operation on non-socket" \
-	"cannot send the reply: Resource temporarily unavailable"; do
+	"cannot send the reply: Resource temporarily unavailable" \
+	"resolve: bad name or family" "resolve: bad op"; do
 	assert_contains "$svclog" "dropping client pid" "service log"
 	assert_contains "$svclog" ": $why" "service log (reason)"
 done

@@ -40,6 +40,7 @@ enum nc_msg_type {
 	NC_MSG_SOCKOPT_GET,   /* getsockopt on a virtual socket (SO_ERROR included) */
 	NC_MSG_QUERY,         /* what is this socket: kind, state, addresses */
 	NC_MSG_STATUS,        /* human-readable status text (netcon status) */
+	NC_MSG_RESOLVE,       /* names of the virtual network: a name's addresses, an address's names */
 	NC_MSG_TYPE_COUNT
 };
 #define NC_MSG_REPLY        0x8000
@@ -170,6 +171,39 @@ struct nc_query_rep {
 struct nc_status_rep {
 	uint32_t len;       /* bytes of text that follow */
 	char     text[];
+};
+
+/*
+ * NC_MSG_RESOLVE: the service's name table (--host, --hosts). No fds either way.
+ * NAME: the addresses of `name` (AF_UNSPEC: both families); ADDR: the names of `addr`.
+ * ENOENT when the table does not have it (the intercept then asks libc); a known name
+ * without an address of the family asked gets err 0 and naddrs 0.
+ */
+#define NC_NAME_MAX             256   /* name bytes, NUL included */
+#define NC_RESOLVE_MAX_ADDRS    16
+#define NC_RESOLVE_MAX_NAMES    8
+enum nc_resolve_op {
+	NC_RESOLVE_NAME = 1,
+	NC_RESOLVE_ADDR,
+	NC_RESOLVE_OP_COUNT
+};
+struct nc_resolve_req {                 /* 280 bytes */
+	uint32_t op;                    /* enum nc_resolve_op */
+	uint16_t family;                /* NAME: AF_UNSPEC/AF_INET/AF_INET6; ADDR: AF_INET/AF_INET6 */
+	uint16_t pad;                   /* 0 */
+	uint8_t  addr[16];              /* ADDR: network order, IPv4 in the first 4 bytes */
+	char     name[NC_NAME_MAX];     /* NAME: 1..253 characters, NUL-terminated */
+};
+struct nc_resolve_addr {                /* 20 bytes */
+	uint16_t family;                /* AF_INET or AF_INET6 */
+	uint16_t pad;
+	uint8_t  addr[16];
+};
+struct nc_resolve_rep {                 /* 2376 bytes */
+	uint32_t naddrs;                /* 0..NC_RESOLVE_MAX_ADDRS */
+	uint32_t nnames;                /* 1..NC_RESOLVE_MAX_NAMES: canonical name, then aliases */
+	struct nc_resolve_addr addrs[NC_RESOLVE_MAX_ADDRS];
+	char     names[NC_RESOLVE_MAX_NAMES][NC_NAME_MAX];   /* each NUL-terminated */
 };
 
 /* One accepted connection, on the listener's SOCK_SEQPACKET pair, with the new fd. */

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "hosts.h"
 #include "log.h"
 
 #define DEFAULT_IP      "10.42.0.1/24"
@@ -43,7 +44,12 @@ void nc_config_usage(FILE *f)
 		"                         (default 65536); beyond it calls fail with ENOBUFS\n"
 		"  --link-fault SPEC      inject faults into frames sent and received, for tests:\n"
 		"                         loss=P,dup=P,reorder=P,corrupt=P,seed=N (P in percent)\n"
-		"  --ready-fd N           write one byte to fd N once the service is ready\n",
+		"  --ready-fd N           write one byte to fd N once the service is ready\n"
+		"  --host NAME=ADDR       a name of the virtual network (repeatable; ADDR IPv4 or\n"
+		"                         IPv6): programs under the intercept resolve it\n"
+		"  --hosts FILE           more names, in hosts(5) format (repeatable)\n"
+		"  --dns                  answer DNS queries for those names (A, AAAA, PTR) on the\n"
+		"                         service's address, UDP port 53; other names: NXDOMAIN\n",
 		NC_MTU_MIN, DEFAULT_MTU);
 }
 
@@ -93,7 +99,20 @@ static int bad(const char *prog, const char *fmt, const char *a, const char *b)
 	return 2;
 }
 
+static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, const char *prog);
+
+/* The name table is the one part of the configuration that owns memory: freed here when
+ * the options are rejected, by the service (nc_names_stop) otherwise. */
 int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, const char *prog)
+{
+	int r = config_parse(cfg, argc, argv, idx, prog);
+
+	if (r)
+		nc_hosts_free(&cfg->hosts);
+	return r;
+}
+
+static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, const char *prog)
 {
 	int have_link = 0, have_tap = 0, have_vxlan_opt = 0, have_bind = 0;
 	const char *link_opt = NULL;
@@ -121,6 +140,11 @@ int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, cons
 		if (strncmp(opt, "--", 2) != 0)
 			return bad(prog, "unexpected argument '%s'%s", opt,
 				   " (a program to run goes after `--`)");
+		if (!strcmp(opt, "--dns")) {   /* the one option without a value */
+			cfg->dns = 1;
+			(*idx)++;
+			continue;
+		}
 		eq = strchr(opt, '=');
 		if (eq) {
 			snprintf(name, sizeof(name), "%.*s", (int)(eq - opt), opt);
@@ -220,6 +244,14 @@ int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, cons
 					   strlen(val) >= sizeof(cfg->link_fault) ? "too long" : why,
 					   "");
 			snprintf(cfg->link_fault, sizeof(cfg->link_fault), "%s", val);
+		} else if (!strcmp(name, "--host")) {
+			char why[512];
+			if (nc_hosts_add_arg(&cfg->hosts, val, why, sizeof(why)) < 0)
+				return bad(prog, "%s%s", why, "");
+		} else if (!strcmp(name, "--hosts")) {
+			char why[512];
+			if (nc_hosts_load(&cfg->hosts, val, why, sizeof(why)) < 0)
+				return bad(prog, "%s%s", why, "");
 		} else if (!strcmp(name, "--ready-fd")) {
 			if (nc_parse_long(val, 0, 1 << 20, &v) < 0)
 				return bad(prog, "bad --ready-fd '%s'%s", val, "");

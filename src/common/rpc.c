@@ -20,7 +20,63 @@ static const long payload_sizes[NC_MSG_TYPE_COUNT][2] = {
 				 offsetof(struct nc_sockopt_rep, value) },
 	[NC_MSG_QUERY] = { 0, sizeof(struct nc_query_rep) },
 	[NC_MSG_STATUS] = { 0, offsetof(struct nc_status_rep, text) },
+	[NC_MSG_RESOLVE] = { sizeof(struct nc_resolve_req), sizeof(struct nc_resolve_rep) },
 };
+
+_Static_assert(sizeof(struct nc_resolve_req) == 280, "nc_resolve_req size (docs/rpc.md)");
+_Static_assert(sizeof(struct nc_resolve_addr) == 20, "nc_resolve_addr size (docs/rpc.md)");
+_Static_assert(sizeof(struct nc_resolve_rep) == 2376, "nc_resolve_rep size (docs/rpc.md)");
+
+/* The fields of a RESOLVE request or reply (its size is already right). 0 or -EBADMSG. */
+static int check_resolve(const uint8_t *pl, int is_reply, const char **why)
+{
+	if (!is_reply) {
+		struct nc_resolve_req q;
+		size_t nl;
+
+		memcpy(&q, pl, sizeof(q));
+		nl = strnlen(q.name, sizeof(q.name));
+		if (q.op == 0 || q.op >= NC_RESOLVE_OP_COUNT || q.pad != 0) {
+			*why = "resolve: bad op";
+			return -EBADMSG;
+		}
+		if (q.op == NC_RESOLVE_NAME &&
+		    ((q.family != AF_UNSPEC && q.family != AF_INET && q.family != AF_INET6) ||
+		     nl == 0 || nl >= sizeof(q.name))) {
+			*why = "resolve: bad name or family";
+			return -EBADMSG;
+		}
+		if (q.op == NC_RESOLVE_ADDR && q.family != AF_INET && q.family != AF_INET6) {
+			*why = "resolve: bad address family";
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	{
+		struct nc_resolve_rep r;
+
+		memcpy(&r, pl, sizeof(r));
+		if (r.naddrs > NC_RESOLVE_MAX_ADDRS || r.nnames == 0 ||
+		    r.nnames > NC_RESOLVE_MAX_NAMES) {
+			*why = "resolve: counts out of range";
+			return -EBADMSG;
+		}
+		for (uint32_t i = 0; i < r.naddrs; i++) {
+			if (r.addrs[i].family != AF_INET && r.addrs[i].family != AF_INET6) {
+				*why = "resolve: bad address family";
+				return -EBADMSG;
+			}
+		}
+		for (uint32_t i = 0; i < r.nnames; i++) {
+			size_t nl = strnlen(r.names[i], sizeof(r.names[i]));
+			if (nl == 0 || nl >= sizeof(r.names[i])) {
+				*why = "resolve: name not terminated";
+				return -EBADMSG;
+			}
+		}
+	}
+	return 0;
+}
 
 long nc_rpc_payload_size(unsigned type, int is_reply)
 {
@@ -256,5 +312,7 @@ int nc_rpc_check(const void *buf, size_t n, int nfds, int is_reply, const char *
 		*why = "payload size differs from the type's";
 		return -EBADMSG;
 	}
+	if (type == NC_MSG_RESOLVE)
+		return check_resolve((const uint8_t *)buf + sizeof(h), is_reply, why);
 	return 0;
 }

@@ -390,6 +390,20 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		*olen = sizeof(rep) + n;
 		return 0;
 	}
+	case NC_MSG_RESOLVE: {
+		struct nc_resolve_req q;
+		struct nc_resolve_rep rep;
+
+		if (subject >= 0)
+			return EINVAL;
+		memcpy(&q, pl, sizeof(q));
+		r = nc_names_resolve(svc, &q, &rep);
+		if (r != 0)
+			return r;
+		memcpy(out, &rep, sizeof(rep));
+		*olen = sizeof(rep);
+		return 0;
+	}
 	}
 	return EINVAL;
 }

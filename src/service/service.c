@@ -150,6 +150,7 @@ static void service_free(struct nc_service *svc)
 	if (svc->link && svc->link->ops->flush)
 		svc->link->ops->flush(svc->link);
 	nc_control_close(svc);
+	nc_names_stop(svc);
 	if (svc->ctl_tmp_path[0])
 		unlink(svc->ctl_tmp_path);
 	if (svc->link)
@@ -197,6 +198,8 @@ int nc_service_run(struct nc_config *cfg)
 	r = open_link(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_stack_init(svc, err, sizeof(err));
+	if (r == 0)
+		r = nc_names_start(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_control_open(svc, err, sizeof(err));
 	if (r < 0) {

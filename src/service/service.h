@@ -18,6 +18,8 @@
 #include "lwip/udp.h"
 #include "link/link.h"
 #include "service/fault.h"
+#include "service/dns.h"
+#include "common/hosts.h"
 #include "netcon/rpc.h"
 
 #define NC_SOCKET_PATH_MAX   108
@@ -46,6 +48,8 @@ struct nc_config {
 	char tap_name[16];
 	int max_socks_per_user;      /* virtual sockets one uid may hold; 0 = unlimited */
 	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
+	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */
+	int dns;                     /* --dns: answer DNS on our address, UDP port 53 */
 };
 
 enum nc_handler_type {
@@ -175,6 +179,9 @@ struct nc_service {
 	struct nc_fault fault;       /* --link-fault */
 	uint8_t *fault_buf;          /* a frame being corrupted */
 	char ctl_tmp_path[NC_SOCKET_PATH_MAX];
+	struct udp_pcb *dns_pcb;     /* --dns: lwIP's UDP port 53 (names.c) */
+	struct nc_dns_counters dns_ctr;
+	uint64_t resolve_requests;   /* NC_MSG_RESOLVE served */
 };
 
 /* service.c */
@@ -235,6 +242,15 @@ int nc_control_open(struct nc_service *svc, char *err, size_t errlen);
 void nc_control_accept(struct nc_service *svc);
 void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t events);
 void nc_control_close(struct nc_service *svc);
+
+/* names.c — the name table served: DNS on UDP port 53 and NC_MSG_RESOLVE */
+int nc_names_start(struct nc_service *svc, char *err, size_t errlen);
+void nc_names_stop(struct nc_service *svc);
+/* Answer a checked NC_MSG_RESOLVE request: 0 or a positive errno (ENOENT: not ours). */
+int nc_names_resolve(struct nc_service *svc, const struct nc_resolve_req *q,
+		     struct nc_resolve_rep *rep);
+/* One line for `netcon status`, into buf. */
+void nc_names_status(struct nc_service *svc, char *buf, size_t len);
 
 /* status.c */
 size_t nc_status_text(struct nc_service *svc, char *buf, size_t len);

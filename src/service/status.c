@@ -64,7 +64,7 @@ static const char *state_name(const struct nc_sock *s)
 size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
-	char a[64], b[64], mac[32], link[2048] = "";
+	char a[64], b[64], mac[32], link[2048] = "", names[512] = "";
 	const struct nc_link_stats *ls = &svc->link->stats;
 
 	buf[0] = '\0';
@@ -100,6 +100,8 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	    (unsigned long long)svc->ctr.conns_accepted,
 	    (unsigned long long)svc->ctr.rpc_requests, (unsigned long long)svc->ctr.rpc_bad,
 	    (unsigned long long)svc->ctr.rx_frames_bad);
+	nc_names_status(svc, names, sizeof(names));
+	put(&o, "%s", names);
 	put(&o, "%-7s %-22s %-22s %-12s %12s %12s\n", "kind", "local", "peer", "state",
 	    "bytes out", "bytes in");
 	for (struct nc_sock *s = svc->socks; s; s = s->next) {

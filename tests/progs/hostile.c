@@ -8,7 +8,8 @@
  * Protocol attacks (each on a fresh connection; the service must drop the client without
  * a reply, promptly): truncated, badlen, oversized, reply-as-request, unknown-type,
  * bad-size, err-set, unknown-flags, missing-fd, extra-fd, three-fds, empty-with-fds,
- * notsock-reply-channel, full-reply-channel. `protocol` runs all of them.
+ * notsock-reply-channel, full-reply-channel, resolve-unterminated, resolve-bad-op.
+ * `protocol` runs all of them.
  *
  * Others:
  *   notsock-subject     a subject fd that is no socket: error reply ENOTSOCK, kept
@@ -268,6 +269,22 @@ static void protocol(void)
 		expect_drop("notsock-reply-channel", len, &pipefd[1], 1);
 		close(pipefd[0]);
 		close(pipefd[1]);
+	}
+
+	/* RESOLVE with fields out of range (its size is right). */
+	{
+		struct nc_resolve_req rq;
+
+		memset(&rq, 0, sizeof(rq));
+		rq.op = NC_RESOLVE_NAME;
+		memset(rq.name, 'a', sizeof(rq.name));   /* no NUL */
+		len = build(NC_MSG_RESOLVE, 0, &rq, sizeof(rq));
+		expect_drop("resolve-unterminated", len, NULL, 0);
+		memset(rq.name, 0, sizeof(rq.name));
+		strcpy(rq.name, "web.netcon");
+		rq.op = 7;
+		len = build(NC_MSG_RESOLVE, 0, &rq, sizeof(rq));
+		expect_drop("resolve-bad-op", len, NULL, 0);
 	}
 
 	/* A blocking reply channel kept full: the service must not wait on it. */
