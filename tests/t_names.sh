@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_names.sh — names on the virtual network: --host/--hosts resolved by programs under the
 # intercept (getaddrinfo, gethostbyname*, getnameinfo), and the service's DNS (--dns)
-# answering a kernel's dig over VXLAN.
+# answering a kernel's dig over VXLAN and dig/host run under B (their own UDP queries).
 #
 #   ┌ netns nc-nmk-$$ (kernel) ───────────┐      ┌ netns nc-nmn-$$ (services) ──────────────┐
 #   │ vx0 10.88.0.3/24, VNI 7              │      │ service A 10.88.0.1/24 --dns             │
@@ -267,6 +267,16 @@ twoopt rcode 1 id 4660
 ok rcode 0 id 4660" "$out" "answers to malformed queries"
 assert_eq "10.88.0.1" "$(kdig +short web.netcon A)" "dig after the malformed queries"
 alive "${NC_SERVICE[A]}" || fail "service A died"
+
+# A program under netcon with its own resolver: dig and host send their queries over UDP
+# through B's intercept and the virtual network to A's --dns.
+assert_eq "10.88.0.1" "$(log under B dig +short +tries=2 +time=2 @10.88.0.1 web.netcon A)" \
+	"dig under B: web.netcon A"
+out=$(log under B dig +tries=2 +time=2 @10.88.0.1 nosuch.netcon A)
+assert_contains "$out" "status: NXDOMAIN" "dig under B: nosuch.netcon"
+assert_contains "$out" "SERVER: 10.88.0.1#53" "dig under B: the answer's source"
+out=$(log under B host -W 2 web.netcon 10.88.0.1)
+assert_contains "$out" "web.netcon has address 10.88.0.1" "host under B"
 
 st=$(log "$NETCON" status --socket "$(sock A)")
 printf '%s\n' "$st" | grep names >&2
