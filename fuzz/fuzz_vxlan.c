@@ -21,7 +21,6 @@
 #include "link/link.h"
 
 #define KNOWN_SHORT 1   /* feed frames under 60 bytes unpadded */
-#define KNOWN_FRAG  2   /* feed IPv4 and IPv6 fragments */
 
 static int listener_app = -1;
 
@@ -54,37 +53,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int off;
 
 	if (known_bugs < 0) {
-		/* FUZZ_KNOWN_BUGS: "short", "frag", or anything else for both. */
+		/* FUZZ_KNOWN_BUGS: "short" (or anything). */
 		const char *k = getenv("FUZZ_KNOWN_BUGS");
-		known_bugs = !k ? 0 : !strcmp(k, "short") ? KNOWN_SHORT :
-			     !strcmp(k, "frag") ? KNOWN_FRAG : KNOWN_SHORT | KNOWN_FRAG;
+		known_bugs = k ? KNOWN_SHORT : 0;
 	}
 	if (listener_app < 0)
 		make_listener(svc);
 	fds_before = fuzz_count_fds();
 	off = nc_vxlan_decode(data, size, FUZZ_VNI);
 	if (off < 0) {
-		fuzz_check_fds("fuzz_vxlan", fds_before);
-		return 0;
-	}
-	/* Known bug, reported: some sequences of IPv4 or IPv6 fragments lose their pbufs in
-	 * lwIP's reassembly (fuzz/known/ip4_reass_leak, ip6_frag_leak, ip6_ext_frag_leak:
-	 * `FUZZ_KNOWN_BUGS=frag fuzz_vxlan -runs=0 DIR` reports a direct leak at exit). IPv4
-	 * fragments (MF or an offset) and IPv6 packets with a Fragment header or an extension
-	 * header that may lead to one (hop-by-hop, routing, destination options) are skipped unless FUZZ_KNOWN_BUGS=frag, so that `make fuzz` keeps
-	 * finding new bugs. */
-	if (!(known_bugs & KNOWN_FRAG) && size - (size_t)off >= NC_ETH_HLEN + 8 &&
-	    data[off + 12] == 0x08 &&
-	    data[off + 13] == 0x00 && (data[off + 20] & 0x3f || data[off + 21])) {
-		fuzz_check_fds("fuzz_vxlan", fds_before);
-		return 0;
-	}
-	if (!(known_bugs & KNOWN_FRAG) && size - (size_t)off >= NC_ETH_HLEN + 8 &&
-	    data[off + 12] == 0x86 &&
-	    data[off + 13] == 0xdd && (data[off + NC_ETH_HLEN + 6] == 44 ||
-					  data[off + NC_ETH_HLEN + 6] == 0 ||
-					  data[off + NC_ETH_HLEN + 6] == 43 ||
-					  data[off + NC_ETH_HLEN + 6] == 60)) {
 		fuzz_check_fds("fuzz_vxlan", fds_before);
 		return 0;
 	}

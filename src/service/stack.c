@@ -274,11 +274,19 @@ static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len
 	 * a short frame is padded with zeros here. */
 	if (plen < 60)
 		plen = 60;
-	p = pbuf_alloc(PBUF_RAW, (u16_t)plen, PBUF_RAM);
+	/* lwIP's reassembly keeps a (packed) pbuf pointer in each fragment it holds: IPv4 at
+	 * the IP header, IPv6 4 bytes before the Fragment header. Room ahead of the
+	 * Ethernet header puts that pointer on an 8-byte boundary (IPv4: the IP header at
+	 * 0 mod 8; IPv6: at 4 mod 8, extension headers being multiples of 8), where
+	 * LeakSanitizer sees it: the fragments are then not reported as leaked
+	 * (fuzz_vxlan), and IPv4 headers are read aligned. */
+	size_t room = len >= NC_ETH_HLEN && frame[12] == 0x86 && frame[13] == 0xdd ? 6 : 2;
+	p = pbuf_alloc(PBUF_RAW, (u16_t)(plen + room), PBUF_RAM);
 	if (!p) {
 		svc->ctr.rx_frames_bad++;
 		return;
 	}
+	pbuf_remove_header(p, room);
 	memcpy(p->payload, frame, len);
 	if (plen > len)
 		memset((uint8_t *)p->payload + len, 0, plen - len);
