@@ -66,6 +66,8 @@ struct nc_net {
 	int reachable;          /* 1 when the service answered */
 	uint32_t ip;            /* network byte order */
 	int prefix;
+	int n_ip6;              /* the service's IPv6 addresses (link-local first) */
+	struct nc_ip6_prefix ip6[NC_HELLO_MAX_IP6];
 	uint32_t service_pid;
 };
 void nc_ic_client_init(void);
@@ -108,10 +110,12 @@ int nc_fd_refresh(int fd, struct nc_fdent *e);
 
 /* socket.c — shared helpers */
 enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };
-/* Is this a kernel AF_INET stream socket that could go virtual? */
+/* Is this a kernel AF_INET or AF_INET6 TCP stream socket that could go virtual? Its
+ * family, or 0. */
 int nc_ic_is_inet_stream(int fd);
-/* Does an AF_INET address belong to the virtual network (for bind: or the wildcard)? */
-int nc_ic_route(const struct sockaddr *sa, socklen_t len, int for_bind);
+/* Does an address of the socket's family belong to the virtual network (for bind: or the
+ * wildcard)? An address of another family stays with the kernel (which refuses it). */
+int nc_ic_route(int family, const struct sockaddr *sa, socklen_t len, int for_bind);
 /* Read the options set so far on a kernel socket. */
 void nc_ic_read_opts(int fd, struct nc_sockopts *o);
 
