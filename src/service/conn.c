@@ -499,25 +499,35 @@ int nc_local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *i
 }
 
 /*
- * dual_conflict() - lwIP's tcp_bind() checks a port against pcbs of the same IP version
- * only, and counts a dual-stack pcb (IPADDR_TYPE_ANY, an AF_INET6 socket on `::`) as
- * IPv4. The case it misses: a dual-stack pcb and an IPv6 one on the same port, which
- * Linux refuses as it refuses two wildcards. Returns 1 for a conflict.
+ * dual_conflict() - lwIP's tcp_bind() and tcp_listen() compare a port only with pcbs of
+ * the same address type, and a dual-stack pcb (IPADDR_TYPE_ANY: an AF_INET6 socket on
+ * `::` without IPV6_V6ONLY) is a type of its own for tcp_listen() and counts as IPv4 for
+ * tcp_bind(). Linux treats it as a wildcard of both families. This checks the pairs
+ * lwIP misses — a dual-stack pcb against an IPv4 or IPv6 one on the same port — with
+ * Linux's rule: they conflict unless both have SO_REUSEADDR and the other one is not
+ * listening (`listening`: the check for listen(), where only listeners count).
+ * Returns 1 for a conflict.
  */
-static int dual_conflict(u8_t type, u16_t port, int reuse)
+static int dual_conflict(const struct tcp_pcb *self, u8_t type, u16_t port, int reuse,
+			 int listening)
 {
-	if (port == 0 || type == IPADDR_TYPE_V4)
+	if (port == 0)
 		return 0;
 	for (int i = 0; i < NUM_TCP_PCB_LISTS; i++) {
 		for (struct tcp_pcb *c = *tcp_pcb_lists[i]; c; c = c->next) {
 			u8_t ct = IP_GET_TYPE(&c->local_ip);
-			if (c->local_port != port || c->state == TIME_WAIT)
+			if (c == self || c->local_port != port || c->state == TIME_WAIT)
 				continue;
+			if (ct == type || (ct != IPADDR_TYPE_ANY && type != IPADDR_TYPE_ANY))
+				continue;   /* lwIP's own checks cover these */
+			if (listening) {
+				if (c->state == LISTEN)
+					return 1;
+				continue;
+			}
 			if (reuse && ip_get_option(c, SOF_REUSEADDR) && c->state != LISTEN)
 				continue;
-			if ((type == IPADDR_TYPE_ANY && ct == IPADDR_TYPE_V6) ||
-			    (type == IPADDR_TYPE_V6 && ct == IPADDR_TYPE_ANY))
-				return 1;
+			return 1;
 		}
 	}
 	return 0;
@@ -554,7 +564,7 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 			type = IPADDR_TYPE_V6;
 		}
 	}
-	if (dual_conflict(type, req->addr.port, reuse))
+	if (dual_conflict(NULL, type, req->addr.port, reuse, 0))
 		return -EADDRINUSE;
 	pcb = tcp_new_ip_type(type);
 	if (!pcb)
@@ -633,7 +643,12 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 	}
 	if (s->kind != NC_KIND_BOUND || !s->pcb)
 		return -EINVAL;
-	lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+	if (dual_conflict(s->pcb, IP_GET_TYPE(&s->pcb->local_ip), s->pcb->local_port, 0, 1)) {
+		lpcb = NULL;
+		e = ERR_USE;
+	} else {
+		lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+	}
 	if (!lpcb) {
 		if (*app_fd >= 0) {
 			close(*app_fd);
