@@ -57,7 +57,33 @@ assert_contains "$weblog" 'fd00:88::2 - - ' "http.server log (IPv6 client)"
 assert_contains "$weblog" '::ffff:10.88.0.2 - - ' "http.server log (IPv4 client, IPv4-mapped)"
 st=$(log "$NETCON" status --socket "$(sock A)")
 assert_contains "$st" "[::]:$HTTP" "A's listener"
+# lwIP sizes segments from the MTU: 1500 - 40 (IPv6) - 20 (TCP), 1460 over IPv4.
+mss=$(log under B "$PYTHON" -c '
+import socket, sys
+p = int(sys.argv[1])
+for fam, host in ((socket.AF_INET6, "fd00:88::1"), (socket.AF_INET, "10.88.0.1")):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.connect((host, p))
+    print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG), end=" ")
+    s.close()
+' "$HTTP")
+assert_eq "1440 1460 " "$mss" "TCP_MAXSEG over IPv6 and IPv4 at MTU 1500"
 stop web
+
+# A socket bound to [::] (so, virtual) that connects to ::1 goes back to the kernel, as
+# an IPv4 one bound to 0.0.0.0 does for 127.0.0.1 (t_wildcard_loopback.sh).
+P=$(free_tcp_port)
+lo=$(log under A "$PYTHON" -c '
+import socket, sys
+p = int(sys.argv[1])
+srv = socket.socket(socket.AF_INET6); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("::1", p)); srv.listen(1)
+cli = socket.socket(socket.AF_INET6); cli.bind(("::", 0))
+cli.connect(("::1", p)); cli.sendall(b"hello-loopback6"); cli.close()
+c, a = srv.accept(); data = c.recv(100)
+print(data.decode(), a[0])
+' "$P")
+assert_eq "hello-loopback6 ::1" "$lo" "IPv6 loopback connect after a [::] bind"
 
 # ---- redis-server with its default bind: `* -::*` ------------------------------------
 if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
