@@ -19,8 +19,9 @@
 #     host netns, under T: python3 http.server [::]:$NP, curl → [fd00:90::1]:$KP
 #
 # Checks: files byte-exact (size + sha256) over IPv6 and IPv4 from one dual-stack
-# listener, the server logs the IPv4 client as ::ffff:10.88.0.2; redis answers on both
-# families and both listeners are virtual; the kernel and netcon reach each other over
+# listener, the server logs the IPv4 client as ::ffff:10.88.0.2; MSS 1440 over IPv6;
+# redis answers on both families and both listeners are virtual; nginx with `listen P;
+# listen [::]:P;` serves both families; the kernel and netcon reach each other over
 # IPv6 on the TAP link, and the kernel learned the service's MAC by neighbour discovery.
 # Every prefix used is unreachable in the host namespace (guard_subnet), so only netcon
 # can have carried the bytes.
@@ -106,6 +107,52 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
 	stop redis
 else
 	note "redis-server/redis-cli not installed: redis part not run"
+fi
+
+# ---- nginx: `listen P; listen [::]:P;` (Debian's default site does the same) ---------
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ -x "$NGINX" ]; then
+	NP=$(free_tcp_port)
+	ng=$NC_TMP/nginx
+	mkdir -p "$ng/www" "$ng/body" "$ng/proxy" "$ng/fastcgi" "$ng/uwsgi" "$ng/scgi"
+	user_line=""
+	[ "$(id -u)" = 0 ] && user_line="user root;"
+	cat >"$ng/nginx.conf" <<NGX
+daemon off;
+master_process on;
+worker_processes 2;
+$user_line
+pid $ng/nginx.pid;
+error_log $ng/error.log info;
+events { worker_connections 64; }
+http {
+    access_log $ng/access.log;
+    client_body_temp_path $ng/body;
+    proxy_temp_path $ng/proxy;
+    fastcgi_temp_path $ng/fastcgi;
+    uwsgi_temp_path $ng/uwsgi;
+    scgi_temp_path $ng/scgi;
+    default_type application/octet-stream;
+    server {
+        listen $NP;
+        listen [::]:$NP;
+        root $www;
+        location / { }
+    }
+}
+NGX
+	spawn_under A nginx "$NGINX" -p "$ng" -c "$ng/nginx.conf"
+	wait_port B fd00:88::1 "$NP"
+	log under B curl -sS -g --fail --max-time 60 -o "$out/ng6.bin" "http://[fd00:88::1]:$NP/data.bin"
+	assert_files_equal "$www/data.bin" "$out/ng6.bin"
+	log under B curl -sS --fail --max-time 60 -o "$out/ng4.bin" "http://10.88.0.1:$NP/data.bin"
+	assert_files_equal "$www/data.bin" "$out/ng4.bin"
+	acc=$(cat "$ng/access.log")
+	assert_contains "$acc" "fd00:88::2 - - " "nginx access log (IPv6 client)"
+	assert_contains "$acc" "10.88.0.2 - - " "nginx access log (IPv4 client)"
+	stop nginx
+else
+	note "nginx not installed: nginx part not run"
 fi
 
 status B
