@@ -39,7 +39,7 @@ def ctrl(nfds, kind1=0, kind2=0):
 
 
 rpc = {
-    "hello": ctrl(0) + hdr(HELLO, 8) + struct.pack("<II", 1, 1234),
+    "hello": ctrl(0) + hdr(HELLO, 8) + struct.pack("<II", 2, 1234),
     "bind": ctrl(0) + hdr(BIND, 48) + addr4([10, 42, 0, 1], 8080) + OPTS,
     "listen_subject": ctrl(1, 0) + hdr(LISTEN, 32, F_SUBJECT_FD) + struct.pack("<iI", 16, 0) + OPTS,
     "connect_replyfd": ctrl(1, 1) + hdr(CONNECT, 48, F_REPLY_FD) + addr4([10, 42, 0, 2], 80) + OPTS,

@@ -69,6 +69,9 @@ for fam, host in ((socket.AF_INET6, "fd00:88::1"), (socket.AF_INET, "10.88.0.1")
     s.close()
 ' "$HTTP")
 assert_eq "1440 1460 " "$mss" "TCP_MAXSEG over IPv6 and IPv4 at MTU 1500"
+# A program may reach its own service's IPv6 address (lwIP's loopback).
+log under A curl -sS -g --fail --max-time 30 -o "$out/self.bin" "http://[fd00:88::1]:$HTTP/data.bin"
+assert_files_equal "$www/data.bin" "$out/self.bin"
 stop web
 
 # A socket bound to [::] (so, virtual) that connects to ::1 goes back to the kernel, as

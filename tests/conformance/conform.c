@@ -2362,6 +2362,28 @@ static void c_v6_server_connects(void)
 	close(l);
 }
 
+/* A socket bound to [::] (dual stack) then connects: over IPv4 (a mapped peer) and over
+ * IPv6; the local address follows the peer's version, the port stays. */
+static void c_v6_dual_bound_connect(void)
+{
+	NEED6();
+	int ls = srv_listen(g_port), ls6 = atoi(srv("listen6 %d 1", g_port + 1));
+	int a = tcp6(), b = tcp6();
+	struct sockaddr_in6 w = sin6_of(NULL, g_port + 2), w0 = sin6_of(NULL, 0);
+	struct in6_addr m = mapped_of(g_peer);
+
+	R("bind_a", bind(a, SA(w), sizeof(w)));
+	R("connect_a", connect6_to(a, &m, g_port));
+	rec_name("name_a", a, 0);
+	rec_name("peer_a", a, 1);
+	srec("srv", srv("accept %d", ls));
+	R("bind_b", bind(b, SA(w0), sizeof(w0)));
+	R("connect_b", connect6_to(b, &g_peer6, g_port + 1));
+	rec_name("name_b", b, 0);
+	srec("srv", srv("accept %d", ls6));
+	close(a); close(b);
+}
+
 /* Nobody holds the address (no neighbour answers): EHOSTUNREACH, as for IPv4. */
 static void c_v6_connect_unreach(void)
 {
@@ -2461,6 +2483,7 @@ static const struct conf_case cases[] = {
 	{ "v6_dual_bind", c_v6_dual_bind },
 	{ "v6_sockopts", c_v6_sockopts },
 	{ "v6_server_connects", c_v6_server_connects },
+	{ "v6_dual_bound_connect", c_v6_dual_bound_connect },
 	{ "v6_connect_unreach", c_v6_connect_unreach },
 	{ "service_killed", c_service_killed },   /* last: needs --kill-pid, netcon only */
 };
