@@ -71,6 +71,7 @@ static void atfork_child(void)
 void nc_ic_client_init(void)
 {
 	const char *p = getenv("NETCON_SOCKET"), *net = getenv("NETCON_NET");
+	const char *net6 = getenv("NETCON_NET6");
 	const char *x = getenv("XDG_RUNTIME_DIR");
 	struct in_addr ip;
 	int prefix;
@@ -81,8 +82,6 @@ void nc_ic_client_init(void)
 		snprintf(sock_path, sizeof(sock_path), "%s/netcon/default.sock", x);
 	else
 		snprintf(sock_path, sizeof(sock_path), "/run/netcon/default.sock");
-	const char *net6 = getenv("NETCON_NET6");
-
 	if (net && nc_parse_ip4_prefix(net, &ip, &prefix) == 0) {
 		ic_net.known = 1;
 		ic_net.ip = ip.s_addr;

@@ -4,7 +4,7 @@
  * The library overrides the socket *control* calls of a program (one file per call
  * family: socket.c, connect.c, listen.c, accept.c, sockopt.c, close.c, syscall.c). Each
  * override decides one of three things: pass the call to libc unchanged (kernel
- * sockets: loopback, other networks, AF_UNIX, IPv6 for now); handle it through the
+ * sockets: loopback, other networks, AF_UNIX, UDP); handle it through the
  * service (virtual sockets); or fail with the errno libc would give. Data calls are never
  * overridden: a virtual socket is a real fd (one end of a socketpair).
  *

@@ -25,10 +25,8 @@
 
 int nc_ic_is_inet_stream(int fd)
 {
-	int v = 0;
+	int v = 0, family;
 	socklen_t l = sizeof(v);
-
-	int family;
 
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
 	    (v != AF_INET && v != AF_INET6))
@@ -238,7 +236,6 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_bind_req q;
 	struct nc_bind_rep rep;
 	struct nc_fdent e;
-
 	int family;
 
 	nc_ic_init();

@@ -13,6 +13,12 @@
  * SOCK_STREAM end, so accept() in the program is a local recvmsg(). connect() gives a
  * SOCK_STREAM end (kind CONN), replacing a bound pair if there was one.
  *
+ * Families. A socket keeps its program's family (s->family) and reports every address in
+ * it. An AF_INET6 socket bound to `::` without IPV6_V6ONLY gets a dual-stack pcb
+ * (IPADDR_TYPE_ANY) whose IPv4 connections report ::ffff:a.b.c.d; one that connects to
+ * ::ffff:a.b.c.d gets an IPv4 pcb. lwIP compares ports only between pcbs of one type:
+ * dual_conflict() adds Linux's rule between dual-stack and single-family pcbs.
+ *
  * Data. The service's end is non-blocking and registered edge-triggered.
  *   program → network: on EPOLLIN we read() up to what lwIP's send buffer and queue can
  *   take and tcp_write() it; when lwIP is full we stop and resume in the sent callback.
