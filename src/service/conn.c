@@ -885,7 +885,7 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 	}
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
-	if (nc_addr_unmap_v4(&peer) && s && (s->so_flags & NC_OPT_V6ONLY))
+	if (nc_addr_unmap_v4(&peer) && ((s ? s->so_flags : req->opts.flags) & NC_OPT_V6ONLY))
 		return -ENETUNREACH;   /* Linux: a V6ONLY socket has no IPv4 route */
 	if (peer.family == AF_INET) {
 		memcpy(&v, peer.addr, 4);

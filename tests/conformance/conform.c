@@ -2267,11 +2267,16 @@ static void c_v6_connect_mapped(void)
 	int ls = srv_listen(g_port), fd = tcp6();
 	struct in6_addr m = mapped_of(g_peer);
 
+	int v6o = tcp6();
+
 	R("connect", connect6_to(fd, &m, g_port));
 	rec_name("peer", fd, 1);
 	rec_name("name", fd, 0);
 	srec("srv", srv("accept %d", ls));
+	setint(v6o, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	R("connect_v6only", connect6_to(v6o, &m, g_port));
 	close(fd);
+	close(v6o);
 }
 
 /* Binding IPv6 addresses that are not ours: EADDRNOTAVAIL; ours: fine. */
