@@ -2339,6 +2339,12 @@ static void c_v6_sockopts(void)
 	rec_int("so_domain", a, SOL_SOCKET, SO_DOMAIN);
 	R("v6only_after_bind", setint(a, IPPROTO_IPV6, IPV6_V6ONLY, 0));
 	rec_int("v6only_again", a, IPPROTO_IPV6, IPV6_V6ONLY);
+	rec_int("tclass", a, IPPROTO_IPV6, IPV6_TCLASS);
+	R("tclass_set", setint(a, IPPROTO_IPV6, IPV6_TCLASS, 0x20));
+	rec_int("tclass2", a, IPPROTO_IPV6, IPV6_TCLASS);
+	rec_int("hops", a, IPPROTO_IPV6, IPV6_UNICAST_HOPS);
+	rec_int("recvpktinfo", a, IPPROTO_IPV6, IPV6_RECVPKTINFO);
+	rec_int("unknown6", a, IPPROTO_IPV6, 9999);
 	rec_name("name", a, 0);
 	R("bind4", bind(b, SA(s4), sizeof(s4)));
 	R("listen4", listen(b, 4));
