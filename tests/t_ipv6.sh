@@ -21,7 +21,8 @@
 # Checks: files byte-exact (size + sha256) over IPv6 and IPv4 from one dual-stack
 # listener, the server logs the IPv4 client as ::ffff:10.88.0.2; MSS 1440 over IPv6;
 # redis answers on both families and both listeners are virtual; nginx with `listen P;
-# listen [::]:P;` serves both families; the kernel and netcon reach each other over
+# listen [::]:P;` serves both families; a server and a client each in a network
+# namespace with no network talk over IPv6; the kernel and netcon reach each other over
 # IPv6 on the TAP link, and the kernel learned the service's MAC by neighbour discovery.
 # Every prefix used is unreachable in the host namespace (guard_subnet), so only netcon
 # can have carried the bytes.
@@ -156,6 +157,26 @@ NGX
 	stop nginx
 else
 	note "nginx not installed: nginx part not run"
+fi
+
+# ---- the container case: both ends in network namespaces with no network -----------
+UNSHARE=()
+if [ "$(id -u)" = 0 ]; then
+	UNSHARE=(unshare --net)
+elif unshare --user --map-root-user --net true 2>/dev/null; then
+	UNSHARE=(unshare --user --map-root-user --net)
+fi
+if [ ${#UNSHARE[@]} -gt 0 ]; then
+	CP=$(free_tcp_port)
+	spawn cweb "${UNSHARE[@]}" -- "$NETCON" intercept --socket "$(sock A)" -- \
+		"$PYTHON" -m http.server --bind :: --directory "$www" "$CP"
+	wait_port B fd00:88::1 "$CP"
+	log "${UNSHARE[@]}" -- "$NETCON" intercept --socket "$(sock B)" -- \
+		curl -sS -g --fail --max-time 60 -o "$out/c6.bin" "http://[fd00:88::1]:$CP/data.bin"
+	assert_files_equal "$www/data.bin" "$out/c6.bin"
+	stop cweb
+else
+	note "cannot create a network namespace: container part not run"
 fi
 
 status B
