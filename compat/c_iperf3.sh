@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# c_iperf3.sh — iperf3 -s under A (namespace with no network), iperf3 -c -4 under B, both
-# directions (the client sends; with -R the server sends).
+# c_iperf3.sh — iperf3 -s under A (namespace with no network; its default AF_INET6 [::]
+# listener, dual stack), iperf3 -c -4 under B, both directions (the client sends; with -R
+# the server sends).
 # program: iperf3 (both directions)
 # packages: iperf3
 # checks: -4 -t 3 client→server and -R server→client: exit 0, no error in the JSON, bytes received > 0 and within 2 % of bytes sent
@@ -10,7 +11,7 @@ require_built
 compat_pkgs iperf3 python3
 start_pair "$COMPAT_NET"
 P=$(free_tcp_port)
-spawn_in_ns A iperf3 /usr/bin/iperf3 -s -4 -B 0.0.0.0 -p "$P" --forceflush
+spawn_in_ns A iperf3 /usr/bin/iperf3 -s -p "$P" --forceflush
 # Not wait_port: iperf3's server takes a probe connection as a client that failed.
 for _ in $(seq 1 100); do grep -q 'Server listening' "$NC_TMP/iperf3.log" && break; sleep 0.1; done
 grep -q 'Server listening' "$NC_TMP/iperf3.log" || fail "iperf3 -s did not start: $(logtail iperf3)"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # c_java.sh — Java: com.sun.net.httpserver.HttpServer (8-thread executor) under A
 # (namespace with no network), java.net.http.HttpClient under B. Java opens IPv6 sockets
-# by default (dual-stack AF_INET6), which netcon leaves to the kernel; both JVMs run with
-# -Djava.net.preferIPv4Stack=true.
+# by default (dual-stack AF_INET6): the server listens on [::] and the client connects
+# AF_INET6 to ::ffff:10.89.0.1, both virtual (no -Djava.net.preferIPv4Stack=true).
 # program: java (default-jdk-headless): HttpServer + HttpClient
 # packages: default-jdk-headless
-# checks: 200 async requests from HttpClient over HTTP/1.1, bodies exact; a 4 MiB response sha256; run with -Djava.net.preferIPv4Stack=true (Java's default AF_INET6 sockets are not virtual)
+# checks: 200 async requests from HttpClient over HTTP/1.1, bodies exact; a 4 MiB response sha256; Java's default AF_INET6 sockets (no preferIPv4Stack)
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 require_built
@@ -61,13 +61,12 @@ public class Cli {
 }
 J
 log javac -d "$src" "$src/Srv.java" "$src/Cli.java"
-JOPT=-Djava.net.preferIPv4Stack=true
-spawn_in_ns A java java "$JOPT" -cp "$src" Srv "$P"
+spawn_in_ns A java java -cp "$src" Srv "$P"
 wait_port B "$COMPAT_NET.1" "$P"
-out=$(NC_TIMEOUT=120 log under B java "$JOPT" -cp "$src" Cli "http://$COMPAT_NET.1:$P")
+out=$(NC_TIMEOUT=120 log under B java -cp "$src" Cli "http://$COMPAT_NET.1:$P")
 printf '%s\n' "$out" >&2
 assert_contains "$out" "http ok 200" "java client"
 assert_contains "$out" "big 200 true" "java client"
-compat_note "needs -Djava.net.preferIPv4Stack=true (Java's default AF_INET6 sockets stay with the kernel)"
+compat_note "Java's default IPv6 stack: dual-stack AF_INET6 server and client"
 compat_note "$(java -version 2>&1 | head -n 1)"
 note PASS

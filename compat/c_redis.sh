@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # c_redis.sh — redis-server under A (namespace with no network) with `bind * -::*`, its
-# default: IPv4 wildcard (virtual) plus an IPv6 wildcard that stays a kernel socket. The
-# 2015 notes: the IPv6 listen attempt must not break the IPv4 listener. redis-cli and
+# default: IPv4 wildcard plus an IPv6 wildcard with IPV6_V6ONLY=1, both virtual and side by
+# side on one port. The 2015 notes: the IPv6 listen attempt must not break the IPv4
+# listener. redis-cli and
 # redis-benchmark under B.
 # program: redis-server + redis-cli, redis-benchmark
 # packages: redis-server redis-tools

@@ -116,8 +116,8 @@ server under the intercept of service A (10.89.0.1) — inside `unshare --net`, 
 namespace with only a loopback device, wherever the program allows (the container case)
 — and drives it with its real client under service B (10.89.0.2); a third service C
 (10.89.0.3) holds back-end servers for proxies. Services talk VXLAN over loopback.
-netcon today is IPv4 TCP only, so servers are configured to listen on IPv4 (0.0.0.0 or
-the service address); an IPv6-only listener would stay a kernel socket.
+The services have IPv4 addresses only; servers listen on 0.0.0.0, the service address or
+`[::]` (dual stack since IPv6 support: `tests/t_ipv6.sh` covers IPv6 addresses).
 
 Rerun one row: `compat/run.sh c_NAME`; logs in `build/compat-logs/`.
 

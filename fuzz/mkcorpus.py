@@ -31,7 +31,12 @@ def addr4(ip, port):
     return struct.pack("<HHI", 2, port, 0) + bytes(ip) + bytes(12)
 
 
+def addr6(ip, port):
+    return struct.pack("<HHI", 10, port, 0) + bytes(ip)
+
+
 OPTS = struct.pack("<Iiiiii", 0x9, 0, 0, 0, 0, 0)   # REUSEADDR | NODELAY
+OPTS_V6ONLY = struct.pack("<Iiiiii", 0x21, 0, 0, 0, 0, 0)   # REUSEADDR | V6ONLY
 
 
 def ctrl(nfds, kind1=0, kind2=0):
@@ -39,8 +44,12 @@ def ctrl(nfds, kind1=0, kind2=0):
 
 
 rpc = {
-    "hello": ctrl(0) + hdr(HELLO, 8) + struct.pack("<II", 1, 1234),
+    "hello": ctrl(0) + hdr(HELLO, 8) + struct.pack("<II", 2, 1234),
     "bind": ctrl(0) + hdr(BIND, 48) + addr4([10, 42, 0, 1], 8080) + OPTS,
+    "bind6_any": ctrl(0) + hdr(BIND, 48) + addr6(bytes(16), 8080) + OPTS,
+    "bind6_mapped_v6only": ctrl(0) + hdr(BIND, 48) + addr6(bytes(10) + b"\xff\xff" + bytes([10, 42, 0, 1]), 80) + OPTS_V6ONLY,
+    "listen6_nosubject": ctrl(0) + hdr(LISTEN, 32) + struct.pack("<iI", 16, 10) + OPTS_V6ONLY,
+    "connect6": ctrl(0) + hdr(CONNECT, 48) + addr6(bytes.fromhex("fd000088000000000000000000000002"), 80) + OPTS,
     "listen_subject": ctrl(1, 0) + hdr(LISTEN, 32, F_SUBJECT_FD) + struct.pack("<iI", 16, 0) + OPTS,
     "connect_replyfd": ctrl(1, 1) + hdr(CONNECT, 48, F_REPLY_FD) + addr4([10, 42, 0, 2], 80) + OPTS,
     "sockopt_set": ctrl(1, 0) + hdr(SOCKOPT_SET, 16, F_SUBJECT_FD) + struct.pack("<iiI", 6, 1, 4) + struct.pack("<i", 1),
@@ -174,5 +183,6 @@ cfg = {
     "mac_log": b"--mac\x0002:00:00:00:00:09\x00--log-level\x00debug\x00--ready-fd\x003\x00--",
     "bad": b"--ip\x00300.1.1.1/24\x00--bogus",
     "names": b"--host\x00web.netcon=10.42.0.2\x00--host=db=fd00::1\x00--dns\x00--hosts\x00/nonexistent",
+    "ip6": b"--ip6\x00fd00:88::1/64\x00--ip6=fd00:99::1/48\x00--ip6\x00fe80::1/64\x00--mtu\x001280",
 }
 write("fuzz_config", cfg)

@@ -39,9 +39,20 @@
 #define LWIP_AUTOIP                 0
 #define LWIP_IGMP                   0
 #define LWIP_DNS                    0
+/* IPv6: static addresses (--ip6) plus the link-local one made from the MAC. Without
+ * MLD lwIP still answers neighbour solicitations sent to its solicited-node groups (it
+ * filters them itself); frames to 33:33:xx:xx:xx:xx are flooded by the vxlan link like
+ * broadcasts. No DAD (the addresses are usable at once; the operator assigns them), no
+ * router solicitations or autoconfiguration: the virtual link has no router. */
 #define LWIP_IPV6_MLD               0
 #define LWIP_IPV6_AUTOCONFIG        0
 #define LWIP_IPV6_DHCP6             0
+#define LWIP_IPV6_NUM_ADDRESSES     5   /* link-local + NC_MAX_IP6 (src/service/service.h) */
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 0
+#define LWIP_ND6_ALLOW_RA_UPDATES   0
+#define LWIP_ND6_QUEUEING           1
+#define MEMP_NUM_ND6_QUEUE          64
 #define LWIP_IPV6_FRAG              1
 #define LWIP_IPV6_REASS             1
 #define IPV6_FRAG_COPYHEADER        1   /* 64-bit: reassembly asserts without it */
@@ -128,6 +139,15 @@ int netcon_ip4_input(struct pbuf *p, struct netif *inp);
 #define UDP_LOCAL_PORT_RANGE_END    0xffff
 #define UDP_ENSURE_LOCAL_PORT_RANGE(port) \
 	((u16_t)(((port) & (u16_t)~UDP_LOCAL_PORT_RANGE_START) + UDP_LOCAL_PORT_RANGE_START))
+
+/* lwIP treats only the /64 of a static IPv6 address as on-link; netcon_nd6_gw() makes the
+ * whole --ip6 prefix on-link (any length), so its hosts are found by neighbour
+ * discovery rather than through a router the virtual link does not have. */
+#ifndef __ASSEMBLER__
+struct ip6_addr;
+const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr *dest);
+#endif
+#define LWIP_HOOK_ND6_GET_GW(netif, dest) netcon_nd6_gw((netif), (dest))
 
 /* Netif. */
 #define LWIP_SINGLE_NETIF           1

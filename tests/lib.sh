@@ -363,6 +363,11 @@ start_service() {
 	case " $* " in *" --link "*) ;; *) args+=(--link vxlan) ;; esac
 	args+=("$@")
 	guard_subnet "$ip"
+	local prev="" a
+	for a in "$@"; do	# --ip6 prefixes are guarded too
+		[ "$prev" = --ip6 ] && guard_subnet "$a"
+		prev=$a
+	done
 	rm -f "$s"
 	if [ -n "$netns" ]; then
 		spawn "svc-$name" ip netns exec "$netns" "$NETCON" "${args[@]}"
@@ -510,21 +515,26 @@ nc_subnet() {
 
 # guard_subnet ADDR/PREFIX — when root, make the subnet unreachable for the host's kernel
 # (in the host namespace) so that a socket the intercept failed to take over fails at once
-# instead of leaving the machine. Ignored for addresses that are not IPv4/prefix.
+# instead of leaving the machine. Takes IPv4 and IPv6 (--ip6) prefixes; ignores the rest.
 guard_subnet() {
-	[[ $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/[0-9]+$ ]] || return 0
-	local net cur
-	net=$(nc_subnet "$1")
+	local net cur fam=-4
+	if [[ $1 =~ ^[0-9a-fA-F:]+/[0-9]+$ ]]; then	# IPv6 (--ip6)
+		fam=-6
+		net=$("$PYTHON" -c 'import ipaddress, sys; print(ipaddress.ip_interface(sys.argv[1]).network)' "$1")
+	else
+		[[ $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/[0-9]+$ ]] || return 0
+		net=$(nc_subnet "$1")
+	fi
 	grep -qx "$net" "$NC_TMP/guarded" 2>/dev/null && return 0
 	if [ "$(id -u)" != 0 ]; then
 		note "not root: no unreachable route for $net (a kernel fallback could leave the host)"
 		return 0
 	fi
-	cur=$(ip -4 route show exact "$net" 2>/dev/null || true)
+	cur=$(ip "$fam" route show exact "$net" 2>/dev/null || true)
 	if [ -n "$cur" ] && [[ $cur != unreachable* ]]; then
 		fail "the host already routes $net ($cur); this test needs that subnet to itself"
 	fi
-	[ -n "$cur" ] || log ip route add unreachable "$net"
+	[ -n "$cur" ] || log ip "$fam" route add unreachable "$net"
 	nc_register "route unreachable $net"
 	echo "$net" >>"$NC_TMP/guarded"
 }

@@ -3,6 +3,8 @@
 #
 #   netcon service --bogus                     → exit ≠ 0, message names --bogus
 #   netcon service --ip 300.1.1.1/24 ...       → exit ≠ 0, message names 300.1.1.1
+#   netcon service --ip6 fe80::1/64 ... (and other unusable IPv6 addresses, --mtu < 1280)
+#                                              → exit ≠ 0, message names the value
 #   netcon service ... --bind <port in use>    → exit ≠ 0, "Address already in use"
 #   netcon intercept --socket /nonexistent -- curl http://10.88.0.1:80/
 #                                              → curl exit 7 in < 3 s; one netcon line
@@ -44,6 +46,15 @@ UP=$(free_udp_port)
 run_bad "bad --ip" "$NETCON" service --ip 300.1.1.1/24 --socket "$NC_TMP/bad.sock" \
 	--link vxlan --bind "127.0.0.1:$UP"
 assert_contains "$BAD_OUT" "300.1.1.1" "message for --ip 300.1.1.1/24"
+[ ! -e "$NC_TMP/bad.sock" ] || fail "a socket was created for a rejected configuration"
+for bad6 in fd00::1 fd00::1/129 fe80::1/64 ::1/128 ff02::1/64 ::ffff:10.0.0.1/96; do
+	run_bad "bad --ip6 $bad6" "$NETCON" service --ip6 "$bad6" --socket "$NC_TMP/bad.sock" \
+		--link vxlan --bind "127.0.0.1:$UP"
+	assert_contains "$BAD_OUT" "bad --ip6 '$bad6'" "message for --ip6 $bad6"
+done
+run_bad "--ip6 with --mtu 1000" "$NETCON" service --ip6 fd00::1/64 --mtu 1000 \
+	--socket "$NC_TMP/bad.sock" --link vxlan --bind "127.0.0.1:$UP"
+assert_contains "$BAD_OUT" "1280" "message for --ip6 with a small MTU"
 [ ! -e "$NC_TMP/bad.sock" ] || fail "a socket was created for a rejected configuration"
 
 # 3. VXLAN port already in use (held by a plain UDP socket).

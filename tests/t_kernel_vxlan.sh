@@ -3,6 +3,7 @@
 #
 #   ┌ netns nc-vxk-$$ (kernel side) ────────┐       ┌ netns nc-vxn-$$ (netcon side) ───────┐
 #   │ vx0 10.89.0.1/24 mtu 1450, VNI 42      │       │ netcon service K 10.89.0.2/24         │
+#   │     fd00:89::1/64                      │       │   --ip6 fd00:89::2/64                 │
 #   │   vxlan local 10.89.255.1 dstport 4789 │       │   --vni 42 --mtu 1450                 │
 #   │   fdb 00:00:00:00:00:00 → 10.89.255.2  │       │   --bind 10.89.255.2:4789             │
 #   │ veth-k 10.89.255.1/30 ◄──── VXLAN/UDP ─┼─veth──┼─► veth-n 10.89.255.2/30             │
@@ -23,7 +24,8 @@
 # The intercepted programs stay in the host namespace, where 10.89.0.0/24 is unreachable
 # (guard route): only netcon can have carried their bytes, never a kernel route.
 # Checks: (a) netcon client ← kernel server, (b) kernel client ← netcon server, files
-# byte-exact both ways; the kernel resolved 10.89.0.2 by ARP over the VXLAN.
+# byte-exact both ways; the kernel resolved 10.89.0.2 by ARP over the VXLAN; (c) the same
+# over IPv6 (fd00:89::1 kernel, fd00:89::2 netcon), resolved by neighbour discovery.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -47,14 +49,15 @@ if ! log ip -n "$nsk" link add vx0 type vxlan id "$VNI" local 10.89.255.1 dstpor
 fi
 log bridge -n "$nsk" fdb append 00:00:00:00:00:00 dev vx0 dst 10.89.255.2 port "$VXPORT"
 log ip -n "$nsk" addr add 10.89.0.1/24 dev vx0
+log ip -n "$nsk" -6 addr add fd00:89::1/64 dev vx0 nodad
 log ip -n "$nsk" link set vx0 mtu 1450 up
 # Between namespaces on one host the kernel leaves the inner TCP checksum to "hardware"
 # (veth checksum offload), and a UDP receiver in user space gets it unfinished. A real
 # NIC would fill it in; here the kernel must compute it before encapsulating.
 log ip netns exec "$nsk" ethtool -K vx0 tx off >/dev/null
 
-start_service --netns "$nsn" K 10.89.0.2/24 --bind "10.89.255.2:$VXPORT" --peer "10.89.255.1:$VXPORT" \
-	--vni "$VNI" --mtu 1450
+start_service --netns "$nsn" K 10.89.0.2/24 --ip6 fd00:89::2/64 --bind "10.89.255.2:$VXPORT" \
+	--peer "10.89.255.1:$VXPORT" --vni "$VNI" --mtu 1450
 
 www=$NC_TMP/www
 mkdir -p "$www"
@@ -82,6 +85,23 @@ done
 neigh=$(log ip -n "$nsk" neigh show 10.89.0.2 dev vx0)
 printf '    %s\n' "$neigh" >&2
 assert_contains "$neigh" "lladdr" "kernel's neighbour entry for 10.89.0.2"
+
+# (c) IPv6 both ways: neighbour discovery (multicast solicitations, flooded by netcon and
+# sent by the kernel to its default remote) over the same VXLAN.
+KP6=$(free_tcp_port)
+spawn kweb6 ip netns exec "$nsk" "$PYTHON" -m http.server --bind fd00:89::1 --directory "$www" "$KP6"
+wait_port "netns:$nsk" fd00:89::1 "$KP6"
+log under K curl -sS -g --fail --max-time 60 -o "$NC_TMP/c-small.bin" "http://[fd00:89::1]:$KP6/small.bin"
+assert_files_equal "$www/small.bin" "$NC_TMP/c-small.bin"
+NP6=$(free_tcp_port)
+spawn_under K nweb6 "$PYTHON" -m http.server --bind :: --directory "$www" "$NP6"
+NC_TIMEOUT=3 retry 75 ip netns exec "$nsk" curl -sS -g --max-time 2 -o /dev/null "http://[fd00:89::2]:$NP6/" ||
+	fail "the kernel could not reach [fd00:89::2]:$NP6"
+log ip netns exec "$nsk" curl -sS -g --fail --max-time 60 -o "$NC_TMP/d-big.bin" "http://[fd00:89::2]:$NP6/big.bin"
+assert_files_equal "$www/big.bin" "$NC_TMP/d-big.bin"
+neigh=$(log ip -n "$nsk" -6 neigh show fd00:89::2 dev vx0)
+printf '    %s\n' "$neigh" >&2
+assert_contains "$neigh" "lladdr" "kernel's neighbour entry for fd00:89::2"
 log bridge -n "$nsk" fdb show dev vx0 >&2
 log ip -n "$nsk" -s link show vx0 >&2
 

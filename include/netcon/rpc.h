@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#define NC_RPC_VERSION      1
+#define NC_RPC_VERSION      2
 #define NC_RPC_MAX_MSG      (64 * 1024)  /* largest message either side accepts */
 #define NC_RPC_MAX_FDS      2
 #define NC_SOCKOPT_MAX      256          /* largest option value carried */
@@ -80,12 +80,19 @@ struct nc_sockopts {
 #define NC_OPT_NODELAY      0x0008
 #define NC_OPT_LINGER       0x0010
 #define NC_OPT_BROADCAST    0x0020
-#define NC_OPT_ALL          0x003f
+#define NC_OPT_V6ONLY       0x0040  /* IPV6_V6ONLY: an AF_INET6 socket refuses IPv4 */
+#define NC_OPT_ALL          0x007f
 
 /* NC_MSG_HELLO */
 struct nc_hello_req {
 	uint32_t version;
 	uint32_t pid;
+};
+#define NC_HELLO_MAX_IP6    8
+struct nc_ip6_prefix {
+	uint8_t  addr[16];  /* network byte order */
+	uint8_t  prefix;    /* 1..128 */
+	uint8_t  pad[3];
 };
 struct nc_hello_rep {
 	uint32_t version;
@@ -93,7 +100,11 @@ struct nc_hello_rep {
 	uint32_t mtu;
 	uint8_t  ip4[4];    /* the service's address, network byte order */
 	uint8_t  prefix4;   /* its prefix length */
-	uint8_t  pad[3];
+	uint8_t  n_ip6;     /* entries of ip6[] used, 0..NC_HELLO_MAX_IP6 */
+	uint8_t  pad[2];
+	/* Its IPv6 addresses: the link-local one first (prefix 64), then those of --ip6
+	 * with their prefixes. */
+	struct nc_ip6_prefix ip6[NC_HELLO_MAX_IP6];
 };
 
 /* NC_MSG_BIND: without a subject fd (the program's socket is still a kernel one).
@@ -110,10 +121,11 @@ struct nc_bind_rep {
 	struct nc_addr local;   /* with the chosen port */
 };
 
-/* NC_MSG_LISTEN: subject = the bound socket; without one, binds the wildcard, port 0. */
+/* NC_MSG_LISTEN: subject = the bound socket; without one, binds the wildcard of `family`,
+ * port 0. */
 struct nc_listen_req {
 	int32_t backlog;
-	uint32_t pad;
+	uint32_t family;    /* without a subject: AF_INET (0 means it too) or AF_INET6 (::) */
 	struct nc_sockopts opts;
 };
 struct nc_listen_rep {

@@ -67,6 +67,19 @@ static void export_net(const char *path)
 	inet_ntop(AF_INET, rep.ip4, ip, sizeof(ip));
 	snprintf(net, sizeof(net), "%s/%u", ip, rep.prefix4);
 	setenv("NETCON_NET", net, 1);
+	if (rep.n_ip6 > 0 && rep.n_ip6 <= NC_HELLO_MAX_IP6) {
+		char net6[NC_HELLO_MAX_IP6 * (INET6_ADDRSTRLEN + 5)] = "", a6[INET6_ADDRSTRLEN];
+		size_t used = 0;
+
+		for (int i = 0; i < rep.n_ip6; i++) {
+			inet_ntop(AF_INET6, rep.ip6[i].addr, a6, sizeof(a6));
+			used += (size_t)snprintf(net6 + used, sizeof(net6) - used, "%s%s/%u",
+						 i ? "," : "", a6, rep.ip6[i].prefix);
+		}
+		setenv("NETCON_NET6", net6, 1);
+	} else {
+		unsetenv("NETCON_NET6");
+	}
 }
 
 /* Exec argv under the intercept; returns only on failure (status 127 or 126). */
@@ -283,6 +296,12 @@ int cmd_show(int argc, char **argv)
 		char ip[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, rep.ip4, ip, sizeof(ip));
 		printf("service:   pid %u, %s/%u, mtu %u\n", rep.service_pid, ip, rep.prefix4, rep.mtu);
+		for (int i = 0; i < rep.n_ip6 && i < NC_HELLO_MAX_IP6; i++) {
+			char a6[INET6_ADDRSTRLEN];
+			inet_ntop(AF_INET6, rep.ip6[i].addr, a6, sizeof(a6));
+			printf("           %s/%u%s\n", a6, rep.ip6[i].prefix,
+			       i == 0 ? " (link-local)" : "");
+		}
 	} else {
 		printf("service:   not reachable (%s)\n", strerror(r < 0 ? -r : r));
 	}

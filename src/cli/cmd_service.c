@@ -20,11 +20,16 @@
 #define DEFAULT_BIND    "127.0.0.1:4789"
 #define DEFAULT_MTU     1500
 
+_Static_assert(NC_MAX_IP6 == 4, "the --ip6 messages say 4");
+
 void nc_config_usage(FILE *f)
 {
 	fprintf(f,
 		"service options:\n"
 		"  --ip ADDR/PREFIX       the service's IPv4 address (default " DEFAULT_IP ")\n"
+		"  --ip6 ADDR/PREFIX      an IPv6 address of the service, e.g. fd00:88::1/64\n"
+		"                         (repeatable, at most %d; a link-local address made from\n"
+		"                         the MAC is always added)\n"
 		"  --socket PATH          control socket (default $XDG_RUNTIME_DIR/netcon/default.sock,\n"
 		"                         else /run/netcon/default.sock)\n"
 		"  --socket-mode OCTAL    mode of the control socket (default 0600)\n"
@@ -50,7 +55,7 @@ void nc_config_usage(FILE *f)
 		"  --hosts FILE           more names, in hosts(5) format (repeatable)\n"
 		"  --dns                  answer DNS queries for those names (A, AAAA, PTR) on the\n"
 		"                         service's address, UDP port 53; other names: NXDOMAIN\n",
-		NC_MTU_MIN, DEFAULT_MTU);
+		NC_MAX_IP6, NC_MTU_MIN, DEFAULT_MTU);
 }
 
 void nc_default_socket(char *buf, size_t len)
@@ -168,6 +173,26 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			    (h >> 24) == 127 || (h >> 28) >= 14 || h == 0)
 				return bad(prog, "bad --ip '%s'%s", val,
 					   ": not a usable host address on its subnet");
+		} else if (!strcmp(name, "--ip6")) {
+			struct in6_addr a6;
+			int p6;
+			if (nc_parse_ip6_prefix(val, &a6, &p6) < 0 || p6 < 1)
+				return bad(prog, "bad --ip6 '%s'%s", val,
+					   ": want an IPv6 address and a prefix length 1..128, "
+					   "e.g. fd00:88::1/64");
+			if (IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_LOOPBACK(&a6) ||
+			    IN6_IS_ADDR_MULTICAST(&a6) || IN6_IS_ADDR_LINKLOCAL(&a6) ||
+			    IN6_IS_ADDR_V4MAPPED(&a6) || IN6_IS_ADDR_V4COMPAT(&a6))
+				return bad(prog, "bad --ip6 '%s'%s", val,
+					   ": not a usable unicast address (the link-local one is "
+					   "made from the MAC)");
+			if (cfg->n_ip6 >= NC_MAX_IP6)
+				return bad(prog, "too many --ip6 options (at most %s)%s", "4", "");
+			for (int k = 0; k < cfg->n_ip6; k++)
+				if (!memcmp(&cfg->ip6[k], &a6, sizeof(a6)))
+					return bad(prog, "--ip6 '%s' given twice%s", val, "");
+			cfg->ip6[cfg->n_ip6] = a6;
+			cfg->prefix6[cfg->n_ip6++] = p6;
 		} else if (!strcmp(name, "--socket")) {
 			if (!*val || strlen(val) >= 90)
 				return bad(prog, "bad --socket '%s'%s", val, ": empty or too long");
@@ -260,6 +285,8 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			return bad(prog, "unknown option '%s'%s", name, "");
 		}
 	}
+	if (cfg->n_ip6 > 0 && cfg->mtu < 1280)
+		return bad(prog, "--ip6 needs --mtu 1280 or more (IPv6's minimum)%s%s", "", "");
 	if (have_tap && !have_link)
 		cfg->link_kind = NC_LINKKIND_TAP;
 	if (cfg->link_kind == NC_LINKKIND_TAP) {

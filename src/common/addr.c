@@ -49,6 +49,24 @@ int nc_parse_ip4_prefix(const char *s, struct in_addr *ip, int *prefix)
 	return 0;
 }
 
+int nc_parse_ip6_prefix(const char *s, struct in6_addr *ip, int *prefix)
+{
+	char buf[INET6_ADDRSTRLEN + 4];
+	const char *slash = strchr(s, '/');
+	long p;
+
+	if (!slash || (size_t)(slash - s) >= INET6_ADDRSTRLEN)
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (inet_pton(AF_INET6, buf, ip) != 1)
+		return -EINVAL;
+	if (nc_parse_long(slash + 1, 0, 128, &p) < 0)
+		return -EINVAL;
+	*prefix = (int)p;
+	return 0;
+}
+
 int nc_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 		      int allow_zero)
 {
@@ -219,4 +237,49 @@ int nc_ip4_in_subnet(uint32_t ip, uint32_t net, int prefix)
 	uint32_t mask = prefix <= 0 ? 0 : prefix >= 32 ? 0xffffffffu
 						     : htonl(0xffffffffu << (32 - prefix));
 	return (ip & mask) == (net & mask);
+}
+
+int nc_ip6_in_prefix(const uint8_t a[16], const uint8_t net[16], int prefix)
+{
+	int full = prefix / 8, rest = prefix % 8;
+
+	if (prefix <= 0)
+		return 1;
+	if (prefix >= 128)
+		return memcmp(a, net, 16) == 0;
+	if (memcmp(a, net, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[full] & mask) == (net[full] & mask);
+}
+
+int nc_ip6_is_v4mapped(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a, pfx, 12) == 0;
+}
+
+void nc_addr_map_v4(struct nc_addr *a)
+{
+	if (a->family != AF_INET)
+		return;
+	memmove(a->addr + 12, a->addr, 4);
+	memset(a->addr, 0, 10);
+	a->addr[10] = a->addr[11] = 0xff;
+	a->family = AF_INET6;
+	a->scope_id = 0;
+}
+
+int nc_addr_unmap_v4(struct nc_addr *a)
+{
+	if (a->family != AF_INET6 || !nc_ip6_is_v4mapped(a->addr))
+		return 0;
+	memmove(a->addr, a->addr + 12, 4);
+	memset(a->addr + 4, 0, 12);
+	a->family = AF_INET;
+	a->scope_id = 0;
+	return 1;
 }

@@ -15,6 +15,9 @@
 /* "10.0.0.1/24" → address and prefix length (0..32). 0, or -EINVAL. */
 int nc_parse_ip4_prefix(const char *s, struct in_addr *ip, int *prefix);
 
+/* "fd00::1/64" → address and prefix length (0..128). 0, or -EINVAL. */
+int nc_parse_ip6_prefix(const char *s, struct in6_addr *ip, int *prefix);
+
 /* "1.2.3.4:5", "[::1]:5" or "localhost:5" → socket address. Port 1..65535 unless
  * allow_zero. 0, or -EINVAL. */
 int nc_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len,
@@ -39,5 +42,13 @@ socklen_t nc_addr_to_sockaddr(const struct nc_addr *a, struct sockaddr *sa, sock
 
 /* Is ip (network order) inside net/prefix? */
 int nc_ip4_in_subnet(uint32_t ip, uint32_t net, int prefix);
+/* Is the IPv6 address a (16 bytes) inside net/prefix (0..128)? */
+int nc_ip6_in_prefix(const uint8_t a[16], const uint8_t net[16], int prefix);
+/* Is a (16 bytes) an IPv4-mapped address (::ffff:a.b.c.d)? */
+int nc_ip6_is_v4mapped(const uint8_t a[16]);
+/* An AF_INET nc_addr as the AF_INET6 socket sees it (::ffff:a.b.c.d); others unchanged. */
+void nc_addr_map_v4(struct nc_addr *a);
+/* An IPv4-mapped AF_INET6 nc_addr back to AF_INET; returns 1 if it was mapped, else 0. */
+int nc_addr_unmap_v4(struct nc_addr *a);
 
 #endif /* NETCON_ADDR_H */

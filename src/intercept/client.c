@@ -71,6 +71,7 @@ static void atfork_child(void)
 void nc_ic_client_init(void)
 {
 	const char *p = getenv("NETCON_SOCKET"), *net = getenv("NETCON_NET");
+	const char *net6 = getenv("NETCON_NET6");
 	const char *x = getenv("XDG_RUNTIME_DIR");
 	struct in_addr ip;
 	int prefix;
@@ -85,6 +86,23 @@ void nc_ic_client_init(void)
 		ic_net.known = 1;
 		ic_net.ip = ip.s_addr;
 		ic_net.prefix = prefix;
+	}
+	/* "ADDR/PREFIX,ADDR/PREFIX,...": the service's IPv6 addresses, link-local first. */
+	while (net6 && *net6 && ic_net.n_ip6 < NC_HELLO_MAX_IP6) {
+		char one[INET6_ADDRSTRLEN + 8];
+		size_t n = strcspn(net6, ",");
+		struct in6_addr a6;
+		int p6;
+
+		if (n < sizeof(one)) {
+			memcpy(one, net6, n);
+			one[n] = '\0';
+			if (nc_parse_ip6_prefix(one, &a6, &p6) == 0) {
+				memcpy(ic_net.ip6[ic_net.n_ip6].addr, &a6, 16);
+				ic_net.ip6[ic_net.n_ip6++].prefix = (uint8_t)p6;
+			}
+		}
+		net6 += n + (net6[n] == ',');
 	}
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
@@ -236,6 +254,8 @@ static int connect_locked(void)
 	memcpy(&ic_net.ip, rep.ip4, 4);
 	ic_net.prefix = rep.prefix4;
 	ic_net.service_pid = rep.service_pid;
+	ic_net.n_ip6 = rep.n_ip6 <= NC_HELLO_MAX_IP6 ? rep.n_ip6 : 0;
+	memcpy(ic_net.ip6, rep.ip6, sizeof(ic_net.ip6));
 	ic_net.known = 1;
 	ic_net.reachable = 1;
 	if (shared_fd >= 0) {

@@ -52,16 +52,22 @@ static int wait_connected(int fd)
 static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *addr,
 		     socklen_t len)
 {
-	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(e->local.port) };
+	struct sockaddr_storage any;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&any;
+	int family = e->local.family == AF_INET6 ? AF_INET6 : AF_INET;
+	socklen_t al = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(*sin);
 	int type = e->kind == NC_KIND_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	int ks = nc_real.socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
+	int ks = nc_real.socket(family, type | SOCK_CLOEXEC, 0), one = 1;
 
 	if (ks < 0)
 		return -1;
+	memset(&any, 0, sizeof(any));
+	any.ss_family = (sa_family_t)family;
+	sin->sin_port = htons(e->local.port);   /* same place in sockaddr_in6 */
 	nc_real.setsockopt(ks, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (nc_real.bind(ks, (struct sockaddr *)&any, sizeof(any)) < 0) {
-		any.sin_port = 0;
-		if (nc_real.bind(ks, (struct sockaddr *)&any, sizeof(any)) < 0) {
+	if (nc_real.bind(ks, (struct sockaddr *)&any, al) < 0) {
+		sin->sin_port = 0;
+		if (nc_real.bind(ks, (struct sockaddr *)&any, al) < 0) {
 			int err = errno;
 			nc_real.close(ks);
 			return nc_fail(err);
@@ -75,7 +81,9 @@ static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *ad
 
 static int is_wildcard(const struct nc_addr *a)
 {
-	return a->addr[0] == 0 && a->addr[1] == 0 && a->addr[2] == 0 && a->addr[3] == 0;
+	static const uint8_t zero[16];
+
+	return memcmp(a->addr, zero, a->family == AF_INET6 ? 16 : 4) == 0;
 }
 
 /*
@@ -96,7 +104,7 @@ static int udp_connect(int fd, struct nc_fdent *e, const struct sockaddr *addr, 
 	if (addr->sa_family == AF_UNSPEC) {
 		if (!e)
 			return nc_real.connect(fd, addr, len);
-	} else if (nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL) {
+	} else if (nc_ic_route(AF_INET, addr, len, 0) != NC_ROUTE_VIRTUAL) {
 		if (!e)
 			return nc_real.connect(fd, addr, len);
 		if (is_wildcard(&e->local))
@@ -127,20 +135,25 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_connect_req q;
 	struct nc_connect_rep rep;
 	struct nc_fdent e;
-	int kind, subject = -1, fl;
+	int kind, subject = -1, fl, family = 0;
 
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_UDP)
 		return udp_connect(fd, &e, addr, len);
 	if (kind == NC_KIND_NONE) {
-		if (!addr || nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL)
+		if (!addr)
 			return nc_real.connect(fd, addr, len);
-		if (nc_ic_is_inet_dgram(fd))
-			return udp_connect(fd, NULL, addr, len);
-		if (!nc_ic_is_inet_stream(fd))
+		if ((family = nc_ic_is_inet_dgram(fd)))
+			return nc_ic_route(family, addr, len, 0) == NC_ROUTE_VIRTUAL ?
+			       udp_connect(fd, NULL, addr, len) : nc_real.connect(fd, addr, len);
+		if (!(family = nc_ic_is_inet_stream(fd)) ||
+		    nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
 			return nc_real.connect(fd, addr, len);
 	} else {
+		static const uint8_t zero[16];
+
+		family = e.local.family == AF_INET6 ? AF_INET6 : AF_INET;
 		subject = fd;
 		if (!addr)
 			return nc_fail(EFAULT);
@@ -168,14 +181,14 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			/* Linux: once its failure was reported, a socket whose connect failed
 			 * may connect again, as a new connection. One that was connected may
 			 * not. */
-			if (e.connect_told || nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL)
+			if (e.connect_told || nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
 				return nc_fail(ECONNABORTED);
 			subject = -1;
 		}
-		if (addr->sa_family != AF_INET)
+		if (addr->sa_family != family)
 			return nc_fail(addr->sa_family == AF_UNSPEC ? EOPNOTSUPP : EAFNOSUPPORT);
-		if (kind == NC_KIND_BOUND && nc_ic_route(addr, len, 0) != NC_ROUTE_VIRTUAL &&
-		    is_wildcard(&e.local))
+		if (kind == NC_KIND_BOUND && nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL &&
+		    memcmp(e.local.addr, zero, family == AF_INET6 ? 16 : 4) == 0)
 			return to_kernel(fd, &e, addr, len);
 	}
 	memset(&q, 0, sizeof(q));

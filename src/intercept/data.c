@@ -369,7 +369,7 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 		socklen_t l = sizeof(v);
 		if (nc_getsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v, &l) < 0 || !v)
 			return nc_fail(EACCES);
-	} else if (nc_ic_route((struct sockaddr *)&d, sizeof(d), 0) != NC_ROUTE_VIRTUAL) {
+	} else if (nc_ic_route(AF_INET, (struct sockaddr *)&d, sizeof(d), 0) != NC_ROUTE_VIRTUAL) {
 		return nc_fail(ENETUNREACH);   /* see docs/differences.md */
 	}
 	nc_addr_from_sockaddr(a, (struct sockaddr *)&d, sizeof(d));
@@ -427,7 +427,7 @@ static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
 	socklen_t cl = sizeof(cur);
 
 	if (!sa || salen < (socklen_t)sizeof(struct sockaddr_in) || sa->sa_family != AF_INET ||
-	    nc_ic_route(sa, salen, 0) != NC_ROUTE_VIRTUAL || !nc_ic_is_inet_dgram(fd))
+	    nc_ic_route(AF_INET, sa, salen, 0) != NC_ROUTE_VIRTUAL || !nc_ic_is_inet_dgram(fd))
 		return 0;
 	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 && cur.sin_port != 0)
 		return 0;   /* bound by the kernel already: it stays the kernel's */

@@ -4,10 +4,10 @@
  * The library overrides the socket *control* calls of a program (one file per call
  * family: socket.c, connect.c, listen.c, accept.c, sockopt.c, close.c, syscall.c). Each
  * override decides one of three things: pass the call to libc unchanged (kernel
- * sockets: loopback, other networks, AF_UNIX, IPv6 for now); handle it through the
- * service (virtual sockets); or fail with the errno libc would give. Data calls keep
- * their native path: a virtual socket is a real fd (one end of a socketpair); data.c
- * overrides them only to frame the datagrams of virtual UDP sockets.
+ * sockets: loopback, other networks, AF_UNIX); handle it through the service (virtual
+ * sockets); or fail with the errno libc would give. Data calls keep their native path: a
+ * virtual socket is a real fd (one end of a socketpair); data.c overrides them only to
+ * frame the datagrams of virtual UDP sockets.
  *
  * Globals (all in client.c and fdtab.c) are few, guarded by mutexes, and reset in the
  * child after fork (pthread_atfork). Inside the library, overridden functions are always
@@ -67,6 +67,8 @@ struct nc_net {
 	int reachable;          /* 1 when the service answered */
 	uint32_t ip;            /* network byte order */
 	int prefix;
+	int n_ip6;              /* the service's IPv6 addresses (link-local first) */
+	struct nc_ip6_prefix ip6[NC_HELLO_MAX_IP6];
 	uint32_t service_pid;
 };
 void nc_ic_client_init(void);
@@ -109,9 +111,10 @@ int nc_fd_refresh(int fd, struct nc_fdent *e);
 
 /* socket.c — shared helpers */
 enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };
-/* Is this a kernel AF_INET stream socket that could go virtual? */
+/* Is this a kernel AF_INET or AF_INET6 TCP stream socket that could go virtual? Its
+ * family, or 0. */
 int nc_ic_is_inet_stream(int fd);
-/* Is this a kernel AF_INET UDP socket that could go virtual? */
+/* Is this a kernel UDP socket that could go virtual? Its family (AF_INET, AF_INET6) or 0. */
 int nc_ic_is_inet_dgram(int fd);
 /* Make kernel UDP socket fd a virtual one bound to addr (ours or the wildcard). 0 or -1
  * with errno. */
@@ -119,8 +122,9 @@ int nc_ic_udp_bind(int fd, const struct sockaddr *addr, socklen_t len);
 /* data.c: the payload size of the datagram at the head of virtual UDP socket fd (0 if
  * none); *err: an ICMP error waiting there (taken off the queue if consume_error). */
 int nc_ic_udp_pending(int fd, int consume_error, int *err);
-/* Does an AF_INET address belong to the virtual network (for bind: or the wildcard)? */
-int nc_ic_route(const struct sockaddr *sa, socklen_t len, int for_bind);
+/* Does an address of the socket's family belong to the virtual network (for bind: or the
+ * wildcard)? An address of another family stays with the kernel (which refuses it). */
+int nc_ic_route(int family, const struct sockaddr *sa, socklen_t len, int for_bind);
 /* Read the options set so far on a kernel socket. */
 void nc_ic_read_opts(int fd, struct nc_sockopts *o);
 

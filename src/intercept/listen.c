@@ -16,11 +16,11 @@ int nc_listen(int fd, int backlog)
 {
 	struct nc_listen_req q;
 	struct nc_listen_rep rep;
-	struct sockaddr_in any, cur;
+	struct sockaddr_storage any, cur;
 	socklen_t cl = sizeof(cur);
 	struct nc_fdent e;
 	size_t rl = 0;
-	int kind, r, nfd = -1;
+	int kind, r, nfd = -1, family;
 
 	nc_ic_init();
 	memset(&q, 0, sizeof(q));
@@ -42,14 +42,18 @@ int nc_listen(int fd, int backlog)
 		nc_fd_store(fd, &e);
 		return 0;
 	}
-	if (!nc_ic_is_inet_stream(fd))
+	if (!(family = nc_ic_is_inet_stream(fd)))
 		return nc_real.listen(fd, backlog);
-	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 && cur.sin_port != 0)
+	/* The port is at the same place in sockaddr_in and sockaddr_in6. */
+	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 &&
+	    ((struct sockaddr_in *)&cur)->sin_port != 0)
 		return nc_real.listen(fd, backlog);   /* bound by the kernel already */
 	memset(&any, 0, sizeof(any));
-	any.sin_family = AF_INET;
-	if (nc_ic_route((struct sockaddr *)&any, sizeof(any), 1) != NC_ROUTE_VIRTUAL)
+	any.ss_family = (sa_family_t)family;
+	if (nc_ic_route(family, (struct sockaddr *)&any, family == AF_INET6 ?
+			sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), 1) != NC_ROUTE_VIRTUAL)
 		return nc_real.listen(fd, backlog);
+	q.family = (uint32_t)family;
 	nc_ic_read_opts(fd, &q.opts);
 	if (nc_ic_swap_call(fd, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
 			    EADDRNOTAVAIL) < 0)

@@ -25,18 +25,20 @@
 
 int nc_ic_is_inet_stream(int fd)
 {
-	int v = 0;
+	int v = 0, family;
 	socklen_t l = sizeof(v);
 
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_INET)
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
+	    (v != AF_INET && v != AF_INET6))
 		return 0;
+	family = v;
 	l = sizeof(v);
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
 		return 0;
 	l = sizeof(v);
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_TCP)
 		return 0;
-	return 1;
+	return family;
 }
 
 int nc_ic_is_inet_dgram(int fd)
@@ -44,6 +46,7 @@ int nc_ic_is_inet_dgram(int fd)
 	int v = 0;
 	socklen_t l = sizeof(v);
 
+	/* AF_INET only: UDP over IPv6 stays with the kernel for now (docs/differences.md). */
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_INET)
 		return 0;
 	l = sizeof(v);
@@ -52,16 +55,57 @@ int nc_ic_is_inet_dgram(int fd)
 	l = sizeof(v);
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_UDP)
 		return 0;
-	return 1;
+	return AF_INET;
 }
 
-int nc_ic_route(const struct sockaddr *sa, socklen_t len, int for_bind)
+/*
+ * route6() - the policy for AF_INET6 addresses: `::` is a server's wildcard (bind only);
+ * ::ffff:a.b.c.d follows the IPv4 policy; the service's own addresses (its link-local
+ * one included) and its --ip6 prefixes are virtual; ::1, other link-local and multicast
+ * addresses and everything else stay with the kernel. If the service is unreachable and
+ * NETCON_NET6 did not say, every global address is taken as virtual (the call then fails
+ * instead of leaking to the kernel's network), as for IPv4.
+ */
+static int route6(const struct sockaddr_in6 *sin6, int for_bind)
+{
+	const struct in6_addr *a = &sin6->sin6_addr;
+	struct nc_net net;
+
+	if (IN6_IS_ADDR_UNSPECIFIED(a))
+		return for_bind ? NC_ROUTE_VIRTUAL : NC_ROUTE_KERNEL;
+	if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_MULTICAST(a))
+		return NC_ROUTE_KERNEL;
+	if (IN6_IS_ADDR_V4MAPPED(a)) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		memcpy(&sin.sin_addr, a->s6_addr + 12, 4);
+		return nc_ic_route(AF_INET, (struct sockaddr *)&sin, sizeof(sin), for_bind);
+	}
+	nc_ic_net(&net);
+	for (int i = 0; i < net.n_ip6; i++) {
+		if (!memcmp(net.ip6[i].addr, a->s6_addr, 16))
+			return for_bind || !IN6_IS_ADDR_LINKLOCAL(a) ? NC_ROUTE_VIRTUAL : NC_ROUTE_KERNEL;
+		if (i > 0 && nc_ip6_in_prefix(a->s6_addr, net.ip6[i].addr, net.ip6[i].prefix))
+			return NC_ROUTE_VIRTUAL;
+	}
+	if (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_SITELOCAL(a))
+		return NC_ROUTE_KERNEL;
+	if (!net.known && net.n_ip6 == 0)
+		return NC_ROUTE_VIRTUAL;
+	return NC_ROUTE_KERNEL;
+}
+
+int nc_ic_route(int family, const struct sockaddr *sa, socklen_t len, int for_bind)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	struct nc_net net;
 	uint32_t ip;
 
-	if (!sa || len < (socklen_t)sizeof(*sin) || sa->sa_family != AF_INET)
+	if (!sa || sa->sa_family != family)
+		return NC_ROUTE_KERNEL;
+	if (family == AF_INET6)
+		return len < (socklen_t)sizeof(struct sockaddr_in6) ? NC_ROUTE_KERNEL :
+		       route6((const struct sockaddr_in6 *)sa, for_bind);
+	if (len < (socklen_t)sizeof(*sin) || family != AF_INET)
 		return NC_ROUTE_KERNEL;
 	ip = sin->sin_addr.s_addr;
 	if ((ntohl(ip) >> 24) == 127)
@@ -109,6 +153,10 @@ void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 	l = sizeof(v);
 	if (nc_real.getsockopt(fd, IPPROTO_IP, IP_TOS, &v, &l) == 0)
 		o->tos = v;
+	v = 0;
+	l = sizeof(v);
+	if (nc_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
+		o->flags |= NC_OPT_V6ONLY;
 }
 
 int nc_ic_replace(int fd, int new_fd)
@@ -233,17 +281,22 @@ int nc_ic_udp_bind(int fd, const struct sockaddr *addr, socklen_t len)
 int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct nc_fdent e;
+	int family, type;
 
 	nc_ic_init();
 	if (nc_fd_kind(fd, &e) != NC_KIND_NONE)
 		return nc_fail(EINVAL);   /* already bound */
-	if (!addr || nc_ic_route(addr, len, 1) != NC_ROUTE_VIRTUAL)
+	if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return nc_real.bind(fd, addr, len);
-	if (nc_ic_is_inet_stream(fd))
-		return bind_virtual(fd, SOCK_STREAM, addr, len);
-	if (nc_ic_is_inet_dgram(fd))
-		return bind_virtual(fd, SOCK_DGRAM, addr, len);
-	return nc_real.bind(fd, addr, len);
+	if ((family = nc_ic_is_inet_stream(fd)))
+		type = SOCK_STREAM;
+	else if ((family = nc_ic_is_inet_dgram(fd)))
+		type = SOCK_DGRAM;
+	else
+		return nc_real.bind(fd, addr, len);
+	if (nc_ic_route(family, addr, len, 1) != NC_ROUTE_VIRTUAL)
+		return nc_real.bind(fd, addr, len);
+	return bind_virtual(fd, type, addr, len);
 }
 
 int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)

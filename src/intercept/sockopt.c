@@ -68,7 +68,7 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		int udp = kind == NC_KIND_UDP, err;
 		switch (name) {
 		case SO_TYPE: return put_int(val, len, udp ? SOCK_DGRAM : SOCK_STREAM);
-		case SO_DOMAIN: return put_int(val, len, AF_INET);
+		case SO_DOMAIN: return put_int(val, len, e.local.family == AF_INET6 ? AF_INET6 : AF_INET);
 		case SO_PROTOCOL: return put_int(val, len, udp ? IPPROTO_UDP : IPPROTO_TCP);
 		case SO_ACCEPTCONN: return put_int(val, len, kind == NC_KIND_LISTENER);
 		case SO_ERROR:

@@ -13,6 +13,12 @@
  * SOCK_STREAM end, so accept() in the program is a local recvmsg(). connect() gives a
  * SOCK_STREAM end (kind CONN), replacing a bound pair if there was one.
  *
+ * Families. A socket keeps its program's family (s->family) and reports every address in
+ * it. An AF_INET6 socket bound to `::` without IPV6_V6ONLY gets a dual-stack pcb
+ * (IPADDR_TYPE_ANY) whose IPv4 connections report ::ffff:a.b.c.d; one that connects to
+ * ::ffff:a.b.c.d gets an IPv4 pcb. lwIP compares ports only between pcbs of one type:
+ * dual_conflict() adds Linux's rule between dual-stack and single-family pcbs.
+ *
  * Data. The service's end is non-blocking and registered edge-triggered.
  *   program → network: on EPOLLIN we read() up to what lwIP's send buffer and queue can
  *   take and tcp_write() it; when lwIP is full we stop and resume in the sent callback.
@@ -65,6 +71,8 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 #include "lwip/etharp.h"
+#include "lwip/nd6.h"
+#include "lwip/priv/nd6_priv.h"
 #include "lwip/sys.h"
 
 #include "addr.h"
@@ -391,14 +399,49 @@ static int make_pair(int type, int *app_fd, int *svc_fd, ino_t *ino)
 void nc_addr_from_lwip(struct nc_addr *a, const ip_addr_t *ip, u16_t port)
 {
 	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
 	a->port = port;
-	memcpy(a->addr, &ip_2_ip4(ip)->addr, 4);
+	if (IP_IS_V6(ip)) {
+		a->family = AF_INET6;
+		memcpy(a->addr, ip_2_ip6(ip)->addr, 16);
+		return;
+	}
+	a->family = AF_INET;
+	if (!IP_IS_ANY_TYPE_VAL(*ip))
+		memcpy(a->addr, &ip_2_ip4(ip)->addr, 4);
+}
+
+/* An lwIP address as socket s reports it: IPv4 as ::ffff:a.b.c.d on an AF_INET6 socket,
+ * as Linux does for IPv4 connections of dual-stack sockets. */
+static void sock_addr(const struct nc_sock *s, struct nc_addr *a, const ip_addr_t *ip,
+		      u16_t port)
+{
+	nc_addr_from_lwip(a, ip, port);
+	if (s->family == AF_INET6)
+		nc_addr_map_v4(a);
+}
+
+int nc_ip6_is_ours(struct nc_service *svc, const uint8_t a[16])
+{
+	for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++)
+		if (ip6_addr_isvalid(netif_ip6_addr_state(&svc->netif, i)) &&
+		    memcmp(netif_ip6_addr(&svc->netif, i)->addr, a, 16) == 0)
+			return 1;
+	return 0;
+}
+
+int nc_ip6_on_link(struct nc_service *svc, const uint8_t a[16])
+{
+	for (int i = 0; i < svc->cfg.n_ip6; i++)
+		if (nc_ip6_in_prefix(a, svc->cfg.ip6[i].s6_addr, svc->cfg.prefix6[i]))
+			return 1;
+	return 0;
 }
 
 static void apply_opts(struct nc_sock *s, const struct nc_sockopts *o)
 {
 	s->so_flags = o->flags & NC_OPT_ALL;
+	if (s->family != AF_INET6)
+		s->so_flags &= ~(uint32_t)NC_OPT_V6ONLY;
 	s->linger_secs = o->linger_secs;
 	if (!s->pcb)
 		return;
@@ -447,14 +490,57 @@ static int lwip_to_errno(err_t e)
 /* Our address or the wildcard, else EADDRNOTAVAIL. */
 int nc_local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *ip)
 {
+	static const uint8_t zero[16];
 	uint32_t v;
 
-	if (a->family != AF_INET)
+	if (a->family == AF_INET6 && !nc_ip6_is_v4mapped(a->addr)) {
+		if (memcmp(a->addr, zero, 16) != 0 && !nc_ip6_is_ours(svc, a->addr))
+			return -EADDRNOTAVAIL;
+		ip_addr_set_zero_ip6(ip);
+		memcpy(ip_2_ip6(ip)->addr, a->addr, 16);
+		return 0;
+	}
+	if (a->family != AF_INET && a->family != AF_INET6)
 		return -EAFNOSUPPORT;
-	memcpy(&v, a->addr, 4);
+	memcpy(&v, a->family == AF_INET6 ? a->addr + 12 : a->addr, 4);
 	if (v != 0 && v != svc->cfg.ip.s_addr)
 		return -EADDRNOTAVAIL;
 	*ip = (ip_addr_t)IPADDR4_INIT(v);
+	return 0;
+}
+
+/*
+ * dual_conflict() - lwIP's tcp_bind() and tcp_listen() compare a port only with pcbs of
+ * the same address type, and a dual-stack pcb (IPADDR_TYPE_ANY: an AF_INET6 socket on
+ * `::` without IPV6_V6ONLY) is a type of its own for tcp_listen() and counts as IPv4 for
+ * tcp_bind(). Linux treats it as a wildcard of both families. This checks the pairs
+ * lwIP misses — a dual-stack pcb against an IPv4 or IPv6 one on the same port — with
+ * Linux's rule: they conflict unless both have SO_REUSEADDR and the other one is not
+ * listening (`listening`: the check for listen(), where only listeners count).
+ * Returns 1 for a conflict.
+ */
+static int dual_conflict(const struct tcp_pcb *self, u8_t type, u16_t port, int reuse,
+			 int listening)
+{
+	if (port == 0)
+		return 0;
+	for (int i = 0; i < NUM_TCP_PCB_LISTS; i++) {
+		for (struct tcp_pcb *c = *tcp_pcb_lists[i]; c; c = c->next) {
+			u8_t ct = IP_GET_TYPE(&c->local_ip);
+			if (c == self || c->local_port != port || c->state == TIME_WAIT)
+				continue;
+			if (ct == type || (ct != IPADDR_TYPE_ANY && type != IPADDR_TYPE_ANY))
+				continue;   /* lwIP's own checks cover these */
+			if (listening) {
+				if (c->state == LISTEN)
+					return 1;
+				continue;
+			}
+			if (reuse && ip_get_option(c, SOF_REUSEADDR) && c->state != LISTEN)
+				continue;
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -470,13 +556,31 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 	int r, a, f;
 	err_t e;
 
+	u8_t type = IPADDR_TYPE_V4;
+	int v6only = req->addr.family == AF_INET6 && (req->opts.flags & NC_OPT_V6ONLY);
+	int reuse = !!(req->opts.flags & (NC_OPT_REUSEADDR | NC_OPT_REUSEPORT));
+
 	r = nc_local_ip_ok(svc, &req->addr, &ip);
 	if (r < 0)
 		return r;
-	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (req->addr.family == AF_INET6) {
+		if (nc_ip6_is_v4mapped(req->addr.addr)) {
+			if (v6only)
+				return -EINVAL;       /* Linux: no IPv4 on a V6ONLY socket */
+		} else if (ip_addr_isany(&ip) && !v6only) {
+			/* `::` without IPV6_V6ONLY: dual stack, IPv4 connections too */
+			type = IPADDR_TYPE_ANY;
+			ip = *IP_ANY_TYPE;
+		} else {
+			type = IPADDR_TYPE_V6;
+		}
+	}
+	if (dual_conflict(NULL, type, req->addr.port, reuse, 0))
+		return -EADDRINUSE;
+	pcb = tcp_new_ip_type(type);
 	if (!pcb)
 		return -ENOMEM;
-	if (req->opts.flags & (NC_OPT_REUSEADDR | NC_OPT_REUSEPORT))
+	if (reuse)
 		ip_set_option(pcb, SOF_REUSEADDR);
 	e = tcp_bind(pcb, &ip, req->addr.port);
 	if (e != ERR_OK) {
@@ -498,9 +602,13 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 	}
 	s->pcb = pcb;
 	s->fd = f;
+	s->family = req->addr.family == AF_INET6 ? AF_INET6 : AF_INET;
 	hash_add(svc, s, ino);
 	apply_opts(s, &req->opts);
-	nc_addr_from_lwip(&s->local, &ip, pcb->local_port);
+	/* The address as the program gave it (`::`, ::ffff:a.b.c.d, ...), with the port. */
+	s->local = req->addr;
+	s->local.port = pcb->local_port;
+	s->local.scope_id = 0;
 	if (nc_epoll_add(svc, f, EPOLLRDHUP | EPOLLET, &s->h) < 0) {
 		close(a);
 		sock_kill(svc, s);
@@ -608,7 +716,7 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 		int r;
 
 		memset(&b, 0, sizeof(b));
-		b.addr.family = AF_INET;
+		b.addr.family = req->family == AF_INET6 ? AF_INET6 : AF_INET;
 		b.opts = req->opts;
 		r = nc_sock_bind(svc, &b, app_fd, local);
 		if (r < 0)
@@ -625,7 +733,12 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 	}
 	if (s->kind != NC_KIND_BOUND || !s->pcb)
 		return -EINVAL;
-	lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+	if (dual_conflict(s->pcb, IP_GET_TYPE(&s->pcb->local_ip), s->pcb->local_port, 0, 1)) {
+		lpcb = NULL;
+		e = ERR_USE;
+	} else {
+		lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+	}
 	if (!lpcb && e == ERR_USE && group_join(svc, s, backlog) == 0) {
 		*local = s->local;
 		return 0;
@@ -742,13 +855,14 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	c->fd = f;
 	c->app_dup = a;           /* until the program has it */
 	c->state = NC_STATE_ESTABLISHED;
-	c->so_flags = l->so_flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY);
+	c->family = l->family;
+	c->so_flags = l->so_flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY | NC_OPT_V6ONLY);
 	/* As Linux, an accepted socket inherits these from its listener. */
 	if (c->so_flags & NC_OPT_KEEPALIVE)
 		ip_set_option(newpcb, SOF_KEEPALIVE);
 	hash_add(svc, c, ino);
-	nc_addr_from_lwip(&c->local, &newpcb->local_ip, newpcb->local_port);
-	nc_addr_from_lwip(&c->peer, &newpcb->remote_ip, newpcb->remote_port);
+	sock_addr(c, &c->local, &newpcb->local_ip, newpcb->local_port);
+	sock_addr(c, &c->peer, &newpcb->remote_ip, newpcb->remote_port);
 	tcp_arg(newpcb, c);
 	tcp_recv(newpcb, conn_recv);
 	tcp_sent(newpcb, conn_sent);
@@ -843,10 +957,11 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 		    const struct nc_connect_req *req, int *app_fd, struct nc_connect_rep *rep)
 {
 	struct tcp_pcb *pcb;
+	struct nc_addr peer = req->peer;
 	ip_addr_t ip;
-	uint32_t v;
+	uint32_t v = 0;
 	ino_t ino;
-	int a, f, r;
+	int a, f, r, family = req->peer.family;
 	err_t e;
 
 	*app_fd = -1;
@@ -855,19 +970,41 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 			return -EISCONN;
 		if (s->kind == NC_KIND_CONN)
 			return s->state == NC_STATE_CONNECTING ? -EALREADY : -EISCONN;
+		if (family != s->family)
+			return -EAFNOSUPPORT;
 	}
-	if (req->peer.family != AF_INET)
+	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
-	memcpy(&v, req->peer.addr, 4);
-	if (v == 0 || !nc_ip4_in_subnet(v, svc->cfg.ip.s_addr, svc->cfg.prefix))
-		return -ENETUNREACH;
+	if (nc_addr_unmap_v4(&peer) && ((s ? s->so_flags : req->opts.flags) & NC_OPT_V6ONLY))
+		return -ENETUNREACH;   /* Linux: a V6ONLY socket has no IPv4 route */
+	if (peer.family == AF_INET) {
+		memcpy(&v, peer.addr, 4);
+		if (v == 0 || !nc_ip4_in_subnet(v, svc->cfg.ip.s_addr, svc->cfg.prefix))
+			return -ENETUNREACH;
+		ip = (ip_addr_t)IPADDR4_INIT(v);
+	} else {
+		if (!nc_ip6_on_link(svc, peer.addr) && !nc_ip6_is_ours(svc, peer.addr))
+			return -ENETUNREACH;
+		ip_addr_set_zero_ip6(&ip);
+		memcpy(ip_2_ip6(&ip)->addr, peer.addr, 16);
+	}
 	if (req->peer.port == 0)
 		return -ECONNREFUSED;
 
 	if (s) {
+		u8_t t = IP_GET_TYPE(&s->pcb->local_ip);
 		pcb = s->pcb;
+		if (t == IPADDR_TYPE_ANY) {
+			/* bound to `::` (dual stack): the connection takes the peer's version */
+			if (IP_IS_V6(&ip))
+				ip_addr_set_any(1, &pcb->local_ip);
+			else
+				ip_addr_set_any(0, &pcb->local_ip);
+		} else if (t != IP_GET_TYPE(&ip)) {
+			return -ENETUNREACH;   /* bound to an address of the other version */
+		}
 	} else {
-		pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+		pcb = tcp_new_ip_type(IP_GET_TYPE(&ip));
 		if (!pcb)
 			return -ENOMEM;
 	}
@@ -894,6 +1031,7 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 			return r;
 		}
 		s->pcb = pcb;
+		s->family = family;
 		apply_opts(s, &req->opts);
 	}
 	s->fd = f;
@@ -906,7 +1044,6 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 		r = -ENOMEM;
 		goto fail;
 	}
-	ip = (ip_addr_t)IPADDR4_INIT(v);
 	tcp_arg(pcb, s);
 	tcp_recv(pcb, conn_recv);
 	tcp_sent(pcb, conn_sent);
@@ -919,10 +1056,11 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 	s->connect_start = sys_now();
 	tcp_poll(pcb, conn_poll, NC_POLL_TICKS);
 	svc->ctr.conns_opened++;
-	nc_addr_from_lwip(&s->local, &pcb->local_ip, pcb->local_port);
-	if (ip_addr_isany_val(pcb->local_ip))
-		memcpy(s->local.addr, &svc->cfg.ip.s_addr, 4);
+	if (ip_addr_isany_val(pcb->local_ip) && !IP_IS_V6_VAL(pcb->local_ip))
+		ip_addr_copy(pcb->local_ip, *netif_ip_addr4(&svc->netif));
+	sock_addr(s, &s->local, &pcb->local_ip, pcb->local_port);
 	s->peer = req->peer;
+	s->peer.scope_id = 0;
 	rep->local = s->local;
 	rep->peer = s->peer;
 	*app_fd = a;
@@ -1173,6 +1311,17 @@ static void connect_failed(struct nc_service *svc, struct nc_sock *s, int err)
 	sock_kill(svc, s);
 }
 
+/* Has neighbour discovery found this IPv6 address (an entry past INCOMPLETE)? */
+static int nd6_neighbor_known(const ip6_addr_t *a)
+{
+	for (int i = 0; i < LWIP_ND6_NUM_NEIGHBORS; i++)
+		if (neighbor_cache[i].state != ND6_NO_ENTRY &&
+		    neighbor_cache[i].state != ND6_INCOMPLETE &&
+		    ip6_addr_eq(&neighbor_cache[i].next_hop_address, a))
+			return 1;
+	return 0;
+}
+
 /*
  * conn_poll() - while a connect is in progress, about once a second: when the peer's
  * address has had no ARP answer for NC_UNREACH_MS, give up with EHOSTUNREACH, as Linux
@@ -1189,10 +1338,16 @@ static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 	if (!s || s->state != NC_STATE_CONNECTING)
 		return ERR_OK;
 	svc = s->svc;
-	if ((u32_t)(sys_now() - s->connect_start) < NC_UNREACH_MS ||
-	    ip4_addr_eq(ip_2_ip4(&pcb->remote_ip), netif_ip4_addr(&svc->netif)) ||
-	    etharp_find_addr(&svc->netif, ip_2_ip4(&pcb->remote_ip), &mac, &ipr) >= 0)
+	if ((u32_t)(sys_now() - s->connect_start) < NC_UNREACH_MS)
 		return ERR_OK;
+	if (IP_IS_V6(&pcb->remote_ip)) {
+		if (nc_ip6_is_ours(svc, (const uint8_t *)ip_2_ip6(&pcb->remote_ip)->addr) ||
+		    nd6_neighbor_known(ip_2_ip6(&pcb->remote_ip)))
+			return ERR_OK;
+	} else if (ip4_addr_eq(ip_2_ip4(&pcb->remote_ip), netif_ip4_addr(&svc->netif)) ||
+		   etharp_find_addr(&svc->netif, ip_2_ip4(&pcb->remote_ip), &mac, &ipr) >= 0) {
+		return ERR_OK;
+	}
 	pcb_abort(svc, pcb);
 	s->pcb = NULL;
 	connect_failed(svc, s, EHOSTUNREACH);
@@ -1448,6 +1603,13 @@ static int opt_default(int level, int name, int *v)
 		case IP_TTL: *v = 64; return 1;
 		case IP_MTU_DISCOVER: *v = IP_PMTUDISC_WANT; return 1;
 		}
+	} else if (level == IPPROTO_IPV6) {
+		switch (name) {
+		case IPV6_TCLASS: case IPV6_RECVPKTINFO: case IPV6_RECVTCLASS:
+			return 1;
+		case IPV6_UNICAST_HOPS: *v = 64; return 1;
+		case IPV6_MTU_DISCOVER: *v = IPV6_PMTUDISC_WANT; return 1;
+		}
 	}
 	return 0;
 }
@@ -1554,6 +1716,21 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 		if (pcb)
 			pcb->tos = (u8_t)(v & 0xfc);
 		v &= 0xfc;
+	} else if (level == IPPROTO_IPV6) {
+		if (s->family != AF_INET6)
+			return -ENOPROTOOPT;
+		/* Linux: IPV6_V6ONLY cannot change once the socket is bound, and a virtual
+		 * socket always is. */
+		if (name == IPV6_V6ONLY)
+			return -EINVAL;
+		if (name == IPV6_TCLASS) {
+			if (v < -1 || v > 0xff)
+				return -EINVAL;
+			if (v == -1)
+				v = 0;
+			if (pcb)
+				pcb->tos = (u8_t)v;
+		}
 	}
 	/* Anything else Linux knows is remembered, so that getsockopt() reads back what was
 	 * set; what it does not know is refused as it refuses it. */
@@ -1661,7 +1838,7 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_TYPE: v = SOCK_STREAM; goto out_int;
-		case SO_DOMAIN: v = AF_INET; goto out_int;
+		case SO_DOMAIN: v = s->family; goto out_int;
 		case SO_PROTOCOL: v = IPPROTO_TCP; goto out_int;
 		case SO_ACCEPTCONN: v = s->kind == NC_KIND_LISTENER; goto out_int;
 		case SO_REUSEADDR: v = !!(s->so_flags & NC_OPT_REUSEADDR); goto out_int;
@@ -1692,14 +1869,21 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 	} else if (level == IPPROTO_IP && name == IP_TOS) {
 		v = s->pcb ? s->pcb->tos : 0;
 		goto out_int;
+	} else if (level == IPPROTO_IPV6) {
+		if (s->family != AF_INET6)
+			return -EOPNOTSUPP;
+		if (name == IPV6_V6ONLY) {
+			v = !!(s->so_flags & NC_OPT_V6ONLY);
+			goto out_int;
+		}
 	}
 	{
 		int *slot = extra_slot(s, level, name, 0);
 		if (slot)
 			v = *slot;
 		else if (!opt_default(level, name, &v))
-			return level == SOL_SOCKET || level == IPPROTO_TCP || level == IPPROTO_IP ?
-			       -ENOPROTOOPT : -EOPNOTSUPP;
+			return level == SOL_SOCKET || level == IPPROTO_TCP || level == IPPROTO_IP ||
+			       level == IPPROTO_IPV6 ? -ENOPROTOOPT : -EOPNOTSUPP;
 	}
 out_int:
 	if (*len > sizeof(v))

@@ -275,6 +275,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		rep.mtu = (uint32_t)svc->cfg.mtu;
 		memcpy(rep.ip4, &svc->cfg.ip.s_addr, 4);
 		rep.prefix4 = (uint8_t)svc->cfg.prefix;
+		nc_stack_ip6_list(svc, rep.ip6, NC_HELLO_MAX_IP6, &rep.n_ip6);
 		memcpy(out, &rep, sizeof(rep));
 		*olen = sizeof(rep);
 		return 0;

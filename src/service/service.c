@@ -133,6 +133,16 @@ static void announce_ready(struct nc_service *svc)
 	nc_info("ready: %s/%d mac %s mtu %d link %s, socket %s", ip, svc->cfg.prefix,
 		nc_mac_str(svc->cfg.mac, mac, sizeof(mac)), svc->cfg.mtu, svc->link->ops->name,
 		svc->cfg.socket_path);
+	{
+		struct nc_ip6_prefix l6[NC_HELLO_MAX_IP6];
+		char a6[INET6_ADDRSTRLEN];
+		uint8_t n6 = 0;
+
+		nc_stack_ip6_list(svc, l6, NC_HELLO_MAX_IP6, &n6);
+		for (int i = 0; i < n6; i++)
+			nc_info("IPv6 address %s/%u%s", inet_ntop(AF_INET6, l6[i].addr, a6, sizeof(a6)),
+				l6[i].prefix, i == 0 ? " (link-local)" : "");
+	}
 	if (svc->cfg.ready_fd >= 0) {
 		if (write(svc->cfg.ready_fd, "R", 1) < 0) {
 			/* the parent went away; nothing to tell */

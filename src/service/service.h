@@ -29,6 +29,7 @@
 #define NC_TOMBSTONES        1024
 #define NC_HASH_BUCKETS      16384
 #define NC_EXTRA_OPTS        8       /* options stored but not acted on, per socket */
+#define NC_MAX_IP6           4       /* --ip6 addresses (lwIP's slots minus the link-local) */
 
 enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
 
@@ -36,6 +37,9 @@ enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
 struct nc_config {
 	struct in_addr ip;
 	int prefix;
+	struct in6_addr ip6[NC_MAX_IP6];   /* --ip6, in the order given */
+	int prefix6[NC_MAX_IP6];
+	int n_ip6;
 	int mtu;
 	uint8_t mac[6];
 	char socket_path[NC_SOCKET_PATH_MAX];
@@ -85,7 +89,8 @@ struct nc_sock {
 	int fd;                      /* the service's end; -1 once closed */
 	struct tcp_pcb *pcb;         /* NULL once lwIP freed or was handed it */
 	struct udp_pcb *upcb;        /* UDP sockets (udp.c) */
-	struct nc_addr local, peer;
+	struct nc_addr local, peer;  /* in the program's family (IPv4-mapped on AF_INET6) */
+	int family;                  /* the program's socket: AF_INET or AF_INET6 */
 	uint32_t so_flags;           /* NC_OPT_* as set by the program */
 	int linger_secs;
 	int err;                     /* pending error (SO_ERROR), positive errno */
@@ -195,15 +200,23 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len);
 void nc_stack_poll(struct nc_service *svc);
 void nc_stack_release_held(struct nc_service *svc);
 int nc_stack_timeout_ms(struct nc_service *svc);
+/* The IPv6 addresses in use (link-local first, prefix 64; then --ip6), at most max. */
+void nc_stack_ip6_list(struct nc_service *svc, struct nc_ip6_prefix *out, int max,
+		       uint8_t *n);
 
 /* conn.c — virtual sockets */
 struct nc_sock *nc_sock_lookup(struct nc_service *svc, ino_t ino);
 struct nc_user *nc_user_get(struct nc_service *svc, uid_t uid);
-/* lwIP address + port → struct nc_addr (IPv4 today; the one place IPv6 slots in). */
+/* lwIP address + port → struct nc_addr of the address's own family (AF_INET for IPv4,
+ * AF_INET6 for IPv6); an AF_INET6 socket then maps IPv4 with nc_addr_map_v4(). */
 void nc_addr_from_lwip(struct nc_addr *a, const ip_addr_t *ip, u16_t port);
-/* A local address the program may bind: ours or the wildcard. 0 and *ip, or
- * -EADDRNOTAVAIL / -EAFNOSUPPORT. */
+/* A local address the program may bind: ours (IPv4, one of our IPv6 addresses, or an
+ * IPv4-mapped IPv4 one) or a wildcard. 0 and *ip (IPv4 for IPv4 and IPv4-mapped
+ * addresses, IPv6 for IPv6 ones and `::`), or -EADDRNOTAVAIL / -EAFNOSUPPORT. */
 int nc_local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *ip);
+/* Is this IPv6 address (16 bytes) one of ours, or inside one of our --ip6 prefixes? */
+int nc_ip6_is_ours(struct nc_service *svc, const uint8_t a[16]);
+int nc_ip6_on_link(struct nc_service *svc, const uint8_t a[16]);
 int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		 struct nc_addr *local);
 int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_listen_req *req,

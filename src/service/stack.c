@@ -18,6 +18,8 @@
 
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
+#include "lwip/ip6_addr.h"
+#include "lwip/nd6.h"
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
@@ -35,6 +37,8 @@ _Static_assert(TCP_WND >= TCP_MSS / 64, "window at least one segment");
 _Static_assert(TCP_WND <= (0xffffUL << TCP_RCV_SCALE), "window fits the scale");
 _Static_assert(TCP_SNDLOWAT < TCP_SND_BUF, "TCP_SNDLOWAT below TCP_SND_BUF");
 _Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "TCP_SNDQUEUELOWAT below queue length");
+_Static_assert(NC_MAX_IP6 + 1 <= LWIP_IPV6_NUM_ADDRESSES, "a slot per --ip6 and the link-local");
+_Static_assert(NC_MAX_IP6 + 1 <= NC_HELLO_MAX_IP6, "HELLO carries every IPv6 address");
 
 static struct nc_service *stack_svc;   /* for lwIP callbacks that carry no argument */
 
@@ -84,6 +88,20 @@ int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p
 		return ERR_OK;
 	tcp_abort(pcb);   /* for a TIME_WAIT pcb: removed and freed, nothing sent */
 	return ERR_ABRT;
+}
+
+/*
+ * netcon_nd6_gw() - lwIP's LWIP_HOOK_ND6_GET_GW: the next hop for an IPv6 destination that
+ * lwIP does not consider on-link. A destination inside one of our --ip6 prefixes is its
+ * own next hop (neighbour discovery finds it on the link); NULL for anything else (no
+ * router: lwIP answers ERR_RTE).
+ */
+const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr *dest)
+{
+	(void)netif;
+	if (stack_svc && nc_ip6_on_link(stack_svc, (const uint8_t *)dest->addr))
+		return dest;
+	return NULL;
 }
 
 /* Send one linear frame on the link. */
@@ -194,6 +212,25 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	netif_set_default(&svc->netif);
+	/* IPv6: the link-local address from the MAC (slot 0), then --ip6. No DAD
+	 * (LWIP_IPV6_DUP_DETECT_ATTEMPTS 0): usable at once. IPv6 needs an MTU of 1280. */
+	if (svc->cfg.mtu >= 1280) {
+		netif_create_ip6_linklocal_address(&svc->netif, 1);
+		for (int i = 0; i < svc->cfg.n_ip6; i++) {
+			ip6_addr_t a6;
+			s8_t idx = -1;
+
+			memcpy(a6.addr, &svc->cfg.ip6[i], 16);
+#if LWIP_IPV6_SCOPES
+			a6.zone = IP6_NO_ZONE;
+#endif
+			if (netif_add_ip6_address(&svc->netif, &a6, &idx) != ERR_OK || idx < 0) {
+				snprintf(err, errlen, "lwIP refused IPv6 address %d", i + 1);
+				return -EINVAL;
+			}
+			netif_ip6_addr_set_state(&svc->netif, idx, IP6_ADDR_PREFERRED);
+		}
+	}
 	netif_set_link_up(&svc->netif);
 	netif_set_up(&svc->netif);
 	/* Announce ourselves (gratuitous ARP) so peers and learning switches know our MAC. */
@@ -311,4 +348,23 @@ int nc_stack_timeout_ms(struct nc_service *svc)
 	if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		return -1;
 	return ms > 60000 ? 60000 : (int)ms;
+}
+
+void nc_stack_ip6_list(struct nc_service *svc, struct nc_ip6_prefix *out, int max, uint8_t *n)
+{
+	int k = 0;
+
+	*n = 0;
+	if (max <= 0 || !ip6_addr_isvalid(netif_ip6_addr_state(&svc->netif, 0)))
+		return;
+	memset(&out[0], 0, sizeof(out[0]));
+	memcpy(out[0].addr, netif_ip6_addr(&svc->netif, 0)->addr, 16);
+	out[0].prefix = 64;
+	k = 1;
+	for (int i = 0; i < svc->cfg.n_ip6 && k < max; i++, k++) {
+		memset(&out[k], 0, sizeof(out[k]));
+		memcpy(out[k].addr, &svc->cfg.ip6[i], 16);
+		out[k].prefix = (uint8_t)svc->cfg.prefix6[i];
+	}
+	*n = (uint8_t)k;
 }

@@ -71,6 +71,16 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	put(&o, "service pid %d\n", (int)getpid());
 	put(&o, "address %s/%d mac %s mtu %d\n", inet_ntoa(svc->cfg.ip), svc->cfg.prefix,
 	    nc_mac_str(svc->cfg.mac, mac, sizeof(mac)), svc->cfg.mtu);
+	{
+		struct nc_ip6_prefix l6[NC_HELLO_MAX_IP6];
+		uint8_t n6 = 0;
+		char t[INET6_ADDRSTRLEN];
+
+		nc_stack_ip6_list(svc, l6, NC_HELLO_MAX_IP6, &n6);
+		for (int i = 0; i < n6; i++)
+			put(&o, "address6 %s/%u%s\n", inet_ntop(AF_INET6, l6[i].addr, t, sizeof(t)),
+			    l6[i].prefix, i == 0 ? " (link-local)" : "");
+	}
 	put(&o, "socket %s\n", svc->cfg.socket_path);
 	svc->link->ops->describe(svc->link, link, sizeof(link));
 	put(&o, "%s%s", link, (link[0] && link[strlen(link) - 1] != '\n') ? "\n" : "");

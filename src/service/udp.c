@@ -107,6 +107,7 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_
 		goto fail;
 	}
 	s->upcb = pcb;
+	s->family = AF_INET;
 	s->so_flags = req->opts.flags & NC_OPT_ALL;
 	udp_recv(pcb, udp_in, s);
 	nc_addr_from_lwip(&s->local, &pcb->local_ip, pcb->local_port);

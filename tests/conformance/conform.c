@@ -19,8 +19,9 @@
  * P (the case's port), P+1, 0 or eph, buffer sizes are compared with what was set.
  * tests/conformance/run.sh runs this twice and compares the lines.
  *
- *   conform client --me IP --peer IP --other IP [--only NAME] [--mib N] -- PREFIX...
- *   conform server --me IP --peer IP            (started by the client)
+ *   conform client --me IP --peer IP --other IP [--me6 IP6 --peer6 IP6 --other6 IP6]
+ *                  [--only NAME] [--mib N] -- PREFIX...
+ *   conform server --me IP --peer IP [--me6 IP6 --peer6 IP6]   (started by the client)
  *   conform exec-child FD ...                   (the exec case's new image)
  */
 #include <arpa/inet.h>
@@ -55,6 +56,7 @@
 #define CASE_SECS   30
 
 static struct in_addr g_me, g_peer, g_other;
+static struct in6_addr g_me6, g_peer6, g_other6;   /* IPv6 cases; all zero: not given */
 static int g_port;                 /* the current case's port */
 static long g_mib = 64;            /* large transfer size */
 static const char *g_self;         /* absolute path of this program */
@@ -143,19 +145,57 @@ static const char *addrname(const struct sockaddr_in *sin, socklen_t len)
 	return s;
 }
 
+static const char *ip6name(const struct in6_addr *a)
+{
+	static char b[4][40];
+	static int i;
+	char *s = b[i++ % 4];
+
+	if (!memcmp(a, &g_me6, 16)) return "client6";
+	if (!memcmp(a, &g_peer6, 16)) return "server6";
+	if (!memcmp(a, &g_other6, 16)) return "other6";
+	if (IN6_IS_ADDR_UNSPECIFIED(a)) return "any6";
+	if (IN6_IS_ADDR_LOOPBACK(a)) return "lo6";
+	if (IN6_IS_ADDR_V4MAPPED(a)) {
+		struct in_addr v4;
+		memcpy(&v4, a->s6_addr + 12, 4);
+		snprintf(s, 40, "::ffff:%s", ipname(v4));
+		return s;
+	}
+	snprintf(s, 40, IN6_IS_ADDR_LINKLOCAL(a) ? "ll6?" : "ip6?");
+	return s;
+}
+
+/* An IPv4 or IPv6 address (and the length the kernel gave) as a normalised name;
+ * IPv4 exactly as addrname() says it. */
+static const char *addrname_sa(const struct sockaddr *sa, socklen_t len)
+{
+	static char b[4][96];
+	static int i;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	char *s = b[i++ % 4];
+
+	if (len < sizeof(*s6) || sa->sa_family != AF_INET6)
+		return addrname((const struct sockaddr_in *)sa, len);
+	snprintf(s, 96, "[%s]:%s/len%u/scope%u/flow%u", ip6name(&s6->sin6_addr),
+		 portname(ntohs(s6->sin6_port)), (unsigned)len, (unsigned)s6->sin6_scope_id,
+		 (unsigned)s6->sin6_flowinfo);
+	return s;
+}
+
 static void rec_name(const char *label, int fd, int peer)
 {
-	struct sockaddr_in sin;
-	socklen_t l = sizeof(sin);
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
 	int r;
 
-	memset(&sin, 0, sizeof(sin));
+	memset(&ss, 0, sizeof(ss));
 	errno = 0;
-	r = peer ? getpeername(fd, (struct sockaddr *)&sin, &l) : getsockname(fd, (struct sockaddr *)&sin, &l);
+	r = peer ? getpeername(fd, (struct sockaddr *)&ss, &l) : getsockname(fd, (struct sockaddr *)&ss, &l);
 	if (r < 0)
 		rec("%s=-1/%s", label, ename(errno));
 	else
-		rec("%s=%s", label, addrname(&sin, l));
+		rec("%s=%s", label, addrname_sa((struct sockaddr *)&ss, l));
 }
 
 static const char *pollev(int ev)
@@ -249,6 +289,29 @@ static struct sockaddr_in sin_of(struct in_addr ip, int port)
 	s.sin_addr = ip;
 	s.sin_port = htons((uint16_t)port);
 	return s;
+}
+
+static struct sockaddr_in6 sin6_of(const struct in6_addr *ip, int port)
+{
+	struct sockaddr_in6 s;
+
+	memset(&s, 0, sizeof(s));
+	s.sin6_family = AF_INET6;
+	if (ip)
+		s.sin6_addr = *ip;
+	s.sin6_port = htons((uint16_t)port);
+	return s;
+}
+
+/* ::ffff:a.b.c.d */
+static struct in6_addr mapped_of(struct in_addr a)
+{
+	struct in6_addr m;
+
+	memset(&m, 0, sizeof(m));
+	m.s6_addr[10] = m.s6_addr[11] = 0xff;
+	memcpy(m.s6_addr + 12, &a, 4);
+	return m;
 }
 
 #define SA(x) ((struct sockaddr *)&(x))
@@ -426,7 +489,7 @@ static void srv_exec(char *line, char *out, size_t olen)
 		}
 		snprintf(out, olen, "%d", slot_new(fd));
 	} else if (!strcmp(cmd, "accept")) {             /* accept S [MS] */
-		struct sockaddr_in s;
+		struct sockaddr_storage s;
 		socklen_t l = sizeof(s);
 		struct pollfd p = { .fd = slot_fd(a), .events = POLLIN };
 		if (poll(&p, 1, b ? b : 3000) == 0) {
@@ -437,7 +500,34 @@ static void srv_exec(char *line, char *out, size_t olen)
 		if (fd < 0)
 			snprintf(out, olen, "accept=-1/%s", ename(errno));
 		else
-			snprintf(out, olen, "%d peer=%s", slot_new(fd), addrname(&s, l));
+			snprintf(out, olen, "%d peer=%s", slot_new(fd), addrname_sa(SA(s), l));
+	} else if (!strcmp(cmd, "listen6")) {            /* listen6 PORT V6ONLY [BACKLOG] */
+		struct sockaddr_in6 s = sin6_of(NULL, a);
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		setint(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+		setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, b);
+		if (bind(fd, SA(s), sizeof(s)) < 0 || listen(fd, c ? c : 64) < 0) {
+			snprintf(out, olen, "listen6=-1/%s", ename(errno));
+			close(fd);
+			return;
+		}
+		snprintf(out, olen, "%d", slot_new(fd));
+	} else if (!strcmp(cmd, "connect6")) {           /* connect6 PORT (to the client) */
+		struct sockaddr_in6 s = sin6_of(&g_peer6, a);
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		if (connect(fd, SA(s), sizeof(s)) < 0) {
+			snprintf(out, olen, "connect6=-1/%s", ename(errno));
+			close(fd);
+			return;
+		}
+		snprintf(out, olen, "%d", slot_new(fd));
+	} else if (!strcmp(cmd, "name")) {               /* name S: getsockname */
+		struct sockaddr_storage s;
+		socklen_t l = sizeof(s);
+		if (getsockname(slot_fd(a), SA(s), &l) < 0)
+			snprintf(out, olen, "name=-1/%s", ename(errno));
+		else
+			snprintf(out, olen, "name=%s", addrname_sa(SA(s), l));
 	} else if (!strcmp(cmd, "acceptn")) {            /* acceptn S N: accept and close N */
 		int n = 0, errs = 0;
 		long deadline = now_ms() + 60000;
@@ -606,12 +696,12 @@ static void srv_exec(char *line, char *out, size_t olen)
 		sscanf(line, "%*s %*d %*d %127s", text);
 		snprintf(out, olen, "usend=%s", res(sendto(slot_fd(a), text, strlen(text), 0, SA(s), sizeof(s))));
 	} else if (!strcmp(cmd, "peer")) {
-		struct sockaddr_in s;
+		struct sockaddr_storage s;
 		socklen_t l = sizeof(s);
 		if (getpeername(slot_fd(a), SA(s), &l) < 0)
 			snprintf(out, olen, "peer=-1/%s", ename(errno));
 		else
-			snprintf(out, olen, "peer=%s", addrname(&s, l));
+			snprintf(out, olen, "peer=%s", addrname_sa(SA(s), l));
 	} else {
 		snprintf(out, olen, "unknown");
 	}
@@ -2566,6 +2656,246 @@ struct conf_case {
 	void (*fn)(void);
 };
 
+/* ---- cases: IPv6 ------------------------------------------------------------------- */
+
+static int tcp6(void)
+{
+	return socket(AF_INET6, SOCK_STREAM, 0);
+}
+
+static int connect6_to(int fd, const struct in6_addr *ip, int port)
+{
+	struct sockaddr_in6 s = sin6_of(ip, port);
+	return connect(fd, SA(s), sizeof(s));
+}
+
+#define NEED6() do { if (IN6_IS_ADDR_UNSPECIFIED(&g_me6)) { rec("no-ipv6"); return; } } while (0)
+
+/* Connect and accept over IPv6, names on both sides, bytes both ways. */
+static void c_v6_connect_accept(void)
+{
+	NEED6();
+	int ls = atoi(srv("listen6 %d 0", g_port)), fd = tcp6(), ss;
+
+	R("connect", connect6_to(fd, &g_peer6, g_port));
+	rec_name("peer", fd, 1);
+	rec_name("name", fd, 0);
+	ss = atoi(srec("srv", srv("accept %d", ls)));
+	srec("srv_name", srv("name %d", ss));
+	R("send", send(fd, "ping6", 5, MSG_NOSIGNAL));
+	srec("srv", srv("read %d 16 2000", ss));
+	srec("srv", srv("write %d pong6", ss));
+	rec("read=%s", read_some(fd, 16, 2000, 0));
+	srec("srv", srv("shut %d 1", ss));
+	rec("read2=%s", read_some(fd, 16, 2000, 0));
+	close(fd);
+}
+
+/* getsockname/getpeername of an AF_INET6 socket: the lengths the kernel reports for
+ * short and empty buffers, scope 0, SO_DOMAIN, IPV6_V6ONLY. */
+static void c_v6_names(void)
+{
+	NEED6();
+	int ls = atoi(srv("listen6 %d 0", g_port)), fd = tcp6();
+	struct sockaddr_in6 s6;
+	socklen_t l;
+
+	R("connect", connect6_to(fd, &g_peer6, g_port));
+	srec("srv", srv("accept %d", ls));
+	memset(&s6, 0xaa, sizeof(s6));
+	l = 16;
+	R("getsockname16", getsockname(fd, SA(s6), &l));
+	rec("len=%u fam=%d port=%s", (unsigned)l, s6.sin6_family, portname(ntohs(s6.sin6_port)));
+	l = 0;
+	R("getpeername0", getpeername(fd, NULL, &l));
+	rec("len=%u", (unsigned)l);
+	l = sizeof(s6) + 4;
+	R("getpeername32", getpeername(fd, SA(s6), &l));
+	rec("len=%u", (unsigned)l);
+	rec_int("so_domain", fd, SOL_SOCKET, SO_DOMAIN);
+	rec_int("v6only", fd, IPPROTO_IPV6, IPV6_V6ONLY);
+	rec_int("so_type", fd, SOL_SOCKET, SO_TYPE);
+	close(fd);
+}
+
+/* An IPv4 client of a dual-stack listener on [::]: the peer is ::ffff:a.b.c.d. */
+static void c_v6_mapped_peer(void)
+{
+	NEED6();
+	int ls = atoi(srv("listen6 %d 0", g_port)), fd = tcp(), ss;
+
+	R("connect", connect_to(fd, g_peer, g_port));
+	rec_name("peer", fd, 1);
+	ss = atoi(srec("srv", srv("accept %d", ls)));
+	srec("srv_name", srv("name %d", ss));
+	srec("srv_peer", srv("peer %d", ss));
+	R("send", send(fd, "v4", 2, MSG_NOSIGNAL));
+	srec("srv", srv("read %d 16 2000", ss));
+	close(fd);
+}
+
+/* IPV6_V6ONLY=1: the listener refuses IPv4 (RST: ECONNREFUSED), accepts IPv6. */
+static void c_v6_v6only_refuses_v4(void)
+{
+	NEED6();
+	int ls = atoi(srv("listen6 %d 1", g_port)), a = tcp(), b = tcp6();
+
+	R("connect4", connect_to(a, g_peer, g_port));
+	rec_soerror("so_error4", a);
+	R("connect6", connect6_to(b, &g_peer6, g_port));
+	srec("srv", srv("accept %d", ls));
+	close(a); close(b);
+}
+
+/* An AF_INET6 socket connecting to ::ffff:a.b.c.d makes an IPv4 connection. */
+static void c_v6_connect_mapped(void)
+{
+	NEED6();
+	int ls = srv_listen(g_port), fd = tcp6();
+	struct in6_addr m = mapped_of(g_peer);
+
+	int v6o = tcp6();
+
+	R("connect", connect6_to(fd, &m, g_port));
+	rec_name("peer", fd, 1);
+	rec_name("name", fd, 0);
+	srec("srv", srv("accept %d", ls));
+	setint(v6o, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	R("connect_v6only", connect6_to(v6o, &m, g_port));
+	close(fd);
+	close(v6o);
+}
+
+/* Binding IPv6 addresses that are not ours: EADDRNOTAVAIL; ours: fine. */
+static void c_v6_bind_notours(void)
+{
+	NEED6();
+	int a = tcp6(), b = tcp6(), c = tcp6(), d = tcp6();
+	struct sockaddr_in6 so = sin6_of(&g_other6, 0), sp = sin6_of(&g_peer6, 0),
+			    sm = sin6_of(&g_me6, 0);
+	struct in6_addr mo = mapped_of(g_other);
+	struct sockaddr_in6 smo = sin6_of(&mo, 0);
+
+	R("bind_other", bind(a, SA(so), sizeof(so)));
+	R("bind_peer", bind(b, SA(sp), sizeof(sp)));
+	R("bind_mapped_other", bind(c, SA(smo), sizeof(smo)));
+	R("bind_me", bind(d, SA(sm), sizeof(sm)));
+	rec_name("name", d, 0);
+	close(a); close(b); close(c); close(d);
+}
+
+/* Redis's start-up: 0.0.0.0:P and [::]:P with IPV6_V6ONLY=1 side by side; a dual-stack
+ * [::] clashes with an IPv4 wildcard, either way round. */
+static void c_v6_dual_bind(void)
+{
+	NEED6();
+	int a = tcp(), b = tcp6(), c = tcp6(), d = tcp6(), e = tcp();
+	struct sockaddr_in s4 = sin_of((struct in_addr){ 0 }, g_port);
+	struct sockaddr_in6 s6 = sin6_of(NULL, g_port);
+	struct sockaddr_in s4b = sin_of((struct in_addr){ 0 }, g_port + 1);
+	struct sockaddr_in6 s6b = sin6_of(NULL, g_port + 1);
+
+	setint(a, SOL_SOCKET, SO_REUSEADDR, 1);
+	setint(b, SOL_SOCKET, SO_REUSEADDR, 1);
+	setint(c, SOL_SOCKET, SO_REUSEADDR, 1);
+	R("bind4", bind(a, SA(s4), sizeof(s4)));
+	R("listen4", listen(a, 4));
+	R("v6only_set", setint(b, IPPROTO_IPV6, IPV6_V6ONLY, 1));
+	R("bind6_v6only", bind(b, SA(s6), sizeof(s6)));
+	R("listen6_v6only", listen(b, 4));
+	R("bind6_dual", bind(c, SA(s6), sizeof(s6)));
+	R("bind6_dual_b", bind(d, SA(s6b), sizeof(s6b)));
+	R("listen6_dual_b", listen(d, 4));
+	R("bind4_b", bind(e, SA(s4b), sizeof(s4b)));
+	close(a); close(b); close(c); close(d); close(e);
+}
+
+/* IPV6_V6ONLY read back, and refused once bound; IPv6 options on an IPv4 socket. */
+static void c_v6_sockopts(void)
+{
+	NEED6();
+	int a = tcp6(), b = tcp();
+	struct sockaddr_in6 s6 = sin6_of(NULL, g_port);
+	struct sockaddr_in s4 = sin_of((struct in_addr){ 0 }, g_port + 1);
+
+	rec_int("v6only_default", a, IPPROTO_IPV6, IPV6_V6ONLY);
+	R("v6only_set", setint(a, IPPROTO_IPV6, IPV6_V6ONLY, 1));
+	R("bind", bind(a, SA(s6), sizeof(s6)));
+	R("listen", listen(a, 4));
+	rec_int("v6only", a, IPPROTO_IPV6, IPV6_V6ONLY);
+	rec_int("so_domain", a, SOL_SOCKET, SO_DOMAIN);
+	R("v6only_after_bind", setint(a, IPPROTO_IPV6, IPV6_V6ONLY, 0));
+	rec_int("v6only_again", a, IPPROTO_IPV6, IPV6_V6ONLY);
+	rec_int("tclass", a, IPPROTO_IPV6, IPV6_TCLASS);
+	R("tclass_set", setint(a, IPPROTO_IPV6, IPV6_TCLASS, 0x20));
+	rec_int("tclass2", a, IPPROTO_IPV6, IPV6_TCLASS);
+	rec_int("hops", a, IPPROTO_IPV6, IPV6_UNICAST_HOPS);
+	rec_int("recvpktinfo", a, IPPROTO_IPV6, IPV6_RECVPKTINFO);
+	rec_int("unknown6", a, IPPROTO_IPV6, 9999);
+	rec_name("name", a, 0);
+	R("bind4", bind(b, SA(s4), sizeof(s4)));
+	R("listen4", listen(b, 4));
+	rec_int("v4_get_v6only", b, IPPROTO_IPV6, IPV6_V6ONLY);
+	R("v4_set_v6only", setint(b, IPPROTO_IPV6, IPV6_V6ONLY, 1));
+	close(a); close(b);
+}
+
+/* The server side connects to the client's IPv6 listener. */
+static void c_v6_server_connects(void)
+{
+	NEED6();
+	int l = tcp6(), fd;
+	struct sockaddr_in6 s6 = sin6_of(NULL, g_port);
+	struct sockaddr_storage p;
+	socklen_t pl = sizeof(p);
+
+	setint(l, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (bind(l, SA(s6), sizeof(s6)) < 0 || listen(l, 4) < 0)
+		rec("setup-listen=-1/%s", ename(errno));
+	srec("srv", srv("connect6 %d", g_port));
+	fd = accept(l, SA(p), &pl);
+	rec("accept=%s", fd < 0 ? ename(errno) : addrname_sa(SA(p), pl));
+	rec_name("name", fd, 0);
+	close(fd);
+	close(l);
+}
+
+/* A socket bound to [::] (dual stack) then connects: over IPv4 (a mapped peer) and over
+ * IPv6; the local address follows the peer's version, the port stays. */
+static void c_v6_dual_bound_connect(void)
+{
+	NEED6();
+	int ls = srv_listen(g_port), ls6 = atoi(srv("listen6 %d 1", g_port + 1));
+	int a = tcp6(), b = tcp6();
+	struct sockaddr_in6 w = sin6_of(NULL, g_port + 2), w0 = sin6_of(NULL, 0);
+	struct in6_addr m = mapped_of(g_peer);
+
+	R("bind_a", bind(a, SA(w), sizeof(w)));
+	R("connect_a", connect6_to(a, &m, g_port));
+	rec_name("name_a", a, 0);
+	rec_name("peer_a", a, 1);
+	srec("srv", srv("accept %d", ls));
+	R("bind_b", bind(b, SA(w0), sizeof(w0)));
+	R("connect_b", connect6_to(b, &g_peer6, g_port + 1));
+	rec_name("name_b", b, 0);
+	srec("srv", srv("accept %d", ls6));
+	close(a); close(b);
+}
+
+/* Nobody holds the address (no neighbour answers): EHOSTUNREACH, as for IPv4. */
+static void c_v6_connect_unreach(void)
+{
+	NEED6();
+	int fd = tcp6();
+	long t0 = now_ms(), dt;
+
+	R("connect", connect6_to(fd, &g_other6, g_port));
+	dt = now_ms() - t0;
+	rec("waited=%s", dt < 8000 ? "<8s" : ">8s");
+	rec_soerror("so_error", fd);
+	close(fd);
+}
+
 static const struct conf_case cases[] = {
 	{ "connect_block_ok", c_connect_block_ok },
 	{ "connect_refused", c_connect_refused },
@@ -2653,6 +2983,17 @@ static const struct conf_case cases[] = {
 	{ "udp_mmsg", c_udp_mmsg },
 	{ "udp_disconnect", c_udp_disconnect },
 	{ "udp_fork", c_udp_fork },
+	{ "v6_connect_accept", c_v6_connect_accept },
+	{ "v6_names", c_v6_names },
+	{ "v6_mapped_peer", c_v6_mapped_peer },
+	{ "v6_v6only_refuses_v4", c_v6_v6only_refuses_v4 },
+	{ "v6_connect_mapped", c_v6_connect_mapped },
+	{ "v6_bind_notours", c_v6_bind_notours },
+	{ "v6_dual_bind", c_v6_dual_bind },
+	{ "v6_sockopts", c_v6_sockopts },
+	{ "v6_server_connects", c_v6_server_connects },
+	{ "v6_dual_bound_connect", c_v6_dual_bound_connect },
+	{ "v6_connect_unreach", c_v6_connect_unreach },
 	{ "service_killed", c_service_killed },   /* last: needs --kill-pid, netcon only */
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -2717,7 +3058,7 @@ static void run_case(size_t i)
 static int start_server(char **prefix, int n)
 {
 	int to[2], from[2];
-	char me[32], peer[32];
+	char me[32], peer[32], me6[INET6_ADDRSTRLEN], peer6[INET6_ADDRSTRLEN];
 	char *argv[64];
 	int k = 0;
 
@@ -2731,6 +3072,14 @@ static int start_server(char **prefix, int n)
 	argv[k++] = me;
 	argv[k++] = "--peer";
 	argv[k++] = peer;
+	if (!IN6_IS_ADDR_UNSPECIFIED(&g_me6)) {
+		inet_ntop(AF_INET6, &g_peer6, me6, sizeof(me6));
+		inet_ntop(AF_INET6, &g_me6, peer6, sizeof(peer6));
+		argv[k++] = "--me6";
+		argv[k++] = me6;
+		argv[k++] = "--peer6";
+		argv[k++] = peer6;
+	}
 	argv[k] = NULL;
 	if (pipe(to) < 0 || pipe(from) < 0)
 		return -1;
@@ -2751,8 +3100,9 @@ static int start_server(char **prefix, int n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: conform client --me IP --peer IP --other IP [--only NAME,...] "
-			"[--mib N] [--list] -- SERVER-PREFIX...\n");
+	fprintf(stderr, "usage: conform client --me IP --peer IP --other IP [--me6 IP6 "
+			"--peer6 IP6 --other6 IP6] [--only NAME,...] [--mib N] [--list] -- "
+			"SERVER-PREFIX...\n");
 	exit(2);
 }
 
@@ -2784,6 +3134,12 @@ int main(int argc, char **argv)
 			inet_pton(AF_INET, argv[++i], &g_peer);
 		else if (!strcmp(argv[i], "--other"))
 			inet_pton(AF_INET, argv[++i], &g_other);
+		else if (!strcmp(argv[i], "--me6"))
+			inet_pton(AF_INET6, argv[++i], &g_me6);
+		else if (!strcmp(argv[i], "--peer6"))
+			inet_pton(AF_INET6, argv[++i], &g_peer6);
+		else if (!strcmp(argv[i], "--other6"))
+			inet_pton(AF_INET6, argv[++i], &g_other6);
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--mib"))

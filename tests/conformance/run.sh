@@ -8,12 +8,13 @@
 #   ┌ netns ncf-a ──────┐   ┌ netns ncf-b ─────┐   conform client          conform server
 #   │ conform client    │   │ conform server   │     │ intercept              │ intercept
 #   │ 10.91.0.1/24 veth ├───┤ veth 10.91.0.2/24│   ┌─┴──────────────┐      ┌──┴─────────────┐
-#   └───────────────────┘   └──────────────────┘   │ service A      │VXLAN │ service B      │
-#                                                  │ 10.92.0.1/24   ├──────┤ 10.92.0.2/24   │
-#                                                  └────────────────┘ lo   └────────────────┘
+#   │ fd00:91::1/64     │   │ fd00:91::2/64    │   │ service A      │VXLAN │ service B      │
+#   └───────────────────┘   └──────────────────┘   │ 10.92.0.1/24   ├──────┤ 10.92.0.2/24   │
+#                                                  │ fd00:92::1/64  │  lo  │ fd00:92::2/64  │
+#                                                  └────────────────┘      └────────────────┘
 #
 # The client forks the server side itself (prefix after `--`: ip netns exec / netcon
-# intercept) and talks to it over pipes. .3 of each subnet is an address nobody holds.
+# intercept) and talks to it over pipes. .3 (::3) of each subnet is an address nobody holds.
 #
 # Output: a table `case | kernel | netcon | match`, then exactly `N passed, N failed`.
 # Cases that differ and are listed in docs/differences.md (a line `### case_name`) are
@@ -44,19 +45,25 @@ netns_add "$NB"
 log ip -n "$NA" link add veth-c type veth peer name veth-s netns "$NB"
 log ip -n "$NA" addr add 10.91.0.1/24 dev veth-c
 log ip -n "$NB" addr add 10.91.0.2/24 dev veth-s
+log ip -n "$NA" -6 addr add fd00:91::1/64 dev veth-c nodad
+log ip -n "$NB" -6 addr add fd00:91::2/64 dev veth-s nodad
 log ip -n "$NA" link set veth-c up
 log ip -n "$NB" link set veth-s up
 note "kernel run"
 log timeout -k 5 400 ip netns exec "$NA" "$CONFORM" client --me 10.91.0.1 --peer 10.91.0.2 \
-	--other 10.91.0.3 "${args[@]}" -- ip netns exec "$NB" >"$NC_TMP/kernel.out" \
+	--other 10.91.0.3 --me6 fd00:91::1 --peer6 fd00:91::2 --other6 fd00:91::3 \
+	"${args[@]}" -- ip netns exec "$NB" >"$NC_TMP/kernel.out" \
 	2>"$NC_TMP/kernel.log" || note "kernel run exited $?"
 
 # ---- netcon run ----------------------------------------------------------------------
 note "netcon run"
-start_pair 10.92.0
+PORT_A=$(free_udp_port)
+PORT_B=$(free_udp_port)
+start_service A 10.92.0.1/24 --ip6 fd00:92::1/64 --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B"
+start_service B 10.92.0.2/24 --ip6 fd00:92::2/64 --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A"
 # The last case kills service A (SIGKILL) under open connections: netcon only.
 log under A "$CONFORM" client --me 10.92.0.1 --peer 10.92.0.2 --other 10.92.0.3 \
-	"${args[@]}" --kill-pid "${NC_SERVICE[A]}" -- "$NETCON" intercept --socket "$(sock B)" -- >"$NC_TMP/netcon.out" \
+	--me6 fd00:92::1 --peer6 fd00:92::2 --other6 fd00:92::3 "${args[@]}" --kill-pid "${NC_SERVICE[A]}" -- "$NETCON" intercept --socket "$(sock B)" -- >"$NC_TMP/netcon.out" \
 	2>"$NC_TMP/netcon.log" || note "netcon run exited $?"
 
 # ---- compare -------------------------------------------------------------------------

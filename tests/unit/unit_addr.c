@@ -1,7 +1,8 @@
 /*
  * unit_addr.c — table-driven tests of the address helpers (src/common/addr.c): the
  * parsers (IPv4 prefix, HOST:PORT, MAC, decimal), the text forms, struct nc_addr ⇄
- * struct sockaddr with the kernel's truncation rule, and subnet membership.
+ * struct sockaddr with the kernel's truncation rule, subnet and IPv6 prefix membership,
+ * IPv4-mapped addresses.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -335,6 +336,70 @@ static void test_subnet(void)
 	}
 }
 
+static void test_ip6(void)
+{
+	static const struct {
+		const char *s;
+		int want, prefix;
+	} pt[] = {
+		{ "fd00:88::1/64", 0, 64 },
+		{ "fd00:88::1/128", 0, 128 },
+		{ "::/0", 0, 0 },
+		{ "fd00:88::1/129", -EINVAL, 0 },
+		{ "fd00:88::1", -EINVAL, 0 },
+		{ "fd00:88::1/", -EINVAL, 0 },
+		{ "fd00:88::1/+4", -EINVAL, 0 },
+		{ "10.0.0.1/24", -EINVAL, 0 },
+		{ "fd00:::1/64", -EINVAL, 0 },
+	};
+	for (size_t i = 0; i < sizeof(pt) / sizeof(pt[0]); i++) {
+		struct in6_addr a;
+		int p = -1, r = nc_parse_ip6_prefix(pt[i].s, &a, &p);
+		CHECK(r == pt[i].want && (r < 0 || p == pt[i].prefix), "parse %s: %d/%d", pt[i].s, r, p);
+	}
+
+	static const struct {
+		const char *ip, *net;
+		int prefix, want;
+	} t[] = {
+		{ "fd00:88::1", "fd00:88::", 64, 1 },
+		{ "fd00:88:0:1::1", "fd00:88::", 64, 0 },
+		{ "fd00:88:0:1::1", "fd00:88::", 48, 1 },
+		{ "fd00:89::1", "fd00:88::", 31, 1 },
+		{ "fd00:89::1", "fd00:88::", 32, 0 },
+		{ "fd00:88::81", "fd00:88::80", 121, 1 },
+		{ "fd00:88::1", "fd00:88::80", 121, 0 },
+		{ "fd00:88::1", "fd00:88::1", 128, 1 },
+		{ "fd00:88::2", "fd00:88::1", 128, 0 },
+		{ "2001:db8::1", "fd00::", 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct in6_addr ip, net;
+		inet_pton(AF_INET6, t[i].ip, &ip);
+		inet_pton(AF_INET6, t[i].net, &net);
+		int r = nc_ip6_in_prefix(ip.s6_addr, net.s6_addr, t[i].prefix);
+		CHECK(r == t[i].want, "%s in %s/%d: %d, want %d", t[i].ip, t[i].net, t[i].prefix,
+		      r, t[i].want);
+	}
+
+	/* IPv4 ⇄ IPv4-mapped */
+	struct nc_addr a = { .family = AF_INET, .port = 80, .addr = { 10, 88, 0, 2 } }, b;
+	char buf[64];
+	b = a;
+	nc_addr_map_v4(&b);
+	CHECK(b.family == AF_INET6 && b.port == 80 && nc_ip6_is_v4mapped(b.addr),
+	      "map: family %d", b.family);
+	CHECK(!strcmp(nc_addr_str(&b, buf, sizeof(buf)), "[::ffff:10.88.0.2]:80"), "map: %s", buf);
+	CHECK(nc_addr_unmap_v4(&b) == 1 && !memcmp(&a, &b, sizeof(a)), "unmap: back to %s",
+	      nc_addr_str(&b, buf, sizeof(buf)));
+	struct nc_addr c = { .family = AF_INET6, .port = 1 };
+	inet_pton(AF_INET6, "fd00:88::1", c.addr);
+	b = c;
+	nc_addr_map_v4(&b);
+	CHECK(!memcmp(&b, &c, sizeof(b)), "map leaves IPv6 alone");
+	CHECK(nc_addr_unmap_v4(&b) == 0 && !memcmp(&b, &c, sizeof(b)), "unmap leaves IPv6 alone");
+}
+
 int main(void)
 {
 	test_parse_long();
@@ -343,6 +408,7 @@ int main(void)
 	test_parse_mac();
 	test_addr_conv();
 	test_subnet();
+	test_ip6();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
