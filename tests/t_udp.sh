@@ -6,10 +6,12 @@
 #   ┌────────┴─────────────┐                   ┌─────────┴────────────┐
 #   │ service A            │                   │ service B            │
 #   │ 10.88.0.1/24         │◄──── VXLAN ──────►│ 10.88.0.2/24         │
+#   │ fd00:88::1/64        │                   │ fd00:88::2/64        │
 #   └──────────────────────┘    (loopback)     └──────────────────────┘
 #
 # Checks:
-#  - socat's UDP echo answers a socat client line by line (bytes equal);
+#  - socat's UDP echo answers a socat client line by line (bytes equal); a socat UDP6 echo
+#    on [::] answers over IPv6 and over IPv4 (dual stack);
 #  - a python3 client sends datagrams of 1, 1472, 1473 (fragmented), 20000 and 65507 bytes
 #    with sendto() to a python3 echo server inside `unshare --net` (no network at all):
 #    each comes back whole, from the server's address and port; 65508 bytes → EMSGSIZE;
@@ -23,7 +25,10 @@
 require_built
 require_cmd socat iperf3 unshare
 
-start_pair 10.88.0
+PORT_A=$(free_udp_port)
+PORT_B=$(free_udp_port)
+start_service A 10.88.0.1/24 --ip6 fd00:88::1/64 --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B"
+start_service B 10.88.0.2/24 --ip6 fd00:88::2/64 --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A"
 UP=$(free_udp_port)
 
 # ---- socat echo ------------------------------------------------------------------------
@@ -36,6 +41,16 @@ for i in $(seq 1 5); do
 done
 assert_eq "$want" "${got%$'\n'}" "socat UDP echo"
 stop uecho
+
+# ---- IPv6: socat on [::] (dual stack) reached over IPv6 and IPv4 ------------------------
+U6=$(free_udp_port)
+spawn_under A uecho6 socat UDP6-RECVFROM:"$U6",fork EXEC:cat
+sleep 0.5
+got=$(NC_TIMEOUT=5 log under B socat -T 2 - "UDP6:[fd00:88::1]:$U6" <<<"over-ipv6")
+assert_eq "over-ipv6" "$got" "socat UDP6 echo over IPv6"
+got=$(NC_TIMEOUT=5 log under B socat -T 2 - "UDP4:10.88.0.1:$U6" <<<"over-ipv4")
+assert_eq "over-ipv4" "$got" "the same [::] socket over IPv4"
+stop uecho6
 
 # ---- python3: sizes, source address, EMSGSIZE, ECONNREFUSED ----------------------------
 PP=$(free_udp_port)

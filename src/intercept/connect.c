@@ -91,7 +91,8 @@ static int is_wildcard(const struct nc_addr *a)
  * nothing; the service records the peer, which filters what arrives and is where send()
  * and write() go. AF_UNSPEC dissolves the association.
  */
-static int udp_connect(int fd, struct nc_fdent *e, const struct sockaddr *addr, socklen_t len)
+static int udp_connect(int fd, struct nc_fdent *e, int family, const struct sockaddr *addr,
+		       socklen_t len)
 {
 	struct nc_connect_req q;
 	struct nc_connect_rep rep;
@@ -104,7 +105,7 @@ static int udp_connect(int fd, struct nc_fdent *e, const struct sockaddr *addr, 
 	if (addr->sa_family == AF_UNSPEC) {
 		if (!e)
 			return nc_real.connect(fd, addr, len);
-	} else if (nc_ic_route(AF_INET, addr, len, 0) != NC_ROUTE_VIRTUAL) {
+	} else if (nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL) {
 		if (!e)
 			return nc_real.connect(fd, addr, len);
 		if (is_wildcard(&e->local))
@@ -114,8 +115,9 @@ static int udp_connect(int fd, struct nc_fdent *e, const struct sockaddr *addr, 
 		return nc_fail(EINVAL);
 	}
 	if (!e) {
-		struct sockaddr_in any = { .sin_family = AF_INET };
-		if (nc_ic_udp_bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)
+		struct sockaddr_storage any = { .ss_family = (sa_family_t)family };
+		if (nc_ic_udp_bind(fd, (struct sockaddr *)&any, family == AF_INET6 ?
+				   sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0)
 			return -1;
 	}
 	r = nc_ic_call(NC_MSG_CONNECT, &q, sizeof(q), fd, &rep, sizeof(rep), &rl, NULL);
@@ -140,13 +142,13 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_UDP)
-		return udp_connect(fd, &e, addr, len);
+		return udp_connect(fd, &e, e.local.family == AF_INET6 ? AF_INET6 : AF_INET, addr, len);
 	if (kind == NC_KIND_NONE) {
 		if (!addr)
 			return nc_real.connect(fd, addr, len);
 		if ((family = nc_ic_is_inet_dgram(fd)))
 			return nc_ic_route(family, addr, len, 0) == NC_ROUTE_VIRTUAL ?
-			       udp_connect(fd, NULL, addr, len) : nc_real.connect(fd, addr, len);
+			       udp_connect(fd, NULL, family, addr, len) : nc_real.connect(fd, addr, len);
 		if (!(family = nc_ic_is_inet_stream(fd)) ||
 		    nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
 			return nc_real.connect(fd, addr, len);

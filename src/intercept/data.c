@@ -354,6 +354,28 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 			return nc_fail(EDESTADDRREQ);
 		return 0;
 	}
+	if (e->local.family == AF_INET6) {
+		/* Linux takes the RFC 2133 length (no scope id) too. */
+		struct sockaddr_in6 d6;
+		if (salen < 24)
+			return nc_fail(EINVAL);
+		if (sa->sa_family != AF_INET6)
+			return nc_fail(EAFNOSUPPORT);
+		memset(&d6, 0, sizeof(d6));
+		memcpy(&d6, sa, salen < sizeof(d6) ? salen : sizeof(d6));
+		if (d6.sin6_port == 0)
+			return nc_fail(EINVAL);
+		if (nc_ic_route(AF_INET6, (struct sockaddr *)&d6, sizeof(d6), 0) != NC_ROUTE_VIRTUAL)
+			return nc_fail(ENETUNREACH);
+		if (IN6_IS_ADDR_V4MAPPED(&d6.sin6_addr)) {
+			int v = 0;
+			socklen_t l = sizeof(v);
+			if (nc_getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
+				return nc_fail(ENETUNREACH);   /* an IPv6-only socket */
+		}
+		nc_addr_from_sockaddr(a, (struct sockaddr *)&d6, sizeof(d6));
+		return 0;
+	}
 	if (salen < (socklen_t)sizeof(*sin))
 		return nc_fail(EINVAL);
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_UNSPEC)
@@ -422,16 +444,21 @@ static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr
 static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
 			     struct nc_fdent *e)
 {
-	struct sockaddr_in any = { .sin_family = AF_INET };
-	struct sockaddr_in cur;
+	struct sockaddr_storage any, cur;
 	socklen_t cl = sizeof(cur);
+	int family;
 
-	if (!sa || salen < (socklen_t)sizeof(struct sockaddr_in) || sa->sa_family != AF_INET ||
-	    nc_ic_route(AF_INET, sa, salen, 0) != NC_ROUTE_VIRTUAL || !nc_ic_is_inet_dgram(fd))
+	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    nc_ic_route(sa->sa_family, sa, salen, 0) != NC_ROUTE_VIRTUAL ||
+	    (family = nc_ic_is_inet_dgram(fd)) != sa->sa_family)
 		return 0;
-	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 && cur.sin_port != 0)
+	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 &&
+	    ((struct sockaddr_in *)&cur)->sin_port != 0)
 		return 0;   /* bound by the kernel already: it stays the kernel's */
-	if (nc_ic_udp_bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)
+	memset(&any, 0, sizeof(any));
+	any.ss_family = (sa_family_t)family;
+	if (nc_ic_udp_bind(fd, (struct sockaddr *)&any, family == AF_INET6 ?
+			   sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0)
 		return 0;   /* the send goes to the kernel and fails there, as it would */
 	return nc_fd_kind(fd, e) == NC_KIND_UDP;
 }

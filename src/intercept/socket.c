@@ -43,19 +43,20 @@ int nc_ic_is_inet_stream(int fd)
 
 int nc_ic_is_inet_dgram(int fd)
 {
-	int v = 0;
+	int v = 0, family;
 	socklen_t l = sizeof(v);
 
-	/* AF_INET only: UDP over IPv6 stays with the kernel for now (docs/differences.md). */
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_INET)
+	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
+	    (v != AF_INET && v != AF_INET6))
 		return 0;
+	family = v;
 	l = sizeof(v);
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_DGRAM)
 		return 0;
 	l = sizeof(v);
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_UDP)
 		return 0;
-	return AF_INET;
+	return family;
 }
 
 /*

@@ -27,9 +27,12 @@
 
 #include "lwip/inet_chksum.h"
 #include "lwip/ip.h"
+#include "lwip/ip6_addr.h"
+#include "lwip/nd6.h"
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
 
+#include "addr.h"
 #include "log.h"
 #include "service/service.h"
 
@@ -40,42 +43,82 @@
 static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
 		   u16_t port);
 
-/* Our address in place of the wildcard (what Linux's getsockname shows once connected). */
-static void local_for_peer(struct nc_service *svc, struct nc_sock *s, struct nc_addr *out)
+/* An address as socket s reports it: IPv4 as ::ffff:a.b.c.d on an AF_INET6 socket. */
+static void udp_addr(const struct nc_sock *s, struct nc_addr *a, const ip_addr_t *ip,
+		     u16_t port)
+{
+	nc_addr_from_lwip(a, ip, port);
+	if (s->family == AF_INET6)
+		nc_addr_map_v4(a);
+}
+
+/* Our address in place of the wildcard (what Linux's getsockname shows once connected):
+ * the IPv4 one, or the IPv6 source address lwIP picks for the peer. */
+static void local_for_peer(struct nc_service *svc, struct nc_sock *s, const ip_addr_t *peer,
+			   struct nc_addr *out)
 {
 	ip_addr_t ip = s->upcb->local_ip;
 
-	if (ip_addr_isany(&ip))
-		ip = (ip_addr_t)IPADDR4_INIT(svc->cfg.ip.s_addr);
-	nc_addr_from_lwip(out, &ip, s->upcb->local_port);
+	if (ip_addr_isany(&ip) || IP_IS_ANY_TYPE_VAL(ip)) {
+		const ip_addr_t *src = NULL;
+		if (IP_IS_V6(peer))
+			src = ip6_select_source_address(&svc->netif, ip_2_ip6(peer));
+		if (src)
+			ip = *src;
+		else
+			ip = (ip_addr_t)IPADDR4_INIT(svc->cfg.ip.s_addr);
+	}
+	udp_addr(s, out, &ip, s->upcb->local_port);
 }
 
-/* struct nc_addr → lwIP address of a peer (IPv4). 0, or -errno. */
-static int peer_ip(const struct nc_addr *a, ip_addr_t *ip)
+/* struct nc_addr → lwIP address of a peer (IPv4, IPv6 or IPv4-mapped). 0, or -errno. */
+static int peer_ip(struct nc_service *svc, const struct nc_addr *in, ip_addr_t *ip)
 {
+	struct nc_addr a = *in;
 	uint32_t v;
 
-	if (a->family != AF_INET)
+	nc_addr_unmap_v4(&a);
+	if (a.family == AF_INET) {
+		memcpy(&v, a.addr, 4);
+		*ip = (ip_addr_t)IPADDR4_INIT(v);
+		return 0;
+	}
+	if (a.family != AF_INET6)
 		return -EAFNOSUPPORT;
-	memcpy(&v, a->addr, 4);
-	*ip = (ip_addr_t)IPADDR4_INIT(v);
+	ip_addr_set_zero_ip6(ip);
+	memcpy(ip_2_ip6(ip)->addr, a.addr, 16);
+	ip6_addr_assign_zone(ip_2_ip6(ip), IP6_UNICAST, &svc->netif);
 	return 0;
 }
 
 int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		struct nc_addr *local)
 {
+	int v6 = req->addr.family == AF_INET6;
+	int v6only = v6 && (req->opts.flags & NC_OPT_V6ONLY);
 	struct udp_pcb *pcb;
 	struct nc_sock *s;
 	struct stat st;
 	ip_addr_t ip;
 	int sv[2], r, v = UDP_QUEUE;
+	u8_t type;
 	err_t e;
 
 	r = nc_local_ip_ok(svc, &req->addr, &ip);
 	if (r < 0)
 		return r;
-	pcb = udp_new_ip_type(IPADDR_TYPE_V4);
+	/* An AF_INET6 socket on "::" without IPV6_V6ONLY is dual stack, as on Linux. */
+	if (!IP_IS_V6(&ip))
+		type = IPADDR_TYPE_V4;
+	else if (!v6only && ip_addr_isany(&ip))
+		type = IPADDR_TYPE_ANY;
+	else
+		type = IPADDR_TYPE_V6;
+	if (v6only && type == IPADDR_TYPE_V4)
+		return -EINVAL;   /* an IPv4-mapped address on an IPv6-only socket */
+	if (type == IPADDR_TYPE_ANY)
+		ip = *IP_ANY_TYPE;
+	pcb = udp_new_ip_type(type);
 	if (!pcb)
 		return -ENOMEM;
 	if (req->opts.flags & (NC_OPT_REUSEADDR | NC_OPT_REUSEPORT))
@@ -107,10 +150,16 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_
 		goto fail;
 	}
 	s->upcb = pcb;
-	s->family = AF_INET;
+	s->family = v6 ? AF_INET6 : AF_INET;
 	s->so_flags = req->opts.flags & NC_OPT_ALL;
 	udp_recv(pcb, udp_in, s);
-	nc_addr_from_lwip(&s->local, &pcb->local_ip, pcb->local_port);
+	if (type == IPADDR_TYPE_ANY) {
+		memset(&s->local, 0, sizeof(s->local));
+		s->local.family = AF_INET6;
+		s->local.port = pcb->local_port;
+	} else {
+		udp_addr(s, &s->local, &pcb->local_ip, pcb->local_port);
+	}
 	*app_fd = sv[0];
 	*local = s->local;
 	return 0;
@@ -131,21 +180,30 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		/* Dissolve the association, as connect(AF_UNSPEC) does. */
 		udp_disconnect(s->upcb);
 		memset(&s->peer, 0, sizeof(s->peer));
-		nc_addr_from_lwip(&s->local, &s->upcb->local_ip, s->upcb->local_port);
+		if (IP_IS_ANY_TYPE_VAL(s->upcb->local_ip)) {
+			memset(&s->local, 0, sizeof(s->local));
+			s->local.family = AF_INET6;
+			s->local.port = s->upcb->local_port;
+		} else {
+			udp_addr(s, &s->local, &s->upcb->local_ip, s->upcb->local_port);
+		}
 		rep->local = s->local;
 		memset(&rep->peer, 0, sizeof(rep->peer));
 		return 0;
 	}
-	r = peer_ip(&req->peer, &ip);
+	r = peer_ip(svc, &req->peer, &ip);
 	if (r < 0)
 		return r;
 	if (req->peer.port == 0)
 		return -ECONNREFUSED;   /* Linux: nothing can answer from port 0 */
+	if ((IP_IS_V4(&ip) && IP_GET_TYPE(&s->upcb->local_ip) == IPADDR_TYPE_V6) ||
+	    (IP_IS_V6(&ip) && IP_GET_TYPE(&s->upcb->local_ip) == IPADDR_TYPE_V4))
+		return -ENETUNREACH;   /* the other IP version than the socket carries */
 	if (udp_connect(s->upcb, &ip, req->peer.port) != ERR_OK)
 		return -EINVAL;
-	s->peer = req->peer;
+	udp_addr(s, &s->peer, &ip, req->peer.port);
 	s->state = NC_STATE_ESTABLISHED;
-	local_for_peer(svc, s, &s->local);
+	local_for_peer(svc, s, &ip, &s->local);
 	rep->local = s->local;
 	rep->peer = s->peer;
 	return 0;
@@ -176,7 +234,7 @@ static void udp_out(struct nc_service *svc, struct nc_sock *s, const uint8_t *bu
 		svc->ctr.udp_dropped++;
 		return;
 	}
-	if (h.addr.family != AF_UNSPEC && (peer_ip(&h.addr, &ip) < 0 || h.addr.port == 0)) {
+	if (h.addr.family != AF_UNSPEC && (peer_ip(svc, &h.addr, &ip) < 0 || h.addr.port == 0)) {
 		svc->ctr.udp_dropped++;
 		return;
 	}
@@ -268,7 +326,7 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	}
 	memset(&h, 0, sizeof(h));
 	h.magic = NC_DGRAM_MAGIC;
-	nc_addr_from_lwip(&h.addr, addr, port);
+	udp_addr(s, &h.addr, addr, port);
 	if (deliver(s, &h, p) < 0) {
 		svc->ctr.udp_dropped++;   /* the program's queue is full */
 	} else {
@@ -399,9 +457,14 @@ int netcon_ip4_input(struct pbuf *p, struct netif *inp)
 	for (struct nc_sock *s = svc->socks; s; s = s->next) {
 		struct nc_dgram h;
 
-		if (s->kind != NC_KIND_UDP || s->dead || !s->upcb || s->peer.family != AF_INET ||
-		    s->upcb->local_port != sport || s->peer.port != dport ||
-		    memcmp(s->peer.addr, &dst2, 4) != 0)
+		struct nc_addr pa;
+
+		if (s->kind != NC_KIND_UDP || s->dead || !s->upcb || !s->peer.family)
+			continue;
+		pa = s->peer;
+		nc_addr_unmap_v4(&pa);
+		if (pa.family != AF_INET || s->upcb->local_port != sport || pa.port != dport ||
+		    memcmp(pa.addr, &dst2, 4) != 0)
 			continue;
 		memset(&h, 0, sizeof(h));
 		h.magic = NC_DGRAM_MAGIC;

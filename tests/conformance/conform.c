@@ -641,21 +641,26 @@ static void srv_exec(char *line, char *out, size_t olen)
 				slot[i] = -1;
 			}
 		snprintf(out, olen, "ok");
-	} else if (!strcmp(cmd, "ubind") || !strcmp(cmd, "uecho")) {  /* ubind|uecho PORT */
+	} else if (!strcmp(cmd, "ubind") || !strcmp(cmd, "uecho") || !strcmp(cmd, "uecho6")) {
+		/* ubind|uecho PORT; uecho6 PORT V6ONLY (on [::]) */
 		struct sockaddr_in s = sin_of((struct in_addr){ 0 }, a);
-		fd = socket(AF_INET, SOCK_DGRAM, 0);
-		if (bind(fd, SA(s), sizeof(s)) < 0) {
+		struct sockaddr_in6 s6 = sin6_of(&in6addr_any, a);
+		int six = !strcmp(cmd, "uecho6");
+		fd = socket(six ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+		if (six)
+			setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, b);
+		if (six ? bind(fd, SA(s6), sizeof(s6)) < 0 : bind(fd, SA(s), sizeof(s)) < 0) {
 			snprintf(out, olen, "bind=-1/%s", ename(errno));
 			close(fd);
 			return;
 		}
-		if (!strcmp(cmd, "uecho")) {
+		if (strcmp(cmd, "ubind")) {
 			/* A child echoes every datagram to its sender until "reset" kills it. */
 			pid_t pid = fork();
 			if (pid == 0) {
 				static unsigned char buf[65536];
 				for (long end = now_ms() + 60000; now_ms() < end;) {
-					struct sockaddr_in from;
+					struct sockaddr_storage from;
 					socklen_t fl = sizeof(from);
 					struct pollfd p = { .fd = fd, .events = POLLIN };
 					if (poll(&p, 1, 1000) <= 0)
@@ -2346,6 +2351,9 @@ static void c_service_killed(void)
 	close(fd);
 }
 
+/* A case that needs IPv6 addresses records only that when the run has none. */
+#define NEED6() do { if (IN6_IS_ADDR_UNSPECIFIED(&g_me6)) { rec("no-ipv6"); return; } } while (0)
+
 /* ---- UDP ------------------------------------------------------------------------------ */
 
 static int udp(void)
@@ -2649,6 +2657,62 @@ static void c_udp_fork(void)
 	close(fd);
 }
 
+/* UDP over IPv6: an echo on [::] (dual stack); an IPv6 client's datagrams of several
+ * sizes come back from the server's IPv6 address; connect() names; an IPv4 client of the
+ * same server; an IPv6 client to ::ffff: + the server's IPv4 address. */
+static void c_udp6(void)
+{
+	NEED6();
+	static const size_t sizes[] = { 1, 1452, 1453, 30000 };
+	static unsigned char buf[65536];
+	struct sockaddr_in6 to = sin6_of(&g_peer6, g_port), mapped;
+	struct sockaddr_in to4 = sin_of(g_peer, g_port);
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	srec("srv", srv("uecho6 %d 0", g_port));
+	rec_int("domain", fd, SOL_SOCKET, SO_DOMAIN);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		R("sendto", sendto(fd, pat, sizes[i], 0, SA(to), sizeof(to)));
+		if (poll(&p, 1, 3000) <= 0) {
+			rec("echo=timeout");
+			continue;
+		}
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		rec("echo=%zd %s from=%s", n, n == (ssize_t)sizes[i] && !memcmp(buf, pat, sizes[i]) ?
+		    "same" : "differs", addrname_sa((struct sockaddr *)&from, fl));
+	}
+	rec_name("name", fd, 0);
+	R("connect", connect(fd, SA(to), sizeof(to)));
+	rec_name("name_connected", fd, 0);
+	rec_name("peer", fd, 1);
+	R("send", send(fd, "six", 3, 0));
+	rec("recv=%s", read_some(fd, 16, 3000, 0));
+	close(fd);
+	/* The same [::] server over IPv4. */
+	fd = udp();
+	R("sendto4", sendto(fd, "four", 4, 0, SA(to4), sizeof(to4)));
+	rec_urecv("echo4", fd, (const unsigned char *)"four", 4, 3000);
+	close(fd);
+	/* An IPv6 socket to ::ffff:IPv4. */
+	mapped = sin6_of(&in6addr_any, g_port);
+	mapped.sin6_addr.s6_addr[10] = mapped.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(mapped.sin6_addr.s6_addr + 12, &g_peer, 4);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	R("connect_mapped", connect(fd, SA(mapped), sizeof(mapped)));
+	rec_name("name_mapped", fd, 0);
+	R("send_mapped", send(fd, "map", 3, 0));
+	rec("recv_mapped=%s", read_some(fd, 16, 3000, 0));
+	close(fd);
+	/* IPV6_V6ONLY: an IPv6-only socket cannot reach ::ffff:IPv4. */
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	R("v6only_sendto_mapped", sendto(fd, "x", 1, 0, SA(mapped), sizeof(mapped)));
+	close(fd);
+}
+
 /* ---- the case table and the client's main loop --------------------------------------- */
 
 struct conf_case {
@@ -2669,7 +2733,6 @@ static int connect6_to(int fd, const struct in6_addr *ip, int port)
 	return connect(fd, SA(s), sizeof(s));
 }
 
-#define NEED6() do { if (IN6_IS_ADDR_UNSPECIFIED(&g_me6)) { rec("no-ipv6"); return; } } while (0)
 
 /* Connect and accept over IPv6, names on both sides, bytes both ways. */
 static void c_v6_connect_accept(void)
@@ -2983,6 +3046,7 @@ static const struct conf_case cases[] = {
 	{ "udp_mmsg", c_udp_mmsg },
 	{ "udp_disconnect", c_udp_disconnect },
 	{ "udp_fork", c_udp_fork },
+	{ "udp6", c_udp6 },
 	{ "v6_connect_accept", c_v6_connect_accept },
 	{ "v6_names", c_v6_names },
 	{ "v6_mapped_peer", c_v6_mapped_peer },
@@ -3164,6 +3228,20 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		usage();
+	if (only) {
+		/* Every name given must be a case: a typo must not pass as "nothing differs". */
+		char list[1024], *save = NULL;
+		snprintf(list, sizeof(list), "%s", only);
+		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			size_t k;
+			for (k = 0; k < NCASES && strcmp(cases[k].name, t); k++)
+				;
+			if (k == NCASES) {
+				fprintf(stderr, "conform: no case named '%s' (--list shows them)\n", t);
+				return 2;
+			}
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (start_server(argv + i + 1, argc - i - 1) < 0) {
 		fprintf(stderr, "conform: the server side did not start\n");
