@@ -130,9 +130,10 @@ int cmd_intercept(int argc, char **argv)
 			break;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: netcon intercept [--socket PATH] -- PROGRAM [ARGS...]\n\n"
-			       "Runs PROGRAM with the netcon intercept loaded: its IPv4 TCP sockets\n"
-			       "on the service's network (and wildcard listeners) are served by the\n"
-			       "service at PATH (default $NETCON_SOCKET, else the default socket).\n");
+			       "Runs PROGRAM with the netcon intercept loaded: its TCP and UDP sockets\n"
+			       "(IPv4 and IPv6) on the service's network, and those bound to the\n"
+			       "wildcard, are served by the service at PATH (default $NETCON_SOCKET,\n"
+			       "else the default socket); names of the service's --host table resolve.\n");
 			return 0;
 		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
 			snprintf(path, sizeof(path), "%s", argv[++i]);
