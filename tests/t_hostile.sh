@@ -17,7 +17,7 @@
 #     blocking reply channel kept full; subjects that are no socket / not its sockets;
 #     100,000 HELLOs pipelined; a flood that never reads its replies; 4,200 connections
 #     from one process (64 kept; another program still connects); 3,000 BINDs holding
-#     their socketpairs.
+#     their socketpairs; a UDP socket fed malformed datagrams and junk.
 #
 # Checks: each malformed client is dropped promptly, and A's log names the reason; the
 # download completes with the right sha256; A never dies, answers `netcon status`
@@ -112,13 +112,27 @@ assert_contains "$(cat "$NC_TMP/svc-A.log")" "control connections, the limit" "s
 hostile binds 3000 2
 assert_contains "$OUT" "ok binds: 3000 bound sockets held" "binds held"
 
-# 5. The bystander's download completed, byte-exact.
+# 5. A virtual UDP socket whose program writes malformed datagrams and junk: each dropped
+#    and counted.
+hostile udp
+assert_contains "$OUT" "ok udp: 8 malformed datagrams" "udp garbage written"
+dropped=0
+for _ in $(seq 1 50); do
+	dropped=$("$NETCON" status --socket "$SOCK_A" | sed -n 's/^udp: .* \([0-9]*\) dropped$/\1/p')
+	[ "${dropped:-0}" -ge 8 ] && break
+	sleep 0.1
+done
+[ "${dropped:-0}" -ge 8 ] || fail "A counted ${dropped:-no} dropped datagrams, expected at least 8"
+note "ok: A dropped and counted $dropped malformed or undeliverable datagrams"
+alive_a
+
+# 6. The bystander's download completed, byte-exact.
 rc=0
 wait_exit "$DL_PID" 240 || rc=$?
 [ "$rc" = 0 ] || fail "the download under B exited $rc during the attack: $(logtail download 5)"
 assert_files_equal "$www/big.bin" "$NC_TMP/big.out"
 
-# 6. A still serves, and its tables came back: no client and no bound socket left over
+# 7. A still serves, and its tables came back: no client and no bound socket left over
 #    (the web server's listener stays).
 alive_a
 st=""

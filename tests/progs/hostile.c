@@ -631,6 +631,61 @@ static void binds(long n, int hold)
 	close(fd);
 }
 
+/*
+ * udp: a virtual UDP socket (BIND with type SOCK_DGRAM) whose program writes garbage: no
+ * header, a short header, a bad magic, a lying address family, port 0, a payload over
+ * 65,507 bytes, a destination off the network, no destination on an unconnected socket,
+ * then 10,000 junk messages. The service must drop and count each, and live on.
+ */
+static void udp(void)
+{
+	static uint8_t big[sizeof(struct nc_dgram) + NC_DGRAM_MAX + 100];
+	struct nc_bind_req b;
+	struct nc_dgram h;
+	int fd = connect_ctl(), u = -1, e;
+	long junk = 0;
+
+	if (fd < 0) {
+		fail("udp", "cannot connect to %s", sock_path);
+		return;
+	}
+	memset(&b, 0, sizeof(b));
+	b.addr.family = AF_INET;
+	b.type = SOCK_DGRAM;
+	e = request(fd, NC_MSG_BIND, 0, &b, sizeof(b), NULL, 0, NULL, &u);
+	if (e != 0 || u < 0) {
+		fail("udp", "BIND of a UDP socket failed (%s)", e > 0 ? strerror(e) : "no reply");
+		close(fd);
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	send(u, "x", 1, MSG_DONTWAIT);                                   /* no header */
+	send(u, &h, 8, MSG_DONTWAIT);                                    /* short header */
+	h.magic = 0xdeadbeef;
+	send(u, &h, sizeof(h), MSG_DONTWAIT);                            /* bad magic */
+	h.magic = NC_DGRAM_MAGIC;
+	h.addr.family = 77;
+	h.addr.port = 9;
+	send(u, &h, sizeof(h), MSG_DONTWAIT);                            /* bad family */
+	h.addr.family = AF_INET;
+	h.addr.addr[0] = 10;
+	h.addr.port = 0;
+	send(u, &h, sizeof(h), MSG_DONTWAIT);                            /* port 0 */
+	h.addr.port = 9;
+	memcpy(big, &h, sizeof(h));
+	send(u, big, sizeof(big), MSG_DONTWAIT);                         /* too long */
+	h.addr.addr[0] = 198; h.addr.addr[1] = 51; h.addr.addr[2] = 100; h.addr.addr[3] = 7;
+	send(u, &h, sizeof(h), MSG_DONTWAIT);                            /* off the network */
+	h.addr.family = AF_UNSPEC;
+	send(u, &h, sizeof(h), MSG_DONTWAIT);                            /* not connected */
+	for (int i = 0; i < 10000; i++)
+		if (send(u, "junk", 4, MSG_DONTWAIT) == 4)
+			junk++;
+	printf("ok udp: 8 malformed datagrams and %ld junk messages written\n", junk);
+	close(u);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *a;
@@ -662,6 +717,8 @@ int main(int argc, char **argv)
 		conns(n, hold);
 	else if (!strcmp(a, "binds"))
 		binds(n, hold);
+	else if (!strcmp(a, "udp"))
+		udp();
 	else {
 		fprintf(stderr, "hostile: unknown attack %s\n", a);
 		return 2;
