@@ -53,11 +53,13 @@ static void atfork_prepare(void)
 
 static void atfork_parent(void)
 {
+	nc_fd_fork_happened();
 	pthread_mutex_unlock(&ic_lock);
 }
 
 static void atfork_child(void)
 {
+	nc_fd_fork_happened();
 	pthread_mutex_init(&ic_lock, NULL);
 	if (shared_fd >= 0 && rpc_fd >= 0)
 		nc_real.close(shared_fd);

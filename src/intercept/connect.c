@@ -34,6 +34,10 @@ static int wait_connected(int fd)
 		return -1;            /* EINTR: the connect goes on, as on Linux */
 	if (r == 0)
 		return nc_fail(EINPROGRESS);
+	/* The service makes the end writable only on success; a failure closes its end
+	 * (POLLHUP). Only then is the service asked which error it was. */
+	if (!(p.revents & (POLLERR | POLLHUP)))
+		return 0;
 	l = sizeof(err);
 	if (nc_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
 		return -1;

@@ -23,6 +23,12 @@
 
 static struct nc_fdent *fdtab;       /* FDTAB_SIZE entries, mapped on first use */
 static pthread_mutex_t fdtab_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t fork_gen;            /* forks seen (see nc_fdent.gen) */
+
+void nc_fd_fork_happened(void)
+{
+	__atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED);
+}
 
 static struct nc_fdent *slot(int fd)
 {
@@ -42,8 +48,10 @@ void nc_fd_store(int fd, const struct nc_fdent *e)
 {
 	pthread_mutex_lock(&fdtab_lock);
 	struct nc_fdent *s = slot(fd);
-	if (s)
+	if (s) {
 		*s = *e;
+		s->gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&fdtab_lock);
 }
 
@@ -60,10 +68,12 @@ void nc_fd_copy(int from, int to)
 {
 	pthread_mutex_lock(&fdtab_lock);
 	struct nc_fdent *a = slot(from), *b = slot(to);
-	if (a && b)
+	if (a && b) {
+		a->fresh = 0;   /* two fds: an option set through either is not seen by both */
 		*b = *a;
-	else if (b)
+	} else if (b) {
 		memset(b, 0, sizeof(*b));
+	}
 	pthread_mutex_unlock(&fdtab_lock);
 }
 
@@ -116,6 +126,26 @@ int nc_fd_hint(int fd)
 	return kind == NC_FD_KERNEL ? NC_KIND_NONE : kind;
 }
 
+int nc_fd_known_kernel(int fd, struct nc_fdent *e)
+{
+	struct stat st;
+	int ok = 0;
+
+	if (fd < 0 || fd >= FDTAB_SIZE || !__atomic_load_n(&fdtab, __ATOMIC_ACQUIRE) ||
+	    fstat(fd, &st) < 0)
+		return 0;
+	pthread_mutex_lock(&fdtab_lock);
+	struct nc_fdent *s = slot(fd);
+	if (s && s->ino == st.st_ino && s->kind == NC_FD_KERNEL && s->sk_family) {
+		*e = *s;
+		if (e->gen != __atomic_load_n(&fork_gen, __ATOMIC_RELAXED))
+			e->fresh = 0;
+		ok = 1;
+	}
+	pthread_mutex_unlock(&fdtab_lock);
+	return ok;
+}
+
 int nc_fd_kind(int fd, struct nc_fdent *e)
 {
 	struct nc_net net;
@@ -131,6 +161,8 @@ int nc_fd_kind(int fd, struct nc_fdent *e)
 	struct nc_fdent *s = slot(fd);
 	if (s && s->ino == st.st_ino && s->kind != NC_FD_UNKNOWN) {
 		*e = *s;
+		if (e->gen != __atomic_load_n(&fork_gen, __ATOMIC_RELAXED))
+			e->fresh = 0;
 		pthread_mutex_unlock(&fdtab_lock);
 		return e->kind == NC_FD_KERNEL ? NC_KIND_NONE : e->kind;
 	}

@@ -96,10 +96,20 @@ struct nc_fdent {
 	 * socket came from accept or another process). Until then a second connect() on an
 	 * established socket returns 0, as Linux's does after a non-blocking connect. */
 	uint8_t connect_told;
+	/* Kernel sockets made by socket() here: what they are (sk_family 0: not known, ask
+	 * the kernel), and fresh = no option set on them since (setsockopt clears it). */
+	uint8_t sk_family, sk_type, fresh;
+	uint32_t gen;           /* nc_fd_fork_happened() count when stored: fresh holds only
+				 * while nobody else (a fork's other side) can have the socket */
 	struct nc_addr local, peer;
 };
 /* The kind of fd (NC_KIND_NONE for anything that is not a virtual socket); fills e. */
 int nc_fd_kind(int fd, struct nc_fdent *e);
+/* A kernel socket socket() made here, as the table knows it (checked by inode): 1 and *e,
+ * or 0 when the table knows nothing certain of fd. */
+int nc_fd_known_kernel(int fd, struct nc_fdent *e);
+/* A fork: in both processes, sockets made before it are no longer fresh. */
+void nc_fd_fork_happened(void);
 void nc_fd_store(int fd, const struct nc_fdent *e);
 /* What the table says of fd without checking (no system call): a hint for the data-call
  * overrides, which then check with nc_fd_kind() only when the hint is a virtual kind. */

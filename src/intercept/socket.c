@@ -27,7 +27,10 @@ int nc_ic_is_inet_stream(int fd)
 {
 	int v = 0, family;
 	socklen_t l = sizeof(v);
+	struct nc_fdent e;
 
+	if (nc_fd_known_kernel(fd, &e))
+		return e.sk_type == SOCK_STREAM ? e.sk_family : 0;
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
 	    (v != AF_INET && v != AF_INET6))
 		return 0;
@@ -45,7 +48,10 @@ int nc_ic_is_inet_dgram(int fd)
 {
 	int v = 0, family;
 	socklen_t l = sizeof(v);
+	struct nc_fdent e;
 
+	if (nc_fd_known_kernel(fd, &e))
+		return e.sk_type == SOCK_DGRAM ? e.sk_family : 0;
 	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
 	    (v != AF_INET && v != AF_INET6))
 		return 0;
@@ -121,13 +127,37 @@ int nc_ic_route(int family, const struct sockaddr *sa, socklen_t len, int for_bi
 	return nc_ip4_in_subnet(ip, net.ip, net.prefix) ? NC_ROUTE_VIRTUAL : NC_ROUTE_KERNEL;
 }
 
+/* The kernel's IPV6_V6ONLY default (net.ipv6.bindv6only), read once. */
+static int v6only_default(void)
+{
+	static int cached = -1;
+
+	if (cached < 0) {
+		int s = nc_real.socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = 0;
+		socklen_t l = sizeof(v);
+		if (s >= 0) {
+			nc_real.getsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l);
+			nc_real.close(s);
+		}
+		cached = v ? 1 : 0;
+	}
+	return cached;
+}
+
 void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 {
 	struct linger lg;
+	struct nc_fdent e;
 	socklen_t l;
 	int v;
 
 	memset(o, 0, sizeof(*o));
+	if (nc_fd_known_kernel(fd, &e) && e.fresh) {
+		/* Made by socket() here and never given an option: the kernel's defaults. */
+		if (e.sk_family == AF_INET6 && v6only_default())
+			o->flags |= NC_OPT_V6ONLY;
+		return;
+	}
 #define FLAG(level, name, bit) \
 	do { v = 0; l = sizeof(v); \
 	     if (nc_real.getsockopt(fd, level, name, &v, &l) == 0 && v) o->flags |= bit; } while (0)
@@ -246,12 +276,31 @@ void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
 
 int nc_socket(int domain, int type, int protocol)
 {
-	int fd;
+	int fd, base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct nc_fdent e;
+	struct stat st;
 
 	nc_ic_init();
 	fd = nc_real.socket(domain, type, protocol);
-	if (fd >= 0)
-		nc_ic_epoll_forget(fd);
+	if (fd < 0)
+		return fd;
+	nc_ic_epoll_forget(fd);
+	/* An IPv4/IPv6 TCP or UDP socket: remember what it is, so that bind/connect/listen
+	 * need not ask the kernel again, and that it has no options yet. */
+	if ((domain == AF_INET || domain == AF_INET6) &&
+	    ((base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) ||
+	     (base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))) &&
+	    fstat(fd, &st) == 0) {
+		memset(&e, 0, sizeof(e));
+		e.ino = st.st_ino;
+		e.kind = NC_FD_KERNEL;
+		e.sk_family = (uint8_t)domain;
+		e.sk_type = (uint8_t)base;
+		e.fresh = 1;
+		nc_fd_store(fd, &e);
+	} else {
+		nc_fd_forget(fd);
+	}
 	return fd;
 }
 

@@ -116,7 +116,14 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
-	if (kind == NC_KIND_NONE || native_option(level, name))
+	if (kind == NC_KIND_NONE) {
+		if (e.kind == NC_FD_KERNEL && e.fresh) {
+			e.fresh = 0;   /* read_opts must now ask the kernel */
+			nc_fd_store(fd, &e);
+		}
+		return nc_real.setsockopt(fd, level, name, val, len);
+	}
+	if (native_option(level, name))
 		return nc_real.setsockopt(fd, level, name, val, len);
 	if (!val && len)
 		return nc_fail(EFAULT);

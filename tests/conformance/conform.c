@@ -3230,7 +3230,7 @@ int main(int argc, char **argv)
 		usage();
 	if (only) {
 		/* Every name given must be a case: a typo must not pass as "nothing differs". */
-		char list[1024], *save = NULL;
+		char list[4096], *save = NULL;
 		snprintf(list, sizeof(list), "%s", only);
 		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			size_t k;
@@ -3251,7 +3251,7 @@ int main(int argc, char **argv)
 		if (cases[k].fn == c_service_killed && g_kill_pid <= 0)
 			continue;
 		if (only) {
-			char pat_[256];
+			char pat_[4096];
 			snprintf(pat_, sizeof(pat_), ",%s,", only);
 			char want[128];
 			snprintf(want, sizeof(want), ",%s,", cases[k].name);
