@@ -6,5 +6,6 @@
 # packages: curl python3
 # checks: kernel client via TAP: HTTP GET of 0 B, 1 B, 1 KiB, 64 KiB, 1 MiB, 16 MiB, 100 MiB: sha256 equal; 20 files from one curl process
 # timeout: 240
+# shellcheck disable=SC2034  # read by compat_link in the sourced script
 COMPAT_VIA=tap
 . "$(dirname "$0")/c_curl.sh"

@@ -6,5 +6,6 @@
 # packages: openssh-server openssh-client openssh-sftp-server
 # checks: kernel client via TAP: key login + command < 2 s; sftp put and get of 50 MiB, sha256 equal; scp both ways (10 MiB), sha256 equal
 # timeout: 300
+# shellcheck disable=SC2034  # read by compat_link in the sourced script
 COMPAT_VIA=tap
 . "$(dirname "$0")/c_sshd.sh"
