@@ -12,12 +12,24 @@
  *                                         warm-up ones; prints "p50_us p99_us mean_us".
  *   tcpbench connrate HOST PORT MAX SECS  sequential connect → 64-byte exchange → close,
  *                                         at most MAX connections or SECS seconds;
- *                                         prints "conns_per_s count".
+ *                                         prints "conns_per_s count"; stops at the first
+ *                                         error.
+ *   tcpbench churn HOST PORT MAX SECS RATE WORKERS
+ *                                         the same connect → exchange → close loop in
+ *                                         WORKERS processes, paced to RATE connections per
+ *                                         second in all (0: as fast as possible), at most
+ *                                         MAX connections or SECS seconds; errors are
+ *                                         counted, not fatal (the first few are reported,
+ *                                         and a worker gives up after 1,000); prints
+ *                                         "conns_per_s count errors", exit status 1 if
+ *                                         any connection failed.
  *   tcpbench hold HOST PORT N             opens N connections and keeps them idle;
  *                                         prints "open_s N" on stdout, then sleeps
- *                                         until a signal ends it.
+ *                                         until a signal ends it. On SIGUSR1 it checks
+ *                                         every connection (one byte echoed) and prints
+ *                                         "alive N dead M".
  *
- * Every failure is reported on stderr with the call and errno, exit status 1.
+ * Every other failure is reported on stderr with the call and errno, exit status 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +43,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,22 +276,59 @@ static int cmd_pingpong(const struct sockaddr_in *sa, long count)
 	return 0;
 }
 
+/* One churn connection: connect, 64-byte request, its echo, the server's close. Returns 0,
+ * or -1 with *what naming the step that failed (errno set). Reads time out after 10 s. */
+static int churn_one(const struct sockaddr_in *sa, const char *req, const char **what)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	char rsp[REQ_LEN];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, e;
+	ssize_t r;
+
+	*what = "socket";
+	if (fd < 0)
+		return -1;
+	*what = "connect";
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
+		goto fail;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	*what = "exchange";
+	if (write_full(fd, req, REQ_LEN) < 0 || read_full(fd, rsp, sizeof(rsp)) < 0)
+		goto fail;
+	*what = "echo differs";
+	if (memcmp(req, rsp, REQ_LEN)) {
+		errno = EPROTO;
+		goto fail;
+	}
+	/* Wait for the server's close, so the server holds TIME_WAIT. */
+	*what = "expected EOF";
+	r = read(fd, rsp, 1);
+	if (r != 0) {
+		if (r > 0)
+			errno = EPROTO;
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 static int cmd_connrate(const struct sockaddr_in *sa, long max, double secs)
 {
-	char req[REQ_LEN], rsp[REQ_LEN];
+	char req[REQ_LEN];
+	const char *what;
 	double t0 = now_s(), el;
 	long n = 0;
 
 	memset(req, 'C', sizeof(req));
 	while (n < max && now_s() - t0 < secs) {
-		int fd = connect_to(sa);
-
-		if (write_full(fd, req, sizeof(req)) < 0 || read_full(fd, rsp, sizeof(rsp)) < 0)
-			die("exchange");
-		/* Wait for the server's close, so the server holds TIME_WAIT. */
-		if (read(fd, rsp, 1) != 0)
-			die("expected EOF");
-		close(fd);
+		if (churn_one(sa, req, &what) < 0)
+			die(what);
 		n++;
 	}
 	el = now_s() - t0;
@@ -286,22 +336,144 @@ static int cmd_connrate(const struct sockaddr_in *sa, long max, double secs)
 	return 0;
 }
 
+/* A churn worker: connections at t0 + i / rate (no pause when late), until max, the
+ * deadline t0 + secs, or 1,000 errors. Returns the counts through *made and *errs. */
+static void churn_worker(const struct sockaddr_in *sa, long max, double t0, double secs,
+			 double rate, int id, long *made, long *errs)
+{
+	char req[REQ_LEN];
+	const char *what;
+	long i;
+
+	*made = *errs = 0;
+	for (i = 0; i < max && *errs < 1000; i++) {
+		double now = now_s();
+
+		if (now - t0 >= secs)
+			break;
+		if (rate > 0 && t0 + (double)i / rate > now) {
+			double at = t0 + (double)i / rate;
+			struct timespec ts = { (time_t)(at - now), (long)((at - now - (double)(time_t)(at - now)) * 1e9) };
+
+			nanosleep(&ts, NULL);
+			if (now_s() - t0 >= secs)
+				break;
+		}
+		/* Distinct requests per worker and connection, so a crossed stream shows. */
+		memset(req, 'C', sizeof(req));
+		snprintf(req + 1, REQ_LEN - 1, "%d:%ld", id, i);
+		req[REQ_LEN - 1] = 'C';
+		if (churn_one(sa, req, &what) < 0) {
+			if (++*errs <= 5)
+				fprintf(stderr, "tcpbench churn: worker %d connection %ld at %.3f s: %s: %s\n",
+					id, i, now_s() - t0, what, strerror(errno));
+			continue;
+		}
+		++*made;
+	}
+}
+
+static int cmd_churn(const struct sockaddr_in *sa, long max, double secs, double rate, int workers)
+{
+	double t0, el;
+	long made = 0, errs = 0, m, e;
+	int w, p[2];
+
+	if (pipe(p) < 0)
+		die("pipe");
+	signal(SIGPIPE, SIG_IGN);
+	t0 = now_s();
+	for (w = 0; w < workers; w++) {
+		long share = max / workers + (w < max % workers);
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			char line[64];
+			int len;
+
+			close(p[0]);
+			churn_worker(sa, share, t0, secs, rate / workers, w, &m, &e);
+			len = snprintf(line, sizeof(line), "%ld %ld\n", m, e);
+			if (write(p[1], line, (size_t)len) != len)
+				_exit(2);
+			_exit(0);
+		}
+	}
+	close(p[1]);
+	{
+		FILE *f = fdopen(p[0], "r");
+
+		if (!f)
+			die("fdopen");
+		for (w = 0; w < workers; w++) {
+			if (fscanf(f, "%ld %ld", &m, &e) != 2) {
+				fprintf(stderr, "tcpbench churn: a worker died without a result\n");
+				errs++;
+				continue;
+			}
+			made += m;
+			errs += e;
+		}
+		fclose(f);
+	}
+	while (wait(NULL) > 0)
+		;
+	el = now_s() - t0;
+	printf("%.0f %ld %ld\n", (double)made / el, made, errs);
+	return errs ? 1 : 0;
+}
+
+static volatile sig_atomic_t check_asked;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	check_asked = 1;
+}
+
 static _Noreturn void cmd_hold(const struct sockaddr_in *sa, long n)
 {
 	int *fds = calloc((size_t)n, sizeof(int));
+	struct sigaction act = { .sa_handler = on_usr1 };
+	sigset_t usr1, old;
 	double t0;
 	long i;
 
 	if (!fds)
 		die("calloc");
 	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	sigaction(SIGUSR1, &act, NULL);
 	t0 = now_s();
 	for (i = 0; i < n; i++)
 		fds[i] = connect_to(sa);
 	printf("%.3f %ld\n", now_s() - t0, n);
 	fflush(stdout);
-	for (;;)
-		pause();
+	for (;;) {
+		long alive = 0, dead = 0;
+
+		while (!check_asked)
+			sigsuspend(&old);
+		check_asked = 0;
+		/* Each held connection echoes one byte (the server's echo mode). */
+		for (i = 0; i < n; i++) {
+			struct timeval tv = { .tv_sec = 10 };
+			char c = 'h';
+
+			setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			if (write_full(fds[i], &c, 1) == 0 && read_full(fds[i], &c, 1) == 0 && c == 'h')
+				alive++;
+			else if (++dead <= 5)
+				fprintf(stderr, "tcpbench hold: connection %ld: %s\n", i, strerror(errno));
+		}
+		printf("alive %ld dead %ld\n", alive, dead);
+		fflush(stdout);
+	}
 }
 
 static int usage(void)
@@ -309,6 +481,7 @@ static int usage(void)
 	fprintf(stderr, "usage: tcpbench serve [ADDR:]PORT\n"
 		"       tcpbench pingpong HOST PORT COUNT\n"
 		"       tcpbench connrate HOST PORT MAX SECONDS\n"
+		"       tcpbench churn HOST PORT MAX SECONDS RATE WORKERS\n"
 		"       tcpbench hold HOST PORT N\n");
 	return 2;
 }
@@ -329,6 +502,13 @@ int main(int argc, char **argv)
 		return cmd_pingpong(&sa, n);
 	if (argc == 6 && !strcmp(argv[1], "connrate"))
 		return cmd_connrate(&sa, n, strtod(argv[5], NULL));
+	if (argc == 8 && !strcmp(argv[1], "churn")) {
+		int w = atoi(argv[7]);
+
+		if (w < 1 || w > 64 || strtod(argv[6], NULL) < 0)
+			return usage();
+		return cmd_churn(&sa, n, strtod(argv[5], NULL), strtod(argv[6], NULL), w);
+	}
 	if (argc == 5 && !strcmp(argv[1], "hold"))
 		cmd_hold(&sa, n);
 	return usage();

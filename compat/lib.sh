@@ -9,6 +9,11 @@
 #   spawn_in_ns SVC NAME CMD... spawn CMD under SVC's intercept inside `unshare --net` (a
 #                               namespace with no network but a loopback that is up: the
 #                               container case)
+#   start_tap SVC ADDR KADDR    service SVC at ADDR/PREFIX on a TAP device whose kernel
+#                               side (KADDR/PREFIX) lives in a namespace of its own
+#   compat_link                 the services of a client/server script: A and B on VXLAN,
+#                               or A on TAP with the kernel as client (COMPAT_VIA=tap);
+#                               sets CLIENT (the prefix that runs a client) and VIA
 #   compat_note TEXT            a line for the "checked" column of docs/compatibility.md
 #   pkg_version PKG             the installed Debian version
 #
@@ -75,6 +80,46 @@ start_trio() {
 	start_service C "$net.3/24" --bind "127.0.0.1:$PORT_C" --peer "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" "$@"
 }
 
+# start_tap SVC ADDR/PREFIX KADDR/PREFIX [service args] — a network namespace whose
+# kernel owns tap0 at KADDR, and service SVC at ADDR attached to tap0 (--link tap), as in
+# tests/t_tap.sh. Programs under SVC's intercept stay wherever they are (the control
+# socket is a path); kernel programs run in the namespace with `in_tap CMD...`. Sets
+# TAP_NS. Skips without root or /dev/net/tun.
+start_tap() {
+	local svc=$1 addr=$2 kaddr=$3
+	shift 3
+	require_root "a TAP device"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	TAP_NS=nc-ctap-$$
+	netns_add "$TAP_NS"
+	log ip -n "$TAP_NS" tuntap add tap0 mode tap || skip "cannot create a tap device"
+	log ip -n "$TAP_NS" addr add "$kaddr" dev tap0
+	log ip -n "$TAP_NS" link set tap0 up
+	start_service --netns "$TAP_NS" "$svc" "$addr" --link tap --tap tap0 "$@"
+}
+
+# in_tap CMD... — run CMD (foreground, bounded by NC_TIMEOUT) in the TAP namespace's kernel.
+in_tap() {
+	timeout --foreground -k 5 "${NC_TIMEOUT:-120}" ip netns exec "$TAP_NS" "$@" 3>&-
+}
+
+# compat_link [service args] — for scripts whose server runs under A and whose client can
+# be a program under B (default: A and B on VXLAN) or the kernel through a TAP link
+# (COMPAT_VIA=tap, which the c_*_tap.sh scripts set before sourcing their base script:
+# A on TAP at NET.1, the kernel's tap0 at NET.2). Sets CLIENT, the prefix of a client
+# command (`log "${CLIENT[@]}" curl ...`), and VIA, the first argument of wait_port.
+compat_link() {
+	case ${COMPAT_VIA:-vxlan} in
+	vxlan)
+		start_pair "$COMPAT_NET" "$@"
+		CLIENT=(under B); VIA=B ;;
+	tap)
+		start_tap A "$COMPAT_NET.1/24" "$COMPAT_NET.2/24" "$@"
+		CLIENT=(in_tap); VIA=netns:$TAP_NS ;;
+	*) fail "COMPAT_VIA=$COMPAT_VIA: vxlan or tap" ;;
+	esac
+}
+
 # The container case needs a network namespace: root, or a user namespace.
 if [ "$(id -u)" = 0 ]; then
 	COMPAT_UNSHARE=(unshare --net)
@@ -121,7 +166,8 @@ mkblob() {
 }
 
 # ssh/sshd set-up shared by the ssh, rsync and git scripts: sshd under A in a namespace,
-# key login as root. Sets SSH_OPTS (array), SP (port), SSHD_DIR.
+# key login as root. Sets SSH_OPTS (array), SP (port), SSHD_DIR. VIA (default B) says
+# where the readiness probe comes from (see compat_link).
 compat_sshd() {
 	require_root "sshd logs in as root"
 	[ -d /run/sshd ] || log mkdir -p -m 0755 /run/sshd
@@ -150,7 +196,7 @@ Subsystem sftp $sftp
 EOF
 	log /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config"
 	spawn_in_ns A sshd /usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config"
-	wait_port B "$COMPAT_NET.1" "$SP"
+	wait_port "${VIA:-B}" "$COMPAT_NET.1" "$SP"
 	SSH_OPTS=(-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 		-o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10 -o LogLevel=ERROR
 		-i "$SSHD_DIR/id_ed25519")

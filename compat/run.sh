@@ -116,6 +116,11 @@ server under the intercept of service A (10.89.0.1) — inside `unshare --net`, 
 namespace with only a loopback device, wherever the program allows (the container case)
 — and drives it with its real client under service B (10.89.0.2); a third service C
 (10.89.0.3) holds back-end servers for proxies. Services talk VXLAN over loopback.
+Rows marked "kernel client via TAP" (`c_*_tap`) put service A on a TAP device instead and
+drive it with the kernel's own client, run in the namespace that holds the device's
+other side (as `tests/t_tap.sh` builds it). `c_longtransfer` (10 GiB over one
+connection) and `c_churn` (100,000 connections) are the seed's long-transfer and
+connection-churn scenarios.
 The services have IPv4 addresses only; servers listen on 0.0.0.0, the service address or
 `[::]` (dual stack since IPv6 support: `tests/t_ipv6.sh` covers IPv6 addresses).
 
