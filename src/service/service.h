@@ -25,6 +25,7 @@
 #define NC_SOCKET_PATH_MAX   108
 #define NC_SCRATCH_SIZE      65536
 #define NC_MAX_CLIENTS       4096
+#define NC_TW_MAX            4096    /* connections in TIME_WAIT (see stack.c) */
 #define NC_MAX_CLIENTS_PER_PID 64    /* control connections one process may hold */
 #define NC_TOMBSTONES        1024
 #define NC_HASH_BUCKETS      16384
@@ -155,6 +156,7 @@ struct nc_counters {
 	uint64_t rx_frames_bad;
 	uint64_t udp_out, udp_in;            /* datagrams program → network, network → program */
 	uint64_t udp_dropped;                /* datagrams dropped: full program queue, bad */
+	uint64_t tw_ended;                   /* TIME_WAITs ended early (NC_TW_MAX) */
 };
 
 struct nc_service {

@@ -101,6 +101,8 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	put(&o, "clients %d, sockets: %d connections, %d listeners, %d bound, %d udp\n",
 	    svc->nclients, svc->nsocks[NC_KIND_CONN], svc->nsocks[NC_KIND_LISTENER],
 	    svc->nsocks[NC_KIND_BOUND], svc->nsocks[NC_KIND_UDP]);
+	put(&o, "time_wait ended early (over %d): %llu\n", NC_TW_MAX,
+	    (unsigned long long)svc->ctr.tw_ended);
 	put(&o, "udp: %llu datagrams out, %llu in, %llu dropped\n",
 	    (unsigned long long)svc->ctr.udp_out, (unsigned long long)svc->ctr.udp_in,
 	    (unsigned long long)svc->ctr.udp_dropped);
