@@ -139,6 +139,10 @@ int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p
 #define CHECKSUM_CHECK_ICMP         1
 #define CHECKSUM_CHECK_ICMP6        1
 #define LWIP_CHECKSUM_ON_COPY       0
+/* Per-netif control: a link that offloads TCP checksums (the TAP link with virtio-net
+ * headers, see src/link/tap.c) turns generation off, and frames the local kernel marked
+ * as partial or verified skip the check (src/service/stack.c). */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define LWIP_CHKSUM                 netcon_chksum
 #define LWIP_CHKSUM_ALGORITHM       0
 #ifndef __ASSEMBLER__

@@ -7,11 +7,20 @@
  * by the event loop: nc_stack_timeout_ms() is the time to lwIP's next deadline, so an
  * idle service sleeps instead of polling. Also here: the functions lwIP's port needs
  * (sys_now, random numbers, assertions).
+ *
+ * Link offloads (link.h, tap.c): without --link-fault the service asks the link for all
+ * of them and adapts lwIP to what it granted, per netif (LWIP_CHECKSUM_CTRL_PER_NETIF):
+ * with TX_CSUM lwIP leaves TCP checksums to the link (NETIF_CHECKSUM_GEN_TCP off; frames
+ * looped back to our own address then skip the TCP check too), a frame delivered with
+ * NC_LINK_RX_CSUM_OK skips lwIP's TCP/UDP check, and one with NC_LINK_RX_GSO may exceed
+ * the MTU. NETCON_LINK_OFFLOAD=MASK (NC_LINK_OFF_* bits, for measurements) asks for less.
  */
 #include "service.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -37,6 +46,8 @@ _Static_assert(TCP_SNDLOWAT < TCP_SND_BUF, "TCP_SNDLOWAT below TCP_SND_BUF");
 _Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "TCP_SNDQUEUELOWAT below queue length");
 
 static struct nc_service *stack_svc;   /* for lwIP callbacks that carry no argument */
+static unsigned stack_offload;         /* NC_LINK_OFF_* granted by the link */
+static int stack_rx_gso;               /* the frame being input is a coalesced segment */
 
 u32_t sys_now(void)
 {
@@ -80,6 +91,10 @@ void netcon_lwip_assert(const char *msg, const char *file, int line)
 int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p)
 {
 	(void)p;
+	/* A coalesced segment stands for many: acknowledge it at once, as Linux does for
+	 * more than one full-sized segment (lwIP would wait for a second one, or its timer). */
+	if (stack_rx_gso && pcb->state == ESTABLISHED)
+		tcp_set_flags(pcb, TF_ACK_NOW);
 	if (pcb->state != TIME_WAIT || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
 		return ERR_OK;
 	tcp_abort(pcb);   /* for a TIME_WAIT pcb: removed and freed, nothing sent */
@@ -176,6 +191,13 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 	uint32_t m = svc->cfg.prefix ? htonl(0xffffffffu << (32 - svc->cfg.prefix)) : 0;
 
 	stack_svc = svc;
+	/* lwIP's memory is malloc()'s (MEM_LIBC_MALLOC): a frame of up to 64 KiB is one pbuf,
+	 * allocated and freed many thousand times a second. With glibc's default 128 KiB
+	 * trim threshold every such free shrank the heap and the next allocation faulted
+	 * its pages in again: half of the service's time at 64 KiB frames. Keep up to
+	 * 32 MiB of free heap instead. */
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	if (svc->cfg.link_fault[0]) {
 		if (nc_fault_parse(&svc->fault, svc->cfg.link_fault, err, errlen) < 0)
 			return -EINVAL;
@@ -193,6 +215,19 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 		snprintf(err, errlen, "lwIP refused the interface");
 		return -EINVAL;
 	}
+	if (svc->link->ops->set_offload) {
+		unsigned want = NC_LINK_OFF_RX_CSUM | NC_LINK_OFF_RX_GSO | NC_LINK_OFF_TX_CSUM |
+				NC_LINK_OFF_TX_GSO;
+		const char *env = getenv("NETCON_LINK_OFFLOAD");
+		if (env && *env)
+			want &= (unsigned)strtoul(env, NULL, 0);
+		if (svc->fault.enabled)
+			want = 0;   /* a corrupted frame must fail its checksum */
+		stack_offload = svc->link->ops->set_offload(svc->link, want);
+	}
+	if (stack_offload & NC_LINK_OFF_TX_CSUM)
+		NETIF_SET_CHECKSUM_CTRL(&svc->netif,
+					NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
 	netif_set_default(&svc->netif);
 	netif_set_link_up(&svc->netif);
 	netif_set_up(&svc->netif);
@@ -262,10 +297,14 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 
 static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len)
 {
+	unsigned fl = svc->link->rx_flags, saved = svc->netif.chksum_flags;
+	size_t max = (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4;
 	struct pbuf *p;
 	size_t plen = len;
 
-	if (len < NC_ETH_HLEN || len > (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4) {
+	if (fl & NC_LINK_RX_GSO)
+		max = 0xffff;
+	if (len < NC_ETH_HLEN || len > max) {
 		svc->ctr.rx_frames_bad++;
 		return;
 	}
@@ -282,17 +321,35 @@ static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len
 	memcpy(p->payload, frame, len);
 	if (plen > len)
 		memset((uint8_t *)p->payload + len, 0, plen - len);
+	if (fl & NC_LINK_RX_CSUM_OK)
+		NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved & ~(NETIF_CHECKSUM_CHECK_TCP |
+							       NETIF_CHECKSUM_CHECK_UDP));
+	stack_rx_gso = (fl & NC_LINK_RX_GSO) != 0;
 	if (svc->netif.input(p, &svc->netif) != ERR_OK)
 		pbuf_free(p);
+	stack_rx_gso = 0;
+	NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved);
+}
+
+/* Frames lwIP looped back to our own address: with TCP checksums left to the link they
+ * carry none, and they never left this process. */
+static void poll_loopback(struct nc_service *svc)
+{
+	unsigned saved = svc->netif.chksum_flags;
+
+	if (stack_offload & NC_LINK_OFF_TX_CSUM)
+		NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved & ~NETIF_CHECKSUM_CHECK_TCP);
+	netif_poll(&svc->netif);
+	NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved);
 }
 
 /* Work lwIP wants done outside of callbacks: frames looped back to our own address, and
  * expired timers. */
 void nc_stack_poll(struct nc_service *svc)
 {
-	netif_poll(&svc->netif);
+	poll_loopback(svc);
 	sys_check_timeouts();
-	netif_poll(&svc->netif);
+	poll_loopback(svc);
 }
 
 int nc_stack_timeout_ms(struct nc_service *svc)

@@ -12,7 +12,10 @@
  *     flooding, learning, unicast to a learned MAC, a learned non-static sender, a
  *     station moving, FDB replacement when full, garbage dropped and counted, send()
  *     from inside deliver(), MTU limits and open errors.
- *  3. TAP, only when NETCON_TEST_TAP names an existing, up TAP device whose kernel side
+ *  3. TAP framing with virtio-net headers (nc_tap_vnet_check), table-driven: short
+ *     headers, unknown flags and GSO types, checksum and GSO fields that do not match
+ *     the frame.
+ *  4. TAP, only when NETCON_TEST_TAP names an existing, up TAP device whose kernel side
  *     has the address NETCON_TEST_TAP_IP (default 10.9.0.1/24); run it inside a network
  *     namespace made for the purpose. The test ARPs for that address and expects the
  *     kernel's reply.
@@ -614,7 +617,159 @@ static void test_open_errors(void)
 	}
 }
 
-/* ---- 3. TAP (only inside a prepared namespace) -------------------------------------- */
+/* ---- 3. TAP framing with a virtio_net_hdr ------------------------------------------ */
+
+/* One read() from a TAP device: a virtio_net_hdr, then an Ethernet frame carrying IPv4
+ * (or IPv6) TCP with `payload` bytes. */
+struct vnet_frame {
+	uint8_t b[10 + 14 + 40 + 20 + 3000];
+	size_t len;
+};
+
+static void vnet_build(struct vnet_frame *v, int v6, size_t payload)
+{
+	uint8_t *e = v->b + 10, *ip = e + 14, *tcp;
+	size_t iplen;
+
+	memset(v->b, 0, sizeof(v->b));
+	memset(e, 0x02, 12);
+	if (v6) {
+		e[12] = 0x86, e[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[4] = (uint8_t)((20 + payload) >> 8), ip[5] = (uint8_t)(20 + payload);
+		ip[6] = 6, ip[7] = 64;
+		tcp = ip + 40;
+		iplen = 40;
+	} else {
+		e[12] = 0x08, e[13] = 0x00;
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)((40 + payload) >> 8), ip[3] = (uint8_t)(40 + payload);
+		ip[8] = 64, ip[9] = 6;
+		tcp = ip + 20;
+		iplen = 20;
+	}
+	tcp[12] = 0x50;
+	tcp[13] = 0x10;
+	v->len = 10 + 14 + iplen + 20 + payload;
+}
+
+/* The header's fields (little-endian 16-bit, as TUNSETVNETLE makes them). */
+static void vnet_hdr(struct vnet_frame *v, uint8_t flags, uint8_t gso, uint16_t hdr_len,
+		     uint16_t gso_size, uint16_t start, uint16_t off)
+{
+	uint16_t f[4] = { hdr_len, gso_size, start, off };
+
+	v->b[0] = flags;
+	v->b[1] = gso;
+	for (int i = 0; i < 4; i++) {
+		v->b[2 + 2 * i] = (uint8_t)f[i];
+		v->b[3 + 2 * i] = (uint8_t)(f[i] >> 8);
+	}
+}
+
+static void test_vnet(void)
+{
+	struct vnet_frame v;
+	unsigned fl;
+	int r;
+	enum { NC = 1, DV = 2, T4 = 1, T6 = 4, UDP = 3, ECN = 0x80 };
+
+	vnet_build(&v, 0, 100);
+	r = nc_tap_vnet_check(v.b, v.len, &fl);
+	check(r == 10 && fl == 0, "vnet plain frame", "ret %d flags %u", r, fl);
+	for (size_t n = 0; n < 24; n++) {
+		r = nc_tap_vnet_check(v.b, n, &fl);
+		if (r != -EINVAL)
+			break;
+	}
+	check(r == -EINVAL, "vnet short header or frame (0..23 bytes) dropped", "ret %d", r);
+
+	vnet_hdr(&v, NC, 0, 0, 0, 34, 16);
+	r = nc_tap_vnet_check(v.b, v.len, &fl);
+	check(r == 10 && fl == NC_LINK_RX_CSUM_OK, "vnet NEEDS_CSUM: checksum trusted",
+	      "ret %d flags %u", r, fl);
+	vnet_hdr(&v, DV, 0, 0, 0, 0, 0);
+	r = nc_tap_vnet_check(v.b, v.len, &fl);
+	check(r == 10 && fl == NC_LINK_RX_CSUM_OK, "vnet DATA_VALID: checksum trusted",
+	      "ret %d flags %u", r, fl);
+
+	vnet_build(&v, 0, 2000);
+	vnet_hdr(&v, NC, T4, 54, 1448, 34, 16);
+	r = nc_tap_vnet_check(v.b, v.len, &fl);
+	check(r == 10 && fl == (NC_LINK_RX_CSUM_OK | NC_LINK_RX_GSO), "vnet TSO4 super-frame",
+	      "ret %d flags %u", r, fl);
+	vnet_hdr(&v, NC, T4 | ECN, 54, 1448, 34, 16);
+	r = nc_tap_vnet_check(v.b, v.len, &fl);
+	check(r == 10 && (fl & NC_LINK_RX_GSO), "vnet TSO4 with ECN", "ret %d flags %u", r, fl);
+	vnet_build(&v, 1, 2000);
+	vnet_hdr(&v, NC, T6, 74, 1428, 54, 16);
+	r = nc_tap_vnet_check(v.b, v.len, &fl);
+	check(r == 10 && fl == (NC_LINK_RX_CSUM_OK | NC_LINK_RX_GSO), "vnet TSO6 super-frame",
+	      "ret %d flags %u", r, fl);
+
+	/* Lies: each must be dropped. */
+	static const struct {
+		const char *name;
+		int v6;
+		uint8_t flags, gso;
+		uint16_t hdr_len, gso_size, start, off;
+		int ip_len_delta;       /* added to the IP length field */
+		int frag;               /* set IPv4 MF */
+		int ethertype_arp;
+		size_t payload;
+	} bad[] = {
+		{ "unknown flag 0x80", 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 100 },
+		{ "RSC_INFO flag", 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 100 },
+		{ "csum_start past the frame", 0, NC, 0, 0, 0, 3000, 16, 0, 0, 0, 100 },
+		{ "csum_offset past the frame", 0, NC, 0, 0, 0, 34, 200, 0, 0, 0, 100 },
+		{ "csum_start inside the Ethernet header", 0, NC, 0, 0, 0, 4, 16, 0, 0, 0, 100 },
+		{ "odd csum_offset", 0, NC, 0, 0, 0, 34, 15, 0, 0, 0, 100 },
+		{ "ECN without a GSO type", 0, NC, ECN, 0, 0, 34, 16, 0, 0, 0, 100 },
+		{ "GSO UDP (not offered)", 0, NC, UDP, 42, 1472, 34, 6, 0, 0, 0, 2000 },
+		{ "GSO type 5", 0, NC, 5, 54, 1448, 34, 16, 0, 0, 0, 2000 },
+		{ "TSO4 without NEEDS_CSUM", 0, 0, T4, 54, 1448, 34, 16, 0, 0, 0, 2000 },
+		{ "TSO4 with gso_size 0", 0, NC, T4, 54, 0, 34, 16, 0, 0, 0, 2000 },
+		{ "TSO4 with hdr_len past the frame", 0, NC, T4, 4000, 1448, 34, 16, 0, 0, 0, 2000 },
+		{ "TSO4 csum_start not at TCP", 0, NC, T4, 54, 1448, 38, 16, 0, 0, 0, 2000 },
+		{ "TSO4 csum_offset not TCP's", 0, NC, T4, 54, 1448, 34, 6, 0, 0, 0, 2000 },
+		{ "TSO4 IP length longer than the frame", 0, NC, T4, 54, 1448, 34, 16, 1, 0, 0, 2000 },
+		{ "TSO4 IP length shorter than the frame", 0, NC, T4, 54, 1448, 34, 16, -8, 0, 0, 2000 },
+		{ "TSO4 on an IPv4 fragment", 0, NC, T4, 54, 1448, 34, 16, 0, 1, 0, 2000 },
+		{ "TSO4 on an ARP frame", 0, NC, T4, 54, 1448, 34, 16, 0, 0, 1, 2000 },
+		{ "TSO4 without payload", 0, NC, T4, 54, 1448, 34, 16, 0, 0, 0, 0 },
+		{ "TSO6 on an IPv4 frame", 0, NC, T6, 54, 1448, 34, 16, 0, 0, 0, 2000 },
+		{ "TSO4 on an IPv6 frame", 1, NC, T4, 74, 1428, 54, 16, 0, 0, 0, 2000 },
+		{ "TSO6 IP length longer than the frame", 1, NC, T6, 74, 1428, 54, 16, 1, 0, 0, 2000 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char name[96];
+		uint8_t *ip = v.b + 24;
+		int lenoff = bad[i].v6 ? 4 : 2;
+		unsigned iplen;
+
+		vnet_build(&v, bad[i].v6, bad[i].payload);
+		vnet_hdr(&v, bad[i].flags, bad[i].gso, bad[i].hdr_len, bad[i].gso_size,
+			 bad[i].start, bad[i].off);
+		iplen = (unsigned)((ip[lenoff] << 8 | ip[lenoff + 1]) + bad[i].ip_len_delta);
+		ip[lenoff] = (uint8_t)(iplen >> 8), ip[lenoff + 1] = (uint8_t)iplen;
+		if (bad[i].frag)
+			ip[6] = 0x20;
+		if (bad[i].ethertype_arp)
+			v.b[22] = 0x08, v.b[23] = 0x06;
+		r = nc_tap_vnet_check(v.b, v.len, &fl);
+		snprintf(name, sizeof(name), "vnet lie dropped: %s", bad[i].name);
+		check(r == -EINVAL && fl == 0, name, "ret %d flags %u", r, fl);
+	}
+	{
+		static uint8_t big[10 + 0x10000];
+		memset(big, 0, sizeof(big));
+		big[22] = 0x08;
+		r = nc_tap_vnet_check(big, sizeof(big), &fl);
+		check(r == -EINVAL, "vnet frame over 65535 bytes dropped", "ret %d", r);
+	}
+}
+
+/* ---- 4. TAP (only inside a prepared namespace) -------------------------------------- */
 
 static void test_tap(const char *dev)
 {
@@ -692,6 +847,7 @@ int main(void)
 	test_framing();
 	test_open_errors();
 	test_loopback();
+	test_vnet();
 	if (tap && *tap)
 		test_tap(tap);
 	printf("%d passed, %d failed\n", passed, failed);
