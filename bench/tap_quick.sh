@@ -33,6 +33,9 @@ cleanup() {
 trap cleanup EXIT
 
 rate() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' "$1"; }
+gib() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["end"]["sum_received"]["bytes"]/2**30)' "$1"; }
+# ticks PID — user+system clock ticks of a process.
+ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 run_veth() {
 	local mtu=$1 m=$1
@@ -80,10 +83,13 @@ run_tap() {
 					>/dev/null 2>&1 &
 				pp=$!
 			fi
+			local t0 t1
+			t0=$(ticks "$svcpid")
 			"$NETCON" intercept --socket "$TMP/T.sock" -- iperf3 -c 10.214.2.1 -p 5302 \
 				-t "$T" -J $R >"$TMP/o.json"
+			t1=$(ticks "$svcpid")
 			[ -n "$pp" ] && { wait "$pp" 2>/dev/null || true; }
-			echo "tap $mtu $dir $(rate "$TMP/o.json")"
+			echo "tap $mtu $dir $(rate "$TMP/o.json") service-cpu-s/GiB $(python3 -c "print('%.2f' % (($t1 - $t0) / $(getconf CLK_TCK) / $(gib "$TMP/o.json")))")"
 		done
 	done
 	kill "${PIDS[-1]}" "$sp"; wait 2>/dev/null || true

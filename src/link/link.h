@@ -73,6 +73,17 @@ struct nc_link_ops {
 #define NC_LINK_RX_CSUM_OK  0x1u   /* do not verify this frame's TCP/UDP checksum */
 #define NC_LINK_RX_GSO      0x2u   /* a coalesced TCP segment: may exceed the MTU */
 
+/* Optional zero-copy receive, offered by the service (nc_link.rx_zc; NULL for none, and
+ * never with --link-fault): alloc() returns a buffer for a frame of up to len bytes and
+ * names it in *handle (NULL when out of memory); give() hands over a buffer now holding a
+ * frame of len bytes, which the service owns from then on (nc_link.rx_flags apply as for
+ * deliver()); release() returns a buffer unused. A link may still deliver() any frame. */
+struct nc_link_rx_zc {
+	uint8_t *(*alloc)(void *ctx, size_t len, void **handle);
+	void (*give)(void *ctx, void *handle, size_t len);
+	void (*release)(void *ctx, void *handle);
+};
+
 struct nc_link {
 	const struct nc_link_ops *ops;
 	int fd;                      /* the pollable fd */
@@ -82,6 +93,7 @@ struct nc_link {
 	void *ctx;                   /* passed to deliver */
 	void *priv;                  /* the link's own state */
 	unsigned rx_flags;           /* NC_LINK_RX_*: the frame being delivered (else 0) */
+	const struct nc_link_rx_zc *rx_zc;   /* set by the service, may be NULL */
 };
 
 struct nc_vxlan_config {

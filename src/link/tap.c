@@ -70,6 +70,7 @@
 #define TAP_RX_BUFSZ  (128 * 1024)  /* more than any frame the device gives, so none is cut */
 #define TAP_FRAME_MAX 0xffff        /* lwIP's pbuf lengths are 16-bit */
 #define TAP_RX_BUDGET 256           /* frames per input() call, for fairness */
+#define TAP_ZC_MIN    4096          /* smaller frames are copied, the buffer kept */
 #define TAP_HDR_MAX   (NC_ETH_HLEN + 40 + 60)  /* Ethernet + IPv6 (or IPv4 + options) + TCP */
 #define TAP_TXB_SZ    (NC_ETH_HLEN + 60 + 0xffff)
 #define TAP_IP_MAX    0xffff        /* IPv4 total length, IPv6 payload length */
@@ -85,6 +86,7 @@ struct tcp_frame {
 	int v6;
 	size_t l4off;       /* TCP header */
 	size_t hlen;        /* all headers: the payload starts here */
+	size_t end;         /* where the IP packet ends (before any Ethernet padding) */
 	size_t payload;
 	uint32_t seq;
 	uint8_t flags;
@@ -111,6 +113,8 @@ struct tap {
 	int vnet;                 /* frames carry a struct virtio_net_hdr */
 	unsigned offload;         /* NC_LINK_OFF_* in force */
 	uint8_t *rx_buf;          /* TAP_RX_BUFSZ bytes */
+	uint8_t *zc_buf;          /* the service's buffer for the next frame (rx_zc), or NULL */
+	void *zc_handle;
 	struct tx_batch txb;
 };
 
@@ -162,11 +166,11 @@ static uint16_t fold(uint32_t sum)
  * tcp_parse() - find the headers of an IPv4 or IPv6 TCP frame: h holds the first hn
  * bytes of a frame of len bytes. Returns 1 and fills *tf for a frame whose headers are
  * whole and consistent with len (IPv4 without fragmentation, IPv6 without extension
- * headers: what lwIP sends), else 0.
+ * headers: what lwIP sends; padding only up to the 60-byte minimum frame), else 0.
  */
 static int tcp_parse(const uint8_t *h, size_t hn, size_t len, struct tcp_frame *tf)
 {
-	size_t l4, doff;
+	size_t l4, doff, end;
 
 	if (hn < NC_ETH_HLEN + 20)
 		return 0;
@@ -175,32 +179,37 @@ static int tcp_parse(const uint8_t *h, size_t hn, size_t len, struct tcp_frame *
 		const uint8_t *ip = h + NC_ETH_HLEN;
 		size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
 		if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 6 || (rd16(ip + 6) & 0x3fff) ||
-		    rd16(ip + 2) != len - NC_ETH_HLEN)
+		    rd16(ip + 2) < ihl)
 			return 0;
 		tf->v6 = 0;
 		l4 = NC_ETH_HLEN + ihl;
+		end = NC_ETH_HLEN + rd16(ip + 2);
 		break;
 	}
 	case ETHT_IPV6: {
 		const uint8_t *ip = h + NC_ETH_HLEN;
-		if (hn < NC_ETH_HLEN + 40 || (ip[0] >> 4) != 6 || ip[6] != 6 ||
-		    rd16(ip + 4) != len - NC_ETH_HLEN - 40)
+		if (hn < NC_ETH_HLEN + 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
 			return 0;
 		tf->v6 = 1;
 		l4 = NC_ETH_HLEN + 40;
+		end = l4 + rd16(ip + 4);
 		break;
 	}
 	default:
 		return 0;
 	}
+	/* The IP length must be the frame's, but for the padding of a minimum-size frame. */
+	if (end > len || (end < len && len > 60))
+		return 0;
 	if (hn < l4 + 20)
 		return 0;
 	doff = (size_t)(h[l4 + 12] >> 4) * 4;
-	if (doff < 20 || l4 + doff > len || l4 + doff > hn)
+	if (doff < 20 || l4 + doff > end || l4 + doff > hn)
 		return 0;
 	tf->l4off = l4;
 	tf->hlen = l4 + doff;
-	tf->payload = len - tf->hlen;
+	tf->end = end;
+	tf->payload = end - tf->hlen;
 	tf->seq = rd32(h + l4 + 4);
 	tf->flags = h[l4 + 13];
 	return 1;
@@ -221,20 +230,16 @@ static uint16_t pseudo_sum(const uint8_t *f, const struct tcp_frame *tf, uint32_
 	return fold(sum);
 }
 
-int nc_tap_vnet_check(const uint8_t *buf, size_t len, unsigned *rx_flags)
+/* nc_tap_vnet_check() for a header h and a frame f of flen bytes held apart. */
+static int vnet_check(const struct virtio_net_hdr *hp, const uint8_t *f, size_t flen,
+		      unsigned *rx_flags)
 {
-	struct virtio_net_hdr h;
-	const uint8_t *f = buf + TAP_VNET_LEN;
-	size_t flen;
+	struct virtio_net_hdr h = *hp;
 	unsigned gso, fl = 0;
 
 	*rx_flags = 0;
-	if (len < (size_t)TAP_VNET_LEN + NC_ETH_HLEN)
+	if (flen < NC_ETH_HLEN || flen > TAP_FRAME_MAX)
 		return -EINVAL;
-	flen = len - TAP_VNET_LEN;
-	if (flen > TAP_FRAME_MAX)
-		return -EINVAL;
-	memcpy(&h, buf, sizeof(h));
 	if (h.flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
 		return -EINVAL;
 	gso = h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
@@ -255,7 +260,8 @@ int nc_tap_vnet_check(const uint8_t *buf, size_t len, unsigned *rx_flags)
 	} else {
 		struct tcp_frame tf;
 		size_t hn = flen < TAP_HDR_MAX ? flen : TAP_HDR_MAX;
-		if (!tcp_parse(f, hn, flen, &tf) || tf.v6 != (gso == VIRTIO_NET_HDR_GSO_TCPV6) ||
+		if (!tcp_parse(f, hn, flen, &tf) || tf.end != flen ||
+		    tf.v6 != (gso == VIRTIO_NET_HDR_GSO_TCPV6) ||
 		    !(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
 		    le16toh(h.csum_start) != tf.l4off || le16toh(h.csum_offset) != 16 ||
 		    le16toh(h.gso_size) == 0 || le16toh(h.hdr_len) > flen || tf.payload == 0)
@@ -263,6 +269,19 @@ int nc_tap_vnet_check(const uint8_t *buf, size_t len, unsigned *rx_flags)
 		fl |= NC_LINK_RX_GSO;
 	}
 	*rx_flags = fl;
+	return 0;
+}
+
+int nc_tap_vnet_check(const uint8_t *buf, size_t len, unsigned *rx_flags)
+{
+	struct virtio_net_hdr h;
+
+	*rx_flags = 0;
+	if (len < (size_t)TAP_VNET_LEN + NC_ETH_HLEN)
+		return -EINVAL;
+	memcpy(&h, buf, sizeof(h));
+	if (vnet_check(&h, buf + TAP_VNET_LEN, len - TAP_VNET_LEN, rx_flags) < 0)
+		return -EINVAL;
 	return TAP_VNET_LEN;
 }
 
@@ -326,7 +345,7 @@ static int send_tcp_csum(struct tap *t, uint8_t *h, const struct tcp_frame *tf,
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.csum_start = htole16((uint16_t)tf->l4off);
 	vh.csum_offset = htole16(16);
-	wr16(h + tf->l4off + 16, pseudo_sum(h, tf, (uint32_t)(len - tf->l4off)));
+	wr16(h + tf->l4off + 16, pseudo_sum(h, tf, (uint32_t)(tf->end - tf->l4off)));
 	v[n++] = (struct iovec){ &vh, sizeof(vh) };
 	v[n++] = (struct iovec){ h, tf->hlen };
 	for (int i = 0; i < iovcnt; i++) {
@@ -424,7 +443,7 @@ static int batch_add(struct tap *t, const uint8_t *h, const struct tcp_frame *s,
 	size_t ipmax = s->v6 ? NC_ETH_HLEN + 40 + TAP_IP_MAX : NC_ETH_HLEN + TAP_IP_MAX;
 	uint8_t fl = s->flags & (uint8_t)~TCPF_PSH;
 
-	if (s->payload == 0 || fl != TCPF_ACK)
+	if (s->payload == 0 || fl != TCPF_ACK || s->end != len)
 		return 0;
 	if (b->len > 0) {
 		if (s->seq != b->next_seq || s->payload > b->mss || b->last_payload != b->mss ||
@@ -486,6 +505,45 @@ static int tap_send(struct nc_link *l, const struct iovec *iov, int iovcnt)
 	return tap_write(t, v, iovcnt + 1, len, 1, len);
 }
 
+/*
+ * read_frame() - read one frame: with zero-copy receive straight into a buffer of the
+ * service's (t->zc_buf, kept across calls until a frame worth giving fills it), else into
+ * rx_buf. Sets *frame, *flen and *fl (NC_LINK_RX_*, before masking); returns 1 for a
+ * frame, 0 for a malformed one (to count), or a negative errno from read().
+ */
+static int read_frame(struct tap *t, uint8_t **frame, size_t *flen, unsigned *fl)
+{
+	struct nc_link *l = &t->link;
+	struct virtio_net_hdr vh;
+	struct iovec iov[3];
+	int n_iov = 0;
+	ssize_t n;
+
+	*fl = 0;
+	if (!t->vnet) {
+		n = read(l->fd, t->rx_buf, TAP_RX_BUFSZ);
+		if (n < 0)
+			return -errno;
+		*frame = t->rx_buf;
+		*flen = (size_t)n;
+		return n >= NC_ETH_HLEN;
+	}
+	if (l->rx_zc && !t->zc_buf)
+		t->zc_buf = l->rx_zc->alloc(l->ctx, TAP_FRAME_MAX, &t->zc_handle);
+	iov[n_iov++] = (struct iovec){ &vh, sizeof(vh) };
+	if (t->zc_buf)
+		iov[n_iov++] = (struct iovec){ t->zc_buf, TAP_FRAME_MAX };
+	iov[n_iov++] = (struct iovec){ t->rx_buf, TAP_RX_BUFSZ };   /* the rest: too long */
+	n = readv(l->fd, iov, n_iov);
+	if (n < 0)
+		return -errno;
+	if (n < TAP_VNET_LEN)
+		return 0;
+	*flen = (size_t)n - TAP_VNET_LEN;
+	*frame = t->zc_buf ? t->zc_buf : t->rx_buf;
+	return vnet_check(&vh, *frame, *flen, fl) == 0;
+}
+
 /* Read and deliver waiting frames, at most TAP_RX_BUDGET per call (epoll is
  * level-triggered: we are called again). Returns 0, or a negative errno when the device
  * failed (e.g. it was deleted). */
@@ -503,33 +561,36 @@ static int tap_input(struct nc_link *l)
 		mask |= NC_LINK_RX_GSO;
 	t->in_input = 1;
 	for (int budget = TAP_RX_BUDGET; budget > 0; budget--) {
-		ssize_t n = read(l->fd, t->rx_buf, TAP_RX_BUFSZ);
-		unsigned fl = 0;
-		int off = 0;
+		uint8_t *frame = NULL;
+		size_t flen = 0;
+		unsigned fl;
+		int r = read_frame(t, &frame, &flen, &fl);
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (r < 0) {
+			if (r == -EAGAIN || r == -EWOULDBLOCK)
 				break;
-			if (errno == EINTR)
+			if (r == -EINTR)
 				continue;
-			ret = -errno;
-			nc_warn("tap %s: read failed: %s", t->ifname, strerror(errno));
+			ret = r;
+			nc_warn("tap %s: read failed: %s", t->ifname, strerror(-r));
 			break;
 		}
-		if (t->vnet)
-			off = nc_tap_vnet_check(t->rx_buf, (size_t)n, &fl);
-		else if (n < NC_ETH_HLEN)
-			off = -EINVAL;
-		if (off < 0) {
+		if (r == 0) {
 			l->stats.rx_dropped++;
-			nc_log_ratelimited(NC_LOG_DEBUG, "tap %s: dropped a malformed frame of %zd "
-					   "bytes", t->ifname, n);
+			nc_log_ratelimited(NC_LOG_DEBUG, "tap %s: dropped a malformed frame of %zu "
+					   "bytes", t->ifname, flen);
 			continue;
 		}
 		l->stats.rx_frames++;
-		l->stats.rx_bytes += (uint64_t)(n - off);
+		l->stats.rx_bytes += flen;
 		l->rx_flags = fl & mask;
-		l->deliver(l->ctx, t->rx_buf + off, (size_t)(n - off));
+		if (frame == t->zc_buf && flen >= TAP_ZC_MIN) {
+			/* Large: the buffer goes to the service as it is. */
+			t->zc_buf = NULL;
+			l->rx_zc->give(l->ctx, t->zc_handle, flen);
+		} else {
+			l->deliver(l->ctx, frame, flen);   /* copied: the buffer stays ours */
+		}
 		l->rx_flags = 0;
 	}
 	t->in_input = 0;
@@ -595,6 +656,8 @@ static void tap_close(struct nc_link *l)
 		return;
 	t = l->priv;
 	tap_flush(l);
+	if (t->zc_buf)
+		l->rx_zc->release(l->ctx, t->zc_handle);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(t->rx_buf);

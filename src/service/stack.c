@@ -13,7 +13,9 @@
  * with TX_CSUM lwIP leaves TCP checksums to the link (NETIF_CHECKSUM_GEN_TCP off; frames
  * looped back to our own address then skip the TCP check too), a frame delivered with
  * NC_LINK_RX_CSUM_OK skips lwIP's TCP/UDP check, and one with NC_LINK_RX_GSO may exceed
- * the MTU. NETCON_LINK_OFFLOAD=MASK (NC_LINK_OFF_* bits, for measurements) asks for less.
+ * the MTU. The link may also read large frames straight into pbufs (rx_zc, below).
+ * NETCON_LINK_OFFLOAD=MASK (NC_LINK_OFF_* bits, 0x10 zero-copy receive; for
+ * measurements) asks for less.
  */
 #include "service.h"
 
@@ -48,6 +50,7 @@ _Static_assert(TCP_SNDQUEUELOWAT < TCP_SND_QUEUELEN, "TCP_SNDQUEUELOWAT below qu
 static struct nc_service *stack_svc;   /* for lwIP callbacks that carry no argument */
 static unsigned stack_offload;         /* NC_LINK_OFF_* granted by the link */
 static int stack_rx_gso;               /* the frame being input is a coalesced segment */
+static const struct nc_link_rx_zc stack_rx_zc;
 
 u32_t sys_now(void)
 {
@@ -224,6 +227,8 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 		if (svc->fault.enabled)
 			want = 0;   /* a corrupted frame must fail its checksum */
 		stack_offload = svc->link->ops->set_offload(svc->link, want);
+		if (!svc->fault.enabled && (!env || !*env || (strtoul(env, NULL, 0) & 0x10)))
+			svc->link->rx_zc = &stack_rx_zc;
 	}
 	if (stack_offload & NC_LINK_OFF_TX_CSUM)
 		NETIF_SET_CHECKSUM_CTRL(&svc->netif,
@@ -295,16 +300,35 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 		input_frame(svc, frame, len);
 }
 
-static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len)
+/* The largest frame the link may deliver now: the MTU's, or a coalesced segment's. */
+static size_t frame_max(struct nc_service *svc)
+{
+	if (svc->link->rx_flags & NC_LINK_RX_GSO)
+		return 0xffff;
+	return (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4;
+}
+
+/* Give lwIP one received frame in p (consumed), honouring the link's rx_flags. */
+static void input_pbuf(struct nc_service *svc, struct pbuf *p)
 {
 	unsigned fl = svc->link->rx_flags, saved = svc->netif.chksum_flags;
-	size_t max = (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4;
+
+	if (fl & NC_LINK_RX_CSUM_OK)
+		NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved & ~(NETIF_CHECKSUM_CHECK_TCP |
+							       NETIF_CHECKSUM_CHECK_UDP));
+	stack_rx_gso = (fl & NC_LINK_RX_GSO) != 0;
+	if (svc->netif.input(p, &svc->netif) != ERR_OK)
+		pbuf_free(p);
+	stack_rx_gso = 0;
+	NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved);
+}
+
+static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len)
+{
 	struct pbuf *p;
 	size_t plen = len;
 
-	if (fl & NC_LINK_RX_GSO)
-		max = 0xffff;
-	if (len < NC_ETH_HLEN || len > max) {
+	if (len < NC_ETH_HLEN || len > frame_max(svc)) {
 		svc->ctr.rx_frames_bad++;
 		return;
 	}
@@ -321,15 +345,69 @@ static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len
 	memcpy(p->payload, frame, len);
 	if (plen > len)
 		memset((uint8_t *)p->payload + len, 0, plen - len);
-	if (fl & NC_LINK_RX_CSUM_OK)
-		NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved & ~(NETIF_CHECKSUM_CHECK_TCP |
-							       NETIF_CHECKSUM_CHECK_UDP));
-	stack_rx_gso = (fl & NC_LINK_RX_GSO) != 0;
-	if (svc->netif.input(p, &svc->netif) != ERR_OK)
-		pbuf_free(p);
-	stack_rx_gso = 0;
-	NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved);
+	input_pbuf(svc, p);
 }
+
+/*
+ * Zero-copy receive (link.h, struct nc_link_rx_zc): the link reads a large frame straight
+ * into the memory of a custom pbuf (lwIP's documented way for zero-copy drivers), which
+ * is shrunk to the frame and handed to lwIP instead of being copied into a new pbuf.
+ * Not with --link-fault (faults work on frames the service copies).
+ */
+struct rx_zc_buf {
+	struct pbuf_custom pc;    /* first: the pbuf is the buffer's address */
+	uint8_t data[];
+};
+
+static void rx_zc_free(struct pbuf *p)
+{
+	free(p);
+}
+
+static uint8_t *rx_zc_alloc(void *ctx, size_t len, void **handle)
+{
+	struct rx_zc_buf *b = malloc(sizeof(*b) + len);
+
+	(void)ctx;
+	*handle = b;
+	return b ? b->data : NULL;
+}
+
+static void rx_zc_release(void *ctx, void *handle)
+{
+	(void)ctx;
+	free(handle);
+}
+
+static void rx_zc_give(void *ctx, void *handle, size_t len)
+{
+	struct nc_service *svc = ctx;
+	struct rx_zc_buf *b = handle, *nb;
+	struct pbuf *p;
+
+	if (len < 60 || len > frame_max(svc)) {
+		svc->ctr.rx_frames_bad++;
+		free(b);
+		return;
+	}
+	nb = realloc(b, sizeof(*b) + len);   /* shrinks; contents kept even if it moves */
+	if (nb)
+		b = nb;
+	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &b->pc, b->data, (u16_t)len);
+	if (!p) {
+		svc->ctr.rx_frames_bad++;
+		free(b);
+		return;
+	}
+	b->pc.custom_free_function = rx_zc_free;
+	input_pbuf(svc, p);
+}
+
+static const struct nc_link_rx_zc stack_rx_zc = {
+	.alloc = rx_zc_alloc,
+	.give = rx_zc_give,
+	.release = rx_zc_release,
+};
 
 /* Frames lwIP looped back to our own address: with TCP checksums left to the link they
  * carry none, and they never left this process. */
