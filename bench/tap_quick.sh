@@ -94,6 +94,10 @@ run_tap() {
 	done
 	kill "${PIDS[-1]}" "$sp"; wait 2>/dev/null || true
 	PIDS=()
+	if grep -q "Sanitizer\|runtime error\|assertion" "$TMP/svc.log"; then
+		echo "tap_quick: the service reported:" >&2
+		cat "$TMP/svc.log" >&2
+	fi
 	ip netns del tq-tap
 	ip route del unreachable 10.214.2.0/24 2>/dev/null || true
 }

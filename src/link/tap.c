@@ -638,13 +638,23 @@ static unsigned tap_set_offload(struct nc_link *l, unsigned want)
 	return got;
 }
 
-/* One line for `netcon status`. */
+/* One line for `netcon status`: the device, the MTU and the offloads in force. */
 static void tap_describe(struct nc_link *l, char *buf, size_t len)
 {
 	struct tap *t = l->priv;
 
-	if (len > 0)
+	unsigned o = t->offload;
+
+	if (len == 0)
+		return;
+	if (!o)
 		snprintf(buf, len, "link tap %s mtu %d\n", t->ifname, t->mtu);
+	else
+		snprintf(buf, len, "link tap %s mtu %d offloads%s%s%s%s\n", t->ifname, t->mtu,
+			 o & NC_LINK_OFF_RX_CSUM ? " rx-csum" : "",
+			 o & NC_LINK_OFF_RX_GSO ? " rx-gso" : "",
+			 o & NC_LINK_OFF_TX_CSUM ? " tx-csum" : "",
+			 o & NC_LINK_OFF_TX_GSO ? " tx-gso" : "");
 }
 
 /* Close the device (a transient device disappears with it) and free everything. */
