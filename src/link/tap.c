@@ -492,8 +492,16 @@ static int tap_send(struct nc_link *l, const struct iovec *iov, int iovcnt)
 	if (t->offload & NC_LINK_OFF_TX_CSUM) {
 		hn = iov_copy(h, iov, iovcnt, 0, len < sizeof(h) ? len : sizeof(h));
 		if (tcp_parse(h, hn, len, &tf)) {
-			if ((t->offload & NC_LINK_OFF_TX_GSO) && batch_add(t, h, &tf, iov, iovcnt, len))
-				return 0;
+			if (t->offload & NC_LINK_OFF_TX_GSO) {
+				if (batch_add(t, h, &tf, iov, iovcnt, len))
+					return 0;
+				/* It does not continue the batch: it may start the next one. */
+				if (t->txb.len > 0) {
+					tap_flush(l);
+					if (batch_add(t, h, &tf, iov, iovcnt, len))
+						return 0;
+				}
+			}
 			tap_flush(l);
 			return send_tcp_csum(t, h, &tf, iov, iovcnt, len);
 		}

@@ -17,13 +17,18 @@
  *     the frame.
  *  4. TAP, only when NETCON_TEST_TAP names an existing, up TAP device whose kernel side
  *     has the address NETCON_TEST_TAP_IP (default 10.9.0.1/24); run it inside a network
- *     namespace made for the purpose. The test ARPs for that address and expects the
- *     kernel's reply.
+ *     namespace made for the purpose (tests/t_tap.sh does). The test ARPs for that
+ *     address and expects the kernel's reply; then, with the send offloads on, it sends
+ *     runs of IPv4 and IPv6 TCP segments and checks on a packet socket on the device
+ *     that the kernel took each run as one frame with the right lengths and flags.
  *
  * One line per case; the last line is "N passed, N failed"; exit status 1 on failure.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -769,6 +774,122 @@ static void test_vnet(void)
 	}
 }
 
+/* A TCP segment from mac_a: IPv4 10.9.0.2 → 10.9.0.1 or IPv6 fd00::2 → fd00::1, port
+ * 1234 → 5678, sequence number seq, `payload` bytes of (seq + i) & 0xff. Returns the
+ * frame's length; f is the vnet_frame's buffer past its header. */
+static size_t tcp_seg(struct vnet_frame *v, int v6, uint32_t seq, size_t payload, uint8_t flags)
+{
+	uint8_t *f = v->b + 10, *ip = f + 14, *tcp = ip + (v6 ? 40 : 20);
+
+	vnet_build(v, v6, payload);
+	memcpy(f, mac_b, 6);
+	memcpy(f + 6, mac_a, 6);
+	if (v6) {
+		ip[8] = ip[24] = 0xfd;
+		ip[23] = 2, ip[39] = 1;
+	} else {
+		ip[12] = 10, ip[13] = 9, ip[14] = 0, ip[15] = 2;
+		ip[16] = 10, ip[17] = 9, ip[18] = 0, ip[19] = 1;
+	}
+	tcp[0] = 1234 >> 8, tcp[1] = 1234 & 0xff, tcp[2] = 5678 >> 8, tcp[3] = 5678 & 0xff;
+	tcp[4] = (uint8_t)(seq >> 24), tcp[5] = (uint8_t)(seq >> 16);
+	tcp[6] = (uint8_t)(seq >> 8), tcp[7] = (uint8_t)seq;
+	tcp[13] = flags;
+	tcp[14] = 0xff, tcp[15] = 0xff;
+	for (size_t i = 0; i < payload; i++)
+		tcp[20 + i] = (uint8_t)(seq + i);
+	return v->len - 10;
+}
+
+/*
+ * test_tap_gso() - with TX_CSUM|TX_GSO, runs of contiguous segments sent in one turn must
+ * reach the kernel as one frame each (a packet socket on the device sees the frame the
+ * kernel received, before any segmentation): headers of the first, lengths covering all,
+ * the last segment's flags, every payload byte in order, the pseudo-header sum in the
+ * checksum field. A gap starts a new frame.
+ */
+static void test_tap_gso(struct nc_link *l, const char *dev)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	static struct vnet_frame v;
+	static uint8_t got[8][4096];
+	ssize_t glen[8];
+	int ps, n = 0;
+	unsigned off;
+	uint64_t dropped = l->stats.tx_dropped;
+
+	off = l->ops->set_offload(l, NC_LINK_OFF_TX_CSUM | NC_LINK_OFF_TX_GSO);
+	check(off == (NC_LINK_OFF_TX_CSUM | NC_LINK_OFF_TX_GSO), "tap send offloads granted",
+	      "got %#x", off);
+	ps = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
+	sll.sll_ifindex = (int)if_nametoindex(dev);
+	if (ps < 0 || bind(ps, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		check(0, "tap packet socket", "%s", strerror(errno));
+		if (ps >= 0)
+			close(ps);
+		return;
+	}
+	/* IPv4: 1000 + 1000 + 500 (PSH), then a gap; IPv6: 1000 + 1000, flushed. */
+	static const struct { int v6; uint32_t seq; size_t len; uint8_t flags; } segs[] = {
+		{ 0, 1000, 1000, 0x10 }, { 0, 2000, 1000, 0x10 }, { 0, 3000, 500, 0x18 },
+		{ 0, 9000, 100, 0x10 }, { 1, 5000, 1000, 0x10 }, { 1, 6000, 1000, 0x10 },
+	};
+	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		size_t len = tcp_seg(&v, segs[i].v6, segs[i].seq, segs[i].len, segs[i].flags);
+		struct iovec iov[2] = { { v.b + 10, 34 }, { v.b + 10 + 34, len - 34 } };
+		l->ops->send(l, iov, 2);
+	}
+	l->ops->flush(l);
+	check(l->stats.tx_dropped == dropped, "tap GSO frames accepted by the kernel",
+	      "%llu dropped", (unsigned long long)(l->stats.tx_dropped - dropped));
+	for (int tries = 0; tries < 20 && n < 3; tries++) {
+		ssize_t r = recv(ps, got[n], sizeof(got[n]), 0);
+		if (r < 0) {
+			wait_readable(ps, 50);
+			continue;
+		}
+		if (r >= 14 && memcmp(got[n] + 6, mac_a, 6) == 0 && n < 8)
+			glen[n++] = r;
+	}
+	close(ps);
+	check(n == 3, "tap three frames seen for six segments", "%d frames", n);
+	if (n != 3)
+		return;
+	/* IPv4 run: one frame of 14 + 20 + 20 + 2500 bytes, PSH, the payload contiguous. */
+	uint8_t *f = got[0], *ip = f + 14, *tcp = ip + 20;
+	int ok = glen[0] == 14 + 40 + 2500 && (ip[2] << 8 | ip[3]) == 2540 && tcp[13] == 0x18 &&
+		 tcp[4] == 0 && tcp[5] == 0 && (tcp[6] << 8 | tcp[7]) == 1000;
+	for (int i = 0; ok && i < 2500; i++)
+		ok = tcp[20 + i] == (uint8_t)(1000 + i);
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	check(ok && sum == 0xffff, "tap IPv4 run merged into one frame (lengths, flags, bytes, "
+	      "IP checksum)", "len %zd ip len %d flags %#x ip sum %#x", glen[0],
+	      ip[2] << 8 | ip[3], tcp[13], sum);
+	/* The pseudo-header sum: addresses, protocol 6, TCP length 2520. */
+	sum = 0x0a09 + 0x0002 + 0x0a09 + 0x0001 + 6 + 2520;
+	check((uint32_t)(tcp[16] << 8 | tcp[17]) == sum, "tap IPv4 run: pseudo-header sum",
+	      "%#x, want %#x", tcp[16] << 8 | tcp[17], sum);
+	check(glen[1] == 14 + 40 + 100 && got[1][14 + 20 + 13] == 0x10,
+	      "tap the segment after a PSH goes in a new frame", "len %zd", glen[1]);
+	f = got[2], ip = f + 14, tcp = ip + 40;
+	ok = glen[2] == 14 + 60 + 2000 && (ip[4] << 8 | ip[5]) == 2020 && tcp[13] == 0x10;
+	for (int i = 0; ok && i < 2000; i++)
+		ok = tcp[20 + i] == (uint8_t)(5000 + i);
+	check(ok, "tap IPv6 run merged into one frame", "len %zd payload len %d", glen[2],
+	      ip[4] << 8 | ip[5]);
+	sum = 0xfd00 + 2 + 0xfd00 + 1 + 6 + 2020;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	check((uint32_t)(tcp[16] << 8 | tcp[17]) == sum, "tap IPv6 run: pseudo-header sum",
+	      "%#x, want %#x", tcp[16] << 8 | tcp[17], sum);
+	check(l->stats.tx_frames >= 6, "tap segments counted", "%llu",
+	      (unsigned long long)l->stats.tx_frames);
+}
+
 /* ---- 4. TAP (only inside a prepared namespace) -------------------------------------- */
 
 static void test_tap(const char *dev)
@@ -834,6 +955,7 @@ static void test_tap(const char *dev)
 	r = send_now(l, &runt, 1);
 	check(r < 0 && l->stats.tx_dropped == 1, "tap runt frame dropped and counted", "ret %d",
 	      r);
+	test_tap_gso(l, dev);
 	l->ops->close(l);
 }
 
