@@ -24,7 +24,9 @@
  *    A segment larger than the MTU is delivered whole (NC_LINK_RX_GSO): lwIP accepts a
  *    segment of any size that fits its window, and it must fit a 16-bit pbuf length.
  *    nc_tap_vnet_check() checks every header against the frame before anything is
- *    trusted; a frame that does not match is dropped and counted.
+ *    trusted; a frame that does not match is dropped and counted. So is a frame over
+ *    65,535 bytes, which only a device configured for BIG TCP (gso_max_size above
+ *    64 KiB, an administrator's choice) sends: leave that setting at its default.
  *  - send: lwIP still cuts its stream into MSS-sized segments (the netif's MTU is the
  *    real one, so IP fragmentation, UDP and ICMP are unchanged), but consecutive segments
  *    of one TCP stream handed to send() in one loop turn are merged here into one frame
