@@ -172,6 +172,10 @@ const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr 
 #define CHECKSUM_CHECK_ICMP         1
 #define CHECKSUM_CHECK_ICMP6        1
 #define LWIP_CHECKSUM_ON_COPY       0
+/* Per-netif control: a link that offloads TCP checksums (the TAP link with virtio-net
+ * headers, see src/link/tap.c) turns generation off, and frames the local kernel marked
+ * as partial or verified skip the check (src/service/stack.c). */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define LWIP_CHKSUM                 netcon_chksum
 #define LWIP_CHKSUM_ALGORITHM       0
 #ifndef __ASSEMBLER__

@@ -13,7 +13,14 @@
 #
 # As in t_kernel_vxlan.sh, the intercepted programs stay in the host namespace where
 # 10.90.0.0/24 is unreachable, so only netcon can have carried their bytes.
-# Checks: files byte-exact in both directions; the kernel resolved 10.90.0.2 over tap0.
+# Checks: files byte-exact in both directions and from T to itself (lwIP's loopback); the
+# kernel resolved 10.90.0.2 over tap0.
+# Offloads (virtio-net headers: TSO super-frames both ways, partial checksums) are on.
+# Then service F replaces T on the same device with --link-fault (loss, reorder, dup,
+# corruption on every TAP frame, offloads off): 1 MiB each way with the kernel
+# (test_tx/test_rx, checksummed) must arrive intact and the faults must have happened.
+# Last, unit_vxlan's TAP section runs on a second device tap1 (GSO frames checked on a
+# packet socket).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -45,6 +52,11 @@ for f in small.bin big.bin; do
 	assert_files_equal "$www/$f" "$NC_TMP/k-$f"
 done
 
+# Client under netcon → server under netcon, looped back inside lwIP (with TCP checksums
+# left to the TAP link, such frames carry none).
+log under T curl -sS --fail --max-time 60 -o "$NC_TMP/l-big.bin" "http://10.90.0.2:$NP/big.bin"
+assert_files_equal "$www/big.bin" "$NC_TMP/l-big.bin"
+
 # Client under netcon → kernel server.
 KP=$(free_tcp_port)
 spawn kweb ip netns exec "$ns" "$PYTHON" -m http.server --bind 10.90.0.1 --directory "$www" "$KP"
@@ -59,5 +71,45 @@ printf '    %s\n' "$neigh" >&2
 assert_contains "$neigh" "lladdr" "kernel's neighbour entry for 10.90.0.2"
 log ip -n "$ns" -s link show tap0 >&2
 
-status T
+st=$(status T)
+printf '%s\n' "$st" >&2
+assert_contains "$st" "offloads rx-csum rx-gso tx-csum tx-gso" "service T's offloads"
+stop_service T
+
+require_built "$TEST_TX" "$TEST_RX"
+start_service --netns "$ns" F 10.90.0.2/24 --link tap --tap tap0 \
+	--link-fault "loss=3,reorder=1,dup=1,corrupt=0.5,seed=7"
+P1=$(free_tcp_port)
+P2=$(free_tcp_port)
+spawn_under F frx "$TEST_RX" --listen "0.0.0.0:$P1" --count 1
+spawn krx ip netns exec "$ns" "$TEST_RX" --listen "10.90.0.1:$P2" --count 1
+sleep 0.5
+spawn ktx ip netns exec "$ns" "$TEST_TX" --connect "10.90.0.2:$P1" --bytes 1M --seed 3
+spawn_under F ftx "$TEST_TX" --connect "10.90.0.1:$P2" --bytes 1M --seed 4
+for p in ktx ftx frx krx; do
+	wait_exit "${NC_SPAWNED[$p]}" 120 || fail "$p did not finish (rc $?): $(logtail "$p")"
+done
+assert_eq "$(grep '^tx bytes=' "$NC_TMP/ktx.log" | cut -c4-)" \
+	"$(grep '^rx bytes=' "$NC_TMP/frx.log" | cut -c4-)" "kernel→F bytes and checksum through faults"
+assert_eq "$(grep '^tx bytes=' "$NC_TMP/ftx.log" | cut -c4-)" \
+	"$(grep '^rx bytes=' "$NC_TMP/krx.log" | cut -c4-)" "F→kernel bytes and checksum through faults"
+st=$("$NETCON" status --socket "$(sock F)")
+faults=$(printf '%s\n' "$st" | grep '^faults:')
+note "$faults"
+case $faults in
+*"tx lost 0 "* | *"rx lost 0 "*) fail "no frame was lost: the faults were not injected" ;;
+esac
+assert_contains "$st" "link tap tap0 mtu 1500"$'\n' "no offloads with --link-fault"
+stop_service F
+
+# The link alone (unit_vxlan's TAP section) on a second device: ARP with the kernel, and
+# runs of IPv4/IPv6 TCP segments that must reach the kernel as one GSO frame each.
+log ip -n "$ns" link set lo up
+log ip -n "$ns" tuntap add tap1 mode tap
+log ip -n "$ns" addr add 10.9.0.1/24 dev tap1
+log ip -n "$ns" link set tap1 up
+out=$(log ip netns exec "$ns" env NETCON_TEST_TAP=tap1 NETCON_TEST_TAP_IP=10.9.0.1 \
+	"$BUILD/unit_vxlan" 2>&1) || fail "unit_vxlan on tap1 failed: $(printf '%s' "$out" | grep -v '^ok')"
+printf '%s\n' "$out" | grep '^ok    tap' >&2
+assert_contains "$out" "ok    tap IPv6 run merged into one frame" "unit_vxlan on tap1"
 note "PASS"

@@ -7,6 +7,20 @@
  * readable; input() reads every frame that is waiting (in batches), calls deliver() for
  * each well-formed one and counts the rest in stats. ops->flush() (may be NULL) is called
  * before the loop sleeps, for links that batch their sends.
+ *
+ * Offloads (the TAP link only; see tap.c): a link may exchange TCP frames larger than the
+ * MTU and frames whose TCP checksum is left to someone else. The service asks for them
+ * with ops->set_offload() once its own needs are known (not with --link-fault, whose
+ * corruption must be caught by checksums) and adapts lwIP to what the link granted:
+ *   NC_LINK_OFF_RX_CSUM  deliver() may hand over frames whose TCP/UDP checksum must not be
+ *                        verified (the local kernel left it partial, or verified it):
+ *                        nc_link.rx_flags has NC_LINK_RX_CSUM_OK during that deliver();
+ *   NC_LINK_OFF_RX_GSO   deliver() may hand over TCP segments larger than the MTU (up to
+ *                        65,535 bytes, coalesced by the kernel): NC_LINK_RX_GSO;
+ *   NC_LINK_OFF_TX_CSUM  send() fills the TCP checksum of every TCP frame itself (the
+ *                        peer completes it): lwIP may leave it zero;
+ *   NC_LINK_OFF_TX_GSO   send() merges consecutive segments of one TCP stream into one
+ *                        large frame the kernel segments again; flush() must be called.
  */
 #ifndef NETCON_LINK_H
 #define NETCON_LINK_H
@@ -46,6 +60,28 @@ struct nc_link_ops {
 	/* One or more lines describing the link (peers, learned MACs) for `netcon status`. */
 	void (*describe)(struct nc_link *l, char *buf, size_t len);
 	void (*close)(struct nc_link *l);
+	/* Turn offloads on (NC_LINK_OFF_* in want) or off; returns those now in force.
+	 * NULL for a link without any. */
+	unsigned (*set_offload)(struct nc_link *l, unsigned want);
+};
+
+#define NC_LINK_OFF_RX_CSUM 0x1u
+#define NC_LINK_OFF_RX_GSO  0x2u
+#define NC_LINK_OFF_TX_CSUM 0x4u
+#define NC_LINK_OFF_TX_GSO  0x8u
+
+#define NC_LINK_RX_CSUM_OK  0x1u   /* do not verify this frame's TCP/UDP checksum */
+#define NC_LINK_RX_GSO      0x2u   /* a coalesced TCP segment: may exceed the MTU */
+
+/* Optional zero-copy receive, offered by the service (nc_link.rx_zc; NULL for none, and
+ * never with --link-fault): alloc() returns a buffer for a frame of up to len bytes and
+ * names it in *handle (NULL when out of memory); give() hands over a buffer now holding a
+ * frame of len bytes, which the service owns from then on (nc_link.rx_flags apply as for
+ * deliver()); release() returns a buffer unused. A link may still deliver() any frame. */
+struct nc_link_rx_zc {
+	uint8_t *(*alloc)(void *ctx, size_t len, void **handle);
+	void (*give)(void *ctx, void *handle, size_t len);
+	void (*release)(void *ctx, void *handle);
 };
 
 struct nc_link {
@@ -56,6 +92,8 @@ struct nc_link {
 	nc_link_deliver_fn deliver;
 	void *ctx;                   /* passed to deliver */
 	void *priv;                  /* the link's own state */
+	unsigned rx_flags;           /* NC_LINK_RX_*: the frame being delivered (else 0) */
+	const struct nc_link_rx_zc *rx_zc;   /* set by the service, may be NULL */
 };
 
 struct nc_vxlan_config {
@@ -74,6 +112,13 @@ int nc_link_vxlan_open(struct nc_link **out, const struct nc_vxlan_config *cfg, 
 		       nc_link_deliver_fn deliver, void *ctx, char *err, size_t errlen);
 int nc_link_tap_open(struct nc_link **out, const char *ifname, int mtu,
 		     nc_link_deliver_fn deliver, void *ctx, char *err, size_t errlen);
+
+/* TAP framing with a virtio_net_hdr (IFF_VNET_HDR), exported for tests and fuzzers: check
+ * what read() returned from the device (header, then the Ethernet frame; len bytes) and
+ * set *rx_flags (NC_LINK_RX_*). Returns the offset of the frame, or -EINVAL for a short
+ * header or frame, unknown flags or GSO type, or GSO/checksum fields that do not match
+ * the frame's own IPv4/IPv6 and TCP headers. */
+int nc_tap_vnet_check(const uint8_t *buf, size_t len, unsigned *rx_flags);
 
 /* VXLAN framing (RFC 7348), pure functions, exported for tests and fuzzers. */
 void nc_vxlan_encode(uint8_t hdr[NC_VXLAN_HLEN], uint32_t vni);

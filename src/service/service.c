@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,11 +190,6 @@ int nc_service_run(struct nc_config *cfg)
 		fprintf(stderr, "netcon service: out of memory\n");
 		return 1;
 	}
-	/* Frames and segments come and go in 64 KiB pbufs: with glibc's default (dynamic)
-	 * trim threshold, freeing them shrinks the heap and the next allocation page-faults
-	 * it back, ~8% of a transfer's CPU at large MTUs. Keep up to 16 MiB of freed memory. */
-	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	svc->cfg = *cfg;
 	svc->ctl_fd = svc->sig_fd = -1;
 	svc->scratch = malloc(NC_SCRATCH_SIZE);

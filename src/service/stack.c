@@ -7,11 +7,22 @@
  * by the event loop: nc_stack_timeout_ms() is the time to lwIP's next deadline, so an
  * idle service sleeps instead of polling. Also here: the functions lwIP's port needs
  * (sys_now, random numbers, assertions).
+ *
+ * Link offloads (link.h, tap.c): without --link-fault the service asks the link for all
+ * of them and adapts lwIP to what it granted, per netif (LWIP_CHECKSUM_CTRL_PER_NETIF):
+ * with TX_CSUM lwIP leaves TCP checksums to the link (NETIF_CHECKSUM_GEN_TCP off; frames
+ * looped back to our own address then skip the TCP check too), a frame delivered with
+ * NC_LINK_RX_CSUM_OK skips lwIP's TCP/UDP check, and one with NC_LINK_RX_GSO may exceed
+ * the MTU. The link may also read large frames straight into pbufs (rx_zc, below).
+ * NETCON_LINK_OFFLOAD=MASK (NC_LINK_OFF_* bits, 0x10 zero-copy receive; for
+ * measurements) asks for less.
  */
 #include "service.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -42,6 +53,9 @@ _Static_assert(NC_MAX_IP6 + 1 <= LWIP_IPV6_NUM_ADDRESSES, "a slot per --ip6 and 
 _Static_assert(NC_MAX_IP6 + 1 <= NC_HELLO_MAX_IP6, "HELLO carries every IPv6 address");
 
 static struct nc_service *stack_svc;   /* for lwIP callbacks that carry no argument */
+static unsigned stack_offload;         /* NC_LINK_OFF_* granted by the link */
+static int stack_rx_gso;               /* the frame being input is a coalesced segment */
+static const struct nc_link_rx_zc stack_rx_zc;
 
 u32_t sys_now(void)
 {
@@ -85,6 +99,10 @@ void netcon_lwip_assert(const char *msg, const char *file, int line)
 int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p)
 {
 	(void)p;
+	/* A coalesced segment stands for many: acknowledge it at once, as Linux does for
+	 * more than one full-sized segment (lwIP would wait for a second one, or its timer). */
+	if (stack_rx_gso && pcb->state == ESTABLISHED)
+		tcp_set_flags(pcb, TF_ACK_NOW);
 	if (pcb->state != TIME_WAIT || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
 		return ERR_OK;
 	tcp_abort(pcb);   /* for a TIME_WAIT pcb: removed and freed, nothing sent */
@@ -195,6 +213,13 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 	uint32_t m = svc->cfg.prefix ? htonl(0xffffffffu << (32 - svc->cfg.prefix)) : 0;
 
 	stack_svc = svc;
+	/* lwIP's memory is malloc()'s (MEM_LIBC_MALLOC): a frame of up to 64 KiB is one pbuf,
+	 * allocated and freed many thousand times a second. With glibc's default 128 KiB
+	 * trim threshold every such free shrank the heap and the next allocation faulted
+	 * its pages in again: half of the service's time at 64 KiB frames. Keep up to
+	 * 32 MiB of free heap instead. */
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	if (svc->cfg.link_fault[0]) {
 		if (nc_fault_parse(&svc->fault, svc->cfg.link_fault, err, errlen) < 0)
 			return -EINVAL;
@@ -212,6 +237,21 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 		snprintf(err, errlen, "lwIP refused the interface");
 		return -EINVAL;
 	}
+	if (svc->link->ops->set_offload) {
+		unsigned want = NC_LINK_OFF_RX_CSUM | NC_LINK_OFF_RX_GSO | NC_LINK_OFF_TX_CSUM |
+				NC_LINK_OFF_TX_GSO;
+		const char *env = getenv("NETCON_LINK_OFFLOAD");
+		if (env && *env)
+			want &= (unsigned)strtoul(env, NULL, 0);
+		if (svc->fault.enabled)
+			want = 0;   /* a corrupted frame must fail its checksum */
+		stack_offload = svc->link->ops->set_offload(svc->link, want);
+		if (!svc->fault.enabled && (!env || !*env || (strtoul(env, NULL, 0) & 0x10)))
+			svc->link->rx_zc = &stack_rx_zc;
+	}
+	if (stack_offload & NC_LINK_OFF_TX_CSUM)
+		NETIF_SET_CHECKSUM_CTRL(&svc->netif,
+					NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
 	netif_set_default(&svc->netif);
 	/* IPv6: the link-local address from the MAC (slot 0), then --ip6. No DAD
 	 * (LWIP_IPV6_DUP_DETECT_ATTEMPTS 0): usable at once. IPv6 needs an MTU of 1280. */
@@ -298,12 +338,35 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 		input_frame(svc, frame, len);
 }
 
+/* The largest frame the link may deliver now: the MTU's, or a coalesced segment's. */
+static size_t frame_max(struct nc_service *svc)
+{
+	if (svc->link->rx_flags & NC_LINK_RX_GSO)
+		return 0xffff;
+	return (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4;
+}
+
+/* Give lwIP one received frame in p (consumed), honouring the link's rx_flags. */
+static void input_pbuf(struct nc_service *svc, struct pbuf *p)
+{
+	unsigned fl = svc->link->rx_flags, saved = svc->netif.chksum_flags;
+
+	if (fl & NC_LINK_RX_CSUM_OK)
+		NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved & ~(NETIF_CHECKSUM_CHECK_TCP |
+							       NETIF_CHECKSUM_CHECK_UDP));
+	stack_rx_gso = (fl & NC_LINK_RX_GSO) != 0;
+	if (svc->netif.input(p, &svc->netif) != ERR_OK)
+		pbuf_free(p);
+	stack_rx_gso = 0;
+	NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved);
+}
+
 static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len)
 {
 	struct pbuf *p;
 	size_t plen = len;
 
-	if (len < NC_ETH_HLEN || len > (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4) {
+	if (len < NC_ETH_HLEN || len > frame_max(svc)) {
 		svc->ctr.rx_frames_bad++;
 		return;
 	}
@@ -328,12 +391,82 @@ static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len
 	memcpy(p->payload, frame, len);
 	if (plen > len)
 		memset((uint8_t *)p->payload + len, 0, plen - len);
-	if (svc->netif.input(p, &svc->netif) != ERR_OK)
-		pbuf_free(p);
+	input_pbuf(svc, p);
 }
 
-/* Work lwIP wants done outside of callbacks: frames looped back to our own address, and
- * expired timers. */
+/*
+ * Zero-copy receive (link.h, struct nc_link_rx_zc): the link reads a large frame straight
+ * into the memory of a custom pbuf (lwIP's documented way for zero-copy drivers), which
+ * is shrunk to the frame and handed to lwIP instead of being copied into a new pbuf.
+ * Not with --link-fault (faults work on frames the service copies).
+ */
+struct rx_zc_buf {
+	struct pbuf_custom pc;    /* first: the pbuf is the buffer's address */
+	uint8_t data[];
+};
+
+static void rx_zc_free(struct pbuf *p)
+{
+	free(p);
+}
+
+static uint8_t *rx_zc_alloc(void *ctx, size_t len, void **handle)
+{
+	struct rx_zc_buf *b = malloc(sizeof(*b) + len);
+
+	(void)ctx;
+	*handle = b;
+	return b ? b->data : NULL;
+}
+
+static void rx_zc_release(void *ctx, void *handle)
+{
+	(void)ctx;
+	free(handle);
+}
+
+static void rx_zc_give(void *ctx, void *handle, size_t len)
+{
+	struct nc_service *svc = ctx;
+	struct rx_zc_buf *b = handle, *nb;
+	struct pbuf *p;
+
+	if (len < 60 || len > frame_max(svc)) {
+		svc->ctr.rx_frames_bad++;
+		free(b);
+		return;
+	}
+	nb = realloc(b, sizeof(*b) + len);   /* shrinks; contents kept even if it moves */
+	if (nb)
+		b = nb;
+	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &b->pc, b->data, (u16_t)len);
+	if (!p) {
+		svc->ctr.rx_frames_bad++;
+		free(b);
+		return;
+	}
+	b->pc.custom_free_function = rx_zc_free;
+	input_pbuf(svc, p);
+}
+
+static const struct nc_link_rx_zc stack_rx_zc = {
+	.alloc = rx_zc_alloc,
+	.give = rx_zc_give,
+	.release = rx_zc_release,
+};
+
+/* Frames lwIP looped back to our own address: with TCP checksums left to the link they
+ * carry none, and they never left this process. */
+static void poll_loopback(struct nc_service *svc)
+{
+	unsigned saved = svc->netif.chksum_flags;
+
+	if (stack_offload & NC_LINK_OFF_TX_CSUM)
+		NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved & ~NETIF_CHECKSUM_CHECK_TCP);
+	netif_poll(&svc->netif);
+	NETIF_SET_CHECKSUM_CTRL(&svc->netif, saved);
+}
+
 /*
  * tw_cap() - at most NC_TW_MAX connections in TIME_WAIT: the oldest beyond end early, as
  * Linux's tcp_max_tw_buckets ends them. lwIP finds the connection of every segment that
@@ -364,11 +497,13 @@ static void tw_cap(struct nc_service *svc)
 	}
 }
 
+/* Work lwIP wants done outside of callbacks: frames looped back to our own address, and
+ * expired timers. */
 void nc_stack_poll(struct nc_service *svc)
 {
-	netif_poll(&svc->netif);
+	poll_loopback(svc);
 	sys_check_timeouts();
-	netif_poll(&svc->netif);
+	poll_loopback(svc);
 	tw_cap(svc);
 }
 
