@@ -3069,8 +3069,11 @@ static void run_case(size_t i)
 	pid_t pid;
 	char buf[sizeof(obs)];
 	size_t got = 0;
-	/* The large transfer gets time for its size too (2 × g_mib MiB, at ≥ 8 MiB/s). */
+	/* The large transfer gets time for its size too (2 × g_mib MiB, at ≥ 8 MiB/s), ... */
 	int secs = CASE_SECS + (cases[i].fn == c_large_transfer ? (int)(g_mib / 4) : 0);
+	/* ... and the threads case for its 12 × thr_iters connections (≥ 200/s). */
+	if (cases[i].fn == c_threads)
+		secs += thr_iters * 12 / 200;
 	long deadline = now_ms() + secs * 1000L;
 
 	g_port = BASE_PORT + (int)i * 4;
