@@ -63,8 +63,10 @@ for _ in $(seq 1 150); do
 	sleep 0.2
 done
 assert_eq "0 0" "$a $b" "connections left in A and B"
-printf 'LOAD: held %s (opened in %s s, all echoing after the churn), churn opened %s in %s s, errors %s, achieved %s/s (target %s/s)\n' \
-	"$N" "$open_s" "$made" "$SECS" "$errors" "$achieved" "$RATE"
+# The services' peak RSS (VmHWM) over the whole run.
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/${NC_SERVICE[$1]}/status" 2>/dev/null || echo "?"; }
+printf 'LOAD: held %s (opened in %s s, all echoing after the churn), churn opened %s in %s s, errors %s, achieved %s/s (target %s/s); peak RSS A %s KiB, B %s KiB\n' \
+	"$N" "$open_s" "$made" "$SECS" "$errors" "$achieved" "$RATE" "$(hwm A)" "$(hwm B)"
 # The rate last, so that a shortfall still shows everything else.
 if [ "$MIN_RATE" -gt 0 ] && [ "$achieved" -lt "$MIN_RATE" ]; then
 	fail "churn achieved $achieved/s, below the required $MIN_RATE/s"

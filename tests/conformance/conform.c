@@ -1085,9 +1085,11 @@ static void c_bind_reuseport(void)
 	setint(a, SOL_SOCKET, SO_REUSEPORT, 1);
 	setint(b, SOL_SOCKET, SO_REUSEPORT, 1);
 	R("bind1", bind(a, SA(s), sizeof(s)));
-	R("listen1", listen(a, 4));
+	/* Backlogs that hold all 8 connections below, however the kernel's hash spreads
+	 * them: "connectn" connects before this side accepts. */
+	R("listen1", listen(a, 64));
 	R("bind2", bind(b, SA(s), sizeof(s)));
-	R("listen2", listen(b, 4));
+	R("listen2", listen(b, 64));
 	R("bind3_noflag", bind(c, SA(s), sizeof(s)));
 	/* Connections from the server side reach the group: every one is accepted by one
 	 * of the two (which one is the kernel's hash, so only the total is compared). */
