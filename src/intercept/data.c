@@ -129,33 +129,51 @@ static size_t iov_total(const struct iovec *iov, size_t n)
 	return t;
 }
 
-/* recvmsg() on a virtual UDP socket: the header goes to our buffer, the payload to the
- * program's, the source address into msg_name. */
-static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
+/*
+ * framed() - m's iovecs: the datagram header h, then the program's n iovecs, in small[]
+ * when they fit (SMALL_IOV), else in memory that unframe() frees. 0, or -1 (ENOMEM).
+ */
+static int framed(struct msghdr *m, struct iovec *small, struct nc_dgram *h,
+		  const struct iovec *user, size_t n)
 {
-	struct iovec small[SMALL_IOV + 1], *iov = small;
-	struct nc_dgram h;
-	struct msghdr m;
-	size_t n = msg->msg_iovlen;
-	ssize_t r;
+	struct iovec *iov = small;
 
-	if (n > UIO_MAXIOV)
-		return nc_fail(EMSGSIZE);
 	if (n > SMALL_IOV) {
 		iov = malloc((n + 1) * sizeof(*iov));
 		if (!iov)
 			return nc_fail(ENOMEM);
 	}
-	iov[0].iov_base = &h;
-	iov[0].iov_len = sizeof(h);
+	iov[0].iov_base = h;
+	iov[0].iov_len = sizeof(*h);
 	if (n)
-		memcpy(iov + 1, msg->msg_iov, n * sizeof(*iov));
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = iov;
-	m.msg_iovlen = n + 1;
+		memcpy(iov + 1, user, n * sizeof(*iov));
+	memset(m, 0, sizeof(*m));
+	m->msg_iov = iov;
+	m->msg_iovlen = n + 1;
+	return 0;
+}
+
+static void unframe(struct msghdr *m, struct iovec *small)
+{
+	if (m->msg_iov != small)
+		free(m->msg_iov);
+}
+
+/* recvmsg() on a virtual UDP socket: the header goes to our buffer, the payload to the
+ * program's, the source address into msg_name. */
+static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct iovec small[SMALL_IOV + 1];
+	struct nc_dgram h;
+	struct msghdr m;
+	ssize_t r;
+
+	if (msg->msg_iovlen > UIO_MAXIOV)
+		return nc_fail(EMSGSIZE);
+	if (framed(&m, small, &h, msg->msg_iov, msg->msg_iovlen) < 0)
+		return -1;
 	r = REAL(recvmsg, "recvmsg")(fd, &m, flags | MSG_NOSIGNAL);
-	if (iov != small)
-		free(iov);
+	unframe(&m, small);
 	if (r < 0)
 		return -1;
 	if (r == 0)
@@ -401,37 +419,22 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr *msg,
 			   int flags)
 {
-	struct iovec small[SMALL_IOV + 1], *iov = small;
+	struct iovec small[SMALL_IOV + 1];
 	struct nc_dgram h;
 	struct msghdr m;
-	size_t n = msg->msg_iovlen, total = 0;
+	size_t n = msg->msg_iovlen;
 	ssize_t r;
 
-	if (n > UIO_MAXIOV)
-		return nc_fail(EMSGSIZE);
-	for (size_t i = 0; i < n; i++)
-		total += msg->msg_iov[i].iov_len;
-	if (total > NC_DGRAM_MAX)
+	if (n > UIO_MAXIOV || iov_total(msg->msg_iov, n) > NC_DGRAM_MAX)
 		return nc_fail(EMSGSIZE);
 	memset(&h, 0, sizeof(h));
 	h.magic = NC_DGRAM_MAGIC;
 	if (udp_dest(fd, e, msg->msg_name, msg->msg_namelen, &h.addr) < 0)
 		return -1;
-	if (n > SMALL_IOV) {
-		iov = malloc((n + 1) * sizeof(*iov));
-		if (!iov)
-			return nc_fail(ENOMEM);
-	}
-	iov[0].iov_base = &h;
-	iov[0].iov_len = sizeof(h);
-	if (n)
-		memcpy(iov + 1, msg->msg_iov, n * sizeof(*iov));
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = iov;
-	m.msg_iovlen = n + 1;
+	if (framed(&m, small, &h, msg->msg_iov, n) < 0)
+		return -1;
 	r = REAL(sendmsg, "sendmsg")(fd, &m, (flags & ~MSG_MORE) | MSG_NOSIGNAL);
-	if (iov != small)
-		free(iov);
+	unframe(&m, small);
 	if (r < 0)
 		return errno == EPIPE ? nc_fail(ENETDOWN) : -1;
 	return r - (ssize_t)sizeof(h);

@@ -12,20 +12,7 @@
 
 #include "addr.h"
 
-static int passed, failed;
-
-/* Record one case; print it when it fails. */
-#define CHECK(cond, ...)                                                         \
-	do {                                                                     \
-		if (cond) {                                                      \
-			passed++;                                                \
-		} else {                                                         \
-			failed++;                                                \
-			printf("FAIL %s:%d: ", __func__, __LINE__);              \
-			printf(__VA_ARGS__);                                     \
-			printf("  [%s]\n", #cond);                               \
-		}                                                                \
-	} while (0)
+#include "check.h"
 
 static void test_parse_long(void)
 {

@@ -10,19 +10,7 @@
 
 #include "service/dns.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                         \
-	do {                                                                     \
-		if (cond) {                                                      \
-			passed++;                                                \
-		} else {                                                         \
-			failed++;                                                \
-			printf("FAIL %s:%d: ", __func__, __LINE__);              \
-			printf(__VA_ARGS__);                                     \
-			printf("  [%s]\n", #cond);                               \
-		}                                                                \
-	} while (0)
+#include "check.h"
 
 static struct nc_hosts table;
 

@@ -13,19 +13,7 @@
 #include "common/rpc.h"
 #include "hosts.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                         \
-	do {                                                                     \
-		if (cond) {                                                      \
-			passed++;                                                \
-		} else {                                                         \
-			failed++;                                                \
-			printf("FAIL %s:%d: ", __func__, __LINE__);              \
-			printf(__VA_ARGS__);                                     \
-			printf("  [%s]\n", #cond);                               \
-		}                                                                \
-	} while (0)
+#include "check.h"
 
 static void test_name_ok(void)
 {

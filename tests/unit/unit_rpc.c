@@ -19,20 +19,7 @@
 
 #include "rpc.h"
 
-static int passed, failed;
-
-/* Record one case; print it when it fails. */
-#define CHECK(cond, ...)                                                         \
-	do {                                                                     \
-		if (cond) {                                                      \
-			passed++;                                                \
-		} else {                                                         \
-			failed++;                                                \
-			printf("FAIL %s:%d: ", __func__, __LINE__);              \
-			printf(__VA_ARGS__);                                     \
-			printf("  [%s]\n", #cond);                               \
-		}                                                                \
-	} while (0)
+#include "check.h"
 
 #define R NC_MSG_REPLY
 #define SO_OFF  offsetof(struct nc_sockopt_req, value)
