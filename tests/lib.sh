@@ -539,6 +539,33 @@ guard_subnet() {
 	echo "$net" >>"$NC_TMP/guarded"
 }
 
+# nginx_conf_head DIR WORKER_CONNECTIONS — print the head of an nginx.conf for a test:
+# files under DIR (made here), master + 2 workers (as root when the test is: the point is
+# prefork and parallel connections, not privilege dropping), up to the http block's
+# common lines. The caller prints its own http lines and servers and the closing brace.
+nginx_conf_head() {
+	local d=$1 conns=$2 user_line=""
+	mkdir -p "$d/www" "$d/body" "$d/proxy" "$d/fastcgi" "$d/uwsgi" "$d/scgi"
+	[ "$(id -u)" = 0 ] && user_line="user root;"
+	cat <<NGX
+daemon off;
+master_process on;
+worker_processes 2;
+$user_line
+pid $d/nginx.pid;
+error_log $d/error.log info;
+events { worker_connections $conns; }
+http {
+    access_log $d/access.log;
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+    default_type application/octet-stream;
+NGX
+}
+
 # now_ms — wall clock in milliseconds.
 now_ms() {
 	local t=${EPOCHREALTIME/./}

@@ -118,25 +118,10 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [ -x "$NGINX" ]; then
 	NP=$(free_tcp_port)
 	ng=$NC_TMP/nginx
-	mkdir -p "$ng/www" "$ng/body" "$ng/proxy" "$ng/fastcgi" "$ng/uwsgi" "$ng/scgi"
-	user_line=""
-	[ "$(id -u)" = 0 ] && user_line="user root;"
-	cat >"$ng/nginx.conf" <<NGX
-daemon off;
-master_process on;
-worker_processes 2;
-$user_line
-pid $ng/nginx.pid;
-error_log $ng/error.log info;
-events { worker_connections 64; }
-http {
-    access_log $ng/access.log;
-    client_body_temp_path $ng/body;
-    proxy_temp_path $ng/proxy;
-    fastcgi_temp_path $ng/fastcgi;
-    uwsgi_temp_path $ng/uwsgi;
-    scgi_temp_path $ng/scgi;
-    default_type application/octet-stream;
+	mkdir -p "$ng"
+	{
+	nginx_conf_head "$ng" 64
+	cat <<NGX
     server {
         listen $NP;
         listen [::]:$NP;
@@ -145,6 +130,7 @@ http {
     }
 }
 NGX
+	} >"$ng/nginx.conf"
 	spawn_under A nginx "$NGINX" -p "$ng" -c "$ng/nginx.conf"
 	wait_port B fd00:88::1 "$NP"
 	log under B curl -sS -g --fail --max-time 60 -o "$out/ng6.bin" "http://[fd00:88::1]:$NP/data.bin"

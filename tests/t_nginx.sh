@@ -27,27 +27,10 @@ url=http://10.88.0.1:$HTTP
 # The listening socket is made by the master before it forks the workers, which inherit it:
 # the intercept must recognise the inherited listener in each worker.
 ng=$NC_TMP/nginx
-mkdir -p "$ng/www" "$ng/body" "$ng/proxy" "$ng/fastcgi" "$ng/uwsgi" "$ng/scgi" "$NC_TMP/out"
-# Workers run as root when the test does: the point here is parallel connections and
-# prefork, not privilege dropping.
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root;"
-cat >"$ng/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-$user_line
-pid $ng/nginx.pid;
-error_log $ng/error.log info;
-events { worker_connections 256; }
-http {
-    access_log $ng/access.log;
-    client_body_temp_path $ng/body;
-    proxy_temp_path $ng/proxy;
-    fastcgi_temp_path $ng/fastcgi;
-    uwsgi_temp_path $ng/uwsgi;
-    scgi_temp_path $ng/scgi;
-    default_type application/octet-stream;
+mkdir -p "$ng" "$NC_TMP/out"
+{
+nginx_conf_head "$ng" 256
+cat <<EOF
     keepalive_requests 1000;
     server {
         listen $HTTP;
@@ -56,6 +39,7 @@ http {
     }
 }
 EOF
+} >"$ng/nginx.conf"
 # A body of a few KiB, different on every run.
 {
 	echo "netcon nginx test $$ $(date +%s%N)"
