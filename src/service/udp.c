@@ -422,6 +422,10 @@ int netcon_ip4_input(struct pbuf *p, struct netif *inp)
 
 	if (!svc || p->tot_len < 20 + 8 + 20 + 8)
 		return 0;
+	/* Every IPv4 packet passes here: look at the protocol in place (the first pbuf holds
+	 * the header of every frame the links deliver) before copying anything. */
+	if (p->len >= 10 && ((const uint8_t *)p->payload)[9] != IPPROTO_ICMP)
+		return 0;
 	n = pbuf_copy_partial(p, b, (u16_t)(p->tot_len < sizeof(b) ? p->tot_len : sizeof(b)), 0);
 	if ((b[0] >> 4) != 4 || b[9] != IPPROTO_ICMP)
 		return 0;
