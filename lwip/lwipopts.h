@@ -94,7 +94,14 @@
 #define TCP_OVERSIZE                TCP_MSS
 #define TCP_MAXRTX                  12
 #define TCP_SYNMAXRTX               6
+/* Loss recovery (lwip/patches/0001-tcp-loss-recovery.patch, docs/lwip-patches.md): the
+ * retransmission timer counts milliseconds: 1 s before the first RTT sample (RFC 6298),
+ * never below 200 ms (Linux's minimum: above a peer's delayed ACK); a probe after
+ * max(2 SRTT, 20 ms) without progress; 16 quick ACKs after a segment out of order. */
 #define LWIP_TCP_RTO_TIME           1000
+#define TCP_RTO_MIN_MS              200
+#define TCP_PROBE_MIN_MS            20
+#define TCP_QUICKACK_SEGS           16
 /* TIME_WAIT lasts 2 × TCP_MSL: 60 s, as on Linux (lwIP's default is 120 s). */
 #define TCP_MSL                     30000UL
 /* Ephemeral ports 32768..65535 (lwIP's default is the upper quarter only): a busy client
@@ -104,11 +111,11 @@
 #define TCP_ENSURE_LOCAL_PORT_RANGE(port) \
 	((u16_t)(((port) & (u16_t)~TCP_LOCAL_PORT_RANGE_START) + TCP_LOCAL_PORT_RANGE_START))
 /* lwIP's TCP timers: the fast one sends delayed ACKs, the slow one (twice the interval)
- * drives retransmission timeouts. lwIP's 250 ms made loss recovery coarse; 40 ms (Linux's
- * delayed ACK) cost 1.8% CPU per service holding 10,000 idle connections, because both
- * timers walk every pcb. 100 ms is the compromise (Nagle is off: see conn.c, so a delayed
- * ACK no longer holds back the next request). The timer runs only while connections
- * exist. */
+ * runs keepalive, persist, TIME_WAIT and the give-up counts (retransmission timeouts have
+ * their own millisecond timer: the patch above). 40 ms (Linux's delayed ACK) cost 1.8% CPU
+ * per service holding 10,000 idle connections, because both timers walk every pcb. 100 ms
+ * is the compromise (Nagle is off: see conn.c, so a delayed ACK no longer holds back the
+ * next request). The timer runs only while connections exist. */
 #define TCP_TMR_INTERVAL            100
 #define SO_REUSE                    1
 #define LWIP_CALLBACK_API           1

@@ -6,8 +6,11 @@
 # The pinned version lives in Debian 13's archive. On Debian 12 we point apt at a private,
 # temporary sources list (deb-src for trixie, built from the mirror the machine already uses)
 # with its own list directory, so the system's apt configuration is never touched. The
-# orig tarball's sha256 is checked before anything is unpacked. The result is
-# DESTDIR/lwip-2.2.1 plus a stamp file; nothing of lwIP is ever committed.
+# orig tarball's sha256 is checked before anything is unpacked. Our patches
+# (lwip/patches/*.patch, in name order; docs/lwip-patches.md says what each does) are
+# applied to the unpacked tree. The result is DESTDIR/lwip-2.2.1 plus a stamp file that
+# holds the patches' checksum: when a patch changes, the tree is unpacked and patched
+# again from the kept tarball. Nothing of lwIP is ever committed.
 set -euo pipefail
 
 LWIP_DEB_VERSION="2.2.1+dfsg1-1+deb13u1"
@@ -18,8 +21,14 @@ LWIP_TREE="lwip-2.2.1"
 dest=${1:?usage: fetch-lwip.sh DESTDIR}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
+patchdir=$(cd "$(dirname "$0")/../lwip/patches" && pwd)
+patches=("$patchdir"/*.patch)
+[ -e "${patches[0]}" ] || patches=()
+patch_sum=$(cat /dev/null ${patches[@]+"${patches[@]}"} | sha256sum | cut -d' ' -f1)
 
-if [ -f "$dest/$LWIP_TREE/.netcon-verified" ]; then
+if [ -f "$dest/$LWIP_TREE/.netcon-verified" ] &&
+	[ "$(cat "$dest/$LWIP_TREE/.netcon-verified")" = "patches $patch_sum" ]; then
+	touch "$dest/$LWIP_TREE/.netcon-verified"
 	exit 0
 fi
 
@@ -60,5 +69,10 @@ fi
 rm -rf "${dest:?}/$LWIP_TREE"
 tar -C "$dest" -xJf "$tarball"
 test -f "$dest/$LWIP_TREE/src/core/tcp_out.c" || { echo "fetch-lwip: unexpected tarball layout" >&2; exit 1; }
-touch "$dest/$LWIP_TREE/.netcon-verified"
-echo "fetch-lwip: lwIP $LWIP_DEB_VERSION ready in $dest/$LWIP_TREE" >&2
+for p in ${patches[@]+"${patches[@]}"}; do
+	patch -s -p1 -N -d "$dest/$LWIP_TREE" < "$p" || {
+		echo "fetch-lwip: patch $(basename "$p") does not apply" >&2; exit 1; }
+done
+echo "patches $patch_sum" > "$dest/$LWIP_TREE/.netcon-verified"
+echo "fetch-lwip: lwIP $LWIP_DEB_VERSION ready in $dest/$LWIP_TREE" \
+	"(${#patches[@]} patch(es) applied)" >&2

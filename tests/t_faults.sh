@@ -6,16 +6,21 @@
 #   (--link-fault loss=5,reorder=1,dup=1,corrupt=0.1,seed=S: on every frame A sends and
 #    every frame A receives)
 #
-# Each seed moves NC_FAULT_BYTES (default 1 MiB; `make stress` uses 256 MiB) each way and
-# checks the checksums; the service reports what it injected in `netcon status`. TCP in
+# Each seed moves NC_FAULT_BYTES (default 16 MiB; `make stress` uses 256 MiB) each way and
+# checks the checksums; the service reports what it injected and how TCP repaired it
+# (fast retransmits, partial-ACK retransmits, probes, timeouts) in `netcon status`. TCP in
 # lwIP must recover everything; a corrupted frame must be dropped by a checksum, never
 # delivered. NC_FAULT_SEEDS (default "1 2") lists the seeds.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 require_built "$TEST_TX" "$TEST_RX"
-BYTES=${NC_FAULT_BYTES:-1M}
+BYTES=${NC_FAULT_BYTES:-16M}
 SEEDS=${NC_FAULT_SEEDS:-1 2}
+# Each seed's bound: 120 s + 2 s per MiB (~25 Mbit/s each way is typical: 256 MiB in ~90 s).
+MIB=$(numfmt --from=iec "$BYTES")
+MIB=$((MIB / 1048576))
+BOUND=$((120 + 2 * MIB))
 
 for seed in $SEEDS; do
 	note "=== seed $seed, $BYTES each way"
@@ -32,7 +37,7 @@ for seed in $SEEDS; do
 	spawn_under B txB "$TEST_TX" --connect "10.88.0.1:$P1" --bytes "$BYTES" --seed "$seed"
 	spawn_under A txA "$TEST_TX" --connect "10.88.0.2:$P2" --bytes "$BYTES" --seed "$((seed + 100))"
 	for p in txB txA rxA rxB; do
-		wait_exit "${NC_SPAWNED[$p]}" 280 || fail "$p did not finish (rc $?): $(logtail "$p")"
+		wait_exit "${NC_SPAWNED[$p]}" "$BOUND" || fail "$p did not finish (rc $?): $(logtail "$p")"
 	done
 	assert_eq "$(grep '^tx bytes=' "$NC_TMP/txB.log" | cut -c4-)" \
 		"$(grep '^rx bytes=' "$NC_TMP/rxA.log" | cut -c4-)" "B→A bytes and checksum"
@@ -41,6 +46,8 @@ for seed in $SEEDS; do
 	st=$("$NETCON" status --socket "$(sock A)")
 	faults=$(printf '%s\n' "$st" | grep '^faults:')
 	note "$faults"
+	note "A $(printf '%s\n' "$st" | grep '^tcp recovery:')"
+	note "B $("$NETCON" status --socket "$(sock B)" | grep '^tcp recovery:')"
 	case $faults in
 	*"tx lost 0 "*) fail "no frame was lost: the faults were not injected" ;;
 	esac

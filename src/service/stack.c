@@ -503,6 +503,7 @@ void nc_stack_poll(struct nc_service *svc)
 {
 	poll_loopback(svc);
 	sys_check_timeouts();
+	tcp_rto_tmr();
 	poll_loopback(svc);
 	tw_cap(svc);
 }
@@ -510,8 +511,11 @@ void nc_stack_poll(struct nc_service *svc)
 int nc_stack_timeout_ms(struct nc_service *svc)
 {
 	u32_t ms = sys_timeouts_sleeptime();
+	u32_t rto = tcp_rto_sleeptime(); /* lwIP patch 0002: retransmission timers in ms */
 
 	(void)svc;
+	if (rto < ms)
+		ms = rto;
 	if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		return -1;
 	return ms > 60000 ? 60000 : (int)ms;

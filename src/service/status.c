@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "lwip/tcp.h"
 
 struct out {
 	char *buf;
@@ -103,6 +104,10 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	    svc->nsocks[NC_KIND_BOUND], svc->nsocks[NC_KIND_UDP]);
 	put(&o, "time_wait ended early (over %d): %llu\n", NC_TW_MAX,
 	    (unsigned long long)svc->ctr.tw_ended);
+	put(&o, "tcp recovery: %lu fast retransmits, %lu partial-ack retransmits, %lu probes, "
+		"%lu timeouts\n", (unsigned long)tcp_recovery.fast_rexmit,
+	    (unsigned long)tcp_recovery.partial_rexmit, (unsigned long)tcp_recovery.probes,
+	    (unsigned long)tcp_recovery.timeouts);
 	put(&o, "udp: %llu datagrams out, %llu in, %llu dropped\n",
 	    (unsigned long long)svc->ctr.udp_out, (unsigned long long)svc->ctr.udp_in,
 	    (unsigned long long)svc->ctr.udp_dropped);
