@@ -11,7 +11,7 @@
 #   └──────────────────────┘  UDP over loopback     └──────────────────────┘
 #
 # Needs no configuration. As root on Debian it installs what is missing (the compiler and
-# make, xz-utils for lwIP's source, python3, curl, util-linux, procps, iproute2), builds
+# make, xz-utils and patch for lwIP's source, python3, curl, util-linux, procps, iproute2), builds
 # netcon, and runs the demo; everything it starts or creates is removed at the end.
 # NC_VERBOSE=1 echoes every command.
 set -euo pipefail
@@ -22,6 +22,7 @@ need=()
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v patch >/dev/null 2>&1 || need+=(patch)
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 [ -d /etc/ssl/certs ] || need+=(ca-certificates)
 command -v python3 >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(python3)

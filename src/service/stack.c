@@ -511,7 +511,7 @@ void nc_stack_poll(struct nc_service *svc)
 int nc_stack_timeout_ms(struct nc_service *svc)
 {
 	u32_t ms = sys_timeouts_sleeptime();
-	u32_t rto = tcp_rto_sleeptime(); /* lwIP patch 0002: retransmission timers in ms */
+	u32_t rto = tcp_rto_sleeptime(); /* lwIP patch 0001: retransmission timers in ms */
 
 	(void)svc;
 	if (rto < ms)
