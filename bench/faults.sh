@@ -2,19 +2,21 @@
 # bench/faults.sh — TCP through a faulty link: the kernel beside netcon, same faults.
 #
 #   kernel   test_tx/test_rx, netns nfb-a ══ veth ══ netns nfb-b        (10.215.1.0/24)
-#            5% of the packets each namespace sends dropped (nftables `numgen random`;
+#            5% (FB_LOSS) of the packets each namespace sends dropped (nftables `numgen random`;
 #            this kernel has no netem, so loss is the only fault the kernel path gets)
 #   netcon   test_tx/test_rx under service A ══ VXLAN over loopback ══ service B
 #            (10.215.2.0/24), A with --link-fault on every frame it sends and receives,
-#            so both directions get the same faults: "loss" = loss=5 (the kernel's
-#            profile), "all" = loss=5,dup=1,reorder=1,corrupt=0.1 (tests/t_faults.sh's)
+#            so both directions get the same faults: "n-loss" = loss=5 (the kernel's
+#            profile), "n-all" = loss=5,dup=1,reorder=1,corrupt=0.1 (tests/t_faults.sh's)
 #
 # One connection each way at once (as tests/t_faults.sh), FB_BYTES each way (default
-# 64M), for each seed of FB_SEEDS (default "1 2 3"; netem is random whatever the seed).
+# 64M), for each seed of FB_SEEDS (default "1 2 3"; the kernel's drops are random
+# whatever the seed).
 # Prints one line per run: path seed direction seconds Mbit/s, then the medians; netcon
 # runs add the services' `tcp recovery:` counters. Nothing passes or fails. Needs root
 # (installs nftables if it is missing).
-# Environment: BUILD (default build), FB_BYTES, FB_SEEDS, FB_MTU (default 1500).
+# Environment: BUILD (default build), FB_BYTES, FB_SEEDS, FB_MTU (default 1500), FB_LOSS
+# (percent, default 5; 0.1 steps), FB_PATHS (default "kernel n-loss n-all").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -25,6 +27,9 @@ export NETCON_LIB=${NETCON_LIB:-$PWD/$BUILD/libnetcon.so}
 BYTES=${FB_BYTES:-64M}
 SEEDS=${FB_SEEDS:-1 2 3}
 MTU=${FB_MTU:-1500}
+LOSS=${FB_LOSS:-5}
+PERMILLE=$(awk -v l="$LOSS" 'BEGIN { printf "%d", l * 10 + 0.5 }')
+FB_PATHS=${FB_PATHS:-kernel n-loss n-all}
 case ${1:-} in
 -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 "") ;;
@@ -87,7 +92,7 @@ run_kernel() {
 	for n in nfb-a nfb-b; do
 		ip netns exec $n nft add table inet nfb
 		ip netns exec $n nft add chain inet nfb out '{ type filter hook output priority 0; }'
-		ip netns exec $n nft add rule inet nfb out 'numgen random mod 1000 < 50 drop'
+		ip netns exec $n nft add rule inet nfb out "numgen random mod 1000 < $PERMILLE drop"
 	done
 	p1=5201; p2=5202
 	ip netns exec nfb-a "$RX" --listen "0.0.0.0:$p1" --count 1 >"$TMP/k-rxa" 2>&1 & PIDS+=($!); pids+=($!)
@@ -126,12 +131,19 @@ run_netcon() {
 	kill "$ia" "$ib"; wait "$ia" "$ib" 2>/dev/null || true
 }
 
-echo "bench/faults.sh: $BYTES each way, MTU $MTU"
-for seed in $SEEDS; do run_kernel "$seed"; done
-for seed in $SEEDS; do run_netcon "$seed" loss=5 n-loss; done
-for seed in $SEEDS; do run_netcon "$seed" loss=5,dup=1,reorder=1,corrupt=0.1 n-all; done
+echo "bench/faults.sh: $BYTES each way, MTU $MTU, loss $LOSS%"
+for path in $FB_PATHS; do
+	for seed in $SEEDS; do
+		case $path in
+		kernel) run_kernel "$seed" ;;
+		n-loss) run_netcon "$seed" "loss=$LOSS" n-loss ;;
+		n-all) run_netcon "$seed" "loss=$LOSS,dup=1,reorder=1,corrupt=0.1" n-all ;;
+		*) echo "bench/faults.sh: unknown path $path (kernel, n-loss, n-all)" >&2; exit 2 ;;
+		esac
+	done
+done
 echo "medians (Mbit/s, each direction):"
-for path in kernel n-loss n-all; do
+for path in $FB_PATHS; do
 	printf '  %-7s %s\n' "$path" "$(awk -v p="$path" '$1 == p { print $3 }' "$RESULTS" | sort -n |
 		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
 done

@@ -114,13 +114,14 @@
 #define TCP_LOCAL_PORT_RANGE_END          0xffff
 #define TCP_ENSURE_LOCAL_PORT_RANGE(port) \
 	((u16_t)(((port) & (u16_t)~TCP_LOCAL_PORT_RANGE_START) + TCP_LOCAL_PORT_RANGE_START))
-/* lwIP's TCP timers: the fast one sends delayed ACKs, the slow one (twice the interval)
- * runs keepalive, persist, TIME_WAIT and the give-up counts (retransmission timeouts have
- * their own millisecond timer: the patch above). 40 ms (Linux's delayed ACK) cost 1.8% CPU
- * per service holding 10,000 idle connections, because both timers walk every pcb. 100 ms
- * is the compromise (Nagle is off: see conn.c, so a delayed ACK no longer holds back the
- * next request). The timer runs only while connections exist. */
-#define TCP_TMR_INTERVAL            100
+/* lwIP's TCP timers: the fast one retries what could not be sent, the slow one (twice
+ * the interval) runs keepalive, persist, TIME_WAIT and the give-up counts. Both walk every
+ * pcb: at 40 ms they cost 1.8% CPU per service holding 10,000 idle connections. The
+ * patch above moves what needs precision off them (retransmission timeouts, probes, and
+ * delayed ACKs after TCP_DELACK_MS, Linux's 40 ms), so they run at lwIP's default 250 ms.
+ * The timer runs only while connections exist. */
+#define TCP_TMR_INTERVAL            250
+#define TCP_DELACK_MS               40
 #define SO_REUSE                    1
 #define LWIP_CALLBACK_API           1
 /* MSS > ~16000 cannot pass init.c's TCP_SNDLOWAT check; the real constraints are checked

@@ -1959,8 +1959,17 @@ static void rec_tcpi(const char *label, int fd)
 static void c_opt_tcp_info(void)
 {
 	int ss, fd = conn_pair(&ss), l = local_listener(g_port + 1, 4);
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
 
 	rec_tcpi("conn", fd);
+	/* Units (µs) and scale, not values: Linux's RTO right after a fast handshake is just
+	 * above its 200 ms floor, the RTT well under 100 ms. */
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0) {
+		rec("rto=%s", ti.tcpi_rto >= 200000 && ti.tcpi_rto <= 3000000 ? "200ms..3s" : "other");
+		rec("rtt=%s", ti.tcpi_rtt < 100000 ? "<100ms" : "other");
+	}
 	rec_tcpi("listener", l);
 	srv("shut %d 1", ss);
 	rec("read=%s", read_some(fd, 4, 2000, 0));
