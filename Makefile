@@ -197,13 +197,15 @@ asan-check:
 # 1% duplication and 0.1% corruption, 20 seeds (~160 Mbit/s each way with our lwIP patch:
 # ~15 s a seed).
 # Then the load at the issue's shape: 10,000 connections held for the 2 minutes during
-# which 500 new connections a second are made (at least 475/s achieved), zero errors.
+# which 500 new connections a second are made (at least 475/s achieved), zero errors; and
+# 1,000 programs killed mid-transfer (make check: 300).
 STRESS_BYTES ?= 256M
 stress: all
 	$(Q)BUILD=$(BUILD) NC_FAULT_BYTES=$(STRESS_BYTES) NC_FAULT_SEEDS="$$(seq -s ' ' 1 20)" \
 		NC_TEST_TIMEOUT_OVERRIDE=36000 tests/run.sh t_faults
 	$(Q)BUILD=$(BUILD) NC_LOAD_CONNS=10000 NC_LOAD_SECS=120 NC_LOAD_RATE=500 \
 		NC_LOAD_MIN_RATE=475 tests/run.sh t_load
+	$(Q)BUILD=$(BUILD) NC_KILL_ROUNDS=1000 tests/run.sh t_killapps
 
 compat: all
 	$(Q)BUILD=$(BUILD) compat/run.sh
