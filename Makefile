@@ -194,8 +194,8 @@ asan-check:
 # The compatibility harness (compat/): real programs from Debian's packages driven by their
 # real clients; installs what it needs (root), writes docs/compatibility.md.
 # The fault test at size: STRESS_BYTES (default 256M) each way through 5% loss, 1% reorder,
-# 1% duplication and 0.1% corruption, 20 seeds (~160 Mbit/s each way with our lwIP patch:
-# ~15 s a seed).
+# 1% duplication and 0.1% corruption, 20 seeds (~110 Mbit/s each way with our lwIP patch:
+# ~20 s a seed).
 # Then the load at the issue's shape: 10,000 connections held for the 2 minutes during
 # which 500 new connections a second are made (at least 475/s achieved), zero errors; and
 # 1,000 programs killed mid-transfer (make check: 300).

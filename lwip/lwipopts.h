@@ -97,12 +97,12 @@
 /* Loss recovery (lwip/patches/0001-tcp-loss-recovery.patch, docs/lwip-patches.md): the
  * retransmission timer counts milliseconds: 1 s before the first RTT sample (RFC 6298),
  * then SRTT + max(4 RTTVAR, 200 ms) (Linux's floor: above a peer's delayed ACK). Before
- * it, up to 3 probes, the first after max(2 SRTT, 2 ms) (+ 200 ms when one segment is in
+ * it, up to 3 probes, the first after max(2 SRTT, 5 ms) (+ 200 ms when one segment is in
  * flight: the peer may delay its ACK), each next one after twice the wait. 16 quick ACKs
  * after a segment out of order. */
 #define LWIP_TCP_RTO_TIME           1000
 #define TCP_RTO_MIN_MS              200
-#define TCP_PROBE_MIN_MS            2
+#define TCP_PROBE_MIN_MS            5
 #define TCP_PROBE_MAX               3
 #define TCP_PROBE_DELACK_MS         200
 #define TCP_QUICKACK_SEGS           16

@@ -17,8 +17,8 @@
 require_built "$TEST_TX" "$TEST_RX"
 BYTES=${NC_FAULT_BYTES:-16M}
 SEEDS=${NC_FAULT_SEEDS:-1 2}
-# Each seed's bound: 120 s + 2 s per MiB (~160 Mbit/s each way is typical: 256 MiB in ~15 s;
-# the bound allows a machine 50 times slower).
+# Each seed's bound: 120 s + 2 s per MiB (~110 Mbit/s each way is typical: 256 MiB in ~20 s;
+# the bound allows a machine 30 times slower).
 MIB=$(numfmt --from=iec "$BYTES")
 MIB=$((MIB / 1048576))
 BOUND=$((120 + 2 * MIB))
