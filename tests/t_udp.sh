@@ -100,8 +100,16 @@ assert_contains "$out" "closed port ECONNREFUSED" "connected socket to a closed 
 # ---- iperf3 -u both ways ------------------------------------------------------------------
 IP=$(free_tcp_port)
 spawn_under A iperf iperf3 -s -4 -p "$IP"
-NC_TIMEOUT=3 retry 50 under B socat -T 1 /dev/null TCP4:10.88.0.1:"$IP" ||
-	fail "iperf3 server did not come up"
+# Wait for its listener in A's table rather than connecting: a probe connection makes
+# iperf3 3.12 close its listener and bind the port again at once, and netcon can answer
+# that bind EADDRINUSE while it has not yet seen the old listener's close (a race seen
+# once in CI; noted for a fix in the service).
+up=0
+for _ in $(seq 1 50); do
+	"$NETCON" status --socket "$(sock A)" | grep -q "^listen .*:$IP " && { up=1; break; }
+	sleep 0.1
+done
+[ "$up" = 1 ] || fail "iperf3 server did not come up"
 for dir in send recv; do
 	flag=()
 	[ "$dir" = recv ] && flag=(-R)
