@@ -1255,9 +1255,14 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	 * program in one write (nc_sock_flush_dirty), not one write per segment. */
 	rxq_append(s, p);
 	if (!s->dirty) {
+		/* Appended, not pushed: programs must see data in the order it arrived,
+		 * across connections, as they do over one kernel path. */
 		s->dirty = 1;
-		s->dnext = svc->dirty;
-		svc->dirty = s;
+		s->dnext = NULL;
+		if (!svc->dirty)
+			svc->dirty_tail = &svc->dirty;
+		*svc->dirty_tail = s;
+		svc->dirty_tail = &s->dnext;
 	}
 	return ERR_OK;
 }

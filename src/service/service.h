@@ -175,7 +175,8 @@ struct nc_service {
 	struct nc_sock *socks;       /* every live socket */
 	int nsocks[NC_KIND_COUNT];
 	struct nc_sock *zombies;     /* freed after the current batch of events */
-	struct nc_sock *dirty;       /* received data to write to programs this turn */
+	struct nc_sock *dirty;       /* received data to write to programs this turn (FIFO) */
+	struct nc_sock **dirty_tail; /* where the next dirty socket is appended */
 	struct nc_sock *hash[NC_HASH_BUCKETS];
 	struct nc_tombstone tomb[NC_TOMBSTONES];
 	unsigned tomb_next;
