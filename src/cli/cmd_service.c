@@ -50,12 +50,15 @@ void nc_config_usage(FILE *f)
 		"  --link-fault SPEC      inject faults into frames sent and received, for tests:\n"
 		"                         loss=P,dup=P,reorder=P,corrupt=P,seed=N (P in percent)\n"
 		"  --ready-fd N           write one byte to fd N once the service is ready\n"
+		"  --probe-ms MS          before start, wait MS ms for an answer to an ARP probe\n"
+		"                         for --ip; an answer (the address is taken) stops the\n"
+		"                         service (default %d; 0: no probe)\n"
 		"  --host NAME=ADDR       a name of the virtual network (repeatable; ADDR IPv4 or\n"
 		"                         IPv6): programs under the intercept resolve it\n"
 		"  --hosts FILE           more names, in hosts(5) format (repeatable)\n"
 		"  --dns                  answer DNS queries for those names (A, AAAA, PTR) on the\n"
 		"                         service's address, UDP port 53; other names: NXDOMAIN\n",
-		NC_MAX_IP6, NC_MTU_MIN, DEFAULT_MTU);
+		NC_MAX_IP6, NC_MTU_MIN, DEFAULT_MTU, NC_PROBE_MS_DEFAULT);
 }
 
 void nc_default_socket(char *buf, size_t len)
@@ -130,6 +133,7 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 	cfg->max_socks_per_user = 65536;
 	cfg->socket_gid = (gid_t)-1;
 	cfg->ready_fd = -1;
+	cfg->probe_ms = NC_PROBE_MS_DEFAULT;
 	cfg->log_level = NC_LOG_WARN;
 	cfg->link_kind = NC_LINKKIND_VXLAN;
 	cfg->vxlan.vni = 1;
@@ -277,6 +281,10 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			char why[512];
 			if (nc_hosts_load(&cfg->hosts, val, why, sizeof(why)) < 0)
 				return bad(prog, "%s%s", why, "");
+		} else if (!strcmp(name, "--probe-ms")) {
+			if (nc_parse_long(val, 0, 60000, &v) < 0)
+				return bad(prog, "bad --probe-ms '%s' (want 0 to 60000)%s", val, "");
+			cfg->probe_ms = (int)v;
 		} else if (!strcmp(name, "--ready-fd")) {
 			if (nc_parse_long(val, 0, 1 << 20, &v) < 0)
 				return bad(prog, "bad --ready-fd '%s'%s", val, "");

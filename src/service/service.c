@@ -207,6 +207,8 @@ int nc_service_run(struct nc_config *cfg)
 	}
 	r = open_link(svc, err, sizeof(err));
 	if (r == 0)
+		r = nc_neigh_probe(svc, err, sizeof(err));
+	if (r == 0)
 		r = nc_stack_init(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_names_start(svc, err, sizeof(err));
@@ -221,7 +223,8 @@ int nc_service_run(struct nc_config *cfg)
 
 	svc->running = 1;
 	while (svc->running) {
-		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS, nc_stack_timeout_ms(svc));
+		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS,
+				   nc_neigh_timeout_ms(svc, nc_stack_timeout_ms(svc)));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -232,6 +235,7 @@ int nc_service_run(struct nc_config *cfg)
 		for (int i = 0; i < n; i++)
 			dispatch(svc, &evs[i]);
 		nc_stack_poll(svc);
+		nc_neigh_poll(svc);
 		nc_sock_flush_dirty(svc);
 		nc_stack_release_held(svc);
 		if (svc->link->ops->flush)

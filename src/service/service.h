@@ -55,6 +55,7 @@ struct nc_config {
 	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
 	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */
 	int dns;                     /* --dns: answer DNS on our address, UDP port 53 */
+	int probe_ms;                /* --probe-ms: wait for an answer to our ARP probe */
 };
 
 enum nc_handler_type {
@@ -157,6 +158,7 @@ struct nc_counters {
 	uint64_t udp_out, udp_in;            /* datagrams program → network, network → program */
 	uint64_t udp_dropped;                /* datagrams dropped: full program queue, bad */
 	uint64_t tw_ended;                   /* TIME_WAITs ended early (NC_TW_MAX) */
+	uint64_t addr_conflicts;             /* ARP frames claiming our address (neigh.c) */
 };
 
 struct nc_service {
@@ -165,6 +167,17 @@ struct nc_service {
 	int ctl_fd;
 	int sig_fd;
 	int running;
+	/* neigh.c: address conflicts */
+	int probing;                 /* frames go to nc_neigh_observe() only */
+	int probe_conflict;          /* someone claimed our address while we probed */
+	uint8_t neigh_mac[6];        /* the last MAC seen claiming our address */
+	char neigh_what[48];         /* which address it claimed */
+	struct nc_conflict_log {     /* the last warning per address: IPv4, then --ip6 */
+		uint8_t mac[6];
+		uint64_t at;         /* ms, CLOCK_MONOTONIC */
+	} conflict_log[1 + NC_MAX_IP6];
+	uint64_t conflict_defended;  /* ms: our last gratuitous ARP against a conflict */
+	uint64_t conflict_until;     /* ms: keep announcing until then; 0 = no conflict */
 	struct nc_handler ctl_h, sig_h, link_h;
 	struct nc_link *link;
 	struct netif netif;
@@ -233,6 +246,18 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
 void nc_sock_reap(struct nc_service *svc);
 void nc_sock_flush_dirty(struct nc_service *svc);
+
+/* neigh.c: address conflicts (ARP probe before use, detect and defend) and the
+ * neighbour caches for `netcon status`. */
+#define NC_PROBE_MS_DEFAULT 150
+int nc_neigh_probe(struct nc_service *svc, char *err, size_t errlen);
+void nc_neigh_observe(struct nc_service *svc, const uint8_t *frame, size_t len);
+void nc_neigh_poll(struct nc_service *svc);
+/* Tell the link who holds our addresses (gratuitous ARP, unsolicited NAs). */
+void nc_neigh_announce(struct nc_service *svc);
+/* The event loop's sleep (ms, -1 = none) shortened to our next announcement. */
+int nc_neigh_timeout_ms(struct nc_service *svc, int timeout);
+void nc_neigh_describe(struct nc_service *svc, char *buf, size_t len);
 void nc_sock_close_all(struct nc_service *svc);
 int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume);
 /* For other kinds of socket (udp.c): a new socket of `kind` whose service end is fd (its

@@ -274,8 +274,9 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 	}
 	netif_set_link_up(&svc->netif);
 	netif_set_up(&svc->netif);
-	/* Announce ourselves (gratuitous ARP) so peers and learning switches know our MAC. */
-	etharp_gratuitous(&svc->netif);
+	/* Announce ourselves (gratuitous ARP, unsolicited NAs) so peers and learning
+	 * switches know our MAC, and caches holding an old one heal at once. */
+	nc_neigh_announce(svc);
 	return 0;
 }
 
@@ -332,6 +333,9 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct nc_service *svc = ctx;
 
+	nc_neigh_observe(svc, frame, len);
+	if (svc->probing)
+		return;   /* the stack is not up yet: only our probe's answers matter */
 	if (svc->fault.enabled)
 		faulty_input(svc, frame, len);
 	else

@@ -117,6 +117,9 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	    (unsigned long long)svc->ctr.conns_accepted,
 	    (unsigned long long)svc->ctr.rpc_requests, (unsigned long long)svc->ctr.rpc_bad,
 	    (unsigned long long)svc->ctr.rx_frames_bad);
+	put(&o, "address conflicts: %llu\n", (unsigned long long)svc->ctr.addr_conflicts);
+	nc_neigh_describe(svc, link, sizeof(link));
+	put(&o, "%s", link);
 	nc_names_status(svc, names, sizeof(names));
 	put(&o, "%s", names);
 	put(&o, "%-7s %-22s %-22s %-12s %12s %12s\n", "kind", "local", "peer", "state",
