@@ -56,6 +56,7 @@
 #include "service.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -546,6 +547,37 @@ static int dual_conflict(const struct tcp_pcb *self, u8_t type, u16_t port, int 
 
 /* ---- bind, listen ----------------------------------------------------------------- */
 
+/*
+ * reap_closed_port() - finish the close of every bound socket and listener on port whose
+ * program has closed it already, though its hang-up is still waiting in our epoll queue:
+ * a program that closes a listener and binds its port again at once (iperf3 does) sends
+ * the bind before we see the close, and Linux freed the port at close. Returns how many
+ * were closed (then try again).
+ */
+static int reap_closed_port(struct nc_service *svc, u16_t port)
+{
+	int n = 0;
+
+	for (int pass = 0; pass < 64; pass++) {
+		struct nc_sock *s;
+
+		for (s = svc->socks; s; s = s->next) {
+			struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
+
+			if (s->dead || s->fd < 0 || s->local.port != port ||
+			    (s->kind != NC_KIND_BOUND && s->kind != NC_KIND_LISTENER))
+				continue;
+			if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+				break;
+		}
+		if (!s)
+			break;
+		sock_kill(svc, s);   /* may kill others: walk again from the head */
+		n++;
+	}
+	return n;
+}
+
 int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		 struct nc_addr *local)
 {
@@ -575,7 +607,9 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 			type = IPADDR_TYPE_V6;
 		}
 	}
-	if (dual_conflict(NULL, type, req->addr.port, reuse, 0))
+	if (dual_conflict(NULL, type, req->addr.port, reuse, 0) &&
+	    (!reap_closed_port(svc, req->addr.port) ||
+	     dual_conflict(NULL, type, req->addr.port, reuse, 0)))
 		return -EADDRINUSE;
 	pcb = tcp_new_ip_type(type);
 	if (!pcb)
@@ -583,6 +617,8 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 	if (reuse)
 		ip_set_option(pcb, SOF_REUSEADDR);
 	e = tcp_bind(pcb, &ip, req->addr.port);
+	if (e == ERR_USE && reap_closed_port(svc, req->addr.port))
+		e = tcp_bind(pcb, &ip, req->addr.port);
 	if (e != ERR_OK) {
 		tcp_close(pcb);
 		return -lwip_to_errno(e);
@@ -733,11 +769,15 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 	}
 	if (s->kind != NC_KIND_BOUND || !s->pcb)
 		return -EINVAL;
-	if (dual_conflict(s->pcb, IP_GET_TYPE(&s->pcb->local_ip), s->pcb->local_port, 0, 1)) {
-		lpcb = NULL;
-		e = ERR_USE;
-	} else {
-		lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+	for (int tries = 0; tries < 2; tries++) {
+		if (dual_conflict(s->pcb, IP_GET_TYPE(&s->pcb->local_ip), s->pcb->local_port, 0, 1)) {
+			lpcb = NULL;
+			e = ERR_USE;
+		} else {
+			lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+		}
+		if (lpcb || e != ERR_USE || !reap_closed_port(svc, s->local.port))
+			break;
 	}
 	if (!lpcb && e == ERR_USE && group_join(svc, s, backlog) == 0) {
 		*local = s->local;

@@ -1057,6 +1057,27 @@ static void c_bind_eaddrinuse(void)
 	close(a); close(b); close(c);
 }
 
+/* Close a listener and bind its port again at once, many times over: Linux frees the
+ * port at close, so every bind succeeds. (The service used to answer EADDRINUSE when it
+ * handled the bind before it had seen the close: iperf3 does exactly this.) */
+static void c_listen_rebind(void)
+{
+	struct sockaddr_in s = sin_of(g_me, g_port);
+	int fails = 0, first = 0;
+
+	for (int i = 0; i < 500; i++) {
+		int l = tcp();
+
+		setint(l, SOL_SOCKET, SO_REUSEADDR, i & 1);
+		if (bind(l, SA(s), sizeof(s)) < 0 || listen(l, 4) < 0) {
+			if (!fails++)
+				first = errno;
+		}
+		close(l);
+	}
+	rec("rebind_failures=%d first=%s", fails, fails ? strerrorname_np(first) : "-");
+}
+
 static void c_bind_reuseaddr(void)
 {
 	int l = local_listener(g_port, 4), a, b, c;
@@ -2990,6 +3011,7 @@ static const struct conf_case cases[] = {
 	{ "bind_reuseport", c_bind_reuseport },
 	{ "bind_notours", c_bind_notours },
 	{ "bind_twice", c_bind_twice },
+	{ "listen_rebind", c_listen_rebind },
 	{ "bind_then_connect", c_bind_then_connect },
 	{ "accept_nonlisten", c_accept_nonlisten },
 	{ "listen_twice", c_listen_twice },
