@@ -548,13 +548,13 @@ static int dual_conflict(const struct tcp_pcb *self, u8_t type, u16_t port, int 
 /* ---- bind, listen ----------------------------------------------------------------- */
 
 /*
- * reap_closed_port() - finish the close of every bound socket and listener on port whose
+ * nc_sock_reap_closed_port() - finish the close of every bound socket and listener on port whose
  * program has closed it already, though its hang-up is still waiting in our epoll queue:
  * a program that closes a listener and binds its port again at once (iperf3 does) sends
  * the bind before we see the close, and Linux freed the port at close. Returns how many
- * were closed (then try again).
+ * were closed (then try again). udp: UDP sockets, else TCP bound sockets and listeners.
  */
-static int reap_closed_port(struct nc_service *svc, u16_t port)
+int nc_sock_reap_closed_port(struct nc_service *svc, u16_t port, int udp)
 {
 	int n = 0;
 
@@ -565,7 +565,8 @@ static int reap_closed_port(struct nc_service *svc, u16_t port)
 			struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
 
 			if (s->dead || s->fd < 0 || s->local.port != port ||
-			    (s->kind != NC_KIND_BOUND && s->kind != NC_KIND_LISTENER))
+			    (udp ? s->kind != NC_KIND_UDP :
+			     s->kind != NC_KIND_BOUND && s->kind != NC_KIND_LISTENER))
 				continue;
 			if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
 				break;
@@ -608,7 +609,7 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 		}
 	}
 	if (dual_conflict(NULL, type, req->addr.port, reuse, 0) &&
-	    (!reap_closed_port(svc, req->addr.port) ||
+	    (!nc_sock_reap_closed_port(svc, req->addr.port, 0) ||
 	     dual_conflict(NULL, type, req->addr.port, reuse, 0)))
 		return -EADDRINUSE;
 	pcb = tcp_new_ip_type(type);
@@ -617,7 +618,7 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 	if (reuse)
 		ip_set_option(pcb, SOF_REUSEADDR);
 	e = tcp_bind(pcb, &ip, req->addr.port);
-	if (e == ERR_USE && reap_closed_port(svc, req->addr.port))
+	if (e == ERR_USE && nc_sock_reap_closed_port(svc, req->addr.port, 0))
 		e = tcp_bind(pcb, &ip, req->addr.port);
 	if (e != ERR_OK) {
 		tcp_close(pcb);
@@ -776,7 +777,7 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 		} else {
 			lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
 		}
-		if (lpcb || e != ERR_USE || !reap_closed_port(svc, s->local.port))
+		if (lpcb || e != ERR_USE || !nc_sock_reap_closed_port(svc, s->local.port, 0))
 			break;
 	}
 	if (!lpcb && e == ERR_USE && group_join(svc, s, backlog) == 0) {

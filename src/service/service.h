@@ -246,6 +246,7 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
 void nc_sock_reap(struct nc_service *svc);
 void nc_sock_flush_dirty(struct nc_service *svc);
+int nc_sock_reap_closed_port(struct nc_service *svc, uint16_t port, int udp);
 
 /* neigh.c: address conflicts (ARP probe before use, detect and defend) and the
  * neighbour caches for `netcon status`. */

@@ -128,6 +128,8 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_
 	if (req->opts.tos > 0 && req->opts.tos < 256)
 		pcb->tos = (u8_t)req->opts.tos;
 	e = udp_bind(pcb, &ip, req->addr.port);
+	if (e == ERR_USE && nc_sock_reap_closed_port(svc, req->addr.port, 1))
+		e = udp_bind(pcb, &ip, req->addr.port);   /* closed, though not yet seen */
 	if (e != ERR_OK) {
 		udp_remove(pcb);
 		return e == ERR_USE ? -EADDRINUSE : -EINVAL;

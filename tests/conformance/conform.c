@@ -1076,6 +1076,15 @@ static void c_listen_rebind(void)
 		close(l);
 	}
 	rec("rebind_failures=%d first=%s", fails, fails ? strerrorname_np(first) : "-");
+	fails = 0;
+	for (int i = 0; i < 500; i++) {
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+		if (bind(u, SA(s), sizeof(s)) < 0 && !fails++)
+			first = errno;
+		close(u);
+	}
+	rec("udp_rebind_failures=%d first=%s", fails, fails ? strerrorname_np(first) : "-");
 }
 
 static void c_bind_reuseaddr(void)
