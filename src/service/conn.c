@@ -24,7 +24,7 @@
  *   take and tcp_write() it; when lwIP is full we stop and resume in the sent callback.
  *   The program then sees a full socket buffer: back-pressure without service memory.
  *   network → program: the recv callback writes the pbuf chain to our end; tcp_recved()
- *   is called only for the bytes the program's buffer took. The rest waits in s->rxq
+ *   is called only for the bytes the program's buffer took. The rest waits in s->conn.rxq
  *   (bounded by the TCP window, which it closes) until EPOLLOUT.
  *
  * Close. The socketpair tells us what the program did:
@@ -39,7 +39,7 @@
  * Non-blocking connect. A fresh socketpair end is writable at once, but EPOLLOUT must
  * wait for the handshake. Before handing the program its end we shrink that end's
  * SO_SNDBUF to the minimum and write filler bytes from it until it would block, keeping
- * a duplicate of it (s->app_dup). A Unix stream socket is writable only while its unread
+ * a duplicate of it (s->conn.app_dup). A Unix stream socket is writable only while its unread
  * sent bytes ×4 ≤ SO_SNDBUF, so the program sees neither POLLOUT nor room to write.
  * When the handshake completes we restore SO_SNDBUF through the duplicate, read the
  * filler from our end and close the duplicate: EPOLLOUT fires, SO_ERROR is 0. When it
@@ -53,7 +53,7 @@
  * freed at the end of the loop iteration (zombie list), so an event batch never sees a
  * freed socket.
  */
-#include "service.h"
+#include "sock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -203,7 +203,7 @@ static struct nc_sock *sock_new_for(struct nc_service *svc, int kind, struct nc_
 	s->svc = svc;
 	s->kind = kind;
 	s->fd = -1;
-	s->app_dup = -1;
+	s->conn.app_dup = -1;
 	s->next = svc->socks;
 	if (svc->socks)
 		svc->socks->prev = s;
@@ -263,7 +263,7 @@ static void sock_kill(struct nc_service *svc, struct nc_sock *s)
 	if (s->dead)
 		return;
 	s->dead = 1;
-	if (s->upcb)
+	if (s->udp.pcb)
 		nc_udp_release(svc, s);
 	if (s->kind == NC_KIND_LISTENER)
 		group_leave(s);
@@ -282,17 +282,17 @@ static void sock_kill(struct nc_service *svc, struct nc_sock *s)
 		close(s->fd);
 		s->fd = -1;
 	}
-	if (s->app_dup >= 0) {
-		close(s->app_dup);
-		s->app_dup = -1;
+	if (s->conn.app_dup >= 0) {
+		close(s->conn.app_dup);
+		s->conn.app_dup = -1;
 	}
 	rxq_drop(s);
-	free(s->stash);
-	s->stash = NULL;
+	free(s->conn.stash);
+	s->conn.stash = NULL;
 	/* A listener's connections that never reached the program die with it. */
-	while (s->pending) {
-		struct nc_sock *c = s->pending;
-		s->pending = c->pnext;
+	while (s->lsn.pending) {
+		struct nc_sock *c = s->lsn.pending;
+		s->lsn.pending = c->pnext;
 		c->pnext = NULL;
 		if (c->pcb) {
 			pcb_abort(svc, c->pcb);
@@ -439,10 +439,10 @@ int nc_ip6_on_link(struct nc_service *svc, const uint8_t a[16])
 
 static void apply_opts(struct nc_sock *s, const struct nc_sockopts *o)
 {
-	s->so_flags = o->flags & NC_OPT_ALL;
+	s->opt.flags = o->flags & NC_OPT_ALL;
 	if (s->family != AF_INET6)
-		s->so_flags &= ~(uint32_t)NC_OPT_V6ONLY;
-	s->linger_secs = o->linger_secs;
+		s->opt.flags &= ~(uint32_t)NC_OPT_V6ONLY;
+	s->opt.linger_secs = o->linger_secs;
 	if (!s->pcb)
 		return;
 	if (o->flags & NC_OPT_REUSEADDR)
@@ -631,11 +631,11 @@ static int group_join(struct nc_service *svc, struct nc_sock *s, int backlog)
 {
 	struct nc_sock *l;
 
-	if (!(s->so_flags & NC_OPT_REUSEPORT))
+	if (!(s->opt.flags & NC_OPT_REUSEPORT))
 		return -EADDRINUSE;
 	for (l = svc->socks; l; l = l->next)
-		if (l->kind == NC_KIND_LISTENER && !l->dead && l->pcb && l->gnext &&
-		    (l->so_flags & NC_OPT_REUSEPORT) && l->owner == s->owner &&
+		if (l->kind == NC_KIND_LISTENER && !l->dead && l->pcb && l->lsn.gnext &&
+		    (l->opt.flags & NC_OPT_REUSEPORT) && l->owner == s->owner &&
 		    !memcmp(&l->local, &s->local, sizeof(s->local)))
 			break;
 	if (!l)
@@ -643,9 +643,9 @@ static int group_join(struct nc_service *svc, struct nc_sock *s, int backlog)
 	pcb_detach(s->pcb);
 	tcp_close(s->pcb);           /* the bound pcb; the group's pcb is l's */
 	s->pcb = NULL;
-	s->backlog = backlog;
-	s->gnext = l->gnext;
-	l->gnext = s;
+	s->lsn.backlog = backlog;
+	s->lsn.gnext = l->lsn.gnext;
+	l->lsn.gnext = s;
 	sock_set_kind(svc, s, NC_KIND_LISTENER);
 	nc_epoll_del(svc, s->fd);
 	nc_epoll_add(svc, s->fd, EPOLLOUT | EPOLLRDHUP | EPOLLET, &s->h);
@@ -656,46 +656,46 @@ static int group_join(struct nc_service *svc, struct nc_sock *s, int backlog)
  * goes to the next member. */
 static void group_leave(struct nc_sock *s)
 {
-	struct nc_sock *p, *next = s->gnext;
+	struct nc_sock *p, *next = s->lsn.gnext;
 
 	if (!next || next == s) {
-		s->gnext = s->grr = NULL;
+		s->lsn.gnext = s->lsn.grr = NULL;
 		return;
 	}
-	for (p = next; p->gnext != s; p = p->gnext)
+	for (p = next; p->lsn.gnext != s; p = p->lsn.gnext)
 		;
-	p->gnext = next;
-	for (p = next; ; p = p->gnext) {   /* nobody's round robin may point at s */
-		if (p->grr == s)
-			p->grr = next;
-		if (p->gnext == next)
+	p->lsn.gnext = next;
+	for (p = next; ; p = p->lsn.gnext) {   /* nobody's round robin may point at s */
+		if (p->lsn.grr == s)
+			p->lsn.grr = next;
+		if (p->lsn.gnext == next)
 			break;
 	}
 	if (s->pcb) {
 		next->pcb = s->pcb;
-		next->grr = next;
+		next->lsn.grr = next;
 		tcp_arg(next->pcb, next);
 		s->pcb = NULL;
 	}
-	s->gnext = s->grr = NULL;
+	s->lsn.gnext = s->lsn.grr = NULL;
 }
 
 /* The member of l's group that takes the next connection: round robin, preferring one
  * whose program is keeping up (nothing pending). */
 static struct nc_sock *group_pick(struct nc_sock *l)
 {
-	struct nc_sock *start = l->grr ? l->grr : l, *m = start;
+	struct nc_sock *start = l->lsn.grr ? l->lsn.grr : l, *m = start;
 
-	if (!l->gnext || l->gnext == l)
+	if (!l->lsn.gnext || l->lsn.gnext == l)
 		return l;
 	do {
-		if (!m->dead && !m->pending) {
-			l->grr = m->gnext;
+		if (!m->dead && !m->lsn.pending) {
+			l->lsn.grr = m->lsn.gnext;
 			return m;
 		}
-		m = m->gnext;
+		m = m->lsn.gnext;
 	} while (m != start);
-	l->grr = start->gnext;
+	l->lsn.grr = start->lsn.gnext;
 	return start;
 }
 
@@ -725,7 +725,7 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 	}
 	if (s->kind == NC_KIND_LISTENER) {
 		/* listen() again: Linux only changes the backlog. */
-		s->backlog = backlog;
+		s->lsn.backlog = backlog;
 		if (s->pcb)
 			tcp_backlog_set(s->pcb, (u8_t)backlog);
 		*local = s->local;
@@ -752,8 +752,8 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 		return -lwip_to_errno(e);
 	}
 	s->pcb = lpcb;
-	s->backlog = backlog;
-	s->gnext = s->grr = s;
+	s->lsn.backlog = backlog;
+	s->lsn.gnext = s->lsn.grr = s;
 	sock_set_kind(svc, s, NC_KIND_LISTENER);
 	tcp_arg(lpcb, s);
 	tcp_accept(lpcb, listener_accept);
@@ -793,29 +793,29 @@ static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &c->app_dup, sizeof(int));
+	memcpy(CMSG_DATA(cm), &c->conn.app_dup, sizeof(int));
 	if (sendmsg(l->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		return -errno;
-	close(c->app_dup);
-	c->app_dup = -1;
+	close(c->conn.app_dup);
+	c->conn.app_dup = -1;
 	return 0;
 }
 
 static void listener_flush(struct nc_service *svc, struct nc_sock *l)
 {
-	while (l->pending) {
-		struct nc_sock *c = l->pending;
+	while (l->lsn.pending) {
+		struct nc_sock *c = l->lsn.pending;
 		int r;
 
 		if (c->dead || !c->pcb) {
-			l->pending = c->pnext;
+			l->lsn.pending = c->pnext;
 			c->pnext = NULL;
 			continue;
 		}
 		r = deliver_accept(l, c);
 		if (r == -EAGAIN)
 			return;
-		l->pending = c->pnext;
+		l->lsn.pending = c->pnext;
 		c->pnext = NULL;
 		if (r < 0) {
 			pcb_abort(svc, c->pcb);
@@ -853,12 +853,12 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	}
 	c->pcb = newpcb;
 	c->fd = f;
-	c->app_dup = a;           /* until the program has it */
+	c->conn.app_dup = a;           /* until the program has it */
 	c->state = NC_STATE_ESTABLISHED;
 	c->family = l->family;
-	c->so_flags = l->so_flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY | NC_OPT_V6ONLY);
+	c->opt.flags = l->opt.flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY | NC_OPT_V6ONLY);
 	/* As Linux, an accepted socket inherits these from its listener. */
-	if (c->so_flags & NC_OPT_KEEPALIVE)
+	if (c->opt.flags & NC_OPT_KEEPALIVE)
 		ip_set_option(newpcb, SOF_KEEPALIVE);
 	hash_add(svc, c, ino);
 	sock_addr(c, &c->local, &newpcb->local_ip, newpcb->local_port);
@@ -875,7 +875,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 		sock_kill(svc, c);
 		return ERR_ABRT;
 	}
-	if (!l->pending) {
+	if (!l->lsn.pending) {
 		r = deliver_accept(l, c);
 		if (r == 0)
 			return ERR_OK;
@@ -888,7 +888,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	}
 	/* The program's accept queue is full: hold it, and count it in lwIP's backlog. */
 	tcp_backlog_delayed(newpcb);
-	struct nc_sock **pp = &l->pending;
+	struct nc_sock **pp = &l->lsn.pending;
 	while (*pp)
 		pp = &(*pp)->pnext;
 	*pp = c;
@@ -906,26 +906,26 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err);
 static int prepare_filler(struct nc_sock *s, int a)
 {
 	static const char zeros[FILLER_CHUNK];
-	socklen_t l = sizeof(s->app_sndbuf);
+	socklen_t l = sizeof(s->conn.app_sndbuf);
 	int one = 1;
 
-	if (getsockopt(a, SOL_SOCKET, SO_SNDBUF, &s->app_sndbuf, &l) < 0)
+	if (getsockopt(a, SOL_SOCKET, SO_SNDBUF, &s->conn.app_sndbuf, &l) < 0)
 		return -errno;
 	if (setsockopt(a, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) < 0)
 		return -errno;
 	if (fcntl(a, F_SETFL, O_NONBLOCK) < 0)
 		return -errno;
-	while (s->filler < FILLER_MAX) {
+	while (s->conn.filler < FILLER_MAX) {
 		ssize_t n = send(a, zeros, sizeof(zeros), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN)
 				break;
 			return -errno;
 		}
-		s->filler += (size_t)n;
+		s->conn.filler += (size_t)n;
 	}
-	s->app_dup = fcntl(a, F_DUPFD_CLOEXEC, 0);
-	if (s->app_dup < 0)
+	s->conn.app_dup = fcntl(a, F_DUPFD_CLOEXEC, 0);
+	if (s->conn.app_dup < 0)
 		return -errno;
 	return 0;
 }
@@ -936,20 +936,20 @@ static void finish_connect(struct nc_service *svc, struct nc_sock *s, int ok)
 	/* Only on success: after a failure the program must see POLLERR|POLLHUP together with
 	 * POLLOUT (closing our end with the filler unread does that at once); restoring the
 	 * buffer first would let a poll in between report POLLOUT alone. */
-	if (ok && s->app_dup >= 0) {
-		int v = s->app_sndbuf / 2;
-		setsockopt(s->app_dup, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	if (ok && s->conn.app_dup >= 0) {
+		int v = s->conn.app_sndbuf / 2;
+		setsockopt(s->conn.app_dup, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 	}
-	while (ok && s->filler > 0) {
-		size_t want = s->filler < NC_SCRATCH_SIZE ? s->filler : NC_SCRATCH_SIZE;
+	while (ok && s->conn.filler > 0) {
+		size_t want = s->conn.filler < NC_SCRATCH_SIZE ? s->conn.filler : NC_SCRATCH_SIZE;
 		ssize_t n = read(s->fd, svc->scratch, want);
 		if (n <= 0)
 			break;
-		s->filler -= (size_t)n;
+		s->conn.filler -= (size_t)n;
 	}
-	if (s->app_dup >= 0) {
-		close(s->app_dup);
-		s->app_dup = -1;
+	if (s->conn.app_dup >= 0) {
+		close(s->conn.app_dup);
+		s->conn.app_dup = -1;
 	}
 }
 
@@ -975,7 +975,7 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 	}
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
-	if (nc_addr_unmap_v4(&peer) && ((s ? s->so_flags : req->opts.flags) & NC_OPT_V6ONLY))
+	if (nc_addr_unmap_v4(&peer) && ((s ? s->opt.flags : req->opts.flags) & NC_OPT_V6ONLY))
 		return -ENETUNREACH;   /* Linux: a V6ONLY socket has no IPv4 route */
 	if (peer.family == AF_INET) {
 		memcpy(&v, peer.addr, 4);
@@ -1053,7 +1053,7 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 		r = -lwip_to_errno(e);
 		goto fail;
 	}
-	s->connect_start = sys_now();
+	s->conn.connect_start = sys_now();
 	tcp_poll(pcb, conn_poll, NC_POLL_TICKS);
 	svc->ctr.conns_opened++;
 	if (ip_addr_isany_val(pcb->local_ip) && !IP_IS_V6_VAL(pcb->local_ip))
@@ -1083,7 +1083,7 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	size_sndbuf(pcb);
 	finish_connect(s->svc, s, 1);
 	/* The program could not write before; read whatever it wrote since. */
-	s->app_readable = 1;
+	s->conn.app_readable = 1;
 	conn_pump_out(s->svc, s);
 	return cb_result(s->svc, pcb);
 }
@@ -1123,40 +1123,40 @@ static void recved(struct tcp_pcb *pcb, size_t n)
 	}
 }
 
-/* ---- the receive queue (s->rxq): pbufs in a plain list ------------------------------ */
+/* ---- the receive queue (s->conn.rxq): pbufs in a plain list ------------------------------ */
 
 static void rxq_append(struct nc_sock *s, struct pbuf *p)
 {
 	struct pbuf *last = p;
 
-	s->rxq_bytes += p->tot_len;
+	s->conn.rxq_bytes += p->tot_len;
 	while (last->next)
 		last = last->next;
-	if (s->rxq)
-		s->rxq_tail->next = p;
+	if (s->conn.rxq)
+		s->conn.rxq_tail->next = p;
 	else
-		s->rxq = p;
-	s->rxq_tail = last;
+		s->conn.rxq = p;
+	s->conn.rxq_tail = last;
 }
 
 /* Free the first pbuf of the queue. */
 static void rxq_pop(struct nc_sock *s)
 {
-	struct pbuf *f = s->rxq;
+	struct pbuf *f = s->conn.rxq;
 
-	s->rxq = f->next;
-	if (!s->rxq)
-		s->rxq_tail = NULL;
-	s->rxq_bytes -= f->len;
+	s->conn.rxq = f->next;
+	if (!s->conn.rxq)
+		s->conn.rxq_tail = NULL;
+	s->conn.rxq_bytes -= f->len;
 	f->next = NULL;
 	pbuf_free(f);
 }
 
 static void rxq_drop(struct nc_sock *s)
 {
-	while (s->rxq)
+	while (s->conn.rxq)
 		rxq_pop(s);
-	s->rxq_bytes = 0;
+	s->conn.rxq_bytes = 0;
 }
 
 /*
@@ -1166,14 +1166,14 @@ static void rxq_drop(struct nc_sock *s)
  */
 static void write_to_app(struct nc_sock *s)
 {
-	while (s->rxq) {
+	while (s->conn.rxq) {
 		struct iovec iov[64];
 		struct msghdr msg;
 		size_t total = 0;
 		int n = 0;
 		ssize_t w;
 
-		for (struct pbuf *q = s->rxq; q && n < 64; q = q->next) {
+		for (struct pbuf *q = s->conn.rxq; q && n < 64; q = q->next) {
 			if (q->len == 0)
 				continue;
 			iov[n].iov_base = q->payload;
@@ -1195,24 +1195,24 @@ static void write_to_app(struct nc_sock *s)
 			/* EPIPE: the program shut its read side or is gone: as Linux after
 			 * SHUT_RD, the data is acknowledged and dropped. */
 			if (s->pcb)
-				recved(s->pcb, s->rxq_bytes);
+				recved(s->pcb, s->conn.rxq_bytes);
 			rxq_drop(s);
 			return;
 		}
 		s->bytes_in += (uint64_t)w;
 		if (s->pcb)
 			recved(s->pcb, (size_t)w);
-		for (size_t left = (size_t)w; left > 0 && s->rxq;) {
-			if (left >= s->rxq->len) {
-				left -= s->rxq->len;
+		for (size_t left = (size_t)w; left > 0 && s->conn.rxq;) {
+			if (left >= s->conn.rxq->len) {
+				left -= s->conn.rxq->len;
 				rxq_pop(s);
 			} else {
-				pbuf_remove_header(s->rxq, left);
-				s->rxq_bytes -= left;
+				pbuf_remove_header(s->conn.rxq, left);
+				s->conn.rxq_bytes -= left;
 				left = 0;
 			}
 		}
-		while (s->rxq && s->rxq->len == 0)
+		while (s->conn.rxq && s->conn.rxq->len == 0)
 			rxq_pop(s);
 		if ((size_t)w < total)
 			return;   /* partial write: the program's buffer is full */
@@ -1233,8 +1233,8 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	svc->aborted_pcb = 0;
 	if (!p) {
 		/* FIN: deliver EOF after the data before it. */
-		s->net_eof = 1;
-		if (s->fin_sent) {
+		s->conn.net_eof = 1;
+		if (s->conn.fin_sent) {
 			/* Both directions are done; lwIP finishes (and frees) the pcb alone. */
 			pcb_detach(pcb);
 			s->pcb = NULL;
@@ -1243,7 +1243,7 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 		conn_maybe_finish(svc, s);
 		return cb_result(svc, pcb);
 	}
-	if (s->app_gone) {
+	if (s->conn.app_gone) {
 		/* Data for a program that closed its socket: Linux answers with RST. */
 		pbuf_free(p);
 		pcb_abort(svc, pcb);
@@ -1254,15 +1254,15 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	/* Queue it: everything received in this turn of the event loop goes to the
 	 * program in one write (nc_sock_flush_dirty), not one write per segment. */
 	rxq_append(s, p);
-	if (!s->dirty) {
+	if (!s->conn.dirty) {
 		/* Appended, not pushed: programs must see data in the order it arrived,
 		 * across connections, as they do over one kernel path. */
-		s->dirty = 1;
-		s->dnext = NULL;
+		s->conn.dirty = 1;
+		s->conn.dnext = NULL;
 		if (!svc->dirty)
 			svc->dirty_tail = &svc->dirty;
 		*svc->dirty_tail = s;
-		svc->dirty_tail = &s->dnext;
+		svc->dirty_tail = &s->conn.dnext;
 	}
 	return ERR_OK;
 }
@@ -1273,9 +1273,9 @@ void nc_sock_flush_dirty(struct nc_service *svc)
 	while (svc->dirty) {
 		struct nc_sock *s = svc->dirty;
 
-		svc->dirty = s->dnext;
-		s->dnext = NULL;
-		s->dirty = 0;
+		svc->dirty = s->conn.dnext;
+		s->conn.dnext = NULL;
+		s->conn.dirty = 0;
 		if (s->dead)
 			continue;
 		conn_flush_rxq(svc, s);
@@ -1285,9 +1285,9 @@ void nc_sock_flush_dirty(struct nc_service *svc)
 
 static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s)
 {
-	if (s->rxq)
+	if (s->conn.rxq)
 		write_to_app(s);
-	if (!s->rxq && s->net_eof && s->fd >= 0 && !s->app_gone)
+	if (!s->conn.rxq && s->conn.net_eof && s->fd >= 0 && !s->conn.app_gone)
 		shutdown(s->fd, SHUT_WR);   /* the program reads EOF */
 }
 
@@ -1298,8 +1298,8 @@ static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	if (!s)
 		return ERR_OK;
 	s->svc->aborted_pcb = 0;
-	if (s->send_blocked || s->app_readable || s->stash || s->fin_pending) {
-		s->send_blocked = 0;
+	if (s->conn.send_blocked || s->conn.app_readable || s->conn.stash || s->conn.fin_pending) {
+		s->conn.send_blocked = 0;
 		conn_pump_out(s->svc, s);
 	}
 	return cb_result(s->svc, pcb);
@@ -1343,7 +1343,7 @@ static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 	if (!s || s->state != NC_STATE_CONNECTING)
 		return ERR_OK;
 	svc = s->svc;
-	if ((u32_t)(sys_now() - s->connect_start) < NC_UNREACH_MS)
+	if ((u32_t)(sys_now() - s->conn.connect_start) < NC_UNREACH_MS)
 		return ERR_OK;
 	if (IP_IS_V6(&pcb->remote_ip)) {
 		if (nc_ip6_is_ours(svc, (const uint8_t *)ip_2_ip6(&pcb->remote_ip)->addr) ||
@@ -1381,7 +1381,7 @@ static void conn_err(void *arg, err_t err)
 		s->err = err == ERR_RST ? ECONNRESET : ETIMEDOUT;
 		s->state = NC_STATE_CLOSED;
 		tombstone_put(svc, s->ino, s->err);
-		s->net_eof = 1;
+		s->conn.net_eof = 1;
 	}
 	conn_flush_rxq(svc, s);
 	conn_maybe_finish(svc, s);
@@ -1397,17 +1397,17 @@ static void conn_pump_out(struct nc_service *svc, struct nc_sock *s)
 
 	if (!pcb || s->state != NC_STATE_ESTABLISHED)
 		goto out;
-	if (s->stash) {
-		if (tcp_write(pcb, s->stash, (u16_t)s->stash_len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
-			s->send_blocked = 1;
+	if (s->conn.stash) {
+		if (tcp_write(pcb, s->conn.stash, (u16_t)s->conn.stash_len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+			s->conn.send_blocked = 1;
 			goto out;
 		}
-		s->bytes_out += s->stash_len;
-		free(s->stash);
-		s->stash = NULL;
-		s->stash_len = 0;
+		s->bytes_out += s->conn.stash_len;
+		free(s->conn.stash);
+		s->conn.stash = NULL;
+		s->conn.stash_len = 0;
 	}
-	while (s->app_readable && !s->app_eof) {
+	while (s->conn.app_readable && !s->conn.app_eof) {
 		size_t room = tcp_sndbuf(pcb), mss = tcp_mss(pcb) ? tcp_mss(pcb) : 536;
 		long qroom = (long)TCP_SND_QUEUELEN - (long)tcp_sndqueuelen(pcb) - 2;
 		size_t qbytes = qroom > 0 ? (size_t)qroom * mss : 0;
@@ -1419,7 +1419,7 @@ static void conn_pump_out(struct nc_service *svc, struct nc_sock *s)
 			room = 0xffff;
 		if (room == 0 || (room < mss && tcp_sndqueuelen(pcb) > 0)) {
 			/* Wait for acknowledgements rather than trickle small segments. */
-			s->send_blocked = 1;
+			s->conn.send_blocked = 1;
 			break;
 		}
 		n = read(s->fd, svc->scratch, room);
@@ -1427,27 +1427,27 @@ static void conn_pump_out(struct nc_service *svc, struct nc_sock *s)
 			err_t e = tcp_write(pcb, svc->scratch, (u16_t)n, TCP_WRITE_FLAG_COPY);
 			if (e != ERR_OK) {
 				/* Keep what we read; it goes first when lwIP has room. */
-				s->stash = malloc((size_t)n);
-				if (!s->stash) {
+				s->conn.stash = malloc((size_t)n);
+				if (!s->conn.stash) {
 					pcb_abort(svc, pcb);
 					s->pcb = NULL;
 					sock_kill(svc, s);
 					return;
 				}
-				memcpy(s->stash, svc->scratch, (size_t)n);
-				s->stash_len = (size_t)n;
-				s->send_blocked = 1;
+				memcpy(s->conn.stash, svc->scratch, (size_t)n);
+				s->conn.stash_len = (size_t)n;
+				s->conn.send_blocked = 1;
 				break;
 			}
 			s->bytes_out += (uint64_t)n;
 			continue;
 		}
 		if (n == 0) {
-			s->app_eof = 1;
+			s->conn.app_eof = 1;
 			break;
 		}
 		if (errno == EAGAIN || errno == EINTR) {
-			s->app_readable = 0;
+			s->conn.app_readable = 0;
 			break;
 		}
 		/* ECONNRESET: the program closed with data of ours unread: RST. */
@@ -1472,8 +1472,8 @@ static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s)
 
 	if (s->dead || s->state == NC_STATE_CONNECTING)
 		return;
-	if (pcb && s->app_gone && s->app_eof && !s->stash) {
-		if (s->so_flags & NC_OPT_LINGER && s->linger_secs == 0) {
+	if (pcb && s->conn.app_gone && s->conn.app_eof && !s->conn.stash) {
+		if (s->opt.flags & NC_OPT_LINGER && s->opt.linger_secs == 0) {
 			pcb_abort(svc, pcb);
 			s->pcb = NULL;
 			sock_kill(svc, s);
@@ -1486,32 +1486,32 @@ static void conn_maybe_finish(struct nc_service *svc, struct nc_sock *s)
 		sock_kill(svc, s);
 		return;
 	}
-	if (pcb && s->app_eof && !s->fin_sent && !s->stash) {
+	if (pcb && s->conn.app_eof && !s->conn.fin_sent && !s->conn.stash) {
 		err_t e = tcp_shutdown(pcb, 0, 1);
 		if (e == ERR_OK) {
-			s->fin_sent = 1;
-			s->fin_pending = 0;
+			s->conn.fin_sent = 1;
+			s->conn.fin_pending = 0;
 			tcp_output(pcb);
-			if (s->net_eof) {
+			if (s->conn.net_eof) {
 				/* Both FINs: lwIP completes the close alone (LAST_ACK). */
 				pcb_detach(pcb);
 				s->pcb = NULL;
 			}
 		} else {
-			s->fin_pending = 1;
+			s->conn.fin_pending = 1;
 		}
 	}
-	if (!s->pcb && !s->rxq) {
+	if (!s->pcb && !s->conn.rxq) {
 		/* Nothing more can come from the network. After a clean close both ways
 		 * (FIN each way, no error) the program may still hold its socket and ask
 		 * about it (TCP_INFO says CLOSE, options read back as set): keep it until
 		 * the program closes it (EPOLLHUP). Its end already reads EOF and refuses
 		 * writes (it shut them down), so nothing waits on us meanwhile. */
-		if (!s->app_gone && s->app_eof && s->net_eof && !s->err && s->fd >= 0) {
+		if (!s->conn.app_gone && s->conn.app_eof && s->conn.net_eof && !s->err && s->fd >= 0) {
 			s->state = NC_STATE_CLOSED;
 			return;
 		}
-		if (s->app_gone || s->app_eof || s->state == NC_STATE_CLOSED || s->net_eof)
+		if (s->conn.app_gone || s->conn.app_eof || s->state == NC_STATE_CLOSED || s->conn.net_eof)
 			sock_kill(svc, s);
 	}
 }
@@ -1552,12 +1552,12 @@ void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 		}
 	}
 	if (events & EPOLLHUP)
-		s->app_gone = 1;
+		s->conn.app_gone = 1;
 	if (events & EPOLLOUT)
 		conn_flush_rxq(svc, s);
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
-		s->app_readable = 1;
-	if (s->app_readable)
+		s->conn.app_readable = 1;
+	if (s->conn.app_readable)
 		conn_pump_out(svc, s);
 	else
 		conn_maybe_finish(svc, s);
@@ -1621,15 +1621,15 @@ static int opt_default(int level, int name, int *v)
 
 static int *extra_slot(struct nc_sock *s, int level, int name, int create)
 {
-	for (int i = 0; i < s->nextra; i++)
-		if (s->extra[i][0] == level && s->extra[i][1] == name)
-			return &s->extra[i][2];
-	if (!create || s->nextra >= NC_EXTRA_OPTS)
+	for (int i = 0; i < s->opt.nextra; i++)
+		if (s->opt.extra[i][0] == level && s->opt.extra[i][1] == name)
+			return &s->opt.extra[i][2];
+	if (!create || s->opt.nextra >= NC_EXTRA_OPTS)
 		return NULL;
-	s->extra[s->nextra][0] = level;
-	s->extra[s->nextra][1] = name;
-	s->extra[s->nextra][2] = 0;
-	return &s->extra[s->nextra++][2];
+	s->opt.extra[s->opt.nextra][0] = level;
+	s->opt.extra[s->opt.nextra][1] = name;
+	s->opt.extra[s->opt.nextra][2] = 0;
+	return &s->opt.extra[s->opt.nextra++][2];
 }
 
 int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int name,
@@ -1644,10 +1644,10 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 			return -EINVAL;
 		memcpy(&lg, val, sizeof(lg));
 		if (lg.l_onoff)
-			s->so_flags |= NC_OPT_LINGER;
+			s->opt.flags |= NC_OPT_LINGER;
 		else
-			s->so_flags &= ~(uint32_t)NC_OPT_LINGER;
-		s->linger_secs = lg.l_linger;
+			s->opt.flags &= ~(uint32_t)NC_OPT_LINGER;
+		s->opt.linger_secs = lg.l_linger;
 		return 0;
 	}
 	if (level == SOL_SOCKET && name == SO_BINDTODEVICE)
@@ -1664,9 +1664,9 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 		switch (name) {
 		case SO_REUSEADDR:
 			if (v)
-				s->so_flags |= NC_OPT_REUSEADDR;
+				s->opt.flags |= NC_OPT_REUSEADDR;
 			else
-				s->so_flags &= ~(uint32_t)NC_OPT_REUSEADDR;
+				s->opt.flags &= ~(uint32_t)NC_OPT_REUSEADDR;
 			if (pcb) {
 				if (v)
 					ip_set_option(pcb, SOF_REUSEADDR);
@@ -1676,15 +1676,15 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 			return 0;
 		case SO_REUSEPORT:
 			if (v)
-				s->so_flags |= NC_OPT_REUSEPORT;
+				s->opt.flags |= NC_OPT_REUSEPORT;
 			else
-				s->so_flags &= ~(uint32_t)NC_OPT_REUSEPORT;
+				s->opt.flags &= ~(uint32_t)NC_OPT_REUSEPORT;
 			return 0;
 		case SO_KEEPALIVE:
 			if (v)
-				s->so_flags |= NC_OPT_KEEPALIVE;
+				s->opt.flags |= NC_OPT_KEEPALIVE;
 			else
-				s->so_flags &= ~(uint32_t)NC_OPT_KEEPALIVE;
+				s->opt.flags &= ~(uint32_t)NC_OPT_KEEPALIVE;
 			if (pcb && pcb->state != LISTEN) {
 				if (v)
 					ip_set_option(pcb, SOF_KEEPALIVE);
@@ -1697,9 +1697,9 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 		switch (name) {
 		case TCP_NODELAY:
 			if (v)
-				s->so_flags |= NC_OPT_NODELAY;
+				s->opt.flags |= NC_OPT_NODELAY;
 			else
-				s->so_flags &= ~(uint32_t)NC_OPT_NODELAY;
+				s->opt.flags &= ~(uint32_t)NC_OPT_NODELAY;
 			/* Recorded only: lwIP never delays small segments (see size_sndbuf()). */
 			return 0;
 		case TCP_KEEPIDLE:
@@ -1814,8 +1814,8 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 			goto out_int;
 	}
 	if (level == SOL_SOCKET && name == SO_LINGER) {
-		struct linger lg = { .l_onoff = !!(s->so_flags & NC_OPT_LINGER),
-				     .l_linger = s->linger_secs };
+		struct linger lg = { .l_onoff = !!(s->opt.flags & NC_OPT_LINGER),
+				     .l_linger = s->opt.linger_secs };
 		if (*len > sizeof(lg))
 			*len = sizeof(lg);
 		memcpy(val, &lg, *len);
@@ -1848,13 +1848,13 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 		case SO_DOMAIN: v = s->family; goto out_int;
 		case SO_PROTOCOL: v = IPPROTO_TCP; goto out_int;
 		case SO_ACCEPTCONN: v = s->kind == NC_KIND_LISTENER; goto out_int;
-		case SO_REUSEADDR: v = !!(s->so_flags & NC_OPT_REUSEADDR); goto out_int;
-		case SO_REUSEPORT: v = !!(s->so_flags & NC_OPT_REUSEPORT); goto out_int;
-		case SO_KEEPALIVE: v = !!(s->so_flags & NC_OPT_KEEPALIVE); goto out_int;
+		case SO_REUSEADDR: v = !!(s->opt.flags & NC_OPT_REUSEADDR); goto out_int;
+		case SO_REUSEPORT: v = !!(s->opt.flags & NC_OPT_REUSEPORT); goto out_int;
+		case SO_KEEPALIVE: v = !!(s->opt.flags & NC_OPT_KEEPALIVE); goto out_int;
 		}
 	} else if (level == IPPROTO_TCP) {
 		switch (name) {
-		case TCP_NODELAY: v = !!(s->so_flags & NC_OPT_NODELAY); goto out_int;
+		case TCP_NODELAY: v = !!(s->opt.flags & NC_OPT_NODELAY); goto out_int;
 		case TCP_MAXSEG:
 			v = s->pcb && s->kind == NC_KIND_CONN ? tcp_mss(s->pcb) : 536;
 			goto out_int;
@@ -1880,7 +1880,7 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 		if (s->family != AF_INET6)
 			return -EOPNOTSUPP;
 		if (name == IPV6_V6ONLY) {
-			v = !!(s->so_flags & NC_OPT_V6ONLY);
+			v = !!(s->opt.flags & NC_OPT_V6ONLY);
 			goto out_int;
 		}
 	}

@@ -9,7 +9,7 @@
  * is used only to learn its inode and is closed at once: holding our copy would keep
  * the program's end open after the program closed it.
  */
-#include "service.h"
+#include "sock.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -80,63 +80,8 @@ struct nc_client {
 	struct nc_client *next, *prev;
 };
 
-/* A virtual socket, named by the inode of the program's end of its socketpair. */
-struct nc_sock {
-	struct nc_handler h;
-	struct nc_service *svc;
-	int kind;                    /* enum nc_sock_kind */
-	int state;                   /* enum nc_conn_state (connections) */
-	ino_t ino;                   /* the program's end */
-	int fd;                      /* the service's end; -1 once closed */
-	struct tcp_pcb *pcb;         /* NULL once lwIP freed or was handed it */
-	struct udp_pcb *upcb;        /* UDP sockets (udp.c) */
-	struct nc_addr local, peer;  /* in the program's family (IPv4-mapped on AF_INET6) */
-	int family;                  /* the program's socket: AF_INET or AF_INET6 */
-	uint32_t so_flags;           /* NC_OPT_* as set by the program */
-	int linger_secs;
-	int err;                     /* pending error (SO_ERROR), positive errno */
-
-	/* connections */
-	int app_dup;                 /* while connecting: a duplicate of the program's end */
-	size_t filler;               /* while connecting: filler bytes in our receive queue */
-	uint32_t connect_start;      /* while connecting: sys_now() at tcp_connect() */
-	int app_sndbuf;              /* the program end's SO_SNDBUF to restore */
-	/* Network data the program's buffer has not taken: a list of pbufs linked through
-	 * ->next (one received chain after another; its tot_len fields mean nothing here,
-	 * since a pbuf chain cannot count past 64 KiB). */
-	struct pbuf *rxq, *rxq_tail;
-	size_t rxq_bytes;
-	uint8_t *stash;              /* read from the program, not yet taken by lwIP */
-	size_t stash_len;
-	unsigned app_readable:1;     /* EPOLLIN seen, not yet read to EAGAIN */
-	unsigned app_eof:1;          /* the program shut its write side (or closed) */
-	unsigned app_gone:1;         /* the program closed every copy of its end */
-	unsigned net_eof:1;          /* FIN received from the network */
-	unsigned fin_pending:1;      /* we must send FIN once lwIP has room */
-	unsigned fin_sent:1;
-	unsigned send_blocked:1;     /* waiting for lwIP's send buffer */
-	unsigned dead:1;             /* freed at the end of this loop iteration */
-	unsigned dirty:1;            /* on svc->dirty: network data to hand to the program */
-	uint64_t bytes_out, bytes_in;
-	struct nc_user *owner;       /* whose limit it counts against (NULL: none) */
-
-	/* listeners */
-	struct nc_sock *pending;     /* accepted, not yet handed to the program */
-	int backlog;
-	/* SO_REUSEPORT listeners on one address and port share the pcb of one of them: a
-	 * ring through gnext (a listener alone points to itself, or NULL); the pcb's owner
-	 * hands connections round robin, starting at its grr. */
-	struct nc_sock *gnext, *grr;
-
-	/* extra options (level, name, int value) kept for getsockopt */
-	int nextra;
-	int extra[NC_EXTRA_OPTS][3];
-
-	struct nc_sock *hnext;                   /* inode hash chain */
-	struct nc_sock *next, *prev;             /* list of all sockets */
-	struct nc_sock *pnext;                   /* listener's pending list / zombie list */
-	struct nc_sock *dnext;                   /* svc->dirty list */
-};
+/* A virtual socket (its fields: sock.h, private to the socket code). */
+struct nc_sock;
 
 /* How many virtual sockets a user (a uid of the clients) holds, for --max-sockets. */
 struct nc_user {

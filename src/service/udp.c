@@ -34,7 +34,7 @@
 
 #include "addr.h"
 #include "log.h"
-#include "service/service.h"
+#include "service/sock.h"
 
 #define UDP_BATCH      64               /* datagrams taken from one program per event */
 #define UDP_QUEUE      (4 * 1024 * 1024) /* bytes queued towards the program (SO_SNDBUF) */
@@ -57,7 +57,7 @@ static void udp_addr(const struct nc_sock *s, struct nc_addr *a, const ip_addr_t
 static void local_for_peer(struct nc_service *svc, struct nc_sock *s, const ip_addr_t *peer,
 			   struct nc_addr *out)
 {
-	ip_addr_t ip = s->upcb->local_ip;
+	ip_addr_t ip = s->udp.pcb->local_ip;
 
 	if (ip_addr_isany(&ip) || IP_IS_ANY_TYPE_VAL(ip)) {
 		const ip_addr_t *src = NULL;
@@ -68,7 +68,7 @@ static void local_for_peer(struct nc_service *svc, struct nc_sock *s, const ip_a
 		else
 			ip = (ip_addr_t)IPADDR4_INIT(svc->cfg.ip.s_addr);
 	}
-	udp_addr(s, out, &ip, s->upcb->local_port);
+	udp_addr(s, out, &ip, s->udp.pcb->local_port);
 }
 
 /* struct nc_addr → lwIP address of a peer (IPv4, IPv6 or IPv4-mapped). 0, or -errno. */
@@ -149,9 +149,9 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_
 		r = -errno;
 		goto fail;
 	}
-	s->upcb = pcb;
+	s->udp.pcb = pcb;
 	s->family = v6 ? AF_INET6 : AF_INET;
-	s->so_flags = req->opts.flags & NC_OPT_ALL;
+	s->opt.flags = req->opts.flags & NC_OPT_ALL;
 	udp_recv(pcb, udp_in, s);
 	if (type == IPADDR_TYPE_ANY) {
 		memset(&s->local, 0, sizeof(s->local));
@@ -178,14 +178,14 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 
 	if (req->peer.family == AF_UNSPEC) {
 		/* Dissolve the association, as connect(AF_UNSPEC) does. */
-		udp_disconnect(s->upcb);
+		udp_disconnect(s->udp.pcb);
 		memset(&s->peer, 0, sizeof(s->peer));
-		if (IP_IS_ANY_TYPE_VAL(s->upcb->local_ip)) {
+		if (IP_IS_ANY_TYPE_VAL(s->udp.pcb->local_ip)) {
 			memset(&s->local, 0, sizeof(s->local));
 			s->local.family = AF_INET6;
-			s->local.port = s->upcb->local_port;
+			s->local.port = s->udp.pcb->local_port;
 		} else {
-			udp_addr(s, &s->local, &s->upcb->local_ip, s->upcb->local_port);
+			udp_addr(s, &s->local, &s->udp.pcb->local_ip, s->udp.pcb->local_port);
 		}
 		rep->local = s->local;
 		memset(&rep->peer, 0, sizeof(rep->peer));
@@ -196,10 +196,10 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		return r;
 	if (req->peer.port == 0)
 		return -ECONNREFUSED;   /* Linux: nothing can answer from port 0 */
-	if ((IP_IS_V4(&ip) && IP_GET_TYPE(&s->upcb->local_ip) == IPADDR_TYPE_V6) ||
-	    (IP_IS_V6(&ip) && IP_GET_TYPE(&s->upcb->local_ip) == IPADDR_TYPE_V4))
+	if ((IP_IS_V4(&ip) && IP_GET_TYPE(&s->udp.pcb->local_ip) == IPADDR_TYPE_V6) ||
+	    (IP_IS_V6(&ip) && IP_GET_TYPE(&s->udp.pcb->local_ip) == IPADDR_TYPE_V4))
 		return -ENETUNREACH;   /* the other IP version than the socket carries */
-	if (udp_connect(s->upcb, &ip, req->peer.port) != ERR_OK)
+	if (udp_connect(s->udp.pcb, &ip, req->peer.port) != ERR_OK)
 		return -EINVAL;
 	udp_addr(s, &s->peer, &ip, req->peer.port);
 	s->state = NC_STATE_ESTABLISHED;
@@ -212,9 +212,9 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 void nc_udp_release(struct nc_service *svc, struct nc_sock *s)
 {
 	(void)svc;
-	udp_recv(s->upcb, NULL, NULL);
-	udp_remove(s->upcb);
-	s->upcb = NULL;
+	udp_recv(s->udp.pcb, NULL, NULL);
+	udp_remove(s->udp.pcb);
+	s->udp.pcb = NULL;
 }
 
 /* Send one datagram the program wrote: header + payload in buf. */
@@ -230,7 +230,7 @@ static void udp_out(struct nc_service *svc, struct nc_sock *s, const uint8_t *bu
 	len = n - sizeof(h);
 	if (h.magic != NC_DGRAM_MAGIC || len > NC_DGRAM_MAX) {
 		nc_log_ratelimited(NC_LOG_WARN, "udp %u: malformed datagram from the program "
-				   "(%zu bytes): dropped", (unsigned)s->upcb->local_port, n);
+				   "(%zu bytes): dropped", (unsigned)s->udp.pcb->local_port, n);
 		svc->ctr.udp_dropped++;
 		return;
 	}
@@ -246,9 +246,9 @@ static void udp_out(struct nc_service *svc, struct nc_sock *s, const uint8_t *bu
 	if (len)
 		pbuf_take(p, buf + sizeof(h), (u16_t)len);
 	if (h.addr.family == AF_UNSPEC)
-		e = s->peer.family ? udp_send(s->upcb, p) : ERR_RTE;
+		e = s->peer.family ? udp_send(s->udp.pcb, p) : ERR_RTE;
 	else
-		e = udp_sendto(s->upcb, p, &ip, h.addr.port);
+		e = udp_sendto(s->udp.pcb, p, &ip, h.addr.port);
 	pbuf_free(p);
 	if (e != ERR_OK) {
 		svc->ctr.udp_dropped++;
@@ -344,16 +344,16 @@ int nc_udp_setopt(struct nc_sock *s, int level, int name, int v)
 		return -ENOPROTOOPT;
 	if (level == SOL_SOCKET && name == SO_BROADCAST) {
 		if (v)
-			ip_set_option(s->upcb, SOF_BROADCAST);
+			ip_set_option(s->udp.pcb, SOF_BROADCAST);
 		else
-			ip_reset_option(s->upcb, SOF_BROADCAST);
+			ip_reset_option(s->udp.pcb, SOF_BROADCAST);
 		return 0;
 	}
 	if (level == SOL_SOCKET && name == SO_REUSEADDR) {
 		if (v)
-			ip_set_option(s->upcb, SOF_REUSEADDR);
+			ip_set_option(s->udp.pcb, SOF_REUSEADDR);
 		else
-			ip_reset_option(s->upcb, SOF_REUSEADDR);
+			ip_reset_option(s->udp.pcb, SOF_REUSEADDR);
 		return 1;   /* the generic code records it too */
 	}
 	if (level == IPPROTO_IP && name == IP_TTL) {
@@ -361,11 +361,11 @@ int nc_udp_setopt(struct nc_sock *s, int level, int name, int v)
 			v = 64;
 		if (v < 1 || v > 255)
 			return -EINVAL;
-		s->upcb->ttl = (u8_t)v;
+		s->udp.pcb->ttl = (u8_t)v;
 		return 0;
 	}
 	if (level == IPPROTO_IP && name == IP_TOS) {
-		s->upcb->tos = (u8_t)(v & 0xfc);
+		s->udp.pcb->tos = (u8_t)(v & 0xfc);
 		return 0;
 	}
 	return 1;
@@ -380,12 +380,12 @@ int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v)
 		case SO_TYPE: *v = SOCK_DGRAM; return 0;
 		case SO_PROTOCOL: *v = IPPROTO_UDP; return 0;
 		case SO_ACCEPTCONN: *v = 0; return 0;
-		case SO_BROADCAST: *v = !!ip_get_option(s->upcb, SOF_BROADCAST); return 0;
+		case SO_BROADCAST: *v = !!ip_get_option(s->udp.pcb, SOF_BROADCAST); return 0;
 		}
 	} else if (level == IPPROTO_IP) {
 		switch (name) {
-		case IP_TTL: *v = s->upcb->ttl; return 0;
-		case IP_TOS: *v = s->upcb->tos; return 0;
+		case IP_TTL: *v = s->udp.pcb->ttl; return 0;
+		case IP_TOS: *v = s->udp.pcb->tos; return 0;
 		}
 	}
 	return 1;
@@ -463,11 +463,11 @@ int netcon_ip4_input(struct pbuf *p, struct netif *inp)
 
 		struct nc_addr pa;
 
-		if (s->kind != NC_KIND_UDP || s->dead || !s->upcb || !s->peer.family)
+		if (s->kind != NC_KIND_UDP || s->dead || !s->udp.pcb || !s->peer.family)
 			continue;
 		pa = s->peer;
 		nc_addr_unmap_v4(&pa);
-		if (pa.family != AF_INET || s->upcb->local_port != sport || pa.port != dport ||
+		if (pa.family != AF_INET || s->udp.pcb->local_port != sport || pa.port != dport ||
 		    memcmp(pa.addr, &dst2, 4) != 0)
 			continue;
 		memset(&h, 0, sizeof(h));
