@@ -152,9 +152,16 @@ int nc_stack_timeout_ms(struct nc_service *svc);
 void nc_stack_ip6_list(struct nc_service *svc, struct nc_ip6_prefix *out, int max,
 		       uint8_t *n);
 
-/* conn.c — virtual sockets */
+/* The virtual sockets (sock.c, ipaddr.c, tcp_listen.c, tcp_conn.c, sockopt.c, udp.c) */
 struct nc_sock *nc_sock_lookup(struct nc_service *svc, ino_t ino);
 struct nc_user *nc_user_get(struct nc_service *svc, uid_t uid);
+/* The error a vanished socket left (its SO_ERROR, a positive errno), or 0; consumed when
+ * asked to (then read as its negative). */
+int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume);
+void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+void nc_sock_reap(struct nc_service *svc);
+void nc_sock_flush_dirty(struct nc_service *svc);
+void nc_sock_close_all(struct nc_service *svc);
 /* lwIP address + port → struct nc_addr of the address's own family (AF_INET for IPv4,
  * AF_INET6 for IPv6); an AF_INET6 socket then maps IPv4 with nc_addr_map_v4(). */
 void nc_addr_from_lwip(struct nc_addr *a, const ip_addr_t *ip, u16_t port);
@@ -165,6 +172,7 @@ int nc_local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *i
 /* Is this IPv6 address (16 bytes) one of ours, or inside one of our --ip6 prefixes? */
 int nc_ip6_is_ours(struct nc_service *svc, const uint8_t a[16]);
 int nc_ip6_on_link(struct nc_service *svc, const uint8_t a[16]);
+/* Requests (rpc_server.c): 0 or a negative errno; a new fd for the program in *app_fd. */
 int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		 struct nc_addr *local);
 int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_listen_req *req,
@@ -175,26 +183,10 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 		   const void *val, uint32_t len);
 int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int level, int name,
 		   void *val, uint32_t *len);
-void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
-void nc_sock_reap(struct nc_service *svc);
-void nc_sock_flush_dirty(struct nc_service *svc);
-void nc_sock_close_all(struct nc_service *svc);
-int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume);
-/* For other kinds of socket (udp.c): a new socket of `kind` whose service end is fd (its
- * events go to nc_sock_event), named by ino; NULL with errno. And its end. */
-struct nc_sock *nc_sock_adopt(struct nc_service *svc, int kind, int fd, ino_t ino);
-void nc_sock_destroy(struct nc_service *svc, struct nc_sock *s);
-
-/* udp.c — virtual UDP sockets */
 int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		struct nc_addr *local);
 int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		   const struct nc_connect_req *req, struct nc_connect_rep *rep);
-void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
-void nc_udp_release(struct nc_service *svc, struct nc_sock *s);
-/* Options of a UDP socket: 0 or -errno, or 1 for "not UDP's: the generic code decides". */
-int nc_udp_setopt(struct nc_sock *s, int level, int name, int v);
-int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v);
 /* lwIP's LWIP_HOOK_IP4_INPUT: ICMP errors for connected UDP sockets (never eats p). */
 int netcon_ip4_input(struct pbuf *p, struct netif *inp);
 

@@ -92,4 +92,45 @@ struct nc_sock {
 	struct nc_udp_part udp;
 };
 
+/* sock.c — the table and lifetimes */
+struct nc_sock *nc_sock_new(struct nc_service *svc, int kind, struct nc_user *owner);
+struct nc_sock *nc_sock_new_tcp(struct nc_service *svc, int kind, struct nc_user *owner,
+				struct tcp_pcb *pcb, int a, int f, ino_t ino);
+void nc_sock_set_kind(struct nc_service *svc, struct nc_sock *s, int kind);
+void nc_sock_hash_add(struct nc_service *svc, struct nc_sock *s, ino_t ino);
+void nc_sock_hash_del(struct nc_service *svc, struct nc_sock *s);
+void nc_sock_kill(struct nc_service *svc, struct nc_sock *s);
+void nc_tombstone_put(struct nc_service *svc, ino_t ino, int err);
+int nc_sock_pair(int type, int *app_fd, int *svc_fd, ino_t *ino);
+struct nc_sock *nc_sock_adopt(struct nc_service *svc, int kind, int fd, ino_t ino);
+
+/* ipaddr.c — addresses */
+/* An lwIP address as socket s reports it: IPv4 as ::ffff:a.b.c.d on an AF_INET6 socket. */
+void nc_sock_addr(const struct nc_sock *s, struct nc_addr *a, const ip_addr_t *ip,
+		  u16_t port);
+int nc_addr_to_lwip(const struct nc_addr *a, ip_addr_t *ip);
+int nc_lwip_err(err_t e);
+
+/* tcp_listen.c — bound sockets and listeners */
+void nc_listener_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+void nc_listener_release(struct nc_service *svc, struct nc_sock *s);
+
+/* tcp_conn.c — connections and their pcbs */
+void nc_pcb_detach(struct tcp_pcb *pcb);
+void nc_pcb_release(struct nc_service *svc, struct nc_sock *s);
+void nc_conn_abort(struct nc_service *svc, struct nc_sock *s);
+void nc_conn_release(struct nc_service *svc, struct nc_sock *s);
+void nc_conn_attach(struct nc_sock *s, struct tcp_pcb *pcb);
+void nc_conn_size_sndbuf(struct tcp_pcb *pcb);
+void nc_conn_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+
+/* sockopt.c */
+void nc_sock_apply_opts(struct nc_sock *s, const struct nc_sockopts *o);
+
+/* udp.c — UDP sockets */
+void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+void nc_udp_release(struct nc_service *svc, struct nc_sock *s);
+int nc_udp_setopt(struct nc_sock *s, int level, int name, int v);
+int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v);
+
 #endif /* NETCON_SOCK_H */

@@ -43,15 +43,6 @@
 static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
 		   u16_t port);
 
-/* An address as socket s reports it: IPv4 as ::ffff:a.b.c.d on an AF_INET6 socket. */
-static void udp_addr(const struct nc_sock *s, struct nc_addr *a, const ip_addr_t *ip,
-		     u16_t port)
-{
-	nc_addr_from_lwip(a, ip, port);
-	if (s->family == AF_INET6)
-		nc_addr_map_v4(a);
-}
-
 /* Our address in place of the wildcard (what Linux's getsockname shows once connected):
  * the IPv4 one, or the IPv6 source address lwIP picks for the peer. */
 static void local_for_peer(struct nc_service *svc, struct nc_sock *s, const ip_addr_t *peer,
@@ -68,27 +59,21 @@ static void local_for_peer(struct nc_service *svc, struct nc_sock *s, const ip_a
 		else
 			ip = (ip_addr_t)IPADDR4_INIT(svc->cfg.ip.s_addr);
 	}
-	udp_addr(s, out, &ip, s->udp.pcb->local_port);
+	nc_sock_addr(s, out, &ip, s->udp.pcb->local_port);
 }
 
 /* struct nc_addr → lwIP address of a peer (IPv4, IPv6 or IPv4-mapped). 0, or -errno. */
 static int peer_ip(struct nc_service *svc, const struct nc_addr *in, ip_addr_t *ip)
 {
 	struct nc_addr a = *in;
-	uint32_t v;
+	int r;
 
 	nc_addr_unmap_v4(&a);
-	if (a.family == AF_INET) {
-		memcpy(&v, a.addr, 4);
-		*ip = (ip_addr_t)IPADDR4_INIT(v);
-		return 0;
+	r = nc_addr_to_lwip(&a, ip);
+	if (r == 0 && IP_IS_V6(ip)) {
+		ip6_addr_assign_zone(ip_2_ip6(ip), IP6_UNICAST, &svc->netif);
 	}
-	if (a.family != AF_INET6)
-		return -EAFNOSUPPORT;
-	ip_addr_set_zero_ip6(ip);
-	memcpy(ip_2_ip6(ip)->addr, a.addr, 16);
-	ip6_addr_assign_zone(ip_2_ip6(ip), IP6_UNICAST, &svc->netif);
-	return 0;
+	return r;
 }
 
 int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
@@ -158,7 +143,7 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_
 		s->local.family = AF_INET6;
 		s->local.port = pcb->local_port;
 	} else {
-		udp_addr(s, &s->local, &pcb->local_ip, pcb->local_port);
+		nc_sock_addr(s, &s->local, &pcb->local_ip, pcb->local_port);
 	}
 	*app_fd = sv[0];
 	*local = s->local;
@@ -185,7 +170,7 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 			s->local.family = AF_INET6;
 			s->local.port = s->udp.pcb->local_port;
 		} else {
-			udp_addr(s, &s->local, &s->udp.pcb->local_ip, s->udp.pcb->local_port);
+			nc_sock_addr(s, &s->local, &s->udp.pcb->local_ip, s->udp.pcb->local_port);
 		}
 		rep->local = s->local;
 		memset(&rep->peer, 0, sizeof(rep->peer));
@@ -201,7 +186,7 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		return -ENETUNREACH;   /* the other IP version than the socket carries */
 	if (udp_connect(s->udp.pcb, &ip, req->peer.port) != ERR_OK)
 		return -EINVAL;
-	udp_addr(s, &s->peer, &ip, req->peer.port);
+	nc_sock_addr(s, &s->peer, &ip, req->peer.port);
 	s->state = NC_STATE_ESTABLISHED;
 	local_for_peer(svc, s, &ip, &s->local);
 	rep->local = s->local;
@@ -209,9 +194,12 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 	return 0;
 }
 
+/* The socket goes (nc_sock_kill): its pcb with it. */
 void nc_udp_release(struct nc_service *svc, struct nc_sock *s)
 {
 	(void)svc;
+	if (!s->udp.pcb)
+		return;
 	udp_recv(s->udp.pcb, NULL, NULL);
 	udp_remove(s->udp.pcb);
 	s->udp.pcb = NULL;
@@ -272,7 +260,7 @@ void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 			return;
 		if (n <= 0) {
 			/* Every copy of the program's end is closed (or the pair broke). */
-			nc_sock_destroy(svc, s);
+			nc_sock_kill(svc, s);
 			return;
 		}
 		if ((size_t)n < sizeof(struct nc_dgram) || (size_t)n >= sizeof(buf)) {
@@ -326,7 +314,7 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	}
 	memset(&h, 0, sizeof(h));
 	h.magic = NC_DGRAM_MAGIC;
-	udp_addr(s, &h.addr, addr, port);
+	nc_sock_addr(s, &h.addr, addr, port);
 	if (deliver(s, &h, p) < 0) {
 		svc->ctr.udp_dropped++;   /* the program's queue is full */
 	} else {
@@ -338,23 +326,19 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 
 /* ---- options ---------------------------------------------------------------------- */
 
+/*
+ * nc_udp_setopt(), nc_udp_getopt() - the options a UDP socket acts on itself. 0 (and *v
+ * for get) or a negative errno; -ENOPROTOOPT for an option that is not UDP's own, which
+ * the generic code (sockopt.c) then answers as for any socket.
+ */
 int nc_udp_setopt(struct nc_sock *s, int level, int name, int v)
 {
-	if (level == IPPROTO_TCP)
-		return -ENOPROTOOPT;
 	if (level == SOL_SOCKET && name == SO_BROADCAST) {
 		if (v)
 			ip_set_option(s->udp.pcb, SOF_BROADCAST);
 		else
 			ip_reset_option(s->udp.pcb, SOF_BROADCAST);
 		return 0;
-	}
-	if (level == SOL_SOCKET && name == SO_REUSEADDR) {
-		if (v)
-			ip_set_option(s->udp.pcb, SOF_REUSEADDR);
-		else
-			ip_reset_option(s->udp.pcb, SOF_REUSEADDR);
-		return 1;   /* the generic code records it too */
 	}
 	if (level == IPPROTO_IP && name == IP_TTL) {
 		if (v == -1)
@@ -368,13 +352,11 @@ int nc_udp_setopt(struct nc_sock *s, int level, int name, int v)
 		s->udp.pcb->tos = (u8_t)(v & 0xfc);
 		return 0;
 	}
-	return 1;
+	return -ENOPROTOOPT;
 }
 
 int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v)
 {
-	if (level == IPPROTO_TCP)
-		return -ENOPROTOOPT;
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_TYPE: *v = SOCK_DGRAM; return 0;
@@ -388,7 +370,7 @@ int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v)
 		case IP_TOS: *v = s->udp.pcb->tos; return 0;
 		}
 	}
-	return 1;
+	return -ENOPROTOOPT;
 }
 
 /* ---- ICMP errors -------------------------------------------------------------------- */
