@@ -244,7 +244,8 @@ static int subject_ino(int fd, ino_t *ino)
 
 /*
  * handle() - carry out one checked request. Fills the reply payload (out, *olen) and
- * perhaps a new fd (*new_fd); returns 0 or a positive errno for the reply.
+ * perhaps a new fd (*new_fd); returns 0 or a negative errno (sent in the reply's err,
+ * as a positive errno as rpc.h says).
  */
 static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_hdr *h,
 		  const uint8_t *pl, int subject, uint8_t *out, size_t *olen, int *new_fd)
@@ -258,7 +259,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 	if (subject >= 0) {
 		r = subject_ino(subject, &ino);
 		if (r < 0)
-			return -r;
+			return r;
 		s = nc_sock_lookup(svc, ino);
 	}
 	switch (type) {
@@ -268,7 +269,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 
 		memcpy(&q, pl, sizeof(q));
 		if (q.version != NC_RPC_VERSION)
-			return EPROTONOSUPPORT;
+			return -EPROTONOSUPPORT;
 		memset(&rep, 0, sizeof(rep));
 		rep.version = NC_RPC_VERSION;
 		rep.service_pid = (uint32_t)getpid();
@@ -285,7 +286,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		struct nc_bind_rep rep;
 
 		if (subject >= 0)
-			return EINVAL;   /* already bound */
+			return -EINVAL;   /* already bound */
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
 		if (q.type == SOCK_DGRAM)
@@ -295,7 +296,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		else
 			r = -ESOCKTNOSUPPORT;
 		if (r < 0)
-			return -r;
+			return r;
 		memcpy(out, &rep, sizeof(rep));
 		*olen = sizeof(rep);
 		return 0;
@@ -305,12 +306,12 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		struct nc_listen_rep rep;
 
 		if (subject >= 0 && !s)
-			return EINVAL;
+			return -EINVAL;
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
 		r = nc_sock_listen(svc, s, &q, new_fd, &rep.local);
 		if (r < 0)
-			return -r;
+			return r;
 		memcpy(out, &rep, sizeof(rep));
 		*olen = sizeof(rep);
 		return 0;
@@ -320,7 +321,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		struct nc_connect_rep rep;
 
 		if (subject >= 0 && !s)
-			return nc_tombstone_get(svc, ino, 0) ? ECONNABORTED : EINVAL;
+			return nc_tombstone_get(svc, ino, 0) ? -ECONNABORTED : -EINVAL;
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
 		if (s && s->kind == NC_KIND_UDP)
@@ -328,7 +329,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		else
 			r = nc_sock_connect(svc, s, &q, new_fd, &rep);
 		if (r < 0)
-			return -r;
+			return r;
 		memcpy(out, &rep, sizeof(rep));
 		*olen = sizeof(rep);
 		return 0;
@@ -337,25 +338,24 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		struct nc_sockopt_req q;
 
 		if (subject < 0)
-			return EBADF;
+			return -EBADF;
 		memcpy(&q, pl, h->len - sizeof(*h));
 		if (!s)
 			return 0;   /* a closed socket takes options and forgets them */
-		r = nc_sock_setopt(svc, s, q.level, q.name, q.value, q.len);
-		return r < 0 ? -r : 0;
+		return nc_sock_setopt(svc, s, q.level, q.name, q.value, q.len);
 	}
 	case NC_MSG_SOCKOPT_GET: {
 		struct nc_sockopt_req q;
 		struct nc_sockopt_rep rep;
 
 		if (subject < 0)
-			return EBADF;
+			return -EBADF;
 		memcpy(&q, pl, sizeof(q) - sizeof(q.value));
 		memset(&rep, 0, sizeof(rep));
 		rep.len = q.len;
 		r = nc_sock_getopt(svc, s, ino, q.level, q.name, rep.value, &rep.len);
 		if (r < 0)
-			return -r;
+			return r;
 		memcpy(out, &rep, offsetof(struct nc_sockopt_rep, value) + rep.len);
 		*olen = offsetof(struct nc_sockopt_rep, value) + rep.len;
 		return 0;
@@ -364,7 +364,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		struct nc_query_rep rep;
 
 		if (subject < 0)
-			return EBADF;
+			return -EBADF;
 		memset(&rep, 0, sizeof(rep));
 		if (s) {
 			rep.kind = (uint32_t)s->kind;
@@ -396,7 +396,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		struct nc_resolve_rep rep;
 
 		if (subject >= 0)
-			return EINVAL;
+			return -EINVAL;
 		memcpy(&q, pl, sizeof(q));
 		r = nc_names_resolve(svc, &q, &rep);
 		if (r != 0)
@@ -406,7 +406,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		return 0;
 	}
 	}
-	return EINVAL;
+	return -EINVAL;
 }
 
 /* One readable client: serve every message waiting (a bounded number per wake-up). */
@@ -460,7 +460,7 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 		memset(&rh, 0, sizeof(rh));
 		rh.type = (uint16_t)(h.type | NC_MSG_REPLY);
 		rh.seq = h.seq;
-		rh.err = e;
+		rh.err = -e;
 		if (e != 0) {
 			olen = 0;
 			if (new_fd >= 0) {

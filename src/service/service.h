@@ -199,7 +199,7 @@ void nc_control_close(struct nc_service *svc);
 /* names.c — the name table served: DNS on UDP port 53 and NC_MSG_RESOLVE */
 int nc_names_start(struct nc_service *svc, char *err, size_t errlen);
 void nc_names_stop(struct nc_service *svc);
-/* Answer a checked NC_MSG_RESOLVE request: 0 or a positive errno (ENOENT: not ours). */
+/* Answer a checked NC_MSG_RESOLVE request: 0 or a negative errno (-ENOENT: not ours). */
 int nc_names_resolve(struct nc_service *svc, const struct nc_resolve_req *q,
 		     struct nc_resolve_rep *rep);
 /* One line for `netcon status`, into buf. */

@@ -271,7 +271,8 @@ void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 	}
 }
 
-/* Hand one message (header + pbuf chain) to the program, without blocking. */
+/* Hand one message (header + pbuf chain) to the program, without blocking. 0, or a
+ * negative errno (-EAGAIN: the program's queue is full). */
 static int deliver(struct nc_sock *s, const struct nc_dgram *h, struct pbuf *p)
 {
 	struct iovec iov[1 + UDP_IOV_MAX];
@@ -288,7 +289,7 @@ static int deliver(struct nc_sock *s, const struct nc_dgram *h, struct pbuf *p)
 			struct pbuf *lin = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 			int r;
 			if (!lin)
-				return -1;
+				return -ENOMEM;
 			r = deliver(s, h, lin);
 			pbuf_free(lin);
 			return r;
@@ -297,7 +298,7 @@ static int deliver(struct nc_sock *s, const struct nc_dgram *h, struct pbuf *p)
 		iov[n++].iov_len = q->len;
 	}
 	m.msg_iovlen = (size_t)n;
-	return sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -1 : 0;
+	return sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
