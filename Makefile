@@ -105,13 +105,8 @@ $(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) lwip/lwipopts.h lwip/arch/c
 	@$(if $(Q),echo "  CC      lwip/$*.c")
 	$(Q)$(CC) $(CFLAGS_LWIP) -c -o $@ $<
 
-# The service's files include lwIP headers.
+# The service's files include lwIP headers (the CLI's do not: service/config.h).
 $(BUILD)/obj/src/service/%.o: src/service/%.c $(LWIP_STAMP)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
-
-$(BUILD)/obj/src/cli/%.o: src/cli/%.c $(LWIP_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<

@@ -17,12 +17,12 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "link/link.h"
+#include "service/config.h"
 #include "service/fault.h"
 #include "service/dns.h"
 #include "common/hosts.h"
 #include "netcon/rpc.h"
 
-#define NC_SOCKET_PATH_MAX   108
 #define NC_SCRATCH_SIZE      65536
 #define NC_MAX_CLIENTS       4096
 #define NC_TW_MAX            4096    /* connections in TIME_WAIT (see stack.c) */
@@ -30,32 +30,6 @@
 #define NC_TOMBSTONES        1024
 #define NC_HASH_BUCKETS      16384
 #define NC_EXTRA_OPTS        8       /* options stored but not acted on, per socket */
-#define NC_MAX_IP6           4       /* --ip6 addresses (lwIP's slots minus the link-local) */
-
-enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
-
-/* What `netcon service` was told. Filled by nc_config_parse() (cli), read-only after. */
-struct nc_config {
-	struct in_addr ip;
-	int prefix;
-	struct in6_addr ip6[NC_MAX_IP6];   /* --ip6, in the order given */
-	int prefix6[NC_MAX_IP6];
-	int n_ip6;
-	int mtu;
-	uint8_t mac[6];
-	char socket_path[NC_SOCKET_PATH_MAX];
-	unsigned socket_mode;
-	gid_t socket_gid;            /* group of the control socket; (gid_t)-1: the creator's */
-	int ready_fd;                /* -1, or an fd to write one byte to when ready */
-	int log_level;
-	enum nc_link_kind link_kind;
-	struct nc_vxlan_config vxlan;
-	char tap_name[16];
-	int max_socks_per_user;      /* virtual sockets one uid may hold; 0 = unlimited */
-	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
-	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */
-	int dns;                     /* --dns: answer DNS on our address, UDP port 53 */
-};
 
 enum nc_handler_type {
 	NC_H_CONTROL = 1,  /* the listening control socket */
@@ -137,8 +111,7 @@ struct nc_service {
 	uint64_t resolve_requests;   /* NC_MSG_RESOLVE served */
 };
 
-/* service.c */
-int nc_service_run(struct nc_config *cfg);
+/* service.c (and nc_service_run(), config.h) */
 int nc_epoll_add(struct nc_service *svc, int fd, uint32_t events, struct nc_handler *h);
 void nc_epoll_del(struct nc_service *svc, int fd);
 
