@@ -242,6 +242,14 @@ static int subject_ino(int fd, ino_t *ino)
 	return 0;
 }
 
+/* The reply's payload: n bytes of rep. Returns 0. */
+static int put_reply(uint8_t *out, size_t *olen, const void *rep, size_t n)
+{
+	memcpy(out, rep, n);
+	*olen = n;
+	return 0;
+}
+
 /*
  * handle() - carry out one checked request. Fills the reply payload (out, *olen) and
  * perhaps a new fd (*new_fd); returns 0 or a negative errno (sent in the reply's err,
@@ -277,9 +285,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		memcpy(rep.ip4, &svc->cfg.ip.s_addr, 4);
 		rep.prefix4 = (uint8_t)svc->cfg.prefix;
 		nc_stack_ip6_list(svc, rep.ip6, NC_HELLO_MAX_IP6, &rep.n_ip6);
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_BIND: {
 		struct nc_bind_req q;
@@ -297,9 +303,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 			r = -ESOCKTNOSUPPORT;
 		if (r < 0)
 			return r;
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_LISTEN: {
 		struct nc_listen_req q;
@@ -312,9 +316,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		r = nc_sock_listen(svc, s, &q, new_fd, &rep.local);
 		if (r < 0)
 			return r;
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_CONNECT: {
 		struct nc_connect_req q;
@@ -330,9 +332,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 			r = nc_sock_connect(svc, s, &q, new_fd, &rep);
 		if (r < 0)
 			return r;
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_SOCKOPT_SET: {
 		struct nc_sockopt_req q;
@@ -356,9 +356,8 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		r = nc_sock_getopt(svc, s, ino, q.level, q.name, rep.value, &rep.len);
 		if (r < 0)
 			return r;
-		memcpy(out, &rep, offsetof(struct nc_sockopt_rep, value) + rep.len);
-		*olen = offsetof(struct nc_sockopt_rep, value) + rep.len;
-		return 0;
+		return put_reply(out, olen, &rep,
+				 offsetof(struct nc_sockopt_rep, value) + rep.len);
 	}
 	case NC_MSG_QUERY: {
 		struct nc_query_rep rep;
@@ -377,9 +376,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		} else {
 			rep.kind = NC_KIND_NONE;
 		}
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_STATUS: {
 		struct nc_status_rep rep;
@@ -401,9 +398,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		r = nc_names_resolve(svc, &q, &rep);
 		if (r != 0)
 			return r;
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	}
 	return -EINVAL;
