@@ -598,8 +598,11 @@ static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 	if ((u32_t)(sys_now() - s->conn.connect_start) < NC_UNREACH_MS)
 		return ERR_OK;
 	if (IP_IS_V6(&pcb->remote_ip)) {
-		if (nc_ip6_is_ours(svc, (const uint8_t *)ip_2_ip6(&pcb->remote_ip)->addr) ||
-		    nd6_neighbor_known(ip_2_ip6(&pcb->remote_ip)))
+		uint8_t a6[16];
+
+		/* A copy: GCC with ASan takes the u32_t array for 4 bytes (stringop-overread). */
+		memcpy(a6, ip_2_ip6(&pcb->remote_ip)->addr, sizeof(a6));
+		if (nc_ip6_is_ours(svc, a6) || nd6_neighbor_known(ip_2_ip6(&pcb->remote_ip)))
 			return ERR_OK;
 	} else if (ip4_addr_eq(ip_2_ip4(&pcb->remote_ip), netif_ip4_addr(&svc->netif)) ||
 		   etharp_find_addr(&svc->netif, ip_2_ip4(&pcb->remote_ip), &mac, &ipr) >= 0) {
