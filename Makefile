@@ -53,7 +53,8 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/ho
 
 LINK_SRCS := src/link/vxlan.c src/link/tap.c
 
-SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/conn.c \
+SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
+	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c
 
@@ -104,13 +105,8 @@ $(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) lwip/lwipopts.h lwip/arch/c
 	@$(if $(Q),echo "  CC      lwip/$*.c")
 	$(Q)$(CC) $(CFLAGS_LWIP) -c -o $@ $<
 
-# The service's files include lwIP headers.
+# The service's files include lwIP headers (the CLI's do not: service/config.h).
 $(BUILD)/obj/src/service/%.o: src/service/%.c $(LWIP_STAMP)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
-
-$(BUILD)/obj/src/cli/%.o: src/cli/%.c $(LWIP_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
@@ -230,7 +226,7 @@ bench: all $(BENCH_TOOLS)
 # ip_2_ip6(NULL) (icmp6.c, a member access at offset 0 that is then compared with NULL) is
 # harmless and would stop every run; ASan still catches a real null dereference. The
 # service's own code gets -Wno-tautological-constant-out-of-range-compare: clang flags
-# `tcp_sndbuf(pcb) < TCP_SND_BUF` in conn.c, always true since tcp_sndbuf() is 16 bits.
+# `tcp_sndbuf(pcb) < TCP_SND_BUF` in tcp_conn.c, always true since tcp_sndbuf() is 16 bits.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := $(BUILD)/fuzz

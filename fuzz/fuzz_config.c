@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "service/service.h"
 
 #define MAX_ARGS 64
 

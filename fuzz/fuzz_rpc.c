@@ -90,7 +90,7 @@ static int make_fd(struct nc_service *svc, int kind, int *other)
 			struct nc_listen_req q;
 			memset(&q, 0, sizeof(q));
 			q.backlog = 4;
-			nc_sock_listen(svc, svc->socks, &q, &none, &local);
+			nc_sock_listen(svc, fuzz_sock_of(svc, fd), &q, &none, &local);
 		}
 		return fd;
 	}

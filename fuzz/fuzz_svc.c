@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lwip/etharp.h"
@@ -116,6 +117,15 @@ void fuzz_svc_reset_conns(struct nc_service *svc)
 	nc_stack_poll(svc);
 	nc_sock_flush_dirty(svc);
 	nc_sock_reap(svc);
+}
+
+struct nc_sock *fuzz_sock_of(struct nc_service *svc, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	return nc_sock_lookup(svc, st.st_ino);
 }
 
 void fuzz_drain(int fd)

@@ -21,6 +21,10 @@ struct nc_service *fuzz_svc_get(void);
  * depend on the ones before it; listeners stay. */
 void fuzz_svc_reset_conns(struct nc_service *svc);
 
+/* The virtual socket whose program end is fd (looked up by its inode, as the RPC
+ * server does), or NULL. */
+struct nc_sock *fuzz_sock_of(struct nc_service *svc, int fd);
+
 /* Read and close whatever waits on a program-side fd (accepted connections, replies). */
 void fuzz_drain(int fd);
 

@@ -3,7 +3,7 @@
  * through nc_vxlan_decode() exactly as vxlan.c's receive path does, and an accepted frame
  * goes through nc_stack_input() into lwIP's ethernet_input (ARP, IPv4 with options and
  * reassembly, IPv6 with ND and fragments, ICMP, UDP, TCP) of a service whose connection
- * table is the real one (src/service/conn.c), with a virtual listener on port 80 so that
+ * table is the real one (src/service/sock.c), with a virtual listener on port 80 so that
  * SYNs become accepted connections. Checksum verification is off in this build (see
  * fuzz/lwip/lwipopts.h).
  *
@@ -39,8 +39,8 @@ static void make_listener(struct nc_service *svc)
 		abort();
 	memset(&q, 0, sizeof(q));
 	q.backlog = 16;
-	/* svc->socks: the socket just bound (the only one). The program keeps its fd. */
-	if (nc_sock_listen(svc, svc->socks, &q, &none, &local) < 0)
+	/* The socket just bound, by its fd (which the program keeps). */
+	if (nc_sock_listen(svc, fuzz_sock_of(svc, fd), &q, &none, &local) < 0)
 		abort();
 	listener_app = fd;
 }

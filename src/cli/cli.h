@@ -5,8 +5,9 @@
 #define NETCON_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
-#include "service/service.h"
+#include "service/config.h"
 
 /* Parse service options from argv[*idx] on, stopping at "--" (left at *idx) or the end.
  * Returns 0, or 2 after printing one message naming what was wrong. */

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "netcon/rpc.h"
 
 #define LIB_NAME "libnetcon.so"
 

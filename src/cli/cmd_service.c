@@ -15,18 +15,18 @@
 #include "cli.h"
 #include "hosts.h"
 #include "log.h"
-
-#define DEFAULT_IP      "10.42.0.1/24"
-#define DEFAULT_BIND    "127.0.0.1:4789"
-#define DEFAULT_MTU     1500
+#include "service/fault.h"
 
 _Static_assert(NC_MAX_IP6 == 4, "the --ip6 messages say 4");
+_Static_assert(NC_DEFAULT_SOCKET_MODE == 0600, "the --socket-mode help says 0600");
+_Static_assert(NC_DEFAULT_MAX_SOCKS == 65536, "the --max-sockets help says 65536");
+_Static_assert(NC_DEFAULT_VNI == 1, "the --vni help says 1");
 
 void nc_config_usage(FILE *f)
 {
 	fprintf(f,
 		"service options:\n"
-		"  --ip ADDR/PREFIX       the service's IPv4 address (default " DEFAULT_IP ")\n"
+		"  --ip ADDR/PREFIX       the service's IPv4 address (default " NC_DEFAULT_IP ")\n"
 		"  --ip6 ADDR/PREFIX      an IPv6 address of the service, e.g. fd00:88::1/64\n"
 		"                         (repeatable, at most %d; a link-local address made from\n"
 		"                         the MAC is always added)\n"
@@ -40,7 +40,7 @@ void nc_config_usage(FILE *f)
 		"  --mac MAC              Ethernet address (default: random, locally administered)\n"
 		"  --log-level LEVEL      error, warn, info or debug (default warn)\n"
 		"  --link vxlan|tap       how frames leave the service (default vxlan)\n"
-		"  --bind HOST:PORT       vxlan: local UDP address (default " DEFAULT_BIND ")\n"
+		"  --bind HOST:PORT       vxlan: local UDP address (default " NC_DEFAULT_BIND ")\n"
 		"  --peer HOST:PORT       vxlan: a peer (repeatable; frames to unknown MACs go to all)\n"
 		"  --vni N                vxlan: network identifier, 0..16777215 (default 1)\n"
 		"  --tap NAME             tap: the TAP device (created once by an administrator with\n"
@@ -58,7 +58,7 @@ void nc_config_usage(FILE *f)
 		"  --hosts FILE           more names, in hosts(5) format (repeatable)\n"
 		"  --dns                  answer DNS queries for those names (A, AAAA, PTR) on the\n"
 		"                         service's address, UDP port 53; other names: NXDOMAIN\n",
-		NC_MAX_IP6, NC_MTU_MIN, DEFAULT_MTU, NC_PROBE_MS_DEFAULT);
+		NC_MAX_IP6, NC_MTU_MIN, NC_DEFAULT_MTU, NC_PROBE_MS_DEFAULT);
 }
 
 void nc_default_socket(char *buf, size_t len)
@@ -127,16 +127,16 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 	long v;
 
 	memset(cfg, 0, sizeof(*cfg));
-	nc_parse_ip4_prefix(DEFAULT_IP, &cfg->ip, &cfg->prefix);
-	cfg->mtu = DEFAULT_MTU;
-	cfg->socket_mode = 0600;
-	cfg->max_socks_per_user = 65536;
+	nc_parse_ip4_prefix(NC_DEFAULT_IP, &cfg->ip, &cfg->prefix);
+	cfg->mtu = NC_DEFAULT_MTU;
+	cfg->socket_mode = NC_DEFAULT_SOCKET_MODE;
+	cfg->max_socks_per_user = NC_DEFAULT_MAX_SOCKS;
 	cfg->socket_gid = (gid_t)-1;
 	cfg->ready_fd = -1;
 	cfg->probe_ms = NC_PROBE_MS_DEFAULT;
 	cfg->log_level = NC_LOG_WARN;
 	cfg->link_kind = NC_LINKKIND_VXLAN;
-	cfg->vxlan.vni = 1;
+	cfg->vxlan.vni = NC_DEFAULT_VNI;
 	nc_default_socket(cfg->socket_path, sizeof(cfg->socket_path));
 	random_mac(cfg->mac);
 
@@ -307,7 +307,7 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 		if (have_tap)
 			return bad(prog, "--tap is for --link tap%s%s", "", "");
 		if (!have_bind)
-			nc_parse_hostport(DEFAULT_BIND, &cfg->vxlan.bind, &cfg->vxlan.bind_len, 1);
+			nc_parse_hostport(NC_DEFAULT_BIND, &cfg->vxlan.bind, &cfg->vxlan.bind_len, 1);
 	}
 	return 0;
 }

@@ -3,7 +3,7 @@
  *
  * A connect to the virtual network asks the service for a connection; the reply carries
  * the program's end of a socketpair, put in place of the program's fd. The service keeps
- * that end unwritable until the handshake resolves (see service/conn.c), so a
+ * that end unwritable until the handshake resolves (see service/tcp_conn.c), so a
  * non-blocking connect returns EINPROGRESS and the program's poll/epoll sees POLLOUT
  * exactly when the kernel's would; a blocking connect waits for POLLOUT here. SO_ERROR
  * then tells the outcome, as on Linux.

@@ -792,7 +792,7 @@ static int vxlan_input(struct nc_link *l)
 }
 
 /* Append one formatted line to buf at *pos; once a line does not fit, nothing more is
- * added. Returns 0, or -1 when the line did not fit. */
+ * added. Returns 0, or -ENOSPC when the line did not fit. */
 static int __attribute__((format(printf, 4, 5)))
 put_line(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 {
@@ -800,14 +800,14 @@ put_line(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	int n;
 
 	if (*pos + 1 >= len)
-		return -1;
+		return -ENOSPC;
 	va_start(ap, fmt);
 	n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= len - *pos) {
 		buf[*pos] = '\0';   /* no half lines */
 		*pos = len;
-		return -1;
+		return -ENOSPC;
 	}
 	*pos += (size_t)n;
 	return 0;

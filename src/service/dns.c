@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -65,17 +66,17 @@ int nc_dns_read_name(const uint8_t *m, size_t len, size_t *off, uint8_t wire[255
 		uint8_t l;
 
 		if (pos >= len)
-			return -1;
+			return -EBADMSG;
 		l = m[pos];
 		if ((l & 0xc0) == 0xc0) {
 			size_t target;
 
 			if (pos + 1 >= len)
-				return -1;
+				return -EBADMSG;
 			target = (size_t)(l & 0x3f) << 8 | m[pos + 1];
 			/* strictly backwards: a chain of such pointers always ends */
 			if (target >= pos || ++hops > MAX_HOPS)
-				return -1;
+				return -EBADMSG;
 			if (!jumped)
 				end = pos + 2;
 			jumped = 1;
@@ -83,9 +84,9 @@ int nc_dns_read_name(const uint8_t *m, size_t len, size_t *off, uint8_t wire[255
 			continue;
 		}
 		if (l & 0xc0)
-			return -1;   /* 0x40 and 0x80: extended label types, obsolete */
+			return -EBADMSG;   /* 0x40 and 0x80: extended label types, obsolete */
 		if (wl + 1 + l > 255)
-			return -1;
+			return -EBADMSG;
 		if (l == 0) {
 			wire[wl++] = 0;
 			if (!jumped)
@@ -93,7 +94,7 @@ int nc_dns_read_name(const uint8_t *m, size_t len, size_t *off, uint8_t wire[255
 			break;
 		}
 		if (pos + 1 + l > len)
-			return -1;
+			return -EBADMSG;
 		wire[wl++] = l;
 		memcpy(wire + wl, m + pos + 1, l);
 		wl += l;
@@ -127,14 +128,14 @@ static int dec_octet(const char *s, size_t n, uint8_t *v)
 	unsigned x = 0;
 
 	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
-		return -1;
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
+			return -EINVAL;
 		x = x * 10 + (unsigned)(s[i] - '0');
 	}
 	if (x > 255)
-		return -1;
+		return -EINVAL;
 	*v = (uint8_t)x;
 	return 0;
 }
@@ -145,7 +146,7 @@ static int hexval(char c)
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	return -1;
+	return -EINVAL;
 }
 
 int nc_dns_reverse_name(const char *text, int *family, uint8_t addr[16])
@@ -263,7 +264,7 @@ static void add_ptr(const struct nc_host *e, void *arg)
 }
 
 /* Skip one resource record at *off (name, fixed part, rdata). Fills type, class, ttl,
- * rdlen; *root says whether its name is the root. 0 or -1. */
+ * rdlen; *root says whether its name is the root. 0 or -EBADMSG. */
 static int skip_rr(const uint8_t *m, size_t len, size_t *off, uint16_t *type, uint16_t *cls,
 		   uint32_t *ttl, uint16_t *rdlen, int *root)
 {
@@ -273,16 +274,16 @@ static int skip_rr(const uint8_t *m, size_t len, size_t *off, uint16_t *type, ui
 	int plain;
 
 	if (nc_dns_read_name(m, len, off, wire, &wl, text, &plain) < 0)
-		return -1;
+		return -EBADMSG;
 	if (*off + 10 > len)
-		return -1;
+		return -EBADMSG;
 	*type = get16(m + *off);
 	*cls = get16(m + *off + 2);
 	*ttl = (uint32_t)get16(m + *off + 4) << 16 | get16(m + *off + 6);
 	*rdlen = get16(m + *off + 8);
 	*off += 10;
 	if (*off + *rdlen > len)
-		return -1;
+		return -EBADMSG;
 	*off += *rdlen;
 	*root = wl == 1;
 	return 0;

@@ -68,7 +68,7 @@ size_t nc_dns_answer(const struct nc_hosts *h, const uint8_t *q, size_t qlen, ui
  * in wire format (case kept) to wire[255] and its length to *wirelen, and in text (lower
  * case, no trailing dot, "" for the root) to text[NC_HOSTS_NAME_MAX + 1]; *plain is 0 when
  * a label holds a character no table name can have (the name then matches nothing).
- * Advances *off past the name where it starts. 0, or -1 if malformed.
+ * Advances *off past the name where it starts. 0, or -EBADMSG if malformed.
  */
 int nc_dns_read_name(const uint8_t *m, size_t len, size_t *off, uint8_t wire[255],
 		     size_t *wirelen, char text[NC_HOSTS_NAME_MAX + 1], int *plain);

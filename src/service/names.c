@@ -152,18 +152,18 @@ int nc_names_resolve(struct nc_service *svc, const struct nc_resolve_req *q,
 	memset(rep, 0, sizeof(*rep));
 	if (q->op == NC_RESOLVE_ADDR) {
 		if (q->family != AF_INET && q->family != AF_INET6)
-			return EAFNOSUPPORT;
+			return -EAFNOSUPPORT;
 		if (!nc_hosts_by_addr(h, q->family, q->addr, on_addr, &x))
-			return ENOENT;
+			return -ENOENT;
 		add_addr(rep, q->family, q->addr);
 		return 0;
 	}
 	if (q->op != NC_RESOLVE_NAME || !memchr(q->name, '\0', sizeof(q->name)) ||
 	    (q->family != AF_UNSPEC && q->family != AF_INET && q->family != AF_INET6))
-		return EINVAL;
+		return -EINVAL;
 	if (nc_hosts_canon_key(q->name, key) < 0 ||
 	    !nc_hosts_by_name(h, key, q->family, on_name, &x))
-		return ENOENT;
+		return -ENOENT;
 	if (!x.canon) {
 		/* known, but no address of that family: find its canonical name anyway */
 		for (size_t i = 0; i < h->n && !x.canon; i++)

@@ -9,7 +9,7 @@
  * is used only to learn its inode and is closed at once: holding our copy would keep
  * the program's end open after the program closed it.
  */
-#include "service.h"
+#include "sock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -242,9 +242,18 @@ static int subject_ino(int fd, ino_t *ino)
 	return 0;
 }
 
+/* The reply's payload: n bytes of rep. Returns 0. */
+static int put_reply(uint8_t *out, size_t *olen, const void *rep, size_t n)
+{
+	memcpy(out, rep, n);
+	*olen = n;
+	return 0;
+}
+
 /*
  * handle() - carry out one checked request. Fills the reply payload (out, *olen) and
- * perhaps a new fd (*new_fd); returns 0 or a positive errno for the reply.
+ * perhaps a new fd (*new_fd); returns 0 or a negative errno (sent in the reply's err,
+ * as a positive errno as rpc.h says).
  */
 static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_hdr *h,
 		  const uint8_t *pl, int subject, uint8_t *out, size_t *olen, int *new_fd)
@@ -258,7 +267,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 	if (subject >= 0) {
 		r = subject_ino(subject, &ino);
 		if (r < 0)
-			return -r;
+			return r;
 		s = nc_sock_lookup(svc, ino);
 	}
 	switch (type) {
@@ -268,7 +277,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 
 		memcpy(&q, pl, sizeof(q));
 		if (q.version != NC_RPC_VERSION)
-			return EPROTONOSUPPORT;
+			return -EPROTONOSUPPORT;
 		memset(&rep, 0, sizeof(rep));
 		rep.version = NC_RPC_VERSION;
 		rep.service_pid = (uint32_t)getpid();
@@ -276,16 +285,14 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		memcpy(rep.ip4, &svc->cfg.ip.s_addr, 4);
 		rep.prefix4 = (uint8_t)svc->cfg.prefix;
 		nc_stack_ip6_list(svc, rep.ip6, NC_HELLO_MAX_IP6, &rep.n_ip6);
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_BIND: {
 		struct nc_bind_req q;
 		struct nc_bind_rep rep;
 
 		if (subject >= 0)
-			return EINVAL;   /* already bound */
+			return -EINVAL;   /* already bound */
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
 		if (q.type == SOCK_DGRAM)
@@ -295,32 +302,28 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		else
 			r = -ESOCKTNOSUPPORT;
 		if (r < 0)
-			return -r;
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+			return r;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_LISTEN: {
 		struct nc_listen_req q;
 		struct nc_listen_rep rep;
 
 		if (subject >= 0 && !s)
-			return EINVAL;
+			return -EINVAL;
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
 		r = nc_sock_listen(svc, s, &q, new_fd, &rep.local);
 		if (r < 0)
-			return -r;
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+			return r;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_CONNECT: {
 		struct nc_connect_req q;
 		struct nc_connect_rep rep;
 
 		if (subject >= 0 && !s)
-			return nc_tombstone_get(svc, ino, 0) ? ECONNABORTED : EINVAL;
+			return nc_tombstone_get(svc, ino, 0) ? -ECONNABORTED : -EINVAL;
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
 		if (s && s->kind == NC_KIND_UDP)
@@ -328,43 +331,39 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		else
 			r = nc_sock_connect(svc, s, &q, new_fd, &rep);
 		if (r < 0)
-			return -r;
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+			return r;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_SOCKOPT_SET: {
 		struct nc_sockopt_req q;
 
 		if (subject < 0)
-			return EBADF;
+			return -EBADF;
 		memcpy(&q, pl, h->len - sizeof(*h));
 		if (!s)
 			return 0;   /* a closed socket takes options and forgets them */
-		r = nc_sock_setopt(svc, s, q.level, q.name, q.value, q.len);
-		return r < 0 ? -r : 0;
+		return nc_sock_setopt(svc, s, q.level, q.name, q.value, q.len);
 	}
 	case NC_MSG_SOCKOPT_GET: {
 		struct nc_sockopt_req q;
 		struct nc_sockopt_rep rep;
 
 		if (subject < 0)
-			return EBADF;
+			return -EBADF;
 		memcpy(&q, pl, sizeof(q) - sizeof(q.value));
 		memset(&rep, 0, sizeof(rep));
 		rep.len = q.len;
 		r = nc_sock_getopt(svc, s, ino, q.level, q.name, rep.value, &rep.len);
 		if (r < 0)
-			return -r;
-		memcpy(out, &rep, offsetof(struct nc_sockopt_rep, value) + rep.len);
-		*olen = offsetof(struct nc_sockopt_rep, value) + rep.len;
-		return 0;
+			return r;
+		return put_reply(out, olen, &rep,
+				 offsetof(struct nc_sockopt_rep, value) + rep.len);
 	}
 	case NC_MSG_QUERY: {
 		struct nc_query_rep rep;
 
 		if (subject < 0)
-			return EBADF;
+			return -EBADF;
 		memset(&rep, 0, sizeof(rep));
 		if (s) {
 			rep.kind = (uint32_t)s->kind;
@@ -377,9 +376,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		} else {
 			rep.kind = NC_KIND_NONE;
 		}
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_STATUS: {
 		struct nc_status_rep rep;
@@ -396,17 +393,15 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		struct nc_resolve_rep rep;
 
 		if (subject >= 0)
-			return EINVAL;
+			return -EINVAL;
 		memcpy(&q, pl, sizeof(q));
 		r = nc_names_resolve(svc, &q, &rep);
 		if (r != 0)
 			return r;
-		memcpy(out, &rep, sizeof(rep));
-		*olen = sizeof(rep);
-		return 0;
+		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	}
-	return EINVAL;
+	return -EINVAL;
 }
 
 /* One readable client: serve every message waiting (a bounded number per wake-up). */
@@ -460,7 +455,7 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 		memset(&rh, 0, sizeof(rh));
 		rh.type = (uint16_t)(h.type | NC_MSG_REPLY);
 		rh.seq = h.seq;
-		rh.err = e;
+		rh.err = -e;
 		if (e != 0) {
 			olen = 0;
 			if (new_fd >= 0) {

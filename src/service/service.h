@@ -17,12 +17,12 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "link/link.h"
+#include "service/config.h"
 #include "service/fault.h"
 #include "service/dns.h"
 #include "common/hosts.h"
 #include "netcon/rpc.h"
 
-#define NC_SOCKET_PATH_MAX   108
 #define NC_SCRATCH_SIZE      65536
 #define NC_MAX_CLIENTS       4096
 #define NC_TW_MAX            4096    /* connections in TIME_WAIT (see stack.c) */
@@ -30,33 +30,6 @@
 #define NC_TOMBSTONES        1024
 #define NC_HASH_BUCKETS      16384
 #define NC_EXTRA_OPTS        8       /* options stored but not acted on, per socket */
-#define NC_MAX_IP6           4       /* --ip6 addresses (lwIP's slots minus the link-local) */
-
-enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
-
-/* What `netcon service` was told. Filled by nc_config_parse() (cli), read-only after. */
-struct nc_config {
-	struct in_addr ip;
-	int prefix;
-	struct in6_addr ip6[NC_MAX_IP6];   /* --ip6, in the order given */
-	int prefix6[NC_MAX_IP6];
-	int n_ip6;
-	int mtu;
-	uint8_t mac[6];
-	char socket_path[NC_SOCKET_PATH_MAX];
-	unsigned socket_mode;
-	gid_t socket_gid;            /* group of the control socket; (gid_t)-1: the creator's */
-	int ready_fd;                /* -1, or an fd to write one byte to when ready */
-	int log_level;
-	enum nc_link_kind link_kind;
-	struct nc_vxlan_config vxlan;
-	char tap_name[16];
-	int max_socks_per_user;      /* virtual sockets one uid may hold; 0 = unlimited */
-	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
-	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */
-	int dns;                     /* --dns: answer DNS on our address, UDP port 53 */
-	int probe_ms;                /* --probe-ms: wait for an answer to our ARP probe */
-};
 
 enum nc_handler_type {
 	NC_H_CONTROL = 1,  /* the listening control socket */
@@ -81,63 +54,8 @@ struct nc_client {
 	struct nc_client *next, *prev;
 };
 
-/* A virtual socket, named by the inode of the program's end of its socketpair. */
-struct nc_sock {
-	struct nc_handler h;
-	struct nc_service *svc;
-	int kind;                    /* enum nc_sock_kind */
-	int state;                   /* enum nc_conn_state (connections) */
-	ino_t ino;                   /* the program's end */
-	int fd;                      /* the service's end; -1 once closed */
-	struct tcp_pcb *pcb;         /* NULL once lwIP freed or was handed it */
-	struct udp_pcb *upcb;        /* UDP sockets (udp.c) */
-	struct nc_addr local, peer;  /* in the program's family (IPv4-mapped on AF_INET6) */
-	int family;                  /* the program's socket: AF_INET or AF_INET6 */
-	uint32_t so_flags;           /* NC_OPT_* as set by the program */
-	int linger_secs;
-	int err;                     /* pending error (SO_ERROR), positive errno */
-
-	/* connections */
-	int app_dup;                 /* while connecting: a duplicate of the program's end */
-	size_t filler;               /* while connecting: filler bytes in our receive queue */
-	uint32_t connect_start;      /* while connecting: sys_now() at tcp_connect() */
-	int app_sndbuf;              /* the program end's SO_SNDBUF to restore */
-	/* Network data the program's buffer has not taken: a list of pbufs linked through
-	 * ->next (one received chain after another; its tot_len fields mean nothing here,
-	 * since a pbuf chain cannot count past 64 KiB). */
-	struct pbuf *rxq, *rxq_tail;
-	size_t rxq_bytes;
-	uint8_t *stash;              /* read from the program, not yet taken by lwIP */
-	size_t stash_len;
-	unsigned app_readable:1;     /* EPOLLIN seen, not yet read to EAGAIN */
-	unsigned app_eof:1;          /* the program shut its write side (or closed) */
-	unsigned app_gone:1;         /* the program closed every copy of its end */
-	unsigned net_eof:1;          /* FIN received from the network */
-	unsigned fin_pending:1;      /* we must send FIN once lwIP has room */
-	unsigned fin_sent:1;
-	unsigned send_blocked:1;     /* waiting for lwIP's send buffer */
-	unsigned dead:1;             /* freed at the end of this loop iteration */
-	unsigned dirty:1;            /* on svc->dirty: network data to hand to the program */
-	uint64_t bytes_out, bytes_in;
-	struct nc_user *owner;       /* whose limit it counts against (NULL: none) */
-
-	/* listeners */
-	struct nc_sock *pending;     /* accepted, not yet handed to the program */
-	int backlog;
-	/* SO_REUSEPORT listeners on one address and port share the pcb of one of them: a
-	 * ring through gnext (a listener alone points to itself, or NULL); the pcb's owner
-	 * hands connections round robin, starting at its grr. */
-	struct nc_sock *gnext, *grr;
-
-	/* extra options (level, name, int value) kept for getsockopt */
-	int nextra;
-	int extra[NC_EXTRA_OPTS][3];
-
-	struct nc_sock *hnext;                   /* inode hash chain */
-	struct nc_sock *next, *prev;             /* list of all sockets */
-	struct nc_sock *pnext;                   /* listener's pending list / zombie list */
-	struct nc_sock *dnext;                   /* svc->dirty list */
-};
+/* A virtual socket (its fields: sock.h, private to the socket code). */
+struct nc_sock;
 
 /* How many virtual sockets a user (a uid of the clients) holds, for --max-sockets. */
 struct nc_user {
@@ -205,8 +123,7 @@ struct nc_service {
 	uint64_t resolve_requests;   /* NC_MSG_RESOLVE served */
 };
 
-/* service.c */
-int nc_service_run(struct nc_config *cfg);
+/* service.c (and nc_service_run(), config.h) */
 int nc_epoll_add(struct nc_service *svc, int fd, uint32_t events, struct nc_handler *h);
 void nc_epoll_del(struct nc_service *svc, int fd);
 
@@ -220,9 +137,17 @@ int nc_stack_timeout_ms(struct nc_service *svc);
 void nc_stack_ip6_list(struct nc_service *svc, struct nc_ip6_prefix *out, int max,
 		       uint8_t *n);
 
-/* conn.c — virtual sockets */
+/* The virtual sockets (sock.c, ipaddr.c, tcp_listen.c, tcp_conn.c, sockopt.c, udp.c) */
 struct nc_sock *nc_sock_lookup(struct nc_service *svc, ino_t ino);
 struct nc_user *nc_user_get(struct nc_service *svc, uid_t uid);
+/* The error a vanished socket left (its SO_ERROR, a positive errno), or 0; consumed when
+ * asked to (then read as its negative). */
+int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume);
+void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+void nc_sock_reap(struct nc_service *svc);
+void nc_sock_flush_dirty(struct nc_service *svc);
+void nc_sock_close_all(struct nc_service *svc);
+int nc_sock_reap_closed_port(struct nc_service *svc, uint16_t port, int udp);
 /* lwIP address + port → struct nc_addr of the address's own family (AF_INET for IPv4,
  * AF_INET6 for IPv6); an AF_INET6 socket then maps IPv4 with nc_addr_map_v4(). */
 void nc_addr_from_lwip(struct nc_addr *a, const ip_addr_t *ip, u16_t port);
@@ -233,6 +158,7 @@ int nc_local_ip_ok(struct nc_service *svc, const struct nc_addr *a, ip_addr_t *i
 /* Is this IPv6 address (16 bytes) one of ours, or inside one of our --ip6 prefixes? */
 int nc_ip6_is_ours(struct nc_service *svc, const uint8_t a[16]);
 int nc_ip6_on_link(struct nc_service *svc, const uint8_t a[16]);
+/* Requests (rpc_server.c): 0 or a negative errno; a new fd for the program in *app_fd. */
 int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		 struct nc_addr *local);
 int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_listen_req *req,
@@ -243,14 +169,8 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 		   const void *val, uint32_t len);
 int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int level, int name,
 		   void *val, uint32_t *len);
-void nc_sock_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
-void nc_sock_reap(struct nc_service *svc);
-void nc_sock_flush_dirty(struct nc_service *svc);
-int nc_sock_reap_closed_port(struct nc_service *svc, uint16_t port, int udp);
-
-/* neigh.c: address conflicts (ARP probe before use, detect and defend) and the
+/* neigh.c: address conflicts (ARP/ND probe before use, detect and defend) and the
  * neighbour caches for `netcon status`. */
-#define NC_PROBE_MS_DEFAULT 150
 int nc_neigh_probe(struct nc_service *svc, char *err, size_t errlen);
 void nc_neigh_observe(struct nc_service *svc, const uint8_t *frame, size_t len);
 void nc_neigh_poll(struct nc_service *svc);
@@ -259,23 +179,11 @@ void nc_neigh_announce(struct nc_service *svc);
 /* The event loop's sleep (ms, -1 = none) shortened to our next announcement. */
 int nc_neigh_timeout_ms(struct nc_service *svc, int timeout);
 void nc_neigh_describe(struct nc_service *svc, char *buf, size_t len);
-void nc_sock_close_all(struct nc_service *svc);
-int nc_tombstone_get(struct nc_service *svc, ino_t ino, int consume);
-/* For other kinds of socket (udp.c): a new socket of `kind` whose service end is fd (its
- * events go to nc_sock_event), named by ino; NULL with errno. And its end. */
-struct nc_sock *nc_sock_adopt(struct nc_service *svc, int kind, int fd, ino_t ino);
-void nc_sock_destroy(struct nc_service *svc, struct nc_sock *s);
 
-/* udp.c — virtual UDP sockets */
 int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
 		struct nc_addr *local);
 int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		   const struct nc_connect_req *req, struct nc_connect_rep *rep);
-void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
-void nc_udp_release(struct nc_service *svc, struct nc_sock *s);
-/* Options of a UDP socket: 0 or -errno, or 1 for "not UDP's: the generic code decides". */
-int nc_udp_setopt(struct nc_sock *s, int level, int name, int v);
-int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v);
 /* lwIP's LWIP_HOOK_IP4_INPUT: ICMP errors for connected UDP sockets (never eats p). */
 int netcon_ip4_input(struct pbuf *p, struct netif *inp);
 
@@ -288,7 +196,7 @@ void nc_control_close(struct nc_service *svc);
 /* names.c — the name table served: DNS on UDP port 53 and NC_MSG_RESOLVE */
 int nc_names_start(struct nc_service *svc, char *err, size_t errlen);
 void nc_names_stop(struct nc_service *svc);
-/* Answer a checked NC_MSG_RESOLVE request: 0 or a positive errno (ENOENT: not ours). */
+/* Answer a checked NC_MSG_RESOLVE request: 0 or a negative errno (-ENOENT: not ours). */
 int nc_names_resolve(struct nc_service *svc, const struct nc_resolve_req *q,
 		     struct nc_resolve_rep *rep);
 /* One line for `netcon status`, into buf. */

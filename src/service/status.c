@@ -2,7 +2,7 @@
  * status.c — the text of `netcon status`: addresses, link counters, the connection
  * table. Bounded by the buffer it is given; a table too long is cut with a note.
  */
-#include "service.h"
+#include "sock.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -57,7 +57,7 @@ static const char *state_name(const struct nc_sock *s)
 	_Static_assert(sizeof(names) / sizeof(names[0]) == NC_STATE_COUNT, "state names");
 	if (s->kind != NC_KIND_CONN)
 		return "-";
-	if (s->state == NC_STATE_ESTABLISHED && (s->app_eof || s->net_eof))
+	if (s->state == NC_STATE_ESTABLISHED && (s->conn.app_eof || s->conn.net_eof))
 		return "closing";
 	return s->state >= 0 && s->state < NC_STATE_COUNT ? names[s->state] : "?";
 }

@@ -34,7 +34,7 @@
 
 #include "addr.h"
 #include "log.h"
-#include "service/service.h"
+#include "service/sock.h"
 
 #define UDP_BATCH      64               /* datagrams taken from one program per event */
 #define UDP_QUEUE      (4 * 1024 * 1024) /* bytes queued towards the program (SO_SNDBUF) */
@@ -43,21 +43,12 @@
 static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
 		   u16_t port);
 
-/* An address as socket s reports it: IPv4 as ::ffff:a.b.c.d on an AF_INET6 socket. */
-static void udp_addr(const struct nc_sock *s, struct nc_addr *a, const ip_addr_t *ip,
-		     u16_t port)
-{
-	nc_addr_from_lwip(a, ip, port);
-	if (s->family == AF_INET6)
-		nc_addr_map_v4(a);
-}
-
 /* Our address in place of the wildcard (what Linux's getsockname shows once connected):
  * the IPv4 one, or the IPv6 source address lwIP picks for the peer. */
 static void local_for_peer(struct nc_service *svc, struct nc_sock *s, const ip_addr_t *peer,
 			   struct nc_addr *out)
 {
-	ip_addr_t ip = s->upcb->local_ip;
+	ip_addr_t ip = s->udp.pcb->local_ip;
 
 	if (ip_addr_isany(&ip) || IP_IS_ANY_TYPE_VAL(ip)) {
 		const ip_addr_t *src = NULL;
@@ -68,27 +59,21 @@ static void local_for_peer(struct nc_service *svc, struct nc_sock *s, const ip_a
 		else
 			ip = (ip_addr_t)IPADDR4_INIT(svc->cfg.ip.s_addr);
 	}
-	udp_addr(s, out, &ip, s->upcb->local_port);
+	nc_sock_addr(s, out, &ip, s->udp.pcb->local_port);
 }
 
 /* struct nc_addr → lwIP address of a peer (IPv4, IPv6 or IPv4-mapped). 0, or -errno. */
 static int peer_ip(struct nc_service *svc, const struct nc_addr *in, ip_addr_t *ip)
 {
 	struct nc_addr a = *in;
-	uint32_t v;
+	int r;
 
 	nc_addr_unmap_v4(&a);
-	if (a.family == AF_INET) {
-		memcpy(&v, a.addr, 4);
-		*ip = (ip_addr_t)IPADDR4_INIT(v);
-		return 0;
+	r = nc_addr_to_lwip(&a, ip);
+	if (r == 0 && IP_IS_V6(ip)) {
+		ip6_addr_assign_zone(ip_2_ip6(ip), IP6_UNICAST, &svc->netif);
 	}
-	if (a.family != AF_INET6)
-		return -EAFNOSUPPORT;
-	ip_addr_set_zero_ip6(ip);
-	memcpy(ip_2_ip6(ip)->addr, a.addr, 16);
-	ip6_addr_assign_zone(ip_2_ip6(ip), IP6_UNICAST, &svc->netif);
-	return 0;
+	return r;
 }
 
 int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
@@ -151,16 +136,16 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_
 		r = -errno;
 		goto fail;
 	}
-	s->upcb = pcb;
+	s->udp.pcb = pcb;
 	s->family = v6 ? AF_INET6 : AF_INET;
-	s->so_flags = req->opts.flags & NC_OPT_ALL;
+	s->opt.flags = req->opts.flags & NC_OPT_ALL;
 	udp_recv(pcb, udp_in, s);
 	if (type == IPADDR_TYPE_ANY) {
 		memset(&s->local, 0, sizeof(s->local));
 		s->local.family = AF_INET6;
 		s->local.port = pcb->local_port;
 	} else {
-		udp_addr(s, &s->local, &pcb->local_ip, pcb->local_port);
+		nc_sock_addr(s, &s->local, &pcb->local_ip, pcb->local_port);
 	}
 	*app_fd = sv[0];
 	*local = s->local;
@@ -180,14 +165,14 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 
 	if (req->peer.family == AF_UNSPEC) {
 		/* Dissolve the association, as connect(AF_UNSPEC) does. */
-		udp_disconnect(s->upcb);
+		udp_disconnect(s->udp.pcb);
 		memset(&s->peer, 0, sizeof(s->peer));
-		if (IP_IS_ANY_TYPE_VAL(s->upcb->local_ip)) {
+		if (IP_IS_ANY_TYPE_VAL(s->udp.pcb->local_ip)) {
 			memset(&s->local, 0, sizeof(s->local));
 			s->local.family = AF_INET6;
-			s->local.port = s->upcb->local_port;
+			s->local.port = s->udp.pcb->local_port;
 		} else {
-			udp_addr(s, &s->local, &s->upcb->local_ip, s->upcb->local_port);
+			nc_sock_addr(s, &s->local, &s->udp.pcb->local_ip, s->udp.pcb->local_port);
 		}
 		rep->local = s->local;
 		memset(&rep->peer, 0, sizeof(rep->peer));
@@ -198,12 +183,12 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		return r;
 	if (req->peer.port == 0)
 		return -ECONNREFUSED;   /* Linux: nothing can answer from port 0 */
-	if ((IP_IS_V4(&ip) && IP_GET_TYPE(&s->upcb->local_ip) == IPADDR_TYPE_V6) ||
-	    (IP_IS_V6(&ip) && IP_GET_TYPE(&s->upcb->local_ip) == IPADDR_TYPE_V4))
+	if ((IP_IS_V4(&ip) && IP_GET_TYPE(&s->udp.pcb->local_ip) == IPADDR_TYPE_V6) ||
+	    (IP_IS_V6(&ip) && IP_GET_TYPE(&s->udp.pcb->local_ip) == IPADDR_TYPE_V4))
 		return -ENETUNREACH;   /* the other IP version than the socket carries */
-	if (udp_connect(s->upcb, &ip, req->peer.port) != ERR_OK)
+	if (udp_connect(s->udp.pcb, &ip, req->peer.port) != ERR_OK)
 		return -EINVAL;
-	udp_addr(s, &s->peer, &ip, req->peer.port);
+	nc_sock_addr(s, &s->peer, &ip, req->peer.port);
 	s->state = NC_STATE_ESTABLISHED;
 	local_for_peer(svc, s, &ip, &s->local);
 	rep->local = s->local;
@@ -211,12 +196,15 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 	return 0;
 }
 
+/* The socket goes (nc_sock_kill): its pcb with it. */
 void nc_udp_release(struct nc_service *svc, struct nc_sock *s)
 {
 	(void)svc;
-	udp_recv(s->upcb, NULL, NULL);
-	udp_remove(s->upcb);
-	s->upcb = NULL;
+	if (!s->udp.pcb)
+		return;
+	udp_recv(s->udp.pcb, NULL, NULL);
+	udp_remove(s->udp.pcb);
+	s->udp.pcb = NULL;
 }
 
 /* Send one datagram the program wrote: header + payload in buf. */
@@ -232,7 +220,7 @@ static void udp_out(struct nc_service *svc, struct nc_sock *s, const uint8_t *bu
 	len = n - sizeof(h);
 	if (h.magic != NC_DGRAM_MAGIC || len > NC_DGRAM_MAX) {
 		nc_log_ratelimited(NC_LOG_WARN, "udp %u: malformed datagram from the program "
-				   "(%zu bytes): dropped", (unsigned)s->upcb->local_port, n);
+				   "(%zu bytes): dropped", (unsigned)s->udp.pcb->local_port, n);
 		svc->ctr.udp_dropped++;
 		return;
 	}
@@ -248,9 +236,9 @@ static void udp_out(struct nc_service *svc, struct nc_sock *s, const uint8_t *bu
 	if (len)
 		pbuf_take(p, buf + sizeof(h), (u16_t)len);
 	if (h.addr.family == AF_UNSPEC)
-		e = s->peer.family ? udp_send(s->upcb, p) : ERR_RTE;
+		e = s->peer.family ? udp_send(s->udp.pcb, p) : ERR_RTE;
 	else
-		e = udp_sendto(s->upcb, p, &ip, h.addr.port);
+		e = udp_sendto(s->udp.pcb, p, &ip, h.addr.port);
 	pbuf_free(p);
 	if (e != ERR_OK) {
 		svc->ctr.udp_dropped++;
@@ -274,7 +262,7 @@ void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 			return;
 		if (n <= 0) {
 			/* Every copy of the program's end is closed (or the pair broke). */
-			nc_sock_destroy(svc, s);
+			nc_sock_kill(svc, s);
 			return;
 		}
 		if ((size_t)n < sizeof(struct nc_dgram) || (size_t)n >= sizeof(buf)) {
@@ -285,7 +273,8 @@ void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 	}
 }
 
-/* Hand one message (header + pbuf chain) to the program, without blocking. */
+/* Hand one message (header + pbuf chain) to the program, without blocking. 0, or a
+ * negative errno (-EAGAIN: the program's queue is full). */
 static int deliver(struct nc_sock *s, const struct nc_dgram *h, struct pbuf *p)
 {
 	struct iovec iov[1 + UDP_IOV_MAX];
@@ -302,7 +291,7 @@ static int deliver(struct nc_sock *s, const struct nc_dgram *h, struct pbuf *p)
 			struct pbuf *lin = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 			int r;
 			if (!lin)
-				return -1;
+				return -ENOMEM;
 			r = deliver(s, h, lin);
 			pbuf_free(lin);
 			return r;
@@ -311,7 +300,7 @@ static int deliver(struct nc_sock *s, const struct nc_dgram *h, struct pbuf *p)
 		iov[n++].iov_len = q->len;
 	}
 	m.msg_iovlen = (size_t)n;
-	return sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -1 : 0;
+	return sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
@@ -328,7 +317,7 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	}
 	memset(&h, 0, sizeof(h));
 	h.magic = NC_DGRAM_MAGIC;
-	udp_addr(s, &h.addr, addr, port);
+	nc_sock_addr(s, &h.addr, addr, port);
 	if (deliver(s, &h, p) < 0) {
 		svc->ctr.udp_dropped++;   /* the program's queue is full */
 	} else {
@@ -340,57 +329,51 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 
 /* ---- options ---------------------------------------------------------------------- */
 
+/*
+ * nc_udp_setopt(), nc_udp_getopt() - the options a UDP socket acts on itself. 0 (and *v
+ * for get) or a negative errno; -ENOPROTOOPT for an option that is not UDP's own, which
+ * the generic code (sockopt.c) then answers as for any socket.
+ */
 int nc_udp_setopt(struct nc_sock *s, int level, int name, int v)
 {
-	if (level == IPPROTO_TCP)
-		return -ENOPROTOOPT;
 	if (level == SOL_SOCKET && name == SO_BROADCAST) {
 		if (v)
-			ip_set_option(s->upcb, SOF_BROADCAST);
+			ip_set_option(s->udp.pcb, SOF_BROADCAST);
 		else
-			ip_reset_option(s->upcb, SOF_BROADCAST);
+			ip_reset_option(s->udp.pcb, SOF_BROADCAST);
 		return 0;
-	}
-	if (level == SOL_SOCKET && name == SO_REUSEADDR) {
-		if (v)
-			ip_set_option(s->upcb, SOF_REUSEADDR);
-		else
-			ip_reset_option(s->upcb, SOF_REUSEADDR);
-		return 1;   /* the generic code records it too */
 	}
 	if (level == IPPROTO_IP && name == IP_TTL) {
 		if (v == -1)
 			v = 64;
 		if (v < 1 || v > 255)
 			return -EINVAL;
-		s->upcb->ttl = (u8_t)v;
+		s->udp.pcb->ttl = (u8_t)v;
 		return 0;
 	}
 	if (level == IPPROTO_IP && name == IP_TOS) {
-		s->upcb->tos = (u8_t)(v & 0xfc);
+		s->udp.pcb->tos = (u8_t)(v & 0xfc);
 		return 0;
 	}
-	return 1;
+	return -ENOPROTOOPT;
 }
 
 int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v)
 {
-	if (level == IPPROTO_TCP)
-		return -ENOPROTOOPT;
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_TYPE: *v = SOCK_DGRAM; return 0;
 		case SO_PROTOCOL: *v = IPPROTO_UDP; return 0;
 		case SO_ACCEPTCONN: *v = 0; return 0;
-		case SO_BROADCAST: *v = !!ip_get_option(s->upcb, SOF_BROADCAST); return 0;
+		case SO_BROADCAST: *v = !!ip_get_option(s->udp.pcb, SOF_BROADCAST); return 0;
 		}
 	} else if (level == IPPROTO_IP) {
 		switch (name) {
-		case IP_TTL: *v = s->upcb->ttl; return 0;
-		case IP_TOS: *v = s->upcb->tos; return 0;
+		case IP_TTL: *v = s->udp.pcb->ttl; return 0;
+		case IP_TOS: *v = s->udp.pcb->tos; return 0;
 		}
 	}
-	return 1;
+	return -ENOPROTOOPT;
 }
 
 /* ---- ICMP errors -------------------------------------------------------------------- */
@@ -465,11 +448,11 @@ int netcon_ip4_input(struct pbuf *p, struct netif *inp)
 
 		struct nc_addr pa;
 
-		if (s->kind != NC_KIND_UDP || s->dead || !s->upcb || !s->peer.family)
+		if (s->kind != NC_KIND_UDP || s->dead || !s->udp.pcb || !s->peer.family)
 			continue;
 		pa = s->peer;
 		nc_addr_unmap_v4(&pa);
-		if (pa.family != AF_INET || s->upcb->local_port != sport || pa.port != dport ||
+		if (pa.family != AF_INET || s->udp.pcb->local_port != sport || pa.port != dport ||
 		    memcmp(pa.addr, &dst2, 4) != 0)
 			continue;
 		memset(&h, 0, sizeof(h));

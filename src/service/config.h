@@ -1,0 +1,58 @@
+/*
+ * config.h — what `netcon service` is told: the service's configuration, its defaults
+ * and the limits the command line checks. Free of lwIP, so that the CLI (src/cli/)
+ * builds without lwIP's headers; the service itself includes it through service.h.
+ */
+#ifndef NETCON_CONFIG_H
+#define NETCON_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/hosts.h"
+#include "link/link.h"
+
+#define NC_SOCKET_PATH_MAX   108
+#define NC_MAX_IP6           4       /* --ip6 addresses (lwIP's slots minus the link-local) */
+
+/* Defaults of `netcon service`'s options (the usage text says them too). */
+#define NC_DEFAULT_IP        "10.42.0.1/24"
+#define NC_DEFAULT_BIND      "127.0.0.1:4789"
+#define NC_DEFAULT_MTU       1500
+#define NC_PROBE_MS_DEFAULT  150     /* --probe-ms: wait for answers to our address probes */
+#define NC_DEFAULT_SOCKET_MODE 0600
+#define NC_DEFAULT_MAX_SOCKS 65536
+#define NC_DEFAULT_VNI       1
+
+enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
+
+/* What `netcon service` was told. Filled by nc_config_parse() (cli), read-only after. */
+struct nc_config {
+	struct in_addr ip;
+	int prefix;
+	struct in6_addr ip6[NC_MAX_IP6];   /* --ip6, in the order given */
+	int prefix6[NC_MAX_IP6];
+	int n_ip6;
+	int mtu;
+	uint8_t mac[6];
+	char socket_path[NC_SOCKET_PATH_MAX];
+	unsigned socket_mode;
+	gid_t socket_gid;            /* group of the control socket; (gid_t)-1: the creator's */
+	int ready_fd;                /* -1, or an fd to write one byte to when ready */
+	int log_level;
+	enum nc_link_kind link_kind;
+	struct nc_vxlan_config vxlan;
+	char tap_name[16];
+	int max_socks_per_user;      /* virtual sockets one uid may hold; 0 = unlimited */
+	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
+	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */
+	int dns;                     /* --dns: answer DNS on our address, UDP port 53 */
+	int probe_ms;                /* --probe-ms: wait for answers to our address probes */
+};
+
+/* Run a service with cfg until SIGTERM or SIGINT (service.c). 0 after a clean stop, 1
+ * when start-up failed (with one message naming what was wrong). */
+int nc_service_run(struct nc_config *cfg);
+
+#endif /* NETCON_CONFIG_H */

@@ -1,0 +1,136 @@
+/*
+ * sock.h — private to the service's socket code (sock.c, ipaddr.c, tcp_listen.c,
+ * tcp_conn.c, sockopt.c, udp.c; status.c and rpc_server.c read the common part): the
+ * virtual socket and the functions these files share.
+ *
+ * struct nc_sock is one common part (name, kind, both ends, addresses, lifetime links)
+ * and one part per kind: `conn` (TCP connections), `lsn` (TCP listeners), `udp` (UDP
+ * sockets), plus `opt` (options as the program set them, every kind). The parts are
+ * separate structs rather than a union because a socket changes kind in place: a bound
+ * socket becomes a listener or a connection, keeping its pcb and options.
+ */
+#ifndef NETCON_SOCK_H
+#define NETCON_SOCK_H
+
+#include "service.h"
+
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+
+/* Options as the program set them (sockopt.c). */
+struct nc_sock_opts {
+	uint32_t flags;              /* NC_OPT_* */
+	int linger_secs;
+	/* options stored but not acted on (level, name, int value), for getsockopt */
+	int nextra;
+	int extra[NC_EXTRA_OPTS][3];
+};
+
+/* A TCP connection (tcp_conn.c). */
+struct nc_conn_part {
+	int app_dup;                 /* while connecting, or accepted and not yet handed
+					over: a duplicate of the program's end; else -1 */
+	size_t filler;               /* while connecting: filler bytes in our receive queue */
+	uint32_t connect_start;      /* while connecting: sys_now() at tcp_connect() */
+	int app_sndbuf;              /* the program end's SO_SNDBUF to restore */
+	/* Network data the program's buffer has not taken: a list of pbufs linked through
+	 * ->next (one received chain after another; its tot_len fields mean nothing here,
+	 * since a pbuf chain cannot count past 64 KiB). */
+	struct pbuf *rxq, *rxq_tail;
+	size_t rxq_bytes;
+	uint8_t *stash;              /* read from the program, not yet taken by lwIP */
+	size_t stash_len;
+	unsigned app_readable:1;     /* EPOLLIN seen, not yet read to EAGAIN */
+	unsigned app_eof:1;          /* the program shut its write side (or closed) */
+	unsigned app_gone:1;         /* the program closed every copy of its end */
+	unsigned net_eof:1;          /* FIN received from the network */
+	unsigned fin_pending:1;      /* we must send FIN once lwIP has room */
+	unsigned fin_sent:1;
+	unsigned send_blocked:1;     /* waiting for lwIP's send buffer */
+	unsigned dirty:1;            /* on svc->dirty: network data to hand to the program */
+	struct nc_sock *dnext;       /* svc->dirty list */
+};
+
+/* A TCP listener (tcp_listen.c). */
+struct nc_listener_part {
+	struct nc_sock *pending;     /* accepted, not yet handed to the program (via pnext) */
+	int backlog;
+	/* SO_REUSEPORT listeners on one address and port share the pcb of one of them: a
+	 * ring through gnext (a listener alone points to itself, or NULL); the pcb's owner
+	 * hands connections round robin, starting at its grr. */
+	struct nc_sock *gnext, *grr;
+};
+
+/* A UDP socket (udp.c). */
+struct nc_udp_part {
+	struct udp_pcb *pcb;
+};
+
+/* A virtual socket, named by the inode of the program's end of its socketpair. */
+struct nc_sock {
+	/* common to every kind */
+	struct nc_handler h;
+	struct nc_service *svc;
+	int kind;                    /* enum nc_sock_kind */
+	int state;                   /* enum nc_conn_state (connections, connected UDP) */
+	ino_t ino;                   /* the program's end */
+	int fd;                      /* the service's end; -1 once closed */
+	struct nc_addr local, peer;  /* in the program's family (IPv4-mapped on AF_INET6) */
+	int family;                  /* the program's socket: AF_INET or AF_INET6 */
+	int err;                     /* pending error (SO_ERROR), positive errno */
+	unsigned dead:1;             /* freed at the end of this loop iteration */
+	uint64_t bytes_out, bytes_in;
+	struct nc_user *owner;       /* whose limit it counts against (NULL: none) */
+	struct nc_sock *hnext;       /* inode hash chain */
+	struct nc_sock *next, *prev; /* list of all sockets */
+	struct nc_sock *pnext;       /* listener's pending list / zombie list */
+
+	struct tcp_pcb *pcb;         /* TCP kinds; NULL once lwIP freed or was handed it */
+	struct nc_sock_opts opt;
+	struct nc_conn_part conn;
+	struct nc_listener_part lsn;
+	struct nc_udp_part udp;
+};
+
+/* sock.c — the table and lifetimes */
+struct nc_sock *nc_sock_new(struct nc_service *svc, int kind, struct nc_user *owner);
+struct nc_sock *nc_sock_new_tcp(struct nc_service *svc, int kind, struct nc_user *owner,
+				struct tcp_pcb *pcb, int a, int f, ino_t ino);
+void nc_sock_set_kind(struct nc_service *svc, struct nc_sock *s, int kind);
+void nc_sock_hash_add(struct nc_service *svc, struct nc_sock *s, ino_t ino);
+void nc_sock_hash_del(struct nc_service *svc, struct nc_sock *s);
+void nc_sock_kill(struct nc_service *svc, struct nc_sock *s);
+void nc_tombstone_put(struct nc_service *svc, ino_t ino, int err);
+int nc_sock_pair(int type, int *app_fd, int *svc_fd, ino_t *ino);
+struct nc_sock *nc_sock_adopt(struct nc_service *svc, int kind, int fd, ino_t ino);
+
+/* ipaddr.c — addresses */
+/* An lwIP address as socket s reports it: IPv4 as ::ffff:a.b.c.d on an AF_INET6 socket. */
+void nc_sock_addr(const struct nc_sock *s, struct nc_addr *a, const ip_addr_t *ip,
+		  u16_t port);
+int nc_addr_to_lwip(const struct nc_addr *a, ip_addr_t *ip);
+int nc_lwip_err(err_t e);
+
+/* tcp_listen.c — bound sockets and listeners */
+void nc_listener_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+void nc_listener_release(struct nc_service *svc, struct nc_sock *s);
+
+/* tcp_conn.c — connections and their pcbs */
+void nc_pcb_detach(struct tcp_pcb *pcb);
+void nc_pcb_release(struct nc_service *svc, struct nc_sock *s);
+void nc_conn_abort(struct nc_service *svc, struct nc_sock *s);
+void nc_conn_release(struct nc_service *svc, struct nc_sock *s);
+void nc_conn_attach(struct nc_sock *s, struct tcp_pcb *pcb);
+void nc_conn_size_sndbuf(struct tcp_pcb *pcb);
+void nc_conn_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+
+/* sockopt.c */
+void nc_sock_apply_opts(struct nc_sock *s, const struct nc_sockopts *o);
+
+/* udp.c — UDP sockets */
+void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+void nc_udp_release(struct nc_service *svc, struct nc_sock *s);
+int nc_udp_setopt(struct nc_sock *s, int level, int name, int v);
+int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v);
+
+#endif /* NETCON_SOCK_H */
