@@ -1,5 +1,6 @@
 /*
- * unit_vxlan.c — tests of the VXLAN link (the TAP link's are in unit_tap.c).
+ * unit_vxlan.c — tests of the VXLAN link (the TAP link's are in unit_tap.c, the
+ * forwarding table's in unit_fdb.c).
  *
  *  1. VXLAN framing (nc_vxlan_encode/decode), table-driven.
  *  2. VXLAN over loopback: two links A and B on 127.0.0.1 (ports derived from the pid,
@@ -465,14 +466,15 @@ static void test_loopback(void)
 		      "vxlan learned MAC moves with the station", "S2 got %zd", n);
 	}
 
-	/* An RFC 7348 sender (the Linux kernel) on a static peer's host sends from a
-	 * per-flow source port and listens on its configured one: frames for it go to the
-	 * static peer's address, not to the source port. */
+	/* Another sender on the static peer B's host (another service on 127.0.0.1), B
+	 * having spoken from its own port: learned at its own port, and unicast to it goes
+	 * there only, not to B. */
 	{
 		struct sockaddr_in k_addr;
 		socklen_t kl = sizeof(k_addr);
-		static const uint8_t mac_k[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+		static const uint8_t mac_k[6] = { 0x02, 0, 0, 0, 0, 0x0c };
 		int k = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ssize_t n = -1;
 
 		memset(&k_addr, 0, sizeof(k_addr));
 		k_addr.sin_family = AF_INET;
@@ -484,12 +486,19 @@ static void test_loopback(void)
 		plain_send_frame(k, port_a, vni, f, len);
 		pump(a, &log_a, 2000);
 		snprintf(text, sizeof(text), "learned %s -> 127.0.0.1:%d",
-			 nc_mac_str(mac_k, m, sizeof(m)), port_b);
+			 nc_mac_str(mac_k, m, sizeof(m)), ntohs(k_addr.sin_port));
 		check(describe_has(a, text),
-		      "vxlan sender on a static peer's host learned at the peer's port",
+		      "vxlan sender on a static peer's host learned at its own port",
 		      "no '%s'", text);
+		len = make_frame(f, mac_k, mac_a, ETH_TEST, 60, 10);
+		iov1 = (struct iovec){ f, len };
+		send_now(a, &iov1, 1);
+		if (wait_readable(k, 2000))
+			n = recv(k, g, sizeof(g), MSG_DONTWAIT);
+		got = pump(b, &log_b, 100);
+		check(n == (ssize_t)(NC_VXLAN_HLEN + len) && got == 0,
+		      "vxlan unicast to it reaches it, not the peer", "got %zd, B got %d", n, got);
 		close(k);
-		pump(b, &log_b, 50);
 	}
 
 	/* send() from inside deliver(): B answers an echo request while being delivered. */
