@@ -56,6 +56,8 @@
 #define VX_TX_MAXIOV    UIO_MAXIOV         /* header + frame pieces */
 #define VX_TXB_COUNT    64                 /* unicast frames batched per sendmmsg */
 #define VX_TXB_SLOT     (NC_VXLAN_HLEN + NC_ETH_HLEN + 9216)  /* batched frames up to here */
+#define VX_VNI_WARN_SLOTS 16               /* senders remembered for the VNI warning */
+#define VX_VNI_WARN_MS  (60 * 1000)        /* one VNI warning per sender per minute */
 _Static_assert(NC_VXLAN_HLEN == 8, "RFC 7348 header is 8 bytes");
 
 struct vxlan {
@@ -89,6 +91,12 @@ struct vxlan {
 		char buf[CMSG_SPACE(sizeof(int))];
 	} rx_ctl[VX_RX_BATCH];
 	int no_gso;                   /* UDP_SEGMENT refused once: send frame by frame */
+
+	/* Senders last warned about for a VNI other than ours (see vni_mismatch()). */
+	struct {
+		struct sockaddr_storage from;   /* normalised; family 0 when unused */
+		uint64_t at_ms;
+	} vni_warned[VX_VNI_WARN_SLOTS];
 };
 
 /* ---- RFC 7348 framing ------------------------------------------------------------ */
@@ -424,6 +432,42 @@ drop:
 	return err;
 }
 
+/*
+ * vni_mismatch() - a VXLAN datagram from `from` (normalised) carries VNI `vni`, not ours:
+ * a peer configured with another --vni, whose frames would otherwise only show as
+ * `rx dropped`. Warn, naming both VNIs and the sender, at most once a minute per sender
+ * (the last VX_VNI_WARN_SLOTS senders are remembered) and at most a few lines a second
+ * in all, so a stream of such frames cannot flood the log.
+ */
+static void vni_mismatch(struct vxlan *vx, const struct sockaddr_storage *from, uint32_t vni,
+			 uint64_t now)
+{
+	static long rl_sec;
+	static int rl_n;
+	int slot = -1;
+	char a[64];
+
+	/* The sender's slot, else a free one, else the least recently warned about. */
+	for (int i = 0; i < VX_VNI_WARN_SLOTS; i++) {
+		const struct sockaddr_storage *w = &vx->vni_warned[i].from;
+		if (w->ss_family && memcmp(w, from, sizeof(*from)) == 0) {
+			if (now - vx->vni_warned[i].at_ms < VX_VNI_WARN_MS)
+				return;
+			slot = i;
+			break;
+		}
+		if (slot < 0 || (vx->vni_warned[slot].from.ss_family &&
+				 (!w->ss_family || vx->vni_warned[i].at_ms < vx->vni_warned[slot].at_ms)))
+			slot = i;
+	}
+	if (NC_LOG_WARN > nc_log_level || !nc_log_ratelimit_ok(&rl_sec, &rl_n, 5))
+		return;
+	vx->vni_warned[slot].from = *from;
+	vx->vni_warned[slot].at_ms = now;
+	nc_warn("vxlan: dropping frames with VNI %u from %s: this link's VNI is %u "
+		"(--vni differs between peers?)", vni, sa_str(from, a, sizeof(a)), vx->vni);
+}
+
 /* Check, learn from and deliver one VXLAN datagram. */
 static void vxlan_rx_datagram(struct vxlan *vx, uint8_t *buf, size_t len,
 			      const struct sockaddr_storage *raw, uint64_t now)
@@ -434,9 +478,17 @@ static void vxlan_rx_datagram(struct vxlan *vx, uint8_t *buf, size_t len,
 	int off, salen;
 	char a[64];
 
-	if ((off = nc_vxlan_decode(buf, len, vx->vni)) < 0 ||
-	    (salen = sa_normalise(&from, (const struct sockaddr *)raw, vx->family)) < 0) {
+	salen = sa_normalise(&from, (const struct sockaddr *)raw, vx->family);
+	off = nc_vxlan_decode(buf, len, vx->vni);
+	if (off < 0 || salen < 0) {
 		l->stats.rx_dropped++;
+		if (salen >= 0 && len >= NC_VXLAN_HLEN + NC_ETH_HLEN && (buf[0] & 0x08)) {
+			uint32_t vni = (uint32_t)buf[4] << 16 | (uint32_t)buf[5] << 8 | buf[6];
+			if (vni != vx->vni) {
+				vni_mismatch(vx, &from, vni, now);
+				return;
+			}
+		}
 		nc_log_ratelimited(NC_LOG_DEBUG, "vxlan: dropped a datagram of %zu bytes from %s "
 				   "(not VXLAN with VNI %u)", len,
 				   nc_sockaddr_str((const struct sockaddr *)raw, a, sizeof(a)),

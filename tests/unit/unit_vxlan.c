@@ -410,6 +410,51 @@ static void test_loopback(void)
 	check(got == 0 && b->stats.rx_dropped == 4, "vxlan garbage dropped and counted",
 	      "%d delivered, rx_dropped %llu", got, (unsigned long long)b->stats.rx_dropped);
 
+	/* A peer with another VNI: dropped and counted, and one warning per sender naming
+	 * the VNI received, ours and the sender, however many frames it sends. */
+	{
+		struct sockaddr_in t_addr[2];
+		int t[2] = { plain_socket(&t_addr[0]), plain_socket(&t_addr[1]) };
+		uint64_t drops = b->stats.rx_dropped;
+		FILE *tf = tmpfile();
+		int saved = dup(STDERR_FILENO), n[2] = { 0, 0 }, other = 0, lvl = nc_log_level;
+		char line[256], want[2][128];
+
+		if (!tf || saved < 0 || dup2(fileno(tf), STDERR_FILENO) < 0)
+			abort();
+		nc_log_level = NC_LOG_WARN;
+		for (int i = 0; i < 5; i++)
+			for (int k = 0; k < 2; k++)
+				plain_send_frame(t[k], port_b, vni + 7, f, len);
+		got = pump(b, &log_b, 2000);
+		nc_log_level = lvl;
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		for (int k = 0; k < 2; k++)
+			snprintf(want[k], sizeof(want[k]),
+				 "dropping frames with VNI %u from 127.0.0.2:%d: this link's VNI is %u",
+				 vni + 7, ntohs(t_addr[k].sin_port), vni);
+		rewind(tf);
+		while (fgets(line, sizeof(line), tf)) {
+			fputs(line, stderr);
+			if (strstr(line, want[0]))
+				n[0]++;
+			else if (strstr(line, want[1]))
+				n[1]++;
+			else
+				other++;
+		}
+		fclose(tf);
+		check(got == 0 && b->stats.rx_dropped == drops + 10,
+		      "vxlan wrong VNI dropped and counted", "%d delivered, %llu dropped", got,
+		      (unsigned long long)(b->stats.rx_dropped - drops));
+		check(n[0] == 1 && n[1] == 1 && other == 0,
+		      "vxlan wrong VNI warned once per sender", "%d and %d lines, %d others "
+		      "(want '%s')", n[0], n[1], other, want[0]);
+		close(t[0]);
+		close(t[1]);
+	}
+
 	/* A sender that is not a static peer is accepted and learned... */
 	len = make_frame(f, mac_bcast, mac_s, ETH_TEST, 60, 3);
 	plain_send_frame(s, port_a, vni, f, len);
