@@ -27,10 +27,11 @@
  * its configured address (`heard`), it is a sender that uses its own port, and any other
  * port on that IP is another endpoint. Until then, a learned endpoint that shares its IP
  * with exactly one static peer (`alt`) is ambiguous, and nc_fdb_lookup() names both: the
- * frame goes to the learned address and a copy to the static peer. The copy costs a
- * kernel peer nothing it did not already cost (the source-port copy is refused by its
- * host), and a netcon peer drops a frame addressed to another station's IP. No static
- * peer ever captures a sender on another port.
+ * frame goes to the learned address and a copy to the static peer. The price: to a kernel
+ * peer every unicast frame leaves twice (its host refuses the one sent to the source
+ * port), and a netcon peer that has not spoken yet gets copies it drops (they are not
+ * for its IP address) until it first sends. No static peer ever captures a sender on
+ * another port.
  */
 #include "fdb.h"
 
