@@ -31,26 +31,7 @@
 #include "link/link.h"
 #include "log.h"
 
-static int passed, failed;
-
-/* Record one case's result; fmt describes the failure. */
-static void __attribute__((format(printf, 3, 4)))
-check(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		printf("ok    %s\n", name);
-		return;
-	}
-	failed++;
-	printf("FAIL  %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "linktest.h"
 
 /* ---- 1. framing -------------------------------------------------------------------- */
 
@@ -173,27 +154,6 @@ static void record(void *ctx, const uint8_t *frame, size_t len)
 	}
 }
 
-/* Build a test frame: dst, src, ethertype, then n payload bytes derived from seed. */
-static size_t make_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], int type,
-			 size_t n, int seed)
-{
-	memcpy(f, dst, 6);
-	memcpy(f + 6, src, 6);
-	f[12] = (uint8_t)(type >> 8);
-	f[13] = (uint8_t)type;
-	for (size_t i = 0; i < n; i++)
-		f[NC_ETH_HLEN + i] = (uint8_t)(seed + i * 7);
-	return NC_ETH_HLEN + n;
-}
-
-/* Wait up to ms for fd to become readable. 1 when readable. */
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
-}
-
 /* Wait for the link to be readable (bounded) and run its input(). Returns how many
  * frames were delivered. */
 static int pump(struct nc_link *l, struct rx_log *lg, int ms)
@@ -209,16 +169,6 @@ static int pump(struct nc_link *l, struct rx_log *lg, int ms)
 		ms = 20;   /* collect the rest of a burst, then stop */
 	}
 	return lg->count - before;
-}
-
-/* send() as the service's event loop does it: the frame, then flush() before sleeping. */
-static int send_now(struct nc_link *l, const struct iovec *iov, int iovcnt)
-{
-	int r = l->ops->send(l, iov, iovcnt);
-
-	if (l->ops->flush)
-		l->ops->flush(l);
-	return r;
 }
 
 static void loopback(struct sockaddr_storage *ss, socklen_t *len, int port)
