@@ -79,7 +79,8 @@ struct vxlan {
 	uint8_t *txb_buf;             /* VX_TXB_COUNT * VX_TXB_SLOT */
 	struct mmsghdr txb_msgs[VX_TXB_COUNT];
 	struct iovec txb_iov[VX_TXB_COUNT];
-	size_t txb_len[VX_TXB_COUNT]; /* frame bytes (without the header), for the counters */
+	size_t txb_len[VX_TXB_COUNT]; /* frame bytes (without the header), for the counters;
+				       * 0 for a second copy, counted with the first */
 	int txb_n;
 
 	uint8_t *rx_buf;              /* VX_RX_BATCH * VX_RX_BUFSZ */
@@ -327,6 +328,8 @@ static void vxlan_flush(struct nc_link *l)
 		if (r == 0)
 			r = 1;
 		for (int k = first[g]; k < first[g + r]; k++) {
+			if (!vx->txb_len[k])
+				continue;
 			l->stats.tx_frames++;
 			l->stats.tx_bytes += vx->txb_len[k];
 		}
@@ -335,9 +338,10 @@ static void vxlan_flush(struct nc_link *l)
 	vx->txb_n = 0;
 }
 
-/* Queue one unicast frame for flush(). 0, or -EMSGSIZE when it does not fit a slot. */
+/* Queue one unicast frame for flush(); `copy` for the second copy of a frame, which the
+ * counters do not count again. 0, or -EMSGSIZE when it does not fit a slot. */
 static int txb_queue(struct vxlan *vx, int ep, const struct iovec *iov, int iovcnt,
-		     size_t len)
+		     size_t len, int copy)
 {
 	uint8_t *slot;
 	size_t off = NC_VXLAN_HLEN;
@@ -359,7 +363,7 @@ static int txb_queue(struct vxlan *vx, int ep, const struct iovec *iov, int iovc
 	vx->txb_msgs[vx->txb_n].msg_hdr.msg_namelen = vx->fdb.eps[ep].len;
 	vx->txb_msgs[vx->txb_n].msg_hdr.msg_iov = &vx->txb_iov[vx->txb_n];
 	vx->txb_msgs[vx->txb_n].msg_hdr.msg_iovlen = 1;
-	vx->txb_len[vx->txb_n] = len;
+	vx->txb_len[vx->txb_n] = copy ? 0 : len;
 	vx->txb_n++;
 	return 0;
 }
@@ -405,8 +409,8 @@ static int vxlan_send(struct nc_link *l, const struct iovec *iov, int iovcnt)
 	now = now_ms();
 	nc_fdb_expire(&vx->fdb, now);
 	r = (dst[0] & 1) ? NC_FDB_NONE : nc_fdb_lookup(&vx->fdb, dst, now, &also);
-	if (r != NC_FDB_NONE && txb_queue(vx, r, iov, iovcnt, len) == 0 &&
-	    (also == NC_FDB_NONE || txb_queue(vx, also, iov, iovcnt, len) == 0))
+	if (r != NC_FDB_NONE && txb_queue(vx, r, iov, iovcnt, len, 0) == 0 &&
+	    (also == NC_FDB_NONE || txb_queue(vx, also, iov, iovcnt, len, 1) == 0))
 		return 0;
 	/* Sent at once below: keep the order of what was queued before. */
 	if (vx->txb_n)

@@ -11,8 +11,12 @@
  *        link A  <── UDP 127.0.0.1 ──>  link B        (A and B are each other's peer)
  *
  *     flooding, learning, unicast to a learned MAC, a learned non-static sender, a
- *     station moving, FDB replacement when full, garbage dropped and counted, send()
- *     from inside deliver(), MTU limits and open errors.
+ *     station moving, FDB replacement when full, garbage dropped and counted, a wrong
+ *     VNI warned about once per sender, send() from inside deliver(), MTU limits and
+ *     open errors.
+ *  3. A static peer that never sent, with another sender on its IP: unicast goes to the
+ *     sender and one copy to the peer, counted once, until the peer speaks.
+ *
  * One line per case; the last line is "N passed, N failed"; exit status 1 on failure.
  */
 #include <arpa/inet.h>
@@ -554,6 +558,96 @@ static void test_loopback(void)
 	b->ops->close(b);
 }
 
+/* A bound UDP socket on 127.0.0.1 with a kernel-chosen port (its port in *port). */
+static int local_socket(int *port)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	socklen_t len = sizeof(me);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &len) < 0)
+		abort();
+	*port = ntohs(me.sin_port);
+	return fd;
+}
+
+/*
+ * A static peer P on 127.0.0.1 that has never sent (as a kernel vxlan device, which
+ * sends from hashed ports) and a sender K on another port of 127.0.0.1: K's MAC is
+ * learned at K's port, and unicast to it goes to K and, once, to P; the frame is
+ * counted once. After P sends from its own port, K alone gets them.
+ */
+static void test_copy_to_peer(void)
+{
+	const uint32_t vni = 0x00c0de;
+	static const uint8_t mac_k[6] = { 0x02, 0, 0, 0, 0, 0x4b };
+	static const uint8_t mac_p[6] = { 0x02, 0, 0, 0, 0, 0x50 };
+	static struct rx_log lg;
+	static uint8_t f[256], g[2048];
+	struct nc_vxlan_config c;
+	struct nc_link *a = NULL;
+	struct sockaddr_in la;
+	socklen_t lal = sizeof(la);
+	struct iovec iov;
+	char err[256], text[128], m[20];
+	int pp, pk, port, r, n_p, n_k;
+	int ps = local_socket(&pp), ks = local_socket(&pk);
+	size_t len;
+
+	memset(&c, 0, sizeof(c));
+	loopback(&c.bind, &c.bind_len, 1);
+	((struct sockaddr_in *)&c.bind)->sin_port = 0;   /* any free port */
+	loopback(&c.peers[0], &c.peer_lens[0], pp);
+	c.npeers = 1;
+	c.vni = vni;
+	r = nc_link_vxlan_open(&a, &c, 1500, record, &lg, err, sizeof(err));
+	check(r == 0, "vxlan open a link with a silent peer", "%s", err);
+	if (r < 0)
+		goto out;
+	lg.link = a;
+	if (getsockname(a->fd, (struct sockaddr *)&la, &lal) < 0)
+		abort();
+	port = ntohs(la.sin_port);
+
+	len = make_frame(f, mac_bcast, mac_k, ETH_TEST, 40, 1);
+	plain_send_frame(ks, port, vni, f, len);
+	pump(a, &lg, 2000);
+	snprintf(text, sizeof(text), "learned %s -> 127.0.0.1:%d (age 0 s), copy to peer "
+		 "127.0.0.1:%d", nc_mac_str(mac_k, m, sizeof(m)), pk, pp);
+	check(describe_has(a, text), "vxlan describe shows the copy to a silent peer",
+	      "no '%s'", text);
+
+	len = make_frame(f, mac_k, mac_a, ETH_TEST, 100, 2);
+	iov = (struct iovec){ f, len };
+	r = send_now(a, &iov, 1);
+	n_k = wait_readable(ks, 2000) && recv(ks, g, sizeof(g), MSG_DONTWAIT) ==
+					 (ssize_t)(NC_VXLAN_HLEN + len);
+	n_p = wait_readable(ps, 2000) && recv(ps, g, sizeof(g), MSG_DONTWAIT) ==
+					 (ssize_t)(NC_VXLAN_HLEN + len);
+	check(r == 0 && n_k && n_p && a->stats.tx_frames == 1,
+	      "vxlan unicast to a sender on a silent peer's IP: to it and a copy to the peer",
+	      "ret %d, K %d, P %d, tx_frames %llu", r, n_k, n_p,
+	      (unsigned long long)a->stats.tx_frames);
+
+	/* P speaks from its own port: the copies stop. */
+	len = make_frame(f, mac_bcast, mac_p, ETH_TEST, 40, 3);
+	plain_send_frame(ps, port, vni, f, len);
+	pump(a, &lg, 2000);
+	len = make_frame(f, mac_k, mac_a, ETH_TEST, 100, 4);
+	iov = (struct iovec){ f, len };
+	r = send_now(a, &iov, 1);
+	n_k = wait_readable(ks, 2000) && recv(ks, g, sizeof(g), MSG_DONTWAIT) > 0;
+	n_p = wait_readable(ps, 100);
+	check(r == 0 && n_k && !n_p, "vxlan no copy once the peer has spoken from its port",
+	      "K %d, P %d", n_k, n_p);
+	a->ops->close(a);
+out:
+	close(ps);
+	close(ks);
+}
+
 /* Open errors that need no traffic: MTU limits, VNI range, peer families, no peers. */
 static void test_open_errors(void)
 {
@@ -616,6 +710,7 @@ int main(void)
 	test_framing();
 	test_open_errors();
 	test_loopback();
+	test_copy_to_peer();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
