@@ -19,7 +19,9 @@
 # none. Across the veth the kernel really sends UDP. netcon listens on the standard port
 # (4789, in its own namespace) because the kernel learns a remote MAC's IP only and
 # sends unicast to that IP at its own dstport; the kernel's source port is a per-flow hash,
-# not 4789, so netcon must not take the source port of what it receives as the peer's port.
+# not 4789. netcon learns the exact source port, and since the static peer 10.89.255.1:4789
+# never sends from 4789 itself, every frame for the kernel's MACs also goes to 4789
+# (src/link/fdb.c, "One address, several ports"); the status shows "copy to peer".
 #
 # The intercepted programs stay in the host namespace, where 10.89.0.0/24 is unreachable
 # (guard route): only netcon can have carried their bytes, never a kernel route.
@@ -105,5 +107,6 @@ assert_contains "$neigh" "lladdr" "kernel's neighbour entry for fd00:89::2"
 log bridge -n "$nsk" fdb show dev vx0 >&2
 log ip -n "$nsk" -s link show vx0 >&2
 
-status K
+st=$(status K)
+assert_contains "$st" "copy to peer 10.89.255.1:$VXPORT" "kernel MAC learned with a copy to its peer"
 note "PASS"

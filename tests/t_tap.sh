@@ -19,7 +19,7 @@
 # Then service F replaces T on the same device with --link-fault (loss, reorder, dup,
 # corruption on every TAP frame, offloads off): 1 MiB each way with the kernel
 # (test_tx/test_rx, checksummed) must arrive intact and the faults must have happened.
-# Last, unit_vxlan's TAP section runs on a second device tap1 (GSO frames checked on a
+# Last, unit_tap runs on a second device tap1 (GSO frames checked on a
 # packet socket).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -102,14 +102,14 @@ esac
 assert_contains "$st" "link tap tap0 mtu 1500"$'\n' "no offloads with --link-fault"
 stop_service F
 
-# The link alone (unit_vxlan's TAP section) on a second device: ARP with the kernel, and
+# The link alone (unit_tap) on a second device: ARP with the kernel, and
 # runs of IPv4/IPv6 TCP segments that must reach the kernel as one GSO frame each.
 log ip -n "$ns" link set lo up
 log ip -n "$ns" tuntap add tap1 mode tap
 log ip -n "$ns" addr add 10.9.0.1/24 dev tap1
 log ip -n "$ns" link set tap1 up
 out=$(log ip netns exec "$ns" env NETCON_TEST_TAP=tap1 NETCON_TEST_TAP_IP=10.9.0.1 \
-	"$BUILD/unit_vxlan" 2>&1) || fail "unit_vxlan on tap1 failed: $(printf '%s' "$out" | grep -v '^ok')"
+	"$BUILD/unit_tap" 2>&1) || fail "unit_tap on tap1 failed: $(printf '%s' "$out" | grep -v '^ok')"
 printf '%s\n' "$out" | grep '^ok    tap' >&2
-assert_contains "$out" "ok    tap IPv6 run merged into one frame" "unit_vxlan on tap1"
+assert_contains "$out" "ok    tap IPv6 run merged into one frame" "unit_tap on tap1"
 note "PASS"

@@ -10,26 +10,15 @@
  * once at open; send() puts it in front of the caller's iovec and hands both to the
  * kernel in one sendmsg/sendmmsg: the frame itself is never copied.
  *
- * Where a frame goes is decided by a small forwarding database (FDB), exactly like a
- * learning bridge: every well-formed frame received teaches "source MAC lives at the
- * sender's address". A unicast frame whose destination MAC is in the FDB (and not older
- * than NC_VXLAN_FDB_AGE_MS) goes to that address only; broadcast, multicast and unknown
- * unicast frames are flooded (head-end replication) to the "flood list": the static peers
- * plus every address the FDB currently points at, each address once. Replicas leave in
- * one sendmmsg call.
- *
- * Addresses are "remotes": a fixed pool of slots holding a sockaddr, a reference count
- * (FDB entries pointing at it) and its position in the dense flood list. Static peers are
- * remotes that are never released; a learned remote is released when its last FDB entry
- * goes. The FDB is a fixed table of NC_VXLAN_FDB_SIZE entries with a hash index on the
- * MAC and an LRU list ordered by "last seen": refreshing an entry moves it to the tail,
- * so the head is always the oldest — aging removes from the head until it finds a live
- * entry, and a full table replaces the head. Every operation is O(1) except looking up a
- * remote by address when a MAC is new or moved (linear in the number of remotes).
+ * Where a frame goes is decided by the forwarding database (fdb.c), as in a learning
+ * bridge: every well-formed frame received teaches "source MAC lives at the sender's
+ * address"; a unicast frame for a known MAC goes to that address only; broadcast,
+ * multicast and unknown unicast frames are flooded (head-end replication) to the static
+ * peers plus every learned address, each once, in one sendmmsg call.
  *
  * Nothing is allocated per packet: the receive side owns VX_RX_BATCH buffers of
  * VX_RX_BUFSZ bytes, filled by one recvmmsg; the send side owns one mmsghdr per possible
- * remote and one iovec array.
+ * peer address and one iovec array.
  *
  * Reentrancy: deliver() is called from input() and may call send() on this link (lwIP
  * answers ARP and TCP from inside its input path). send() touches only the transmit
@@ -40,10 +29,11 @@
  *
  * Learning records the sender's full address (IP and UDP port), because several services
  * on one host differ only by port. A Linux kernel vxlan device sends from a hashed source
- * port by default; for unicast back to it to work, give it `srcport 4789 4790` (source
- * port = its dstport 4789), or make it a static peer and accept flooding.
+ * port by default: make it a static peer (frames for its MACs then also go to its
+ * configured port, see fdb.c), or give it `srcport 4789 4790` (source port = its dstport).
  */
 #include "link.h"
+#include "fdb.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -63,34 +53,12 @@
 #define VX_RX_BUFSZ     65536              /* one buffer per datagram: any UDP payload fits */
 #define VX_RX_BUDGET    256                /* frames per input() call, for fairness */
 #define VX_SOCKBUF      (4 * 1024 * 1024)  /* SO_SNDBUF / SO_RCVBUF */
-#define VX_NREMOTES     (NC_VXLAN_MAX_PEERS + NC_VXLAN_FDB_SIZE)
 #define VX_TX_MAXIOV    UIO_MAXIOV         /* header + frame pieces */
 #define VX_TXB_COUNT    64                 /* unicast frames batched per sendmmsg */
 #define VX_TXB_SLOT     (NC_VXLAN_HLEN + NC_ETH_HLEN + 9216)  /* batched frames up to here */
-#define VX_HASH_BITS    11
-#define VX_HASH_SIZE    (1u << VX_HASH_BITS)
-#define VX_NONE         (-1)
-
-_Static_assert(VX_HASH_SIZE >= NC_VXLAN_FDB_SIZE, "hash index at least as large as the FDB");
+#define VX_VNI_WARN_SLOTS 16               /* senders remembered for the VNI warning */
+#define VX_VNI_WARN_MS  (60 * 1000)        /* one VNI warning per sender per minute */
 _Static_assert(NC_VXLAN_HLEN == 8, "RFC 7348 header is 8 bytes");
-
-/* One peer address: static (from the configuration) or learned. */
-struct vx_remote {
-	struct sockaddr_storage sa;   /* normalised: only family, port, address, scope */
-	socklen_t len;
-	int refs;                     /* FDB entries pointing here */
-	int is_static;
-	int flood_pos;                /* index in vxlan.flood, VX_NONE when the slot is free */
-};
-
-/* One learned MAC → remote entry. */
-struct vx_fdb {
-	uint8_t mac[6];
-	int remote;                   /* index in vxlan.remotes */
-	int hnext;                    /* hash chain; free-list link when unused */
-	int prev, next;               /* LRU list, oldest first */
-	uint64_t seen_ms;
-};
 
 struct vxlan {
 	struct nc_link link;
@@ -101,18 +69,9 @@ struct vxlan {
 	struct sockaddr_storage bind;
 	socklen_t bind_len;
 
-	struct vx_remote remotes[VX_NREMOTES];
-	int remote_free[VX_NREMOTES]; /* stack of free slots */
-	int nremote_free;
-	int flood[VX_NREMOTES];       /* dense: every remote in use */
-	int nflood;
+	struct nc_fdb fdb;            /* MAC → peer address, and the flood list */
 
-	struct vx_fdb fdb[NC_VXLAN_FDB_SIZE];
-	int hash[VX_HASH_SIZE];
-	int fdb_free;                 /* free list through hnext */
-	int lru_head, lru_tail;
-
-	struct mmsghdr tx_msgs[VX_NREMOTES];
+	struct mmsghdr tx_msgs[NC_FDB_MAX_EPS];
 	struct iovec tx_iov[VX_TX_MAXIOV];
 
 	/* Unicast frames of up to VX_TXB_SLOT bytes are copied here and sent together by
@@ -120,7 +79,8 @@ struct vxlan {
 	uint8_t *txb_buf;             /* VX_TXB_COUNT * VX_TXB_SLOT */
 	struct mmsghdr txb_msgs[VX_TXB_COUNT];
 	struct iovec txb_iov[VX_TXB_COUNT];
-	size_t txb_len[VX_TXB_COUNT]; /* frame bytes (without the header), for the counters */
+	size_t txb_len[VX_TXB_COUNT]; /* frame bytes (without the header), for the counters;
+				       * 0 for a second copy, counted with the first */
 	int txb_n;
 
 	uint8_t *rx_buf;              /* VX_RX_BATCH * VX_RX_BUFSZ */
@@ -132,6 +92,12 @@ struct vxlan {
 		char buf[CMSG_SPACE(sizeof(int))];
 	} rx_ctl[VX_RX_BATCH];
 	int no_gso;                   /* UDP_SEGMENT refused once: send frame by frame */
+
+	/* Senders last warned about for a VNI other than ours (see vni_mismatch()). */
+	struct {
+		struct sockaddr_storage from;   /* normalised; family 0 when unused */
+		uint64_t at_ms;
+	} vni_warned[VX_VNI_WARN_SLOTS];
 };
 
 /* ---- RFC 7348 framing ------------------------------------------------------------ */
@@ -220,60 +186,6 @@ static int sa_normalise(struct sockaddr_storage *out, const struct sockaddr *sa,
 	return -EAFNOSUPPORT;
 }
 
-/* Do two normalised addresses name the same endpoint? */
-static int sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
-	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-}
-
-/* Do two normalised addresses have the same IP (any port)? */
-static int sa_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_scope_id == y->sin6_scope_id &&
-	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-}
-
-/*
- * reply_address() - where frames for a MAC learned from `from` should go. RFC 7348
- * senders (the Linux kernel among them) choose their UDP source port per flow for
- * entropy and listen only on their configured port, so the source port is no address
- * to answer. If `from` is exactly a static peer, it is that peer; else if exactly one
- * static peer has the same IP, it is that peer (its configured port); else it is `from`
- * itself (a sender that uses its bound port, like another netcon service).
- */
-static void reply_address(const struct vxlan *vx, struct sockaddr_storage *from)
-{
-	int match = VX_NONE, nmatch = 0;
-
-	for (int i = 0; i < vx->nflood; i++) {
-		const struct vx_remote *r = &vx->remotes[vx->flood[i]];
-		if (!r->is_static)
-			continue;
-		if (sa_equal(&r->sa, from))
-			return;
-		if (sa_same_host(&r->sa, from)) {
-			match = vx->flood[i];
-			nmatch++;
-		}
-	}
-	if (nmatch == 1)
-		*from = vx->remotes[match].sa;
-}
-
 /* Text of an address for people: an IPv4-mapped IPv6 address is shown as IPv4. */
 static char *sa_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -285,173 +197,6 @@ static char *sa_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 		return nc_sockaddr_str((const struct sockaddr *)&s4, buf, len);
 	}
 	return nc_sockaddr_str((const struct sockaddr *)ss, buf, len);
-}
-
-/* ---- remotes ------------------------------------------------------------------------ */
-
-/* The remote for a normalised address: an existing one, or a new slot. Returns its
- * index, or VX_NONE when the pool is exhausted. That cannot happen: at most
- * NC_VXLAN_MAX_PEERS static remotes plus one per other FDB entry are in use whenever the
- * FDB asks for one (callers release first), and the pool holds one more than that. */
-static int remote_get(struct vxlan *vx, const struct sockaddr_storage *sa, socklen_t len)
-{
-	struct vx_remote *r;
-	int idx;
-
-	for (int i = 0; i < vx->nflood; i++)
-		if (sa_equal(&vx->remotes[vx->flood[i]].sa, sa))
-			return vx->flood[i];
-	if (vx->nremote_free == 0)
-		return VX_NONE;
-	idx = vx->remote_free[--vx->nremote_free];
-	r = &vx->remotes[idx];
-	r->sa = *sa;
-	r->len = len;
-	r->refs = 0;
-	r->is_static = 0;
-	r->flood_pos = vx->nflood;
-	vx->flood[vx->nflood++] = idx;
-	return idx;
-}
-
-/* Drop one FDB reference; a learned remote nobody points at leaves the flood list. */
-static void remote_put(struct vxlan *vx, int idx)
-{
-	struct vx_remote *r = &vx->remotes[idx];
-	int last;
-
-	if (--r->refs > 0 || r->is_static)
-		return;
-	last = vx->flood[--vx->nflood];
-	vx->flood[r->flood_pos] = last;
-	vx->remotes[last].flood_pos = r->flood_pos;
-	r->flood_pos = VX_NONE;
-	vx->remote_free[vx->nremote_free++] = idx;
-}
-
-/* ---- forwarding database ------------------------------------------------------------ */
-
-/* Hash bucket of a MAC address (multiplicative hash of its 48 bits). */
-static unsigned int mac_hash(const uint8_t mac[6])
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 6; i++)
-		v = v << 8 | mac[i];
-	return (unsigned int)((v * 0x9e3779b97f4a7c15ull) >> (64 - VX_HASH_BITS));
-}
-
-/* Index of the FDB entry for mac (live or not), or VX_NONE. */
-static int fdb_find(const struct vxlan *vx, const uint8_t mac[6])
-{
-	for (int i = vx->hash[mac_hash(mac)]; i != VX_NONE; i = vx->fdb[i].hnext)
-		if (memcmp(vx->fdb[i].mac, mac, 6) == 0)
-			return i;
-	return VX_NONE;
-}
-
-static void lru_unlink(struct vxlan *vx, int i)
-{
-	struct vx_fdb *e = &vx->fdb[i];
-
-	if (e->prev != VX_NONE)
-		vx->fdb[e->prev].next = e->next;
-	else
-		vx->lru_head = e->next;
-	if (e->next != VX_NONE)
-		vx->fdb[e->next].prev = e->prev;
-	else
-		vx->lru_tail = e->prev;
-}
-
-static void lru_append(struct vxlan *vx, int i)
-{
-	struct vx_fdb *e = &vx->fdb[i];
-
-	e->prev = vx->lru_tail;
-	e->next = VX_NONE;
-	if (vx->lru_tail != VX_NONE)
-		vx->fdb[vx->lru_tail].next = i;
-	else
-		vx->lru_head = i;
-	vx->lru_tail = i;
-}
-
-/* Remove entry i from the hash index and the LRU list and release its remote. */
-static void fdb_remove(struct vxlan *vx, int i)
-{
-	struct vx_fdb *e = &vx->fdb[i];
-	int *pp = &vx->hash[mac_hash(e->mac)];
-
-	while (*pp != i)
-		pp = &vx->fdb[*pp].hnext;
-	*pp = e->hnext;
-	lru_unlink(vx, i);
-	if (e->remote != VX_NONE)
-		remote_put(vx, e->remote);
-	e->hnext = vx->fdb_free;
-	vx->fdb_free = i;
-}
-
-/* Forget every entry not seen for NC_VXLAN_FDB_AGE_MS. The LRU list is ordered by
- * seen_ms, so this stops at the first live entry: O(1) when nothing expires. */
-static void fdb_age(struct vxlan *vx, uint64_t now)
-{
-	while (vx->lru_head != VX_NONE && now - vx->fdb[vx->lru_head].seen_ms > NC_VXLAN_FDB_AGE_MS)
-		fdb_remove(vx, vx->lru_head);
-}
-
-/* Learn that mac lives at the (normalised) sender address. */
-static void fdb_learn(struct vxlan *vx, const uint8_t mac[6], const struct sockaddr_storage *sa,
-		      socklen_t len, uint64_t now)
-{
-	struct vx_fdb *e;
-	int i = fdb_find(vx, mac), r;
-
-	if (i != VX_NONE) {
-		e = &vx->fdb[i];
-		if (!sa_equal(&vx->remotes[e->remote].sa, sa)) {
-			/* The station moved: point it at its new address. */
-			remote_put(vx, e->remote);
-			e->remote = remote_get(vx, sa, len);
-			if (e->remote == VX_NONE) {
-				fdb_remove(vx, i);
-				return;
-			}
-			vx->remotes[e->remote].refs++;
-		}
-		e->seen_ms = now;
-		if (vx->lru_tail != i) {
-			lru_unlink(vx, i);
-			lru_append(vx, i);
-		}
-		return;
-	}
-	if (vx->fdb_free == VX_NONE)
-		fdb_remove(vx, vx->lru_head);   /* full: replace the oldest */
-	r = remote_get(vx, sa, len);
-	if (r == VX_NONE)
-		return;
-	i = vx->fdb_free;
-	e = &vx->fdb[i];
-	vx->fdb_free = e->hnext;
-	memcpy(e->mac, mac, 6);
-	e->remote = r;
-	vx->remotes[r].refs++;
-	e->seen_ms = now;
-	e->hnext = vx->hash[mac_hash(mac)];
-	vx->hash[mac_hash(mac)] = i;
-	lru_append(vx, i);
-}
-
-/* The remote a live FDB entry gives for mac, or VX_NONE. */
-static int fdb_lookup(const struct vxlan *vx, const uint8_t mac[6], uint64_t now)
-{
-	int i = fdb_find(vx, mac);
-
-	if (i == VX_NONE || now - vx->fdb[i].seen_ms > NC_VXLAN_FDB_AGE_MS)
-		return VX_NONE;
-	return vx->fdb[i].remote;
 }
 
 /* ---- the ops ------------------------------------------------------------------------ */
@@ -583,6 +328,8 @@ static void vxlan_flush(struct nc_link *l)
 		if (r == 0)
 			r = 1;
 		for (int k = first[g]; k < first[g + r]; k++) {
+			if (!vx->txb_len[k])
+				continue;
 			l->stats.tx_frames++;
 			l->stats.tx_bytes += vx->txb_len[k];
 		}
@@ -591,9 +338,10 @@ static void vxlan_flush(struct nc_link *l)
 	vx->txb_n = 0;
 }
 
-/* Queue one unicast frame for flush(). 0, or -EMSGSIZE when it does not fit a slot. */
-static int txb_queue(struct vxlan *vx, int remote, const struct iovec *iov, int iovcnt,
-		     size_t len)
+/* Queue one unicast frame for flush(); `copy` for the second copy of a frame, which the
+ * counters do not count again. 0, or -EMSGSIZE when it does not fit a slot. */
+static int txb_queue(struct vxlan *vx, int ep, const struct iovec *iov, int iovcnt,
+		     size_t len, int copy)
 {
 	uint8_t *slot;
 	size_t off = NC_VXLAN_HLEN;
@@ -611,25 +359,36 @@ static int txb_queue(struct vxlan *vx, int remote, const struct iovec *iov, int 
 	vx->txb_iov[vx->txb_n].iov_base = slot;
 	vx->txb_iov[vx->txb_n].iov_len = off;
 	memset(&vx->txb_msgs[vx->txb_n], 0, sizeof(vx->txb_msgs[0]));
-	vx->txb_msgs[vx->txb_n].msg_hdr.msg_name = &vx->remotes[remote].sa;
-	vx->txb_msgs[vx->txb_n].msg_hdr.msg_namelen = vx->remotes[remote].len;
+	vx->txb_msgs[vx->txb_n].msg_hdr.msg_name = &vx->fdb.eps[ep].sa;
+	vx->txb_msgs[vx->txb_n].msg_hdr.msg_namelen = vx->fdb.eps[ep].len;
 	vx->txb_msgs[vx->txb_n].msg_hdr.msg_iov = &vx->txb_iov[vx->txb_n];
 	vx->txb_msgs[vx->txb_n].msg_hdr.msg_iovlen = 1;
-	vx->txb_len[vx->txb_n] = len;
+	vx->txb_len[vx->txb_n] = copy ? 0 : len;
 	vx->txb_n++;
 	return 0;
 }
 
+/* Point tx_msgs[i] at endpoint ep, carrying the prepared tx_iov (header + frame). */
+static void tx_msg_set(struct vxlan *vx, int i, int ep, int iovcnt)
+{
+	struct msghdr *mh = &vx->tx_msgs[i].msg_hdr;
+
+	mh->msg_name = &vx->fdb.eps[ep].sa;
+	mh->msg_namelen = vx->fdb.eps[ep].len;
+	mh->msg_iov = vx->tx_iov;
+	mh->msg_iovlen = (size_t)iovcnt;
+}
+
 /* Send one frame: header + iov in one datagram, to the learned peer of a known unicast
- * destination, else to every address of the flood list. Never blocks: a full socket
- * buffer drops the frame. Returns 0 when at least one copy left, else a negative errno
- * (counted in tx_dropped). */
+ * destination (and the static peer that may be it, see fdb.c), else to every address of
+ * the flood list. Never blocks: a full socket buffer drops the frame. Returns 0 when at
+ * least one copy left, else a negative errno (counted in tx_dropped). */
 static int vxlan_send(struct nc_link *l, const struct iovec *iov, int iovcnt)
 {
 	struct vxlan *vx = l->priv;
 	uint8_t dst[6];
 	size_t len = 0;
-	int n = 0, err = -EHOSTUNREACH, r;
+	int n = 0, err = -EHOSTUNREACH, r, also = NC_FDB_NONE;
 	uint64_t now;
 
 	if (iovcnt < 1 || iovcnt > VX_TX_MAXIOV - 1) {
@@ -648,30 +407,21 @@ static int vxlan_send(struct nc_link *l, const struct iovec *iov, int iovcnt)
 	}
 
 	now = now_ms();
-	fdb_age(vx, now);
-	r = (dst[0] & 1) ? VX_NONE : fdb_lookup(vx, dst, now);
-	if (r != VX_NONE && txb_queue(vx, r, iov, iovcnt, len) == 0)
+	nc_fdb_expire(&vx->fdb, now);
+	r = (dst[0] & 1) ? NC_FDB_NONE : nc_fdb_lookup(&vx->fdb, dst, now, &also);
+	if (r != NC_FDB_NONE && txb_queue(vx, r, iov, iovcnt, len, 0) == 0 &&
+	    (also == NC_FDB_NONE || txb_queue(vx, also, iov, iovcnt, len, 1) == 0))
 		return 0;
 	/* Sent at once below: keep the order of what was queued before. */
 	if (vx->txb_n)
 		vxlan_flush(l);
-	if (r != VX_NONE) {
-		struct msghdr *mh = &vx->tx_msgs[0].msg_hdr;
-		mh->msg_name = &vx->remotes[r].sa;
-		mh->msg_namelen = vx->remotes[r].len;
-		mh->msg_iov = vx->tx_iov;
-		mh->msg_iovlen = (size_t)iovcnt + 1;
-		n = 1;
+	if (r != NC_FDB_NONE) {
+		tx_msg_set(vx, n++, r, iovcnt + 1);
+		if (also != NC_FDB_NONE)
+			tx_msg_set(vx, n++, also, iovcnt + 1);
 	} else {
-		for (int i = 0; i < vx->nflood; i++) {
-			struct vx_remote *rem = &vx->remotes[vx->flood[i]];
-			struct msghdr *mh = &vx->tx_msgs[i].msg_hdr;
-			mh->msg_name = &rem->sa;
-			mh->msg_namelen = rem->len;
-			mh->msg_iov = vx->tx_iov;
-			mh->msg_iovlen = (size_t)iovcnt + 1;
-		}
-		n = vx->nflood;
+		for (int i = 0; i < vx->fdb.nflood; i++)
+			tx_msg_set(vx, n++, vx->fdb.flood[i], iovcnt + 1);
 	}
 	if (n > 0 && send_replicas(vx, n, &err) > 0) {
 		l->stats.tx_frames++;
@@ -686,6 +436,42 @@ drop:
 	return err;
 }
 
+/*
+ * vni_mismatch() - a VXLAN datagram from `from` (normalised) carries VNI `vni`, not ours:
+ * a peer configured with another --vni, whose frames would otherwise only show as
+ * `rx dropped`. Warn, naming both VNIs and the sender, at most once a minute per sender
+ * (the last VX_VNI_WARN_SLOTS senders are remembered) and at most a few lines a second
+ * in all, so a stream of such frames cannot flood the log.
+ */
+static void vni_mismatch(struct vxlan *vx, const struct sockaddr_storage *from, uint32_t vni,
+			 uint64_t now)
+{
+	static long rl_sec;
+	static int rl_n;
+	int slot = -1;
+	char a[64];
+
+	/* The sender's slot, else a free one, else the least recently warned about. */
+	for (int i = 0; i < VX_VNI_WARN_SLOTS; i++) {
+		const struct sockaddr_storage *w = &vx->vni_warned[i].from;
+		if (w->ss_family && memcmp(w, from, sizeof(*from)) == 0) {
+			if (now - vx->vni_warned[i].at_ms < VX_VNI_WARN_MS)
+				return;
+			slot = i;
+			break;
+		}
+		if (slot < 0 || (vx->vni_warned[slot].from.ss_family &&
+				 (!w->ss_family || vx->vni_warned[i].at_ms < vx->vni_warned[slot].at_ms)))
+			slot = i;
+	}
+	if (NC_LOG_WARN > nc_log_level || !nc_log_ratelimit_ok(&rl_sec, &rl_n, 5))
+		return;
+	vx->vni_warned[slot].from = *from;
+	vx->vni_warned[slot].at_ms = now;
+	nc_warn("vxlan: dropping frames with VNI %u from %s: this link's VNI is %u "
+		"(--vni differs between peers?)", vni, sa_str(from, a, sizeof(a)), vx->vni);
+}
+
 /* Check, learn from and deliver one VXLAN datagram. */
 static void vxlan_rx_datagram(struct vxlan *vx, uint8_t *buf, size_t len,
 			      const struct sockaddr_storage *raw, uint64_t now)
@@ -696,9 +482,17 @@ static void vxlan_rx_datagram(struct vxlan *vx, uint8_t *buf, size_t len,
 	int off, salen;
 	char a[64];
 
-	if ((off = nc_vxlan_decode(buf, len, vx->vni)) < 0 ||
-	    (salen = sa_normalise(&from, (const struct sockaddr *)raw, vx->family)) < 0) {
+	salen = sa_normalise(&from, (const struct sockaddr *)raw, vx->family);
+	off = nc_vxlan_decode(buf, len, vx->vni);
+	if (off < 0 || salen < 0) {
 		l->stats.rx_dropped++;
+		if (salen >= 0 && len >= NC_VXLAN_HLEN + NC_ETH_HLEN && (buf[0] & 0x08)) {
+			uint32_t vni = (uint32_t)buf[4] << 16 | (uint32_t)buf[5] << 8 | buf[6];
+			if (vni != vx->vni) {
+				vni_mismatch(vx, &from, vni, now);
+				return;
+			}
+		}
 		nc_log_ratelimited(NC_LOG_DEBUG, "vxlan: dropped a datagram of %zu bytes from %s "
 				   "(not VXLAN with VNI %u)", len,
 				   nc_sockaddr_str((const struct sockaddr *)raw, a, sizeof(a)),
@@ -710,8 +504,7 @@ static void vxlan_rx_datagram(struct vxlan *vx, uint8_t *buf, size_t len,
 	src = frame + 6;
 	/* Learn unicast sources only; 00:00:00:00:00:00 is no station. */
 	if (!(src[0] & 1) && (src[0] | src[1] | src[2] | src[3] | src[4] | src[5])) {
-		reply_address(vx, &from);
-		fdb_learn(vx, src, &from, (socklen_t)salen, now);
+		(void)nc_fdb_learn(&vx->fdb, src, &from, (socklen_t)salen, now);
 	}
 	l->stats.rx_frames++;
 	l->stats.rx_bytes += len;
@@ -780,7 +573,7 @@ static int vxlan_input(struct nc_link *l)
 			break;
 		}
 		now = now_ms();
-		fdb_age(vx, now);
+		nc_fdb_expire(&vx->fdb, now);
 		for (int i = 0; i < n; i++)
 			vxlan_rx_one(vx, i, now);
 		budget -= n;
@@ -813,37 +606,54 @@ put_line(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	return 0;
 }
 
+/* Where describe() writes: put_line()'s arguments. */
+struct describe_out {
+	const struct nc_fdb *fdb;
+	char *buf;
+	size_t len, pos;
+};
+
+/* One learned entry as a line of describe(); stops the walk when the buffer is full. */
+static int describe_entry(void *arg, const uint8_t mac[6], const struct nc_fdb_ep *ep,
+			  uint64_t age_ms)
+{
+	struct describe_out *o = arg;
+	const struct nc_fdb_ep *alt = ep->alt != NC_FDB_NONE ? &o->fdb->eps[ep->alt] : NULL;
+	char a[64], b[64], m[20];
+
+	/* An unresolved sender on a static peer's IP (see fdb.c) also gets a copy there. */
+	if (alt && !alt->heard)
+		return put_line(o->buf, o->len, &o->pos,
+				"learned %s -> %s (age %llu s), copy to peer %s\n",
+				nc_mac_str(mac, m, sizeof(m)), sa_str(&ep->sa, a, sizeof(a)),
+				(unsigned long long)(age_ms / 1000),
+				sa_str(&alt->sa, b, sizeof(b))) < 0;
+	return put_line(o->buf, o->len, &o->pos, "learned %s -> %s (age %llu s)\n",
+			nc_mac_str(mac, m, sizeof(m)), sa_str(&ep->sa, a, sizeof(a)),
+			(unsigned long long)(age_ms / 1000)) < 0;
+}
+
 /* Describe the link for `netcon status`: bind address and VNI, static peers, then the
  * learned MACs, newest first. */
 static void vxlan_describe(struct nc_link *l, char *buf, size_t len)
 {
 	struct vxlan *vx = l->priv;
-	uint64_t now = now_ms();
-	size_t pos = 0;
-	char a[64], m[20];
+	struct describe_out o = { &vx->fdb, buf, len, 0 };
+	char a[64];
 
 	if (len == 0)
 		return;
 	buf[0] = '\0';
-	if (put_line(buf, len, &pos, "link vxlan bind %s vni %u\n",
+	if (put_line(buf, len, &o.pos, "link vxlan bind %s vni %u\n",
 		     sa_str(&vx->bind, a, sizeof(a)), vx->vni) < 0)
 		return;
-	for (int i = 0; i < vx->nflood; i++) {
-		const struct vx_remote *r = &vx->remotes[vx->flood[i]];
-		if (r->is_static &&
-		    put_line(buf, len, &pos, "peer %s\n", sa_str(&r->sa, a, sizeof(a))) < 0)
+	for (int i = 0; i < vx->fdb.nflood; i++) {
+		const struct nc_fdb_ep *p = &vx->fdb.eps[vx->fdb.flood[i]];
+		if (p->is_static &&
+		    put_line(buf, len, &o.pos, "peer %s\n", sa_str(&p->sa, a, sizeof(a))) < 0)
 			return;
 	}
-	for (int i = vx->lru_tail; i != VX_NONE; i = vx->fdb[i].prev) {
-		const struct vx_fdb *e = &vx->fdb[i];
-		if (now - e->seen_ms > NC_VXLAN_FDB_AGE_MS)
-			break;
-		if (put_line(buf, len, &pos, "learned %s -> %s (age %llu s)\n",
-			     nc_mac_str(e->mac, m, sizeof(m)),
-			     sa_str(&vx->remotes[e->remote].sa, a, sizeof(a)),
-			     (unsigned long long)((now - e->seen_ms) / 1000)) < 0)
-			return;
-	}
+	(void)nc_fdb_foreach(&vx->fdb, now_ms(), describe_entry, &o);
 }
 
 /* Close the socket and free everything. */
@@ -895,17 +705,7 @@ static void set_bufsize(int fd)
 static int vxlan_init_tables(struct vxlan *vx, const struct nc_vxlan_config *cfg, char *err,
 			     size_t errlen)
 {
-	for (int i = 0; i < VX_NREMOTES; i++) {
-		vx->remotes[i].flood_pos = VX_NONE;
-		vx->remote_free[i] = VX_NREMOTES - 1 - i;
-	}
-	vx->nremote_free = VX_NREMOTES;
-	for (unsigned int i = 0; i < VX_HASH_SIZE; i++)
-		vx->hash[i] = VX_NONE;
-	for (int i = 0; i < NC_VXLAN_FDB_SIZE; i++)
-		vx->fdb[i].hnext = i + 1 < NC_VXLAN_FDB_SIZE ? i + 1 : VX_NONE;
-	vx->fdb_free = 0;
-	vx->lru_head = vx->lru_tail = VX_NONE;
+	nc_fdb_init(&vx->fdb, NC_VXLAN_FDB_AGE_MS);
 
 	for (int i = 0; i < VX_RX_BATCH; i++) {
 		vx->rx_iov[i].iov_base = vx->rx_buf + (size_t)i * VX_RX_BUFSZ;
@@ -934,8 +734,11 @@ static int vxlan_init_tables(struct vxlan *vx, const struct nc_vxlan_config *cfg
 				nc_sockaddr_str(p, a, sizeof(a)), sa_str(&vx->bind, b, sizeof(b)));
 			return -EAFNOSUPPORT;
 		}
-		r = remote_get(vx, &ss, (socklen_t)len);   /* a repeated peer is kept once */
-		vx->remotes[r].is_static = 1;
+		r = nc_fdb_add_static(&vx->fdb, &ss, (socklen_t)len);   /* a repeat is kept once */
+		if (r < 0) {
+			set_err(err, errlen, "vxlan: too many peers");
+			return r;
+		}
 	}
 	return 0;
 }

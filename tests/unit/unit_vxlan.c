@@ -1,5 +1,6 @@
 /*
- * unit_vxlan.c — tests of the links.
+ * unit_vxlan.c — tests of the VXLAN link (the TAP link's are in unit_tap.c, the
+ * forwarding table's in unit_fdb.c).
  *
  *  1. VXLAN framing (nc_vxlan_encode/decode), table-driven.
  *  2. VXLAN over loopback: two links A and B on 127.0.0.1 (ports derived from the pid,
@@ -10,25 +11,17 @@
  *        link A  <── UDP 127.0.0.1 ──>  link B        (A and B are each other's peer)
  *
  *     flooding, learning, unicast to a learned MAC, a learned non-static sender, a
- *     station moving, FDB replacement when full, garbage dropped and counted, send()
- *     from inside deliver(), MTU limits and open errors.
- *  3. TAP framing with virtio-net headers (nc_tap_vnet_check), table-driven: short
- *     headers, unknown flags and GSO types, checksum and GSO fields that do not match
- *     the frame.
- *  4. TAP, only when NETCON_TEST_TAP names an existing, up TAP device whose kernel side
- *     has the address NETCON_TEST_TAP_IP (default 10.9.0.1/24); run it inside a network
- *     namespace made for the purpose (tests/t_tap.sh does). The test ARPs for that
- *     address and expects the kernel's reply; then, with the send offloads on, it sends
- *     runs of IPv4 and IPv6 TCP segments and checks on a packet socket on the device
- *     that the kernel took each run as one frame with the right lengths and flags.
+ *     station moving, FDB replacement when full, garbage dropped and counted, a wrong
+ *     VNI warned about once per sender, send() from inside deliver(), MTU limits and
+ *     open errors.
+ *  3. A static peer that never sent, with another sender on its IP: unicast goes to the
+ *     sender and one copy to the peer, counted once, until the peer speaks.
  *
  * One line per case; the last line is "N passed, N failed"; exit status 1 on failure.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/if_packet.h>
 #include <net/ethernet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -42,26 +35,7 @@
 #include "link/link.h"
 #include "log.h"
 
-static int passed, failed;
-
-/* Record one case's result; fmt describes the failure. */
-static void __attribute__((format(printf, 3, 4)))
-check(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		printf("ok    %s\n", name);
-		return;
-	}
-	failed++;
-	printf("FAIL  %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "linktest.h"
 
 /* ---- 1. framing -------------------------------------------------------------------- */
 
@@ -158,8 +132,6 @@ struct rx_log {
 	size_t len;             /* of the last frame */
 	uint8_t buf[65536];     /* the last frame */
 	int echo_send_ret;      /* send() result from inside deliver() */
-	int arp_replies;        /* ARP replies seen (the TAP case) */
-	uint8_t arp[64];        /* the last of them */
 };
 
 static struct rx_log log_a, log_b;
@@ -172,10 +144,6 @@ static void record(void *ctx, const uint8_t *frame, size_t len)
 	lg->count++;
 	lg->len = len;
 	memcpy(lg->buf, frame, len);
-	if (len >= 42 && frame[12] == 0x08 && frame[13] == 0x06 && frame[21] == 2) {
-		lg->arp_replies++;
-		memcpy(lg->arp, frame, 42);
-	}
 	if (len >= NC_ETH_HLEN && frame[12] == (ETH_ECHO_REQ >> 8) &&
 	    frame[13] == (ETH_ECHO_REQ & 0xff)) {
 		uint8_t rep[NC_ETH_HLEN + 32];
@@ -188,27 +156,6 @@ static void record(void *ctx, const uint8_t *frame, size_t len)
 		       len - NC_ETH_HLEN < 32 ? len - NC_ETH_HLEN : 32);
 		lg->echo_send_ret = lg->link->ops->send(lg->link, &iov, 1);
 	}
-}
-
-/* Build a test frame: dst, src, ethertype, then n payload bytes derived from seed. */
-static size_t make_frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], int type,
-			 size_t n, int seed)
-{
-	memcpy(f, dst, 6);
-	memcpy(f + 6, src, 6);
-	f[12] = (uint8_t)(type >> 8);
-	f[13] = (uint8_t)type;
-	for (size_t i = 0; i < n; i++)
-		f[NC_ETH_HLEN + i] = (uint8_t)(seed + i * 7);
-	return NC_ETH_HLEN + n;
-}
-
-/* Wait up to ms for fd to become readable. 1 when readable. */
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
 }
 
 /* Wait for the link to be readable (bounded) and run its input(). Returns how many
@@ -226,16 +173,6 @@ static int pump(struct nc_link *l, struct rx_log *lg, int ms)
 		ms = 20;   /* collect the rest of a burst, then stop */
 	}
 	return lg->count - before;
-}
-
-/* send() as the service's event loop does it: the frame, then flush() before sleeping. */
-static int send_now(struct nc_link *l, const struct iovec *iov, int iovcnt)
-{
-	int r = l->ops->send(l, iov, iovcnt);
-
-	if (l->ops->flush)
-		l->ops->flush(l);
-	return r;
 }
 
 static void loopback(struct sockaddr_storage *ss, socklen_t *len, int port)
@@ -427,6 +364,51 @@ static void test_loopback(void)
 	check(got == 0 && b->stats.rx_dropped == 4, "vxlan garbage dropped and counted",
 	      "%d delivered, rx_dropped %llu", got, (unsigned long long)b->stats.rx_dropped);
 
+	/* A peer with another VNI: dropped and counted, and one warning per sender naming
+	 * the VNI received, ours and the sender, however many frames it sends. */
+	{
+		struct sockaddr_in t_addr[2];
+		int t[2] = { plain_socket(&t_addr[0]), plain_socket(&t_addr[1]) };
+		uint64_t drops = b->stats.rx_dropped;
+		FILE *tf = tmpfile();
+		int saved = dup(STDERR_FILENO), n[2] = { 0, 0 }, other = 0, lvl = nc_log_level;
+		char line[256], want[2][128];
+
+		if (!tf || saved < 0 || dup2(fileno(tf), STDERR_FILENO) < 0)
+			abort();
+		nc_log_level = NC_LOG_WARN;
+		for (int i = 0; i < 5; i++)
+			for (int k = 0; k < 2; k++)
+				plain_send_frame(t[k], port_b, vni + 7, f, len);
+		got = pump(b, &log_b, 2000);
+		nc_log_level = lvl;
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		for (int k = 0; k < 2; k++)
+			snprintf(want[k], sizeof(want[k]),
+				 "dropping frames with VNI %u from 127.0.0.2:%d: this link's VNI is %u",
+				 vni + 7, ntohs(t_addr[k].sin_port), vni);
+		rewind(tf);
+		while (fgets(line, sizeof(line), tf)) {
+			fputs(line, stderr);
+			if (strstr(line, want[0]))
+				n[0]++;
+			else if (strstr(line, want[1]))
+				n[1]++;
+			else
+				other++;
+		}
+		fclose(tf);
+		check(got == 0 && b->stats.rx_dropped == drops + 10,
+		      "vxlan wrong VNI dropped and counted", "%d delivered, %llu dropped", got,
+		      (unsigned long long)(b->stats.rx_dropped - drops));
+		check(n[0] == 1 && n[1] == 1 && other == 0,
+		      "vxlan wrong VNI warned once per sender", "%d and %d lines, %d others "
+		      "(want '%s')", n[0], n[1], other, want[0]);
+		close(t[0]);
+		close(t[1]);
+	}
+
 	/* A sender that is not a static peer is accepted and learned... */
 	len = make_frame(f, mac_bcast, mac_s, ETH_TEST, 60, 3);
 	plain_send_frame(s, port_a, vni, f, len);
@@ -483,14 +465,15 @@ static void test_loopback(void)
 		      "vxlan learned MAC moves with the station", "S2 got %zd", n);
 	}
 
-	/* An RFC 7348 sender (the Linux kernel) on a static peer's host sends from a
-	 * per-flow source port and listens on its configured one: frames for it go to the
-	 * static peer's address, not to the source port. */
+	/* Another sender on the static peer B's host (another service on 127.0.0.1), B
+	 * having spoken from its own port: learned at its own port, and unicast to it goes
+	 * there only, not to B. */
 	{
 		struct sockaddr_in k_addr;
 		socklen_t kl = sizeof(k_addr);
-		static const uint8_t mac_k[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+		static const uint8_t mac_k[6] = { 0x02, 0, 0, 0, 0, 0x0c };
 		int k = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ssize_t n = -1;
 
 		memset(&k_addr, 0, sizeof(k_addr));
 		k_addr.sin_family = AF_INET;
@@ -502,12 +485,19 @@ static void test_loopback(void)
 		plain_send_frame(k, port_a, vni, f, len);
 		pump(a, &log_a, 2000);
 		snprintf(text, sizeof(text), "learned %s -> 127.0.0.1:%d",
-			 nc_mac_str(mac_k, m, sizeof(m)), port_b);
+			 nc_mac_str(mac_k, m, sizeof(m)), ntohs(k_addr.sin_port));
 		check(describe_has(a, text),
-		      "vxlan sender on a static peer's host learned at the peer's port",
+		      "vxlan sender on a static peer's host learned at its own port",
 		      "no '%s'", text);
+		len = make_frame(f, mac_k, mac_a, ETH_TEST, 60, 10);
+		iov1 = (struct iovec){ f, len };
+		send_now(a, &iov1, 1);
+		if (wait_readable(k, 2000))
+			n = recv(k, g, sizeof(g), MSG_DONTWAIT);
+		got = pump(b, &log_b, 100);
+		check(n == (ssize_t)(NC_VXLAN_HLEN + len) && got == 0,
+		      "vxlan unicast to it reaches it, not the peer", "got %zd, B got %d", n, got);
 		close(k);
-		pump(b, &log_b, 50);
 	}
 
 	/* send() from inside deliver(): B answers an echo request while being delivered. */
@@ -568,6 +558,96 @@ static void test_loopback(void)
 	b->ops->close(b);
 }
 
+/* A bound UDP socket on 127.0.0.1 with a kernel-chosen port (its port in *port). */
+static int local_socket(int *port)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	socklen_t len = sizeof(me);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &len) < 0)
+		abort();
+	*port = ntohs(me.sin_port);
+	return fd;
+}
+
+/*
+ * A static peer P on 127.0.0.1 that has never sent (as a kernel vxlan device, which
+ * sends from hashed ports) and a sender K on another port of 127.0.0.1: K's MAC is
+ * learned at K's port, and unicast to it goes to K and, once, to P; the frame is
+ * counted once. After P sends from its own port, K alone gets them.
+ */
+static void test_copy_to_peer(void)
+{
+	const uint32_t vni = 0x00c0de;
+	static const uint8_t mac_k[6] = { 0x02, 0, 0, 0, 0, 0x4b };
+	static const uint8_t mac_p[6] = { 0x02, 0, 0, 0, 0, 0x50 };
+	static struct rx_log lg;
+	static uint8_t f[256], g[2048];
+	struct nc_vxlan_config c;
+	struct nc_link *a = NULL;
+	struct sockaddr_in la;
+	socklen_t lal = sizeof(la);
+	struct iovec iov;
+	char err[256], text[128], m[20];
+	int pp, pk, port, r, n_p, n_k;
+	int ps = local_socket(&pp), ks = local_socket(&pk);
+	size_t len;
+
+	memset(&c, 0, sizeof(c));
+	loopback(&c.bind, &c.bind_len, 1);
+	((struct sockaddr_in *)&c.bind)->sin_port = 0;   /* any free port */
+	loopback(&c.peers[0], &c.peer_lens[0], pp);
+	c.npeers = 1;
+	c.vni = vni;
+	r = nc_link_vxlan_open(&a, &c, 1500, record, &lg, err, sizeof(err));
+	check(r == 0, "vxlan open a link with a silent peer", "%s", err);
+	if (r < 0)
+		goto out;
+	lg.link = a;
+	if (getsockname(a->fd, (struct sockaddr *)&la, &lal) < 0)
+		abort();
+	port = ntohs(la.sin_port);
+
+	len = make_frame(f, mac_bcast, mac_k, ETH_TEST, 40, 1);
+	plain_send_frame(ks, port, vni, f, len);
+	pump(a, &lg, 2000);
+	snprintf(text, sizeof(text), "learned %s -> 127.0.0.1:%d (age 0 s), copy to peer "
+		 "127.0.0.1:%d", nc_mac_str(mac_k, m, sizeof(m)), pk, pp);
+	check(describe_has(a, text), "vxlan describe shows the copy to a silent peer",
+	      "no '%s'", text);
+
+	len = make_frame(f, mac_k, mac_a, ETH_TEST, 100, 2);
+	iov = (struct iovec){ f, len };
+	r = send_now(a, &iov, 1);
+	n_k = wait_readable(ks, 2000) && recv(ks, g, sizeof(g), MSG_DONTWAIT) ==
+					 (ssize_t)(NC_VXLAN_HLEN + len);
+	n_p = wait_readable(ps, 2000) && recv(ps, g, sizeof(g), MSG_DONTWAIT) ==
+					 (ssize_t)(NC_VXLAN_HLEN + len);
+	check(r == 0 && n_k && n_p && a->stats.tx_frames == 1,
+	      "vxlan unicast to a sender on a silent peer's IP: to it and a copy to the peer",
+	      "ret %d, K %d, P %d, tx_frames %llu", r, n_k, n_p,
+	      (unsigned long long)a->stats.tx_frames);
+
+	/* P speaks from its own port: the copies stop. */
+	len = make_frame(f, mac_bcast, mac_p, ETH_TEST, 40, 3);
+	plain_send_frame(ps, port, vni, f, len);
+	pump(a, &lg, 2000);
+	len = make_frame(f, mac_k, mac_a, ETH_TEST, 100, 4);
+	iov = (struct iovec){ f, len };
+	r = send_now(a, &iov, 1);
+	n_k = wait_readable(ks, 2000) && recv(ks, g, sizeof(g), MSG_DONTWAIT) > 0;
+	n_p = wait_readable(ps, 100);
+	check(r == 0 && n_k && !n_p, "vxlan no copy once the peer has spoken from its port",
+	      "K %d, P %d", n_k, n_p);
+	a->ops->close(a);
+out:
+	close(ps);
+	close(ks);
+}
+
 /* Open errors that need no traffic: MTU limits, VNI range, peer families, no peers. */
 static void test_open_errors(void)
 {
@@ -622,356 +702,15 @@ static void test_open_errors(void)
 	}
 }
 
-/* ---- 3. TAP framing with a virtio_net_hdr ------------------------------------------ */
-
-/* One read() from a TAP device: a virtio_net_hdr, then an Ethernet frame carrying IPv4
- * (or IPv6) TCP with `payload` bytes. */
-struct vnet_frame {
-	uint8_t b[10 + 14 + 40 + 20 + 3000];
-	size_t len;
-};
-
-static void vnet_build(struct vnet_frame *v, int v6, size_t payload)
-{
-	uint8_t *e = v->b + 10, *ip = e + 14, *tcp;
-	size_t iplen;
-
-	memset(v->b, 0, sizeof(v->b));
-	memset(e, 0x02, 12);
-	if (v6) {
-		e[12] = 0x86, e[13] = 0xdd;
-		ip[0] = 0x60;
-		ip[4] = (uint8_t)((20 + payload) >> 8), ip[5] = (uint8_t)(20 + payload);
-		ip[6] = 6, ip[7] = 64;
-		tcp = ip + 40;
-		iplen = 40;
-	} else {
-		e[12] = 0x08, e[13] = 0x00;
-		ip[0] = 0x45;
-		ip[2] = (uint8_t)((40 + payload) >> 8), ip[3] = (uint8_t)(40 + payload);
-		ip[8] = 64, ip[9] = 6;
-		tcp = ip + 20;
-		iplen = 20;
-	}
-	tcp[12] = 0x50;
-	tcp[13] = 0x10;
-	v->len = 10 + 14 + iplen + 20 + payload;
-}
-
-/* The header's fields (little-endian 16-bit, as TUNSETVNETLE makes them). */
-static void vnet_hdr(struct vnet_frame *v, uint8_t flags, uint8_t gso, uint16_t hdr_len,
-		     uint16_t gso_size, uint16_t start, uint16_t off)
-{
-	uint16_t f[4] = { hdr_len, gso_size, start, off };
-
-	v->b[0] = flags;
-	v->b[1] = gso;
-	for (int i = 0; i < 4; i++) {
-		v->b[2 + 2 * i] = (uint8_t)f[i];
-		v->b[3 + 2 * i] = (uint8_t)(f[i] >> 8);
-	}
-}
-
-static void test_vnet(void)
-{
-	struct vnet_frame v;
-	unsigned fl;
-	int r;
-	enum { NC = 1, DV = 2, T4 = 1, T6 = 4, UDP = 3, ECN = 0x80 };
-
-	vnet_build(&v, 0, 100);
-	r = nc_tap_vnet_check(v.b, v.len, &fl);
-	check(r == 10 && fl == 0, "vnet plain frame", "ret %d flags %u", r, fl);
-	for (size_t n = 0; n < 24; n++) {
-		r = nc_tap_vnet_check(v.b, n, &fl);
-		if (r != -EINVAL)
-			break;
-	}
-	check(r == -EINVAL, "vnet short header or frame (0..23 bytes) dropped", "ret %d", r);
-
-	vnet_hdr(&v, NC, 0, 0, 0, 34, 16);
-	r = nc_tap_vnet_check(v.b, v.len, &fl);
-	check(r == 10 && fl == NC_LINK_RX_CSUM_OK, "vnet NEEDS_CSUM: checksum trusted",
-	      "ret %d flags %u", r, fl);
-	vnet_hdr(&v, DV, 0, 0, 0, 0, 0);
-	r = nc_tap_vnet_check(v.b, v.len, &fl);
-	check(r == 10 && fl == NC_LINK_RX_CSUM_OK, "vnet DATA_VALID: checksum trusted",
-	      "ret %d flags %u", r, fl);
-
-	vnet_build(&v, 0, 2000);
-	vnet_hdr(&v, NC, T4, 54, 1448, 34, 16);
-	r = nc_tap_vnet_check(v.b, v.len, &fl);
-	check(r == 10 && fl == (NC_LINK_RX_CSUM_OK | NC_LINK_RX_GSO), "vnet TSO4 super-frame",
-	      "ret %d flags %u", r, fl);
-	vnet_hdr(&v, NC, T4 | ECN, 54, 1448, 34, 16);
-	r = nc_tap_vnet_check(v.b, v.len, &fl);
-	check(r == 10 && (fl & NC_LINK_RX_GSO), "vnet TSO4 with ECN", "ret %d flags %u", r, fl);
-	vnet_build(&v, 1, 2000);
-	vnet_hdr(&v, NC, T6, 74, 1428, 54, 16);
-	r = nc_tap_vnet_check(v.b, v.len, &fl);
-	check(r == 10 && fl == (NC_LINK_RX_CSUM_OK | NC_LINK_RX_GSO), "vnet TSO6 super-frame",
-	      "ret %d flags %u", r, fl);
-
-	/* Lies: each must be dropped. */
-	static const struct {
-		const char *name;
-		int v6;
-		uint8_t flags, gso;
-		uint16_t hdr_len, gso_size, start, off;
-		int ip_len_delta;       /* added to the IP length field */
-		int frag;               /* set IPv4 MF */
-		int ethertype_arp;
-		size_t payload;
-	} bad[] = {
-		{ "unknown flag 0x80", 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 100 },
-		{ "RSC_INFO flag", 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 100 },
-		{ "csum_start past the frame", 0, NC, 0, 0, 0, 3000, 16, 0, 0, 0, 100 },
-		{ "csum_offset past the frame", 0, NC, 0, 0, 0, 34, 200, 0, 0, 0, 100 },
-		{ "csum_start inside the Ethernet header", 0, NC, 0, 0, 0, 4, 16, 0, 0, 0, 100 },
-		{ "odd csum_offset", 0, NC, 0, 0, 0, 34, 15, 0, 0, 0, 100 },
-		{ "ECN without a GSO type", 0, NC, ECN, 0, 0, 34, 16, 0, 0, 0, 100 },
-		{ "GSO UDP (not offered)", 0, NC, UDP, 42, 1472, 34, 6, 0, 0, 0, 2000 },
-		{ "GSO type 5", 0, NC, 5, 54, 1448, 34, 16, 0, 0, 0, 2000 },
-		{ "TSO4 without NEEDS_CSUM", 0, 0, T4, 54, 1448, 34, 16, 0, 0, 0, 2000 },
-		{ "TSO4 with gso_size 0", 0, NC, T4, 54, 0, 34, 16, 0, 0, 0, 2000 },
-		{ "TSO4 with hdr_len past the frame", 0, NC, T4, 4000, 1448, 34, 16, 0, 0, 0, 2000 },
-		{ "TSO4 csum_start not at TCP", 0, NC, T4, 54, 1448, 38, 16, 0, 0, 0, 2000 },
-		{ "TSO4 csum_offset not TCP's", 0, NC, T4, 54, 1448, 34, 6, 0, 0, 0, 2000 },
-		{ "TSO4 IP length longer than the frame", 0, NC, T4, 54, 1448, 34, 16, 1, 0, 0, 2000 },
-		{ "TSO4 IP length shorter than the frame", 0, NC, T4, 54, 1448, 34, 16, -8, 0, 0, 2000 },
-		{ "TSO4 on an IPv4 fragment", 0, NC, T4, 54, 1448, 34, 16, 0, 1, 0, 2000 },
-		{ "TSO4 on an ARP frame", 0, NC, T4, 54, 1448, 34, 16, 0, 0, 1, 2000 },
-		{ "TSO4 without payload", 0, NC, T4, 54, 1448, 34, 16, 0, 0, 0, 0 },
-		{ "TSO6 on an IPv4 frame", 0, NC, T6, 54, 1448, 34, 16, 0, 0, 0, 2000 },
-		{ "TSO4 on an IPv6 frame", 1, NC, T4, 74, 1428, 54, 16, 0, 0, 0, 2000 },
-		{ "TSO6 IP length longer than the frame", 1, NC, T6, 74, 1428, 54, 16, 1, 0, 0, 2000 },
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char name[96];
-		uint8_t *ip = v.b + 24;
-		int lenoff = bad[i].v6 ? 4 : 2;
-		unsigned iplen;
-
-		vnet_build(&v, bad[i].v6, bad[i].payload);
-		vnet_hdr(&v, bad[i].flags, bad[i].gso, bad[i].hdr_len, bad[i].gso_size,
-			 bad[i].start, bad[i].off);
-		iplen = (unsigned)((ip[lenoff] << 8 | ip[lenoff + 1]) + bad[i].ip_len_delta);
-		ip[lenoff] = (uint8_t)(iplen >> 8), ip[lenoff + 1] = (uint8_t)iplen;
-		if (bad[i].frag)
-			ip[6] = 0x20;
-		if (bad[i].ethertype_arp)
-			v.b[22] = 0x08, v.b[23] = 0x06;
-		r = nc_tap_vnet_check(v.b, v.len, &fl);
-		snprintf(name, sizeof(name), "vnet lie dropped: %s", bad[i].name);
-		check(r == -EINVAL && fl == 0, name, "ret %d flags %u", r, fl);
-	}
-	{
-		static uint8_t big[10 + 0x10000];
-		memset(big, 0, sizeof(big));
-		big[22] = 0x08;
-		r = nc_tap_vnet_check(big, sizeof(big), &fl);
-		check(r == -EINVAL, "vnet frame over 65535 bytes dropped", "ret %d", r);
-	}
-}
-
-/* A TCP segment from mac_a: IPv4 10.9.0.2 → 10.9.0.1 or IPv6 fd00::2 → fd00::1, port
- * 1234 → 5678, sequence number seq, `payload` bytes of (seq + i) & 0xff. Returns the
- * frame's length; f is the vnet_frame's buffer past its header. */
-static size_t tcp_seg(struct vnet_frame *v, int v6, uint32_t seq, size_t payload, uint8_t flags)
-{
-	uint8_t *f = v->b + 10, *ip = f + 14, *tcp = ip + (v6 ? 40 : 20);
-
-	vnet_build(v, v6, payload);
-	memcpy(f, mac_b, 6);
-	memcpy(f + 6, mac_a, 6);
-	if (v6) {
-		ip[8] = ip[24] = 0xfd;
-		ip[23] = 2, ip[39] = 1;
-	} else {
-		ip[12] = 10, ip[13] = 9, ip[14] = 0, ip[15] = 2;
-		ip[16] = 10, ip[17] = 9, ip[18] = 0, ip[19] = 1;
-	}
-	tcp[0] = 1234 >> 8, tcp[1] = 1234 & 0xff, tcp[2] = 5678 >> 8, tcp[3] = 5678 & 0xff;
-	tcp[4] = (uint8_t)(seq >> 24), tcp[5] = (uint8_t)(seq >> 16);
-	tcp[6] = (uint8_t)(seq >> 8), tcp[7] = (uint8_t)seq;
-	tcp[13] = flags;
-	tcp[14] = 0xff, tcp[15] = 0xff;
-	for (size_t i = 0; i < payload; i++)
-		tcp[20 + i] = (uint8_t)(seq + i);
-	return v->len - 10;
-}
-
-/*
- * test_tap_gso() - with TX_CSUM|TX_GSO, runs of contiguous segments sent in one turn must
- * reach the kernel as one frame each (a packet socket on the device sees the frame the
- * kernel received, before any segmentation): headers of the first, lengths covering all,
- * the last segment's flags, every payload byte in order, the pseudo-header sum in the
- * checksum field. A gap starts a new frame.
- */
-static void test_tap_gso(struct nc_link *l, const char *dev)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	static struct vnet_frame v;
-	static uint8_t got[8][4096];
-	ssize_t glen[8];
-	int ps, n = 0;
-	unsigned off;
-	uint64_t dropped = l->stats.tx_dropped;
-
-	off = l->ops->set_offload(l, NC_LINK_OFF_TX_CSUM | NC_LINK_OFF_TX_GSO);
-	check(off == (NC_LINK_OFF_TX_CSUM | NC_LINK_OFF_TX_GSO), "tap send offloads granted",
-	      "got %#x", off);
-	ps = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
-	sll.sll_ifindex = (int)if_nametoindex(dev);
-	if (ps < 0 || bind(ps, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		check(0, "tap packet socket", "%s", strerror(errno));
-		if (ps >= 0)
-			close(ps);
-		return;
-	}
-	/* IPv4: 1000 + 1000 + 500 (PSH), then a gap; IPv6: 1000 + 1000, flushed. */
-	static const struct { int v6; uint32_t seq; size_t len; uint8_t flags; } segs[] = {
-		{ 0, 1000, 1000, 0x10 }, { 0, 2000, 1000, 0x10 }, { 0, 3000, 500, 0x18 },
-		{ 0, 9000, 100, 0x10 }, { 1, 5000, 1000, 0x10 }, { 1, 6000, 1000, 0x10 },
-	};
-	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
-		size_t len = tcp_seg(&v, segs[i].v6, segs[i].seq, segs[i].len, segs[i].flags);
-		struct iovec iov[2] = { { v.b + 10, 34 }, { v.b + 10 + 34, len - 34 } };
-		l->ops->send(l, iov, 2);
-	}
-	l->ops->flush(l);
-	check(l->stats.tx_dropped == dropped, "tap GSO frames accepted by the kernel",
-	      "%llu dropped", (unsigned long long)(l->stats.tx_dropped - dropped));
-	for (int tries = 0; tries < 20 && n < 3; tries++) {
-		ssize_t r = recv(ps, got[n], sizeof(got[n]), 0);
-		if (r < 0) {
-			wait_readable(ps, 50);
-			continue;
-		}
-		if (r >= 14 && memcmp(got[n] + 6, mac_a, 6) == 0 && n < 8)
-			glen[n++] = r;
-	}
-	close(ps);
-	check(n == 3, "tap three frames seen for six segments", "%d frames", n);
-	if (n != 3)
-		return;
-	/* IPv4 run: one frame of 14 + 20 + 20 + 2500 bytes, PSH, the payload contiguous. */
-	uint8_t *f = got[0], *ip = f + 14, *tcp = ip + 20;
-	int ok = glen[0] == 14 + 40 + 2500 && (ip[2] << 8 | ip[3]) == 2540 && tcp[13] == 0x18 &&
-		 tcp[4] == 0 && tcp[5] == 0 && (tcp[6] << 8 | tcp[7]) == 1000;
-	for (int i = 0; ok && i < 2500; i++)
-		ok = tcp[20 + i] == (uint8_t)(1000 + i);
-	uint32_t sum = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	check(ok && sum == 0xffff, "tap IPv4 run merged into one frame (lengths, flags, bytes, "
-	      "IP checksum)", "len %zd ip len %d flags %#x ip sum %#x", glen[0],
-	      ip[2] << 8 | ip[3], tcp[13], sum);
-	/* The pseudo-header sum: addresses, protocol 6, TCP length 2520. */
-	sum = 0x0a09 + 0x0002 + 0x0a09 + 0x0001 + 6 + 2520;
-	check((uint32_t)(tcp[16] << 8 | tcp[17]) == sum, "tap IPv4 run: pseudo-header sum",
-	      "%#x, want %#x", tcp[16] << 8 | tcp[17], sum);
-	check(glen[1] == 14 + 40 + 100 && got[1][14 + 20 + 13] == 0x10,
-	      "tap the segment after a PSH goes in a new frame", "len %zd", glen[1]);
-	f = got[2], ip = f + 14, tcp = ip + 40;
-	ok = glen[2] == 14 + 60 + 2000 && (ip[4] << 8 | ip[5]) == 2020 && tcp[13] == 0x10;
-	for (int i = 0; ok && i < 2000; i++)
-		ok = tcp[20 + i] == (uint8_t)(5000 + i);
-	check(ok, "tap IPv6 run merged into one frame", "len %zd payload len %d", glen[2],
-	      ip[4] << 8 | ip[5]);
-	sum = 0xfd00 + 2 + 0xfd00 + 1 + 6 + 2020;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	check((uint32_t)(tcp[16] << 8 | tcp[17]) == sum, "tap IPv6 run: pseudo-header sum",
-	      "%#x, want %#x", tcp[16] << 8 | tcp[17], sum);
-	check(l->stats.tx_frames >= 6, "tap segments counted", "%llu",
-	      (unsigned long long)l->stats.tx_frames);
-}
-
-/* ---- 4. TAP (only inside a prepared namespace) -------------------------------------- */
-
-static void test_tap(const char *dev)
-{
-	const char *kip = getenv("NETCON_TEST_TAP_IP");
-	struct in_addr kernel_ip, my_ip;
-	struct nc_link *l = NULL;
-	static struct rx_log lg;
-	uint8_t f[64];
-	char err[256] = "", text[64];
-	int r, found = 0;
-
-	if (!kip)
-		kip = "10.9.0.1";
-	if (inet_pton(AF_INET, kip, &kernel_ip) != 1)
-		abort();
-	my_ip.s_addr = htonl(ntohl(kernel_ip.s_addr) + 1);
-
-	r = nc_link_tap_open(&l, dev, 65522, record, &lg, err, sizeof(err));
-	check(r == -EMSGSIZE && l == NULL, "tap mtu 65522 refused", "ret %d '%s'", r, err);
-	r = nc_link_tap_open(&l, "lo", 1500, record, &lg, err, sizeof(err));
-	printf("      %s\n", err);
-	check(r == -EINVAL && l == NULL, "tap open of a non-TAP device refused", "ret %d", r);
-	r = nc_link_tap_open(&l, dev, 1500, record, &lg, err, sizeof(err));
-	check(r == 0, "tap open", "%s", err);
-	if (r < 0)
-		return;
-	lg.link = l;
-	snprintf(text, sizeof(text), "link tap %s mtu 1500\n", dev);
-	{
-		char buf[128];
-		l->ops->describe(l, buf, sizeof(buf));
-		check(strcmp(buf, text) == 0, "tap describe", "'%s'", buf);
-	}
-
-	/* ARP request: who has kernel_ip? tell my_ip (mac_a). */
-	make_frame(f, mac_bcast, mac_a, 0x0806, 0, 0);
-	static const uint8_t arp_hdr[8] = { 0, 1, 0x08, 0, 6, 4, 0, 1 };
-	memcpy(f + 14, arp_hdr, 8);
-	memcpy(f + 22, mac_a, 6);
-	memcpy(f + 28, &my_ip, 4);
-	memset(f + 32, 0, 6);
-	memcpy(f + 38, &kernel_ip, 4);
-	struct iovec iov[2] = { { f, 14 }, { f + 14, 28 } };
-	r = send_now(l, iov, 2);
-	check(r == 0 && l->stats.tx_frames == 1 && l->stats.tx_bytes == 42, "tap send ARP request",
-	      "ret %d", r);
-	/* The kernel may drop the first reply while the carrier comes up: ask again every
-	 * 250 ms, for 2 s at most. */
-	for (int tries = 0; tries < 40 && !found; tries++) {
-		if (tries % 5 == 4)
-			l->ops->send(l, iov, 2);
-		if (!wait_readable(l->fd, 50))
-			continue;
-		l->ops->input(l);
-		if (lg.arp_replies > 0 && memcmp(lg.arp, mac_a, 6) == 0 &&
-		    memcmp(lg.arp + 28, &kernel_ip, 4) == 0)
-			found = 1;
-	}
-	check(found, "tap kernel answers ARP", "no reply (%d frames seen)", lg.count);
-
-	struct iovec runt = { f, 10 };
-	r = send_now(l, &runt, 1);
-	check(r < 0 && l->stats.tx_dropped == 1, "tap runt frame dropped and counted", "ret %d",
-	      r);
-	test_tap_gso(l, dev);
-	l->ops->close(l);
-}
-
 int main(void)
 {
-	const char *tap = getenv("NETCON_TEST_TAP");
-
 	nc_log_init("unit_vxlan", 0);
 	if (getenv("NETCON_LOG"))
 		nc_log_level = nc_log_parse_level(getenv("NETCON_LOG"));
 	test_framing();
 	test_open_errors();
 	test_loopback();
-	test_vnet();
-	if (tap && *tap)
-		test_tap(tap);
+	test_copy_to_peer();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
