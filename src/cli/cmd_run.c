@@ -141,6 +141,9 @@ int cmd_intercept(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s", argv[++i]);
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			snprintf(path, sizeof(path), "%s", argv[i] + 9);
+		} else if (!strcmp(argv[i], "--socket")) {
+			fprintf(stderr, "netcon intercept: option --socket needs a value (see --help)\n");
+			return 2;
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr, "netcon intercept: unknown option '%s' (see --help)\n", argv[i]);
 			return 2;
@@ -389,7 +392,8 @@ int cmd_show(int argc, char **argv)
 			       "LD_PRELOAD), and whether a service answers on the socket.\n");
 			return 0;
 		}
-		fprintf(stderr, "netcon show: unknown argument '%s' (see --help)\n", argv[1]);
+		fprintf(stderr, "netcon show: unknown %s '%s' (see --help)\n",
+			argv[1][0] == '-' ? "option" : "argument", argv[1]);
 		return 2;
 	}
 	if (env && *env)
