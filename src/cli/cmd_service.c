@@ -408,5 +408,6 @@ int cmd_service(int argc, char **argv)
 		return bad("netcon service", "unexpected argument '%s'%s", argv[idx], "");
 	nc_log_init("netcon service", 0);
 	nc_log_level = cfg.log_level;
+	cfg.ready_line = 1;
 	return nc_service_run(&cfg);
 }
