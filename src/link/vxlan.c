@@ -45,11 +45,13 @@
  */
 #include "link.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +83,7 @@ struct vx_remote {
 	int refs;                     /* FDB entries pointing here */
 	int is_static;
 	int flood_pos;                /* index in vxlan.flood, VX_NONE when the slot is free */
+	int send_err;                 /* the errno last warned about sending here, 0: none */
 };
 
 /* One learned MAC → remote entry. */
@@ -106,6 +109,7 @@ struct vxlan {
 	int nremote_free;
 	int flood[VX_NREMOTES];       /* dense: every remote in use */
 	int nflood;
+	int warned_nopeer;            /* said once that an ARP request had no peer to go to */
 
 	struct vx_fdb fdb[NC_VXLAN_FDB_SIZE];
 	int hash[VX_HASH_SIZE];
@@ -309,6 +313,7 @@ static int remote_get(struct vxlan *vx, const struct sockaddr_storage *sa, sockl
 	r->len = len;
 	r->refs = 0;
 	r->is_static = 0;
+	r->send_err = 0;
 	r->flood_pos = vx->nflood;
 	vx->flood[vx->nflood++] = idx;
 	return idx;
@@ -470,6 +475,34 @@ static size_t iov_peek(const struct iovec *iov, int iovcnt, uint8_t *out, size_t
 	return got;
 }
 
+/*
+ * send_result() - note how a send to the remote whose address msg_name is went: e is 0
+ * or an errno. A failure other than a full buffer is worth a warning, once until that
+ * remote works again: a peer the kernel has no route to (ENETUNREACH, EHOSTUNREACH,
+ * EADDRNOTAVAIL) is what a service sees when it runs in a network namespace that cannot
+ * reach its peers (a fresh `unshare --net` has only a loopback device, and that down),
+ * and the only other sign would be connections that time out.
+ */
+static void send_result(void *msg_name, int e)
+{
+	struct vx_remote *r = (struct vx_remote *)((char *)msg_name - offsetof(struct vx_remote, sa));
+	char a[64];
+
+	if (e == 0 || e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == EINTR) {
+		if (e == 0)
+			r->send_err = 0;
+		return;
+	}
+	if (r->send_err == e)
+		return;
+	r->send_err = e;
+	nc_warn("vxlan: cannot send to %s: %s%s", sa_str(&r->sa, a, sizeof(a)), strerror(e),
+		e == ENETUNREACH || e == EHOSTUNREACH || e == EADDRNOTAVAIL
+			? " (no route to that peer from this network namespace: start the "
+			  "service where its peers are reachable, or give peers reachable from here)"
+			: "");
+}
+
 /* Send the first n prepared tx_msgs, in chunks of at most UIO_MAXIOV (sendmmsg's
  * limit). A message that fails is skipped and the rest still go. Returns how many were
  * sent; *err is set to the last error seen (left alone when none). */
@@ -486,11 +519,14 @@ static int send_replicas(struct vxlan *vx, int n, int *err)
 				continue;
 			/* sendmmsg reports an error only for the first message of a call. */
 			*err = -errno;
+			send_result(vx->tx_msgs[i].msg_hdr.msg_name, errno);
 			i++;
 			continue;
 		}
 		if (r == 0)
 			r = 1;   /* not expected; guarantees progress */
+		for (int k = i; k < i + r; k++)
+			send_result(vx->tx_msgs[k].msg_hdr.msg_name, 0);
 		sent += r;
 		i += r;
 	}
@@ -574,6 +610,7 @@ static void vxlan_flush(struct nc_link *l)
 				return;
 			}
 			/* The first message failed (buffer full): drop it, like a NIC. */
+			send_result(gm[g].msg_hdr.msg_name, errno);
 			l->stats.tx_dropped += (uint64_t)(first[g + 1] - first[g]);
 			nc_log_ratelimited(NC_LOG_DEBUG, "vxlan: batched frames dropped: %s",
 					   strerror(errno));
@@ -618,6 +655,22 @@ static int txb_queue(struct vxlan *vx, int remote, const struct iovec *iov, int 
 	vx->txb_len[vx->txb_n] = len;
 	vx->txb_n++;
 	return 0;
+}
+
+/* A frame for an unknown destination and no peer to flood it to: if it is an ARP request
+ * for another host (the stack wants to reach it), say once why nothing will answer. */
+static void warn_no_peer(struct vxlan *vx, const struct iovec *iov, int iovcnt)
+{
+	uint8_t f[42];
+	char tpa[INET_ADDRSTRLEN];
+
+	if (iov_peek(iov, iovcnt, f, sizeof(f)) != sizeof(f) || f[12] != 0x08 || f[13] != 0x06 ||
+	    f[20] != 0 || f[21] != 1 || !memcmp(f + 28, f + 38, 4))
+		return;
+	vx->warned_nopeer = 1;
+	nc_warn("vxlan: no peer to ask for %s: no --peer was given and no service has sent "
+		"to this one yet, so other hosts of the virtual network cannot be reached "
+		"(give --peer HOST:PORT)", inet_ntop(AF_INET, f + 38, tpa, sizeof(tpa)));
 }
 
 /* Send one frame: header + iov in one datagram, to the learned peer of a known unicast
@@ -672,6 +725,8 @@ static int vxlan_send(struct nc_link *l, const struct iovec *iov, int iovcnt)
 			mh->msg_iovlen = (size_t)iovcnt + 1;
 		}
 		n = vx->nflood;
+		if (n == 0 && !vx->warned_nopeer)
+			warn_no_peer(vx, iov, iovcnt);
 	}
 	if (n > 0 && send_replicas(vx, n, &err) > 0) {
 		l->stats.tx_frames++;
