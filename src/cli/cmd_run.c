@@ -25,6 +25,14 @@
 
 #define LIB_NAME "libnetcon.so"
 
+/* What the intercept cannot reach, and where it is found: in both commands' --help. */
+#define LIMITS_HELP \
+	"The intercept is loaded with LD_PRELOAD: statically linked programs, programs\n" \
+	"that make system calls without the C library (Go's net package) and set-user-ID\n" \
+	"programs are not intercepted, and their sockets stay the kernel's. The library\n" \
+	"is $NETCON_LIB if set, else " LIB_NAME " beside the netcon program, else\n" \
+	"../lib/netcon/" LIB_NAME " from it (as `make install` puts it).\n"
+
 int nc_find_library(char *buf, size_t len)
 {
 	char exe[PATH_MAX], *dir;
@@ -91,8 +99,13 @@ static int exec_under(const char *socket_path, char **argv)
 	const char *old = getenv("LD_PRELOAD");
 
 	if (nc_find_library(lib, sizeof(lib)) < 0) {
-		fprintf(stderr, "netcon: cannot find " LIB_NAME " next to the netcon program "
-				"(set NETCON_LIB to its path)\n");
+		const char *env = getenv("NETCON_LIB");
+
+		if (env && *env)
+			fprintf(stderr, "netcon: NETCON_LIB=%s: cannot read it\n", env);
+		else
+			fprintf(stderr, "netcon: cannot find " LIB_NAME " beside the netcon program "
+					"or in ../lib/netcon/ (set NETCON_LIB to its path)\n");
 		return 127;
 	}
 	if (old && *old && !strstr(old, LIB_NAME))
@@ -135,7 +148,8 @@ int cmd_intercept(int argc, char **argv)
 			       "Runs PROGRAM with the netcon intercept loaded: its TCP and UDP sockets\n"
 			       "(IPv4 and IPv6) on the service's network, and those bound to the\n"
 			       "wildcard, are served by the service at PATH (default $NETCON_SOCKET,\n"
-			       "else the default socket); names of the service's --host table resolve.\n");
+			       "else the default socket); names of the service's --host table resolve.\n\n"
+			       LIMITS_HELP);
 			return 0;
 		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
 			snprintf(path, sizeof(path), "%s", argv[++i]);
@@ -282,8 +296,12 @@ int cmd_run(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: netcon run [SERVICE OPTIONS] -- PROGRAM [ARGS...]\n\n"
 			       "Starts a service, runs PROGRAM under it, stops the service when\n"
-			       "PROGRAM exits, and exits with PROGRAM's status. Without --socket the\n"
-			       "service's socket is private to this run.\n\n");
+			       "PROGRAM exits, and exits with PROGRAM's status (128+N if signal N\n"
+			       "ended it). Without --socket the service's socket is private to this\n"
+			       "run. SIGTERM, SIGINT, SIGHUP and SIGQUIT sent to run are passed on to\n"
+			       "PROGRAM; should run be killed, the service stops and PROGRAM gets\n"
+			       "SIGTERM.\n\n"
+			       LIMITS_HELP "\n");
 			nc_config_usage(stdout);
 			return 0;
 		}
@@ -387,9 +405,10 @@ int cmd_show(int argc, char **argv)
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			printf("usage: netcon show\n\nShows the intercept library's path, the "
-			       "control socket, whether the intercept is loaded here (through\n"
-			       "LD_PRELOAD), and whether a service answers on the socket.\n");
+			printf("usage: netcon show\n\n"
+			       "Shows the intercept library's path, the control socket, whether\n"
+			       "the intercept is loaded here (through LD_PRELOAD), and whether a\n"
+			       "service answers on the socket.\n");
 			return 0;
 		}
 		fprintf(stderr, "netcon show: unknown %s '%s' (see --help)\n",

@@ -28,7 +28,8 @@ void nc_config_usage(FILE *f)
 {
 	fprintf(f,
 		"service options:\n"
-		"  --ip ADDR/PREFIX       the service's IPv4 address (default " DEFAULT_IP ")\n"
+		"  --ip ADDR/PREFIX       the service's IPv4 address and prefix length 1..30\n"
+		"                         (default " DEFAULT_IP ")\n"
 		"  --ip6 ADDR/PREFIX      an IPv6 address of the service, e.g. fd00:88::1/64\n"
 		"                         (repeatable, at most %d; a link-local address made from\n"
 		"                         the MAC is always added)\n"
@@ -42,16 +43,19 @@ void nc_config_usage(FILE *f)
 		"  --mac MAC              Ethernet address (default: random, locally administered)\n"
 		"  --log-level LEVEL      error, warn, info or debug (default warn)\n"
 		"  --link vxlan|tap       how frames leave the service (default vxlan)\n"
-		"  --bind HOST:PORT       vxlan: local UDP address (default " DEFAULT_BIND ")\n"
+		"  --bind HOST:PORT       vxlan: local UDP address (default " DEFAULT_BIND ");\n"
+		"                         HOST an address or a name\n"
 		"  --peer HOST:PORT       vxlan: a peer (repeatable; frames to unknown MACs go to all)\n"
 		"  --vni N                vxlan: network identifier, 0..16777215 (default 1)\n"
 		"  --tap NAME             tap: the TAP device (created once by an administrator with\n"
-		"                         `ip tuntap add NAME mode tap user USER`)\n"
+		"                         `ip tuntap add NAME mode tap user USER`); the service must\n"
+		"                         run in the network namespace that holds the device\n"
 		"  --max-sockets N        virtual sockets one user (uid) may hold, 0 = no limit\n"
 		"                         (default 65536); beyond it calls fail with ENOBUFS\n"
 		"  --link-fault SPEC      inject faults into frames sent and received, for tests:\n"
 		"                         loss=P,dup=P,reorder=P,corrupt=P,seed=N (P in percent)\n"
-		"  --ready-fd N           write one byte to fd N once the service is ready\n"
+		"  --ready-fd N           write one byte to fd N (open for writing) once the service\n"
+		"                         is ready\n"
 		"  --host NAME=ADDR       a name of the virtual network (repeatable; ADDR IPv4 or\n"
 		"                         IPv6): programs under the intercept resolve it\n"
 		"  --hosts FILE           more names, in hosts(5) format (repeatable)\n"
@@ -396,7 +400,8 @@ int cmd_service(int argc, char **argv)
 			printf("usage: netcon service [OPTIONS]\n\n"
 			       "Runs one endpoint of the virtual network: a userspace TCP/IP stack\n"
 			       "(lwIP) on a link, serving programs started with `netcon intercept`\n"
-			       "through its control socket. Stops on SIGTERM or SIGINT.\n\n");
+			       "through its control socket. Prints one \"ready\" line when it is\n"
+			       "ready; stops on SIGTERM or SIGINT.\n\n");
 			nc_config_usage(stdout);
 			return 0;
 		}
