@@ -4,6 +4,7 @@
 #   PATH holds                          netcon service --socket PATH
 #   a regular file ("important")   →    exit 1, "it is a regular file", content intact
 #   a directory, a symlink, a fifo →    exit 1, names what is there, left as it was
+#   a live stream socket of ours   →    exit 1, "not stale", the socket still there
 #   a socket of another uid (root) →    exit 1, "not ours", the socket still there
 #   a stale socket of ours         →    replaced; removed at exit
 #   our socket, replaced by a file
@@ -56,6 +57,19 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind(sys.argv[1])' "$1"
 	[ -S "$1" ] || fail "could not make a socket at $1"
 }
+
+# 2b. A live socket of ours that is no service (a stream listener, as D-Bus's is).
+spawn streamer "$PYTHON" -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+print("listening", flush=True)
+time.sleep(600)' "$D/live.sock"
+retry 50 grep -q listening "$NC_TMP/streamer.log" || fail "stream listener did not start"
+ino=$(stat -c %i "$D/live.sock")
+refused "$D/live.sock" "not stale"
+assert_eq "$ino" "$(stat -c %i "$D/live.sock" 2>/dev/null || echo gone)" \
+	"inode of the live stream socket"
+stop streamer
 
 # 3. A socket of another user (needs root to give it away).
 if [ "$(id -u)" = 0 ]; then

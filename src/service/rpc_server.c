@@ -76,13 +76,13 @@ static const char *file_kind(mode_t m)
  * (*stale = 0), or when a socket of our own uid is there on which no service answers
  * (*stale = 1, its identity in *old). Anything else is refused and left untouched: a
  * regular file, a directory, a symbolic link, a fifo, a device, another user's socket,
- * a live service. Returns 0 or a negative errno with a message in err.
+ * a live service, another program's live socket. Returns 0 or a negative errno with a message in err.
  */
 static int check_path(const struct sockaddr_un *sun, struct stat *old, int *stale,
 		      char *err, size_t errlen)
 {
 	const char *path = sun->sun_path;
-	int fd;
+	int fd, e;
 
 	*stale = 0;
 	if (lstat(path, old) < 0) {
@@ -107,11 +107,19 @@ static int check_path(const struct sockaddr_un *sun, struct stat *old, int *stal
 		snprintf(err, errlen, "another service is already running on %s", path);
 		return -EADDRINUSE;
 	}
+	e = errno;
 	close(fd);
 	if (old->st_uid != geteuid()) {
 		snprintf(err, errlen, "refusing to replace %s: it is a socket of uid %u, not ours "
 			 "(left untouched)", path, (unsigned)old->st_uid);
 		return -EPERM;
+	}
+	/* Only ECONNREFUSED means nobody is bound there; EPROTOTYPE, say, is another
+	 * program's live socket of another type. */
+	if (e != ECONNREFUSED) {
+		snprintf(err, errlen, "refusing to replace %s: it is a socket that is not stale "
+			 "(connect: %s; left untouched)", path, strerror(e));
+		return -EBUSY;
 	}
 	*stale = 1;
 	return 0;
