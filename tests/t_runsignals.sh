@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_runsignals.sh — `netcon run` ended by a signal leaves nothing behind.
 #
-#   timeout 2 netcon run ... -- sleep 30     (timeout sends SIGTERM)
+#   timeout 5 netcon run ... -- sleep 30     (timeout sends SIGTERM)
 #   netcon run ... -- sleep 30;  kill -TERM <run>
 #   netcon run ... -- sleep 30;  kill -KILL <run>
 #            │ forks
@@ -30,7 +30,7 @@ PROG=(sh -c 'echo $$ $PPID "$NETCON_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0"; exec 
 one_case() {
 	local mode=$1 info=$NC_TMP/$1.info prog runpid sock svc rc=0 i
 	case $mode in
-	timeout) spawn "run-$mode" timeout 2 "${RUN[@]}" -- "${PROG[@]}" "$info" ;;
+	timeout) spawn "run-$mode" timeout 5 "${RUN[@]}" -- "${PROG[@]}" "$info" ;;
 	*) spawn "run-$mode" "${RUN[@]}" -- "${PROG[@]}" "$info" ;;
 	esac
 	local top=$NC_PID

@@ -385,6 +385,9 @@ int cmd_run(int argc, char **argv)
 		_exit(exec_under(cfg.socket_path, argv + idx + 1));
 	}
 	run_wait(sfd, -1, &svc, &prog, &st);
+	/* Only if polling the signalfd failed: wait for the program without it. */
+	while (prog > 0 && waitpid(prog, &st, 0) < 0 && errno == EINTR)
+		;
 	ret = status_of(st);
 out:
 	stop_service(svc);
