@@ -24,6 +24,7 @@ guard_subnet 10.90.0.0/24
 UP=$(free_udp_port)
 RUN=("$NETCON" run --ip 10.90.0.1/24 --link vxlan --bind "127.0.0.1:$UP")
 # The program records its pid, run's pid (its parent) and the socket, then sleeps.
+# shellcheck disable=SC2016  # expanded by the program's shell
 PROG=(sh -c 'echo $$ $PPID "$NETCON_SOCKET" >"$0.tmp" && mv "$0.tmp" "$0"; exec sleep 30')
 
 # one_case MODE — start run, end it by MODE (timeout, term or kill), check what is left.
