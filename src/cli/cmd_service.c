@@ -358,7 +358,8 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 		} else if (!strcmp(name, "--ready-fd")) {
 			int fl;
 			if (nc_parse_long(val, 0, 1 << 20, &v) < 0)
-				return bad(prog, "bad --ready-fd '%s'%s", val, ": want a file descriptor number");
+				return bad(prog, "bad --ready-fd '%s'%s", val,
+					   ": want a file descriptor number");
 			fl = fcntl((int)v, F_GETFL);
 			if (fl < 0)
 				return bad(prog, "bad --ready-fd '%s'%s", val,

@@ -76,7 +76,8 @@ static const char *file_kind(mode_t m)
  * (*stale = 0), or when a socket of our own uid is there on which no service answers
  * (*stale = 1, its identity in *old). Anything else is refused and left untouched: a
  * regular file, a directory, a symbolic link, a fifo, a device, another user's socket,
- * a live service, another program's live socket. Returns 0 or a negative errno with a message in err.
+ * a live service, another program's live socket. Returns 0 or a negative errno with a
+ * message in err.
  */
 static int check_path(const struct sockaddr_un *sun, struct stat *old, int *stale,
 		      char *err, size_t errlen)
