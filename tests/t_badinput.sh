@@ -45,6 +45,8 @@ for sub in service run status intercept show; do
 	run_bad "unknown flag ($sub)" "$NETCON" $sub --bogus
 	assert_contains "$BAD_OUT" "unknown option '--bogus'" "message of netcon $sub for --bogus"
 done
+run_bad "unknown short flag" "$NETCON" service -x
+assert_contains "$BAD_OUT" "unknown option '-x'" "message for -x"
 run_bad "unknown flag with a value" "$NETCON" service --bogus=1
 assert_contains "$BAD_OUT" "unknown option '--bogus'" "message for --bogus=1"
 run_bad "unknown flag before --" "$NETCON" run --bogus -- true

@@ -206,6 +206,8 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 
 		if (!strcmp(opt, "--"))
 			break;
+		if (opt[0] == '-' && opt[1] != '-')
+			return bad(prog, "unknown option '%s'%s", opt, "");
 		if (strncmp(opt, "--", 2) != 0)
 			return bad(prog, "unexpected argument '%s'%s", opt,
 				   " (a program to run goes after `--`)");
