@@ -264,14 +264,27 @@ static void stop_service(pid_t svc)
 	waitpid(svc, &st, 0);
 }
 
-/* Remove run's private directory: the service's socket in it if one is left (the
- * service was killed), then the directory if it is empty. Nothing else is removed. */
-static void remove_run_dir(const char *dir, const char *sock)
+/* Unlink path if it is a socket of ours. */
+static void unlink_socket(const char *path)
 {
 	struct stat st;
 
-	if (lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid())
-		unlink(sock);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid())
+		unlink(path);
+}
+
+/* Remove run's private directory: the service's sockets in it if any are left (the
+ * service was killed: its socket, or the temporary name it binds first), then the
+ * directory if it is empty. Nothing else is removed. */
+static void remove_run_dir(const char *dir, const char *sock, pid_t svc_pid)
+{
+	char tmp[PATH_MAX];
+
+	unlink_socket(sock);
+	if (svc_pid > 0) {
+		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", sock, (int)svc_pid);
+		unlink_socket(tmp);
+	}
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		fprintf(stderr, "netcon run: %s left in place: %s\n", dir, strerror(errno));
 }
@@ -289,7 +302,7 @@ int cmd_run(int argc, char **argv)
 	struct nc_config cfg;
 	char dir[] = "/tmp/netcon-run.XXXXXX";
 	int idx = 1, r, pfd[2], sfd, st = 0, socket_given = 0, ret = 1;
-	pid_t svc = 0, prog = 0, self = getpid();
+	pid_t svc = 0, prog = 0, svc_pid = 0, self = getpid();
 	sigset_t set, old;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
@@ -364,6 +377,7 @@ int cmd_run(int argc, char **argv)
 			rmdir(dir);   /* empty now, unless the program left something there */
 		_exit(r);
 	}
+	svc_pid = svc;
 	close(pfd[1]);
 	r = run_wait(sfd, pfd[0], &svc, &prog, &st);
 	close(pfd[0]);
@@ -392,7 +406,7 @@ int cmd_run(int argc, char **argv)
 out:
 	stop_service(svc);
 	if (!socket_given)
-		remove_run_dir(dir, cfg.socket_path);
+		remove_run_dir(dir, cfg.socket_path, svc_pid);
 	close(sfd);
 	return ret;
 }
