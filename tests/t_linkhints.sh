@@ -4,8 +4,8 @@
 #
 #   1. netcon service ...            → one "netcon service: ready: ..." line at the
 #                                      default log level, naming address, link, socket
-#   2. netcon run (no --peer) -- connect 10.91.0.2:80
-#                                    → "no peer to ask for 10.91.0.2" on stderr
+#   2. netcon run (no --peer) -- connect 10.91.0.2:80, then [fd00:91::2]:80
+#                                    → "no peer to ask for 10.91.0.2" (fd00:91::2) on stderr
 #   3. unshare --net netcon run --peer 127.0.0.1:$Q -- connect 10.91.0.2:80   (root)
 #        ┌ new network namespace (loopback down) ┐
 #        │ service 10.91.0.1/24 ── VXLAN ──► ✗   │  sendmmsg: ENETUNREACH
@@ -47,6 +47,18 @@ out=$(log timeout -k 2 20 "$NETCON" run --ip 10.91.0.1/24 --link vxlan --bind "1
 printf '%s\n' "$out" | sed 's/^/    | /' >&2
 assert_contains "$out" "no peer to ask for 10.91.0.2" "hint without a peer"
 assert_contains "$out" "error" "the program's connect"
+
+# 2b. The same over IPv6 (a neighbour solicitation instead of ARP).
+guard_subnet fd00:91::/64
+out=$(log timeout -k 2 20 "$NETCON" run --ip 10.91.0.1/24 --ip6 fd00:91::1/64 --link vxlan \
+	--bind "127.0.0.1:$UP" -- "$PYTHON" -c '
+import socket
+try:
+    socket.create_connection(("fd00:91::2", 80), timeout=8)
+except OSError as e:
+    print("error", e)' 2>&1) || true
+printf '%s\n' "$out" | sed 's/^/    | /' >&2
+assert_contains "$out" "no peer to ask for fd00:91::2" "hint without a peer, IPv6"
 
 # 3. A peer the namespace has no route to (root: unshare --net).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then

@@ -657,20 +657,29 @@ static int txb_queue(struct vxlan *vx, int remote, const struct iovec *iov, int 
 	return 0;
 }
 
-/* A frame for an unknown destination and no peer to flood it to: if it is an ARP request
- * for another host (the stack wants to reach it), say once why nothing will answer. */
+/* A frame for an unknown destination and no peer to flood it to: if it asks for another
+ * host's address (an ARP request, or an IPv6 neighbour solicitation that is not duplicate
+ * address detection), the stack wants to reach that host: say once why nothing will
+ * answer. */
 static void warn_no_peer(struct vxlan *vx, const struct iovec *iov, int iovcnt)
 {
-	uint8_t f[42];
-	char tpa[INET_ADDRSTRLEN];
+	static const uint8_t unspec[16];
+	uint8_t f[78];
+	char who[INET6_ADDRSTRLEN];
+	size_t n = iov_peek(iov, iovcnt, f, sizeof(f));
 
-	if (iov_peek(iov, iovcnt, f, sizeof(f)) != sizeof(f) || f[12] != 0x08 || f[13] != 0x06 ||
-	    f[20] != 0 || f[21] != 1 || !memcmp(f + 28, f + 38, 4))
+	if (n >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[20] == 0 && f[21] == 1 &&
+	    memcmp(f + 28, f + 38, 4))
+		inet_ntop(AF_INET, f + 38, who, sizeof(who));
+	else if (n >= 78 && f[12] == 0x86 && f[13] == 0xdd && f[20] == 58 && f[54] == 135 &&
+		 memcmp(f + 22, unspec, 16))
+		inet_ntop(AF_INET6, f + 62, who, sizeof(who));
+	else
 		return;
 	vx->warned_nopeer = 1;
 	nc_warn("vxlan: no peer to ask for %s: no --peer was given and no service has sent "
 		"to this one yet, so other hosts of the virtual network cannot be reached "
-		"(give --peer HOST:PORT)", inet_ntop(AF_INET, f + 38, tpa, sizeof(tpa)));
+		"(give --peer HOST:PORT)", who);
 }
 
 /* Send one frame: header + iov in one datagram, to the learned peer of a known unicast
