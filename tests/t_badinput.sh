@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # t_badinput.sh — wrong input gets a clear, prompt error and never a hang.
 #
-#   netcon service --bogus                     → exit ≠ 0, message names --bogus
+#   netcon SUBCOMMAND --bogus                  → exit ≠ 0, "unknown option '--bogus'"
+#   netcon service --bind/--peer nosuchhost.invalid:52320
+#                                              → exit ≠ 0, "cannot resolve nosuchhost.invalid"
+#   netcon service --ready-fd 9 (closed), 0 (read-only) → exit ≠ 0, says which
+#   netcon --version, netcon version           → "netcon X.Y.Z"
 #   netcon service --ip 300.1.1.1/24 ...       → exit ≠ 0, message names 300.1.1.1
 #   netcon service --ip6 fe80::1/64 ... (and other unusable IPv6 addresses, --mtu < 1280)
 #                                              → exit ≠ 0, message names the value
@@ -29,7 +33,6 @@ require_cmd curl
 run_bad() {
 	local name=$1
 	shift
-	BAD_RC=0
 	BAD_OUT=$(log timeout -k 2 10 "$@" 2>&1) || BAD_RC=$?
 	printf '%s\n' "$BAD_OUT" | sed 's/^/    | /' >&2
 	[ "$BAD_RC" != 124 ] || fail "$name: still running after 10 s"
@@ -37,9 +40,41 @@ run_bad() {
 	note "ok: $name: exit status $BAD_RC"
 }
 
-# 1. Unknown flag.
-run_bad "unknown flag" "$NETCON" service --bogus
-assert_contains "$BAD_OUT" "bogus" "message for --bogus"
+# 1. Unknown flag: "unknown option", for every subcommand (not "needs a value").
+for sub in service run status intercept show; do
+	run_bad "unknown flag ($sub)" "$NETCON" $sub --bogus
+	assert_contains "$BAD_OUT" "unknown option '--bogus'" "message of netcon $sub for --bogus"
+done
+run_bad "unknown short flag" "$NETCON" service -x
+assert_contains "$BAD_OUT" "unknown option '-x'" "message for -x"
+run_bad "unknown flag with a value" "$NETCON" service --bogus=1
+assert_contains "$BAD_OUT" "unknown option '--bogus'" "message for --bogus=1"
+run_bad "unknown flag before --" "$NETCON" run --bogus -- true
+assert_contains "$BAD_OUT" "unknown option '--bogus'" "message of netcon run for --bogus"
+
+# 1b. A name that does not resolve, for --bind and --peer (the resolver bounded to 1 s).
+for opt in --bind --peer; do
+	run_bad "$opt with an unknown name" env RES_OPTIONS="timeout:1 attempts:1" \
+		"$NETCON" service "$opt" nosuchhost.invalid:52320 --socket "$NC_TMP/bad.sock"
+	assert_contains "$BAD_OUT" "cannot resolve nosuchhost.invalid" "message for $opt nosuchhost.invalid:52320"
+done
+run_bad "--bind without a port" "$NETCON" service --bind 127.0.0.1 --socket "$NC_TMP/bad.sock"
+assert_contains "$BAD_OUT" "want HOST:PORT" "message for --bind 127.0.0.1"
+
+# 1c. --ready-fd: a closed fd, and one open only for reading.
+exec 9<&-
+run_bad "--ready-fd closed" "$NETCON" service --ready-fd 9 --socket "$NC_TMP/bad.sock"
+assert_contains "$BAD_OUT" "bad --ready-fd '9': no such open file descriptor" "message for a closed --ready-fd"
+run_bad "--ready-fd read-only" "$NETCON" service --ready-fd 0 --socket "$NC_TMP/bad.sock"
+assert_contains "$BAD_OUT" "not open for writing" "message for a read-only --ready-fd"
+[ ! -e "$NC_TMP/bad.sock" ] || fail "a socket was created for a rejected configuration"
+
+# 1d. The version.
+for v in --version version; do
+	out=$(log "$NETCON" $v)
+	[[ $out =~ ^netcon\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "netcon $v printed '$out'"
+	note "ok: netcon $v: $out"
+done
 
 # 2. Bad address.
 UP=$(free_udp_port)

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +25,14 @@
 #include "netcon/rpc.h"
 
 #define LIB_NAME "libnetcon.so"
+
+/* What the intercept cannot reach, and where it is found: in both commands' --help. */
+#define LIMITS_HELP \
+	"The intercept is loaded with LD_PRELOAD: statically linked programs, programs\n" \
+	"that make system calls without the C library (Go's net package) and set-user-ID\n" \
+	"programs are not intercepted, and their sockets stay the kernel's. The library\n" \
+	"is $NETCON_LIB if set, else " LIB_NAME " beside the netcon program, else\n" \
+	"../lib/netcon/" LIB_NAME " from it (as `make install` puts it).\n"
 
 int nc_find_library(char *buf, size_t len)
 {
@@ -90,8 +100,13 @@ static int exec_under(const char *socket_path, char **argv)
 	const char *old = getenv("LD_PRELOAD");
 
 	if (nc_find_library(lib, sizeof(lib)) < 0) {
-		fprintf(stderr, "netcon: cannot find " LIB_NAME " next to the netcon program "
-				"(set NETCON_LIB to its path)\n");
+		const char *env = getenv("NETCON_LIB");
+
+		if (env && *env)
+			fprintf(stderr, "netcon: NETCON_LIB=%s: cannot read it\n", env);
+		else
+			fprintf(stderr, "netcon: cannot find " LIB_NAME " beside the netcon program "
+					"or in ../lib/netcon/ (set NETCON_LIB to its path)\n");
 		return 127;
 	}
 	if (old && *old && !strstr(old, LIB_NAME))
@@ -134,12 +149,16 @@ int cmd_intercept(int argc, char **argv)
 			       "Runs PROGRAM with the netcon intercept loaded: its TCP and UDP sockets\n"
 			       "(IPv4 and IPv6) on the service's network, and those bound to the\n"
 			       "wildcard, are served by the service at PATH (default $NETCON_SOCKET,\n"
-			       "else the default socket); names of the service's --host table resolve.\n");
+			       "else the default socket); names of the service's --host table resolve.\n\n"
+			       LIMITS_HELP);
 			return 0;
 		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
 			snprintf(path, sizeof(path), "%s", argv[++i]);
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			snprintf(path, sizeof(path), "%s", argv[i] + 9);
+		} else if (!strcmp(argv[i], "--socket")) {
+			fprintf(stderr, "netcon intercept: option --socket needs a value (see --help)\n");
+			return 2;
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr, "netcon intercept: unknown option '%s' (see --help)\n", argv[i]);
 			return 2;
@@ -155,26 +174,87 @@ int cmd_intercept(int argc, char **argv)
 	return exec_under(path, argv + i);
 }
 
-/* Wait until the service writes its ready byte, exits, or 10 s pass. 0 when ready. */
-static int wait_ready(int rfd, pid_t svc)
-{
-	struct pollfd p = { .fd = rfd, .events = POLLIN };
-	char c;
+/*
+ * How `netcon run` ends. It forks two children: the service (in its own process group,
+ * so that a terminal's ^C reaches only the program) and the program (in run's group).
+ * The signals that end a program — SIGTERM, SIGINT, SIGHUP, SIGQUIT — and SIGCHLD are
+ * blocked in run and read from a signalfd; one sent by a process (kill, timeout) is
+ * passed on to the program, one from the terminal is not (the program, in the
+ * foreground group, got it already). When the program exits, by any path, run stops
+ * the service, removes its private directory, and exits with the program's status
+ * (128 + N for a death by signal N, as a shell reports it). Should run itself die
+ * (SIGKILL), both children learn it from PR_SET_PDEATHSIG: the service stops cleanly
+ * and removes its socket and the directory, the program gets SIGTERM.
+ */
+static const int run_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
 
-	for (int waited = 0; waited < 10000; waited += 100) {
-		int r = poll(&p, 1, 100);
-		if (r > 0)
-			return read(rfd, &c, 1) == 1 ? 0 : -1;
-		if (waitpid(svc, NULL, WNOHANG) == svc)
-			return -1;
+/* Reap what has exited; clear *svc or *prog (storing its status) when it is theirs. */
+static void reap(pid_t *svc, pid_t *prog, int *prog_st)
+{
+	pid_t p;
+	int st;
+
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (p == *prog) {
+			*prog = 0;
+			*prog_st = st;
+		} else if (p == *svc) {
+			*svc = 0;
+			if (*prog > 0)
+				fprintf(stderr, "netcon run: the service exited (status %d) while "
+						"the program runs\n", status_of(st));
+		}
 	}
-	return -1;
 }
 
+/*
+ * run_wait() - wait for one of: the ready byte on rfd (rfd ≥ 0: returns 0), the exit of
+ * the program (*prog becomes 0: returns 0) or of the service before it was ready
+ * (returns -1), a signal to end (returns its number, after passing it to the program if
+ * one runs). Bounded to 10 s while waiting for the service.
+ */
+static int run_wait(int sfd, int rfd, pid_t *svc, pid_t *prog, int *prog_st)
+{
+	struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = rfd, .events = POLLIN } };
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct signalfd_siginfo si;
+		int r = poll(p, rfd >= 0 ? 2 : 1, rfd >= 0 ? 100 : -1);
+
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (rfd >= 0 && r > 0 && p[1].revents) {
+			char c;
+			return read(rfd, &c, 1) == 1 ? 0 : -1;
+		}
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD)
+				continue;
+			if (*prog <= 0)
+				return (int)si.ssi_signo;
+			if (si.ssi_code != SI_KERNEL)
+				kill(*prog, (int)si.ssi_signo);
+		}
+		reap(svc, prog, prog_st);
+		if (rfd < 0 && *prog == 0)
+			return 0;
+		if (rfd >= 0 && *svc == 0)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (rfd >= 0 && t.tv_sec - t0.tv_sec >= 10)
+			return -1;
+	}
+}
+
+/* Stop the service (SIGTERM, then SIGKILL after 5 s) and reap it. */
 static void stop_service(pid_t svc)
 {
 	int st;
 
+	if (svc <= 0)
+		return;
 	kill(svc, SIGTERM);
 	for (int i = 0; i < 50; i++) {
 		if (waitpid(svc, &st, WNOHANG) == svc)
@@ -185,19 +265,57 @@ static void stop_service(pid_t svc)
 	waitpid(svc, &st, 0);
 }
 
+/* Unlink path if it is a socket of ours. */
+static void unlink_socket(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid())
+		unlink(path);
+}
+
+/* Remove run's private directory: the service's sockets in it if any are left (the
+ * service was killed: its socket, or the temporary name it binds first), then the
+ * directory if it is empty. Nothing else is removed. */
+static void remove_run_dir(const char *dir, const char *sock, pid_t svc_pid)
+{
+	char tmp[PATH_MAX];
+
+	unlink_socket(sock);
+	if (svc_pid > 0) {
+		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", sock, (int)svc_pid);
+		unlink_socket(tmp);
+	}
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		fprintf(stderr, "netcon run: %s left in place: %s\n", dir, strerror(errno));
+}
+
+/* In a child: ask for sig when run dies, and make sure run has not died already. */
+static void die_with_parent(pid_t parent, int sig)
+{
+	prctl(PR_SET_PDEATHSIG, sig);
+	if (getppid() != parent)
+		_exit(1);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct nc_config cfg;
 	char dir[] = "/tmp/netcon-run.XXXXXX";
-	int idx = 1, r, pfd[2], st, socket_given = 0;
-	pid_t svc, prog;
+	int idx = 1, r, pfd[2], sfd, st = 0, socket_given = 0, ret = 1;
+	pid_t svc = 0, prog = 0, svc_pid = 0, self = getpid();
+	sigset_t set, old;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: netcon run [SERVICE OPTIONS] -- PROGRAM [ARGS...]\n\n"
 			       "Starts a service, runs PROGRAM under it, stops the service when\n"
-			       "PROGRAM exits, and exits with PROGRAM's status. Without --socket the\n"
-			       "service's socket is private to this run.\n\n");
+			       "PROGRAM exits, and exits with PROGRAM's status (128+N if signal N\n"
+			       "ended it). Without --socket the service's socket is private to this\n"
+			       "run. SIGTERM, SIGINT, SIGHUP and SIGQUIT sent to run are passed on to\n"
+			       "PROGRAM; should run be killed, the service stops and PROGRAM gets\n"
+			       "SIGTERM.\n\n"
+			       LIMITS_HELP "\n");
 			nc_config_usage(stdout);
 			return 0;
 		}
@@ -212,6 +330,16 @@ int cmd_run(int argc, char **argv)
 				"-- PROGRAM [ARGS...])\n");
 		return 2;
 	}
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(run_signals) / sizeof(run_signals[0]); i++)
+		sigaddset(&set, run_signals[i]);
+	sigaddset(&set, SIGCHLD);
+	signal(SIGCHLD, SIG_DFL);   /* an inherited SIG_IGN would reap the children for us */
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0 ||
+	    (sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		fprintf(stderr, "netcon run: signals: %s\n", strerror(errno));
+		return 1;
+	}
 	if (!socket_given) {
 		if (!mkdtemp(dir)) {
 			fprintf(stderr, "netcon run: mkdtemp: %s\n", strerror(errno));
@@ -221,47 +349,67 @@ int cmd_run(int argc, char **argv)
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		fprintf(stderr, "netcon run: pipe: %s\n", strerror(errno));
-		return 1;
+		goto out;
 	}
 	svc = fork();
 	if (svc < 0) {
 		fprintf(stderr, "netcon run: fork: %s\n", strerror(errno));
-		return 1;
+		svc = 0;
+		goto out;
 	}
 	if (svc == 0) {
-		/* The service: its own process group, so a terminal's ^C reaches the program
-		 * only; we stop the service after the program. */
-		setpgid(0, 0);
+		sigset_t keep = old;
+
+		/* The service blocks SIGTERM/SIGINT/SIGHUP for its own signalfd: keep them
+		 * blocked so that one sent now is handled as a clean stop. */
+		sigaddset(&keep, SIGTERM);
+		sigaddset(&keep, SIGINT);
+		sigaddset(&keep, SIGHUP);
+		sigprocmask(SIG_SETMASK, &keep, NULL);
+		close(sfd);
 		close(pfd[0]);
+		setpgid(0, 0);
+		die_with_parent(self, SIGTERM);
 		cfg.ready_fd = pfd[1];
 		nc_log_init("netcon service", 0);
 		nc_log_level = cfg.log_level;
-		_exit(nc_service_run(&cfg));
-	}
-	close(pfd[1]);
-	if (wait_ready(pfd[0], svc) < 0) {
-		fprintf(stderr, "netcon run: the service did not start\n");
-		stop_service(svc);
+		r = nc_service_run(&cfg);
 		if (!socket_given)
-			rmdir(dir);
-		return 1;
+			rmdir(dir);   /* empty now, unless the program left something there */
+		_exit(r);
 	}
+	svc_pid = svc;
+	close(pfd[1]);
+	r = run_wait(sfd, pfd[0], &svc, &prog, &st);
 	close(pfd[0]);
+	if (r != 0) {
+		if (r < 0)
+			fprintf(stderr, "netcon run: the service did not start\n");
+		ret = r > 0 ? 128 + r : 1;
+		goto out;
+	}
 	prog = fork();
 	if (prog < 0) {
 		fprintf(stderr, "netcon run: fork: %s\n", strerror(errno));
-		stop_service(svc);
-		return 1;
+		prog = 0;
+		goto out;
 	}
-	if (prog == 0)
+	if (prog == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		die_with_parent(self, SIGTERM);
 		_exit(exec_under(cfg.socket_path, argv + idx + 1));
-	signal(SIGINT, SIG_IGN);   /* the program decides what ^C means */
-	while (waitpid(prog, &st, 0) < 0 && errno == EINTR)
+	}
+	run_wait(sfd, -1, &svc, &prog, &st);
+	/* Only if polling the signalfd failed: wait for the program without it. */
+	while (prog > 0 && waitpid(prog, &st, 0) < 0 && errno == EINTR)
 		;
+	ret = status_of(st);
+out:
 	stop_service(svc);
 	if (!socket_given)
-		rmdir(dir);
-	return status_of(st);
+		remove_run_dir(dir, cfg.socket_path, svc_pid);
+	close(sfd);
+	return ret;
 }
 
 int cmd_show(int argc, char **argv)
@@ -275,12 +423,14 @@ int cmd_show(int argc, char **argv)
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			printf("usage: netcon show\n\nShows the intercept library's path, the "
-			       "control socket, whether the intercept is loaded here (through\n"
-			       "LD_PRELOAD), and whether a service answers on the socket.\n");
+			printf("usage: netcon show\n\n"
+			       "Shows the intercept library's path, the control socket, whether\n"
+			       "the intercept is loaded here (through LD_PRELOAD), and whether a\n"
+			       "service answers on the socket.\n");
 			return 0;
 		}
-		fprintf(stderr, "netcon show: unknown argument '%s' (see --help)\n", argv[1]);
+		fprintf(stderr, "netcon show: unknown %s '%s' (see --help)\n",
+			argv[1][0] == '-' ? "option" : "argument", argv[1]);
 		return 2;
 	}
 	if (env && *env)

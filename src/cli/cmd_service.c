@@ -4,7 +4,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,8 @@ void nc_config_usage(FILE *f)
 {
 	fprintf(f,
 		"service options:\n"
-		"  --ip ADDR/PREFIX       the service's IPv4 address (default " NC_DEFAULT_IP ")\n"
+		"  --ip ADDR/PREFIX       the service's IPv4 address and prefix length 1..30\n"
+		"                         (default " NC_DEFAULT_IP ")\n"
 		"  --ip6 ADDR/PREFIX      an IPv6 address of the service, e.g. fd00:88::1/64\n"
 		"                         (repeatable, at most %d; a link-local address made from\n"
 		"                         the MAC is always added)\n"
@@ -40,16 +43,19 @@ void nc_config_usage(FILE *f)
 		"  --mac MAC              Ethernet address (default: random, locally administered)\n"
 		"  --log-level LEVEL      error, warn, info or debug (default warn)\n"
 		"  --link vxlan|tap       how frames leave the service (default vxlan)\n"
-		"  --bind HOST:PORT       vxlan: local UDP address (default " NC_DEFAULT_BIND ")\n"
+		"  --bind HOST:PORT       vxlan: local UDP address (default " NC_DEFAULT_BIND ");\n"
+		"                         HOST an address or a name\n"
 		"  --peer HOST:PORT       vxlan: a peer (repeatable; frames to unknown MACs go to all)\n"
 		"  --vni N                vxlan: network identifier, 0..16777215 (default 1)\n"
 		"  --tap NAME             tap: the TAP device (created once by an administrator with\n"
-		"                         `ip tuntap add NAME mode tap user USER`)\n"
+		"                         `ip tuntap add NAME mode tap user USER`); the service must\n"
+		"                         run in the network namespace that holds the device\n"
 		"  --max-sockets N        virtual sockets one user (uid) may hold, 0 = no limit\n"
 		"                         (default 65536); beyond it calls fail with ENOBUFS\n"
 		"  --link-fault SPEC      inject faults into frames sent and received, for tests:\n"
 		"                         loss=P,dup=P,reorder=P,corrupt=P,seed=N (P in percent)\n"
-		"  --ready-fd N           write one byte to fd N once the service is ready\n"
+		"  --ready-fd N           write one byte to fd N (open for writing) once the service\n"
+		"                         is ready\n"
 		"  --probe-ms MS          before start, wait MS ms for an answer to an ARP probe\n"
 		"                         for --ip; an answer (the address is taken) stops the\n"
 		"                         service (default %d; 0: no probe)\n"
@@ -99,6 +105,63 @@ static int parse_group(const char *val, gid_t *gid)
 	return 0;
 }
 
+/*
+ * parse_endpoint() - HOST:PORT for --bind and --peer: a numeric address (IPv6 in
+ * brackets), else a name resolved with getaddrinfo (its first address). Returns 0; or
+ * -EINVAL for a malformed value, or -ENOENT with gai_strerror's words in why when the
+ * name does not resolve.
+ */
+static int parse_endpoint(const char *val, struct sockaddr_storage *ss, socklen_t *len,
+			  int allow_zero, char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res = NULL;
+	const char *colon = strrchr(val, ':');
+	char host[256];
+	long port;
+	int r;
+
+	if (nc_parse_hostport(val, ss, len, allow_zero) == 0)
+		return 0;
+	/* Not numeric: a name, if it has the shape NAME:PORT. */
+	if (val[0] == '[' || !colon || colon == val || (size_t)(colon - val) >= sizeof(host) ||
+	    nc_parse_long(colon + 1, allow_zero ? 0 : 1, 65535, &port) < 0)
+		return -EINVAL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - val), val);
+	if (strchr(host, ':'))
+		return -EINVAL;
+	r = getaddrinfo(host, NULL, &hints, &res);
+	if (r != 0) {
+		snprintf(why, whylen, "cannot resolve %s: %s", host,
+			 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		return -ENOENT;
+	}
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* The options that take a value; anything else but --dns is unknown. */
+static const char *const value_options[] = {
+	"--ip", "--ip6", "--socket", "--socket-mode", "--socket-group", "--mtu", "--mac",
+	"--log-level", "--link", "--bind", "--peer", "--vni", "--tap", "--max-sockets",
+	"--link-fault", "--ready-fd", "--host", "--hosts",
+};
+
+static int takes_value(const char *name)
+{
+	for (size_t i = 0; i < sizeof(value_options) / sizeof(value_options[0]); i++)
+		if (!strcmp(name, value_options[i]))
+			return 1;
+	return 0;
+}
+
 static int bad(const char *prog, const char *fmt, const char *a, const char *b)
 {
 	fprintf(stderr, "%s: ", prog);
@@ -125,6 +188,7 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 	int have_link = 0, have_tap = 0, have_vxlan_opt = 0, have_bind = 0;
 	const char *link_opt = NULL;
 	long v;
+	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
 	nc_parse_ip4_prefix(NC_DEFAULT_IP, &cfg->ip, &cfg->prefix);
@@ -146,6 +210,8 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 
 		if (!strcmp(opt, "--"))
 			break;
+		if (opt[0] == '-' && opt[1] != '-')
+			return bad(prog, "unknown option '%s'%s", opt, "");
 		if (strncmp(opt, "--", 2) != 0)
 			return bad(prog, "unexpected argument '%s'%s", opt,
 				   " (a program to run goes after `--`)");
@@ -158,8 +224,12 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 		if (eq) {
 			snprintf(name, sizeof(name), "%.*s", (int)(eq - opt), opt);
 			val = eq + 1;
+			if (!takes_value(name))
+				return bad(prog, "unknown option '%s'%s", name, "");
 		} else {
 			snprintf(name, sizeof(name), "%s", opt);
+			if (!takes_value(name))
+				return bad(prog, "unknown option '%s'%s", opt, "");
 			if (*idx + 1 >= argc)
 				return bad(prog, "option %s needs a value%s", name, "");
 			val = argv[++*idx];
@@ -237,7 +307,12 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			have_link = 1;
 			link_opt = val;
 		} else if (!strcmp(name, "--bind")) {
-			if (nc_parse_hostport(val, &cfg->vxlan.bind, &cfg->vxlan.bind_len, 1) < 0)
+			char why[300];
+			r = parse_endpoint(val, &cfg->vxlan.bind, &cfg->vxlan.bind_len, 1, why,
+					   sizeof(why));
+			if (r == -ENOENT)
+				return bad(prog, "bad --bind '%s': %s", val, why);
+			if (r < 0)
 				return bad(prog, "bad --bind '%s'%s", val,
 					   ": want HOST:PORT, e.g. 127.0.0.1:4789 or [::1]:4789");
 			have_vxlan_opt = have_bind = 1;
@@ -245,7 +320,12 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			int n = cfg->vxlan.npeers;
 			if (n >= NC_VXLAN_MAX_PEERS)
 				return bad(prog, "too many --peer options (at most %s)%s", "64", "");
-			if (nc_parse_hostport(val, &cfg->vxlan.peers[n], &cfg->vxlan.peer_lens[n], 0) < 0)
+			char why[300];
+			r = parse_endpoint(val, &cfg->vxlan.peers[n], &cfg->vxlan.peer_lens[n], 0, why,
+					   sizeof(why));
+			if (r == -ENOENT)
+				return bad(prog, "bad --peer '%s': %s", val, why);
+			if (r < 0)
 				return bad(prog, "bad --peer '%s'%s", val,
 					   ": want HOST:PORT, e.g. 127.0.0.1:4790");
 			cfg->vxlan.npeers++;
@@ -286,8 +366,17 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 				return bad(prog, "bad --probe-ms '%s' (want 0 to 60000)%s", val, "");
 			cfg->probe_ms = (int)v;
 		} else if (!strcmp(name, "--ready-fd")) {
+			int fl;
 			if (nc_parse_long(val, 0, 1 << 20, &v) < 0)
-				return bad(prog, "bad --ready-fd '%s'%s", val, "");
+				return bad(prog, "bad --ready-fd '%s'%s", val,
+					   ": want a file descriptor number");
+			fl = fcntl((int)v, F_GETFL);
+			if (fl < 0)
+				return bad(prog, "bad --ready-fd '%s'%s", val,
+					   ": no such open file descriptor");
+			if ((fl & O_ACCMODE) == O_RDONLY)
+				return bad(prog, "bad --ready-fd '%s'%s", val,
+					   ": the file descriptor is not open for writing");
 			cfg->ready_fd = (int)v;
 		} else {
 			return bad(prog, "unknown option '%s'%s", name, "");
@@ -322,7 +411,8 @@ int cmd_service(int argc, char **argv)
 			printf("usage: netcon service [OPTIONS]\n\n"
 			       "Runs one endpoint of the virtual network: a userspace TCP/IP stack\n"
 			       "(lwIP) on a link, serving programs started with `netcon intercept`\n"
-			       "through its control socket. Stops on SIGTERM or SIGINT.\n\n");
+			       "through its control socket. Prints one \"ready\" line when it is\n"
+			       "ready; stops on SIGTERM or SIGINT.\n\n");
 			nc_config_usage(stdout);
 			return 0;
 		}
@@ -334,5 +424,6 @@ int cmd_service(int argc, char **argv)
 		return bad("netcon service", "unexpected argument '%s'%s", argv[idx], "");
 	nc_log_init("netcon service", 0);
 	nc_log_level = cfg.log_level;
+	cfg.ready_line = 1;
 	return nc_service_run(&cfg);
 }

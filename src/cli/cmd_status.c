@@ -84,8 +84,12 @@ int cmd_status(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s", argv[++i]);
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			snprintf(path, sizeof(path), "%s", argv[i] + 9);
+		} else if (!strcmp(argv[i], "--socket")) {
+			fprintf(stderr, "netcon status: option --socket needs a value (see --help)\n");
+			return 2;
 		} else {
-			fprintf(stderr, "netcon status: unknown argument '%s' (see --help)\n", argv[i]);
+			fprintf(stderr, "netcon status: unknown %s '%s' (see --help)\n",
+				argv[i][0] == '-' ? "option" : "argument", argv[i]);
 			return 2;
 		}
 	}

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "netcon/version.h"
 
 static const struct {
 	const char *name;
@@ -26,7 +27,8 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
-	fprintf(f, "\n`netcon COMMAND --help` describes each command.\n");
+	fprintf(f, "\n`netcon COMMAND --help` describes each command; "
+		   "`netcon --version` prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -38,6 +40,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
+		printf("netcon %s\n", NETCON_VERSION);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -35,11 +35,13 @@
 #include "link.h"
 #include "fdb.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,8 @@ struct vxlan {
 	socklen_t bind_len;
 
 	struct nc_fdb fdb;            /* MAC → peer address, and the flood list */
+	int send_err[NC_FDB_MAX_EPS]; /* per endpoint: the errno last warned about, 0: none */
+	int warned_nopeer;            /* said once that an ARP request had no peer to go to */
 
 	struct mmsghdr tx_msgs[NC_FDB_MAX_EPS];
 	struct iovec tx_iov[VX_TX_MAXIOV];
@@ -215,6 +219,36 @@ static size_t iov_peek(const struct iovec *iov, int iovcnt, uint8_t *out, size_t
 	return got;
 }
 
+/*
+ * send_result() - note how a send to the endpoint whose address msg_name is went: e is 0
+ * or an errno. A failure other than a full buffer is worth a warning, once until that
+ * endpoint works again: a peer the kernel has no route to (ENETUNREACH, EHOSTUNREACH,
+ * EADDRNOTAVAIL) is what a service sees when it runs in a network namespace that cannot
+ * reach its peers (a fresh `unshare --net` has only a loopback device, and that down),
+ * and the only other sign would be connections that time out.
+ */
+static void send_result(struct vxlan *vx, void *msg_name, int e)
+{
+	const struct nc_fdb_ep *ep =
+		(const struct nc_fdb_ep *)((char *)msg_name - offsetof(struct nc_fdb_ep, sa));
+	int *last = &vx->send_err[ep - vx->fdb.eps];
+	char a[64];
+
+	if (e == 0 || e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == EINTR) {
+		if (e == 0)
+			*last = 0;
+		return;
+	}
+	if (*last == e)
+		return;
+	*last = e;
+	nc_warn("vxlan: cannot send to %s: %s%s", sa_str(&ep->sa, a, sizeof(a)), strerror(e),
+		e == ENETUNREACH || e == EHOSTUNREACH || e == EADDRNOTAVAIL
+			? " (no route to that peer from this network namespace: start the "
+			  "service where its peers are reachable, or give peers reachable from here)"
+			: "");
+}
+
 /* Send the first n prepared tx_msgs, in chunks of at most UIO_MAXIOV (sendmmsg's
  * limit). A message that fails is skipped and the rest still go. Returns how many were
  * sent; *err is set to the last error seen (left alone when none). */
@@ -231,11 +265,14 @@ static int send_replicas(struct vxlan *vx, int n, int *err)
 				continue;
 			/* sendmmsg reports an error only for the first message of a call. */
 			*err = -errno;
+			send_result(vx, vx->tx_msgs[i].msg_hdr.msg_name, errno);
 			i++;
 			continue;
 		}
 		if (r == 0)
 			r = 1;   /* not expected; guarantees progress */
+		for (int k = i; k < i + r; k++)
+			send_result(vx, vx->tx_msgs[k].msg_hdr.msg_name, 0);
 		sent += r;
 		i += r;
 	}
@@ -319,6 +356,7 @@ static void vxlan_flush(struct nc_link *l)
 				return;
 			}
 			/* The first message failed (buffer full): drop it, like a NIC. */
+			send_result(vx, gm[g].msg_hdr.msg_name, errno);
 			l->stats.tx_dropped += (uint64_t)(first[g + 1] - first[g]);
 			nc_log_ratelimited(NC_LOG_DEBUG, "vxlan: batched frames dropped: %s",
 					   strerror(errno));
@@ -379,6 +417,31 @@ static void tx_msg_set(struct vxlan *vx, int i, int ep, int iovcnt)
 	mh->msg_iovlen = (size_t)iovcnt;
 }
 
+/* A frame for an unknown destination and no peer to flood it to: if it asks for another
+ * host's address (an ARP request, or an IPv6 neighbour solicitation that is not duplicate
+ * address detection), the stack wants to reach that host: say once why nothing will
+ * answer. */
+static void warn_no_peer(struct vxlan *vx, const struct iovec *iov, int iovcnt)
+{
+	static const uint8_t unspec[16];
+	uint8_t f[78];
+	char who[INET6_ADDRSTRLEN];
+	size_t n = iov_peek(iov, iovcnt, f, sizeof(f));
+
+	if (n >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[20] == 0 && f[21] == 1 &&
+	    memcmp(f + 28, f + 38, 4))
+		inet_ntop(AF_INET, f + 38, who, sizeof(who));
+	else if (n >= 78 && f[12] == 0x86 && f[13] == 0xdd && f[20] == 58 && f[54] == 135 &&
+		 memcmp(f + 22, unspec, 16))
+		inet_ntop(AF_INET6, f + 62, who, sizeof(who));
+	else
+		return;
+	vx->warned_nopeer = 1;
+	nc_warn("vxlan: no peer to ask for %s: no --peer was given and no service has sent "
+		"to this one yet, so other hosts of the virtual network cannot be reached "
+		"(give --peer HOST:PORT)", who);
+}
+
 /* Send one frame: header + iov in one datagram, to the learned peer of a known unicast
  * destination (and the static peer that may be it, see fdb.c), else to every address of
  * the flood list. Never blocks: a full socket buffer drops the frame. Returns 0 when at
@@ -422,6 +485,8 @@ static int vxlan_send(struct nc_link *l, const struct iovec *iov, int iovcnt)
 	} else {
 		for (int i = 0; i < vx->fdb.nflood; i++)
 			tx_msg_set(vx, n++, vx->fdb.flood[i], iovcnt + 1);
+		if (n == 0 && !vx->warned_nopeer)
+			warn_no_peer(vx, iov, iovcnt);
 	}
 	if (n > 0 && send_replicas(vx, n, &err) > 0) {
 		l->stats.tx_frames++;

@@ -40,6 +40,7 @@ struct nc_config {
 	unsigned socket_mode;
 	gid_t socket_gid;            /* group of the control socket; (gid_t)-1: the creator's */
 	int ready_fd;                /* -1, or an fd to write one byte to when ready */
+	int ready_line;              /* print one "ready" line on stderr (netcon service) */
 	int log_level;
 	enum nc_link_kind link_kind;
 	struct nc_vxlan_config vxlan;

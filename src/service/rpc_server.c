@@ -53,17 +53,150 @@ static int make_parent_dirs(const char *path)
 	return 0;
 }
 
+/* What a file is, in words, for messages. */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISREG(m))
+		return "a regular file";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISFIFO(m))
+		return "a fifo";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	return "a file of unknown type";
+}
+
+/*
+ * check_path() - may the control socket be put at sun's path? Yes when nothing is there
+ * (*stale = 0), or when a socket of our own uid is there on which no service answers
+ * (*stale = 1, its identity in *old). Anything else is refused and left untouched: a
+ * regular file, a directory, a symbolic link, a fifo, a device, another user's socket,
+ * a live service, another program's live socket. Returns 0 or a negative errno with a
+ * message in err.
+ */
+static int check_path(const struct sockaddr_un *sun, struct stat *old, int *stale,
+		      char *err, size_t errlen)
+{
+	const char *path = sun->sun_path;
+	int fd, e;
+
+	*stale = 0;
+	if (lstat(path, old) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot check %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISSOCK(old->st_mode)) {
+		snprintf(err, errlen, "refusing to use %s as the control socket: it is %s "
+			 "(left untouched; give another --socket or remove it)", path,
+			 file_kind(old->st_mode));
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0) {
+		close(fd);
+		snprintf(err, errlen, "another service is already running on %s", path);
+		return -EADDRINUSE;
+	}
+	e = errno;
+	close(fd);
+	if (old->st_uid != geteuid()) {
+		snprintf(err, errlen, "refusing to replace %s: it is a socket of uid %u, not ours "
+			 "(left untouched)", path, (unsigned)old->st_uid);
+		return -EPERM;
+	}
+	/* Only ECONNREFUSED means nobody is bound there; EPROTOTYPE, say, is another
+	 * program's live socket of another type. */
+	if (e != ECONNREFUSED) {
+		snprintf(err, errlen, "refusing to replace %s: it is a socket that is not stale "
+			 "(connect: %s; left untouched)", path, strerror(e));
+		return -EBUSY;
+	}
+	*stale = 1;
+	return 0;
+}
+
+/* Bind fd to the temporary name svc->ctl_tmp_path. A socket of ours left there by a dead
+ * process that had our pid is replaced; anything else is refused. 0 or -errno. */
+static int bind_tmp(struct nc_service *svc, int fd, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int e = 0;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", svc->ctl_tmp_path);
+	for (int tries = 0; tries < 2; tries++) {
+		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return 0;
+		e = errno;
+		if (e != EADDRINUSE || lstat(sun.sun_path, &st) < 0 ||
+		    !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+			break;
+		unlink(sun.sun_path);
+	}
+	snprintf(err, errlen, "cannot bind %s: %s", sun.sun_path, strerror(e));
+	return -e;
+}
+
+/* Give the bound temporary name its final path: replacing the stale socket old when
+ * stale, else only if nothing has appeared there since it was checked. 0 or -errno. */
+static int move_into_place(const char *tmp, const char *path, const struct stat *old,
+			   int stale, char *err, size_t errlen)
+{
+	struct stat now;
+
+	if (stale) {
+		if (lstat(path, &now) < 0 || now.st_dev != old->st_dev ||
+		    now.st_ino != old->st_ino) {
+			snprintf(err, errlen, "%s changed while the service started: left as it is",
+				 path);
+			return -EBUSY;
+		}
+		if (rename(tmp, path) == 0)
+			return 0;
+	} else {
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+			return 0;
+		/* A file system without RENAME_NOREPLACE: link() never replaces either. */
+		if ((errno == EINVAL || errno == ENOSYS) && link(tmp, path) == 0) {
+			unlink(tmp);
+			return 0;
+		}
+		if (errno == EEXIST) {
+			snprintf(err, errlen, "something appeared at %s while the service started: "
+				 "left as it is", path);
+			return -EEXIST;
+		}
+	}
+	snprintf(err, errlen, "cannot set up %s: %s", path, strerror(errno));
+	return -errno;
+}
+
 /*
  * nc_control_open() - create the control socket. It is bound under a temporary name,
- * given its group (--socket-group) and mode, listened on, and only then renamed to the configured path: the path
- * appears when the service is ready, never earlier. A live service on the same path is
- * an error; a stale socket file is replaced.
+ * given its group (--socket-group) and mode, listened on, and only then moved to the
+ * configured path: the path appears when the service is ready, never earlier. A live
+ * service on the same path is an error; a stale socket of our own uid is replaced;
+ * anything else at the path (a file, a directory, a link, another user's socket) is
+ * refused and left untouched. The socket's identity is kept so that nc_control_close()
+ * removes it and nothing else.
  */
 int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
 {
 	const char *path = svc->cfg.socket_path;
 	struct sockaddr_un sun;
-	int fd, r;
+	struct stat old, st;
+	int fd, r, stale;
 
 	if (strlen(path) + 16 >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "socket path too long (at most %zu bytes): %s",
@@ -78,35 +211,25 @@ int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-
-	/* Is a service already there? */
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -errno;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		close(fd);
-		snprintf(err, errlen, "another service is already running on %s", path);
-		return -EADDRINUSE;
-	}
-	close(fd);
+	r = check_path(&sun, &old, &stale, err, errlen);
+	if (r < 0)
+		return r;
 
 	if (snprintf(svc->ctl_tmp_path, sizeof(svc->ctl_tmp_path), "%s.%d.tmp", path,
 		     (int)getpid()) >= (int)sizeof(svc->ctl_tmp_path)) {
+		svc->ctl_tmp_path[0] = '\0';
 		snprintf(err, errlen, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", svc->ctl_tmp_path);
-	unlink(svc->ctl_tmp_path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
+		svc->ctl_tmp_path[0] = '\0';
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -errno;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot bind %s: %s", path, strerror(errno));
+	r = bind_tmp(svc, fd, err, errlen);
+	if (r < 0) {
+		svc->ctl_tmp_path[0] = '\0';   /* not ours: service_free must leave it */
 		close(fd);
 		return r;
 	}
@@ -115,19 +238,20 @@ int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
 		r = -errno;
 		snprintf(err, errlen, "cannot give %s to group %u: %s", path,
 			 (unsigned)svc->cfg.socket_gid, strerror(errno));
-		unlink(svc->ctl_tmp_path);
-		close(fd);
-		return r;
+		goto fail;
 	}
 	if (chmod(svc->ctl_tmp_path, svc->cfg.socket_mode) < 0 || listen(fd, 512) < 0 ||
-	    rename(svc->ctl_tmp_path, path) < 0) {
+	    lstat(svc->ctl_tmp_path, &st) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot set up %s: %s", path, strerror(errno));
-		unlink(svc->ctl_tmp_path);
-		close(fd);
-		return r;
+		goto fail;
 	}
+	r = move_into_place(svc->ctl_tmp_path, path, &old, stale, err, errlen);
+	if (r < 0)
+		goto fail;
 	svc->ctl_tmp_path[0] = '\0';
+	svc->ctl_dev = st.st_dev;
+	svc->ctl_ino = st.st_ino;
 	svc->ctl_fd = fd;
 	svc->ctl_h.type = NC_H_CONTROL;
 	if (nc_epoll_add(svc, fd, EPOLLIN, &svc->ctl_h) < 0) {
@@ -135,6 +259,11 @@ int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
 		return -errno;
 	}
 	return 0;
+fail:
+	unlink(svc->ctl_tmp_path);
+	svc->ctl_tmp_path[0] = '\0';
+	close(fd);
+	return r;
 }
 
 static void client_drop(struct nc_service *svc, struct nc_client *c, const char *why)
@@ -158,9 +287,19 @@ void nc_control_close(struct nc_service *svc)
 	while (svc->clients)
 		client_drop(svc, svc->clients, NULL);
 	if (svc->ctl_fd >= 0) {
+		struct stat st;
+
 		close(svc->ctl_fd);
 		svc->ctl_fd = -1;
-		unlink(svc->cfg.socket_path);
+		/* Remove the socket we made, not what another hand has put there since. */
+		if (lstat(svc->cfg.socket_path, &st) == 0) {
+			if (S_ISSOCK(st.st_mode) && st.st_dev == svc->ctl_dev &&
+			    st.st_ino == svc->ctl_ino)
+				unlink(svc->cfg.socket_path);
+			else
+				nc_warn("%s is no longer our control socket: left in place",
+					svc->cfg.socket_path);
+		}
 	}
 }
 

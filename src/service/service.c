@@ -143,6 +143,29 @@ static void announce_ready(struct nc_service *svc)
 			nc_info("IPv6 address %s/%u%s", inet_ntop(AF_INET6, l6[i].addr, a6, sizeof(a6)),
 				l6[i].prefix, i == 0 ? " (link-local)" : "");
 	}
+	/* One line at the default level, as a daemon in the foreground says it is up. */
+	if (svc->cfg.ready_line && nc_log_level >= NC_LOG_WARN) {
+		char line[NC_SOCKET_PATH_MAX + 512], a6[INET6_ADDRSTRLEN], where[128];
+		int n = snprintf(line, sizeof(line), "netcon service: ready: %s/%d", ip,
+				 svc->cfg.prefix);
+
+		for (int i = 0; i < svc->cfg.n_ip6 && n < (int)sizeof(line); i++)
+			n += snprintf(line + n, sizeof(line) - (size_t)n, ", %s/%d",
+				      inet_ntop(AF_INET6, &svc->cfg.ip6[i], a6, sizeof(a6)),
+				      svc->cfg.prefix6[i]);
+		if (svc->cfg.link_kind == NC_LINKKIND_TAP)
+			snprintf(where, sizeof(where), "%s", svc->cfg.tap_name);
+		else
+			nc_sockaddr_str((struct sockaddr *)&svc->cfg.vxlan.bind, where, sizeof(where));
+		if (n < (int)sizeof(line))
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " on %s %s, socket %s\n",
+				      svc->link->ops->name, where, svc->cfg.socket_path);
+		if (n > (int)sizeof(line) - 1)
+			n = (int)sizeof(line) - 1;
+		if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+			/* no stderr: nothing to tell */
+		}
+	}
 	if (svc->cfg.ready_fd >= 0) {
 		if (write(svc->cfg.ready_fd, "R", 1) < 0) {
 			/* the parent went away; nothing to tell */

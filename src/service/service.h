@@ -118,6 +118,8 @@ struct nc_service {
 	struct nc_fault fault;       /* --link-fault */
 	uint8_t *fault_buf;          /* a frame being corrupted */
 	char ctl_tmp_path[NC_SOCKET_PATH_MAX];
+	dev_t ctl_dev;               /* the control socket we made: removed at exit only */
+	ino_t ctl_ino;               /* if the path still names it */
 	struct udp_pcb *dns_pcb;     /* --dns: lwIP's UDP port 53 (names.c) */
 	struct nc_dns_counters dns_ctr;
 	uint64_t resolve_requests;   /* NC_MSG_RESOLVE served */
