@@ -48,7 +48,7 @@ assert_eq "served by A" "$got" "B fetches from A over IPv6"
 # 1. A duplicate is refused at start.
 rc=0
 out=$(timeout 10 "$NETCON" service --ip 10.95.0.1/24 --socket "$NC_TMP/d.sock" \
-	--bind "127.0.0.2:$PORT_D" --peer "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" 2>&1) || rc=$?
+	--bind "127.0.0.1:$PORT_D" --peer "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" 2>&1) || rc=$?
 note "duplicate service: exit $rc: $out"
 assert_eq 1 "$rc" "exit status of a service whose address is taken"
 assert_contains "$out" "10.95.0.1 is already in use" "the refusal names the address"
@@ -60,14 +60,14 @@ assert_eq "served by A" "$got" "B still fetches from A after the refused duplica
 # ... and so is one of its IPv6 address.
 rc=0
 out=$(timeout 10 "$NETCON" service --ip 10.95.0.9/24 --ip6 fd00:95::1/64 --socket "$NC_TMP/d.sock" \
-	--bind "127.0.0.2:$PORT_D" --peer "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" 2>&1) || rc=$?
+	--bind "127.0.0.1:$PORT_D" --peer "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" 2>&1) || rc=$?
 note "duplicate IPv6 service: exit $rc: $out"
 assert_eq 1 "$rc" "exit status of a service whose IPv6 address is taken"
 assert_contains "$out" "fd00:95::1 is already in use" "the refusal names the IPv6 address"
 assert_contains "$out" "$mac_a" "the refusal names the holder's MAC"
 
 # 2. A duplicate that does not probe is detected and defended against.
-start_service D 10.95.0.1/24 --ip6 fd00:95::1/64 --bind "127.0.0.2:$PORT_D" --peer "127.0.0.1:$PORT_A" \
+start_service D 10.95.0.1/24 --ip6 fd00:95::1/64 --bind "127.0.0.1:$PORT_D" --peer "127.0.0.1:$PORT_A" \
 	--peer "127.0.0.1:$PORT_B" --probe-ms 0
 mac_d=$("$NETCON" status --socket "$(sock D)" | awk '/^address /{print $4; exit}')
 note "D's MAC: $mac_d"

@@ -151,7 +151,7 @@ static int parse_endpoint(const char *val, struct sockaddr_storage *ss, socklen_
 static const char *const value_options[] = {
 	"--ip", "--ip6", "--socket", "--socket-mode", "--socket-group", "--mtu", "--mac",
 	"--log-level", "--link", "--bind", "--peer", "--vni", "--tap", "--max-sockets",
-	"--link-fault", "--ready-fd", "--host", "--hosts",
+	"--link-fault", "--ready-fd", "--probe-ms", "--host", "--hosts",
 };
 
 static int takes_value(const char *name)

@@ -423,13 +423,15 @@ static void tx_msg_set(struct vxlan *vx, int i, int ep, int iovcnt)
  * answer. */
 static void warn_no_peer(struct vxlan *vx, const struct iovec *iov, int iovcnt)
 {
-	static const uint8_t unspec[16];
+	static const uint8_t unspec[16], any4[4];
 	uint8_t f[78];
 	char who[INET6_ADDRSTRLEN];
 	size_t n = iov_peek(iov, iovcnt, f, sizeof(f));
 
+
+	/* not an announcement (sender = target) nor a probe (sender 0.0.0.0): see neigh.c */
 	if (n >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[20] == 0 && f[21] == 1 &&
-	    memcmp(f + 28, f + 38, 4))
+	    memcmp(f + 28, f + 38, 4) && memcmp(f + 28, any4, 4))
 		inet_ntop(AF_INET, f + 38, who, sizeof(who));
 	else if (n >= 78 && f[12] == 0x86 && f[13] == 0xdd && f[20] == 58 && f[54] == 135 &&
 		 memcmp(f + 22, unspec, 16))
