@@ -23,16 +23,16 @@
 /* Put a never-ready listening socket in place of a dead virtual listener. */
 static void bury_listener(int fd)
 {
-	int s = nc_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int s = NC_REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	sa_family_t fam = AF_UNIX;
 
 	if (s < 0)
 		return;
 	/* Linux refuses listen() on an unbound Unix socket: autobind it (a random abstract
 	 * name that nobody is told) first. */
-	if (nc_real.bind(s, (struct sockaddr *)&fam, sizeof(fam)) < 0 || nc_real.listen(s, 1) < 0 ||
+	if (NC_REAL(bind)(s, (struct sockaddr *)&fam, sizeof(fam)) < 0 || NC_REAL(listen)(s, 1) < 0 ||
 	    nc_ic_replace(fd, s) < 0) {
-		nc_real.close(s);
+		NC_REAL(close)(s);
 		return;
 	}
 	nc_fd_forget(fd);
@@ -55,7 +55,7 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
-		return nc_real.accept4(fd, addr, len, flags);
+		return NC_REAL(accept4)(fd, addr, len, flags);
 	if (kind == NC_KIND_UDP)
 		return nc_fail(EOPNOTSUPP);
 	if (kind != NC_KIND_LISTENER || e.state == NC_STATE_CLOSED)
@@ -67,7 +67,7 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	msg.msg_iovlen = 1;
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof(ctl.buf);
-	n = recvmsg(fd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
+	n = NC_REAL(recvmsg)(fd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
 	if (n < 0 && errno == ECONNRESET)
 		n = 0;       /* the service died with our end's filler unread: it is gone */
 	if (n < 0)
@@ -81,7 +81,7 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 			if (nfd < 0)
 				nfd = f;
 			else {
-				nc_real.close(f);
+				NC_REAL(close)(f);
 				extra = 1;
 			}
 		}
@@ -97,11 +97,11 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if ((size_t)n != sizeof(m) || m.magic != NC_ACCEPT_MAGIC || nfd < 0 || extra ||
 	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (nfd >= 0)
-			nc_real.close(nfd);
+			NC_REAL(close)(nfd);
 		return nc_fail(ECONNABORTED);
 	}
 	if (flags & SOCK_NONBLOCK)
-		nc_real.fcntl(nfd, F_SETFL, O_NONBLOCK);
+		NC_REAL(fcntl)(nfd, F_SETFL, O_NONBLOCK);
 	nc_ic_remember(nfd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &m.local, &m.peer);
 	if (addr && len)
 		nc_ic_put_addr(&m.peer, addr, len);

@@ -62,7 +62,7 @@ static void atfork_child(void)
 	nc_fd_fork_happened();
 	pthread_mutex_init(&ic_lock, NULL);
 	if (shared_fd >= 0 && rpc_fd >= 0)
-		nc_real.close(shared_fd);
+		NC_REAL(close)(shared_fd);
 	if (rpc_fd >= 0)
 		shared_fd = rpc_fd;
 	rpc_fd = -1;
@@ -122,10 +122,10 @@ static int move_high(int fd)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    (rlim_t)min + 64 > rl.rlim_cur)
 		min = rl.rlim_cur > 128 ? (int)rl.rlim_cur / 2 : 3;
-	nfd = nc_real.fcntl(fd, F_DUPFD_CLOEXEC, min);
+	nfd = NC_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, min);
 	if (nfd < 0)
 		return fd;
-	nc_real.close(fd);
+	NC_REAL(close)(fd);
 	return nfd;
 }
 
@@ -133,16 +133,16 @@ void nc_ic_vacate(int fd)
 {
 	pthread_mutex_lock(&ic_lock);
 	if (fd >= 0 && fd == rpc_fd) {
-		int nfd = nc_real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+		int nfd = NC_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, fd + 1);
 		if (nfd >= 0)
 			rpc_fd = nfd;
-		nc_real.close(fd);
+		NC_REAL(close)(fd);
 		if (nfd < 0)
 			rpc_fd = -1;
 	}
 	if (fd >= 0 && fd == shared_fd) {
-		int nfd = nc_real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
-		nc_real.close(fd);
+		int nfd = NC_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, fd + 1);
+		NC_REAL(close)(fd);
 		shared_fd = nfd;
 	}
 	pthread_mutex_unlock(&ic_lock);
@@ -182,7 +182,7 @@ static int exchange(int fd, int reply_via_pair, int type, const void *req, size_
 	}
 	r = nc_rpc_send(fd, &h, req, reqlen, sfds, nsfds);
 	if (pair[1] >= 0)
-		nc_real.close(pair[1]);
+		NC_REAL(close)(pair[1]);
 	if (r < 0)
 		goto out;
 	for (;;) {
@@ -217,7 +217,7 @@ static int exchange(int fd, int reply_via_pair, int type, const void *req, size_
 	r = rh.err;
 out:
 	if (pair[0] >= 0)
-		nc_real.close(pair[0]);
+		NC_REAL(close)(pair[0]);
 	return r;
 }
 
@@ -233,18 +233,18 @@ static int connect_locked(void)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, sock_path, strlen(sock_path));
-	fd = nc_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = NC_REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (nc_real.connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (NC_REAL(connect)(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		r = -errno;
-		nc_real.close(fd);
+		NC_REAL(close)(fd);
 		return r;
 	}
 	fd = move_high(fd);
 	r = exchange(fd, 0, NC_MSG_HELLO, &q, sizeof(q), -1, &rep, sizeof(rep), &len, NULL);
 	if (r != 0 || len != sizeof(rep)) {
-		nc_real.close(fd);
+		NC_REAL(close)(fd);
 		return r > 0 ? -r : r < 0 ? r : -EPROTO;
 	}
 	rpc_fd = fd;
@@ -261,7 +261,7 @@ static int connect_locked(void)
 	ic_net.known = 1;
 	ic_net.reachable = 1;
 	if (shared_fd >= 0) {
-		nc_real.close(shared_fd);
+		NC_REAL(close)(shared_fd);
 		shared_fd = -1;
 	}
 	return 0;
@@ -270,7 +270,7 @@ static int connect_locked(void)
 static void drop_locked(void)
 {
 	if (rpc_fd >= 0)
-		nc_real.close(rpc_fd);
+		NC_REAL(close)(rpc_fd);
 	rpc_fd = -1;
 	ic_net.reachable = 0;
 }
@@ -328,7 +328,7 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 				r = exchange(shared_fd, 1, type, req, reqlen, subject_fd, rep, repcap,
 					     replen, new_fd);
 				if (r == -ECONNRESET || r == -EPIPE) {
-					nc_real.close(shared_fd);
+					NC_REAL(close)(shared_fd);
 					shared_fd = -1;
 				}
 				break;

@@ -21,7 +21,7 @@ int nc_close(int fd)
 	if (nc_ic_is_own_fd(fd))
 		return 0;   /* not the program's: pretend, keep ours */
 	nc_fd_forget(fd);
-	return nc_real.close(fd);
+	return NC_REAL(close)(fd);
 }
 
 int nc_close_range(unsigned int first, unsigned int last, int flags)
@@ -36,11 +36,11 @@ int nc_close_range(unsigned int first, unsigned int last, int flags)
 	for (unsigned int fd = first; fd <= last && fd < 1u << 20; fd++) {
 		if (!nc_ic_is_own_fd((int)fd))
 			continue;
-		if (fd > lo && nc_real.close_range(lo, fd - 1, flags) < 0)
+		if (fd > lo && NC_REAL(close_range)(lo, fd - 1, flags) < 0)
 			r = -1;
 		lo = fd + 1;
 	}
-	if (lo <= last && nc_real.close_range(lo, last, flags) < 0)
+	if (lo <= last && NC_REAL(close_range)(lo, last, flags) < 0)
 		r = -1;
 	return r;
 }
@@ -50,7 +50,7 @@ int nc_dup(int fd)
 	int r;
 
 	nc_ic_init();
-	r = nc_real.dup(fd);
+	r = NC_REAL(dup)(fd);
 	if (r >= 0)
 		nc_fd_copy(fd, r);
 	return r;
@@ -63,7 +63,7 @@ int nc_dup2(int fd, int fd2)
 	nc_ic_init();
 	if (fd != fd2)
 		nc_ic_vacate(fd2);
-	r = nc_real.dup2(fd, fd2);
+	r = NC_REAL(dup2)(fd, fd2);
 	if (r >= 0 && fd != fd2)
 		nc_fd_copy(fd, fd2);
 	return r;
@@ -76,7 +76,7 @@ int nc_dup3(int fd, int fd2, int flags)
 	nc_ic_init();
 	if (fd != fd2)
 		nc_ic_vacate(fd2);
-	r = nc_real.dup3(fd, fd2, flags);
+	r = NC_REAL(dup3)(fd, fd2, flags);
 	if (r >= 0)
 		nc_fd_copy(fd, fd2);
 	return r;
@@ -90,7 +90,7 @@ int nc_shutdown(int fd, int how)
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
-		return nc_real.shutdown(fd, how);
+		return NC_REAL(shutdown)(fd, how);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return nc_fail(EINVAL);
 	if (kind == NC_KIND_LISTENER) {
@@ -103,7 +103,7 @@ int nc_shutdown(int fd, int how)
 			return 0;
 		e.state = NC_STATE_CLOSED;
 		nc_fd_store(fd, &e);
-		nc_real.shutdown(fd, SHUT_RDWR);
+		NC_REAL(shutdown)(fd, SHUT_RDWR);
 		return 0;
 	}
 	if (kind == NC_KIND_UDP)
@@ -117,7 +117,7 @@ int nc_shutdown(int fd, int how)
 			return nc_fail(ENOTCONN);
 	}
 	/* The socketpair carries it: SHUT_WR becomes a FIN in the service. */
-	return nc_real.shutdown(fd, how);
+	return NC_REAL(shutdown)(fd, how);
 }
 
 NC_EXPORT int close(int fd)

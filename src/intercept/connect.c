@@ -26,7 +26,7 @@ static int wait_connected(int fd)
 	socklen_t l = sizeof(tv);
 	int timeout = -1, r, err = 0;
 
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
 	    (tv.tv_sec || tv.tv_usec))
 		timeout = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 	r = poll(&p, 1, timeout);
@@ -61,26 +61,26 @@ static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *ad
 	int family = e->local.family == AF_INET6 ? AF_INET6 : AF_INET;
 	socklen_t al = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(*sin);
 	int type = e->kind == NC_KIND_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	int ks = nc_real.socket(family, type | SOCK_CLOEXEC, 0), one = 1;
+	int ks = NC_REAL(socket)(family, type | SOCK_CLOEXEC, 0), one = 1;
 
 	if (ks < 0)
 		return -1;
 	memset(&any, 0, sizeof(any));
 	any.ss_family = (sa_family_t)family;
 	sin->sin_port = htons(e->local.port);   /* same place in sockaddr_in6 */
-	nc_real.setsockopt(ks, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (nc_real.bind(ks, (struct sockaddr *)&any, al) < 0) {
+	NC_REAL(setsockopt)(ks, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (NC_REAL(bind)(ks, (struct sockaddr *)&any, al) < 0) {
 		sin->sin_port = 0;
-		if (nc_real.bind(ks, (struct sockaddr *)&any, al) < 0) {
+		if (NC_REAL(bind)(ks, (struct sockaddr *)&any, al) < 0) {
 			int err = errno;
-			nc_real.close(ks);
+			NC_REAL(close)(ks);
 			return nc_fail(err);
 		}
 	}
 	if (nc_ic_replace(fd, ks) < 0)
 		return -1;
 	nc_fd_forget(fd);
-	return nc_real.connect(fd, addr, len);
+	return NC_REAL(connect)(fd, addr, len);
 }
 
 static int is_wildcard(const struct nc_addr *a)
@@ -108,10 +108,10 @@ static int udp_connect(int fd, struct nc_fdent *e, int family, const struct sock
 	memset(&q, 0, sizeof(q));
 	if (addr->sa_family == AF_UNSPEC) {
 		if (!e)
-			return nc_real.connect(fd, addr, len);
+			return NC_REAL(connect)(fd, addr, len);
 	} else if (nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL) {
 		if (!e)
-			return nc_real.connect(fd, addr, len);
+			return NC_REAL(connect)(fd, addr, len);
 		if (is_wildcard(&e->local))
 			return to_kernel(fd, e, addr, len);
 		return nc_fail(ENETUNREACH);
@@ -149,13 +149,13 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return udp_connect(fd, &e, e.local.family == AF_INET6 ? AF_INET6 : AF_INET, addr, len);
 	if (kind == NC_KIND_NONE) {
 		if (!addr)
-			return nc_real.connect(fd, addr, len);
+			return NC_REAL(connect)(fd, addr, len);
 		if ((family = nc_ic_is_inet_dgram(fd)))
 			return nc_ic_route(family, addr, len, 0) == NC_ROUTE_VIRTUAL ?
-			       udp_connect(fd, NULL, family, addr, len) : nc_real.connect(fd, addr, len);
+			       udp_connect(fd, NULL, family, addr, len) : NC_REAL(connect)(fd, addr, len);
 		if (!(family = nc_ic_is_inet_stream(fd)) ||
 		    nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
-			return nc_real.connect(fd, addr, len);
+			return NC_REAL(connect)(fd, addr, len);
 	} else {
 		static const uint8_t zero[16];
 
@@ -206,7 +206,7 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			    ENETUNREACH) < 0)
 		return -1;
 	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_CONNECTING, &rep.local, &rep.peer);
-	fl = nc_real.fcntl(fd, F_GETFL);
+	fl = NC_REAL(fcntl)(fd, F_GETFL);
 	if (fl >= 0 && (fl & O_NONBLOCK))
 		return nc_fail(EINPROGRESS);
 	if (wait_connected(fd) < 0)

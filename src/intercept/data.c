@@ -35,42 +35,6 @@
 
 #define SMALL_IOV 16
 
-static int resolved;
-static ssize_t (*real_read)(int, void *, size_t);
-static ssize_t (*real_readv)(int, const struct iovec *, int);
-static ssize_t (*real_write)(int, const void *, size_t);
-static ssize_t (*real_writev)(int, const struct iovec *, int);
-static ssize_t (*real_recv)(int, void *, size_t, int);
-static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
-static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
-static ssize_t (*real_send)(int, const void *, size_t, int);
-static ssize_t (*real_sendto)(int, const void *, size_t, int, const struct sockaddr *,
-			      socklen_t);
-static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
-static int (*real_sendmmsg)(int, struct mmsghdr *, unsigned int, int);
-static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
-static ssize_t (*real_recv_chk)(int, void *, size_t, size_t, int);
-static ssize_t (*real_recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *,
-				    socklen_t *);
-
-/* libc's versions, found on first use (a data call may come before our constructor). */
-static void resolve(void)
-{
-#define R(name, sym) real_##name = (__typeof__(real_##name))nc_real_sym(sym)
-	R(read, "read"); R(readv, "readv"); R(write, "write"); R(writev, "writev");
-	R(recv, "recv"); R(recvfrom, "recvfrom"); R(recvmsg, "recvmsg");
-	R(recvmmsg, "recvmmsg"); R(send, "send"); R(sendto, "sendto"); R(sendmsg, "sendmsg");
-	R(sendmmsg, "sendmmsg"); R(read_chk, "__read_chk"); R(recv_chk, "__recv_chk");
-	R(recvfrom_chk, "__recvfrom_chk");
-#undef R
-	__atomic_store_n(&resolved, 1, __ATOMIC_RELEASE);
-}
-
-#define REAL(name, sym) \
-	((__builtin_expect(__atomic_load_n(&resolved, __ATOMIC_ACQUIRE), 1) ? (void)0 : resolve()), \
-	 real_##name)
-
 /* Is fd a virtual UDP socket? The hint first (the common "no" costs nothing more). */
 static int is_udp(int fd, struct nc_fdent *e)
 {
@@ -172,7 +136,7 @@ static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
 		return nc_fail(EMSGSIZE);
 	if (framed(&m, small, &h, msg->msg_iov, msg->msg_iovlen) < 0)
 		return -1;
-	r = REAL(recvmsg, "recvmsg")(fd, &m, flags | MSG_NOSIGNAL);
+	r = NC_REAL(recvmsg)(fd, &m, flags | MSG_NOSIGNAL);
 	unframe(&m, small);
 	if (r < 0)
 		return -1;
@@ -183,7 +147,7 @@ static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
 	if (h.err) {
 		/* An ICMP error: reported once, by this call, as Linux's sk_err is. */
 		if (flags & MSG_PEEK)
-			REAL(recv, "recv")(fd, &h, sizeof(h), MSG_DONTWAIT);
+			NC_REAL(recv)(fd, &h, sizeof(h), MSG_DONTWAIT);
 		return nc_fail(h.err);
 	}
 	if (msg->msg_name)
@@ -220,7 +184,7 @@ NC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (msg && is_udp(fd, &e))
 		return udp_recvmsg(fd, msg, flags);
-	r = REAL(recvmsg, "recvmsg")(fd, msg, flags);
+	r = NC_REAL(recvmsg)(fd, msg, flags);
 	return RECV_RESULT(fd, r, msg ? iov_total(msg->msg_iov, msg->msg_iovlen) : 0);
 }
 
@@ -233,7 +197,7 @@ NC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_
 
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
-	r = REAL(recvfrom, "recvfrom")(fd, buf, len, flags, NC_SA(sa), salen);
+	r = NC_REAL(recvfrom)(fd, buf, len, flags, NC_SA(sa), salen);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -245,7 +209,7 @@ NC_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
-	r = REAL(recv, "recv")(fd, buf, len, flags);
+	r = NC_REAL(recv)(fd, buf, len, flags);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -257,7 +221,7 @@ NC_EXPORT ssize_t read(int fd, void *buf, size_t len)
 
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
-	r = REAL(read, "read")(fd, buf, len);
+	r = NC_REAL(read)(fd, buf, len);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -271,7 +235,7 @@ NC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 			return nc_fail(EINVAL);
 		return udp_recvmsg(fd, &m, 0);
 	}
-	ssize_t r = REAL(readv, "readv")(fd, iov, n);
+	ssize_t r = NC_REAL(readv)(fd, iov, n);
 	return RECV_RESULT(fd, r, n > 0 ? iov_total(iov, (size_t)n) : 0);
 }
 
@@ -282,7 +246,7 @@ NC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 	unsigned int i;
 
 	if (!is_udp(fd, &e))
-		return REAL(recvmmsg, "recvmmsg")(fd, vec, vlen, flags, timeout);
+		return NC_REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
 	for (i = 0; i < vlen; i++) {
@@ -309,7 +273,7 @@ NC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 		abort();
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
-	ssize_t r = REAL(read_chk, "__read_chk")(fd, buf, len, buflen);
+	ssize_t r = NC_REAL(__read_chk)(fd, buf, len, buflen);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -321,7 +285,7 @@ NC_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int f
 		abort();
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
-	ssize_t r = REAL(recv_chk, "__recv_chk")(fd, buf, len, buflen, flags);
+	ssize_t r = NC_REAL(__recv_chk)(fd, buf, len, buflen, flags);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -334,7 +298,7 @@ NC_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, i
 		abort();
 	if (is_udp(fd, &e))
 		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
-	ssize_t r = REAL(recvfrom_chk, "__recvfrom_chk")(fd, buf, len, buflen, flags, NC_SA(sa),
+	ssize_t r = NC_REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, NC_SA(sa),
 							 salen);
 	return RECV_RESULT(fd, r, len);
 }
@@ -433,7 +397,7 @@ static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr
 		return -1;
 	if (framed(&m, small, &h, msg->msg_iov, n) < 0)
 		return -1;
-	r = REAL(sendmsg, "sendmsg")(fd, &m, (flags & ~MSG_MORE) | MSG_NOSIGNAL);
+	r = NC_REAL(sendmsg)(fd, &m, (flags & ~MSG_MORE) | MSG_NOSIGNAL);
 	unframe(&m, small);
 	if (r < 0)
 		return errno == EPIPE ? nc_fail(ENETDOWN) : -1;
@@ -455,7 +419,7 @@ static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
 	    nc_ic_route(sa->sa_family, sa, salen, 0) != NC_ROUTE_VIRTUAL ||
 	    (family = nc_ic_is_inet_dgram(fd)) != sa->sa_family)
 		return 0;
-	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 &&
+	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
 	    ((struct sockaddr_in *)&cur)->sin_port != 0)
 		return 0;   /* bound by the kernel already: it stays the kernel's */
 	memset(&any, 0, sizeof(any));
@@ -477,9 +441,9 @@ NC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		struct msghdr m = *msg;
 		m.msg_name = NULL;
 		m.msg_namelen = 0;
-		return REAL(sendmsg, "sendmsg")(fd, &m, flags);
+		return NC_REAL(sendmsg)(fd, &m, flags);
 	}
-	return REAL(sendmsg, "sendmsg")(fd, msg, flags);
+	return NC_REAL(sendmsg)(fd, msg, flags);
 }
 
 NC_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
@@ -495,8 +459,8 @@ NC_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		return udp_sendmsg(fd, &e, &m, flags);
 	}
 	if (a && is_virtual_conn(fd))
-		return REAL(sendto, "sendto")(fd, buf, len, flags, NULL, 0);
-	return REAL(sendto, "sendto")(fd, buf, len, flags, a, salen);
+		return NC_REAL(sendto)(fd, buf, len, flags, NULL, 0);
+	return NC_REAL(sendto)(fd, buf, len, flags, a, salen);
 }
 
 NC_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -508,7 +472,7 @@ NC_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 		return udp_sendmsg(fd, &e, &m, flags);
 	}
-	return REAL(send, "send")(fd, buf, len, flags);
+	return NC_REAL(send)(fd, buf, len, flags);
 }
 
 NC_EXPORT ssize_t write(int fd, const void *buf, size_t len)
@@ -520,7 +484,7 @@ NC_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 		return udp_sendmsg(fd, &e, &m, 0);
 	}
-	return REAL(write, "write")(fd, buf, len);
+	return NC_REAL(write)(fd, buf, len);
 }
 
 NC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
@@ -533,7 +497,7 @@ NC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 			return nc_fail(EINVAL);
 		return udp_sendmsg(fd, &e, &m, 0);
 	}
-	return REAL(writev, "writev")(fd, iov, n);
+	return NC_REAL(writev)(fd, iov, n);
 }
 
 NC_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
@@ -545,7 +509,7 @@ NC_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 			       (vec[0].msg_hdr.msg_name &&
 				udp_implicit_bind(fd, vec[0].msg_hdr.msg_name,
 						  vec[0].msg_hdr.msg_namelen, &e))))
-		return REAL(sendmmsg, "sendmmsg")(fd, vec, vlen, flags);
+		return NC_REAL(sendmmsg)(fd, vec, vlen, flags);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
 	for (i = 0; i < vlen; i++) {
@@ -568,13 +532,13 @@ int nc_ic_udp_pending(int fd, int consume_error, int *err)
 	ssize_t r;
 
 	*err = 0;
-	r = REAL(recv, "recv")(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+	r = NC_REAL(recv)(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
 	if (r < (ssize_t)sizeof(h) || h.magic != NC_DGRAM_MAGIC)
 		return 0;
 	if (h.err) {
 		*err = h.err;
 		if (consume_error)
-			REAL(recv, "recv")(fd, &h, sizeof(h), MSG_DONTWAIT);
+			NC_REAL(recv)(fd, &h, sizeof(h), MSG_DONTWAIT);
 		return 0;
 	}
 	return (int)(r - (ssize_t)sizeof(h));

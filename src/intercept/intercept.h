@@ -11,7 +11,7 @@
  *
  * Globals (all in client.c and fdtab.c) are few, guarded by mutexes, and reset in the
  * child after fork (pthread_atfork). Inside the library, overridden functions are always
- * called through nc_real, never by name.
+ * called through NC_REAL() (real.h), never by name.
  */
 #ifndef NETCON_INTERCEPT_H
 #define NETCON_INTERCEPT_H
@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "netcon/rpc.h"
+#include "real.h"
 
 #define NC_EXPORT __attribute__((visibility("default")))
 
@@ -32,34 +33,8 @@
 #define NC_SA(a) (a)
 #endif
 
-/* The C library's versions of what we override. */
-struct nc_real {
-	int (*socket)(int, int, int);
-	int (*connect)(int, const struct sockaddr *, socklen_t);
-	int (*bind)(int, const struct sockaddr *, socklen_t);
-	int (*listen)(int, int);
-	int (*accept)(int, struct sockaddr *, socklen_t *);
-	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
-	int (*getsockname)(int, struct sockaddr *, socklen_t *);
-	int (*getpeername)(int, struct sockaddr *, socklen_t *);
-	int (*getsockopt)(int, int, int, void *, socklen_t *);
-	int (*setsockopt)(int, int, int, const void *, socklen_t);
-	int (*shutdown)(int, int);
-	int (*close)(int);
-	int (*dup)(int);
-	int (*dup2)(int, int);
-	int (*dup3)(int, int, int);
-	int (*fcntl)(int, int, ...);
-	int (*ioctl)(int, unsigned long, ...);
-	int (*close_range)(unsigned int, unsigned int, int);
-	long (*syscall)(long, ...);
-};
-extern struct nc_real nc_real;
-
 /* init.c */
 void nc_ic_init(void);
-/* The next definition of a symbol (libc's), for overrides resolved on first use. */
-void *nc_real_sym(const char *name);
 
 /* client.c — the RPC connection to the service */
 struct nc_net {

@@ -37,22 +37,22 @@ int nc_listen(int fd, int backlog)
 		if (r > 0)
 			return nc_fail(r);
 		if (nfd >= 0)
-			nc_real.close(nfd);   /* not expected for a bound socket */
+			NC_REAL(close)(nfd);   /* not expected for a bound socket */
 		e.kind = NC_KIND_LISTENER;
 		nc_fd_store(fd, &e);
 		return 0;
 	}
 	if (!(family = nc_ic_is_inet_stream(fd)))
-		return nc_real.listen(fd, backlog);
+		return NC_REAL(listen)(fd, backlog);
 	/* The port is at the same place in sockaddr_in and sockaddr_in6. */
-	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 &&
+	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
 	    ((struct sockaddr_in *)&cur)->sin_port != 0)
-		return nc_real.listen(fd, backlog);   /* bound by the kernel already */
+		return NC_REAL(listen)(fd, backlog);   /* bound by the kernel already */
 	memset(&any, 0, sizeof(any));
 	any.ss_family = (sa_family_t)family;
 	if (nc_ic_route(family, (struct sockaddr *)&any, family == AF_INET6 ?
 			sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), 1) != NC_ROUTE_VIRTUAL)
-		return nc_real.listen(fd, backlog);
+		return NC_REAL(listen)(fd, backlog);
 	q.family = (uint32_t)family;
 	nc_ic_read_opts(fd, &q.opts);
 	if (nc_ic_swap_call(fd, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),

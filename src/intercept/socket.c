@@ -31,15 +31,15 @@ int nc_ic_is_inet_stream(int fd)
 
 	if (nc_fd_known_kernel(fd, &e))
 		return e.sk_type == SOCK_STREAM ? e.sk_family : 0;
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
 	    (v != AF_INET && v != AF_INET6))
 		return 0;
 	family = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
 		return 0;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_TCP)
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_TCP)
 		return 0;
 	return family;
 }
@@ -52,15 +52,15 @@ int nc_ic_is_inet_dgram(int fd)
 
 	if (nc_fd_known_kernel(fd, &e))
 		return e.sk_type == SOCK_DGRAM ? e.sk_family : 0;
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
 	    (v != AF_INET && v != AF_INET6))
 		return 0;
 	family = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_DGRAM)
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_DGRAM)
 		return 0;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_UDP)
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_UDP)
 		return 0;
 	return family;
 }
@@ -133,11 +133,11 @@ static int v6only_default(void)
 	static int cached = -1;
 
 	if (cached < 0) {
-		int s = nc_real.socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = 0;
+		int s = NC_REAL(socket)(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = 0;
 		socklen_t l = sizeof(v);
 		if (s >= 0) {
-			nc_real.getsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l);
-			nc_real.close(s);
+			NC_REAL(getsockopt)(s, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l);
+			NC_REAL(close)(s);
 		}
 		cached = v ? 1 : 0;
 	}
@@ -160,7 +160,7 @@ void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 	}
 #define FLAG(level, name, bit) \
 	do { v = 0; l = sizeof(v); \
-	     if (nc_real.getsockopt(fd, level, name, &v, &l) == 0 && v) o->flags |= bit; } while (0)
+	     if (NC_REAL(getsockopt)(fd, level, name, &v, &l) == 0 && v) o->flags |= bit; } while (0)
 	FLAG(SOL_SOCKET, SO_REUSEADDR, NC_OPT_REUSEADDR);
 	FLAG(SOL_SOCKET, SO_REUSEPORT, NC_OPT_REUSEPORT);
 	FLAG(SOL_SOCKET, SO_KEEPALIVE, NC_OPT_KEEPALIVE);
@@ -168,25 +168,25 @@ void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 	FLAG(IPPROTO_TCP, TCP_NODELAY, NC_OPT_NODELAY);
 #undef FLAG
 	l = sizeof(lg);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 && lg.l_onoff) {
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 && lg.l_onoff) {
 		o->flags |= NC_OPT_LINGER;
 		o->linger_secs = lg.l_linger;
 	}
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l) == 0 && v != 7200)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l) == 0 && v != 7200)
 		o->keepidle = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &l) == 0 && v != 75)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &l) == 0 && v != 75)
 		o->keepintvl = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &l) == 0 && v != 9)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &l) == 0 && v != 9)
 		o->keepcnt = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_IP, IP_TOS, &v, &l) == 0)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_IP, IP_TOS, &v, &l) == 0)
 		o->tos = v;
 	v = 0;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
 		o->flags |= NC_OPT_V6ONLY;
 }
 
@@ -197,35 +197,35 @@ int nc_ic_replace(int fd, int new_fd)
 	struct nc_epreg regs[NC_EPREG_MAX];
 	int fl, fdfl, have_rcv, have_snd, nregs;
 
-	fl = nc_real.fcntl(fd, F_GETFL);
-	fdfl = nc_real.fcntl(fd, F_GETFD);
+	fl = NC_REAL(fcntl)(fd, F_GETFL);
+	fdfl = NC_REAL(fcntl)(fd, F_GETFD);
 	if (fl < 0 || fdfl < 0) {
-		nc_real.close(new_fd);
+		NC_REAL(close)(new_fd);
 		return -1;
 	}
 	/* Timeouts act on the fd's own reads and writes: they move to the new socket. */
-	have_rcv = nc_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &lr) == 0 &&
+	have_rcv = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &lr) == 0 &&
 		   (rcv.tv_sec || rcv.tv_usec);
-	have_snd = nc_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
+	have_snd = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
 		   (snd.tv_sec || snd.tv_usec);
 	/* epoll sets holding the old socket lose it with its file: re-add the new one. The
 	 * search reads /proc (a system call per fd the process holds), so only sockets that
 	 * can be waited for with epoll before they are connected — non-blocking ones — pay. */
 	nregs = (fl & O_NONBLOCK) ? nc_ic_epoll_find(fd, regs, NC_EPREG_MAX) : 0;
-	if (nc_real.dup3(new_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+	if (NC_REAL(dup3)(new_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		int e = errno;
-		nc_real.close(new_fd);
+		NC_REAL(close)(new_fd);
 		errno = e;
 		return -1;
 	}
-	nc_real.close(new_fd);
-	nc_real.fcntl(fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
+	NC_REAL(close)(new_fd);
+	NC_REAL(fcntl)(fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
 	if (nregs > 0)
 		nc_ic_epoll_restore(fd, regs, nregs);
 	if (have_rcv)
-		nc_real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+		NC_REAL(setsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
 	if (have_snd)
-		nc_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+		NC_REAL(setsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
 	return 0;
 }
 
@@ -247,7 +247,7 @@ int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subjec
 		return nc_fail(unreach_errno);
 	if (r > 0 || nfd < 0 || rl != replen) {
 		if (nfd >= 0)
-			nc_real.close(nfd);
+			NC_REAL(close)(nfd);
 		return nc_fail(r > 0 ? r : EIO);
 	}
 	return nc_ic_replace(fd, nfd);
@@ -281,7 +281,7 @@ int nc_socket(int domain, int type, int protocol)
 	struct stat st;
 
 	nc_ic_init();
-	fd = nc_real.socket(domain, type, protocol);
+	fd = NC_REAL(socket)(domain, type, protocol);
 	if (fd < 0)
 		return fd;
 	nc_ic_epoll_forget(fd);
@@ -337,15 +337,15 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (nc_fd_kind(fd, &e) != NC_KIND_NONE)
 		return nc_fail(EINVAL);   /* already bound */
 	if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
-		return nc_real.bind(fd, addr, len);
+		return NC_REAL(bind)(fd, addr, len);
 	if ((family = nc_ic_is_inet_stream(fd)))
 		type = SOCK_STREAM;
 	else if ((family = nc_ic_is_inet_dgram(fd)))
 		type = SOCK_DGRAM;
 	else
-		return nc_real.bind(fd, addr, len);
+		return NC_REAL(bind)(fd, addr, len);
 	if (nc_ic_route(family, addr, len, 1) != NC_ROUTE_VIRTUAL)
-		return nc_real.bind(fd, addr, len);
+		return NC_REAL(bind)(fd, addr, len);
 	return bind_virtual(fd, type, addr, len);
 }
 
@@ -355,7 +355,7 @@ int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 
 	nc_ic_init();
 	if (nc_fd_kind(fd, &e) == NC_KIND_NONE)
-		return nc_real.getsockname(fd, addr, len);
+		return NC_REAL(getsockname)(fd, addr, len);
 	if (!len)
 		return nc_fail(EFAULT);
 	nc_ic_put_addr(&e.local, addr, len);
@@ -370,7 +370,7 @@ int nc_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
-		return nc_real.getpeername(fd, addr, len);
+		return NC_REAL(getpeername)(fd, addr, len);
 	if (kind == NC_KIND_UDP && e.peer.family != AF_UNSPEC) {
 		if (!len)
 			return nc_fail(EFAULT);

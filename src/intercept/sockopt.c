@@ -61,7 +61,7 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE || native_option(level, name))
-		return nc_real.getsockopt(fd, level, name, val, len);
+		return NC_REAL(getsockopt)(fd, level, name, val, len);
 	if (!len)
 		return nc_fail(EFAULT);
 	if (level == SOL_SOCKET) {
@@ -90,7 +90,7 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		 * it): reading it clears it, so later reads see what Linux would show. */
 		int kerr = 0;
 		socklen_t kl = sizeof(kerr);
-		nc_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &kerr, &kl);
+		NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &kerr, &kl);
 		if (r < 0)
 			return put_int(val, len, kerr ? kerr : ECONNRESET);
 	}
@@ -121,10 +121,10 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 			e.fresh = 0;   /* read_opts must now ask the kernel */
 			nc_fd_store(fd, &e);
 		}
-		return nc_real.setsockopt(fd, level, name, val, len);
+		return NC_REAL(setsockopt)(fd, level, name, val, len);
 	}
 	if (native_option(level, name))
-		return nc_real.setsockopt(fd, level, name, val, len);
+		return NC_REAL(setsockopt)(fd, level, name, val, len);
 	if (!val && len)
 		return nc_fail(EFAULT);
 	if (len > NC_SOCKOPT_MAX)
@@ -157,7 +157,7 @@ int nc_ioctl(int fd, unsigned long req, void *arg)
 		*(int *)arg = nc_ic_udp_pending(fd, 0, &err);
 		return 0;
 	}
-	return nc_real.ioctl(fd, req, arg);
+	return NC_REAL(ioctl)(fd, req, arg);
 }
 
 int nc_fcntl(int fd, int cmd, long arg)
@@ -165,7 +165,7 @@ int nc_fcntl(int fd, int cmd, long arg)
 	int r;
 
 	nc_ic_init();
-	r = nc_real.fcntl(fd, cmd, arg);
+	r = NC_REAL(fcntl)(fd, cmd, arg);
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		nc_fd_copy(fd, r);
 	return r;

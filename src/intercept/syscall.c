@@ -87,5 +87,5 @@ NC_EXPORT long syscall(long n, ...)
 		return nc_close_range((unsigned int)a[0], (unsigned int)a[1], (int)a[2]);
 #endif
 	}
-	return nc_real.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return NC_REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
