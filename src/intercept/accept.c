@@ -55,13 +55,13 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
-		return NC_REAL(accept4)(fd, addr, len, flags);
+		return NC_PASS;
 	if (kind == NC_KIND_UDP)
-		return nc_fail(EOPNOTSUPP);
+		return -EOPNOTSUPP;
 	if (kind != NC_KIND_LISTENER || e.state == NC_STATE_CLOSED)
-		return nc_fail(EINVAL);   /* not listening, or shut down (close.c) */
+		return -EINVAL;   /* not listening, or shut down (close.c) */
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
@@ -71,7 +71,7 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if (n < 0 && errno == ECONNRESET)
 		n = 0;       /* the service died with our end's filler unread: it is gone */
 	if (n < 0)
-		return -1;   /* EAGAIN, EINTR, ... as the kernel said */
+		return -errno;   /* EAGAIN, EINTR, ... as the kernel said */
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -88,17 +88,17 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	}
 	if (n == 0 && nfd < 0 && nc_fd_kind(fd, &e) == NC_KIND_LISTENER &&
 	    e.state == NC_STATE_CLOSED)
-		return nc_fail(EINVAL);   /* shutdown() by the program while we waited */
+		return -EINVAL;   /* shutdown() by the program while we waited */
 	if (n == 0 && nfd < 0) {
 		/* The service is gone. */
 		bury_listener(fd);
-		return nc_fail(ECONNABORTED);
+		return -ECONNABORTED;
 	}
 	if ((size_t)n != sizeof(m) || m.magic != NC_ACCEPT_MAGIC || nfd < 0 || extra ||
 	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (nfd >= 0)
 			NC_REAL(close)(nfd);
-		return nc_fail(ECONNABORTED);
+		return -ECONNABORTED;
 	}
 	if (flags & SOCK_NONBLOCK)
 		NC_REAL(fcntl)(nfd, F_SETFL, O_NONBLOCK);
@@ -110,10 +110,18 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 NC_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
-	return nc_accept4(fd, NC_SA(addr), len, 0);
+	int r = nc_accept4(fd, NC_SA(addr), len, 0);
+
+	if (r == NC_PASS)
+		return NC_REAL(accept)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len, int flags)
 {
-	return nc_accept4(fd, NC_SA(addr), len, flags);
+	int r = nc_accept4(fd, NC_SA(addr), len, flags);
+
+	if (r == NC_PASS)
+		return NC_REAL(accept4)(fd, NC_SA(addr), len, flags);
+	return (int)nc_ret(r);
 }

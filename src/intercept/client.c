@@ -157,9 +157,14 @@ void nc_ic_warn_unreachable(int err)
 		     "(virtual network calls fail)", sock_path, strerror(err));
 }
 
-/* One request/reply on fd; with reply_via_pair, replies come on a private channel. */
+/*
+ * exchange() - one request/reply on fd; with reply_via_pair, the reply comes on a private
+ * channel. 0 with *answer set to the service's (0 or a negative errno), or a negative errno
+ * when the exchange itself failed (the service is gone, a bad reply).
+ */
 static int exchange(int fd, int reply_via_pair, int type, const void *req, size_t reqlen,
-		    int subject_fd, void *rep, size_t repcap, size_t *replen, int *new_fd)
+		    int subject_fd, void *rep, size_t repcap, size_t *replen, int *new_fd,
+		    int *answer)
 {
 	int sfds[2], nsfds = 0, pair[2] = { -1, -1 }, rfd = fd, fds[NC_RPC_MAX_FDS], nfds, r;
 	struct nc_hdr h, rh;
@@ -214,7 +219,8 @@ static int exchange(int fd, int reply_via_pair, int type, const void *req, size_
 		*new_fd = fds[0];
 	else
 		nc_rpc_close_fds(fds, nfds);
-	r = rh.err;
+	*answer = -(int)rh.err;   /* nc_rpc_check: 0 to 4095 */
+	r = 0;
 out:
 	if (pair[0] >= 0)
 		NC_REAL(close)(pair[0]);
@@ -228,7 +234,7 @@ static int connect_locked(void)
 	struct nc_hello_rep rep;
 	struct sockaddr_un sun;
 	size_t len = 0;
-	int fd, r;
+	int fd, r, answer = 0;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -242,10 +248,13 @@ static int connect_locked(void)
 		return r;
 	}
 	fd = move_high(fd);
-	r = exchange(fd, 0, NC_MSG_HELLO, &q, sizeof(q), -1, &rep, sizeof(rep), &len, NULL);
-	if (r != 0 || len != sizeof(rep)) {
+	r = exchange(fd, 0, NC_MSG_HELLO, &q, sizeof(q), -1, &rep, sizeof(rep), &len, NULL,
+		     &answer);
+	if (r == 0)
+		r = answer < 0 ? answer : len != sizeof(rep) ? -EPROTO : 0;
+	if (r < 0) {
 		NC_REAL(close)(fd);
-		return r > 0 ? -r : r < 0 ? r : -EPROTO;
+		return r;
 	}
 	rpc_fd = fd;
 	rpc_pid = getpid();
@@ -309,7 +318,7 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 	       size_t repcap, size_t *replen, int *new_fd)
 {
 	size_t dummy;
-	int r = -ENOTCONN;
+	int r = -ENOTCONN, answer = 0;
 
 	if (new_fd)
 		*new_fd = -1;
@@ -326,7 +335,7 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 			r = connect_locked();
 			if (r < 0 && shared_fd >= 0) {
 				r = exchange(shared_fd, 1, type, req, reqlen, subject_fd, rep, repcap,
-					     replen, new_fd);
+					     replen, new_fd, &answer);
 				if (r == -ECONNRESET || r == -EPIPE) {
 					NC_REAL(close)(shared_fd);
 					shared_fd = -1;
@@ -336,14 +345,17 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 			if (r < 0)
 				break;
 		}
-		r = exchange(rpc_fd, 0, type, req, reqlen, subject_fd, rep, repcap, replen, new_fd);
+		r = exchange(rpc_fd, 0, type, req, reqlen, subject_fd, rep, repcap, replen, new_fd,
+			     &answer);
 		if (r != -ECONNRESET && r != -EPIPE && r != -ENOTCONN)
 			break;
 		/* The service went away (or restarted): reconnect once. */
 		drop_locked();
 	}
 	pthread_mutex_unlock(&ic_lock);
-	if (r < 0)
+	if (r < 0) {
 		nc_ic_warn_unreachable(-r);
-	return r;
+		return NC_UNREACHABLE;
+	}
+	return answer;
 }

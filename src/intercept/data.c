@@ -77,12 +77,12 @@ static ssize_t tcp_eof(int fd, size_t asked)
 		       sizeof(int) || rep.len != sizeof(int))
 		return 0;
 	memcpy(&err, rep.value, sizeof(err));
-	return err == ECONNRESET ? nc_fail(ECONNRESET) : 0;
+	return err == ECONNRESET ? -ECONNRESET : 0;
 }
 
-/* The result of a native receive of `asked` bytes on fd. */
+/* What a shim returns for libc's receive r of `asked` bytes on fd. */
 #define RECV_RESULT(fd, r, asked) \
-	(__builtin_expect((r) == 0, 0) ? tcp_eof((fd), (asked)) : (r))
+	(__builtin_expect((r) == 0, 0) ? nc_ret(tcp_eof((fd), (asked))) : (r))
 
 static size_t iov_total(const struct iovec *iov, size_t n)
 {
@@ -95,7 +95,7 @@ static size_t iov_total(const struct iovec *iov, size_t n)
 
 /*
  * framed() - m's iovecs: the datagram header h, then the program's n iovecs, in small[]
- * when they fit (SMALL_IOV), else in memory that unframe() frees. 0, or -1 (ENOMEM).
+ * when they fit (SMALL_IOV), else in memory that unframe() frees. 0, or -ENOMEM.
  */
 static int framed(struct msghdr *m, struct iovec *small, struct nc_dgram *h,
 		  const struct iovec *user, size_t n)
@@ -105,7 +105,7 @@ static int framed(struct msghdr *m, struct iovec *small, struct nc_dgram *h,
 	if (n > SMALL_IOV) {
 		iov = malloc((n + 1) * sizeof(*iov));
 		if (!iov)
-			return nc_fail(ENOMEM);
+			return -ENOMEM;
 	}
 	iov[0].iov_base = h;
 	iov[0].iov_len = sizeof(*h);
@@ -124,7 +124,7 @@ static void unframe(struct msghdr *m, struct iovec *small)
 }
 
 /* recvmsg() on a virtual UDP socket: the header goes to our buffer, the payload to the
- * program's, the source address into msg_name. */
+ * program's, the source address into msg_name. The payload's size or a negative errno. */
 static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct iovec small[SMALL_IOV + 1];
@@ -133,22 +133,23 @@ static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
 	ssize_t r;
 
 	if (msg->msg_iovlen > UIO_MAXIOV)
-		return nc_fail(EMSGSIZE);
-	if (framed(&m, small, &h, msg->msg_iov, msg->msg_iovlen) < 0)
-		return -1;
-	r = NC_REAL(recvmsg)(fd, &m, flags | MSG_NOSIGNAL);
+		return -EMSGSIZE;
+	r = framed(&m, small, &h, msg->msg_iov, msg->msg_iovlen);
+	if (r < 0)
+		return r;
+	r = nc_neg(NC_REAL(recvmsg)(fd, &m, flags | MSG_NOSIGNAL));
 	unframe(&m, small);
 	if (r < 0)
-		return -1;
+		return r;
 	if (r == 0)
-		return nc_fail(ENETDOWN);   /* the service is gone */
+		return -ENETDOWN;   /* the service is gone */
 	if ((size_t)r < sizeof(h) || h.magic != NC_DGRAM_MAGIC)
-		return nc_fail(EIO);
+		return -EIO;
 	if (h.err) {
 		/* An ICMP error: reported once, by this call, as Linux's sk_err is. */
 		if (flags & MSG_PEEK)
 			NC_REAL(recv)(fd, &h, sizeof(h), MSG_DONTWAIT);
-		return nc_fail(h.err);
+		return -(ssize_t)h.err;
 	}
 	if (msg->msg_name)
 		msg->msg_namelen = nc_addr_to_sockaddr(&h.addr, msg->msg_name, msg->msg_namelen);
@@ -183,7 +184,7 @@ NC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	ssize_t r;
 
 	if (msg && is_udp(fd, &e))
-		return udp_recvmsg(fd, msg, flags);
+		return nc_ret(udp_recvmsg(fd, msg, flags));
 	r = NC_REAL(recvmsg)(fd, msg, flags);
 	return RECV_RESULT(fd, r, msg ? iov_total(msg->msg_iov, msg->msg_iovlen) : 0);
 }
@@ -196,7 +197,7 @@ NC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_
 	ssize_t r;
 
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
+		return nc_ret(udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen));
 	r = NC_REAL(recvfrom)(fd, buf, len, flags, NC_SA(sa), salen);
 	return RECV_RESULT(fd, r, len);
 }
@@ -208,7 +209,7 @@ NC_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	ssize_t r;
 
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
+		return nc_ret(udp_recvfrom(fd, buf, len, flags, NULL, NULL));
 	r = NC_REAL(recv)(fd, buf, len, flags);
 	return RECV_RESULT(fd, r, len);
 }
@@ -220,7 +221,7 @@ NC_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	ssize_t r;
 
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
+		return nc_ret(udp_recvfrom(fd, buf, len, 0, NULL, NULL));
 	r = NC_REAL(read)(fd, buf, len);
 	return RECV_RESULT(fd, r, len);
 }
@@ -232,8 +233,8 @@ NC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 	if (is_udp(fd, &e)) {
 		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
 		if (n < 0)
-			return nc_fail(EINVAL);
-		return udp_recvmsg(fd, &m, 0);
+			return nc_ret(-EINVAL);
+		return nc_ret(udp_recvmsg(fd, &m, 0));
 	}
 	ssize_t r = NC_REAL(readv)(fd, iov, n);
 	return RECV_RESULT(fd, r, n > 0 ? iov_total(iov, (size_t)n) : 0);
@@ -254,7 +255,7 @@ NC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 		if (r < 0) {
 			if (i > 0)
 				break;   /* the error waits for the next call, as on Linux */
-			return -1;
+			return (int)nc_ret(r);
 		}
 		vec[i].msg_len = (unsigned int)r;
 		if (flags & MSG_WAITFORONE)
@@ -272,7 +273,7 @@ NC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 	if (len > buflen)
 		abort();
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
+		return nc_ret(udp_recvfrom(fd, buf, len, 0, NULL, NULL));
 	ssize_t r = NC_REAL(__read_chk)(fd, buf, len, buflen);
 	return RECV_RESULT(fd, r, len);
 }
@@ -284,7 +285,7 @@ NC_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int f
 	if (len > buflen)
 		abort();
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
+		return nc_ret(udp_recvfrom(fd, buf, len, flags, NULL, NULL));
 	ssize_t r = NC_REAL(__recv_chk)(fd, buf, len, buflen, flags);
 	return RECV_RESULT(fd, r, len);
 }
@@ -297,7 +298,7 @@ NC_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, i
 	if (len > buflen)
 		abort();
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
+		return nc_ret(udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen));
 	ssize_t r = NC_REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, NC_SA(sa),
 							 salen);
 	return RECV_RESULT(fd, r, len);
@@ -322,7 +323,7 @@ static int is_broadcast(uint32_t a)
 
 /*
  * The destination of a datagram, checked as Linux's udp_sendmsg() checks it. 0 and *a
- * (family AF_UNSPEC: the connected peer), or -1 with errno.
+ * (family AF_UNSPEC: the connected peer), or a negative errno.
  */
 static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 		    socklen_t salen, struct nc_addr *a)
@@ -333,37 +334,37 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 	memset(a, 0, sizeof(*a));
 	if (!sa || salen == 0) {
 		if (e->peer.family == AF_UNSPEC)
-			return nc_fail(EDESTADDRREQ);
+			return -EDESTADDRREQ;
 		return 0;
 	}
 	if (e->local.family == AF_INET6) {
 		/* Linux takes the RFC 2133 length (no scope id) too. */
 		struct sockaddr_in6 d6;
 		if (salen < 24)
-			return nc_fail(EINVAL);
+			return -EINVAL;
 		if (sa->sa_family != AF_INET6)
-			return nc_fail(EAFNOSUPPORT);
+			return -EAFNOSUPPORT;
 		memset(&d6, 0, sizeof(d6));
 		memcpy(&d6, sa, salen < sizeof(d6) ? salen : sizeof(d6));
 		if (d6.sin6_port == 0)
-			return nc_fail(EINVAL);
+			return -EINVAL;
 		if (nc_ic_route(AF_INET6, (struct sockaddr *)&d6, sizeof(d6), 0) != NC_ROUTE_VIRTUAL)
-			return nc_fail(ENETUNREACH);
+			return -ENETUNREACH;
 		if (IN6_IS_ADDR_V4MAPPED(&d6.sin6_addr)) {
 			int v = 0;
 			socklen_t l = sizeof(v);
-			if (nc_getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
-				return nc_fail(ENETUNREACH);   /* an IPv6-only socket */
+			if (nc_ic_getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
+				return -ENETUNREACH;   /* an IPv6-only socket */
 		}
 		nc_addr_from_sockaddr(a, (struct sockaddr *)&d6, sizeof(d6));
 		return 0;
 	}
 	if (salen < (socklen_t)sizeof(*sin))
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_UNSPEC)
-		return nc_fail(EAFNOSUPPORT);
+		return -EAFNOSUPPORT;
 	if (sin->sin_port == 0)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	/* Linux reads an AF_UNSPEC destination as AF_INET. */
 	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = sin->sin_port,
 				 .sin_addr = sin->sin_addr };
@@ -371,15 +372,16 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 	if (is_broadcast(ip)) {
 		int v = 0;
 		socklen_t l = sizeof(v);
-		if (nc_getsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v, &l) < 0 || !v)
-			return nc_fail(EACCES);
+		if (nc_ic_getsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v, &l) < 0 || !v)
+			return -EACCES;
 	} else if (nc_ic_route(AF_INET, (struct sockaddr *)&d, sizeof(d), 0) != NC_ROUTE_VIRTUAL) {
-		return nc_fail(ENETUNREACH);   /* see docs/differences.md */
+		return -ENETUNREACH;   /* see docs/differences.md */
 	}
 	nc_addr_from_sockaddr(a, (struct sockaddr *)&d, sizeof(d));
 	return 0;
 }
 
+/* sendmsg() on a virtual UDP socket. The payload's size or a negative errno. */
 static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr *msg,
 			   int flags)
 {
@@ -390,17 +392,18 @@ static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr
 	ssize_t r;
 
 	if (n > UIO_MAXIOV || iov_total(msg->msg_iov, n) > NC_DGRAM_MAX)
-		return nc_fail(EMSGSIZE);
+		return -EMSGSIZE;
 	memset(&h, 0, sizeof(h));
 	h.magic = NC_DGRAM_MAGIC;
-	if (udp_dest(fd, e, msg->msg_name, msg->msg_namelen, &h.addr) < 0)
-		return -1;
-	if (framed(&m, small, &h, msg->msg_iov, n) < 0)
-		return -1;
-	r = NC_REAL(sendmsg)(fd, &m, (flags & ~MSG_MORE) | MSG_NOSIGNAL);
+	r = udp_dest(fd, e, msg->msg_name, msg->msg_namelen, &h.addr);
+	if (r == 0)
+		r = framed(&m, small, &h, msg->msg_iov, n);
+	if (r < 0)
+		return r;
+	r = nc_neg(NC_REAL(sendmsg)(fd, &m, (flags & ~MSG_MORE) | MSG_NOSIGNAL));
 	unframe(&m, small);
 	if (r < 0)
-		return errno == EPIPE ? nc_fail(ENETDOWN) : -1;
+		return r == -EPIPE ? -ENETDOWN : r;
 	return r - (ssize_t)sizeof(h);
 }
 
@@ -436,7 +439,7 @@ NC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	if (msg && (is_udp(fd, &e) ||
 		    (msg->msg_name && udp_implicit_bind(fd, msg->msg_name, msg->msg_namelen, &e))))
-		return udp_sendmsg(fd, &e, msg, flags);
+		return nc_ret(udp_sendmsg(fd, &e, msg, flags));
 	if (msg && msg->msg_name && is_virtual_conn(fd)) {
 		struct msghdr m = *msg;
 		m.msg_name = NULL;
@@ -456,7 +459,7 @@ NC_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 		struct msghdr m = { .msg_name = (void *)a, .msg_namelen = a ? salen : 0,
 				    .msg_iov = &iov, .msg_iovlen = 1 };
-		return udp_sendmsg(fd, &e, &m, flags);
+		return nc_ret(udp_sendmsg(fd, &e, &m, flags));
 	}
 	if (a && is_virtual_conn(fd))
 		return NC_REAL(sendto)(fd, buf, len, flags, NULL, 0);
@@ -470,7 +473,7 @@ NC_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	if (is_udp(fd, &e)) {
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		return udp_sendmsg(fd, &e, &m, flags);
+		return nc_ret(udp_sendmsg(fd, &e, &m, flags));
 	}
 	return NC_REAL(send)(fd, buf, len, flags);
 }
@@ -482,7 +485,7 @@ NC_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	if (is_udp(fd, &e)) {
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		return udp_sendmsg(fd, &e, &m, 0);
+		return nc_ret(udp_sendmsg(fd, &e, &m, 0));
 	}
 	return NC_REAL(write)(fd, buf, len);
 }
@@ -494,8 +497,8 @@ NC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 	if (is_udp(fd, &e)) {
 		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
 		if (n < 0)
-			return nc_fail(EINVAL);
-		return udp_sendmsg(fd, &e, &m, 0);
+			return nc_ret(-EINVAL);
+		return nc_ret(udp_sendmsg(fd, &e, &m, 0));
 	}
 	return NC_REAL(writev)(fd, iov, n);
 }
@@ -517,7 +520,7 @@ NC_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 		if (r < 0) {
 			if (i > 0)
 				break;
-			return -1;
+			return (int)nc_ret(r);
 		}
 		vec[i].msg_len = (unsigned int)r;
 	}

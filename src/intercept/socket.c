@@ -200,8 +200,9 @@ int nc_ic_replace(int fd, int new_fd)
 	fl = NC_REAL(fcntl)(fd, F_GETFL);
 	fdfl = NC_REAL(fcntl)(fd, F_GETFD);
 	if (fl < 0 || fdfl < 0) {
+		int e = -errno;
 		NC_REAL(close)(new_fd);
-		return -1;
+		return e;
 	}
 	/* Timeouts act on the fd's own reads and writes: they move to the new socket. */
 	have_rcv = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &lr) == 0 &&
@@ -213,10 +214,9 @@ int nc_ic_replace(int fd, int new_fd)
 	 * can be waited for with epoll before they are connected — non-blocking ones — pay. */
 	nregs = (fl & O_NONBLOCK) ? nc_ic_epoll_find(fd, regs, NC_EPREG_MAX) : 0;
 	if (NC_REAL(dup3)(new_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
-		int e = errno;
+		int e = -errno;
 		NC_REAL(close)(new_fd);
-		errno = e;
-		return -1;
+		return e;
 	}
 	NC_REAL(close)(new_fd);
 	NC_REAL(fcntl)(fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
@@ -243,12 +243,12 @@ int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subjec
 	int r, nfd = -1;
 
 	r = nc_ic_call(type, req, reqlen, subject, rep, replen, &rl, &nfd);
-	if (r < 0)
-		return nc_fail(unreach_errno);
-	if (r > 0 || nfd < 0 || rl != replen) {
+	if (r == NC_UNREACHABLE)
+		return -unreach_errno;
+	if (r < 0 || nfd < 0 || rl != replen) {
 		if (nfd >= 0)
 			NC_REAL(close)(nfd);
-		return nc_fail(r > 0 ? r : EIO);
+		return r < 0 ? r : -EIO;
 	}
 	return nc_ic_replace(fd, nfd);
 }
@@ -283,7 +283,7 @@ int nc_socket(int domain, int type, int protocol)
 	nc_ic_init();
 	fd = NC_REAL(socket)(domain, type, protocol);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	nc_ic_epoll_forget(fd);
 	/* An IPv4/IPv6 TCP or UDP socket: remember what it is, so that bind/connect/listen
 	 * need not ask the kernel again, and that it has no options yet. */
@@ -309,15 +309,16 @@ static int bind_virtual(int fd, int type, const struct sockaddr *addr, socklen_t
 {
 	struct nc_bind_req q;
 	struct nc_bind_rep rep;
+	int r;
 
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.addr, addr, len) < 0)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	q.type = type;
 	nc_ic_read_opts(fd, &q.opts);
-	if (nc_ic_swap_call(fd, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL) < 0)
-		return -1;
+	r = nc_ic_swap_call(fd, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep), EADDRNOTAVAIL);
+	if (r < 0)
+		return r;
 	nc_ic_remember(fd, type == SOCK_DGRAM ? NC_KIND_UDP : NC_KIND_BOUND, NC_STATE_NONE,
 		       &rep.local, NULL);
 	return 0;
@@ -335,17 +336,17 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 	nc_ic_init();
 	if (nc_fd_kind(fd, &e) != NC_KIND_NONE)
-		return nc_fail(EINVAL);   /* already bound */
+		return -EINVAL;   /* already bound */
 	if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
-		return NC_REAL(bind)(fd, addr, len);
+		return NC_PASS;
 	if ((family = nc_ic_is_inet_stream(fd)))
 		type = SOCK_STREAM;
 	else if ((family = nc_ic_is_inet_dgram(fd)))
 		type = SOCK_DGRAM;
 	else
-		return NC_REAL(bind)(fd, addr, len);
+		return NC_PASS;
 	if (nc_ic_route(family, addr, len, 1) != NC_ROUTE_VIRTUAL)
-		return NC_REAL(bind)(fd, addr, len);
+		return NC_PASS;
 	return bind_virtual(fd, type, addr, len);
 }
 
@@ -355,9 +356,9 @@ int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 
 	nc_ic_init();
 	if (nc_fd_kind(fd, &e) == NC_KIND_NONE)
-		return NC_REAL(getsockname)(fd, addr, len);
+		return NC_PASS;
 	if (!len)
-		return nc_fail(EFAULT);
+		return -EFAULT;
 	nc_ic_put_addr(&e.local, addr, len);
 	return 0;
 }
@@ -370,41 +371,55 @@ int nc_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	nc_ic_init();
 	kind = nc_fd_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
-		return NC_REAL(getpeername)(fd, addr, len);
+		return NC_PASS;
 	if (kind == NC_KIND_UDP && e.peer.family != AF_UNSPEC) {
 		if (!len)
-			return nc_fail(EFAULT);
+			return -EFAULT;
 		nc_ic_put_addr(&e.peer, addr, len);
 		return 0;
 	}
 	if (kind != NC_KIND_CONN)
-		return nc_fail(ENOTCONN);
+		return -ENOTCONN;
 	if (e.state == NC_STATE_CONNECTING)
 		nc_fd_refresh(fd, &e);
 	if (e.state != NC_STATE_ESTABLISHED)
-		return nc_fail(ENOTCONN);
+		return -ENOTCONN;
 	if (!len)
-		return nc_fail(EFAULT);
+		return -EFAULT;
 	nc_ic_put_addr(&e.peer, addr, len);
 	return 0;
 }
 
+/* The shims: handled (>= 0), failed (-1 and errno), or libc's own call. */
+
 NC_EXPORT int socket(int domain, int type, int protocol)
 {
-	return nc_socket(domain, type, protocol);
+	return (int)nc_ret(nc_socket(domain, type, protocol));   /* always libc's, noted */
 }
 
 NC_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	return nc_bind(fd, NC_SA(addr), len);
+	int r = nc_bind(fd, NC_SA(addr), len);
+
+	if (r == NC_PASS)
+		return NC_REAL(bind)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
-	return nc_getsockname(fd, NC_SA(addr), len);
+	int r = nc_getsockname(fd, NC_SA(addr), len);
+
+	if (r == NC_PASS)
+		return NC_REAL(getsockname)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
-	return nc_getpeername(fd, NC_SA(addr), len);
+	int r = nc_getpeername(fd, NC_SA(addr), len);
+
+	if (r == NC_PASS)
+		return NC_REAL(getpeername)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }
