@@ -52,8 +52,7 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	int kind, nfd = -1, extra = 0;
 	ssize_t n;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
 		return NC_PASS;
 	if (kind == NC_KIND_UDP)

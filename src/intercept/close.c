@@ -91,8 +91,7 @@ int nc_shutdown(int fd, int how)
 	struct nc_fdent e;
 	int kind;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
 		return NC_PASS;
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)

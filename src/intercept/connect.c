@@ -145,8 +145,7 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_fdent e;
 	int kind, subject = -1, fl, family = 0, r;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_UDP)
 		return udp_connect(fd, &e, e.local.family == AF_INET6 ? AF_INET6 : AF_INET, addr, len);
 	if (kind == NC_KIND_NONE) {

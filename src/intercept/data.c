@@ -226,15 +226,23 @@ NC_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	return RECV_RESULT(fd, r, len);
 }
 
+/* A msghdr over the iovecs of readv() or writev(): 0, or -EINVAL for a negative count. */
+static int iov_msghdr(struct msghdr *m, const struct iovec *iov, int n)
+{
+	memset(m, 0, sizeof(*m));
+	m->msg_iov = (struct iovec *)iov;
+	m->msg_iovlen = n < 0 ? 0 : (size_t)n;
+	return n < 0 ? -EINVAL : 0;
+}
+
 NC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
 	struct nc_fdent e;
+	struct msghdr m;
 
 	if (is_udp(fd, &e)) {
-		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
-		if (n < 0)
-			return nc_ret(-EINVAL);
-		return nc_ret(udp_recvmsg(fd, &m, 0));
+		ssize_t r = iov_msghdr(&m, iov, n);
+		return nc_ret(r < 0 ? r : udp_recvmsg(fd, &m, 0));
 	}
 	ssize_t r = NC_REAL(readv)(fd, iov, n);
 	return RECV_RESULT(fd, r, n > 0 ? iov_total(iov, (size_t)n) : 0);
@@ -493,12 +501,11 @@ NC_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 NC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
 	struct nc_fdent e;
+	struct msghdr m;
 
 	if (is_udp(fd, &e)) {
-		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
-		if (n < 0)
-			return nc_ret(-EINVAL);
-		return nc_ret(udp_sendmsg(fd, &e, &m, 0));
+		ssize_t r = iov_msghdr(&m, iov, n);
+		return nc_ret(r < 0 ? r : udp_sendmsg(fd, &e, &m, 0));
 	}
 	return NC_REAL(writev)(fd, iov, n);
 }

@@ -95,6 +95,12 @@ void nc_fd_forget(int fd);
 void nc_fd_copy(int from, int to);
 /* Ask the service again (state changes: connecting → established); keeps connect_told. */
 int nc_fd_refresh(int fd, struct nc_fdent *e);
+/* The first step of a decision on fd: start-up (nc_ic_init), then nc_fd_kind(). */
+static inline int nc_ic_kind(int fd, struct nc_fdent *e)
+{
+	nc_ic_init();
+	return nc_fd_kind(fd, e);
+}
 
 /* socket.c — shared helpers */
 enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };

@@ -22,10 +22,9 @@ int nc_listen(int fd, int backlog)
 	size_t rl = 0;
 	int kind, r, nfd = -1, family;
 
-	nc_ic_init();
 	memset(&q, 0, sizeof(q));
 	q.backlog = backlog;
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_UDP)
 		return -EOPNOTSUPP;
 	if (kind == NC_KIND_CONN)

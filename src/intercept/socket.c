@@ -23,46 +23,36 @@
 #include "intercept.h"
 #include "log.h"
 
-int nc_ic_is_inet_stream(int fd)
+/* Is fd a kernel AF_INET or AF_INET6 socket of this type and protocol? Its family, or 0. */
+static int is_inet(int fd, int type, int protocol)
 {
 	int v = 0, family;
 	socklen_t l = sizeof(v);
 	struct nc_fdent e;
 
 	if (nc_fd_known_kernel(fd, &e))
-		return e.sk_type == SOCK_STREAM ? e.sk_family : 0;
+		return e.sk_type == type ? e.sk_family : 0;
 	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
 	    (v != AF_INET && v != AF_INET6))
 		return 0;
 	family = v;
 	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != type)
 		return 0;
 	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_TCP)
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != protocol)
 		return 0;
 	return family;
 }
 
+int nc_ic_is_inet_stream(int fd)
+{
+	return is_inet(fd, SOCK_STREAM, IPPROTO_TCP);
+}
+
 int nc_ic_is_inet_dgram(int fd)
 {
-	int v = 0, family;
-	socklen_t l = sizeof(v);
-	struct nc_fdent e;
-
-	if (nc_fd_known_kernel(fd, &e))
-		return e.sk_type == SOCK_DGRAM ? e.sk_family : 0;
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
-	    (v != AF_INET && v != AF_INET6))
-		return 0;
-	family = v;
-	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_DGRAM)
-		return 0;
-	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_UDP)
-		return 0;
-	return family;
+	return is_inet(fd, SOCK_DGRAM, IPPROTO_UDP);
 }
 
 /*
@@ -334,8 +324,7 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_fdent e;
 	int family, type;
 
-	nc_ic_init();
-	if (nc_fd_kind(fd, &e) != NC_KIND_NONE)
+	if (nc_ic_kind(fd, &e) != NC_KIND_NONE)
 		return -EINVAL;   /* already bound */
 	if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return NC_PASS;
@@ -354,8 +343,7 @@ int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct nc_fdent e;
 
-	nc_ic_init();
-	if (nc_fd_kind(fd, &e) == NC_KIND_NONE)
+	if (nc_ic_kind(fd, &e) == NC_KIND_NONE)
 		return NC_PASS;
 	if (!len)
 		return -EFAULT;
@@ -368,8 +356,7 @@ int nc_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	struct nc_fdent e;
 	int kind;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
 		return NC_PASS;
 	if (kind == NC_KIND_UDP && e.peer.family != AF_UNSPEC) {

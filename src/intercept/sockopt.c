@@ -58,8 +58,7 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	size_t rl = 0;
 	int kind, r;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE || native_option(level, name))
 		return NC_PASS;
 	if (!len)
@@ -114,8 +113,7 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	struct nc_fdent e;
 	int kind, r;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE) {
 		if (e.kind == NC_FD_KERNEL && e.fresh) {
 			e.fresh = 0;   /* read_opts must now ask the kernel */
