@@ -60,7 +60,7 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
 
-INTERCEPT_SRCS := src/intercept/init.c src/intercept/client.c src/intercept/fdtab.c \
+INTERCEPT_SRCS := src/intercept/init.c src/intercept/real.c src/intercept/client.c src/intercept/fdtab.c \
 	src/intercept/socket.c src/intercept/connect.c src/intercept/listen.c \
 	src/intercept/accept.c src/intercept/sockopt.c src/intercept/close.c \
 	src/intercept/syscall.c src/intercept/data.c src/intercept/epollcarry.c \

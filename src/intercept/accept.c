@@ -23,16 +23,16 @@
 /* Put a never-ready listening socket in place of a dead virtual listener. */
 static void bury_listener(int fd)
 {
-	int s = nc_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int s = NC_REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	sa_family_t fam = AF_UNIX;
 
 	if (s < 0)
 		return;
 	/* Linux refuses listen() on an unbound Unix socket: autobind it (a random abstract
 	 * name that nobody is told) first. */
-	if (nc_real.bind(s, (struct sockaddr *)&fam, sizeof(fam)) < 0 || nc_real.listen(s, 1) < 0 ||
+	if (NC_REAL(bind)(s, (struct sockaddr *)&fam, sizeof(fam)) < 0 || NC_REAL(listen)(s, 1) < 0 ||
 	    nc_ic_replace(fd, s) < 0) {
-		nc_real.close(s);
+		NC_REAL(close)(s);
 		return;
 	}
 	nc_fd_forget(fd);
@@ -52,26 +52,25 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	int kind, nfd = -1, extra = 0;
 	ssize_t n;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
-		return nc_real.accept4(fd, addr, len, flags);
+		return NC_PASS;
 	if (kind == NC_KIND_UDP)
-		return nc_fail(EOPNOTSUPP);
+		return -EOPNOTSUPP;
 	if (kind != NC_KIND_LISTENER || e.state == NC_STATE_CLOSED)
-		return nc_fail(EINVAL);   /* not listening, or shut down (close.c) */
+		return -EINVAL;   /* not listening, or shut down (close.c) */
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof(ctl.buf);
-	n = recvmsg(fd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
+	n = NC_REAL(recvmsg)(fd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
 	if (n < 0 && errno == ECONNRESET)
 		n = 0;       /* the service died with our end's filler unread: it is gone */
 	if (n < 0)
-		return -1;   /* EAGAIN, EINTR, ... as the kernel said */
+		return -errno;   /* EAGAIN, EINTR, ... as the kernel said */
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -81,27 +80,27 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 			if (nfd < 0)
 				nfd = f;
 			else {
-				nc_real.close(f);
+				NC_REAL(close)(f);
 				extra = 1;
 			}
 		}
 	}
 	if (n == 0 && nfd < 0 && nc_fd_kind(fd, &e) == NC_KIND_LISTENER &&
 	    e.state == NC_STATE_CLOSED)
-		return nc_fail(EINVAL);   /* shutdown() by the program while we waited */
+		return -EINVAL;   /* shutdown() by the program while we waited */
 	if (n == 0 && nfd < 0) {
 		/* The service is gone. */
 		bury_listener(fd);
-		return nc_fail(ECONNABORTED);
+		return -ECONNABORTED;
 	}
 	if ((size_t)n != sizeof(m) || m.magic != NC_ACCEPT_MAGIC || nfd < 0 || extra ||
 	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (nfd >= 0)
-			nc_real.close(nfd);
-		return nc_fail(ECONNABORTED);
+			NC_REAL(close)(nfd);
+		return -ECONNABORTED;
 	}
 	if (flags & SOCK_NONBLOCK)
-		nc_real.fcntl(nfd, F_SETFL, O_NONBLOCK);
+		NC_REAL(fcntl)(nfd, F_SETFL, O_NONBLOCK);
 	nc_ic_remember(nfd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &m.local, &m.peer);
 	if (addr && len)
 		nc_ic_put_addr(&m.peer, addr, len);
@@ -110,10 +109,18 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 NC_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
-	return nc_accept4(fd, NC_SA(addr), len, 0);
+	int r = nc_accept4(fd, NC_SA(addr), len, 0);
+
+	if (r == NC_PASS)
+		return NC_REAL(accept)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len, int flags)
 {
-	return nc_accept4(fd, NC_SA(addr), len, flags);
+	int r = nc_accept4(fd, NC_SA(addr), len, flags);
+
+	if (r == NC_PASS)
+		return NC_REAL(accept4)(fd, NC_SA(addr), len, flags);
+	return (int)nc_ret(r);
 }

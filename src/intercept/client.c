@@ -62,7 +62,7 @@ static void atfork_child(void)
 	nc_fd_fork_happened();
 	pthread_mutex_init(&ic_lock, NULL);
 	if (shared_fd >= 0 && rpc_fd >= 0)
-		nc_real.close(shared_fd);
+		NC_REAL(close)(shared_fd);
 	if (rpc_fd >= 0)
 		shared_fd = rpc_fd;
 	rpc_fd = -1;
@@ -122,10 +122,10 @@ static int move_high(int fd)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    (rlim_t)min + 64 > rl.rlim_cur)
 		min = rl.rlim_cur > 128 ? (int)rl.rlim_cur / 2 : 3;
-	nfd = nc_real.fcntl(fd, F_DUPFD_CLOEXEC, min);
+	nfd = NC_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, min);
 	if (nfd < 0)
 		return fd;
-	nc_real.close(fd);
+	NC_REAL(close)(fd);
 	return nfd;
 }
 
@@ -133,16 +133,16 @@ void nc_ic_vacate(int fd)
 {
 	pthread_mutex_lock(&ic_lock);
 	if (fd >= 0 && fd == rpc_fd) {
-		int nfd = nc_real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+		int nfd = NC_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, fd + 1);
 		if (nfd >= 0)
 			rpc_fd = nfd;
-		nc_real.close(fd);
+		NC_REAL(close)(fd);
 		if (nfd < 0)
 			rpc_fd = -1;
 	}
 	if (fd >= 0 && fd == shared_fd) {
-		int nfd = nc_real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
-		nc_real.close(fd);
+		int nfd = NC_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, fd + 1);
+		NC_REAL(close)(fd);
 		shared_fd = nfd;
 	}
 	pthread_mutex_unlock(&ic_lock);
@@ -157,9 +157,14 @@ void nc_ic_warn_unreachable(int err)
 		     "(virtual network calls fail)", sock_path, strerror(err));
 }
 
-/* One request/reply on fd; with reply_via_pair, replies come on a private channel. */
+/*
+ * exchange() - one request/reply on fd; with reply_via_pair, the reply comes on a private
+ * channel. 0 with *answer set to the service's (0 or a negative errno), or a negative errno
+ * when the exchange itself failed (the service is gone, a bad reply).
+ */
 static int exchange(int fd, int reply_via_pair, int type, const void *req, size_t reqlen,
-		    int subject_fd, void *rep, size_t repcap, size_t *replen, int *new_fd)
+		    int subject_fd, void *rep, size_t repcap, size_t *replen, int *new_fd,
+		    int *answer)
 {
 	int sfds[2], nsfds = 0, pair[2] = { -1, -1 }, rfd = fd, fds[NC_RPC_MAX_FDS], nfds, r;
 	struct nc_hdr h, rh;
@@ -182,7 +187,7 @@ static int exchange(int fd, int reply_via_pair, int type, const void *req, size_
 	}
 	r = nc_rpc_send(fd, &h, req, reqlen, sfds, nsfds);
 	if (pair[1] >= 0)
-		nc_real.close(pair[1]);
+		NC_REAL(close)(pair[1]);
 	if (r < 0)
 		goto out;
 	for (;;) {
@@ -214,10 +219,11 @@ static int exchange(int fd, int reply_via_pair, int type, const void *req, size_
 		*new_fd = fds[0];
 	else
 		nc_rpc_close_fds(fds, nfds);
-	r = rh.err;
+	*answer = -(int)rh.err;   /* nc_rpc_check: 0 to 4095 */
+	r = 0;
 out:
 	if (pair[0] >= 0)
-		nc_real.close(pair[0]);
+		NC_REAL(close)(pair[0]);
 	return r;
 }
 
@@ -228,24 +234,27 @@ static int connect_locked(void)
 	struct nc_hello_rep rep;
 	struct sockaddr_un sun;
 	size_t len = 0;
-	int fd, r;
+	int fd, r, answer = 0;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, sock_path, strlen(sock_path));
-	fd = nc_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = NC_REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (nc_real.connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (NC_REAL(connect)(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		r = -errno;
-		nc_real.close(fd);
+		NC_REAL(close)(fd);
 		return r;
 	}
 	fd = move_high(fd);
-	r = exchange(fd, 0, NC_MSG_HELLO, &q, sizeof(q), -1, &rep, sizeof(rep), &len, NULL);
-	if (r != 0 || len != sizeof(rep)) {
-		nc_real.close(fd);
-		return r > 0 ? -r : r < 0 ? r : -EPROTO;
+	r = exchange(fd, 0, NC_MSG_HELLO, &q, sizeof(q), -1, &rep, sizeof(rep), &len, NULL,
+		     &answer);
+	if (r == 0)
+		r = answer < 0 ? answer : len != sizeof(rep) ? -EPROTO : 0;
+	if (r < 0) {
+		NC_REAL(close)(fd);
+		return r;
 	}
 	rpc_fd = fd;
 	rpc_pid = getpid();
@@ -261,7 +270,7 @@ static int connect_locked(void)
 	ic_net.known = 1;
 	ic_net.reachable = 1;
 	if (shared_fd >= 0) {
-		nc_real.close(shared_fd);
+		NC_REAL(close)(shared_fd);
 		shared_fd = -1;
 	}
 	return 0;
@@ -270,7 +279,7 @@ static int connect_locked(void)
 static void drop_locked(void)
 {
 	if (rpc_fd >= 0)
-		nc_real.close(rpc_fd);
+		NC_REAL(close)(rpc_fd);
 	rpc_fd = -1;
 	ic_net.reachable = 0;
 }
@@ -309,7 +318,7 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 	       size_t repcap, size_t *replen, int *new_fd)
 {
 	size_t dummy;
-	int r = -ENOTCONN;
+	int r = -ENOTCONN, answer = 0;
 
 	if (new_fd)
 		*new_fd = -1;
@@ -326,9 +335,9 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 			r = connect_locked();
 			if (r < 0 && shared_fd >= 0) {
 				r = exchange(shared_fd, 1, type, req, reqlen, subject_fd, rep, repcap,
-					     replen, new_fd);
+					     replen, new_fd, &answer);
 				if (r == -ECONNRESET || r == -EPIPE) {
-					nc_real.close(shared_fd);
+					NC_REAL(close)(shared_fd);
 					shared_fd = -1;
 				}
 				break;
@@ -336,14 +345,17 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 			if (r < 0)
 				break;
 		}
-		r = exchange(rpc_fd, 0, type, req, reqlen, subject_fd, rep, repcap, replen, new_fd);
+		r = exchange(rpc_fd, 0, type, req, reqlen, subject_fd, rep, repcap, replen, new_fd,
+			     &answer);
 		if (r != -ECONNRESET && r != -EPIPE && r != -ENOTCONN)
 			break;
 		/* The service went away (or restarted): reconnect once. */
 		drop_locked();
 	}
 	pthread_mutex_unlock(&ic_lock);
-	if (r < 0)
+	if (r < 0) {
 		nc_ic_warn_unreachable(-r);
-	return r;
+		return NC_UNREACHABLE;
+	}
+	return answer;
 }

@@ -21,7 +21,7 @@ int nc_close(int fd)
 	if (nc_ic_is_own_fd(fd))
 		return 0;   /* not the program's: pretend, keep ours */
 	nc_fd_forget(fd);
-	return nc_real.close(fd);
+	return NC_PASS;
 }
 
 int nc_close_range(unsigned int first, unsigned int last, int flags)
@@ -31,17 +31,17 @@ int nc_close_range(unsigned int first, unsigned int last, int flags)
 
 	nc_ic_init();
 	if (first > last)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	/* Split the range around our own fds. */
 	for (unsigned int fd = first; fd <= last && fd < 1u << 20; fd++) {
 		if (!nc_ic_is_own_fd((int)fd))
 			continue;
-		if (fd > lo && nc_real.close_range(lo, fd - 1, flags) < 0)
-			r = -1;
+		if (fd > lo && NC_REAL(close_range)(lo, fd - 1, flags) < 0)
+			r = -errno;
 		lo = fd + 1;
 	}
-	if (lo <= last && nc_real.close_range(lo, last, flags) < 0)
-		r = -1;
+	if (lo <= last && NC_REAL(close_range)(lo, last, flags) < 0)
+		r = -errno;
 	return r;
 }
 
@@ -50,9 +50,10 @@ int nc_dup(int fd)
 	int r;
 
 	nc_ic_init();
-	r = nc_real.dup(fd);
-	if (r >= 0)
-		nc_fd_copy(fd, r);
+	r = NC_REAL(dup)(fd);
+	if (r < 0)
+		return -errno;
+	nc_fd_copy(fd, r);
 	return r;
 }
 
@@ -63,8 +64,10 @@ int nc_dup2(int fd, int fd2)
 	nc_ic_init();
 	if (fd != fd2)
 		nc_ic_vacate(fd2);
-	r = nc_real.dup2(fd, fd2);
-	if (r >= 0 && fd != fd2)
+	r = NC_REAL(dup2)(fd, fd2);
+	if (r < 0)
+		return -errno;
+	if (fd != fd2)
 		nc_fd_copy(fd, fd2);
 	return r;
 }
@@ -76,9 +79,10 @@ int nc_dup3(int fd, int fd2, int flags)
 	nc_ic_init();
 	if (fd != fd2)
 		nc_ic_vacate(fd2);
-	r = nc_real.dup3(fd, fd2, flags);
-	if (r >= 0)
-		nc_fd_copy(fd, fd2);
+	r = NC_REAL(dup3)(fd, fd2, flags);
+	if (r < 0)
+		return -errno;
+	nc_fd_copy(fd, fd2);
 	return r;
 }
 
@@ -87,12 +91,11 @@ int nc_shutdown(int fd, int how)
 	struct nc_fdent e;
 	int kind;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
-		return nc_real.shutdown(fd, how);
+		return NC_PASS;
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	if (kind == NC_KIND_LISTENER) {
 		/* Linux: SHUT_WR does nothing on a listener; SHUT_RD stops it listening, which
 		 * wakes threads blocked in accept() (a common way to stop them) and makes
@@ -103,31 +106,37 @@ int nc_shutdown(int fd, int how)
 			return 0;
 		e.state = NC_STATE_CLOSED;
 		nc_fd_store(fd, &e);
-		nc_real.shutdown(fd, SHUT_RDWR);
+		NC_REAL(shutdown)(fd, SHUT_RDWR);
 		return 0;
 	}
 	if (kind == NC_KIND_UDP)
 		/* Connected: accepted, and without effect (docs/differences.md). */
-		return e.peer.family == AF_UNSPEC ? nc_fail(ENOTCONN) : 0;
+		return e.peer.family == AF_UNSPEC ? -ENOTCONN : 0;
 	if (kind != NC_KIND_CONN)
-		return nc_fail(ENOTCONN);
+		return -ENOTCONN;
 	if (e.state == NC_STATE_CONNECTING) {
 		nc_fd_refresh(fd, &e);
 		if (e.state == NC_STATE_CONNECTING)
-			return nc_fail(ENOTCONN);
+			return -ENOTCONN;
 	}
 	/* The socketpair carries it: SHUT_WR becomes a FIN in the service. */
-	return nc_real.shutdown(fd, how);
+	return (int)nc_neg(NC_REAL(shutdown)(fd, how));
 }
+
+/* The shims: handled (>= 0), failed (-1 and errno), or libc's own call. */
 
 NC_EXPORT int close(int fd)
 {
-	return nc_close(fd);
+	int r = nc_close(fd);
+
+	if (r == NC_PASS)
+		return NC_REAL(close)(fd);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	return nc_close_range(first, last, flags);
+	return (int)nc_ret(nc_close_range(first, last, flags));   /* libc's, around ours */
 }
 
 /* glibc's closefrom() makes the close_range system call itself, past our close_range(). */
@@ -138,22 +147,27 @@ NC_EXPORT void closefrom(int lowfd)
 	nc_close_range((unsigned int)lowfd, ~0u, 0);
 }
 
+/* dup*: always libc's, the fd table following. */
 NC_EXPORT int dup(int fd)
 {
-	return nc_dup(fd);
+	return (int)nc_ret(nc_dup(fd));
 }
 
 NC_EXPORT int dup2(int fd, int fd2)
 {
-	return nc_dup2(fd, fd2);
+	return (int)nc_ret(nc_dup2(fd, fd2));
 }
 
 NC_EXPORT int dup3(int fd, int fd2, int flags)
 {
-	return nc_dup3(fd, fd2, flags);
+	return (int)nc_ret(nc_dup3(fd, fd2, flags));
 }
 
 NC_EXPORT int shutdown(int fd, int how)
 {
-	return nc_shutdown(fd, how);
+	int r = nc_shutdown(fd, how);
+
+	if (r == NC_PASS)
+		return NC_REAL(shutdown)(fd, how);
+	return (int)nc_ret(r);
 }

@@ -18,7 +18,7 @@
 #include "addr.h"
 #include "intercept.h"
 
-/* Wait for the outcome of a connect on a blocking socket. 0 or -1 with errno. */
+/* Wait for the outcome of a connect on a blocking socket. 0 or a negative errno. */
 static int wait_connected(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -26,24 +26,23 @@ static int wait_connected(int fd)
 	socklen_t l = sizeof(tv);
 	int timeout = -1, r, err = 0;
 
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
 	    (tv.tv_sec || tv.tv_usec))
 		timeout = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 	r = poll(&p, 1, timeout);
 	if (r < 0)
-		return -1;            /* EINTR: the connect goes on, as on Linux */
+		return -errno;        /* EINTR: the connect goes on, as on Linux */
 	if (r == 0)
-		return nc_fail(EINPROGRESS);
+		return -EINPROGRESS;
 	/* The service makes the end writable only on success; a failure closes its end
 	 * (POLLHUP). Only then is the service asked which error it was. */
 	if (!(p.revents & (POLLERR | POLLHUP)))
 		return 0;
 	l = sizeof(err);
-	if (nc_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-		return -1;
-	if (err)
-		return nc_fail(err);
-	return 0;
+	r = nc_ic_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
+	if (r < 0)
+		return r;
+	return -err;
 }
 
 /*
@@ -61,26 +60,27 @@ static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *ad
 	int family = e->local.family == AF_INET6 ? AF_INET6 : AF_INET;
 	socklen_t al = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(*sin);
 	int type = e->kind == NC_KIND_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	int ks = nc_real.socket(family, type | SOCK_CLOEXEC, 0), one = 1;
+	int ks = NC_REAL(socket)(family, type | SOCK_CLOEXEC, 0), one = 1, r;
 
 	if (ks < 0)
-		return -1;
+		return -errno;
 	memset(&any, 0, sizeof(any));
 	any.ss_family = (sa_family_t)family;
 	sin->sin_port = htons(e->local.port);   /* same place in sockaddr_in6 */
-	nc_real.setsockopt(ks, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (nc_real.bind(ks, (struct sockaddr *)&any, al) < 0) {
+	NC_REAL(setsockopt)(ks, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (NC_REAL(bind)(ks, (struct sockaddr *)&any, al) < 0) {
 		sin->sin_port = 0;
-		if (nc_real.bind(ks, (struct sockaddr *)&any, al) < 0) {
-			int err = errno;
-			nc_real.close(ks);
-			return nc_fail(err);
+		if (NC_REAL(bind)(ks, (struct sockaddr *)&any, al) < 0) {
+			r = -errno;
+			NC_REAL(close)(ks);
+			return r;
 		}
 	}
-	if (nc_ic_replace(fd, ks) < 0)
-		return -1;
+	r = nc_ic_replace(fd, ks);
+	if (r < 0)
+		return r;
 	nc_fd_forget(fd);
-	return nc_real.connect(fd, addr, len);
+	return (int)nc_neg(NC_REAL(connect)(fd, addr, len));
 }
 
 static int is_wildcard(const struct nc_addr *a)
@@ -93,7 +93,8 @@ static int is_wildcard(const struct nc_addr *a)
 /*
  * udp_connect() - connect() of a UDP socket: kernel (e == NULL) or virtual. It sends
  * nothing; the service records the peer, which filters what arrives and is where send()
- * and write() go. AF_UNSPEC dissolves the association.
+ * and write() go. AF_UNSPEC dissolves the association. 0, a negative errno, or NC_PASS
+ * (a kernel socket connecting elsewhere).
  */
 static int udp_connect(int fd, struct nc_fdent *e, int family, const struct sockaddr *addr,
 		       socklen_t len)
@@ -104,33 +105,34 @@ static int udp_connect(int fd, struct nc_fdent *e, int family, const struct sock
 	int r;
 
 	if (!addr)
-		return nc_fail(EFAULT);
+		return -EFAULT;
 	memset(&q, 0, sizeof(q));
 	if (addr->sa_family == AF_UNSPEC) {
 		if (!e)
-			return nc_real.connect(fd, addr, len);
+			return NC_PASS;
 	} else if (nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL) {
 		if (!e)
-			return nc_real.connect(fd, addr, len);
+			return NC_PASS;
 		if (is_wildcard(&e->local))
 			return to_kernel(fd, e, addr, len);
-		return nc_fail(ENETUNREACH);
+		return -ENETUNREACH;
 	} else if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0) {
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	}
 	if (!e) {
 		struct sockaddr_storage any = { .ss_family = (sa_family_t)family };
-		if (nc_ic_udp_bind(fd, (struct sockaddr *)&any, family == AF_INET6 ?
-				   sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0)
-			return -1;
+		r = nc_ic_udp_bind(fd, (struct sockaddr *)&any, family == AF_INET6 ?
+				   sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+		if (r < 0)
+			return r;
 	}
 	r = nc_ic_call(NC_MSG_CONNECT, &q, sizeof(q), fd, &rep, sizeof(rep), &rl, NULL);
+	if (r == NC_UNREACHABLE)
+		return -ENETUNREACH;
 	if (r < 0)
-		return nc_fail(ENETUNREACH);
-	if (r > 0)
-		return nc_fail(r);
+		return r;
 	if (rl != sizeof(rep))
-		return nc_fail(EIO);
+		return -EIO;
 	nc_ic_remember(fd, NC_KIND_UDP, NC_STATE_NONE, &rep.local,
 		       rep.peer.family ? &rep.peer : NULL);
 	return 0;
@@ -141,28 +143,27 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_connect_req q;
 	struct nc_connect_rep rep;
 	struct nc_fdent e;
-	int kind, subject = -1, fl, family = 0;
+	int kind, subject = -1, fl, family = 0, r;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_UDP)
 		return udp_connect(fd, &e, e.local.family == AF_INET6 ? AF_INET6 : AF_INET, addr, len);
 	if (kind == NC_KIND_NONE) {
 		if (!addr)
-			return nc_real.connect(fd, addr, len);
+			return NC_PASS;
 		if ((family = nc_ic_is_inet_dgram(fd)))
 			return nc_ic_route(family, addr, len, 0) == NC_ROUTE_VIRTUAL ?
-			       udp_connect(fd, NULL, family, addr, len) : nc_real.connect(fd, addr, len);
+			       udp_connect(fd, NULL, family, addr, len) : NC_PASS;
 		if (!(family = nc_ic_is_inet_stream(fd)) ||
 		    nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
-			return nc_real.connect(fd, addr, len);
+			return NC_PASS;
 	} else {
 		static const uint8_t zero[16];
 
 		family = e.local.family == AF_INET6 ? AF_INET6 : AF_INET;
 		subject = fd;
 		if (!addr)
-			return nc_fail(EFAULT);
+			return -EFAULT;
 		if (kind == NC_KIND_CONN) {
 			/* A second connect() is how some programs (hiredis) learn the outcome:
 			 * EALREADY while in progress, EISCONN once connected, the error after a
@@ -170,7 +171,7 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			if (e.state == NC_STATE_CONNECTING)
 				nc_fd_refresh(fd, &e);
 			if (e.state == NC_STATE_CONNECTING)
-				return nc_fail(EALREADY);
+				return -EALREADY;
 			if (e.state == NC_STATE_ESTABLISHED && !e.connect_told) {
 				/* Linux: the first connect() after a non-blocking one completed
 				 * returns 0; only the next says EISCONN. */
@@ -179,43 +180,49 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 				return 0;
 			}
 			if (e.state == NC_STATE_ESTABLISHED)
-				return nc_fail(EISCONN);
+				return -EISCONN;
 			int err = 0;
 			socklen_t l = sizeof(err);
-			if (nc_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err)
-				return nc_fail(err);
+			if (nc_ic_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err)
+				return -err;
 			/* Linux: once its failure was reported, a socket whose connect failed
 			 * may connect again, as a new connection. One that was connected may
 			 * not. */
 			if (e.connect_told || nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
-				return nc_fail(ECONNABORTED);
+				return -ECONNABORTED;
 			subject = -1;
 		}
 		if (addr->sa_family != family)
-			return nc_fail(addr->sa_family == AF_UNSPEC ? EOPNOTSUPP : EAFNOSUPPORT);
+			return addr->sa_family == AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
 		if (kind == NC_KIND_BOUND && nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL &&
 		    memcmp(e.local.addr, zero, family == AF_INET6 ? 16 : 4) == 0)
 			return to_kernel(fd, &e, addr, len);
 	}
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	if (subject < 0)
 		nc_ic_read_opts(fd, &q.opts);
-	if (nc_ic_swap_call(fd, NC_MSG_CONNECT, &q, sizeof(q), subject, &rep, sizeof(rep),
-			    ENETUNREACH) < 0)
-		return -1;
+	r = nc_ic_swap_call(fd, NC_MSG_CONNECT, &q, sizeof(q), subject, &rep, sizeof(rep),
+			    ENETUNREACH);
+	if (r < 0)
+		return r;
 	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_CONNECTING, &rep.local, &rep.peer);
-	fl = nc_real.fcntl(fd, F_GETFL);
+	fl = NC_REAL(fcntl)(fd, F_GETFL);
 	if (fl >= 0 && (fl & O_NONBLOCK))
-		return nc_fail(EINPROGRESS);
-	if (wait_connected(fd) < 0)
-		return -1;
+		return -EINPROGRESS;
+	r = wait_connected(fd);
+	if (r < 0)
+		return r;
 	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &rep.local, &rep.peer);
 	return 0;
 }
 
 NC_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	return nc_connect(fd, NC_SA(addr), len);
+	int r = nc_connect(fd, NC_SA(addr), len);
+
+	if (r == NC_PASS)
+		return NC_REAL(connect)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }

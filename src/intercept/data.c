@@ -35,42 +35,6 @@
 
 #define SMALL_IOV 16
 
-static int resolved;
-static ssize_t (*real_read)(int, void *, size_t);
-static ssize_t (*real_readv)(int, const struct iovec *, int);
-static ssize_t (*real_write)(int, const void *, size_t);
-static ssize_t (*real_writev)(int, const struct iovec *, int);
-static ssize_t (*real_recv)(int, void *, size_t, int);
-static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
-static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
-static ssize_t (*real_send)(int, const void *, size_t, int);
-static ssize_t (*real_sendto)(int, const void *, size_t, int, const struct sockaddr *,
-			      socklen_t);
-static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
-static int (*real_sendmmsg)(int, struct mmsghdr *, unsigned int, int);
-static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
-static ssize_t (*real_recv_chk)(int, void *, size_t, size_t, int);
-static ssize_t (*real_recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *,
-				    socklen_t *);
-
-/* libc's versions, found on first use (a data call may come before our constructor). */
-static void resolve(void)
-{
-#define R(name, sym) real_##name = (__typeof__(real_##name))nc_real_sym(sym)
-	R(read, "read"); R(readv, "readv"); R(write, "write"); R(writev, "writev");
-	R(recv, "recv"); R(recvfrom, "recvfrom"); R(recvmsg, "recvmsg");
-	R(recvmmsg, "recvmmsg"); R(send, "send"); R(sendto, "sendto"); R(sendmsg, "sendmsg");
-	R(sendmmsg, "sendmmsg"); R(read_chk, "__read_chk"); R(recv_chk, "__recv_chk");
-	R(recvfrom_chk, "__recvfrom_chk");
-#undef R
-	__atomic_store_n(&resolved, 1, __ATOMIC_RELEASE);
-}
-
-#define REAL(name, sym) \
-	((__builtin_expect(__atomic_load_n(&resolved, __ATOMIC_ACQUIRE), 1) ? (void)0 : resolve()), \
-	 real_##name)
-
 /* Is fd a virtual UDP socket? The hint first (the common "no" costs nothing more). */
 static int is_udp(int fd, struct nc_fdent *e)
 {
@@ -113,12 +77,12 @@ static ssize_t tcp_eof(int fd, size_t asked)
 		       sizeof(int) || rep.len != sizeof(int))
 		return 0;
 	memcpy(&err, rep.value, sizeof(err));
-	return err == ECONNRESET ? nc_fail(ECONNRESET) : 0;
+	return err == ECONNRESET ? -ECONNRESET : 0;
 }
 
-/* The result of a native receive of `asked` bytes on fd. */
+/* What a shim returns for libc's receive r of `asked` bytes on fd. */
 #define RECV_RESULT(fd, r, asked) \
-	(__builtin_expect((r) == 0, 0) ? tcp_eof((fd), (asked)) : (r))
+	(__builtin_expect((r) == 0, 0) ? nc_ret(tcp_eof((fd), (asked))) : (r))
 
 static size_t iov_total(const struct iovec *iov, size_t n)
 {
@@ -131,7 +95,7 @@ static size_t iov_total(const struct iovec *iov, size_t n)
 
 /*
  * framed() - m's iovecs: the datagram header h, then the program's n iovecs, in small[]
- * when they fit (SMALL_IOV), else in memory that unframe() frees. 0, or -1 (ENOMEM).
+ * when they fit (SMALL_IOV), else in memory that unframe() frees. 0, or -ENOMEM.
  */
 static int framed(struct msghdr *m, struct iovec *small, struct nc_dgram *h,
 		  const struct iovec *user, size_t n)
@@ -141,7 +105,7 @@ static int framed(struct msghdr *m, struct iovec *small, struct nc_dgram *h,
 	if (n > SMALL_IOV) {
 		iov = malloc((n + 1) * sizeof(*iov));
 		if (!iov)
-			return nc_fail(ENOMEM);
+			return -ENOMEM;
 	}
 	iov[0].iov_base = h;
 	iov[0].iov_len = sizeof(*h);
@@ -160,7 +124,7 @@ static void unframe(struct msghdr *m, struct iovec *small)
 }
 
 /* recvmsg() on a virtual UDP socket: the header goes to our buffer, the payload to the
- * program's, the source address into msg_name. */
+ * program's, the source address into msg_name. The payload's size or a negative errno. */
 static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct iovec small[SMALL_IOV + 1];
@@ -169,22 +133,23 @@ static ssize_t udp_recvmsg(int fd, struct msghdr *msg, int flags)
 	ssize_t r;
 
 	if (msg->msg_iovlen > UIO_MAXIOV)
-		return nc_fail(EMSGSIZE);
-	if (framed(&m, small, &h, msg->msg_iov, msg->msg_iovlen) < 0)
-		return -1;
-	r = REAL(recvmsg, "recvmsg")(fd, &m, flags | MSG_NOSIGNAL);
+		return -EMSGSIZE;
+	r = framed(&m, small, &h, msg->msg_iov, msg->msg_iovlen);
+	if (r < 0)
+		return r;
+	r = nc_neg(NC_REAL(recvmsg)(fd, &m, flags | MSG_NOSIGNAL));
 	unframe(&m, small);
 	if (r < 0)
-		return -1;
+		return r;
 	if (r == 0)
-		return nc_fail(ENETDOWN);   /* the service is gone */
+		return -ENETDOWN;   /* the service is gone */
 	if ((size_t)r < sizeof(h) || h.magic != NC_DGRAM_MAGIC)
-		return nc_fail(EIO);
+		return -EIO;
 	if (h.err) {
 		/* An ICMP error: reported once, by this call, as Linux's sk_err is. */
 		if (flags & MSG_PEEK)
-			REAL(recv, "recv")(fd, &h, sizeof(h), MSG_DONTWAIT);
-		return nc_fail(h.err);
+			NC_REAL(recv)(fd, &h, sizeof(h), MSG_DONTWAIT);
+		return -(ssize_t)h.err;
 	}
 	if (msg->msg_name)
 		msg->msg_namelen = nc_addr_to_sockaddr(&h.addr, msg->msg_name, msg->msg_namelen);
@@ -219,8 +184,8 @@ NC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	ssize_t r;
 
 	if (msg && is_udp(fd, &e))
-		return udp_recvmsg(fd, msg, flags);
-	r = REAL(recvmsg, "recvmsg")(fd, msg, flags);
+		return nc_ret(udp_recvmsg(fd, msg, flags));
+	r = NC_REAL(recvmsg)(fd, msg, flags);
 	return RECV_RESULT(fd, r, msg ? iov_total(msg->msg_iov, msg->msg_iovlen) : 0);
 }
 
@@ -232,8 +197,8 @@ NC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_
 	ssize_t r;
 
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
-	r = REAL(recvfrom, "recvfrom")(fd, buf, len, flags, NC_SA(sa), salen);
+		return nc_ret(udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen));
+	r = NC_REAL(recvfrom)(fd, buf, len, flags, NC_SA(sa), salen);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -244,8 +209,8 @@ NC_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	ssize_t r;
 
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
-	r = REAL(recv, "recv")(fd, buf, len, flags);
+		return nc_ret(udp_recvfrom(fd, buf, len, flags, NULL, NULL));
+	r = NC_REAL(recv)(fd, buf, len, flags);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -256,22 +221,30 @@ NC_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	ssize_t r;
 
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
-	r = REAL(read, "read")(fd, buf, len);
+		return nc_ret(udp_recvfrom(fd, buf, len, 0, NULL, NULL));
+	r = NC_REAL(read)(fd, buf, len);
 	return RECV_RESULT(fd, r, len);
+}
+
+/* A msghdr over the iovecs of readv() or writev(): 0, or -EINVAL for a negative count. */
+static int iov_msghdr(struct msghdr *m, const struct iovec *iov, int n)
+{
+	memset(m, 0, sizeof(*m));
+	m->msg_iov = (struct iovec *)iov;
+	m->msg_iovlen = n < 0 ? 0 : (size_t)n;
+	return n < 0 ? -EINVAL : 0;
 }
 
 NC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
 	struct nc_fdent e;
+	struct msghdr m;
 
 	if (is_udp(fd, &e)) {
-		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
-		if (n < 0)
-			return nc_fail(EINVAL);
-		return udp_recvmsg(fd, &m, 0);
+		ssize_t r = iov_msghdr(&m, iov, n);
+		return nc_ret(r < 0 ? r : udp_recvmsg(fd, &m, 0));
 	}
-	ssize_t r = REAL(readv, "readv")(fd, iov, n);
+	ssize_t r = NC_REAL(readv)(fd, iov, n);
 	return RECV_RESULT(fd, r, n > 0 ? iov_total(iov, (size_t)n) : 0);
 }
 
@@ -282,7 +255,7 @@ NC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 	unsigned int i;
 
 	if (!is_udp(fd, &e))
-		return REAL(recvmmsg, "recvmmsg")(fd, vec, vlen, flags, timeout);
+		return NC_REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
 	for (i = 0; i < vlen; i++) {
@@ -290,7 +263,7 @@ NC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 		if (r < 0) {
 			if (i > 0)
 				break;   /* the error waits for the next call, as on Linux */
-			return -1;
+			return (int)nc_ret(r);
 		}
 		vec[i].msg_len = (unsigned int)r;
 		if (flags & MSG_WAITFORONE)
@@ -308,8 +281,8 @@ NC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 	if (len > buflen)
 		abort();
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, 0, NULL, NULL);
-	ssize_t r = REAL(read_chk, "__read_chk")(fd, buf, len, buflen);
+		return nc_ret(udp_recvfrom(fd, buf, len, 0, NULL, NULL));
+	ssize_t r = NC_REAL(__read_chk)(fd, buf, len, buflen);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -320,8 +293,8 @@ NC_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int f
 	if (len > buflen)
 		abort();
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, flags, NULL, NULL);
-	ssize_t r = REAL(recv_chk, "__recv_chk")(fd, buf, len, buflen, flags);
+		return nc_ret(udp_recvfrom(fd, buf, len, flags, NULL, NULL));
+	ssize_t r = NC_REAL(__recv_chk)(fd, buf, len, buflen, flags);
 	return RECV_RESULT(fd, r, len);
 }
 
@@ -333,8 +306,8 @@ NC_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, i
 	if (len > buflen)
 		abort();
 	if (is_udp(fd, &e))
-		return udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen);
-	ssize_t r = REAL(recvfrom_chk, "__recvfrom_chk")(fd, buf, len, buflen, flags, NC_SA(sa),
+		return nc_ret(udp_recvfrom(fd, buf, len, flags, NC_SA(sa), salen));
+	ssize_t r = NC_REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, NC_SA(sa),
 							 salen);
 	return RECV_RESULT(fd, r, len);
 }
@@ -358,7 +331,7 @@ static int is_broadcast(uint32_t a)
 
 /*
  * The destination of a datagram, checked as Linux's udp_sendmsg() checks it. 0 and *a
- * (family AF_UNSPEC: the connected peer), or -1 with errno.
+ * (family AF_UNSPEC: the connected peer), or a negative errno.
  */
 static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 		    socklen_t salen, struct nc_addr *a)
@@ -369,37 +342,37 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 	memset(a, 0, sizeof(*a));
 	if (!sa || salen == 0) {
 		if (e->peer.family == AF_UNSPEC)
-			return nc_fail(EDESTADDRREQ);
+			return -EDESTADDRREQ;
 		return 0;
 	}
 	if (e->local.family == AF_INET6) {
 		/* Linux takes the RFC 2133 length (no scope id) too. */
 		struct sockaddr_in6 d6;
 		if (salen < 24)
-			return nc_fail(EINVAL);
+			return -EINVAL;
 		if (sa->sa_family != AF_INET6)
-			return nc_fail(EAFNOSUPPORT);
+			return -EAFNOSUPPORT;
 		memset(&d6, 0, sizeof(d6));
 		memcpy(&d6, sa, salen < sizeof(d6) ? salen : sizeof(d6));
 		if (d6.sin6_port == 0)
-			return nc_fail(EINVAL);
+			return -EINVAL;
 		if (nc_ic_route(AF_INET6, (struct sockaddr *)&d6, sizeof(d6), 0) != NC_ROUTE_VIRTUAL)
-			return nc_fail(ENETUNREACH);
+			return -ENETUNREACH;
 		if (IN6_IS_ADDR_V4MAPPED(&d6.sin6_addr)) {
 			int v = 0;
 			socklen_t l = sizeof(v);
-			if (nc_getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
-				return nc_fail(ENETUNREACH);   /* an IPv6-only socket */
+			if (nc_ic_getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
+				return -ENETUNREACH;   /* an IPv6-only socket */
 		}
 		nc_addr_from_sockaddr(a, (struct sockaddr *)&d6, sizeof(d6));
 		return 0;
 	}
 	if (salen < (socklen_t)sizeof(*sin))
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_UNSPEC)
-		return nc_fail(EAFNOSUPPORT);
+		return -EAFNOSUPPORT;
 	if (sin->sin_port == 0)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	/* Linux reads an AF_UNSPEC destination as AF_INET. */
 	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = sin->sin_port,
 				 .sin_addr = sin->sin_addr };
@@ -407,15 +380,16 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 	if (is_broadcast(ip)) {
 		int v = 0;
 		socklen_t l = sizeof(v);
-		if (nc_getsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v, &l) < 0 || !v)
-			return nc_fail(EACCES);
+		if (nc_ic_getsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v, &l) < 0 || !v)
+			return -EACCES;
 	} else if (nc_ic_route(AF_INET, (struct sockaddr *)&d, sizeof(d), 0) != NC_ROUTE_VIRTUAL) {
-		return nc_fail(ENETUNREACH);   /* see docs/differences.md */
+		return -ENETUNREACH;   /* see docs/differences.md */
 	}
 	nc_addr_from_sockaddr(a, (struct sockaddr *)&d, sizeof(d));
 	return 0;
 }
 
+/* sendmsg() on a virtual UDP socket. The payload's size or a negative errno. */
 static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr *msg,
 			   int flags)
 {
@@ -426,17 +400,18 @@ static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr
 	ssize_t r;
 
 	if (n > UIO_MAXIOV || iov_total(msg->msg_iov, n) > NC_DGRAM_MAX)
-		return nc_fail(EMSGSIZE);
+		return -EMSGSIZE;
 	memset(&h, 0, sizeof(h));
 	h.magic = NC_DGRAM_MAGIC;
-	if (udp_dest(fd, e, msg->msg_name, msg->msg_namelen, &h.addr) < 0)
-		return -1;
-	if (framed(&m, small, &h, msg->msg_iov, n) < 0)
-		return -1;
-	r = REAL(sendmsg, "sendmsg")(fd, &m, (flags & ~MSG_MORE) | MSG_NOSIGNAL);
+	r = udp_dest(fd, e, msg->msg_name, msg->msg_namelen, &h.addr);
+	if (r == 0)
+		r = framed(&m, small, &h, msg->msg_iov, n);
+	if (r < 0)
+		return r;
+	r = nc_neg(NC_REAL(sendmsg)(fd, &m, (flags & ~MSG_MORE) | MSG_NOSIGNAL));
 	unframe(&m, small);
 	if (r < 0)
-		return errno == EPIPE ? nc_fail(ENETDOWN) : -1;
+		return r == -EPIPE ? -ENETDOWN : r;
 	return r - (ssize_t)sizeof(h);
 }
 
@@ -455,7 +430,7 @@ static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
 	    nc_ic_route(sa->sa_family, sa, salen, 0) != NC_ROUTE_VIRTUAL ||
 	    (family = nc_ic_is_inet_dgram(fd)) != sa->sa_family)
 		return 0;
-	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 &&
+	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
 	    ((struct sockaddr_in *)&cur)->sin_port != 0)
 		return 0;   /* bound by the kernel already: it stays the kernel's */
 	memset(&any, 0, sizeof(any));
@@ -472,14 +447,14 @@ NC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	if (msg && (is_udp(fd, &e) ||
 		    (msg->msg_name && udp_implicit_bind(fd, msg->msg_name, msg->msg_namelen, &e))))
-		return udp_sendmsg(fd, &e, msg, flags);
+		return nc_ret(udp_sendmsg(fd, &e, msg, flags));
 	if (msg && msg->msg_name && is_virtual_conn(fd)) {
 		struct msghdr m = *msg;
 		m.msg_name = NULL;
 		m.msg_namelen = 0;
-		return REAL(sendmsg, "sendmsg")(fd, &m, flags);
+		return NC_REAL(sendmsg)(fd, &m, flags);
 	}
-	return REAL(sendmsg, "sendmsg")(fd, msg, flags);
+	return NC_REAL(sendmsg)(fd, msg, flags);
 }
 
 NC_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
@@ -492,11 +467,11 @@ NC_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 		struct msghdr m = { .msg_name = (void *)a, .msg_namelen = a ? salen : 0,
 				    .msg_iov = &iov, .msg_iovlen = 1 };
-		return udp_sendmsg(fd, &e, &m, flags);
+		return nc_ret(udp_sendmsg(fd, &e, &m, flags));
 	}
 	if (a && is_virtual_conn(fd))
-		return REAL(sendto, "sendto")(fd, buf, len, flags, NULL, 0);
-	return REAL(sendto, "sendto")(fd, buf, len, flags, a, salen);
+		return NC_REAL(sendto)(fd, buf, len, flags, NULL, 0);
+	return NC_REAL(sendto)(fd, buf, len, flags, a, salen);
 }
 
 NC_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -506,9 +481,9 @@ NC_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	if (is_udp(fd, &e)) {
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		return udp_sendmsg(fd, &e, &m, flags);
+		return nc_ret(udp_sendmsg(fd, &e, &m, flags));
 	}
-	return REAL(send, "send")(fd, buf, len, flags);
+	return NC_REAL(send)(fd, buf, len, flags);
 }
 
 NC_EXPORT ssize_t write(int fd, const void *buf, size_t len)
@@ -518,22 +493,21 @@ NC_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	if (is_udp(fd, &e)) {
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		return udp_sendmsg(fd, &e, &m, 0);
+		return nc_ret(udp_sendmsg(fd, &e, &m, 0));
 	}
-	return REAL(write, "write")(fd, buf, len);
+	return NC_REAL(write)(fd, buf, len);
 }
 
 NC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
 	struct nc_fdent e;
+	struct msghdr m;
 
 	if (is_udp(fd, &e)) {
-		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
-		if (n < 0)
-			return nc_fail(EINVAL);
-		return udp_sendmsg(fd, &e, &m, 0);
+		ssize_t r = iov_msghdr(&m, iov, n);
+		return nc_ret(r < 0 ? r : udp_sendmsg(fd, &e, &m, 0));
 	}
-	return REAL(writev, "writev")(fd, iov, n);
+	return NC_REAL(writev)(fd, iov, n);
 }
 
 NC_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
@@ -545,7 +519,7 @@ NC_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 			       (vec[0].msg_hdr.msg_name &&
 				udp_implicit_bind(fd, vec[0].msg_hdr.msg_name,
 						  vec[0].msg_hdr.msg_namelen, &e))))
-		return REAL(sendmmsg, "sendmmsg")(fd, vec, vlen, flags);
+		return NC_REAL(sendmmsg)(fd, vec, vlen, flags);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
 	for (i = 0; i < vlen; i++) {
@@ -553,7 +527,7 @@ NC_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 		if (r < 0) {
 			if (i > 0)
 				break;
-			return -1;
+			return (int)nc_ret(r);
 		}
 		vec[i].msg_len = (unsigned int)r;
 	}
@@ -568,13 +542,13 @@ int nc_ic_udp_pending(int fd, int consume_error, int *err)
 	ssize_t r;
 
 	*err = 0;
-	r = REAL(recv, "recv")(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+	r = NC_REAL(recv)(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
 	if (r < (ssize_t)sizeof(h) || h.magic != NC_DGRAM_MAGIC)
 		return 0;
 	if (h.err) {
 		*err = h.err;
 		if (consume_error)
-			REAL(recv, "recv")(fd, &h, sizeof(h), MSG_DONTWAIT);
+			NC_REAL(recv)(fd, &h, sizeof(h), MSG_DONTWAIT);
 		return 0;
 	}
 	return (int)(r - (ssize_t)sizeof(h));

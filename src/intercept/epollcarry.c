@@ -63,7 +63,7 @@ static int scan_epoll(int epfd, int fd, unsigned long ino, struct nc_epreg *regs
 	for (;;) {
 		char *nl, *start;
 
-		got = read(f, buf + have, sizeof(buf) - 1 - have);
+		got = NC_REAL(read)(f, buf + have, sizeof(buf) - 1 - have);
 		if (got <= 0)
 			break;
 		have += (size_t)got;
@@ -82,7 +82,7 @@ static int scan_epoll(int epfd, int fd, unsigned long ino, struct nc_epreg *regs
 		if (have == sizeof(buf) - 1)
 			have = 0;	/* a line longer than the buffer: not a registration */
 	}
-	nc_real.close(f);
+	NC_REAL(close)(f);
 	return n;
 }
 
@@ -151,17 +151,19 @@ int nc_ic_epoll_find(int fd, struct nc_epreg *regs, int max)
 	return n;
 }
 
-NC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+/* libc's epoll_ctl, noting the sets fd is added to. */
+static int ctl_noted(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
-	int r;
+	int r = NC_REAL(epoll_ctl)(epfd, op, fd, ev);
 
-	if (!real_epoll_ctl)
-		real_epoll_ctl = (int (*)(int, int, int, struct epoll_event *))nc_real_sym("epoll_ctl");
-	r = real_epoll_ctl(epfd, op, fd, ev);
 	if (r == 0 && op == EPOLL_CTL_ADD)
 		note_add(epfd, fd);
 	return r;
+}
+
+NC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	return ctl_noted(epfd, op, fd, ev);
 }
 
 void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n)
@@ -174,8 +176,8 @@ void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n)
 		memset(&ev, 0, sizeof(ev));
 		ev.events = regs[i].events;
 		ev.data.u64 = regs[i].data;
-		if (epoll_ctl(regs[i].epfd, EPOLL_CTL_ADD, fd, &ev) < 0 &&
-		    epoll_ctl(regs[i].epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		if (ctl_noted(regs[i].epfd, EPOLL_CTL_ADD, fd, &ev) < 0 &&
+		    ctl_noted(regs[i].epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
 			nc_log(NC_LOG_WARN, "fd %d: could not carry its epoll registration on epfd %d over",
 			       fd, regs[i].epfd);
 	}

@@ -171,14 +171,14 @@ int nc_fd_kind(int fd, struct nc_fdent *e)
 	e->ino = st.st_ino;
 	e->kind = NC_FD_KERNEL;
 	l = sizeof(domain);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l) < 0 || domain != AF_UNIX ||
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l) < 0 || domain != AF_UNIX ||
 	    nc_ic_is_own_fd(fd)) {
 		nc_fd_store(fd, e);
 		return NC_KIND_NONE;
 	}
 	/* A socketpair end made by the service has the service as its peer. */
 	l = sizeof(cred);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) < 0 || cred.pid <= 0 ||
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) < 0 || cred.pid <= 0 ||
 	    cred.pid == getpid())
 		return NC_KIND_NONE;   /* not cached: an unconnected socket may connect later */
 	nc_ic_net(&net);

@@ -11,17 +11,19 @@
  *
  * Globals (all in client.c and fdtab.c) are few, guarded by mutexes, and reset in the
  * child after fork (pthread_atfork). Inside the library, overridden functions are always
- * called through nc_real, never by name.
+ * called through NC_REAL() (real.h), never by name.
  */
 #ifndef NETCON_INTERCEPT_H
 #define NETCON_INTERCEPT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include "netcon/rpc.h"
+#include "real.h"
 
 #define NC_EXPORT __attribute__((visibility("default")))
 
@@ -32,34 +34,8 @@
 #define NC_SA(a) (a)
 #endif
 
-/* The C library's versions of what we override. */
-struct nc_real {
-	int (*socket)(int, int, int);
-	int (*connect)(int, const struct sockaddr *, socklen_t);
-	int (*bind)(int, const struct sockaddr *, socklen_t);
-	int (*listen)(int, int);
-	int (*accept)(int, struct sockaddr *, socklen_t *);
-	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
-	int (*getsockname)(int, struct sockaddr *, socklen_t *);
-	int (*getpeername)(int, struct sockaddr *, socklen_t *);
-	int (*getsockopt)(int, int, int, void *, socklen_t *);
-	int (*setsockopt)(int, int, int, const void *, socklen_t);
-	int (*shutdown)(int, int);
-	int (*close)(int);
-	int (*dup)(int);
-	int (*dup2)(int, int);
-	int (*dup3)(int, int, int);
-	int (*fcntl)(int, int, ...);
-	int (*ioctl)(int, unsigned long, ...);
-	int (*close_range)(unsigned int, unsigned int, int);
-	long (*syscall)(long, ...);
-};
-extern struct nc_real nc_real;
-
 /* init.c */
 void nc_ic_init(void);
-/* The next definition of a symbol (libc's), for overrides resolved on first use. */
-void *nc_real_sym(const char *name);
 
 /* client.c — the RPC connection to the service */
 struct nc_net {
@@ -75,8 +51,9 @@ void nc_ic_client_init(void);
 /* What we know of the network; connects (once per call) if not connected. */
 void nc_ic_net(struct nc_net *net);
 /* One request. subject_fd: the socket acted on, or -1. Returns the service's answer (0 or
- * a positive errno) or a negative errno when the service cannot be reached. rep/replen:
- * the reply payload; *new_fd: a socket the reply carried, else -1. */
+ * a negative errno), or NC_UNREACHABLE when no answer came (the service cannot be
+ * reached; the cause is logged once). rep/replen: the reply payload; *new_fd: a socket the
+ * reply carried, else -1. */
 int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *rep,
 	       size_t repcap, size_t *replen, int *new_fd);
 int nc_ic_is_own_fd(int fd);
@@ -118,6 +95,12 @@ void nc_fd_forget(int fd);
 void nc_fd_copy(int from, int to);
 /* Ask the service again (state changes: connecting → established); keeps connect_told. */
 int nc_fd_refresh(int fd, struct nc_fdent *e);
+/* The first step of a decision on fd: start-up (nc_ic_init), then nc_fd_kind(). */
+static inline int nc_ic_kind(int fd, struct nc_fdent *e)
+{
+	nc_ic_init();
+	return nc_fd_kind(fd, e);
+}
 
 /* socket.c — shared helpers */
 enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };
@@ -126,8 +109,8 @@ enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };
 int nc_ic_is_inet_stream(int fd);
 /* Is this a kernel UDP socket that could go virtual? Its family (AF_INET, AF_INET6) or 0. */
 int nc_ic_is_inet_dgram(int fd);
-/* Make kernel UDP socket fd a virtual one bound to addr (ours or the wildcard). 0 or -1
- * with errno. */
+/* Make kernel UDP socket fd a virtual one bound to addr (ours or the wildcard). 0 or a
+ * negative errno. */
 int nc_ic_udp_bind(int fd, const struct sockaddr *addr, socklen_t len);
 /* data.c: the payload size of the datagram at the head of virtual UDP socket fd (0 if
  * none); *err: an ICMP error waiting there (taken off the queue if consume_error). */
@@ -149,11 +132,12 @@ int nc_ic_epoll_find(int fd, struct nc_epreg *regs, int max);
 /* fd was closed or is a new socket: the epoll sets it was added to are history. */
 void nc_ic_epoll_forget(int fd);
 void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n);
-/* Put new_fd in fd's place (dup3), keeping fd's status and fd flags; closes new_fd. */
+/* Put new_fd in fd's place (dup3), keeping fd's status and fd flags; closes new_fd.
+ * 0 or a negative errno. */
 int nc_ic_replace(int fd, int new_fd);
 /* A request whose reply gives fd a new virtual socket: send it, check the reply, put the
- * socket in fd's place. 0, or -1 with errno: the service's answer, EIO for a reply
- * without its socket, unreach_errno when the service cannot be reached. */
+ * socket in fd's place. 0, or a negative errno: the service's answer, -EIO for a reply
+ * without its socket, -unreach_errno when the service cannot be reached. */
 int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subject,
 		    void *rep, size_t replen, int unreach_errno);
 /* Remember what a virtual fd is (fstat()s it for the inode). */
@@ -162,7 +146,8 @@ void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
 /* Copy an nc_addr into a caller's sockaddr buffer the way the kernel does. */
 void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len);
 
-/* the overrides, callable from syscall() */
+/* The decisions behind the shims (and syscall()): a result >= 0 (handled), a negative
+ * errno (failed), or NC_PASS (libc makes the call, unchanged). */
 int nc_socket(int, int, int);
 int nc_connect(int, const struct sockaddr *, socklen_t);
 int nc_bind(int, const struct sockaddr *, socklen_t);
@@ -171,6 +156,8 @@ int nc_accept4(int, struct sockaddr *, socklen_t *, int);
 int nc_getsockname(int, struct sockaddr *, socklen_t *);
 int nc_getpeername(int, struct sockaddr *, socklen_t *);
 int nc_getsockopt(int, int, int, void *, socklen_t *);
+/* getsockopt() for the intercept's own use: nc_getsockopt(), or libc's when it passes. */
+int nc_ic_getsockopt(int, int, int, void *, socklen_t *);
 int nc_setsockopt(int, int, int, const void *, socklen_t);
 int nc_shutdown(int, int);
 int nc_close(int);
@@ -181,11 +168,28 @@ int nc_fcntl(int, int, long);
 int nc_ioctl(int, unsigned long, void *);
 int nc_close_range(unsigned int, unsigned int, int);
 
-/* errno convention inside: functions return -1 with errno set, like libc. */
-static inline int nc_fail(int e)
+/*
+ * Errors (docs/architecture.md, "Errors in the intercept"). Inside the library a function
+ * returns a result >= 0 or a negative errno, and leaves errno alone; only the exported
+ * shims speak libc's language, -1 and errno. Two codes lie below the errno range: NC_PASS,
+ * a decision's "not ours: libc makes the call unchanged", and NC_UNREACHABLE, nc_ic_call()'s
+ * "the service did not answer". Neither ever reaches a program.
+ */
+#define NC_ERRNO_MAX 4095
+enum { NC_UNREACHABLE = -(NC_ERRNO_MAX + 1), NC_PASS = -(NC_ERRNO_MAX + 2) };
+
+/* A libc result (-1 and errno on failure) in our convention. */
+static inline long nc_neg(long r)
 {
-	extern int *__errno_location(void);
-	*__errno_location() = e;
+	return r < 0 ? -errno : r;
+}
+
+/* Our result in libc's convention: what a shim returns. */
+static inline long nc_ret(long r)
+{
+	if (r >= 0)
+		return r;
+	errno = r < -NC_ERRNO_MAX ? EIO : (int)-r;   /* EIO: a bug, never an internal code */
 	return -1;
 }
 

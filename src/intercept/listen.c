@@ -22,47 +22,51 @@ int nc_listen(int fd, int backlog)
 	size_t rl = 0;
 	int kind, r, nfd = -1, family;
 
-	nc_ic_init();
 	memset(&q, 0, sizeof(q));
 	q.backlog = backlog;
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_UDP)
-		return nc_fail(EOPNOTSUPP);
+		return -EOPNOTSUPP;
 	if (kind == NC_KIND_CONN)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	if (kind == NC_KIND_BOUND || kind == NC_KIND_LISTENER) {
 		r = nc_ic_call(NC_MSG_LISTEN, &q, sizeof(q), fd, &rep, sizeof(rep), &rl, &nfd);
+		if (r == NC_UNREACHABLE)
+			return -EADDRNOTAVAIL;
 		if (r < 0)
-			return nc_fail(EADDRNOTAVAIL);
-		if (r > 0)
-			return nc_fail(r);
+			return r;
 		if (nfd >= 0)
-			nc_real.close(nfd);   /* not expected for a bound socket */
+			NC_REAL(close)(nfd);   /* not expected for a bound socket */
 		e.kind = NC_KIND_LISTENER;
 		nc_fd_store(fd, &e);
 		return 0;
 	}
 	if (!(family = nc_ic_is_inet_stream(fd)))
-		return nc_real.listen(fd, backlog);
+		return NC_PASS;
 	/* The port is at the same place in sockaddr_in and sockaddr_in6. */
-	if (nc_real.getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 &&
+	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
 	    ((struct sockaddr_in *)&cur)->sin_port != 0)
-		return nc_real.listen(fd, backlog);   /* bound by the kernel already */
+		return NC_PASS;   /* bound by the kernel already */
 	memset(&any, 0, sizeof(any));
 	any.ss_family = (sa_family_t)family;
 	if (nc_ic_route(family, (struct sockaddr *)&any, family == AF_INET6 ?
 			sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), 1) != NC_ROUTE_VIRTUAL)
-		return nc_real.listen(fd, backlog);
+		return NC_PASS;
 	q.family = (uint32_t)family;
 	nc_ic_read_opts(fd, &q.opts);
-	if (nc_ic_swap_call(fd, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL) < 0)
-		return -1;
+	r = nc_ic_swap_call(fd, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
+			    EADDRNOTAVAIL);
+	if (r < 0)
+		return r;
 	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL);
 	return 0;
 }
 
 NC_EXPORT int listen(int fd, int backlog)
 {
-	return nc_listen(fd, backlog);
+	int r = nc_listen(fd, backlog);
+
+	if (r == NC_PASS)
+		return NC_REAL(listen)(fd, backlog);
+	return (int)nc_ret(r);
 }

@@ -4,7 +4,7 @@
  * getnameinfo.
  *
  * Each override has the three layers of the other call families: the C library's
- * function (found on first use), the decision, and the exported shim. The decision:
+ * function (NC_REAL), the decision, and the exported shim. The decision:
  *   - a name (not a numeric address) that the service's table has → answered from the
  *     service (NC_MSG_RESOLVE), the program never asks the kernel's resolver;
  *   - anything else — numeric addresses, names the table lacks, other families, the
@@ -32,51 +32,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
 #include "intercept.h"
 
-static struct {
-	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
-			   struct addrinfo **);
-	void (*freeaddrinfo)(struct addrinfo *);
-	int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t, char *,
-			   socklen_t, int);
-	struct hostent *(*gethostbyname)(const char *);
-	struct hostent *(*gethostbyname2)(const char *, int);
-	int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t,
-			       struct hostent **, int *);
-	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
-				struct hostent **, int *);
-	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
-	int (*gethostbyaddr_r)(const void *, socklen_t, int, struct hostent *, char *, size_t,
-			       struct hostent **, int *);
-} real;
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
-
-#define SYM(name) (real.name = (__typeof__(real.name))nc_real_sym(#name))
-
-static void find_real(void)
-{
-	SYM(getaddrinfo);
-	SYM(freeaddrinfo);
-	SYM(getnameinfo);
-	SYM(gethostbyname);
-	SYM(gethostbyname2);
-	SYM(gethostbyname_r);
-	SYM(gethostbyname2_r);
-	SYM(gethostbyaddr);
-	SYM(gethostbyaddr_r);
-}
-
-static void res_init_once(void)
-{
-	nc_ic_init();
-	pthread_once(&real_once, find_real);
-}
 
 /* ------------------------------------------------------------------------------------ */
 /* Asking the service */
@@ -179,7 +140,7 @@ static int addrinfo_ours(const struct nc_resolve_rep *rep, const char *service,
 		h.ai_family = family == AF_UNSPEC ? a->family : family;
 		h.ai_flags &= ~(AI_CANONNAME | AI_ADDRCONFIG | AI_PASSIVE);
 		h.ai_flags |= AI_NUMERICHOST;
-		e = real.getaddrinfo(text, service, &h, &one);
+		e = NC_REAL(getaddrinfo)(text, service, &h, &one);
 		if (e != 0) {
 			r = e;
 			if (e == EAI_SERVICE || e == EAI_SOCKTYPE || e == EAI_BADFLAGS ||
@@ -198,7 +159,7 @@ static int addrinfo_ours(const struct nc_resolve_rep *rep, const char *service,
 	if (flags & AI_CANONNAME) {
 		head->ai_canonname = strdup(rep->names[0]);
 		if (!head->ai_canonname) {
-			real.freeaddrinfo(head);
+			NC_REAL(freeaddrinfo)(head);
 			return EAI_MEMORY;
 		}
 	}
@@ -228,18 +189,18 @@ NC_EXPORT int getaddrinfo(const char *node, const char *service, const struct ad
 	int flags = hints ? hints->ai_flags : 0, family = hints ? hints->ai_family : AF_UNSPEC;
 	int r;
 
-	res_init_once();
+	nc_ic_init();
 	if (node && !(flags & AI_NUMERICHOST) &&
 	    (family == AF_UNSPEC || family == AF_INET || family == AF_INET6) &&
 	    ask_name(node, &rep))
 		return addrinfo_ours(&rep, service, hints, res);
-	r = real.getaddrinfo(node, service, hints, res);
+	r = NC_REAL(getaddrinfo)(node, service, hints, res);
 	if ((r == EAI_NONAME || r == EAI_ADDRFAMILY || r == EAI_NODATA) &&
 	    (flags & AI_ADDRCONFIG) && addrconfig_hides_ours(node)) {
 		struct addrinfo h = *hints;
 
 		h.ai_flags &= ~AI_ADDRCONFIG;
-		r = real.getaddrinfo(node, service, &h, res);
+		r = NC_REAL(getaddrinfo)(node, service, &h, res);
 	}
 	return r;
 }
@@ -256,7 +217,7 @@ NC_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host
 	size_t n;
 	const char *name;
 
-	res_init_once();
+	nc_ic_init();
 	if (!sa || !host || hostlen == 0 || (flags & NI_NUMERICHOST))
 		goto libc;
 	if (sa->sa_family == AF_INET && salen >= (socklen_t)sizeof(struct sockaddr_in)) {
@@ -287,10 +248,10 @@ NC_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host
 	memcpy(host, name, n);
 	host[n] = '\0';
 	if (serv && servlen)
-		return real.getnameinfo(sa, salen, NULL, 0, serv, servlen, flags);
+		return NC_REAL(getnameinfo)(sa, salen, NULL, 0, serv, servlen, flags);
 	return 0;
 libc:
-	return real.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+	return NC_REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen, flags);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -405,10 +366,10 @@ NC_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, ch
 {
 	struct nc_resolve_rep rep;
 
-	res_init_once();
+	nc_ic_init();
 	if ((af == AF_INET || af == AF_INET6) && ask_name(name, &rep))
 		return hostent_r(&rep, af, NULL, ret, buf, buflen, result, h_errnop);
-	return real.gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
+	return NC_REAL(gethostbyname2_r)(name, af, ret, buf, buflen, result, h_errnop);
 }
 
 NC_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
@@ -416,30 +377,30 @@ NC_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, 
 {
 	struct nc_resolve_rep rep;
 
-	res_init_once();
+	nc_ic_init();
 	if (ask_name(name, &rep))
 		return hostent_r(&rep, AF_INET, NULL, ret, buf, buflen, result, h_errnop);
-	return real.gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+	return NC_REAL(gethostbyname_r)(name, ret, buf, buflen, result, h_errnop);
 }
 
 NC_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 {
 	struct nc_resolve_rep rep;
 
-	res_init_once();
+	nc_ic_init();
 	if ((af == AF_INET || af == AF_INET6) && ask_name(name, &rep))
 		return hostent_static(&rep, af, NULL);
-	return real.gethostbyname2(name, af);
+	return NC_REAL(gethostbyname2)(name, af);
 }
 
 NC_EXPORT struct hostent *gethostbyname(const char *name)
 {
 	struct nc_resolve_rep rep;
 
-	res_init_once();
+	nc_ic_init();
 	if (ask_name(name, &rep))
 		return hostent_static(&rep, AF_INET, NULL);
-	return real.gethostbyname(name);
+	return NC_REAL(gethostbyname)(name);
 }
 
 /* Is (addr, len, type) an address we can ask about? */
@@ -453,18 +414,18 @@ NC_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type, struct 
 {
 	struct nc_resolve_rep rep;
 
-	res_init_once();
+	nc_ic_init();
 	if (addr_ok(addr, len, type) && ask_addr(type, addr, &rep))
 		return hostent_r(&rep, type, addr, ret, buf, buflen, result, h_errnop);
-	return real.gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
+	return NC_REAL(gethostbyaddr_r)(addr, len, type, ret, buf, buflen, result, h_errnop);
 }
 
 NC_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 {
 	struct nc_resolve_rep rep;
 
-	res_init_once();
+	nc_ic_init();
 	if (addr_ok(addr, len, type) && ask_addr(type, addr, &rep))
 		return hostent_static(&rep, type, addr);
-	return real.gethostbyaddr(addr, len, type);
+	return NC_REAL(gethostbyaddr)(addr, len, type);
 }

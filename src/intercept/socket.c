@@ -23,46 +23,36 @@
 #include "intercept.h"
 #include "log.h"
 
-int nc_ic_is_inet_stream(int fd)
+/* Is fd a kernel AF_INET or AF_INET6 socket of this type and protocol? Its family, or 0. */
+static int is_inet(int fd, int type, int protocol)
 {
 	int v = 0, family;
 	socklen_t l = sizeof(v);
 	struct nc_fdent e;
 
 	if (nc_fd_known_kernel(fd, &e))
-		return e.sk_type == SOCK_STREAM ? e.sk_family : 0;
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
+		return e.sk_type == type ? e.sk_family : 0;
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
 	    (v != AF_INET && v != AF_INET6))
 		return 0;
 	family = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != type)
 		return 0;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_TCP)
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != protocol)
 		return 0;
 	return family;
 }
 
+int nc_ic_is_inet_stream(int fd)
+{
+	return is_inet(fd, SOCK_STREAM, IPPROTO_TCP);
+}
+
 int nc_ic_is_inet_dgram(int fd)
 {
-	int v = 0, family;
-	socklen_t l = sizeof(v);
-	struct nc_fdent e;
-
-	if (nc_fd_known_kernel(fd, &e))
-		return e.sk_type == SOCK_DGRAM ? e.sk_family : 0;
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
-	    (v != AF_INET && v != AF_INET6))
-		return 0;
-	family = v;
-	l = sizeof(v);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_DGRAM)
-		return 0;
-	l = sizeof(v);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 || v != IPPROTO_UDP)
-		return 0;
-	return family;
+	return is_inet(fd, SOCK_DGRAM, IPPROTO_UDP);
 }
 
 /*
@@ -133,11 +123,11 @@ static int v6only_default(void)
 	static int cached = -1;
 
 	if (cached < 0) {
-		int s = nc_real.socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = 0;
+		int s = NC_REAL(socket)(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = 0;
 		socklen_t l = sizeof(v);
 		if (s >= 0) {
-			nc_real.getsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l);
-			nc_real.close(s);
+			NC_REAL(getsockopt)(s, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l);
+			NC_REAL(close)(s);
 		}
 		cached = v ? 1 : 0;
 	}
@@ -160,7 +150,7 @@ void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 	}
 #define FLAG(level, name, bit) \
 	do { v = 0; l = sizeof(v); \
-	     if (nc_real.getsockopt(fd, level, name, &v, &l) == 0 && v) o->flags |= bit; } while (0)
+	     if (NC_REAL(getsockopt)(fd, level, name, &v, &l) == 0 && v) o->flags |= bit; } while (0)
 	FLAG(SOL_SOCKET, SO_REUSEADDR, NC_OPT_REUSEADDR);
 	FLAG(SOL_SOCKET, SO_REUSEPORT, NC_OPT_REUSEPORT);
 	FLAG(SOL_SOCKET, SO_KEEPALIVE, NC_OPT_KEEPALIVE);
@@ -168,25 +158,25 @@ void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 	FLAG(IPPROTO_TCP, TCP_NODELAY, NC_OPT_NODELAY);
 #undef FLAG
 	l = sizeof(lg);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 && lg.l_onoff) {
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 && lg.l_onoff) {
 		o->flags |= NC_OPT_LINGER;
 		o->linger_secs = lg.l_linger;
 	}
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l) == 0 && v != 7200)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l) == 0 && v != 7200)
 		o->keepidle = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &l) == 0 && v != 75)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &l) == 0 && v != 75)
 		o->keepintvl = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &l) == 0 && v != 9)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &l) == 0 && v != 9)
 		o->keepcnt = v;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_IP, IP_TOS, &v, &l) == 0)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_IP, IP_TOS, &v, &l) == 0)
 		o->tos = v;
 	v = 0;
 	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
+	if (NC_REAL(getsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
 		o->flags |= NC_OPT_V6ONLY;
 }
 
@@ -197,35 +187,35 @@ int nc_ic_replace(int fd, int new_fd)
 	struct nc_epreg regs[NC_EPREG_MAX];
 	int fl, fdfl, have_rcv, have_snd, nregs;
 
-	fl = nc_real.fcntl(fd, F_GETFL);
-	fdfl = nc_real.fcntl(fd, F_GETFD);
+	fl = NC_REAL(fcntl)(fd, F_GETFL);
+	fdfl = NC_REAL(fcntl)(fd, F_GETFD);
 	if (fl < 0 || fdfl < 0) {
-		nc_real.close(new_fd);
-		return -1;
+		int e = -errno;
+		NC_REAL(close)(new_fd);
+		return e;
 	}
 	/* Timeouts act on the fd's own reads and writes: they move to the new socket. */
-	have_rcv = nc_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &lr) == 0 &&
+	have_rcv = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &lr) == 0 &&
 		   (rcv.tv_sec || rcv.tv_usec);
-	have_snd = nc_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
+	have_snd = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
 		   (snd.tv_sec || snd.tv_usec);
 	/* epoll sets holding the old socket lose it with its file: re-add the new one. The
 	 * search reads /proc (a system call per fd the process holds), so only sockets that
 	 * can be waited for with epoll before they are connected — non-blocking ones — pay. */
 	nregs = (fl & O_NONBLOCK) ? nc_ic_epoll_find(fd, regs, NC_EPREG_MAX) : 0;
-	if (nc_real.dup3(new_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
-		int e = errno;
-		nc_real.close(new_fd);
-		errno = e;
-		return -1;
+	if (NC_REAL(dup3)(new_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		int e = -errno;
+		NC_REAL(close)(new_fd);
+		return e;
 	}
-	nc_real.close(new_fd);
-	nc_real.fcntl(fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
+	NC_REAL(close)(new_fd);
+	NC_REAL(fcntl)(fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
 	if (nregs > 0)
 		nc_ic_epoll_restore(fd, regs, nregs);
 	if (have_rcv)
-		nc_real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+		NC_REAL(setsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
 	if (have_snd)
-		nc_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+		NC_REAL(setsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
 	return 0;
 }
 
@@ -243,12 +233,12 @@ int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subjec
 	int r, nfd = -1;
 
 	r = nc_ic_call(type, req, reqlen, subject, rep, replen, &rl, &nfd);
-	if (r < 0)
-		return nc_fail(unreach_errno);
-	if (r > 0 || nfd < 0 || rl != replen) {
+	if (r == NC_UNREACHABLE)
+		return -unreach_errno;
+	if (r < 0 || nfd < 0 || rl != replen) {
 		if (nfd >= 0)
-			nc_real.close(nfd);
-		return nc_fail(r > 0 ? r : EIO);
+			NC_REAL(close)(nfd);
+		return r < 0 ? r : -EIO;
 	}
 	return nc_ic_replace(fd, nfd);
 }
@@ -281,9 +271,9 @@ int nc_socket(int domain, int type, int protocol)
 	struct stat st;
 
 	nc_ic_init();
-	fd = nc_real.socket(domain, type, protocol);
+	fd = NC_REAL(socket)(domain, type, protocol);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	nc_ic_epoll_forget(fd);
 	/* An IPv4/IPv6 TCP or UDP socket: remember what it is, so that bind/connect/listen
 	 * need not ask the kernel again, and that it has no options yet. */
@@ -309,15 +299,16 @@ static int bind_virtual(int fd, int type, const struct sockaddr *addr, socklen_t
 {
 	struct nc_bind_req q;
 	struct nc_bind_rep rep;
+	int r;
 
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.addr, addr, len) < 0)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	q.type = type;
 	nc_ic_read_opts(fd, &q.opts);
-	if (nc_ic_swap_call(fd, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL) < 0)
-		return -1;
+	r = nc_ic_swap_call(fd, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep), EADDRNOTAVAIL);
+	if (r < 0)
+		return r;
 	nc_ic_remember(fd, type == SOCK_DGRAM ? NC_KIND_UDP : NC_KIND_BOUND, NC_STATE_NONE,
 		       &rep.local, NULL);
 	return 0;
@@ -333,19 +324,18 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_fdent e;
 	int family, type;
 
-	nc_ic_init();
-	if (nc_fd_kind(fd, &e) != NC_KIND_NONE)
-		return nc_fail(EINVAL);   /* already bound */
+	if (nc_ic_kind(fd, &e) != NC_KIND_NONE)
+		return -EINVAL;   /* already bound */
 	if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
-		return nc_real.bind(fd, addr, len);
+		return NC_PASS;
 	if ((family = nc_ic_is_inet_stream(fd)))
 		type = SOCK_STREAM;
 	else if ((family = nc_ic_is_inet_dgram(fd)))
 		type = SOCK_DGRAM;
 	else
-		return nc_real.bind(fd, addr, len);
+		return NC_PASS;
 	if (nc_ic_route(family, addr, len, 1) != NC_ROUTE_VIRTUAL)
-		return nc_real.bind(fd, addr, len);
+		return NC_PASS;
 	return bind_virtual(fd, type, addr, len);
 }
 
@@ -353,11 +343,10 @@ int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct nc_fdent e;
 
-	nc_ic_init();
-	if (nc_fd_kind(fd, &e) == NC_KIND_NONE)
-		return nc_real.getsockname(fd, addr, len);
+	if (nc_ic_kind(fd, &e) == NC_KIND_NONE)
+		return NC_PASS;
 	if (!len)
-		return nc_fail(EFAULT);
+		return -EFAULT;
 	nc_ic_put_addr(&e.local, addr, len);
 	return 0;
 }
@@ -367,44 +356,57 @@ int nc_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	struct nc_fdent e;
 	int kind;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
-		return nc_real.getpeername(fd, addr, len);
+		return NC_PASS;
 	if (kind == NC_KIND_UDP && e.peer.family != AF_UNSPEC) {
 		if (!len)
-			return nc_fail(EFAULT);
+			return -EFAULT;
 		nc_ic_put_addr(&e.peer, addr, len);
 		return 0;
 	}
 	if (kind != NC_KIND_CONN)
-		return nc_fail(ENOTCONN);
+		return -ENOTCONN;
 	if (e.state == NC_STATE_CONNECTING)
 		nc_fd_refresh(fd, &e);
 	if (e.state != NC_STATE_ESTABLISHED)
-		return nc_fail(ENOTCONN);
+		return -ENOTCONN;
 	if (!len)
-		return nc_fail(EFAULT);
+		return -EFAULT;
 	nc_ic_put_addr(&e.peer, addr, len);
 	return 0;
 }
 
+/* The shims: handled (>= 0), failed (-1 and errno), or libc's own call. */
+
 NC_EXPORT int socket(int domain, int type, int protocol)
 {
-	return nc_socket(domain, type, protocol);
+	return (int)nc_ret(nc_socket(domain, type, protocol));   /* always libc's, noted */
 }
 
 NC_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	return nc_bind(fd, NC_SA(addr), len);
+	int r = nc_bind(fd, NC_SA(addr), len);
+
+	if (r == NC_PASS)
+		return NC_REAL(bind)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
-	return nc_getsockname(fd, NC_SA(addr), len);
+	int r = nc_getsockname(fd, NC_SA(addr), len);
+
+	if (r == NC_PASS)
+		return NC_REAL(getsockname)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
-	return nc_getpeername(fd, NC_SA(addr), len);
+	int r = nc_getpeername(fd, NC_SA(addr), len);
+
+	if (r == NC_PASS)
+		return NC_REAL(getpeername)(fd, NC_SA(addr), len);
+	return (int)nc_ret(r);
 }

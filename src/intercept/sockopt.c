@@ -43,7 +43,7 @@ static int native_option(int level, int name)
 static int put_int(void *val, socklen_t *len, int v)
 {
 	if (!val || !len)
-		return nc_fail(EFAULT);
+		return -EFAULT;
 	if (*len > sizeof(v))
 		*len = sizeof(v);
 	memcpy(val, &v, *len);
@@ -58,12 +58,11 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	size_t rl = 0;
 	int kind, r;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE || native_option(level, name))
-		return nc_real.getsockopt(fd, level, name, val, len);
+		return NC_PASS;
 	if (!len)
-		return nc_fail(EFAULT);
+		return -EFAULT;
 	if (level == SOL_SOCKET) {
 		int udp = kind == NC_KIND_UDP, err;
 		switch (name) {
@@ -90,16 +89,16 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		 * it): reading it clears it, so later reads see what Linux would show. */
 		int kerr = 0;
 		socklen_t kl = sizeof(kerr);
-		nc_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &kerr, &kl);
-		if (r < 0)
+		NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &kerr, &kl);
+		if (r == NC_UNREACHABLE)
 			return put_int(val, len, kerr ? kerr : ECONNRESET);
 	}
+	if (r == NC_UNREACHABLE)
+		return -ENOTCONN;
 	if (r < 0)
-		return nc_fail(ENOTCONN);
-	if (r > 0)
-		return nc_fail(r);
+		return r;
 	if (rl < offsetof(struct nc_sockopt_rep, value) || rep.len > rl - offsetof(struct nc_sockopt_rep, value))
-		return nc_fail(EIO);
+		return -EIO;
 	if (rep.len > *len)
 		rep.len = (uint32_t)*len;
 	if (val)
@@ -114,21 +113,20 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	struct nc_fdent e;
 	int kind, r;
 
-	nc_ic_init();
-	kind = nc_fd_kind(fd, &e);
+	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE) {
 		if (e.kind == NC_FD_KERNEL && e.fresh) {
 			e.fresh = 0;   /* read_opts must now ask the kernel */
 			nc_fd_store(fd, &e);
 		}
-		return nc_real.setsockopt(fd, level, name, val, len);
+		return NC_PASS;
 	}
 	if (native_option(level, name))
-		return nc_real.setsockopt(fd, level, name, val, len);
+		return NC_PASS;
 	if (!val && len)
-		return nc_fail(EFAULT);
+		return -EFAULT;
 	if (len > NC_SOCKOPT_MAX)
-		return nc_fail(EINVAL);
+		return -EINVAL;
 	memset(&q, 0, sizeof(q));
 	q.level = level;
 	q.name = name;
@@ -137,11 +135,9 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		memcpy(q.value, val, len);
 	r = nc_ic_call(NC_MSG_SOCKOPT_SET, &q, offsetof(struct nc_sockopt_req, value) + len, fd,
 		       NULL, 0, NULL, NULL);
-	if (r < 0)
+	if (r == NC_UNREACHABLE)
 		return 0;   /* the service is gone: nothing left to configure */
-	if (r > 0)
-		return nc_fail(r);
-	return 0;
+	return r;
 }
 
 int nc_ioctl(int fd, unsigned long req, void *arg)
@@ -153,11 +149,11 @@ int nc_ioctl(int fd, unsigned long req, void *arg)
 		/* Linux gives the size of the next datagram, not of the whole queue. */
 		int err;
 		if (!arg)
-			return nc_fail(EFAULT);
+			return -EFAULT;
 		*(int *)arg = nc_ic_udp_pending(fd, 0, &err);
 		return 0;
 	}
-	return nc_real.ioctl(fd, req, arg);
+	return NC_PASS;
 }
 
 int nc_fcntl(int fd, int cmd, long arg)
@@ -165,21 +161,42 @@ int nc_fcntl(int fd, int cmd, long arg)
 	int r;
 
 	nc_ic_init();
-	r = nc_real.fcntl(fd, cmd, arg);
-	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+	r = NC_REAL(fcntl)(fd, cmd, arg);
+	if (r < 0)
+		return -errno;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		nc_fd_copy(fd, r);
 	return r;
 }
 
+int nc_ic_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	int r = nc_getsockopt(fd, level, name, val, len);
+
+	if (r == NC_PASS)
+		return (int)nc_neg(NC_REAL(getsockopt)(fd, level, name, val, len));
+	return r;
+}
+
+/* The shims: handled (>= 0), failed (-1 and errno), or libc's own call. */
+
 NC_EXPORT int getsockopt(int fd, int level, int name, void *__restrict val,
 			 socklen_t *__restrict len)
 {
-	return nc_getsockopt(fd, level, name, val, len);
+	int r = nc_getsockopt(fd, level, name, val, len);
+
+	if (r == NC_PASS)
+		return NC_REAL(getsockopt)(fd, level, name, val, len);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	return nc_setsockopt(fd, level, name, val, len);
+	int r = nc_setsockopt(fd, level, name, val, len);
+
+	if (r == NC_PASS)
+		return NC_REAL(setsockopt)(fd, level, name, val, len);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int ioctl(int fd, unsigned long req, ...)
@@ -187,10 +204,15 @@ NC_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_list ap;
 	void *arg;
 
+	int r;
+
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return nc_ioctl(fd, req, arg);
+	r = nc_ioctl(fd, req, arg);
+	if (r == NC_PASS)
+		return NC_REAL(ioctl)(fd, req, arg);
+	return (int)nc_ret(r);
 }
 
 NC_EXPORT int fcntl(int fd, int cmd, ...)
@@ -201,7 +223,7 @@ NC_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	return nc_fcntl(fd, cmd, arg);
+	return (int)nc_ret(nc_fcntl(fd, cmd, arg));   /* always libc's, the fd table following */
 }
 
 /* glibc's 64-bit-offset name for the same call (an alias, not a second copy). */

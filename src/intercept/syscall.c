@@ -3,8 +3,8 @@
  *
  * Some runtimes (libuv, hence Node.js) make socket calls through syscall() instead of
  * the libc wrappers. The numbers we override go to the same code as the wrappers; every
- * other number is passed through unchanged. Results follow libc's convention for
- * syscall(): -1 with errno on failure.
+ * other number, and every call the decision passes to libc, is made by libc's syscall()
+ * unchanged. Results follow libc's convention for syscall(): -1 with errno on failure.
  */
 #include <stdarg.h>
 #include <sys/epoll.h>
@@ -18,7 +18,7 @@
 NC_EXPORT long syscall(long n, ...)
 {
 	va_list ap;
-	long a[6];
+	long a[6], r;
 
 	va_start(ap, n);
 	for (int i = 0; i < 6; i++)
@@ -28,43 +28,65 @@ NC_EXPORT long syscall(long n, ...)
 
 	switch (n) {
 	case SYS_socket:
-		return nc_socket((int)a[0], (int)a[1], (int)a[2]);
+		r = nc_socket((int)a[0], (int)a[1], (int)a[2]);
+		break;
 	case SYS_connect:
-		return nc_connect((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+		r = nc_connect((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+		break;
 	case SYS_bind:
-		return nc_bind((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+		r = nc_bind((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+		break;
 	case SYS_listen:
-		return nc_listen((int)a[0], (int)a[1]);
+		r = nc_listen((int)a[0], (int)a[1]);
+		break;
 	case SYS_accept:
-		return nc_accept4((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2], 0);
+		r = nc_accept4((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2], 0);
+		break;
 	case SYS_accept4:
-		return nc_accept4((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2], (int)a[3]);
+		r = nc_accept4((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2], (int)a[3]);
+		break;
 	case SYS_getsockname:
-		return nc_getsockname((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2]);
+		r = nc_getsockname((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2]);
+		break;
 	case SYS_getpeername:
-		return nc_getpeername((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2]);
+		r = nc_getpeername((int)a[0], (struct sockaddr *)a[1], (socklen_t *)a[2]);
+		break;
 	case SYS_getsockopt:
-		return nc_getsockopt((int)a[0], (int)a[1], (int)a[2], (void *)a[3],
-				     (socklen_t *)a[4]);
+		r = nc_getsockopt((int)a[0], (int)a[1], (int)a[2], (void *)a[3], (socklen_t *)a[4]);
+		break;
 	case SYS_setsockopt:
-		return nc_setsockopt((int)a[0], (int)a[1], (int)a[2], (const void *)a[3],
-				     (socklen_t)a[4]);
+		r = nc_setsockopt((int)a[0], (int)a[1], (int)a[2], (const void *)a[3],
+				  (socklen_t)a[4]);
+		break;
 	case SYS_shutdown:
-		return nc_shutdown((int)a[0], (int)a[1]);
+		r = nc_shutdown((int)a[0], (int)a[1]);
+		break;
 	case SYS_close:
-		return nc_close((int)a[0]);
+		r = nc_close((int)a[0]);
+		break;
 	case SYS_dup:
-		return nc_dup((int)a[0]);
+		r = nc_dup((int)a[0]);
+		break;
 #ifdef SYS_dup2
 	case SYS_dup2:
-		return nc_dup2((int)a[0], (int)a[1]);
+		r = nc_dup2((int)a[0], (int)a[1]);
+		break;
 #endif
 	case SYS_dup3:
-		return nc_dup3((int)a[0], (int)a[1], (int)a[2]);
+		r = nc_dup3((int)a[0], (int)a[1], (int)a[2]);
+		break;
 	case SYS_fcntl:
-		return nc_fcntl((int)a[0], (int)a[1], a[2]);
+		r = nc_fcntl((int)a[0], (int)a[1], a[2]);
+		break;
 	case SYS_ioctl:
-		return nc_ioctl((int)a[0], (unsigned long)a[1], (void *)a[2]);
+		r = nc_ioctl((int)a[0], (unsigned long)a[1], (void *)a[2]);
+		break;
+#ifdef SYS_close_range
+	case SYS_close_range:
+		r = nc_close_range((unsigned int)a[0], (unsigned int)a[1], (int)a[2]);
+		break;
+#endif
+	/* The data calls and epoll_ctl: their shims, which speak libc's language already. */
 	case SYS_epoll_ctl:
 		return epoll_ctl((int)a[0], (int)a[1], (int)a[2], (struct epoll_event *)a[3]);
 	case SYS_sendto:
@@ -82,10 +104,10 @@ NC_EXPORT long syscall(long n, ...)
 	case SYS_recvmmsg:
 		return recvmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned int)a[2], (int)a[3],
 				(struct timespec *)a[4]);
-#ifdef SYS_close_range
-	case SYS_close_range:
-		return nc_close_range((unsigned int)a[0], (unsigned int)a[1], (int)a[2]);
-#endif
+	default:
+		r = NC_PASS;
 	}
-	return nc_real.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (r == NC_PASS)   /* not ours: the system call itself, through libc's syscall() */
+		return NC_REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return nc_ret(r);
 }
