@@ -90,10 +90,15 @@ BENCH_TOOLS := $(BUILD)/tcpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
-# Our patches to lwIP (lwip/patches/, docs/lwip-patches.md): a changed patch unpacks and
-# patches the tree again (the tarball is kept) and rebuilds what depends on it.
+# Our patches to lwIP (lwip/patches/, a series applied in name order; docs/lwip-patches.md):
+# a changed patch unpacks and patches the tree again (the tarball is kept) and rebuilds
+# what depends on it. LWIP_SERIES holds the list of patches and is rewritten only when it
+# changes, so that removing or renaming a patch re-patches too.
 LWIP_PATCHES := $(sort $(wildcard lwip/patches/*.patch))
-$(LWIP_FETCH_DIR)/lwip-2.2.1/.netcon-verified: $(LWIP_PATCHES) scripts/fetch-lwip.sh
+LWIP_SERIES  := $(LWIP_FETCH_DIR)/series
+$(shell mkdir -p $(LWIP_FETCH_DIR) && { echo '$(LWIP_PATCHES)' | cmp -s - $(LWIP_SERIES) || \
+	echo '$(LWIP_PATCHES)' > $(LWIP_SERIES); })
+$(LWIP_FETCH_DIR)/lwip-2.2.1/.netcon-verified: $(LWIP_PATCHES) $(LWIP_SERIES) scripts/fetch-lwip.sh
 	$(Q)scripts/fetch-lwip.sh $(LWIP_FETCH_DIR)
 
 # lwIP's sources exist once the fetch has run.

@@ -497,13 +497,25 @@ static void tw_cap(struct nc_service *svc)
 	}
 }
 
+/* The millisecond retransmission timer (tcp_rto_tmr, tcp_rto_sleeptime) comes with lwIP
+ * patch 0003 (lwip/patches/, docs/lwip-patches.md), which also defines TCP_RTO_CALC in
+ * tcp_priv.h. A tree patched only up to 0002, built to reproduce the first rows of that
+ * page's measurements, has neither: lwIP's slow timer alone then times retransmissions. */
+#ifdef TCP_RTO_CALC
+#define NC_RTO_TMR 1
+#else
+#define NC_RTO_TMR 0
+#endif
+
 /* Work lwIP wants done outside of callbacks: frames looped back to our own address, and
  * expired timers. */
 void nc_stack_poll(struct nc_service *svc)
 {
 	poll_loopback(svc);
 	sys_check_timeouts();
+#if NC_RTO_TMR
 	tcp_rto_tmr();
+#endif
 	poll_loopback(svc);
 	tw_cap(svc);
 }
@@ -511,11 +523,13 @@ void nc_stack_poll(struct nc_service *svc)
 int nc_stack_timeout_ms(struct nc_service *svc)
 {
 	u32_t ms = sys_timeouts_sleeptime();
-	u32_t rto = tcp_rto_sleeptime(); /* lwIP patch 0001: retransmission timers in ms */
 
 	(void)svc;
+#if NC_RTO_TMR
+	u32_t rto = tcp_rto_sleeptime(); /* retransmission timers in ms */
 	if (rto < ms)
 		ms = rto;
+#endif
 	if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		return -1;
 	return ms > 60000 ? 60000 : (int)ms;
