@@ -55,7 +55,7 @@ LINK_SRCS := src/link/vxlan.c src/link/tap.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/conn.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
-	src/service/udp.c src/service/dns.c src/service/names.c
+	src/service/udp.c src/service/dns.c src/service/names.c src/service/isn.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
 
@@ -84,7 +84,7 @@ CLI_OBJS       := $(call obj,$(CLI_SRCS))
 INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
-	$(BUILD)/unit_hosts $(BUILD)/unit_dns
+	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_isn
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile
 BENCH_TOOLS := $(BUILD)/tcpbench
 
@@ -169,6 +169,9 @@ $(BUILD)/unit_hosts: $(BUILD)/obj/tests/unit/unit_hosts.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 # The DNS codec is pure code (no lwIP): linked on its own.
 $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/dns.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# SipHash and the ISN (src/service/isn.c) against the paper's vector and the RFC's rules.
+$(BUILD)/unit_isn: $(BUILD)/obj/tests/unit/unit_isn.o $(BUILD)/obj/src/service/isn.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^

@@ -150,6 +150,18 @@ int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	netcon_tcp_inpacket((pcb), (hdr), (p))
 
+/* TCP initial sequence numbers as RFC 6528: a 4 µs clock plus SipHash-2-4 of the
+ * four-tuple under a secret drawn at start (netcon_tcp_isn() in src/service/isn.c); lwIP's
+ * own is a counter that a blind attacker can guess (docs/security.md). */
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+struct ip_addr;
+uint32_t netcon_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
+			const struct ip_addr *remote_ip, uint16_t remote_port);
+#endif
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
+	netcon_tcp_isn((local_ip), (local_port), (remote_ip), (remote_port))
+
 /* ICMP errors for connected UDP sockets (netcon_ip4_input() in src/service/udp.c); it
  * only looks, never eats. Ephemeral UDP ports as Linux's: 32768-60999 is close enough. */
 #ifndef __ASSEMBLER__

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "lwip/etharp.h"
@@ -39,6 +38,7 @@
 #include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 
+#include "isn.h"
 #include "log.h"
 
 /* The TCP sanity checks lwIP cannot run with MSS > 16 KiB (LWIP_DISABLE_TCP_SANITY_CHECKS),
@@ -63,21 +63,6 @@ u32_t sys_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-/* xorshift64* seeded from getrandom(): ports and initial sequence numbers. */
-unsigned int netcon_lwip_rand(void)
-{
-	static uint64_t state;
-
-	if (state == 0) {
-		if (getrandom(&state, sizeof(state), 0) != sizeof(state) || state == 0)
-			state = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull | 1;
-	}
-	state ^= state >> 12;
-	state ^= state << 25;
-	state ^= state >> 27;
-	return (unsigned int)((state * 0x2545f4914f6cdd1dull) >> 32);
 }
 
 void netcon_lwip_assert(const char *msg, const char *file, int line)
@@ -228,6 +213,11 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
+	}
+	int rc = nc_isn_init();   /* the ISN secret, before lwIP can open a connection */
+	if (rc < 0) {
+		snprintf(err, errlen, "getrandom: %s", strerror(-rc));
+		return rc;
 	}
 	lwip_init();
 	ip.addr = svc->cfg.ip.s_addr;
