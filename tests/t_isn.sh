@@ -12,7 +12,7 @@
 # ephemeral ports: at most 8 of the 31 successive ISN differences are below 2^24 in
 # magnitude (random ISNs: ~0.24 expected; lwIP's own counter: all 31); (2) 5 connections
 # of one four-tuple (the same local port bound again), 0.2 s apart: the ISN advances by
-# the time between the SYNs in 4 µs ticks (±20 ms), as RFC 6528's clock M makes it.
+# the time between the SYNs in 4 µs ticks (±50 ms), as RFC 6528's clock M makes it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -124,7 +124,7 @@ if any(p != lport for p, _, _ in same):
 for a, b in zip(same, same[1:]):
     ticks = d(a[1], b[1]); us = b[2] - a[2]
     print("same tuple: ISN +%d (%.1f ms of 4 us ticks), SYNs %.1f ms apart" % (ticks, ticks * 0.004, us / 1000))
-    if abs(ticks * 4 - us) > 20000:
+    if abs(ticks * 4 - us) > 50000:
         ok = False
 print("ok" if ok else "FAILED")
 PY
