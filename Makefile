@@ -56,7 +56,8 @@ LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
-	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c
+	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
+	src/service/isn.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
 
@@ -85,16 +86,21 @@ CLI_OBJS       := $(call obj,$(CLI_SRCS))
 INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
-	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap
+	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile
 BENCH_TOOLS := $(BUILD)/tcpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
-# Our patches to lwIP (lwip/patches/, docs/lwip-patches.md): a changed patch unpacks and
-# patches the tree again (the tarball is kept) and rebuilds what depends on it.
+# Our patches to lwIP (lwip/patches/, a series applied in name order; docs/lwip-patches.md):
+# a changed patch unpacks and patches the tree again (the tarball is kept) and rebuilds
+# what depends on it. LWIP_SERIES holds the list of patches and is rewritten only when it
+# changes, so that removing or renaming a patch re-patches too.
 LWIP_PATCHES := $(sort $(wildcard lwip/patches/*.patch))
-$(LWIP_FETCH_DIR)/lwip-2.2.1/.netcon-verified: $(LWIP_PATCHES) scripts/fetch-lwip.sh
+LWIP_SERIES  := $(LWIP_FETCH_DIR)/series
+$(shell mkdir -p $(LWIP_FETCH_DIR) && { echo '$(LWIP_PATCHES)' | cmp -s - $(LWIP_SERIES) || \
+	echo '$(LWIP_PATCHES)' > $(LWIP_SERIES); })
+$(LWIP_FETCH_DIR)/lwip-2.2.1/.netcon-verified: $(LWIP_PATCHES) $(LWIP_SERIES) scripts/fetch-lwip.sh
 	$(Q)scripts/fetch-lwip.sh $(LWIP_FETCH_DIR)
 
 # lwIP's sources exist once the fetch has run.
@@ -160,6 +166,9 @@ $(BUILD)/unit_hosts: $(BUILD)/obj/tests/unit/unit_hosts.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 # The DNS codec is pure code (no lwIP): linked on its own.
 $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/dns.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# SipHash and the ISN (src/service/isn.c) against the paper's vector and the RFC's rules.
+$(BUILD)/unit_isn: $(BUILD)/obj/tests/unit/unit_isn.o $(BUILD)/obj/src/service/isn.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^

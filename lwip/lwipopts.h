@@ -94,17 +94,23 @@
 #define TCP_OVERSIZE                TCP_MSS
 #define TCP_MAXRTX                  12
 #define TCP_SYNMAXRTX               6
-/* Loss recovery (lwip/patches/0001-tcp-loss-recovery.patch, docs/lwip-patches.md): the
- * retransmission timer counts milliseconds: 1 s before the first RTT sample (RFC 6298),
- * then SRTT + max(4 RTTVAR, 200 ms) (Linux's floor: above a peer's delayed ACK). Before
- * it, up to 3 probes, the first after max(2 SRTT, 5 ms) (+ 200 ms when one segment is in
- * flight: the peer may delay its ACK), each next one after twice the wait. 16 quick ACKs
- * after a segment out of order. */
+/* Loss recovery (lwip/patches/, one change per patch; docs/lwip-patches.md): the
+ * retransmission timer counts milliseconds (0003): 1 s before the first RTT sample (RFC
+ * 6298), then SRTT + max(4 RTTVAR, 200 ms) (Linux's floor: above a peer's delayed ACK).
+ * Before it, up to 3 probes (0005), the first after max(2 SRTT, 5 ms) (+ 200 ms when one
+ * segment is in flight: the peer may delay its ACK), each next one after twice the wait.
+ * 16 quick ACKs after a segment out of order (0004). */
 #define LWIP_TCP_RTO_TIME           1000
 #define TCP_RTO_MIN_MS              200
+#ifndef TCP_PROBE_MIN_MS   /* -D to reproduce docs/lwip-patches.md's tuning rows */
 #define TCP_PROBE_MIN_MS            5
+#endif
+#ifndef TCP_PROBE_MAX
 #define TCP_PROBE_MAX               3
+#endif
+#ifndef TCP_PROBE_DELACK_MS
 #define TCP_PROBE_DELACK_MS         200
+#endif
 #define TCP_QUICKACK_SEGS           16
 /* TIME_WAIT lasts 2 × TCP_MSL: 60 s, as on Linux (lwIP's default is 120 s). */
 #define TCP_MSL                     30000UL
@@ -117,10 +123,14 @@
 /* lwIP's TCP timers: the fast one retries what could not be sent, the slow one (twice
  * the interval) runs keepalive, persist, TIME_WAIT and the give-up counts. Both walk every
  * pcb: at 40 ms they cost 1.8% CPU per service holding 10,000 idle connections. The
- * patch above moves what needs precision off them (retransmission timeouts, probes, and
- * delayed ACKs after TCP_DELACK_MS, Linux's 40 ms), so they run at lwIP's default 250 ms.
- * The timer runs only while connections exist. */
+ * patches above move what needs precision off them (retransmission timeouts and probes,
+ * 0003 and 0005; delayed ACKs after TCP_DELACK_MS, Linux's 40 ms, 0006), so they run at
+ * lwIP's default 250 ms. The timer runs only while connections exist. A tree patched only
+ * up to 0005 sends delayed ACKs on the fast timer: docs/lwip-patches.md's rows for those
+ * were measured with OPT='-O2 -g -DTCP_TMR_INTERVAL=100'. */
+#ifndef TCP_TMR_INTERVAL
 #define TCP_TMR_INTERVAL            250
+#endif
 #define TCP_DELACK_MS               40
 #define SO_REUSE                    1
 #define LWIP_CALLBACK_API           1
@@ -139,6 +149,18 @@ int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p
 #endif
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	netcon_tcp_inpacket((pcb), (hdr), (p))
+
+/* TCP initial sequence numbers as RFC 6528: a 4 µs clock plus SipHash-2-4 of the
+ * four-tuple under a secret drawn at start (netcon_tcp_isn() in src/service/isn.c); lwIP's
+ * own is a counter that a blind attacker can guess (docs/security.md). */
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+struct ip_addr;
+uint32_t netcon_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
+			const struct ip_addr *remote_ip, uint16_t remote_port);
+#endif
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
+	netcon_tcp_isn((local_ip), (local_port), (remote_ip), (remote_port))
 
 /* ICMP errors for connected UDP sockets (netcon_ip4_input() in src/service/udp.c); it
  * only looks, never eats. Ephemeral UDP ports as Linux's: 32768-60999 is close enough. */

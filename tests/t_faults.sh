@@ -51,7 +51,7 @@ for seed in $SEEDS; do
 	rec_b=$("$NETCON" status --socket "$(sock B)" | grep '^tcp recovery:')
 	note "A $rec_a"
 	note "B $rec_b"
-	# Each repair mechanism of lwip/patches/0001 must have run on one side or the other
+	# Each repair mechanism of lwip/patches/ (0002, 0005) must have run on one side or the other
 	# through 5% loss (none of them is counted when nothing is lost).
 	for what in "fast retransmits" "partial-ack retransmits" "probes"; do
 		n=$(printf '%s\n%s\n' "$rec_a" "$rec_b" | grep -o "[0-9]* $what" | awk '{ s += $1 } END { print s + 0 }')

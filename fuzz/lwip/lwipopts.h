@@ -20,4 +20,9 @@
 #define CHECKSUM_CHECK_ICMP  0
 #define CHECKSUM_CHECK_ICMP6 0
 
+/* lwIP's own initial sequence numbers (a counter), not the service's unpredictable ones
+ * (src/service/isn.c): an input can then answer the listener's SYN-ACK and reach the
+ * accept and data paths, as an input can pass the checksums above. */
+#undef LWIP_HOOK_TCP_ISN
+
 #endif /* NETCON_FUZZ_LWIPOPTS_H */

@@ -12,9 +12,10 @@
 #define LWIP_ERRNO_INCLUDE <errno.h>
 #define LWIP_ERRNO_STDINCLUDE 1
 
-/* lwIP's random numbers (ports, ISNs): from the service's seeded generator. */
-unsigned int netcon_lwip_rand(void);
-#define LWIP_RAND() (netcon_lwip_rand())
+/* lwIP's random numbers (the first ephemeral TCP and UDP ports): the C library's
+ * cryptographic generator (glibc >= 2.36: ChaCha20 keyed from getrandom(), reseeded, safe
+ * across fork). Initial sequence numbers have their own hook (src/service/isn.c). */
+#define LWIP_RAND() ((u32_t)arc4random())
 
 /* An lwIP assertion is a bug in netcon or lwIP: report it and stop. */
 void netcon_lwip_assert(const char *msg, const char *file, int line) __attribute__((noreturn));

@@ -323,7 +323,7 @@ int nc_sock_getopt(struct nc_service *svc, struct nc_sock *s, ino_t ino, int lev
 			ti.tcpi_snd_mss = tcp_mss(s->pcb);
 			ti.tcpi_rcv_mss = tcp_mss(s->pcb);
 			ti.tcpi_snd_cwnd = s->pcb->cwnd / (tcp_mss(s->pcb) ? tcp_mss(s->pcb) : 1);
-			/* milliseconds in our lwIP (patch 0001), microseconds in tcp_info */
+			/* milliseconds in our lwIP (patch 0003), microseconds in tcp_info */
 			ti.tcpi_rto = (uint32_t)s->pcb->rto * 1000u;
 			ti.tcpi_rtt = (uint32_t)(s->pcb->sa >> 3) * 1000u;
 			ti.tcpi_rttvar = (uint32_t)(s->pcb->sv >> 2) * 1000u;

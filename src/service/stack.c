@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "lwip/etharp.h"
@@ -39,6 +38,7 @@
 #include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 
+#include "isn.h"
 #include "log.h"
 
 /* The TCP sanity checks lwIP cannot run with MSS > 16 KiB (LWIP_DISABLE_TCP_SANITY_CHECKS),
@@ -63,21 +63,6 @@ u32_t sys_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-/* xorshift64* seeded from getrandom(): ports and initial sequence numbers. */
-unsigned int netcon_lwip_rand(void)
-{
-	static uint64_t state;
-
-	if (state == 0) {
-		if (getrandom(&state, sizeof(state), 0) != sizeof(state) || state == 0)
-			state = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull | 1;
-	}
-	state ^= state >> 12;
-	state ^= state << 25;
-	state ^= state >> 27;
-	return (unsigned int)((state * 0x2545f4914f6cdd1dull) >> 32);
 }
 
 void netcon_lwip_assert(const char *msg, const char *file, int line)
@@ -228,6 +213,11 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
+	}
+	int rc = nc_isn_init();   /* the ISN secret, before lwIP can open a connection */
+	if (rc < 0) {
+		snprintf(err, errlen, "getrandom: %s", strerror(-rc));
+		return rc;
 	}
 	lwip_init();
 	ip.addr = svc->cfg.ip.s_addr;
@@ -501,13 +491,25 @@ static void tw_cap(struct nc_service *svc)
 	}
 }
 
+/* The millisecond retransmission timer (tcp_rto_tmr, tcp_rto_sleeptime) comes with lwIP
+ * patch 0003 (lwip/patches/, docs/lwip-patches.md), which also defines TCP_RTO_CALC in
+ * tcp_priv.h. A tree patched only up to 0002, built to reproduce the first rows of that
+ * page's measurements, has neither: lwIP's slow timer alone then times retransmissions. */
+#ifdef TCP_RTO_CALC
+#define NC_RTO_TMR 1
+#else
+#define NC_RTO_TMR 0
+#endif
+
 /* Work lwIP wants done outside of callbacks: frames looped back to our own address, and
  * expired timers. */
 void nc_stack_poll(struct nc_service *svc)
 {
 	poll_loopback(svc);
 	sys_check_timeouts();
+#if NC_RTO_TMR
 	tcp_rto_tmr();
+#endif
 	poll_loopback(svc);
 	tw_cap(svc);
 }
@@ -515,11 +517,13 @@ void nc_stack_poll(struct nc_service *svc)
 int nc_stack_timeout_ms(struct nc_service *svc)
 {
 	u32_t ms = sys_timeouts_sleeptime();
-	u32_t rto = tcp_rto_sleeptime(); /* lwIP patch 0001: retransmission timers in ms */
 
 	(void)svc;
+#if NC_RTO_TMR
+	u32_t rto = tcp_rto_sleeptime(); /* retransmission timers in ms */
 	if (rto < ms)
 		ms = rto;
+#endif
 	if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		return -1;
 	return ms > 60000 ? 60000 : (int)ms;
