@@ -1293,7 +1293,10 @@ static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s)
 {
 	if (s->rxq)
 		write_to_app(s);
-	if (!s->rxq && s->net_eof && s->fd >= 0 && !s->app_gone)
+	/* After a reset or a timeout our end is closed next (conn_maybe_finish): EOF and
+	 * POLLHUP reach the program together, and its receive asks for the error. A
+	 * shutdown first would let a reader see EOF before POLLHUP, as a clean end. */
+	if (!s->rxq && s->net_eof && s->fd >= 0 && !s->app_gone && !s->err)
 		shutdown(s->fd, SHUT_WR);   /* the program reads EOF */
 }
 

@@ -20,7 +20,7 @@
  * tests/conformance/run.sh runs this twice and compares the lines.
  *
  *   conform client --me IP --peer IP --other IP [--me6 IP6 --peer6 IP6 --other6 IP6]
- *                  [--only NAME] [--mib N] -- PREFIX...
+ *                  [--only NAME] [--mib N] [--peer-down CMD --peer-up CMD] -- PREFIX...
  *   conform server --me IP --peer IP [--me6 IP6 --peer6 IP6]   (started by the client)
  *   conform exec-child FD ...                   (the exec case's new image)
  */
@@ -1568,6 +1568,54 @@ static void c_reset_read_nosoerror(void)
 	R("write", send(fd, "x", 1, MSG_NOSIGNAL));
 	close(fd);
 }
+
+/* ---- a peer that stops answering ------------------------------------------------------ */
+
+/* Shell commands that make the peer stop answering and answer again (--peer-down,
+ * --peer-up): the kernel run drops the server's packets to the client with a blackhole
+ * route in the server's namespace; the netcon run stops service B (SIGSTOP/SIGCONT). */
+static const char *g_peer_down, *g_peer_up;
+
+/* A connection with keepalive (idle 1 s, 1 s apart, 2 probes) whose peer goes silent:
+ * Linux ends it after ~3 s with ETIMEDOUT. mode 0: a blocked read sees the error, then
+ * SO_ERROR is 0 and the next read EOF; mode 1: SO_ERROR first, then the read is EOF. */
+static void keepalive_case(int mode)
+{
+	int ss, fd = conn_pair(&ss), e = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	long t0;
+
+	(void)ss;
+	if (!g_peer_down || !g_peer_up) {
+		rec("no --peer-down/--peer-up");
+		close(fd);
+		return;
+	}
+	R("keepalive", setint(fd, SOL_SOCKET, SO_KEEPALIVE, 1));
+	R("idle", setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, 1));
+	R("intvl", setint(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1));
+	R("cnt", setint(fd, IPPROTO_TCP, TCP_KEEPCNT, 2));
+	e = system(g_peer_down);
+	rec("peer_down=%d", e);
+	t0 = now_ms();
+	R("poll", poll(&p, 1, 15000));
+	rec("waited=%s", now_ms() - t0 < 1500 ? "<1.5s" : now_ms() - t0 < 10000 ? "1.5-10s" : ">10s");
+	if (mode == 0) {
+		rec("read=%s", read_some(fd, 10, 0, 0));
+		rec_soerror("so_error", fd);
+	} else {
+		rec_soerror("so_error", fd);
+		rec_soerror("so_error2", fd);
+		rec("read=%s", read_some(fd, 10, 0, 0));
+	}
+	rec("read2=%s", read_some(fd, 10, 0, 0));
+	e = system(g_peer_up);
+	rec("peer_up=%d", e);
+	close(fd);
+}
+
+static void c_keepalive_timeout_read(void) { keepalive_case(0); }
+static void c_keepalive_timeout_soerror(void) { keepalive_case(1); }
 
 static void c_msg_flags(void)
 {
@@ -3138,6 +3186,8 @@ static const struct conf_case cases[] = {
 	{ "epipe_sigpipe", c_epipe },
 	{ "reset_read", c_reset_read },
 	{ "reset_read_nosoerror", c_reset_read_nosoerror },
+	{ "keepalive_timeout_read", c_keepalive_timeout_read },
+	{ "keepalive_timeout_soerror", c_keepalive_timeout_soerror },
 	{ "connect_unreach", c_connect_unreach },
 	{ "msg_flags", c_msg_flags },
 	{ "sendto_connected", c_sendto_connected },
@@ -3353,6 +3403,10 @@ int main(int argc, char **argv)
 			g_mib = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--kill-pid"))
 			g_kill_pid = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--peer-down"))
+			g_peer_down = argv[++i];
+		else if (!strcmp(argv[i], "--peer-up"))
+			g_peer_up = argv[++i];
 		else if (!strcmp(argv[i], "--iters"))
 			thr_iters = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--list"))
