@@ -1339,8 +1339,8 @@ static int nd6_neighbor_known(const ip6_addr_t *a)
 /*
  * conn_poll() - while a connect is in progress, about once a second: when the peer's
  * address has had no ARP answer for NC_UNREACH_MS, give up with EHOSTUNREACH, as Linux
- * does after its neighbour probes fail (lwIP would retransmit the SYN for a minute and
- * then say ETIMEDOUT).
+ * does after its neighbour probes fail (lwIP would say ETIMEDOUT after its SYN
+ * retransmissions, ~6 s: right only when the host is there and drops the SYNs).
  */
 static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 {
