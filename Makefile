@@ -305,4 +305,4 @@ clean:
 	fuzz fuzz-build
 .PRECIOUS: $(LWIP_DIR)/src/%.c
 
--include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build-asan -type f -name '*.d' 2>/dev/null)

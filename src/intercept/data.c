@@ -12,8 +12,9 @@
  *    binds it implicitly.
  * 2. An address given on a connected virtual TCP socket: Linux's TCP ignores it, a Unix
  *    stream socket refuses it with EISCONN, so it is dropped (sockperf always passes one).
- * 3. End of file on a virtual TCP connection that the network reset: the receive fails
- *    with ECONNRESET once, as on Linux (tcp_eof()).
+ * 3. The end of a virtual TCP connection that the network ended with an error (a reset,
+ *    or keepalive or retransmissions giving up): the receive fails with ECONNRESET or
+ *    ETIMEDOUT once, as on Linux (tcp_end()).
  *
  * Every other fd costs one lookup in our fd table (no lock, no system call), plus, for
  * a send with an address, the check of that address against the virtual network.
@@ -53,36 +54,59 @@ static int is_virtual_conn(int fd)
 /* ---- receiving ------------------------------------------------------------------- */
 
 /*
- * tcp_eof() - a receive returned 0 (asked for more than 0 bytes). On a virtual TCP
- * connection that the network reset, Linux fails that receive with ECONNRESET once (and
- * clears the error; later receives return 0). The service closes its end after a reset,
- * so the fd shows POLLHUP; only then is the service asked (SO_ERROR, which it clears).
+ * conn_error() - the error the service holds for virtual TCP connection fd (SO_ERROR,
+ * which clears it, as Linux's receive clears sk_err), or 0: none, or no answer (when the
+ * service is gone, what the socketpair said stands).
  */
-static ssize_t tcp_eof(int fd, size_t asked)
+static int conn_error(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct nc_fdent e;
-	int err = 0;
-
-	if (!asked || nc_fd_hint(fd) != NC_KIND_CONN)
-		return 0;
-	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP) || nc_fd_kind(fd, &e) != NC_KIND_CONN)
-		return 0;
-	/* Only the service's own answer counts: when the service is gone, EOF stays EOF. */
 	struct nc_sockopt_req q = { .level = SOL_SOCKET, .name = SO_ERROR, .len = sizeof(int) };
 	struct nc_sockopt_rep rep;
 	size_t rl = 0;
+	int err = 0;
+
 	if (nc_ic_call(NC_MSG_SOCKOPT_GET, &q, offsetof(struct nc_sockopt_req, value), fd, &rep,
 		       sizeof(rep), &rl, NULL) != 0 || rl < offsetof(struct nc_sockopt_rep, value) +
 		       sizeof(int) || rep.len != sizeof(int))
 		return 0;
 	memcpy(&err, rep.value, sizeof(err));
-	return err == ECONNRESET ? -ECONNRESET : 0;
+	return err;
+}
+
+/*
+ * tcp_end() - libc's receive of `asked` bytes returned r <= 0 on fd. On a virtual TCP
+ * connection that the network ended with an error (reset: ECONNRESET; keepalive or
+ * retransmissions gave up: ETIMEDOUT), Linux fails the receive with that error once and
+ * clears it; later receives return 0. The service closes its end after such an end, so
+ * the program's end shows POLLHUP, and reads EOF, or ECONNRESET from the socketpair
+ * itself when data the program wrote was still unread in it: only then is the service
+ * asked for the real error. Returns what the shim returns (-1 and errno, or r).
+ */
+static ssize_t tcp_end(int fd, ssize_t r, size_t asked)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct nc_fdent e;
+	int err, saved = errno;
+
+	if (r < 0 && saved != ECONNRESET)
+		return r;
+	if (!asked || nc_fd_hint(fd) != NC_KIND_CONN)
+		goto keep;
+	if (r == 0 && (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP)))
+		goto keep;
+	if (nc_fd_kind(fd, &e) != NC_KIND_CONN)
+		goto keep;
+	err = conn_error(fd);
+	if (err)
+		return nc_ret(-err);
+keep:
+	errno = saved;
+	return r;
 }
 
 /* What a shim returns for libc's receive r of `asked` bytes on fd. */
 #define RECV_RESULT(fd, r, asked) \
-	(__builtin_expect((r) == 0, 0) ? nc_ret(tcp_eof((fd), (asked))) : (r))
+	(__builtin_expect((r) <= 0, 0) ? tcp_end((fd), (r), (asked)) : (r))
 
 static size_t iov_total(const struct iovec *iov, size_t n)
 {

@@ -539,7 +539,10 @@ static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s)
 {
 	if (s->conn.rxq)
 		write_to_app(s);
-	if (!s->conn.rxq && s->conn.net_eof && s->fd >= 0 && !s->conn.app_gone)
+	/* After a reset or a timeout our end is closed next (conn_maybe_finish): EOF and
+	 * POLLHUP reach the program together, and its receive asks for the error. A
+	 * shutdown first would let a reader see EOF before POLLHUP, as a clean end. */
+	if (!s->conn.rxq && s->conn.net_eof && s->fd >= 0 && !s->conn.app_gone && !s->err)
 		shutdown(s->fd, SHUT_WR);   /* the program reads EOF */
 }
 
@@ -582,8 +585,8 @@ static int nd6_neighbor_known(const ip6_addr_t *a)
 /*
  * conn_poll() - while a connect is in progress, about once a second: when the peer's
  * address has had no ARP answer for NC_UNREACH_MS, give up with EHOSTUNREACH, as Linux
- * does after its neighbour probes fail (lwIP would retransmit the SYN for a minute and
- * then say ETIMEDOUT).
+ * does after its neighbour probes fail (lwIP would say ETIMEDOUT after its SYN
+ * retransmissions, ~6 s: right only when the host is there and drops the SYNs).
  */
 static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 {

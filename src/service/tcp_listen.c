@@ -221,6 +221,12 @@ static void group_leave(struct nc_sock *s)
 		next->pcb = s->pcb;
 		next->lsn.grr = next;
 		tcp_arg(next->pcb, next);
+		/* A connection still in its handshake took the listener's argument when its
+		 * SYN came, and lwIP hands that to listener_accept(): it must not name s,
+		 * which is freed after this batch. */
+		for (struct tcp_pcb *q = tcp_active_pcbs; q; q = q->next)
+			if (q->state == SYN_RCVD && q->callback_arg == s)
+				q->callback_arg = next;
 		s->pcb = NULL;
 	}
 	s->lsn.gnext = s->lsn.grr = NULL;

@@ -20,7 +20,7 @@
  * tests/conformance/run.sh runs this twice and compares the lines.
  *
  *   conform client --me IP --peer IP --other IP [--me6 IP6 --peer6 IP6 --other6 IP6]
- *                  [--only NAME] [--mib N] -- PREFIX...
+ *                  [--only NAME] [--mib N] [--peer-down CMD --peer-up CMD] -- PREFIX...
  *   conform server --me IP --peer IP [--me6 IP6 --peer6 IP6]   (started by the client)
  *   conform exec-child FD ...                   (the exec case's new image)
  */
@@ -466,6 +466,71 @@ static int slot_fd(int i)
 	return i > 0 && i < SLOTS ? slot[i] : -1;
 }
 
+/*
+ * order_server() - "order ROUNDS ACK S1 S2 ...": the server's half of the cross-connection
+ * order cases (c_order_*). Each round the client writes one byte on every connection Si,
+ * one after the other; the byte says its place in that sequence. epoll reports the
+ * connections in the order their bytes arrived; a round counts as inverted when that
+ * order is not the order of writing. A byte on ACK, a connection of its own, then starts
+ * the client's next round. (Not on S1: a Linux socket that the server is still writing
+ * to when the next round's byte arrives queues that byte in its backlog and reports it
+ * only when the write returns, after the others: the kernel itself would invert.)
+ */
+static void order_server(const char *line, char *out, size_t olen)
+{
+	struct epoll_event ev, evs[8];
+	int fds[8], n = 0, rounds = 0, ack = -1, done = 0, inverted = 0, timeouts = 0, errs = 0;
+	int ep = epoll_create1(0), pos = 0;
+	long deadline;
+
+	sscanf(line, "%*s %d %d%n", &rounds, &ack, &pos);
+	ack = slot_fd(ack);
+	line += pos;
+	while (n < 8 && sscanf(line, "%d%n", &fds[n], &pos) == 1) {
+		line += pos;
+		fds[n] = slot_fd(fds[n]);
+		/* Edge-triggered: a level-triggered entry stays on epoll's ready list after it
+		 * is reported, and would be reported first in the next round whatever the
+		 * order of arrival. */
+		ev.events = EPOLLIN | EPOLLET;
+		ev.data.u32 = (uint32_t)n;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[n], &ev) < 0)
+			errs++;
+		n++;
+	}
+	deadline = now_ms() + 20000;
+	while (done < rounds && n > 0 && !errs && now_ms() < deadline) {
+		int seen = 0, bad = 0;
+
+		while (seen < n) {
+			int k = epoll_wait(ep, evs, 8, 3000);
+			if (k <= 0) {
+				timeouts++;
+				break;
+			}
+			for (int i = 0; i < k; i++) {
+				unsigned char b;
+				if (read(fds[evs[i].data.u32], &b, 1) != 1) {
+					errs++;
+					continue;
+				}
+				if (b != seen)
+					bad = 1;
+				seen++;
+			}
+		}
+		if (timeouts || errs)
+			break;
+		inverted += bad;
+		done++;
+		if (write(ack, "k", 1) != 1)
+			errs++;
+	}
+	close(ep);
+	snprintf(out, olen, "rounds=%d inverted=%d timeouts=%d errs=%d", done, inverted,
+		 timeouts, errs);
+}
+
 static void srv_exec(char *line, char *out, size_t olen)
 {
 	char cmd[32] = "";
@@ -700,6 +765,8 @@ static void srv_exec(char *line, char *out, size_t olen)
 		struct sockaddr_in s = sin_of(g_peer, b);
 		sscanf(line, "%*s %*d %*d %127s", text);
 		snprintf(out, olen, "usend=%s", res(sendto(slot_fd(a), text, strlen(text), 0, SA(s), sizeof(s))));
+	} else if (!strcmp(cmd, "order")) {              /* order ROUNDS S1 S2 ... */
+		order_server(line, out, olen);
 	} else if (!strcmp(cmd, "peer")) {
 		struct sockaddr_storage s;
 		socklen_t l = sizeof(s);
@@ -1531,6 +1598,54 @@ static void c_reset_read_nosoerror(void)
 	R("write", send(fd, "x", 1, MSG_NOSIGNAL));
 	close(fd);
 }
+
+/* ---- a peer that stops answering ------------------------------------------------------ */
+
+/* Shell commands that make the peer stop answering and answer again (--peer-down,
+ * --peer-up): the kernel run drops the server's packets to the client with a blackhole
+ * route in the server's namespace; the netcon run stops service B (SIGSTOP/SIGCONT). */
+static const char *g_peer_down, *g_peer_up;
+
+/* A connection with keepalive (idle 1 s, 1 s apart, 2 probes) whose peer goes silent:
+ * Linux ends it after ~3 s with ETIMEDOUT. mode 0: a blocked read sees the error, then
+ * SO_ERROR is 0 and the next read EOF; mode 1: SO_ERROR first, then the read is EOF. */
+static void keepalive_case(int mode)
+{
+	int ss, fd = conn_pair(&ss), e = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	long t0;
+
+	(void)ss;
+	if (!g_peer_down || !g_peer_up) {
+		rec("no --peer-down/--peer-up");
+		close(fd);
+		return;
+	}
+	R("keepalive", setint(fd, SOL_SOCKET, SO_KEEPALIVE, 1));
+	R("idle", setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, 1));
+	R("intvl", setint(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1));
+	R("cnt", setint(fd, IPPROTO_TCP, TCP_KEEPCNT, 2));
+	e = system(g_peer_down);
+	rec("peer_down=%d", e);
+	t0 = now_ms();
+	R("poll", poll(&p, 1, 15000));
+	rec("waited=%s", now_ms() - t0 < 1500 ? "<1.5s" : now_ms() - t0 < 10000 ? "1.5-10s" : ">10s");
+	if (mode == 0) {
+		rec("read=%s", read_some(fd, 10, 0, 0));
+		rec_soerror("so_error", fd);
+	} else {
+		rec_soerror("so_error", fd);
+		rec_soerror("so_error2", fd);
+		rec("read=%s", read_some(fd, 10, 0, 0));
+	}
+	rec("read2=%s", read_some(fd, 10, 0, 0));
+	e = system(g_peer_up);
+	rec("peer_up=%d", e);
+	close(fd);
+}
+
+static void c_keepalive_timeout_read(void) { keepalive_case(0); }
+static void c_keepalive_timeout_soerror(void) { keepalive_case(1); }
 
 static void c_msg_flags(void)
 {
@@ -2395,6 +2510,65 @@ static void c_service_killed(void)
 /* A case that needs IPv6 addresses records only that when the run has none. */
 #define NEED6() do { if (IN6_IS_ADDR_UNSPECIFIED(&g_me6)) { rec("no-ipv6"); return; } } while (0)
 
+/* ---- order across connections --------------------------------------------------------- */
+
+#define ORDER_ROUNDS 2000
+
+/*
+ * Bytes written on several connections one after the other reach the peer in that order
+ * (one path, one queue: Linux never inverts them; Redis's own tests rely on it). n
+ * connections; each round the client writes one byte on each, starting with a different
+ * one each round (so no fixed preference, e.g. by fd number, can pass for order), then
+ * waits for the server's byte that ends the round. The server counts rounds whose bytes
+ * epoll reported in another order (order_server).
+ */
+static void order_case(int n, int nonblock)
+{
+	int ls = srv_listen(g_port), fds[8], ss[8], ack, ack_ss, done = 0;
+	char cmd[128];
+	size_t len;
+	unsigned seq;
+
+	ack = tcp();
+	if (connect_to(ack, g_peer, g_port) < 0)
+		rec("setup-connect=-1/%s", ename(errno));
+	ack_ss = atoi(srv("accept %d", ls));
+	len = (size_t)snprintf(cmd, sizeof(cmd), "order %d %d", ORDER_ROUNDS, ack_ss);
+	for (int i = 0; i < n; i++) {
+		fds[i] = tcp();
+		if (connect_to(fds[i], g_peer, g_port) < 0)
+			rec("setup-connect=-1/%s", ename(errno));
+		ss[i] = atoi(srv("accept %d", ls));
+		/* No Nagle: a byte held for an ACK would be late on the kernel too. */
+		setint(fds[i], IPPROTO_TCP, TCP_NODELAY, 1);
+		if (nonblock)
+			fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " %d", ss[i]);
+	}
+	seq = srv_send("%s", cmd);
+	for (long end = now_ms() + 20000; done < ORDER_ROUNDS && now_ms() < end; done++) {
+		struct pollfd p = { .fd = ack, .events = POLLIN };
+		char k;
+		int ok = 1;
+
+		for (int j = 0; j < n && ok; j++) {
+			unsigned char b = (unsigned char)j;
+			ok = send(fds[(done + j) % n], &b, 1, MSG_NOSIGNAL) == 1;
+		}
+		if (!ok || poll(&p, 1, 5000) != 1 || read(ack, &k, 1) != 1)
+			break;
+	}
+	rec("client_rounds=%d", done);
+	srec("srv", srv_wait(seq));
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	close(ack);
+}
+
+static void c_order_2conns(void) { order_case(2, 0); }
+static void c_order_3conns_nb(void) { order_case(3, 1); }
+static void c_order_6conns(void) { order_case(6, 0); }
+
 /* ---- UDP ------------------------------------------------------------------------------ */
 
 static int udp(void)
@@ -3043,6 +3217,8 @@ static const struct conf_case cases[] = {
 	{ "epipe_sigpipe", c_epipe },
 	{ "reset_read", c_reset_read },
 	{ "reset_read_nosoerror", c_reset_read_nosoerror },
+	{ "keepalive_timeout_read", c_keepalive_timeout_read },
+	{ "keepalive_timeout_soerror", c_keepalive_timeout_soerror },
 	{ "connect_unreach", c_connect_unreach },
 	{ "msg_flags", c_msg_flags },
 	{ "sendto_connected", c_sendto_connected },
@@ -3054,6 +3230,9 @@ static const struct conf_case cases[] = {
 	{ "epoll_rdhup", c_epoll_rdhup },
 	{ "epoll_reset", c_epoll_reset },
 	{ "epoll_peer_close", c_epoll_peer_close },
+	{ "order_2conns", c_order_2conns },
+	{ "order_3conns_nb", c_order_3conns_nb },
+	{ "order_6conns", c_order_6conns },
 	{ "addr_listener", c_addr_listener },
 	{ "addr_connected", c_addr_connected },
 	{ "addr_accepted", c_addr_accepted },
@@ -3255,6 +3434,10 @@ int main(int argc, char **argv)
 			g_mib = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--kill-pid"))
 			g_kill_pid = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--peer-down"))
+			g_peer_down = argv[++i];
+		else if (!strcmp(argv[i], "--peer-up"))
+			g_peer_up = argv[++i];
 		else if (!strcmp(argv[i], "--iters"))
 			thr_iters = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--list"))

@@ -15,6 +15,8 @@
 #
 # The client forks the server side itself (prefix after `--`: ip netns exec / netcon
 # intercept) and talks to it over pipes. .3 (::3) of each subnet is an address nobody holds.
+# The keepalive cases make the server's side go silent (--peer-down/--peer-up): a
+# blackhole route to the client in ncf-b, or service B stopped with SIGSTOP.
 #
 # Output: a table `case | kernel | netcon | match`, then exactly `N passed, N failed`.
 # Cases that differ and are listed in docs/differences.md (a line `### case_name`) are
@@ -52,6 +54,8 @@ log ip -n "$NB" link set veth-s up
 note "kernel run"
 log timeout -k 5 400 ip netns exec "$NA" "$CONFORM" client --me 10.91.0.1 --peer 10.91.0.2 \
 	--other 10.91.0.3 --me6 fd00:91::1 --peer6 fd00:91::2 --other6 fd00:91::3 \
+	--peer-down "ip -n $NB route add blackhole 10.91.0.1/32" \
+	--peer-up "ip -n $NB route del blackhole 10.91.0.1/32" \
 	"${args[@]}" -- ip netns exec "$NB" >"$NC_TMP/kernel.out" \
 	2>"$NC_TMP/kernel.log" || note "kernel run exited $?"
 
@@ -61,10 +65,15 @@ PORT_A=$(free_udp_port)
 PORT_B=$(free_udp_port)
 start_service A 10.92.0.1/24 --ip6 fd00:92::1/64 --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B"
 start_service B 10.92.0.2/24 --ip6 fd00:92::2/64 --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A"
-# The last case kills service A (SIGKILL) under open connections: netcon only.
+# The last case kills service A (SIGKILL) under open connections: netcon only. The
+# keepalive cases silence the server's side: a blackhole route to the client in the
+# kernel run, service B stopped (SIGSTOP, then SIGCONT) in this one.
 log under A "$CONFORM" client --me 10.92.0.1 --peer 10.92.0.2 --other 10.92.0.3 \
-	--me6 fd00:92::1 --peer6 fd00:92::2 --other6 fd00:92::3 "${args[@]}" --kill-pid "${NC_SERVICE[A]}" -- "$NETCON" intercept --socket "$(sock B)" -- >"$NC_TMP/netcon.out" \
+	--me6 fd00:92::1 --peer6 fd00:92::2 --other6 fd00:92::3 "${args[@]}" --kill-pid "${NC_SERVICE[A]}" \
+	--peer-down "kill -STOP ${NC_SERVICE[B]}" --peer-up "kill -CONT ${NC_SERVICE[B]}" \
+	-- "$NETCON" intercept --socket "$(sock B)" -- >"$NC_TMP/netcon.out" \
 	2>"$NC_TMP/netcon.log" || note "netcon run exited $?"
+kill -CONT "${NC_SERVICE[B]}" 2>/dev/null || true	# if a case was cut short while B was stopped
 
 # ---- compare -------------------------------------------------------------------------
 # What the service_killed case must see (there is no service to kill in the kernel run):
