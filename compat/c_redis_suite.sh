@@ -23,37 +23,18 @@ compat_pkgs redis-server tcl dpkg-dev
 UNITS=(type/list pubsub type/hash type/set type/incr multi expire keyspace info-command)
 
 # redis_source DIR — unpack the `redis` source package of the installed redis-server's
-# version into DIR (once; kept under $BUILD/third_party). As scripts/fetch-lwip.sh does:
-# a private sources list with deb-src lines for this release, its own list directory,
-# the system's apt configuration untouched.
+# version into DIR (once; kept under $BUILD/third_party), downloaded by
+# scripts/debian-source.sh (a private sources list; the system's apt configuration
+# untouched).
 redis_source() {
-	local dest=$1 ver codename mirror work
+	local dest=$1 ver codename work
 	ver=$(dpkg-query -W -f='${source:Version}' redis-server)
 	[ -f "$dest/.netcon-version" ] && [ "$(cat "$dest/.netcon-version")" = "$ver" ] && return 0
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	[ -n "$codename" ] || skip "no VERSION_CODENAME in /etc/os-release"
-	mirror=$( (cat /etc/apt/sources.list 2>/dev/null; cat /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null; true) |
-		sed -n -e 's/^deb \(\[[^]]*\] \)\{0,1\}\(https\{0,1\}:\/\/[^ ]*debian\/\{0,1\}\) .*/\2/p' \
-		       -e 's/^URIs: *\(https\{0,1\}:\/\/[^ ]*debian\/\{0,1\}\)$/\1/p' |
-		{ grep -v -- "-security" || true; } | head -n 1)
-	mirror=${mirror:-http://deb.debian.org/debian}
-	mirror=${mirror%/}
 	work=$NC_TMP/apt-src
-	mkdir -p "$work/lists/partial" "$work/archives/partial"
-	cat >"$work/sources.list" <<SRC
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $codename main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $codename-updates main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/debian}/debian-security $codename-security main
-SRC
-	local aptopts=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
-		-o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
-		-o "APT::Sandbox::User=root" -q)
-	log apt-get "${aptopts[@]}" update >"$work/update.log" 2>&1 ||
-		{ tail -n 20 "$work/update.log" >&2; fail "apt-get update (deb-src, private list) failed"; }
-	(cd "$work" && log apt-get "${aptopts[@]}" source --download-only "redis=$ver") \
-		>"$work/source.log" 2>&1 ||
-		{ tail -n 20 "$work/source.log" >&2; fail "apt-get source redis=$ver failed"; }
+	log "$NC_ROOT/scripts/debian-source.sh" "$work" "$codename" "redis=$ver" ||
+		fail "could not download the source of redis $ver"
 	rm -rf "$dest"
 	mkdir -p "$(dirname "$dest")"
 	(cd "$work" && log dpkg-source --no-check -x ./*.dsc "$dest") >"$work/unpack.log" 2>&1 ||

@@ -7,9 +7,9 @@
 # each patch adds: docs/lwip-patches.md); default all. A DESTDIR that already holds the
 # tarball (copy build/third_party/lwip_*.orig.tar.xz there) needs no network.
 #
-# The pinned version lives in Debian 13's archive. On Debian 12 we point apt at a private,
-# temporary sources list (deb-src for trixie, built from the mirror the machine already uses)
-# with its own list directory, so the system's apt configuration is never touched. The
+# The pinned version lives in Debian 13's archive: scripts/debian-source.sh downloads it
+# (deb-src for trixie in a private, temporary sources list; the system's apt configuration
+# is never touched). The
 # orig tarball's sha256 is checked before anything is unpacked. Our patches
 # (lwip/patches/*.patch: a series, one change per patch, applied in name order;
 # docs/lwip-patches.md says what each does) are applied to the unpacked tree. The result
@@ -48,31 +48,9 @@ fi
 
 tarball="$dest/$LWIP_ORIG"
 if [ ! -f "$tarball" ] || ! echo "$LWIP_SHA256  $tarball" | sha256sum -c --status; then
-	# The mirror the machine already uses (first deb URI of any sources file).
-	mirror=$( (cat /etc/apt/sources.list 2>/dev/null; cat /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null; true) |
-		sed -n -e 's/^deb \(\[[^]]*\] \)\{0,1\}\(https\{0,1\}:\/\/[^ ]*debian\/\{0,1\}\) .*/\2/p' \
-		       -e 's/^URIs: *\(https\{0,1\}:\/\/[^ ]*debian\/\{0,1\}\)$/\1/p' |
-		{ grep -v -- "-security" || true; } | head -n 1)
-	mirror=${mirror:-http://deb.debian.org/debian}
-	mirror=${mirror%/}
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
-	mkdir -p "$work/lists/partial" "$work/archives/partial"
-	cat > "$work/sources.list" <<SRC
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/debian}/debian-security trixie-security main
-SRC
-	aptopts=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
-		-o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
-		-o "APT::Sandbox::User=root" -q)
-	echo "fetch-lwip: apt-get update (private list, mirror $mirror)" >&2
-	apt-get "${aptopts[@]}" update >"$work/update.log" 2>&1 || {
-		cat "$work/update.log" >&2; echo "fetch-lwip: apt-get update failed" >&2; exit 1; }
-	echo "fetch-lwip: apt-get source --download-only lwip=$LWIP_DEB_VERSION" >&2
-	(cd "$work" && apt-get "${aptopts[@]}" source --download-only "lwip=$LWIP_DEB_VERSION") \
-		>"$work/source.log" 2>&1 || {
-		cat "$work/source.log" >&2; echo "fetch-lwip: apt-get source failed" >&2; exit 1; }
+	"$(dirname "$0")/debian-source.sh" "$work" trixie "lwip=$LWIP_DEB_VERSION"
 	if ! echo "$LWIP_SHA256  $work/$LWIP_ORIG" | sha256sum -c --status; then
 		echo "fetch-lwip: checksum mismatch for $LWIP_ORIG (want $LWIP_SHA256)" >&2
 		exit 1
