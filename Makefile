@@ -49,7 +49,8 @@ LWIP_INC    := -Ilwip -I$(LWIP_DIR)/src/include
 CFLAGS_LWIP := $(CFLAGS_BASE) -w $(LWIP_INC)
 LDFLAGS  += $(SAN_FLAGS)
 
-COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c
+COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c \
+	src/common/route.c
 
 LINK_SRCS := src/link/vxlan.c src/link/tap.c
 

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "netcon/rpc.h"
+#include "route.h"
 
 #define NC_EXPORT __attribute__((visibility("default")))
 
@@ -120,7 +121,6 @@ void nc_fd_copy(int from, int to);
 int nc_fd_refresh(int fd, struct nc_fdent *e);
 
 /* socket.c — shared helpers */
-enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };
 /* Is this a kernel AF_INET or AF_INET6 TCP stream socket that could go virtual? Its
  * family, or 0. */
 int nc_ic_is_inet_stream(int fd);
