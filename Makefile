@@ -50,7 +50,7 @@ CFLAGS_LWIP := $(CFLAGS_BASE) -w $(LWIP_INC)
 LDFLAGS  += $(SAN_FLAGS)
 
 COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c \
-	src/common/route.c
+	src/common/route.c src/common/sockopts.c
 
 LINK_SRCS := src/link/vxlan.c src/link/tap.c
 

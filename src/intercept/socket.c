@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "intercept.h"
 #include "log.h"
+#include "sockopts.h"
 
 int nc_ic_is_inet_stream(int fd)
 {
@@ -104,10 +105,7 @@ static int v6only_default(void)
 
 void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 {
-	struct linger lg;
 	struct nc_fdent e;
-	socklen_t l;
-	int v;
 
 	memset(o, 0, sizeof(*o));
 	if (nc_fd_known_kernel(fd, &e) && e.fresh) {
@@ -116,36 +114,7 @@ void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 			o->flags |= NC_OPT_V6ONLY;
 		return;
 	}
-#define FLAG(level, name, bit) \
-	do { v = 0; l = sizeof(v); \
-	     if (nc_real.getsockopt(fd, level, name, &v, &l) == 0 && v) o->flags |= bit; } while (0)
-	FLAG(SOL_SOCKET, SO_REUSEADDR, NC_OPT_REUSEADDR);
-	FLAG(SOL_SOCKET, SO_REUSEPORT, NC_OPT_REUSEPORT);
-	FLAG(SOL_SOCKET, SO_KEEPALIVE, NC_OPT_KEEPALIVE);
-	FLAG(SOL_SOCKET, SO_BROADCAST, NC_OPT_BROADCAST);
-	FLAG(IPPROTO_TCP, TCP_NODELAY, NC_OPT_NODELAY);
-#undef FLAG
-	l = sizeof(lg);
-	if (nc_real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 && lg.l_onoff) {
-		o->flags |= NC_OPT_LINGER;
-		o->linger_secs = lg.l_linger;
-	}
-	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l) == 0 && v != 7200)
-		o->keepidle = v;
-	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &l) == 0 && v != 75)
-		o->keepintvl = v;
-	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &l) == 0 && v != 9)
-		o->keepcnt = v;
-	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_IP, IP_TOS, &v, &l) == 0)
-		o->tos = v;
-	v = 0;
-	l = sizeof(v);
-	if (nc_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
-		o->flags |= NC_OPT_V6ONLY;
+	nc_sockopts_read(fd, o, nc_real.getsockopt);   /* shared with the supervisor */
 }
 
 int nc_ic_replace(int fd, int new_fd)
