@@ -56,7 +56,8 @@ LINK_SRCS := src/link/vxlan.c src/link/tap.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/conn.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
-	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c
+	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
+	src/service/seccomp.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
 
