@@ -59,7 +59,8 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/conn.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
 	src/service/seccomp.c
 
-CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
+CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
+	src/cli/mode.c src/common/seccomp_filter.c
 
 INTERCEPT_SRCS := src/intercept/init.c src/intercept/client.c src/intercept/fdtab.c \
 	src/intercept/socket.c src/intercept/connect.c src/intercept/listen.c \
