@@ -88,7 +88,14 @@ INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns
-TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile
+TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
+	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw
+# Seccomp mode's test programs: static, so that no preloaded library can reach them
+# (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
+MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
+ifneq ($(MUSL_CC),)
+TEST_PROGS += $(BUILD)/sc_tcp_musl
+endif
 BENCH_TOOLS := $(BUILD)/tcpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
@@ -143,6 +150,19 @@ $(BUILD)/test_tx: $(BUILD)/obj-ic/tests/progs/test_tx.o $(BUILD)/obj-ic/tests/pr
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
 $(BUILD)/test_rx: $(BUILD)/obj-ic/tests/progs/test_rx.o $(BUILD)/obj-ic/tests/progs/xfer.o
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
+
+$(BUILD)/sc_tcp_static: tests/progs/sc_tcp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -pthread -o $@ $<
+$(BUILD)/sc_tcp_raw: tests/progs/sc_tcp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (static, raw syscalls)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -DRAW -O2 $(WARN) -static -pthread -o $@ $<
+$(BUILD)/sc_tcp_musl: tests/progs/sc_tcp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (musl, static)")
+	$(Q)$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -pthread -o $@ $<
 
 # A hostile client of the control socket (tests/t_hostile.sh, t_security.sh): speaks the
 # RPC itself, without the intercept.

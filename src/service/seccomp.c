@@ -1073,11 +1073,14 @@ size_t nc_seccomp_status(struct nc_service *svc, char *buf, size_t len)
 	struct nc_seccomp *sc = svc->seccomp;
 	int n;
 
-	if (!sc || len == 0)
+	if (len == 0)
 		return 0;
-	n = snprintf(buf, len, "seccomp: %d programs, %llu calls trapped, %llu continued, "
-		     "%llu waited\n", sc->nprogs, (unsigned long long)sc->notifs,
-		     (unsigned long long)sc->continued, (unsigned long long)sc->waited);
+	if (!sc)
+		n = snprintf(buf, len, "seccomp: 0 programs\n");
+	else
+		n = snprintf(buf, len, "seccomp: %d programs, %llu calls trapped, %llu continued, "
+			     "%llu waited\n", sc->nprogs, (unsigned long long)sc->notifs,
+			     (unsigned long long)sc->continued, (unsigned long long)sc->waited);
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
