@@ -119,6 +119,15 @@ note "ok: $out"
 wait_exit "${NC_SPAWNED[srv2]}" 20 || fail "server 2 did not finish:
 $(logtail srv2)"
 
+# --- Errors as the kernel gives them ----------------------------------------------------
+for p in "$SC_STATIC" "$SC_RAW"; do
+	out=$(sc_under B "$p" checks 10.94.0.1)
+	assert_contains "$out" "checks ok" "$(basename "$p") checks"
+done
+assert_contains "$(cat "$NC_TMP/svc-B.log")" "io_uring_setup fails with ENOSYS" \
+	"the service logs the io_uring refusal"
+note "ok: EFAULT, EAGAIN, EINVAL after shutdown, ENOTCONN, io_uring ENOSYS, UDP not leaked"
+
 # --- Outside a namespace: the virtual network answers, not the host's route -----------
 # start_service guarded 10.94.0.0/24 with an unreachable route (as root): a connect that
 # leaked to the kernel fails with EHOSTUNREACH; the virtual peer refuses a closed port.
@@ -151,6 +160,19 @@ if bb=$(command -v busybox) && "$NETCON" show "$bb" | grep -q "mode:      seccom
 $(logtail bbhttpd)"
 	assert_files_equal "$www/blob.bin" "$NC_TMP/blob.out"
 	note "ok: busybox httpd (static) under A served 1 MiB to busybox wget under B"
+	# Children stay covered (the filter is inherited): the static shell forks and execs
+	# wget; and a glibc program exec'd under the filter is served once, by seccomp
+	# (the launcher took libnetcon.so out of LD_PRELOAD).
+	rm -f "$NC_TMP/blob.out"
+	sc_under B "$bb" sh -c "$bb wget -q -O '$NC_TMP/blob.out' http://10.94.0.1:$HTTP/blob.bin"
+	assert_files_equal "$www/blob.bin" "$NC_TMP/blob.out"
+	note "ok: a child of the static shell (fork + exec) reached the server"
+	if curl=$(command -v curl); then
+		rm -f "$NC_TMP/blob.out"
+		sc_under B "$bb" sh -c "echo LD_PRELOAD=\$LD_PRELOAD; $curl -sS --fail -o '$NC_TMP/blob.out' http://10.94.0.1:$HTTP/blob.bin"
+		assert_files_equal "$www/blob.bin" "$NC_TMP/blob.out"
+		note "ok: curl (glibc) exec'd by the static shell, in seccomp mode only"
+	fi
 	stop bbhttpd
 else
 	note "no static busybox (Debian's busybox-static): the busybox check is not run"

@@ -12,6 +12,10 @@
  *   sc_tcp threads IP PORT N           N threads connect to IP:PORT (each as `client` with
  *                                      4 KiB) while one more thread blocks in accept() on
  *                                      a listener nobody connects to; all N must finish
+ *   sc_tcp checks IP                   errors as the kernel gives them: EFAULT for bad
+ *                                      pointers, EAGAIN, EINVAL after shutdown, ENOTCONN;
+ *                                      io_uring_setup fails with ENOSYS; a UDP connect to
+ *                                      the virtual address IP fails (not served yet)
  *
  * Exit status 0 when every check held; one line on stderr says what failed.
  */
@@ -315,6 +319,54 @@ static int threads(const char *ip, int port, int n)
 	return ok == n ? 0 : 1;
 }
 
+static void expect(int r, int want, const char *what)
+{
+	if (r >= 0 || errno != want) {
+		fprintf(stderr, "sc_tcp (%s): %s: got %d (%s), want %s\n", MODE_NAME, what, r,
+			r < 0 ? strerror(errno) : "success", strerror(want));
+		exit(1);
+	}
+}
+
+static int checks(const char *ip)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct sockaddr_in got;
+	void *bad = (void *)16;
+	socklen_t gl = sizeof(got);
+	int s, l, u, v;
+
+	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1)
+		return 2;
+	s = x_socket(AF_INET, SOCK_STREAM, 0);
+	expect(x_connect(s, bad, sizeof(a)), EFAULT, "connect with a bad address pointer");
+	close(s);
+	expect((int)syscall(SYS_io_uring_setup, 1, NULL), ENOSYS, "io_uring_setup");
+	l = x_socket(AF_INET, SOCK_STREAM, 0);
+	got = (struct sockaddr_in){ .sin_family = AF_INET };
+	if (x_bind(l, SA(&got), sizeof(got)) < 0 || x_listen(l, 4) < 0)
+		die("bind/listen on the wildcard");
+	expect(x_getsockname(l, bad, &gl), EFAULT, "getsockname into a bad pointer");
+	expect(x_getsockname(l, SA(&got), bad), EFAULT, "getsockname with a bad length pointer");
+	gl = sizeof(v);
+	expect(x_getsockopt(l, SOL_SOCKET, SO_ACCEPTCONN, bad, &gl), EFAULT,
+	       "getsockopt into a bad pointer");
+	gl = sizeof(got);
+	expect(x_getpeername(l, SA(&got), &gl), ENOTCONN, "getpeername of a listener");
+	fcntl(l, F_SETFL, O_NONBLOCK);
+	expect(x_accept(l, NULL, NULL), EAGAIN, "accept on a non-blocking listener");
+	fcntl(l, F_SETFL, 0);
+	if (x_shutdown(l, SHUT_RD) < 0)
+		die("shutdown of the listener");
+	expect(x_accept(l, NULL, NULL), EINVAL, "accept after shutdown");
+	close(l);
+	u = x_socket(AF_INET, SOCK_DGRAM, 0);
+	expect(x_connect(u, SA(&a), sizeof(a)), ENETUNREACH, "UDP connect to a virtual address");
+	close(u);
+	printf("checks ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -325,9 +377,11 @@ int main(int argc, char **argv)
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "client"))
 		return client_run(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 10),
 				  argc == 6 && !strcmp(argv[5], "nb")) == 0 ? 0 : 1;
+	if (argc == 3 && !strcmp(argv[1], "checks"))
+		return checks(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "threads"))
 		_exit(threads(argv[2], atoi(argv[3]), atoi(argv[4])));
 	fprintf(stderr, "usage: sc_tcp server|nbserver PORT CONNS | client IP PORT BYTES [nb] | "
-			"threads IP PORT N\n");
+			"threads IP PORT N | checks IP\n");
 	return 2;
 }
