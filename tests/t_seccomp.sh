@@ -22,8 +22,10 @@
 # connect while another thread blocks in accept; outside a namespace, with the subnet
 # guarded by an unreachable route, a connect to a closed virtual port is refused by the
 # virtual peer (ECONNREFUSED), not by the host's route (EHOSTUNREACH); busybox's static
-# httpd under A serves wget under B (when busybox-static is installed); both services
-# exit 0 on SIGTERM.
+# httpd under A serves wget under B (when busybox-static is installed), and so do its
+# children (fork + exec), glibc's curl included; a Go net/http server under A answers
+# 2,000 requests from a Go client under B over 50 goroutines, bodies checked (when
+# golang-go is installed); both services exit 0 on SIGTERM.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -176,6 +178,26 @@ $(logtail bbhttpd)"
 	stop bbhttpd
 else
 	note "no static busybox (Debian's busybox-static): the busybox check is not run"
+fi
+
+# --- Go (CGO_ENABLED=0: static, its own syscalls): net/http server and client ----------
+if command -v go >/dev/null; then
+	gohttp=$BUILD/gohttp
+	log env CGO_ENABLED=0 GO111MODULE=off GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/go-path" \
+		timeout 240 go build -o "$gohttp" "$NC_ROOT/tests/go/gohttp.go"
+	assert_contains "$(log "$NETCON" show "$gohttp")" "mode:      seccomp" "netcon show for Go"
+	SRV_PORT=$(free_tcp_port)
+	spawn gosrv unshare --net "$NETCON" intercept --socket "$(sock A)" -- "$gohttp" server ":$SRV_PORT"
+	for ((i = 0; i < 100; i++)); do
+		grep -q "listening on port $SRV_PORT" "$NC_TMP/gosrv.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	out=$(sc_under B "$gohttp" client "http://10.94.0.1:$SRV_PORT/" 2000 50)
+	assert_contains "$out" "2000 of 2000 requests ok" "Go net/http client under B, server under A"
+	note "ok: $out"
+	stop gosrv
+else
+	note "no Go toolchain (Debian's golang-go): the Go check is not run"
 fi
 
 status A
