@@ -882,7 +882,13 @@ static void serve(struct nc_service *svc, struct sc_prog *p, const struct seccom
 	if (r == -ENOENT)
 		return;   /* the caller is gone */
 	if (r < 0) {
-		sc_answer(svc, p, n->id, r == -EBADF ? -EBADF : SC_CONTINUE);
+		/* Fail closed: a call we cannot inspect must not go to the kernel. */
+		if (r != -EBADF)
+			nc_log_ratelimited(NC_LOG_WARN, "seccomp: cannot read pid %d's fd %d (%s): "
+					   "the call fails (the service needs ptrace rights over "
+					   "the program: same user, Yama ptrace_scope 0)", (int)n->pid,
+					   (int)n->data.args[0], strerror(-r));
+		sc_answer(svc, p, n->id, r);
 		return;
 	}
 	c.fd = r;
