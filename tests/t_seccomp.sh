@@ -25,7 +25,8 @@
 # httpd under A serves wget under B (when busybox-static is installed), and so do its
 # children (fork + exec), glibc's curl included; a Go net/http server under A answers
 # 2,000 requests from a Go client under B over 50 goroutines, bodies checked (when
-# golang-go is installed); both services exit 0 on SIGTERM.
+# golang-go is installed), over IPv4 and IPv6; a blocked accept fails at once (ENOSYS)
+# when its service is killed; both services exit 0 on SIGTERM.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -46,7 +47,10 @@ else
 	note "no musl-gcc (Debian's musl-tools): the musl build is not tested"
 fi
 
-start_pair 10.94.0
+PORT_A=$(free_udp_port)
+PORT_B=$(free_udp_port)
+start_service A 10.94.0.1/24 --ip6 fd00:94::1/64 --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B"
+start_service B 10.94.0.2/24 --ip6 fd00:94::2/64 --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A"
 
 # sc_under SVC CMD... — CMD in a namespace without network, under SVC in seccomp mode
 # (auto: the programs are static), bounded in time.
@@ -195,10 +199,30 @@ if command -v go >/dev/null; then
 	out=$(sc_under B "$gohttp" client "http://10.94.0.1:$SRV_PORT/" 2000 50)
 	assert_contains "$out" "2000 of 2000 requests ok" "Go net/http client under B, server under A"
 	note "ok: $out"
+	out=$(sc_under B "$gohttp" client "http://[fd00:94::1]:$SRV_PORT/" 200 10)
+	assert_contains "$out" "200 of 200 requests ok" "Go over IPv6"
+	note "ok: over IPv6: $out"
 	stop gosrv
 else
 	note "no Go toolchain (Debian's golang-go): the Go check is not run"
 fi
+
+# --- The service killed under a blocked accept: the call fails at once, nothing hangs ----
+start_service C 10.95.0.1/24 --bind "127.0.0.1:$(free_udp_port)"
+SRV_PORT=$(free_tcp_port)
+spawn victim unshare --net "$NETCON" intercept --socket "$(sock C)" -- "$SC_STATIC" server "$SRV_PORT" 1
+for ((i = 0; i < 100; i++)); do
+	grep -q "listening on port $SRV_PORT" "$NC_TMP/victim.log" 2>/dev/null && break
+	sleep 0.05
+done
+sleep 0.2   # into accept
+log kill -KILL "${NC_SERVICE[C]}"
+rc=0
+wait_exit "${NC_SPAWNED[victim]}" 5 || rc=$?
+[ "$rc" != 124 ] || fail "a blocked accept still waits 5 s after the service was killed"
+assert_contains "$(cat "$NC_TMP/victim.log")" "accept: Function not implemented" \
+	"the blocked accept fails with ENOSYS when the service dies"
+note "ok: the blocked accept returned ENOSYS at once (exit $rc) when the service was killed"
 
 status A
 out=$(log "$NETCON" status --socket "$(sock B)")
