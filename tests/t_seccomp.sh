@@ -87,6 +87,15 @@ assert_contains "$out" "mode:      preload" "netcon show for a glibc program"
 out=$(NETCON_MODE=preload log "$NETCON" show "$SC_STATIC")
 assert_contains "$out" "mode:      preload" "NETCON_MODE=preload"
 
+rc=0
+out=$(log "$NETCON" intercept --mode bogus -- true 2>&1) || rc=$?
+assert_eq 2 "$rc" "exit status for --mode bogus"
+assert_contains "$out" "unknown mode 'bogus'" "--mode bogus"
+rc=0
+out=$(NETCON_MODE=nope log "$NETCON" run --ip 10.94.9.1/24 -- true 2>&1) || rc=$?
+assert_eq 2 "$rc" "exit status for NETCON_MODE=nope"
+assert_contains "$out" "in NETCON_MODE" "NETCON_MODE=nope"
+
 # Can this kernel and this environment do it? (A filter we are under may forbid ours.)
 if ! err=$("$NETCON" intercept --mode seccomp --socket "$(sock A)" -- true 2>&1); then
 	case $err in
@@ -125,11 +134,22 @@ note "ok: $out"
 wait_exit "${NC_SPAWNED[srv2]}" 20 || fail "server 2 did not finish:
 $(logtail srv2)"
 
+# --- netcon run --mode seccomp: a service of its own, the program in seccomp mode -------
+guard_subnet 10.94.9.1/24
+out=$(log timeout 30 "$NETCON" run --mode seccomp --ip 10.94.9.1/24 --bind "127.0.0.1:$(free_udp_port)" \
+	-- "$SC_STATIC" checks 10.94.9.1)
+assert_contains "$out" "checks ok" "netcon run --mode seccomp"
+
 # --- Errors as the kernel gives them ----------------------------------------------------
 for p in "$SC_STATIC" "$SC_RAW"; do
 	out=$(sc_under B "$p" checks 10.94.0.1)
 	assert_contains "$out" "checks ok" "$(basename "$p") checks"
 done
+for p in "${PROGS[@]}"; do
+	out=$(sc_under B "$p" signals 10.94.0.2)
+	assert_contains "$out" "signals ok" "$(basename "$p"): signals during a blocked accept"
+done
+note "ok: a signal makes a blocked accept fail with EINTR, or restart with SA_RESTART"
 assert_contains "$(cat "$NC_TMP/svc-B.log")" "io_uring_setup fails with ENOSYS" \
 	"the service logs the io_uring refusal"
 note "ok: EFAULT, EAGAIN, EINVAL after shutdown, ENOTCONN, io_uring ENOSYS, UDP not leaked"

@@ -371,15 +371,13 @@ static int read_sockaddr(struct sc_call *c, uint64_t addr, uint64_t len,
 
 /* Give a socket address back the way the kernel does: truncated to the caller's buffer,
  * the full length written to *lenp. 0 or -EFAULT / -EINVAL. */
-static int put_sockaddr(struct sc_call *c, pid_t pid, const struct nc_addr *a,
-			uint64_t addr, uint64_t lenp)
+static int put_sockaddr(pid_t pid, const struct nc_addr *a, uint64_t addr, uint64_t lenp)
 {
 	struct sockaddr_storage ss;
 	uint32_t have;
 	socklen_t full;
 	int r;
 
-	(void)c;
 	if (!lenp)
 		return -EFAULT;
 	r = mem_read(pid, lenp, &have, sizeof(have));
@@ -645,8 +643,8 @@ static int sc_connect(struct sc_call *c)
  * call answered with it (ADDFD_FLAG_SEND). Returns SC_ANSWERED, -EAGAIN when nothing is
  * queued, or another negative errno to answer with.
  */
-static int accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pid_t pid,
-		      int fd, uint64_t addr, uint64_t addrlen, int flags)
+static int accept_try(struct sc_prog *p, uint64_t id, pid_t pid, int fd, uint64_t addr,
+		      uint64_t addrlen, int flags)
 {
 	union {
 		struct cmsghdr align;
@@ -660,7 +658,6 @@ static int accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pi
 	int nfd = -1, extra = 0, r;
 	ssize_t n;
 
-	(void)svc;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
@@ -692,8 +689,7 @@ static int accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pi
 		return -ECONNABORTED;
 	}
 	if (addr || addrlen) {
-		struct sc_call c0 = { 0 };
-		r = put_sockaddr(&c0, pid, &m.peer, addr, addrlen);
+		r = put_sockaddr(pid, &m.peer, addr, addrlen);
 		if (r < 0) {
 			close(nfd);
 			return r;
@@ -733,7 +729,7 @@ static int sc_accept(struct sc_call *c, int flags)
 		return -EINVAL;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	r = accept_try(c->svc, c->p, c->n->id, (pid_t)c->n->pid, c->fd, a[1], a[2], flags);
+	r = accept_try(c->p, c->n->id, (pid_t)c->n->pid, c->fd, a[1], a[2], flags);
 	fl = fcntl(c->fd, F_GETFL);
 	if (r != -EAGAIN || (fl >= 0 && (fl & O_NONBLOCK)))
 		return r;
@@ -756,12 +752,12 @@ static int sc_getname(struct sc_call *c, int peer)
 	if (!s)
 		return c->closed && peer ? -ENOTCONN : SC_CONTINUE;
 	if (!peer)
-		return put_sockaddr(c, (pid_t)c->n->pid, &s->local, a[1], a[2]);
+		return put_sockaddr((pid_t)c->n->pid, &s->local, a[1], a[2]);
 	if (s->kind == NC_KIND_UDP && s->peer.family != AF_UNSPEC)
-		return put_sockaddr(c, (pid_t)c->n->pid, &s->peer, a[1], a[2]);
+		return put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
 	if (s->kind != NC_KIND_CONN || s->state != NC_STATE_ESTABLISHED)
 		return -ENOTCONN;
-	return put_sockaddr(c, (pid_t)c->n->pid, &s->peer, a[1], a[2]);
+	return put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
 }
 
 static int sc_getsockopt(struct sc_call *c)
@@ -1021,7 +1017,7 @@ static void wait_event(struct nc_service *svc, struct sc_wait *w, uint32_t event
 		wait_free(svc, w);
 		return;
 	}
-	r = accept_try(svc, p, w->id, w->pid, w->fd, w->addr, w->addrlen, w->flags);
+	r = accept_try(p, w->id, w->pid, w->fd, w->addr, w->addrlen, w->flags);
 	if (r == -EAGAIN) {
 		if (!id_valid(p, w->id))
 			wait_free(svc, w);   /* interrupted; another thread took the connection */

@@ -12,6 +12,10 @@
  *   sc_tcp threads IP PORT N           N threads connect to IP:PORT (each as `client` with
  *                                      4 KiB) while one more thread blocks in accept() on
  *                                      a listener nobody connects to; all N must finish
+ *   sc_tcp signals MYIP                a signal interrupts a blocked accept on a listener
+ *                                      of MYIP (the service's own address): EINTR without
+ *                                      SA_RESTART; with SA_RESTART the call goes on and
+ *                                      takes the connection a thread then makes
  *   sc_tcp checks IP                   errors as the kernel gives them: EFAULT for bad
  *                                      pointers, EAGAIN, EINVAL after shutdown, ENOTCONN;
  *                                      io_uring_setup fails with ENOSYS; a UDP connect to
@@ -31,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,7 +163,8 @@ static int listener(int port, int nonblock)
 		die("listen");
 	if (x_getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) < 0 || v != 1)
 		die("getsockopt SO_ACCEPTCONN is not 1");
-	if (x_getsockname(s, SA(&got), &gl) < 0 || gl != sizeof(got) || got.sin_port != a.sin_port)
+	if (x_getsockname(s, SA(&got), &gl) < 0 || gl != sizeof(got) ||
+	    (port ? got.sin_port != a.sin_port : got.sin_port == 0))
 		die("getsockname of the listener");
 	return s;
 }
@@ -328,6 +335,53 @@ static void expect(int r, int want, const char *what)
 	}
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static struct sockaddr_in self_addr;
+
+static void *self_connect(void *p)
+{
+	int s = x_socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)p;
+	usleep(400 * 1000);   /* after the signal */
+	if (x_connect(s, SA(&self_addr), sizeof(self_addr)) < 0)
+		die("connect to our own listener");
+	return (void *)(intptr_t)s;
+}
+
+static int signals(const char *ip)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 150 * 1000 } };
+	socklen_t l = sizeof(self_addr);
+	pthread_t th;
+	int lst, c;
+
+	lst = listener(0, 0);
+	if (x_getsockname(lst, SA(&self_addr), &l) < 0)
+		die("getsockname");
+	if (inet_pton(AF_INET, ip, &self_addr.sin_addr) != 1)
+		return 2;
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	expect(x_accept(lst, NULL, NULL), EINTR, "accept interrupted without SA_RESTART");
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (pthread_create(&th, NULL, self_connect, NULL) != 0)
+		die("pthread_create");
+	c = x_accept(lst, NULL, NULL);
+	if (c < 0)
+		die("accept with SA_RESTART (interrupted, restarted)");
+	pthread_join(th, NULL);
+	printf("signals ok\n");
+	return 0;
+}
+
 static int checks(const char *ip)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9) };
@@ -377,11 +431,13 @@ int main(int argc, char **argv)
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "client"))
 		return client_run(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 10),
 				  argc == 6 && !strcmp(argv[5], "nb")) == 0 ? 0 : 1;
+	if (argc == 3 && !strcmp(argv[1], "signals"))
+		return signals(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "checks"))
 		return checks(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "threads"))
 		_exit(threads(argv[2], atoi(argv[3]), atoi(argv[4])));
 	fprintf(stderr, "usage: sc_tcp server|nbserver PORT CONNS | client IP PORT BYTES [nb] | "
-			"threads IP PORT N | checks IP\n");
+			"threads IP PORT N | signals MYIP | checks IP\n");
 	return 2;
 }
