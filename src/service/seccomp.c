@@ -74,6 +74,16 @@
 
 #define SC_BATCH       64             /* notifications served per wake-up per program */
 #define SC_CHECK_MS    200            /* how often waiting calls are checked for validity */
+#define SC_INOS        4096           /* remembered sockets (direct-mapped by inode) */
+
+/* What we remember of a socket we put in a program (struct sc_ino). */
+enum {
+	SC_INO_VIRTUAL = 1,   /* ours: a closed one is still a virtual socket, not a kernel one */
+	SC_INO_UNTOLD = 2,    /* a non-blocking connect said EINPROGRESS: the next connect()
+			       * after it completed returns 0 once, as on Linux */
+	SC_INO_TOLD = 4,      /* the program was told it is connected: it may not connect
+			       * again after it closed (ECONNABORTED) */
+};
 
 enum sc_wait_op { SC_WAIT_CONNECT = 1, SC_WAIT_ACCEPT, SC_WAIT_COUNT };
 
@@ -90,6 +100,7 @@ struct sc_wait {
 	pid_t pid;                   /* the calling thread */
 	uint64_t addr, addrlen;      /* accept: where the peer's address goes */
 	int flags;                   /* accept4's flags */
+	uint64_t deadline;           /* connect: ms (SO_SNDTIMEO), 0 = none */
 	struct sc_wait *next, *prev;
 };
 
@@ -112,6 +123,11 @@ struct nc_seccomp {
 	struct seccomp_notif_resp *resp;
 	uint64_t next_check;         /* ms */
 	uint64_t notifs, continued, waited;
+	struct sc_ino {              /* the per-socket facts the preload intercept keeps in
+				      * its fd table (fdtab.c); a collision forgets one */
+		ino_t ino;
+		unsigned flags;      /* SC_INO_* */
+	} inos[SC_INOS];
 };
 
 /* One trapped call being served. */
@@ -131,6 +147,32 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static unsigned ino_flags(struct nc_service *svc, ino_t ino)
+{
+	struct sc_ino *e = &svc->seccomp->inos[ino % SC_INOS];
+
+	return e->ino == ino ? e->flags : 0;
+}
+
+static void ino_mark(struct nc_service *svc, ino_t ino, unsigned set, unsigned clear)
+{
+	struct sc_ino *e = &svc->seccomp->inos[ino % SC_INOS];
+
+	if (e->ino != ino) {
+		e->ino = ino;
+		e->flags = 0;
+	}
+	e->flags = (e->flags | set) & ~clear;
+}
+
+static void fd_mark(struct nc_service *svc, int fd, unsigned set)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0)
+		ino_mark(svc, st.st_ino, set, 0);
 }
 
 static struct nc_seccomp *sc_get(struct nc_service *svc)
@@ -338,6 +380,14 @@ static int inet_kind(int fd, int type)
 	return family;
 }
 
+static int is_unix(int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) == 0 && v == AF_UNIX;
+}
+
 static void route_net(void *ctx, struct nc_route_net *rn)
 {
 	struct nc_service *svc = ctx;
@@ -422,6 +472,7 @@ static int install(struct sc_call *c, int app_fd)
 	a.newfd_flags = fd_cloexec((pid_t)c->n->pid, (int)c->n->data.args[0]) ? O_CLOEXEC : 0;
 	if (ioctl(c->p->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
 		return -errno;
+	fd_mark(c->svc, app_fd, SC_INO_VIRTUAL);
 	return 0;
 }
 
@@ -582,19 +633,30 @@ static int sc_connect(struct sc_call *c)
 	r = read_sockaddr(c, a[1], a[2], &ss);
 	if (r < 0)
 		return r;
-	if (c->closed) {
-		int err = nc_tombstone_get(c->svc, c->ino, 1);
-		return err > 0 ? -err : -ECONNABORTED;
-	}
-	if (s) {
+	if (c->closed || (s && s->kind == NC_KIND_CONN && s->state == NC_STATE_CLOSED)) {
+		/* As on Linux: the failure first; then a socket whose connect failed may
+		 * connect again, as a new connection; one that was connected may not. */
+		uint32_t l = sizeof(int);
+		int err = 0;
+
+		nc_sock_getopt(c->svc, s, c->ino, SOL_SOCKET, SO_ERROR, &err, &l);
+		if (err)
+			return -err;
+		family = s ? s->family : ss.ss_family;
+		if ((ino_flags(c->svc, c->ino) & SC_INO_TOLD) || ss.ss_family != family ||
+		    route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
+			return -ECONNABORTED;
+		s = NULL;
+	} else if (s) {
 		if (s->kind == NC_KIND_UDP)
 			return -EOPNOTSUPP;   /* not made in this mode yet */
 		family = s->family;
-		if (s->kind == NC_KIND_CONN && s->state == NC_STATE_CLOSED) {
-			uint32_t l = sizeof(int);
-			int err = 0;
-			nc_sock_getopt(c->svc, s, c->ino, SOL_SOCKET, SO_ERROR, &err, &l);
-			return err ? -err : -ECONNABORTED;
+		if (s->kind == NC_KIND_CONN && s->state == NC_STATE_ESTABLISHED &&
+		    (ino_flags(c->svc, c->ino) & SC_INO_UNTOLD)) {
+			/* Linux: the first connect() after a non-blocking one completed
+			 * returns 0; only the next says EISCONN. */
+			ino_mark(c->svc, c->ino, SC_INO_TOLD, SC_INO_UNTOLD);
+			return 0;
 		}
 		if (ss.ss_family != family)
 			return ss.ss_family == AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
@@ -617,7 +679,7 @@ static int sc_connect(struct sc_call *c)
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)
 		return -EINVAL;
-	if (!s)
+	if (!s && !c->closed && !c->s)
 		nc_sockopts_read(c->fd, &q.opts, getsockopt);
 	fl = fcntl(c->fd, F_GETFL);
 	r = nc_sock_connect(c->svc, s, &q, &app, &rep);
@@ -625,15 +687,27 @@ static int sc_connect(struct sc_call *c)
 		return r;
 	r = install(c, app);
 	if (r < 0 || (fl >= 0 && (fl & O_NONBLOCK))) {
+		if (r == 0)
+			fd_mark(c->svc, app, SC_INO_UNTOLD);
 		close(app);
 		return r < 0 ? r : -EINPROGRESS;
 	}
-	/* Blocking: answered when the handshake resolves (connect_done). */
+	/* Blocking: answered when the handshake resolves (connect_outcome), or with
+	 * EINPROGRESS when SO_SNDTIMEO runs out first, as on Linux. */
 	if (fstat(app, &st) < 0 || (r = wait_start(c, SC_WAIT_CONNECT, app, EPOLLOUT, &w)) < 0) {
 		close(app);
 		return r < 0 ? r : -EIO;
 	}
 	w->ino = st.st_ino;
+	{
+		struct timeval tv;
+		socklen_t tl = sizeof(tv);
+
+		if (getsockopt(app, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 &&
+		    (tv.tv_sec || tv.tv_usec))
+			w->deadline = now_ms() + (uint64_t)tv.tv_sec * 1000 +
+				      (uint64_t)(tv.tv_usec + 999) / 1000;
+	}
 	return SC_ANSWERED;
 }
 
@@ -643,8 +717,8 @@ static int sc_connect(struct sc_call *c)
  * call answered with it (ADDFD_FLAG_SEND). Returns SC_ANSWERED, -EAGAIN when nothing is
  * queued, or another negative errno to answer with.
  */
-static int accept_try(struct sc_prog *p, uint64_t id, pid_t pid, int fd, uint64_t addr,
-		      uint64_t addrlen, int flags)
+static int accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pid_t pid,
+		      int fd, uint64_t addr, uint64_t addrlen, int flags)
 {
 	union {
 		struct cmsghdr align;
@@ -697,6 +771,7 @@ static int accept_try(struct sc_prog *p, uint64_t id, pid_t pid, int fd, uint64_
 	}
 	if (flags & SOCK_NONBLOCK)
 		fcntl(nfd, F_SETFL, O_NONBLOCK);
+	fd_mark(svc, nfd, SC_INO_VIRTUAL | SC_INO_TOLD);
 	memset(&af, 0, sizeof(af));
 	af.id = id;
 	af.flags = SECCOMP_ADDFD_FLAG_SEND;
@@ -729,7 +804,7 @@ static int sc_accept(struct sc_call *c, int flags)
 		return -EINVAL;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	r = accept_try(c->p, c->n->id, (pid_t)c->n->pid, c->fd, a[1], a[2], flags);
+	r = accept_try(c->svc, c->p, c->n->id, (pid_t)c->n->pid, c->fd, a[1], a[2], flags);
 	fl = fcntl(c->fd, F_GETFL);
 	if (r != -EAGAIN || (fl >= 0 && (fl & O_NONBLOCK)))
 		return r;
@@ -895,7 +970,10 @@ static void serve(struct nc_service *svc, struct sc_prog *p, const struct seccom
 	}
 	c.ino = st.st_ino;
 	c.s = nc_sock_lookup(svc, c.ino);
-	c.closed = !c.s && nc_tombstone_get(svc, c.ino, 0) != 0;
+	/* A virtual socket that is over: its end is still the program's. Inode numbers are
+	 * reused, so a remembered one counts only for a Unix socket (ours are). */
+	c.closed = !c.s && (nc_tombstone_get(svc, c.ino, 0) != 0 ||
+			    ((ino_flags(svc, c.ino) & SC_INO_VIRTUAL) && is_unix(c.fd)));
 	svc->cur_user = nc_user_get(svc, p->uid);
 	switch (nr) {
 	case SYS_bind: r = sc_bind(&c); break;
@@ -1013,11 +1091,14 @@ static void wait_event(struct nc_service *svc, struct sc_wait *w, uint32_t event
 	int r;
 
 	if (w->op == SC_WAIT_CONNECT) {
-		sc_answer(svc, p, w->id, connect_outcome(svc, w->fd, w->ino, events));
+		r = connect_outcome(svc, w->fd, w->ino, events);
+		if (r == 0)
+			ino_mark(svc, w->ino, SC_INO_TOLD, SC_INO_UNTOLD);
+		sc_answer(svc, p, w->id, r);
 		wait_free(svc, w);
 		return;
 	}
-	r = accept_try(p, w->id, w->pid, w->fd, w->addr, w->addrlen, w->flags);
+	r = accept_try(svc, p, w->id, w->pid, w->fd, w->addr, w->addrlen, w->flags);
 	if (r == -EAGAIN) {
 		if (!id_valid(p, w->id))
 			wait_free(svc, w);   /* interrupted; another thread took the connection */
@@ -1040,18 +1121,26 @@ void nc_seccomp_poll(struct nc_service *svc)
 	struct nc_seccomp *sc = svc->seccomp;
 	uint64_t now;
 
+	int check;
+
 	if (!sc || !sc->progs)
 		return;
 	now = now_ms();
-	if (now < sc->next_check)
-		return;
-	sc->next_check = now + SC_CHECK_MS;
+	check = now >= sc->next_check;
+	if (check)
+		sc->next_check = now + SC_CHECK_MS;
 	for (struct sc_prog *p = sc->progs; p; p = p->next) {
 		struct sc_wait *w = p->waits, *next;
 		for (; w; w = next) {
 			next = w->next;
-			if (!id_valid(p, w->id))
+			if (w->deadline && now >= w->deadline) {
+				/* SO_SNDTIMEO ran out: the connect goes on, the call ends. */
+				ino_mark(svc, w->ino, SC_INO_UNTOLD, 0);
+				sc_send(svc, p, w->id, 0, -EINPROGRESS, 0);
+				wait_free(svc, w);
+			} else if (check && !id_valid(p, w->id)) {
 				wait_free(svc, w);   /* a signal interrupted the call */
+			}
 		}
 	}
 }
@@ -1059,14 +1148,20 @@ void nc_seccomp_poll(struct nc_service *svc)
 int nc_seccomp_timeout_ms(struct nc_service *svc, int timeout)
 {
 	struct nc_seccomp *sc = svc->seccomp;
-	int has = 0;
+	uint64_t now;
 
 	if (!sc)
 		return timeout;
-	for (struct sc_prog *p = sc->progs; p && !has; p = p->next)
-		has = p->waits != NULL;
-	if (has && (timeout < 0 || timeout > SC_CHECK_MS))
-		return SC_CHECK_MS;
+	now = now_ms();
+	for (struct sc_prog *p = sc->progs; p; p = p->next) {
+		for (struct sc_wait *w = p->waits; w; w = w->next) {
+			int t = SC_CHECK_MS;
+			if (w->deadline)
+				t = w->deadline > now ? (int)(w->deadline - now) : 0;
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+		}
+	}
 	return timeout;
 }
 
