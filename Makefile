@@ -49,7 +49,8 @@ LWIP_INC    := -Ilwip -I$(LWIP_DIR)/src/include
 CFLAGS_LWIP := $(CFLAGS_BASE) -w $(LWIP_INC)
 LDFLAGS  += $(SAN_FLAGS)
 
-COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c
+COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c \
+	src/common/route.c src/common/sockopts.c
 
 LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c
 
@@ -57,9 +58,10 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
-	src/service/isn.c
+	src/service/isn.c src/service/seccomp.c
 
-CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c
+CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
+	src/cli/mode.c src/common/seccomp_filter.c
 
 INTERCEPT_SRCS := src/intercept/init.c src/intercept/real.c src/intercept/client.c src/intercept/fdtab.c \
 	src/intercept/socket.c src/intercept/connect.c src/intercept/listen.c \
@@ -87,7 +89,14 @@ INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
-TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile
+TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
+	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw
+# Seccomp mode's test programs: static, so that no preloaded library can reach them
+# (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
+MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
+ifneq ($(MUSL_CC),)
+TEST_PROGS += $(BUILD)/sc_tcp_musl
+endif
 BENCH_TOOLS := $(BUILD)/tcpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
@@ -142,6 +151,19 @@ $(BUILD)/test_tx: $(BUILD)/obj-ic/tests/progs/test_tx.o $(BUILD)/obj-ic/tests/pr
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
 $(BUILD)/test_rx: $(BUILD)/obj-ic/tests/progs/test_rx.o $(BUILD)/obj-ic/tests/progs/xfer.o
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
+
+$(BUILD)/sc_tcp_static: tests/progs/sc_tcp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -pthread -o $@ $<
+$(BUILD)/sc_tcp_raw: tests/progs/sc_tcp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (static, raw syscalls)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -DRAW -O2 $(WARN) -static -pthread -o $@ $<
+$(BUILD)/sc_tcp_musl: tests/progs/sc_tcp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (musl, static)")
+	$(Q)$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -pthread -o $@ $<
 
 # A hostile client of the control socket (tests/t_hostile.sh, t_security.sh): speaks the
 # RPC itself, without the intercept.

@@ -41,6 +41,7 @@ enum nc_msg_type {
 	NC_MSG_QUERY,         /* what is this socket: kind, state, addresses */
 	NC_MSG_STATUS,        /* human-readable status text (netcon status) */
 	NC_MSG_RESOLVE,       /* names of the virtual network: a name's addresses, an address's names */
+	NC_MSG_SECCOMP,       /* serve a seccomp user-notification listener (the subject fd) */
 	NC_MSG_TYPE_COUNT
 };
 #define NC_MSG_REPLY        0x8000
@@ -216,6 +217,22 @@ struct nc_resolve_rep {                 /* 2376 bytes */
 	uint32_t nnames;                /* 1..NC_RESOLVE_MAX_NAMES: canonical name, then aliases */
 	struct nc_resolve_addr addrs[NC_RESOLVE_MAX_ADDRS];
 	char     names[NC_RESOLVE_MAX_NAMES][NC_NAME_MAX];   /* each NUL-terminated */
+};
+
+/*
+ * NC_MSG_SECCOMP: sent by the seccomp launcher (`netcon intercept --mode seccomp`) after
+ * it installed its filter and before it execs the program. The subject fd is the filter's
+ * listener (SECCOMP_FILTER_FLAG_NEW_LISTENER), not a socket: the service keeps it and
+ * answers the program's trapped socket calls from its event loop (service/seccomp.c).
+ * pid: the launcher's, which the program keeps through exec.
+ */
+struct nc_seccomp_req {
+	uint32_t pid;
+	uint32_t flags;     /* 0 */
+};
+struct nc_seccomp_rep {
+	uint32_t service_pid;
+	uint32_t pad;
 };
 
 /* One accepted connection, on the listener's SOCK_SEQPACKET pair, with the new fd. */

@@ -22,17 +22,21 @@
 
 #include "cli.h"
 #include "log.h"
+#include "mode.h"
 #include "netcon/rpc.h"
 
 #define LIB_NAME "libnetcon.so"
 
 /* What the intercept cannot reach, and where it is found: in both commands' --help. */
 #define LIMITS_HELP \
-	"The intercept is loaded with LD_PRELOAD: statically linked programs, programs\n" \
-	"that make system calls without the C library (Go's net package) and set-user-ID\n" \
-	"programs are not intercepted, and their sockets stay the kernel's. The library\n" \
-	"is $NETCON_LIB if set, else " LIB_NAME " beside the netcon program, else\n" \
-	"../lib/netcon/" LIB_NAME " from it (as `make install` puts it).\n"
+	"In preload mode the intercept is loaded with LD_PRELOAD: statically linked\n" \
+	"programs, programs that make system calls without the C library (Go's net\n" \
+	"package) and set-user-ID programs are not reached by it; seccomp mode reaches\n" \
+	"the first two. The library is $NETCON_LIB if set, else " LIB_NAME " beside the\n" \
+	"netcon program, else ../lib/netcon/" LIB_NAME " from it (as `make install` puts it).\n"
+
+/* --mode of `netcon intercept` / `netcon run` (mode.c), else NETCON_MODE, else auto. */
+static int run_mode = NC_MODE_AUTO;
 
 int nc_find_library(char *buf, size_t len)
 {
@@ -96,9 +100,11 @@ static void export_net(const char *path)
 /* Exec argv under the intercept; returns only on failure (status 127 or 126). */
 static int exec_under(const char *socket_path, char **argv)
 {
-	char lib[PATH_MAX], preload[PATH_MAX * 2];
+	char lib[PATH_MAX], preload[PATH_MAX * 2], why[PATH_MAX + 64];
 	const char *old = getenv("LD_PRELOAD");
 
+	if (nc_mode_pick(argv[0], run_mode, why, sizeof(why)) == NC_MODE_SECCOMP)
+		return nc_seccomp_exec(socket_path, argv);
 	if (nc_find_library(lib, sizeof(lib)) < 0) {
 		const char *env = getenv("NETCON_LIB");
 
@@ -136,6 +142,8 @@ int cmd_intercept(int argc, char **argv)
 	const char *env = getenv("NETCON_SOCKET");
 	int i;
 
+	if ((run_mode = nc_mode_take_option(&argc, argv, "netcon intercept")) < 0)
+		return 2;
 	if (env && *env)
 		snprintf(path, sizeof(path), "%s", env);
 	else
@@ -145,11 +153,15 @@ int cmd_intercept(int argc, char **argv)
 			i++;
 			break;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: netcon intercept [--socket PATH] -- PROGRAM [ARGS...]\n\n"
+			printf("usage: netcon intercept [--mode auto|preload|seccomp] [--socket PATH] -- PROGRAM [ARGS...]\n\n"
 			       "Runs PROGRAM with the netcon intercept loaded: its TCP and UDP sockets\n"
 			       "(IPv4 and IPv6) on the service's network, and those bound to the\n"
 			       "wildcard, are served by the service at PATH (default $NETCON_SOCKET,\n"
 			       "else the default socket); names of the service's --host table resolve.\n\n"
+			       "--mode (default $NETCON_MODE, else auto): preload loads libnetcon.so;\n"
+			       "seccomp traps the socket control calls with a seccomp filter, for static\n"
+			       "programs and raw system calls (TCP; UDP not yet); auto picks seccomp\n"
+			       "for a static program or one whose ELF interpreter is not glibc's.\n\n"
 			       LIMITS_HELP);
 			return 0;
 		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
@@ -306,6 +318,8 @@ int cmd_run(int argc, char **argv)
 	pid_t svc = 0, prog = 0, svc_pid = 0, self = getpid();
 	sigset_t set, old;
 
+	if ((run_mode = nc_mode_take_option(&argc, argv, "netcon run")) < 0)
+		return 2;
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: netcon run [SERVICE OPTIONS] -- PROGRAM [ARGS...]\n\n"
@@ -421,17 +435,27 @@ int cmd_show(int argc, char **argv)
 	size_t len = 0;
 	int r;
 
+	int mode;
+
+	if ((mode = nc_mode_take_option(&argc, argv, "netcon show")) < 0)
+		return 2;
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			printf("usage: netcon show\n\n"
+			printf("usage: netcon show [--mode M] [PROGRAM]\n\n"
 			       "Shows the intercept library's path, the control socket, whether\n"
 			       "the intercept is loaded here (through LD_PRELOAD), and whether a\n"
-			       "service answers on the socket.\n");
+			       "service answers on the socket; with PROGRAM, the mode (preload or\n"
+			       "seccomp) `netcon intercept` would use.\n");
 			return 0;
 		}
-		fprintf(stderr, "netcon show: unknown %s '%s' (see --help)\n",
-			argv[1][0] == '-' ? "option" : "argument", argv[1]);
-		return 2;
+		if (argv[1][0] == '-') {
+			fprintf(stderr, "netcon show: unknown option '%s' (see --help)\n", argv[1]);
+			return 2;
+		}
+		if (argc > 2) {
+			fprintf(stderr, "netcon show: unknown argument '%s' (see --help)\n", argv[2]);
+			return 2;
+		}
 	}
 	if (env && *env)
 		snprintf(path, sizeof(path), "%s", env);
@@ -456,6 +480,11 @@ int cmd_show(int argc, char **argv)
 		}
 	} else {
 		printf("service:   not reachable (%s)\n", strerror(r < 0 ? -r : r));
+	}
+	if (argc > 1) {
+		char why[PATH_MAX + 64];
+		int m = nc_mode_pick(argv[1], mode, why, sizeof(why));
+		printf("mode:      %s for %s (%s)\n", nc_mode_names[m], argv[1], why);
 	}
 	return 0;
 }

@@ -24,6 +24,7 @@
 
 #include "netcon/rpc.h"
 #include "real.h"
+#include "route.h"
 
 #define NC_EXPORT __attribute__((visibility("default")))
 
@@ -103,7 +104,6 @@ static inline int nc_ic_kind(int fd, struct nc_fdent *e)
 }
 
 /* socket.c — shared helpers */
-enum nc_route { NC_ROUTE_KERNEL = 0, NC_ROUTE_VIRTUAL };
 /* Is this a kernel AF_INET or AF_INET6 TCP stream socket that could go virtual? Its
  * family, or 0. */
 int nc_ic_is_inet_stream(int fd);

@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "intercept.h"
 #include "log.h"
+#include "sockopts.h"
 
 /* Is fd a kernel AF_INET or AF_INET6 socket of this type and protocol? Its family, or 0. */
 static int is_inet(int fd, int type, int protocol)
@@ -55,66 +56,24 @@ int nc_ic_is_inet_dgram(int fd)
 	return is_inet(fd, SOCK_DGRAM, IPPROTO_UDP);
 }
 
-/*
- * route6() - the policy for AF_INET6 addresses: `::` is a server's wildcard (bind only);
- * ::ffff:a.b.c.d follows the IPv4 policy; the service's own addresses (its link-local
- * one included) and its --ip6 prefixes are virtual; ::1, other link-local and multicast
- * addresses and everything else stay with the kernel. If the service is unreachable and
- * NETCON_NET6 did not say, every global address is taken as virtual (the call then fails
- * instead of leaking to the kernel's network), as for IPv4.
- */
-static int route6(const struct sockaddr_in6 *sin6, int for_bind)
+/* The policy is route.c's, shared with the seccomp supervisor; the intercept brings what
+ * it knows of the network (from the service, else NETCON_NET and NETCON_NET6). */
+static void route_net(void *ctx, struct nc_route_net *rn)
 {
-	const struct in6_addr *a = &sin6->sin6_addr;
 	struct nc_net net;
 
-	if (IN6_IS_ADDR_UNSPECIFIED(a))
-		return for_bind ? NC_ROUTE_VIRTUAL : NC_ROUTE_KERNEL;
-	if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_MULTICAST(a))
-		return NC_ROUTE_KERNEL;
-	if (IN6_IS_ADDR_V4MAPPED(a)) {
-		struct sockaddr_in sin = { .sin_family = AF_INET };
-		memcpy(&sin.sin_addr, a->s6_addr + 12, 4);
-		return nc_ic_route(AF_INET, (struct sockaddr *)&sin, sizeof(sin), for_bind);
-	}
+	(void)ctx;
 	nc_ic_net(&net);
-	for (int i = 0; i < net.n_ip6; i++) {
-		if (!memcmp(net.ip6[i].addr, a->s6_addr, 16))
-			return for_bind || !IN6_IS_ADDR_LINKLOCAL(a) ? NC_ROUTE_VIRTUAL : NC_ROUTE_KERNEL;
-		if (i > 0 && nc_ip6_in_prefix(a->s6_addr, net.ip6[i].addr, net.ip6[i].prefix))
-			return NC_ROUTE_VIRTUAL;
-	}
-	if (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_SITELOCAL(a))
-		return NC_ROUTE_KERNEL;
-	if (!net.known && net.n_ip6 == 0)
-		return NC_ROUTE_VIRTUAL;
-	return NC_ROUTE_KERNEL;
+	rn->known = net.known;
+	rn->ip = net.ip;
+	rn->prefix = net.prefix;
+	rn->n_ip6 = net.n_ip6;
+	memcpy(rn->ip6, net.ip6, sizeof(rn->ip6));
 }
 
 int nc_ic_route(int family, const struct sockaddr *sa, socklen_t len, int for_bind)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-	struct nc_net net;
-	uint32_t ip;
-
-	if (!sa || sa->sa_family != family)
-		return NC_ROUTE_KERNEL;
-	if (family == AF_INET6)
-		return len < (socklen_t)sizeof(struct sockaddr_in6) ? NC_ROUTE_KERNEL :
-		       route6((const struct sockaddr_in6 *)sa, for_bind);
-	if (len < (socklen_t)sizeof(*sin) || family != AF_INET)
-		return NC_ROUTE_KERNEL;
-	ip = sin->sin_addr.s_addr;
-	if ((ntohl(ip) >> 24) == 127)
-		return NC_ROUTE_KERNEL;
-	if (!for_bind && ip == 0)
-		return NC_ROUTE_KERNEL;   /* connect to 0.0.0.0 means this host's loopback */
-	nc_ic_net(&net);
-	if (!net.known)
-		return NC_ROUTE_VIRTUAL;  /* nothing known: assume it was meant to be virtual */
-	if (for_bind && ip == 0)
-		return NC_ROUTE_VIRTUAL;
-	return nc_ip4_in_subnet(ip, net.ip, net.prefix) ? NC_ROUTE_VIRTUAL : NC_ROUTE_KERNEL;
+	return nc_route_decide(route_net, NULL, family, sa, len, for_bind);
 }
 
 /* The kernel's IPV6_V6ONLY default (net.ipv6.bindv6only), read once. */
@@ -136,10 +95,7 @@ static int v6only_default(void)
 
 void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 {
-	struct linger lg;
 	struct nc_fdent e;
-	socklen_t l;
-	int v;
 
 	memset(o, 0, sizeof(*o));
 	if (nc_fd_known_kernel(fd, &e) && e.fresh) {
@@ -148,36 +104,7 @@ void nc_ic_read_opts(int fd, struct nc_sockopts *o)
 			o->flags |= NC_OPT_V6ONLY;
 		return;
 	}
-#define FLAG(level, name, bit) \
-	do { v = 0; l = sizeof(v); \
-	     if (NC_REAL(getsockopt)(fd, level, name, &v, &l) == 0 && v) o->flags |= bit; } while (0)
-	FLAG(SOL_SOCKET, SO_REUSEADDR, NC_OPT_REUSEADDR);
-	FLAG(SOL_SOCKET, SO_REUSEPORT, NC_OPT_REUSEPORT);
-	FLAG(SOL_SOCKET, SO_KEEPALIVE, NC_OPT_KEEPALIVE);
-	FLAG(SOL_SOCKET, SO_BROADCAST, NC_OPT_BROADCAST);
-	FLAG(IPPROTO_TCP, TCP_NODELAY, NC_OPT_NODELAY);
-#undef FLAG
-	l = sizeof(lg);
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 && lg.l_onoff) {
-		o->flags |= NC_OPT_LINGER;
-		o->linger_secs = lg.l_linger;
-	}
-	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l) == 0 && v != 7200)
-		o->keepidle = v;
-	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &l) == 0 && v != 75)
-		o->keepintvl = v;
-	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &l) == 0 && v != 9)
-		o->keepcnt = v;
-	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, IPPROTO_IP, IP_TOS, &v, &l) == 0)
-		o->tos = v;
-	v = 0;
-	l = sizeof(v);
-	if (NC_REAL(getsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v)
-		o->flags |= NC_OPT_V6ONLY;
+	nc_sockopts_read(fd, o, NC_REAL(getsockopt));   /* shared with the supervisor */
 }
 
 int nc_ic_replace(int fd, int new_fd)

@@ -18,26 +18,12 @@
 #include <sys/socket.h>
 
 #include "intercept.h"
+#include "sockopts.h"
 
+/* The same options stay native in both doors (common/sockopts.c). */
 static int native_option(int level, int name)
 {
-	if (level != SOL_SOCKET)
-		return 0;
-	switch (name) {
-	case SO_RCVBUF:
-	case SO_SNDBUF:
-	case SO_RCVBUFFORCE:
-	case SO_SNDBUFFORCE:
-	case SO_RCVTIMEO_OLD:
-	case SO_SNDTIMEO_OLD:
-	case SO_RCVTIMEO_NEW:
-	case SO_SNDTIMEO_NEW:
-	case SO_RCVLOWAT:
-	case SO_SNDLOWAT:
-	case SO_PEEK_OFF:
-		return 1;
-	}
-	return 0;
+	return nc_sockopt_native(level, name);
 }
 
 static int put_int(void *val, socklen_t *len, int v)

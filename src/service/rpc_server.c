@@ -403,6 +403,21 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 	int r;
 
 	*olen = 0;
+	if (type == NC_MSG_SECCOMP) {
+		/* The subject is a seccomp listener, not a socket (seccomp.c). */
+		struct nc_seccomp_req q;
+		struct nc_seccomp_rep rep;
+
+		memcpy(&q, pl, sizeof(q));
+		if (subject < 0 || q.flags != 0)
+			return subject < 0 ? -EBADF : -EINVAL;
+		r = nc_seccomp_adopt(svc, subject, c->pid > 0 ? c->pid : (pid_t)q.pid, c->uid);
+		if (r < 0)
+			return r;
+		memset(&rep, 0, sizeof(rep));
+		rep.service_pid = (uint32_t)getpid();
+		return put_reply(out, olen, &rep, sizeof(rep));
+	}
 	if (subject >= 0) {
 		r = subject_ino(subject, &ino);
 		if (r < 0)

@@ -122,6 +122,10 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_SOCK:
 		nc_sock_event(svc, (struct nc_sock *)h, ev->events);
 		break;
+	case NC_H_SECCOMP:
+	case NC_H_SECCOMP_WAIT:
+		nc_seccomp_event(svc, h, ev->events);
+		break;
 	}
 }
 
@@ -177,6 +181,7 @@ static void announce_ready(struct nc_service *svc)
 
 static void service_free(struct nc_service *svc)
 {
+	nc_seccomp_close_all(svc);
 	nc_sock_close_all(svc);
 	/* Let lwIP put the RSTs on the wire before the link goes. */
 	nc_stack_poll(svc);
@@ -247,7 +252,8 @@ int nc_service_run(struct nc_config *cfg)
 	svc->running = 1;
 	while (svc->running) {
 		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS,
-				   nc_neigh_timeout_ms(svc, nc_stack_timeout_ms(svc)));
+				   nc_seccomp_timeout_ms(svc,
+					nc_neigh_timeout_ms(svc, nc_stack_timeout_ms(svc))));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -259,6 +265,7 @@ int nc_service_run(struct nc_config *cfg)
 			dispatch(svc, &evs[i]);
 		nc_stack_poll(svc);
 		nc_neigh_poll(svc);
+		nc_seccomp_poll(svc);
 		nc_sock_flush_dirty(svc);
 		nc_stack_release_held(svc);
 		if (svc->link->ops->flush)

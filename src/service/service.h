@@ -37,6 +37,8 @@ enum nc_handler_type {
 	NC_H_LINK,
 	NC_H_SIGNAL,
 	NC_H_SOCK,         /* a virtual socket: bound, listener or connection */
+	NC_H_SECCOMP,      /* a seccomp notification listener (seccomp.c) */
+	NC_H_SECCOMP_WAIT, /* a trapped call waiting for its socket (seccomp.c) */
 };
 
 struct nc_handler {
@@ -123,6 +125,7 @@ struct nc_service {
 	struct udp_pcb *dns_pcb;     /* --dns: lwIP's UDP port 53 (names.c) */
 	struct nc_dns_counters dns_ctr;
 	uint64_t resolve_requests;   /* NC_MSG_RESOLVE served */
+	struct nc_seccomp *seccomp;  /* the seccomp supervisor's programs (seccomp.c) */
 };
 
 /* service.c (and nc_service_run(), config.h) */
@@ -203,6 +206,18 @@ int nc_names_resolve(struct nc_service *svc, const struct nc_resolve_req *q,
 		     struct nc_resolve_rep *rep);
 /* One line for `netcon status`, into buf. */
 void nc_names_status(struct nc_service *svc, char *buf, size_t len);
+
+/* seccomp.c — the seccomp supervisor: programs whose socket calls a filter traps */
+/* Serve the notification listener fd (copied; the caller keeps fd) of the program that
+ * launcher pid started; its sockets count against uid. 0 or -errno. */
+int nc_seccomp_adopt(struct nc_service *svc, int fd, pid_t pid, uid_t uid);
+void nc_seccomp_event(struct nc_service *svc, struct nc_handler *h, uint32_t events);
+/* After each batch of events: drop waiting calls whose thread left them (a signal). */
+void nc_seccomp_poll(struct nc_service *svc);
+/* The event loop's sleep (ms, -1 = none) shortened while calls wait. */
+int nc_seccomp_timeout_ms(struct nc_service *svc, int timeout);
+size_t nc_seccomp_status(struct nc_service *svc, char *buf, size_t len);
+void nc_seccomp_close_all(struct nc_service *svc);
 
 /* status.c */
 size_t nc_status_text(struct nc_service *svc, char *buf, size_t len);

@@ -122,6 +122,8 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	put(&o, "%s", link);
 	nc_names_status(svc, names, sizeof(names));
 	put(&o, "%s", names);
+	nc_seccomp_status(svc, names, sizeof(names));
+	put(&o, "%s", names);
 	put(&o, "%-7s %-22s %-22s %-12s %12s %12s\n", "kind", "local", "peer", "state",
 	    "bytes out", "bytes in");
 	for (struct nc_sock *s = svc->socks; s; s = s->next) {

@@ -1,0 +1,316 @@
+/*
+ * mode.c — preload or seccomp: which door a program takes into the service, and the
+ * launcher of seccomp mode.
+ *
+ * The launcher stays the program: it connects to the control socket, installs the filter
+ * (common/seccomp_filter.c), sends the filter's listener to the service, and execs the
+ * program, which keeps its pid. No supervisor process is left behind: the service answers
+ * the trapped calls from its event loop (service/seccomp.c).
+ */
+#include "mode.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/rpc.h"
+#include "seccomp_filter.h"
+
+const char *const nc_mode_names[NC_MODE_COUNT] = {
+	[NC_MODE_AUTO] = "auto",
+	[NC_MODE_PRELOAD] = "preload",
+	[NC_MODE_SECCOMP] = "seccomp",
+};
+
+int nc_mode_parse(const char *s)
+{
+	for (int m = 0; m < NC_MODE_COUNT; m++)
+		if (s && !strcmp(s, nc_mode_names[m]))
+			return m;
+	return -1;
+}
+
+int nc_mode_take_option(int *argc, char **argv, const char *prog)
+{
+	const char *env = getenv("NETCON_MODE"), *val = NULL;
+	int i, m;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--"); i++) {
+		int take = 0;
+
+		if (!strcmp(argv[i], "--mode") && i + 1 < *argc) {
+			val = argv[i + 1];
+			take = 2;
+		} else if (!strncmp(argv[i], "--mode=", 7)) {
+			val = argv[i] + 7;
+			take = 1;
+		}
+		if (!take)
+			continue;
+		memmove(&argv[i], &argv[i + take], (size_t)(*argc - i - take + 1) * sizeof(char *));
+		*argc -= take;
+		i--;
+	}
+	if (!val)
+		val = env && *env ? env : "auto";
+	m = nc_mode_parse(val);
+	if (m < 0)
+		fprintf(stderr, "%s: unknown mode '%s' (auto, preload or seccomp)%s\n", prog, val,
+			val == env ? " in NETCON_MODE" : "");
+	return m;
+}
+
+/* Find prog as execvp would: a name with a slash as is, else the first executable in
+ * PATH. 0 and the path in buf, or -ENOENT. */
+static int find_program(const char *prog, char *buf, size_t len)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(prog, '/')) {
+		snprintf(buf, len, "%s", prog);
+		return 0;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if ((int)snprintf(buf, len, "%.*s/%s", (int)n, n ? path : ".", prog) < (int)len &&
+		    access(buf, X_OK) == 0)
+			return 0;
+		path += n + (path[n] == ':');
+	}
+	return -ENOENT;
+}
+
+/* The ELF interpreter of the file open on fd: 1 and its path, 0 for none (static), -1
+ * for a file that is not a readable ELF program. */
+static int elf_interp(int fd, char *interp, size_t len)
+{
+	unsigned char id[EI_NIDENT];
+	uint64_t phoff, off = 0, sz = 0;
+	unsigned phnum, phentsize;
+	int is64, found = 0;
+
+	if (pread(fd, id, sizeof(id), 0) != (ssize_t)sizeof(id) || memcmp(id, ELFMAG, SELFMAG))
+		return -1;
+	is64 = id[EI_CLASS] == ELFCLASS64;
+	if (is64) {
+		Elf64_Ehdr e;
+		if (pread(fd, &e, sizeof(e), 0) != (ssize_t)sizeof(e))
+			return -1;
+		phoff = e.e_phoff;
+		phnum = e.e_phnum;
+		phentsize = e.e_phentsize;
+	} else {
+		Elf32_Ehdr e;
+		if (pread(fd, &e, sizeof(e), 0) != (ssize_t)sizeof(e))
+			return -1;
+		phoff = e.e_phoff;
+		phnum = e.e_phnum;
+		phentsize = e.e_phentsize;
+	}
+	if (phnum > 4096 || phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+		return -1;
+	for (unsigned i = 0; i < phnum && !found; i++) {
+		off_t at = (off_t)(phoff + (uint64_t)i * phentsize);
+		if (is64) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof(ph), at) != (ssize_t)sizeof(ph))
+				return -1;
+			if (ph.p_type == PT_INTERP) {
+				off = ph.p_offset;
+				sz = ph.p_filesz;
+				found = 1;
+			}
+		} else {
+			Elf32_Phdr ph;
+			if (pread(fd, &ph, sizeof(ph), at) != (ssize_t)sizeof(ph))
+				return -1;
+			if (ph.p_type == PT_INTERP) {
+				off = ph.p_offset;
+				sz = ph.p_filesz;
+				found = 1;
+			}
+		}
+	}
+	if (!found)
+		return 0;
+	if (sz == 0 || sz >= len || pread(fd, interp, sz, (off_t)off) != (ssize_t)sz)
+		return -1;
+	interp[sz] = '\0';
+	return 1;
+}
+
+/* glibc's dynamic loaders are ld-linux*.so (ld-linux-x86-64.so.2, ld-linux.so.2,
+ * ld-linux-aarch64.so.1, ...); musl's is ld-musl-ARCH.so.1. */
+static int is_glibc_interp(const char *interp)
+{
+	const char *base = strrchr(interp, '/');
+
+	base = base ? base + 1 : interp;
+	return !strncmp(base, "ld-linux", 8);
+}
+
+int nc_mode_pick(const char *prog, int mode, char *why, size_t len)
+{
+	char path[PATH_MAX], interp[PATH_MAX];
+	int depth, r;
+
+	if (mode == NC_MODE_PRELOAD || mode == NC_MODE_SECCOMP) {
+		snprintf(why, len, "asked for");
+		return mode;
+	}
+	if (find_program(prog, path, sizeof(path)) < 0) {
+		snprintf(why, len, "not found: preload");
+		return NC_MODE_PRELOAD;
+	}
+	for (depth = 0; depth < 4; depth++) {
+		char head[PATH_MAX + 2];
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+
+		if (fd < 0) {
+			snprintf(why, len, "cannot read %s: preload", path);
+			return NC_MODE_PRELOAD;
+		}
+		n = pread(fd, head, sizeof(head) - 1, 0);
+		if (n > 2 && head[0] == '#' && head[1] == '!') {
+			/* A script: its interpreter decides. */
+			char *p = head + 2, *e;
+			close(fd);
+			head[n] = '\0';
+			p += strspn(p, " \t");
+			e = p + strcspn(p, " \t\n");
+			*e = '\0';
+			if (!*p) {
+				snprintf(why, len, "script without interpreter: preload");
+				return NC_MODE_PRELOAD;
+			}
+			snprintf(path, sizeof(path), "%s", p);
+			continue;
+		}
+		r = elf_interp(fd, interp, sizeof(interp));
+		close(fd);
+		if (r < 0) {
+			snprintf(why, len, "not an ELF program: preload");
+			return NC_MODE_PRELOAD;
+		}
+		if (r == 0) {
+			snprintf(why, len, "statically linked");
+			return NC_MODE_SECCOMP;
+		}
+		if (is_glibc_interp(interp)) {
+			snprintf(why, len, "dynamically linked with glibc (%s)", interp);
+			return NC_MODE_PRELOAD;
+		}
+		snprintf(why, len, "ELF interpreter %s is not glibc's", interp);
+		return NC_MODE_SECCOMP;
+	}
+	snprintf(why, len, "scripts nested too deep: preload");
+	return NC_MODE_PRELOAD;
+}
+
+/* Take our library out of LD_PRELOAD: in seccomp mode the filter covers every program
+ * the launched one execs, glibc ones included, and each call must be handled once. */
+static void drop_preload(void)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char buf[4096] = "";
+	size_t used = 0;
+
+	if (!old || !strstr(old, "libnetcon.so"))
+		return;
+	while (*old) {
+		size_t n = strcspn(old, ": ");
+		if (n && !(n >= 12 && !strncmp(old + n - 12, "libnetcon.so", 12)) &&
+		    used + n + 2 < sizeof(buf)) {
+			if (used)
+				buf[used++] = ':';
+			memcpy(buf + used, old, n);
+			used += n;
+			buf[used] = '\0';
+		}
+		old += n + (old[n] != '\0');
+	}
+	if (used)
+		setenv("LD_PRELOAD", buf, 1);
+	else
+		unsetenv("LD_PRELOAD");
+}
+
+int nc_seccomp_exec(const char *socket_path, char **argv)
+{
+	struct nc_seccomp_req q = { .pid = (uint32_t)getpid() };
+	struct timeval tv = { .tv_sec = 10 };
+	uint8_t buf[256];
+	struct sockaddr_un sun;
+	struct nc_hdr h;
+	const char *why;
+	int fd, lfd, fds[NC_RPC_MAX_FDS], nfds, r;
+	ssize_t n;
+
+	drop_preload();
+	setenv("NETCON_SOCKET", socket_path, 1);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(socket_path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "netcon: socket path too long: %s\n", socket_path);
+		return 1;
+	}
+	memcpy(sun.sun_path, socket_path, strlen(socket_path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		/* Without the service nobody would answer the trapped calls, and without the
+		 * filter the program could reach the kernel's network: do not run it. */
+		fprintf(stderr, "netcon: cannot reach the netcon service at %s: %s (seccomp "
+				"mode needs it to start the program)\n", socket_path, strerror(errno));
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	lfd = nc_seccomp_filter_install(&why);
+	if (lfd < 0) {
+		fprintf(stderr, "netcon: seccomp mode: %s: %s\n", why, strerror(-lfd));
+		return 1;
+	}
+	/* From here on our own socket control calls are trapped: only sendmsg/recvmsg, which
+	 * are not, until exec. */
+	memset(&h, 0, sizeof(h));
+	h.type = NC_MSG_SECCOMP;
+	h.flags = NC_F_SUBJECT_FD;
+	h.seq = 1;
+	r = nc_rpc_send(fd, &h, &q, sizeof(q), &lfd, 1);
+	close(lfd);
+	if (r < 0) {
+		fprintf(stderr, "netcon: cannot hand the seccomp listener to the service: %s\n",
+			strerror(-r));
+		return 1;
+	}
+	n = nc_rpc_recv(fd, buf, sizeof(buf), fds, &nfds, 0);
+	close(fd);
+	if (n > 0 && nc_rpc_check(buf, (size_t)n, nfds, 1, &why) == 0) {
+		memcpy(&h, buf, sizeof(h));
+		r = h.err;
+	} else {
+		if (n > 0)
+			nc_rpc_close_fds(fds, nfds);
+		r = n == 0 ? ECONNRESET : n < 0 ? (int)-n : EPROTO;
+	}
+	if (r != 0) {
+		fprintf(stderr, "netcon: the service did not take the program in seccomp mode: "
+				"%s\n", strerror(r));
+		return 1;
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "netcon: cannot run %s: %s\n", argv[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
