@@ -27,6 +27,7 @@
 # 2,000 requests from a Go client under B over 50 goroutines, bodies checked (when
 # golang-go is installed), over IPv4 and IPv6; a blocked accept fails at once (ENOSYS)
 # when its service is killed; both services exit 0 on SIGTERM.
+# timeout: 600
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 

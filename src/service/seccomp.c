@@ -1033,6 +1033,7 @@ static void prog_free(struct nc_service *svc, struct sc_prog *p)
 int nc_seccomp_adopt(struct nc_service *svc, int fd, pid_t pid, uid_t uid)
 {
 	struct nc_seccomp *sc = sc_get(svc);
+	uint64_t id0 = 0;
 	struct sc_prog *p;
 	int nfd;
 
@@ -1040,6 +1041,10 @@ int nc_seccomp_adopt(struct nc_service *svc, int fd, pid_t pid, uid_t uid)
 		return -ENOSYS;
 	if (sc->nprogs >= NC_MAX_CLIENTS)
 		return -EMFILE;
+	/* A seccomp listener answers ID_VALID for an unknown id with ENOENT; anything else
+	 * (a socket, a pipe) is not one. */
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id0) == 0 || errno != ENOENT)
+		return -EBADF;
 	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (nfd < 0)
 		return -errno;
