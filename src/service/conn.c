@@ -875,6 +875,11 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	int a, f, r;
 	ino_t ino;
 
+	/* arg is the listening pcb's arg as it was when the SYN came (lwIP copies it into
+	 * the new pcb); if the SO_REUSEPORT group's pcb changed hands since (group_leave),
+	 * that listener may be freed: ask the listening pcb, which has the current one. */
+	if (newpcb && newpcb->listener)
+		l = newpcb->listener->callback_arg;
 	if (!l || err != ERR_OK || !newpcb)
 		return ERR_VAL;
 	svc = l->svc;
