@@ -27,6 +27,7 @@
 # 2,000 requests from a Go client under B over 50 goroutines, bodies checked (when
 # golang-go is installed), over IPv4 and IPv6; a blocked accept fails at once (ENOSYS)
 # when its service is killed; both services exit 0 on SIGTERM.
+# timeout: 600
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -84,6 +85,16 @@ out=$(log "$NETCON" show "$(command -v true)")
 assert_contains "$out" "mode:      preload" "netcon show for a glibc program"
 [ ! -x "$SC_MUSL" ] || assert_contains "$(log "$NETCON" show "$SC_MUSL")" "mode:      seccomp" \
 	"netcon show for a musl program"
+printf '#!/bin/sh\necho hi\n' >"$NC_TMP/glibc.sh"
+chmod +x "$NC_TMP/glibc.sh"
+assert_contains "$(log "$NETCON" show "$NC_TMP/glibc.sh")" "mode:      preload" \
+	"netcon show for a script run by a glibc shell"
+if bb=$(command -v busybox) && "$NETCON" show "$bb" | grep -q "mode:      seccomp"; then
+	printf '#!%s sh\necho hi\n' "$bb" >"$NC_TMP/static.sh"
+	chmod +x "$NC_TMP/static.sh"
+	assert_contains "$(log "$NETCON" show "$NC_TMP/static.sh")" "mode:      seccomp" \
+		"netcon show for a script run by a static shell"
+fi
 out=$(NETCON_MODE=preload log "$NETCON" show "$SC_STATIC")
 assert_contains "$out" "mode:      preload" "NETCON_MODE=preload"
 

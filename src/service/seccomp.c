@@ -101,6 +101,7 @@ struct sc_wait {
 	uint64_t addr, addrlen;      /* accept: where the peer's address goes */
 	int flags;                   /* accept4's flags */
 	uint64_t deadline;           /* connect: ms (SO_SNDTIMEO), 0 = none */
+	int dead;                    /* answered or abandoned: freed after this batch */
 	struct sc_wait *next, *prev;
 };
 
@@ -118,6 +119,9 @@ struct sc_prog {
 struct nc_seccomp {
 	struct sc_prog *progs;
 	int nprogs;
+	/* Waits finished during a batch of events: a later event of the same batch may still
+	 * point at them, so they are freed only in nc_seccomp_poll(). */
+	struct sc_wait *dead;
 	struct seccomp_notif_sizes sizes;
 	struct seccomp_notif *req;   /* one buffer of the kernel's size */
 	struct seccomp_notif_resp *resp;
@@ -485,13 +489,17 @@ static void wait_free(struct nc_service *svc, struct sc_wait *w)
 
 	nc_epoll_del(svc, w->fd);
 	close(w->fd);
+	w->fd = -1;
 	if (w->prev)
 		w->prev->next = w->next;
 	else
 		p->waits = w->next;
 	if (w->next)
 		w->next->prev = w->prev;
-	free(w);
+	w->dead = 1;
+	w->p = NULL;
+	w->next = svc->seccomp->dead;
+	svc->seccomp->dead = w;
 }
 
 /* Wait for fd (ours, taken over) to report `events`; the call is answered then. */
@@ -1025,6 +1033,7 @@ static void prog_free(struct nc_service *svc, struct sc_prog *p)
 int nc_seccomp_adopt(struct nc_service *svc, int fd, pid_t pid, uid_t uid)
 {
 	struct nc_seccomp *sc = sc_get(svc);
+	uint64_t id0 = 0;
 	struct sc_prog *p;
 	int nfd;
 
@@ -1032,6 +1041,10 @@ int nc_seccomp_adopt(struct nc_service *svc, int fd, pid_t pid, uid_t uid)
 		return -ENOSYS;
 	if (sc->nprogs >= NC_MAX_CLIENTS)
 		return -EMFILE;
+	/* A seccomp listener answers ID_VALID for an unknown id with ENOENT; anything else
+	 * (a socket, a pipe) is not one. */
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id0) == 0 || errno != ENOENT)
+		return -EBADF;
 	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (nfd < 0)
 		return -errno;
@@ -1090,6 +1103,8 @@ static void wait_event(struct nc_service *svc, struct sc_wait *w, uint32_t event
 	struct sc_prog *p = w->p;
 	int r;
 
+	if (w->dead)
+		return;   /* finished earlier in this batch */
 	if (w->op == SC_WAIT_CONNECT) {
 		r = connect_outcome(svc, w->fd, w->ino, events);
 		if (r == 0)
@@ -1123,7 +1138,14 @@ void nc_seccomp_poll(struct nc_service *svc)
 
 	int check;
 
-	if (!sc || !sc->progs)
+	if (!sc)
+		return;
+	while (sc->dead) {
+		struct sc_wait *w = sc->dead;
+		sc->dead = w->next;
+		free(w);
+	}
+	if (!sc->progs)
 		return;
 	now = now_ms();
 	check = now >= sc->next_check;
@@ -1189,6 +1211,7 @@ void nc_seccomp_close_all(struct nc_service *svc)
 		return;
 	while (sc->progs)
 		prog_free(svc, sc->progs);
+	nc_seccomp_poll(svc);   /* frees the finished waits */
 	free(sc->req);
 	free(sc->resp);
 	free(sc);

@@ -220,13 +220,7 @@ static void group_leave(struct nc_sock *s)
 	if (s->pcb) {
 		next->pcb = s->pcb;
 		next->lsn.grr = next;
-		tcp_arg(next->pcb, next);
-		/* A connection still in its handshake took the listener's argument when its
-		 * SYN came, and lwIP hands that to listener_accept(): it must not name s,
-		 * which is freed after this batch. */
-		for (struct tcp_pcb *q = tcp_active_pcbs; q; q = q->next)
-			if (q->state == SYN_RCVD && q->callback_arg == s)
-				q->callback_arg = next;
+		tcp_arg(next->pcb, next);   /* listener_accept() reads it from there */
 		s->pcb = NULL;
 	}
 	s->lsn.gnext = s->lsn.grr = NULL;
@@ -387,6 +381,11 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	int a, f, r;
 	ino_t ino;
 
+	/* arg is the listening pcb's arg as it was when the SYN came (lwIP copies it into
+	 * the new pcb); if the SO_REUSEPORT group's pcb changed hands since (group_leave),
+	 * that listener may be freed: ask the listening pcb, which has the current one. */
+	if (newpcb && newpcb->listener)
+		l = newpcb->listener->callback_arg;
 	if (!l || err != ERR_OK || !newpcb)
 		return ERR_VAL;
 	svc = l->svc;
