@@ -39,113 +39,9 @@
  * Data calls (read, write, send, recv, epoll, close) are never trapped: the data path is
  * as native as in preload mode.
  */
-#include "sock.h"
+#include "seccomp.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <linux/audit.h>
-#include <linux/seccomp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <poll.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "addr.h"
-#include "log.h"
-#include "route.h"
-#include "sockopts.h"
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-
-/* What a handler tells the dispatcher besides a result (>= 0) or a negative errno. */
-#define SC_CONTINUE  INT_MIN          /* not ours: the kernel carries it out */
-#define SC_ANSWERED  (INT_MIN + 1)    /* answered (ADDFD_FLAG_SEND) or waiting */
-
-#define SC_BATCH       64             /* notifications served per wake-up per program */
-#define SC_CHECK_MS    200            /* how often waiting calls are checked for validity */
-#define SC_INOS        4096           /* remembered sockets (direct-mapped by inode) */
-
-/* What we remember of a socket we put in a program (struct sc_ino). */
-enum {
-	SC_INO_VIRTUAL = 1,   /* ours: a closed one is still a virtual socket, not a kernel one */
-	SC_INO_UNTOLD = 2,    /* a non-blocking connect said EINPROGRESS: the next connect()
-			       * after it completed returns 0 once, as on Linux */
-	SC_INO_TOLD = 4,      /* the program was told it is connected: it may not connect
-			       * again after it closed (ECONNABORTED) */
-};
-
-enum sc_wait_op { SC_WAIT_CONNECT = 1, SC_WAIT_ACCEPT, SC_WAIT_COUNT };
-
-struct sc_prog;
-
-/* A trapped call answered later: a blocking connect or accept. */
-struct sc_wait {
-	struct nc_handler h;         /* NC_H_SECCOMP_WAIT */
-	struct sc_prog *p;
-	uint64_t id;                 /* the notification */
-	int op;                      /* enum sc_wait_op */
-	int fd;                      /* ours: the new connection's end / the listener's end */
-	ino_t ino;                   /* connect: the connection's inode */
-	pid_t pid;                   /* the calling thread */
-	uint64_t addr, addrlen;      /* accept: where the peer's address goes */
-	int flags;                   /* accept4's flags */
-	uint64_t deadline;           /* connect: ms (SO_SNDTIMEO), 0 = none */
-	int dead;                    /* answered or abandoned: freed after this batch */
-	struct sc_wait *next, *prev;
-};
-
-/* One listener: a program (and everything it forks) under one filter. */
-struct sc_prog {
-	struct nc_handler h;         /* NC_H_SECCOMP */
-	int fd;                      /* the notification listener */
-	pid_t pid;                   /* the launcher's pid, for the log */
-	uid_t uid;                   /* whose socket limit the program's sockets count against */
-	int uring_logged;
-	struct sc_wait *waits;
-	struct sc_prog *next, *prev;
-};
-
-struct nc_seccomp {
-	struct sc_prog *progs;
-	int nprogs;
-	/* Waits finished during a batch of events: a later event of the same batch may still
-	 * point at them, so they are freed only in nc_seccomp_poll(). */
-	struct sc_wait *dead;
-	struct seccomp_notif_sizes sizes;
-	struct seccomp_notif *req;   /* one buffer of the kernel's size */
-	struct seccomp_notif_resp *resp;
-	uint64_t next_check;         /* ms */
-	uint64_t notifs, continued, waited;
-	struct sc_ino {              /* the per-socket facts the preload intercept keeps in
-				      * its fd table (fdtab.c); a collision forgets one */
-		ino_t ino;
-		unsigned flags;      /* SC_INO_* */
-	} inos[SC_INOS];
-};
-
-/* One trapped call being served. */
-struct sc_call {
-	struct nc_service *svc;
-	struct sc_prog *p;
-	const struct seccomp_notif *n;
-	int fd;                      /* our copy of the program's fd, or -1 */
-	ino_t ino;
-	struct nc_sock *s;           /* the virtual socket it names, or NULL */
-	int closed;                  /* a virtual connection that is over (tombstone) */
-};
-
-static uint64_t now_ms(void)
+uint64_t sc_now_ms(void)
 {
 	struct timespec ts;
 
@@ -153,14 +49,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static unsigned ino_flags(struct nc_service *svc, ino_t ino)
+unsigned sc_ino_flags(struct nc_service *svc, ino_t ino)
 {
 	struct sc_ino *e = &svc->seccomp->inos[ino % SC_INOS];
 
 	return e->ino == ino ? e->flags : 0;
 }
 
-static void ino_mark(struct nc_service *svc, ino_t ino, unsigned set, unsigned clear)
+void sc_ino_mark(struct nc_service *svc, ino_t ino, unsigned set, unsigned clear)
 {
 	struct sc_ino *e = &svc->seccomp->inos[ino % SC_INOS];
 
@@ -171,12 +67,12 @@ static void ino_mark(struct nc_service *svc, ino_t ino, unsigned set, unsigned c
 	e->flags = (e->flags | set) & ~clear;
 }
 
-static void fd_mark(struct nc_service *svc, int fd, unsigned set)
+void sc_fd_mark(struct nc_service *svc, int fd, unsigned set)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) == 0)
-		ino_mark(svc, st.st_ino, set, 0);
+		sc_ino_mark(svc, st.st_ino, set, 0);
 }
 
 static struct nc_seccomp *sc_get(struct nc_service *svc)
@@ -256,7 +152,7 @@ static int id_valid(struct sc_prog *p, uint64_t id)
 /* ---------------------------------------------------------------------------------------
  * The program's memory and fds */
 
-static int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+int sc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec l = { .iov_base = buf, .iov_len = len };
 	struct iovec r = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
@@ -272,7 +168,7 @@ static int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return -errno;
 }
 
-static int mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+int sc_mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
 {
 	struct iovec l = { .iov_base = (void *)buf, .iov_len = len };
 	struct iovec r = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
@@ -347,7 +243,7 @@ static int get_fd(struct sc_prog *p, const struct seccomp_notif *n, int num)
 }
 
 /* Is the program's fd `num` close-on-exec? (Its fdinfo flags carry O_CLOEXEC.) */
-static int fd_cloexec(pid_t pid, int num)
+int sc_fd_cloexec(pid_t pid, int num)
 {
 	char path[64], line[128];
 	unsigned flags = 0;
@@ -363,123 +259,6 @@ static int fd_cloexec(pid_t pid, int num)
 	fclose(f);
 	return (flags & O_CLOEXEC) ? 1 : 0;
 }
-
-/* A kernel TCP (type SOCK_STREAM) or UDP (SOCK_DGRAM) socket of AF_INET/AF_INET6: its
- * family, else 0. */
-static int inet_kind(int fd, int type)
-{
-	int v = 0, family;
-	socklen_t l = sizeof(v);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || (v != AF_INET && v != AF_INET6))
-		return 0;
-	family = v;
-	l = sizeof(v);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != type)
-		return 0;
-	l = sizeof(v);
-	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 ||
-	    v != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
-		return 0;
-	return family;
-}
-
-static int is_unix(int fd)
-{
-	int v = 0;
-	socklen_t l = sizeof(v);
-
-	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) == 0 && v == AF_UNIX;
-}
-
-static void route_net(void *ctx, struct nc_route_net *rn)
-{
-	struct nc_service *svc = ctx;
-	uint8_t n6 = 0;
-
-	rn->known = 1;
-	rn->ip = svc->cfg.ip.s_addr;
-	rn->prefix = svc->cfg.prefix;
-	nc_stack_ip6_list(svc, rn->ip6, NC_HELLO_MAX_IP6, &n6);
-	rn->n_ip6 = n6;
-}
-
-static int route(struct nc_service *svc, int family, const struct sockaddr_storage *ss,
-		 socklen_t len, int for_bind)
-{
-	return nc_route_decide(route_net, svc, family, (const struct sockaddr *)ss, len,
-			       for_bind);
-}
-
-/* Read a sockaddr argument: 0, or -EINVAL (too long) / -EFAULT. */
-static int read_sockaddr(struct sc_call *c, uint64_t addr, uint64_t len,
-			 struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (len > sizeof(*ss))
-		return -EINVAL;
-	if (!addr)
-		return -EFAULT;
-	return mem_read((pid_t)c->n->pid, addr, ss, (size_t)len);
-}
-
-/* Give a socket address back the way the kernel does: truncated to the caller's buffer,
- * the full length written to *lenp. 0 or -EFAULT / -EINVAL. */
-static int put_sockaddr(pid_t pid, const struct nc_addr *a, uint64_t addr, uint64_t lenp)
-{
-	struct sockaddr_storage ss;
-	uint32_t have;
-	socklen_t full;
-	int r;
-
-	if (!lenp)
-		return -EFAULT;
-	r = mem_read(pid, lenp, &have, sizeof(have));
-	if (r < 0)
-		return r;
-	if ((int32_t)have < 0)
-		return -EINVAL;
-	memset(&ss, 0, sizeof(ss));
-	full = nc_addr_to_sockaddr(a, (struct sockaddr *)&ss, sizeof(ss));
-	if (addr && have)
-		r = mem_write(pid, addr, &ss, have < full ? have : full);
-	if (r == 0)
-		r = mem_write(pid, lenp, &full, sizeof(uint32_t));
-	return r;
-}
-
-/*
- * install() - put our socket app_fd in the program in place of its fd (ADDFD with
- * SETFD), keeping what dup2 keeps in preload mode: the fd number, close-on-exec,
- * O_NONBLOCK and the receive/send timeouts. Our app_fd stays ours. 0 or -errno.
- */
-static int install(struct sc_call *c, int app_fd)
-{
-	struct seccomp_notif_addfd a;
-	struct timeval tv;
-	socklen_t l;
-	int fl = fcntl(c->fd, F_GETFL);
-
-	if (fl >= 0)
-		fcntl(app_fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
-	l = sizeof(tv);
-	if (getsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &l) == 0 && (tv.tv_sec || tv.tv_usec))
-		setsockopt(app_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	l = sizeof(tv);
-	if (getsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 && (tv.tv_sec || tv.tv_usec))
-		setsockopt(app_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	memset(&a, 0, sizeof(a));
-	a.id = c->n->id;
-	a.flags = SECCOMP_ADDFD_FLAG_SETFD;
-	a.srcfd = (uint32_t)app_fd;
-	a.newfd = (uint32_t)c->n->data.args[0];
-	a.newfd_flags = fd_cloexec((pid_t)c->n->pid, (int)c->n->data.args[0]) ? O_CLOEXEC : 0;
-	if (ioctl(c->p->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
-		return -errno;
-	fd_mark(c->svc, app_fd, SC_INO_VIRTUAL);
-	return 0;
-}
-
 /* ---------------------------------------------------------------------------------------
  * Waiting calls */
 
@@ -503,7 +282,7 @@ static void wait_free(struct nc_service *svc, struct sc_wait *w)
 }
 
 /* Wait for fd (ours, taken over) to report `events`; the call is answered then. */
-static int wait_start(struct sc_call *c, int op, int fd, uint32_t events, struct sc_wait **out)
+int sc_wait_start(struct sc_call *c, int op, int fd, uint32_t events, struct sc_wait **out)
 {
 	struct sc_wait *w = calloc(1, sizeof(*w));
 
@@ -530,7 +309,7 @@ static int wait_start(struct sc_call *c, int op, int fd, uint32_t events, struct
 }
 
 /* The outcome of a connect whose end fd (inode ino) became writable or hung up. */
-static int connect_outcome(struct nc_service *svc, int fd, ino_t ino, uint32_t events)
+int sc_connect_outcome(struct nc_service *svc, int fd, ino_t ino, uint32_t events)
 {
 	uint32_t l = sizeof(int);
 	int err = 0, kerr = 0;
@@ -541,401 +320,6 @@ static int connect_outcome(struct nc_service *svc, int fd, ino_t ino, uint32_t e
 	nc_sock_getopt(svc, nc_sock_lookup(svc, ino), ino, SOL_SOCKET, SO_ERROR, &err, &l);
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &kerr, &kl);   /* the end's own: cleared */
 	return -(err ? err : kerr ? kerr : ECONNREFUSED);
-}
-
-/* ---------------------------------------------------------------------------------------
- * The calls */
-
-static int sc_bind(struct sc_call *c)
-{
-	const __u64 *a = c->n->data.args;
-	struct sockaddr_storage ss;
-	struct nc_bind_req q;
-	struct nc_addr local;
-	int family, r, app = -1;
-
-	if (c->s || c->closed)
-		return -EINVAL;   /* bound already */
-	if (!(family = inet_kind(c->fd, SOCK_STREAM)))
-		return SC_CONTINUE;   /* UDP: not yet served in this mode (docs/differences.md) */
-	if (a[2] < sizeof(sa_family_t) || a[2] > sizeof(ss))
-		return SC_CONTINUE;   /* the kernel says what is wrong */
-	r = read_sockaddr(c, a[1], a[2], &ss);
-	if (r < 0)
-		return r;
-	if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-	    route(c->svc, family, &ss, (socklen_t)a[2], 1) != NC_ROUTE_VIRTUAL)
-		return SC_CONTINUE;
-	memset(&q, 0, sizeof(q));
-	if (nc_addr_from_sockaddr(&q.addr, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)
-		return -EINVAL;
-	q.type = SOCK_STREAM;
-	nc_sockopts_read(c->fd, &q.opts, getsockopt);
-	r = nc_sock_bind(c->svc, &q, &app, &local);
-	if (r < 0)
-		return r;
-	r = install(c, app);
-	close(app);
-	return r;
-}
-
-static int sc_listen(struct sc_call *c)
-{
-	struct nc_listen_req q;
-	struct nc_addr local;
-	struct sockaddr_storage cur, any;
-	socklen_t cl = sizeof(cur);
-	int family, r, app = -1;
-
-	memset(&q, 0, sizeof(q));
-	q.backlog = (int)c->n->data.args[1];
-	if (c->s) {
-		if (c->s->kind == NC_KIND_UDP)
-			return -EOPNOTSUPP;
-		if (c->s->kind == NC_KIND_CONN)
-			return -EINVAL;
-		r = nc_sock_listen(c->svc, c->s, &q, &app, &local);
-		if (app >= 0)
-			close(app);
-		return r < 0 ? r : 0;
-	}
-	if (c->closed)
-		return -EINVAL;
-	if (!(family = inet_kind(c->fd, SOCK_STREAM)))
-		return SC_CONTINUE;
-	/* Bound by the kernel already (loopback, ...): the kernel's. The port is at the same
-	 * place in sockaddr_in and sockaddr_in6. */
-	if (getsockname(c->fd, (struct sockaddr *)&cur, &cl) == 0 &&
-	    ((struct sockaddr_in *)&cur)->sin_port != 0)
-		return SC_CONTINUE;
-	memset(&any, 0, sizeof(any));
-	any.ss_family = (sa_family_t)family;
-	if (route(c->svc, family, &any, family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-		  sizeof(struct sockaddr_in), 1) != NC_ROUTE_VIRTUAL)
-		return SC_CONTINUE;
-	q.family = (uint32_t)family;
-	nc_sockopts_read(c->fd, &q.opts, getsockopt);
-	r = nc_sock_listen(c->svc, NULL, &q, &app, &local);
-	if (r < 0)
-		return r;
-	r = install(c, app);
-	close(app);
-	return r;
-}
-
-static int sc_connect(struct sc_call *c)
-{
-	const __u64 *a = c->n->data.args;
-	struct sockaddr_storage ss;
-	struct nc_connect_req q;
-	struct nc_connect_rep rep;
-	struct nc_sock *s = c->s;
-	struct sc_wait *w;
-	struct stat st;
-	int family, r, app = -1, fl;
-
-	if (a[2] > sizeof(ss))
-		return -EINVAL;
-	if (a[2] < sizeof(sa_family_t))
-		return s ? -EINVAL : SC_CONTINUE;
-	r = read_sockaddr(c, a[1], a[2], &ss);
-	if (r < 0)
-		return r;
-	if (c->closed || (s && s->kind == NC_KIND_CONN && s->state == NC_STATE_CLOSED)) {
-		/* As on Linux: the failure first; then a socket whose connect failed may
-		 * connect again, as a new connection; one that was connected may not. */
-		uint32_t l = sizeof(int);
-		int err = 0;
-
-		nc_sock_getopt(c->svc, s, c->ino, SOL_SOCKET, SO_ERROR, &err, &l);
-		if (err)
-			return -err;
-		family = s ? s->family : ss.ss_family;
-		if ((ino_flags(c->svc, c->ino) & SC_INO_TOLD) || ss.ss_family != family ||
-		    route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
-			return -ECONNABORTED;
-		s = NULL;
-	} else if (s) {
-		if (s->kind == NC_KIND_UDP)
-			return -EOPNOTSUPP;   /* not made in this mode yet */
-		family = s->family;
-		if (s->kind == NC_KIND_CONN && s->state == NC_STATE_ESTABLISHED &&
-		    (ino_flags(c->svc, c->ino) & SC_INO_UNTOLD)) {
-			/* Linux: the first connect() after a non-blocking one completed
-			 * returns 0; only the next says EISCONN. */
-			ino_mark(c->svc, c->ino, SC_INO_TOLD, SC_INO_UNTOLD);
-			return 0;
-		}
-		if (ss.ss_family != family)
-			return ss.ss_family == AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
-		if (s->kind == NC_KIND_BOUND &&
-		    route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
-			return -ENETUNREACH;   /* bound virtual, connecting elsewhere */
-	} else {
-		family = inet_kind(c->fd, SOCK_STREAM);
-		if (!family) {
-			/* UDP is not served in this mode yet: a datagram socket may not reach
-			 * the kernel's network for a virtual address either. */
-			int uf = inet_kind(c->fd, SOCK_DGRAM);
-			if (uf && route(c->svc, uf, &ss, (socklen_t)a[2], 0) == NC_ROUTE_VIRTUAL)
-				return -ENETUNREACH;
-			return SC_CONTINUE;
-		}
-		if (route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
-			return SC_CONTINUE;
-	}
-	memset(&q, 0, sizeof(q));
-	if (nc_addr_from_sockaddr(&q.peer, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)
-		return -EINVAL;
-	if (!s && !c->closed && !c->s)
-		nc_sockopts_read(c->fd, &q.opts, getsockopt);
-	fl = fcntl(c->fd, F_GETFL);
-	r = nc_sock_connect(c->svc, s, &q, &app, &rep);
-	if (r < 0)
-		return r;
-	r = install(c, app);
-	if (r < 0 || (fl >= 0 && (fl & O_NONBLOCK))) {
-		if (r == 0)
-			fd_mark(c->svc, app, SC_INO_UNTOLD);
-		close(app);
-		return r < 0 ? r : -EINPROGRESS;
-	}
-	/* Blocking: answered when the handshake resolves (connect_outcome), or with
-	 * EINPROGRESS when SO_SNDTIMEO runs out first, as on Linux. */
-	if (fstat(app, &st) < 0 || (r = wait_start(c, SC_WAIT_CONNECT, app, EPOLLOUT, &w)) < 0) {
-		close(app);
-		return r < 0 ? r : -EIO;
-	}
-	w->ino = st.st_ino;
-	{
-		struct timeval tv;
-		socklen_t tl = sizeof(tv);
-
-		if (getsockopt(app, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 &&
-		    (tv.tv_sec || tv.tv_usec))
-			w->deadline = now_ms() + (uint64_t)tv.tv_sec * 1000 +
-				      (uint64_t)(tv.tv_usec + 999) / 1000;
-	}
-	return SC_ANSWERED;
-}
-
-/*
- * accept_try() - take one connection from a virtual listener's end (ours, fd) for the
- * call id of thread pid: the peer's address to the program, the new fd installed and the
- * call answered with it (ADDFD_FLAG_SEND). Returns SC_ANSWERED, -EAGAIN when nothing is
- * queued, or another negative errno to answer with.
- */
-static int accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pid_t pid,
-		      int fd, uint64_t addr, uint64_t addrlen, int flags)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} ctl;
-	struct nc_accept_msg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct seccomp_notif_addfd af;
-	struct msghdr msg;
-	struct cmsghdr *cm;
-	int nfd = -1, extra = 0, r;
-	ssize_t n;
-
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EAGAIN ? -EAGAIN : errno == ECONNRESET ? -ECONNABORTED : -errno;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (nfd < 0)
-				nfd = f;
-			else {
-				close(f);
-				extra = 1;
-			}
-		}
-	}
-	if (n == 0 && nfd < 0)
-		return -EINVAL;   /* shut down (the program's shutdown, or our end closed) */
-	if ((size_t)n != sizeof(m) || m.magic != NC_ACCEPT_MAGIC || nfd < 0 || extra ||
-	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (nfd >= 0)
-			close(nfd);
-		return -ECONNABORTED;
-	}
-	if (addr || addrlen) {
-		r = put_sockaddr(pid, &m.peer, addr, addrlen);
-		if (r < 0) {
-			close(nfd);
-			return r;
-		}
-	}
-	if (flags & SOCK_NONBLOCK)
-		fcntl(nfd, F_SETFL, O_NONBLOCK);
-	fd_mark(svc, nfd, SC_INO_VIRTUAL | SC_INO_TOLD);
-	memset(&af, 0, sizeof(af));
-	af.id = id;
-	af.flags = SECCOMP_ADDFD_FLAG_SEND;
-	af.srcfd = (uint32_t)nfd;
-	af.newfd_flags = (flags & SOCK_CLOEXEC) ? O_CLOEXEC : 0;
-	r = ioctl(p->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &af);
-	if (r < 0) {
-		r = -errno;
-		close(nfd);
-		if (r == -ENOENT)
-			nc_log_ratelimited(NC_LOG_WARN, "seccomp: pid %d left accept() (a signal) "
-					   "as a connection came: it is closed", (int)pid);
-		return r == -ENOENT ? SC_ANSWERED : r;
-	}
-	close(nfd);
-	return SC_ANSWERED;
-}
-
-static int sc_accept(struct sc_call *c, int flags)
-{
-	const __u64 *a = c->n->data.args;
-	struct sc_wait *w;
-	int r, fl;
-
-	if (!c->s)
-		return c->closed ? -EINVAL : SC_CONTINUE;
-	if (c->s->kind == NC_KIND_UDP)
-		return -EOPNOTSUPP;
-	if (c->s->kind != NC_KIND_LISTENER)
-		return -EINVAL;
-	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return -EINVAL;
-	r = accept_try(c->svc, c->p, c->n->id, (pid_t)c->n->pid, c->fd, a[1], a[2], flags);
-	fl = fcntl(c->fd, F_GETFL);
-	if (r != -EAGAIN || (fl >= 0 && (fl & O_NONBLOCK)))
-		return r;
-	/* Blocking: answered when a connection arrives (accept_ready). */
-	r = wait_start(c, SC_WAIT_ACCEPT, c->fd, EPOLLIN, &w);
-	if (r < 0)
-		return r;
-	c->fd = -1;   /* the wait owns it */
-	w->addr = a[1];
-	w->addrlen = a[2];
-	w->flags = flags;
-	return SC_ANSWERED;
-}
-
-static int sc_getname(struct sc_call *c, int peer)
-{
-	const __u64 *a = c->n->data.args;
-	struct nc_sock *s = c->s;
-
-	if (!s)
-		return c->closed && peer ? -ENOTCONN : SC_CONTINUE;
-	if (!peer)
-		return put_sockaddr((pid_t)c->n->pid, &s->local, a[1], a[2]);
-	if (s->kind == NC_KIND_UDP && s->peer.family != AF_UNSPEC)
-		return put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
-	if (s->kind != NC_KIND_CONN || s->state != NC_STATE_ESTABLISHED)
-		return -ENOTCONN;
-	return put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
-}
-
-static int sc_getsockopt(struct sc_call *c)
-{
-	const __u64 *a = c->n->data.args;
-	int level = (int)a[1], name = (int)a[2], v = -1, r;
-	pid_t pid = (pid_t)c->n->pid;
-	uint8_t val[NC_SOCKOPT_MAX];
-	uint32_t have, len;
-
-	if ((!c->s && !c->closed) || nc_sockopt_native(level, name))
-		return SC_CONTINUE;
-	if (!a[4])
-		return -EFAULT;
-	r = mem_read(pid, a[4], &have, sizeof(have));
-	if (r < 0)
-		return r;
-	if ((int32_t)have < 0)
-		return -EINVAL;
-	if (level == SOL_SOCKET) {
-		int udp = c->s && c->s->kind == NC_KIND_UDP;
-		switch (name) {
-		case SO_TYPE: v = udp ? SOCK_DGRAM : SOCK_STREAM; break;
-		case SO_DOMAIN: v = c->s && c->s->family == AF_INET6 ? AF_INET6 : AF_INET; break;
-		case SO_PROTOCOL: v = udp ? IPPROTO_UDP : IPPROTO_TCP; break;
-		case SO_ACCEPTCONN: v = c->s && c->s->kind == NC_KIND_LISTENER; break;
-		}
-	}
-	if (v >= 0) {
-		len = have < sizeof(v) ? have : sizeof(v);
-		memcpy(val, &v, sizeof(v));
-	} else {
-		len = have > NC_SOCKOPT_MAX ? NC_SOCKOPT_MAX : have;
-		memset(val, 0, sizeof(val));
-		r = nc_sock_getopt(c->svc, c->s, c->ino, level, name, val, &len);
-		if (r < 0)
-			return r;
-		if (level == SOL_SOCKET && name == SO_ERROR) {
-			int kerr = 0;
-			socklen_t kl = sizeof(kerr);
-			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &kerr, &kl);   /* clear the end's */
-		}
-		if (len > have)
-			len = have;
-	}
-	if (len && !a[3])
-		return -EFAULT;
-	r = mem_write(pid, a[3], val, len);
-	if (r == 0)
-		r = mem_write(pid, a[4], &len, sizeof(len));
-	return r;
-}
-
-static int sc_setsockopt(struct sc_call *c)
-{
-	const __u64 *a = c->n->data.args;
-	int level = (int)a[1], name = (int)a[2], r;
-	uint8_t val[NC_SOCKOPT_MAX];
-	uint32_t len = (uint32_t)a[4];
-
-	if (!c->s)
-		return c->closed ? 0 : SC_CONTINUE;   /* a closed socket takes and forgets */
-	if (nc_sockopt_native(level, name))
-		return SC_CONTINUE;
-	if (len > NC_SOCKOPT_MAX)
-		return -EINVAL;
-	if (len && !a[3])
-		return -EFAULT;
-	r = mem_read((pid_t)c->n->pid, a[3], val, len);
-	if (r < 0)
-		return r;
-	return nc_sock_setopt(c->svc, c->s, level, name, val, len);
-}
-
-static int sc_shutdown(struct sc_call *c)
-{
-	int how = (int)c->n->data.args[1];
-	struct nc_sock *s = c->s;
-
-	if (!s)
-		return SC_CONTINUE;
-	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
-		return -EINVAL;
-	if (s->kind == NC_KIND_LISTENER) {
-		/* As in preload mode: SHUT_RD stops listening; accept()s waiting see the end
-		 * of the listener's pair and fail with EINVAL. */
-		if (how != SHUT_WR)
-			shutdown(c->fd, SHUT_RDWR);
-		return 0;
-	}
-	if (s->kind == NC_KIND_UDP)
-		return s->peer.family == AF_UNSPEC ? -ENOTCONN : 0;
-	if (s->kind != NC_KIND_CONN || s->state == NC_STATE_CONNECTING)
-		return -ENOTCONN;
-	return SC_CONTINUE;   /* the socketpair carries it: SHUT_WR becomes a FIN */
 }
 
 /* Serve one notification. */
@@ -981,7 +365,7 @@ static void serve(struct nc_service *svc, struct sc_prog *p, const struct seccom
 	/* A virtual socket that is over: its end is still the program's. Inode numbers are
 	 * reused, so a remembered one counts only for a Unix socket (ours are). */
 	c.closed = !c.s && (nc_tombstone_get(svc, c.ino, 0) != 0 ||
-			    ((ino_flags(svc, c.ino) & SC_INO_VIRTUAL) && is_unix(c.fd)));
+			    ((sc_ino_flags(svc, c.ino) & SC_INO_VIRTUAL) && sc_is_unix(c.fd)));
 	svc->cur_user = nc_user_get(svc, p->uid);
 	switch (nr) {
 	case SYS_bind: r = sc_bind(&c); break;
@@ -1106,14 +490,14 @@ static void wait_event(struct nc_service *svc, struct sc_wait *w, uint32_t event
 	if (w->dead)
 		return;   /* finished earlier in this batch */
 	if (w->op == SC_WAIT_CONNECT) {
-		r = connect_outcome(svc, w->fd, w->ino, events);
+		r = sc_connect_outcome(svc, w->fd, w->ino, events);
 		if (r == 0)
-			ino_mark(svc, w->ino, SC_INO_TOLD, SC_INO_UNTOLD);
+			sc_ino_mark(svc, w->ino, SC_INO_TOLD, SC_INO_UNTOLD);
 		sc_answer(svc, p, w->id, r);
 		wait_free(svc, w);
 		return;
 	}
-	r = accept_try(svc, p, w->id, w->pid, w->fd, w->addr, w->addrlen, w->flags);
+	r = sc_accept_try(svc, p, w->id, w->pid, w->fd, w->addr, w->addrlen, w->flags);
 	if (r == -EAGAIN) {
 		if (!id_valid(p, w->id))
 			wait_free(svc, w);   /* interrupted; another thread took the connection */
@@ -1147,7 +531,7 @@ void nc_seccomp_poll(struct nc_service *svc)
 	}
 	if (!sc->progs)
 		return;
-	now = now_ms();
+	now = sc_now_ms();
 	check = now >= sc->next_check;
 	if (check)
 		sc->next_check = now + SC_CHECK_MS;
@@ -1157,7 +541,7 @@ void nc_seccomp_poll(struct nc_service *svc)
 			next = w->next;
 			if (w->deadline && now >= w->deadline) {
 				/* SO_SNDTIMEO ran out: the connect goes on, the call ends. */
-				ino_mark(svc, w->ino, SC_INO_UNTOLD, 0);
+				sc_ino_mark(svc, w->ino, SC_INO_UNTOLD, 0);
 				sc_send(svc, p, w->id, 0, -EINPROGRESS, 0);
 				wait_free(svc, w);
 			} else if (check && !id_valid(p, w->id)) {
@@ -1174,7 +558,7 @@ int nc_seccomp_timeout_ms(struct nc_service *svc, int timeout)
 
 	if (!sc)
 		return timeout;
-	now = now_ms();
+	now = sc_now_ms();
 	for (struct sc_prog *p = sc->progs; p; p = p->next) {
 		for (struct sc_wait *w = p->waits; w; w = w->next) {
 			int t = SC_CHECK_MS;

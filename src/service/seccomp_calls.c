@@ -1,0 +1,524 @@
+/*
+ * seccomp_calls.c — seccomp mode's handlers, one per trapped socket call (bind, listen,
+ * connect, accept/accept4, getsockname/getpeername, getsockopt/setsockopt, shutdown).
+ *
+ * Each gets the call being served (struct sc_call: the program's fd copied into the
+ * service, the virtual socket it names if any) and answers as the kernel would: a result,
+ * a negative errno, SC_CONTINUE (not ours: the kernel carries it out) or SC_ANSWERED
+ * (answered already with ADDFD_FLAG_SEND, or left waiting: a blocking connect or accept,
+ * see seccomp.c). The decisions are the intercept's (route.c, sockopts.c) and the work is
+ * the service's own handlers' (tcp_listen.c, tcp_conn.c, sockopt.c): only the way
+ * arguments and fds reach the program differs (process_vm_readv/writev, ADDFD).
+ */
+#include "seccomp.h"
+
+/* A kernel TCP (type SOCK_STREAM) or UDP (SOCK_DGRAM) socket of AF_INET/AF_INET6: its
+ * family, else 0. */
+static int inet_kind(int fd, int type)
+{
+	int v = 0, family;
+	socklen_t l = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || (v != AF_INET && v != AF_INET6))
+		return 0;
+	family = v;
+	l = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != type)
+		return 0;
+	l = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 ||
+	    v != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
+		return 0;
+	return family;
+}
+
+int sc_is_unix(int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) == 0 && v == AF_UNIX;
+}
+
+static void route_net(void *ctx, struct nc_route_net *rn)
+{
+	struct nc_service *svc = ctx;
+	uint8_t n6 = 0;
+
+	rn->known = 1;
+	rn->ip = svc->cfg.ip.s_addr;
+	rn->prefix = svc->cfg.prefix;
+	nc_stack_ip6_list(svc, rn->ip6, NC_HELLO_MAX_IP6, &n6);
+	rn->n_ip6 = n6;
+}
+
+static int route(struct nc_service *svc, int family, const struct sockaddr_storage *ss,
+		 socklen_t len, int for_bind)
+{
+	return nc_route_decide(route_net, svc, family, (const struct sockaddr *)ss, len,
+			       for_bind);
+}
+
+/* Read a sockaddr argument: 0, or -EINVAL (too long) / -EFAULT. */
+static int read_sockaddr(struct sc_call *c, uint64_t addr, uint64_t len,
+			 struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (len > sizeof(*ss))
+		return -EINVAL;
+	if (!addr)
+		return -EFAULT;
+	return sc_mem_read((pid_t)c->n->pid, addr, ss, (size_t)len);
+}
+
+/* Give a socket address back the way the kernel does: truncated to the caller's buffer,
+ * the full length written to *lenp. 0 or -EFAULT / -EINVAL. */
+static int put_sockaddr(pid_t pid, const struct nc_addr *a, uint64_t addr, uint64_t lenp)
+{
+	struct sockaddr_storage ss;
+	uint32_t have;
+	socklen_t full;
+	int r;
+
+	if (!lenp)
+		return -EFAULT;
+	r = sc_mem_read(pid, lenp, &have, sizeof(have));
+	if (r < 0)
+		return r;
+	if ((int32_t)have < 0)
+		return -EINVAL;
+	memset(&ss, 0, sizeof(ss));
+	full = nc_addr_to_sockaddr(a, (struct sockaddr *)&ss, sizeof(ss));
+	if (addr && have)
+		r = sc_mem_write(pid, addr, &ss, have < full ? have : full);
+	if (r == 0)
+		r = sc_mem_write(pid, lenp, &full, sizeof(uint32_t));
+	return r;
+}
+
+/*
+ * install() - put our socket app_fd in the program in place of its fd (ADDFD with
+ * SETFD), keeping what dup2 keeps in preload mode: the fd number, close-on-exec,
+ * O_NONBLOCK and the receive/send timeouts. Our app_fd stays ours. 0 or -errno.
+ */
+static int install(struct sc_call *c, int app_fd)
+{
+	struct seccomp_notif_addfd a;
+	struct timeval tv;
+	socklen_t l;
+	int fl = fcntl(c->fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(app_fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC));
+	l = sizeof(tv);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &l) == 0 && (tv.tv_sec || tv.tv_usec))
+		setsockopt(app_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	l = sizeof(tv);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 && (tv.tv_sec || tv.tv_usec))
+		setsockopt(app_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	memset(&a, 0, sizeof(a));
+	a.id = c->n->id;
+	a.flags = SECCOMP_ADDFD_FLAG_SETFD;
+	a.srcfd = (uint32_t)app_fd;
+	a.newfd = (uint32_t)c->n->data.args[0];
+	a.newfd_flags = sc_fd_cloexec((pid_t)c->n->pid, (int)c->n->data.args[0]) ? O_CLOEXEC : 0;
+	if (ioctl(c->p->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+		return -errno;
+	sc_fd_mark(c->svc, app_fd, SC_INO_VIRTUAL);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The calls */
+
+int sc_bind(struct sc_call *c)
+{
+	const __u64 *a = c->n->data.args;
+	struct sockaddr_storage ss;
+	struct nc_bind_req q;
+	struct nc_addr local;
+	int family, r, app = -1;
+
+	if (c->s || c->closed)
+		return -EINVAL;   /* bound already */
+	if (!(family = inet_kind(c->fd, SOCK_STREAM)))
+		return SC_CONTINUE;   /* UDP: not yet served in this mode (docs/differences.md) */
+	if (a[2] < sizeof(sa_family_t) || a[2] > sizeof(ss))
+		return SC_CONTINUE;   /* the kernel says what is wrong */
+	r = read_sockaddr(c, a[1], a[2], &ss);
+	if (r < 0)
+		return r;
+	if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    route(c->svc, family, &ss, (socklen_t)a[2], 1) != NC_ROUTE_VIRTUAL)
+		return SC_CONTINUE;
+	memset(&q, 0, sizeof(q));
+	if (nc_addr_from_sockaddr(&q.addr, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)
+		return -EINVAL;
+	q.type = SOCK_STREAM;
+	nc_sockopts_read(c->fd, &q.opts, getsockopt);
+	r = nc_sock_bind(c->svc, &q, &app, &local);
+	if (r < 0)
+		return r;
+	r = install(c, app);
+	close(app);
+	return r;
+}
+
+int sc_listen(struct sc_call *c)
+{
+	struct nc_listen_req q;
+	struct nc_addr local;
+	struct sockaddr_storage cur, any;
+	socklen_t cl = sizeof(cur);
+	int family, r, app = -1;
+
+	memset(&q, 0, sizeof(q));
+	q.backlog = (int)c->n->data.args[1];
+	if (c->s) {
+		if (c->s->kind == NC_KIND_UDP)
+			return -EOPNOTSUPP;
+		if (c->s->kind == NC_KIND_CONN)
+			return -EINVAL;
+		r = nc_sock_listen(c->svc, c->s, &q, &app, &local);
+		if (app >= 0)
+			close(app);
+		return r < 0 ? r : 0;
+	}
+	if (c->closed)
+		return -EINVAL;
+	if (!(family = inet_kind(c->fd, SOCK_STREAM)))
+		return SC_CONTINUE;
+	/* Bound by the kernel already (loopback, ...): the kernel's. The port is at the same
+	 * place in sockaddr_in and sockaddr_in6. */
+	if (getsockname(c->fd, (struct sockaddr *)&cur, &cl) == 0 &&
+	    ((struct sockaddr_in *)&cur)->sin_port != 0)
+		return SC_CONTINUE;
+	memset(&any, 0, sizeof(any));
+	any.ss_family = (sa_family_t)family;
+	if (route(c->svc, family, &any, family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+		  sizeof(struct sockaddr_in), 1) != NC_ROUTE_VIRTUAL)
+		return SC_CONTINUE;
+	q.family = (uint32_t)family;
+	nc_sockopts_read(c->fd, &q.opts, getsockopt);
+	r = nc_sock_listen(c->svc, NULL, &q, &app, &local);
+	if (r < 0)
+		return r;
+	r = install(c, app);
+	close(app);
+	return r;
+}
+
+int sc_connect(struct sc_call *c)
+{
+	const __u64 *a = c->n->data.args;
+	struct sockaddr_storage ss;
+	struct nc_connect_req q;
+	struct nc_connect_rep rep;
+	struct nc_sock *s = c->s;
+	struct sc_wait *w;
+	struct stat st;
+	int family, r, app = -1, fl;
+
+	if (a[2] > sizeof(ss))
+		return -EINVAL;
+	if (a[2] < sizeof(sa_family_t))
+		return s ? -EINVAL : SC_CONTINUE;
+	r = read_sockaddr(c, a[1], a[2], &ss);
+	if (r < 0)
+		return r;
+	if (c->closed || (s && s->kind == NC_KIND_CONN && s->state == NC_STATE_CLOSED)) {
+		/* As on Linux: the failure first; then a socket whose connect failed may
+		 * connect again, as a new connection; one that was connected may not. */
+		uint32_t l = sizeof(int);
+		int err = 0;
+
+		nc_sock_getopt(c->svc, s, c->ino, SOL_SOCKET, SO_ERROR, &err, &l);
+		if (err)
+			return -err;
+		family = s ? s->family : ss.ss_family;
+		if ((sc_ino_flags(c->svc, c->ino) & SC_INO_TOLD) || ss.ss_family != family ||
+		    route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
+			return -ECONNABORTED;
+		s = NULL;
+	} else if (s) {
+		if (s->kind == NC_KIND_UDP)
+			return -EOPNOTSUPP;   /* not made in this mode yet */
+		family = s->family;
+		if (s->kind == NC_KIND_CONN && s->state == NC_STATE_ESTABLISHED &&
+		    (sc_ino_flags(c->svc, c->ino) & SC_INO_UNTOLD)) {
+			/* Linux: the first connect() after a non-blocking one completed
+			 * returns 0; only the next says EISCONN. */
+			sc_ino_mark(c->svc, c->ino, SC_INO_TOLD, SC_INO_UNTOLD);
+			return 0;
+		}
+		if (ss.ss_family != family)
+			return ss.ss_family == AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
+		if (s->kind == NC_KIND_BOUND &&
+		    route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
+			return -ENETUNREACH;   /* bound virtual, connecting elsewhere */
+	} else {
+		family = inet_kind(c->fd, SOCK_STREAM);
+		if (!family) {
+			/* UDP is not served in this mode yet: a datagram socket may not reach
+			 * the kernel's network for a virtual address either. */
+			int uf = inet_kind(c->fd, SOCK_DGRAM);
+			if (uf && route(c->svc, uf, &ss, (socklen_t)a[2], 0) == NC_ROUTE_VIRTUAL)
+				return -ENETUNREACH;
+			return SC_CONTINUE;
+		}
+		if (route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
+			return SC_CONTINUE;
+	}
+	memset(&q, 0, sizeof(q));
+	if (nc_addr_from_sockaddr(&q.peer, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)
+		return -EINVAL;
+	if (!s && !c->closed && !c->s)
+		nc_sockopts_read(c->fd, &q.opts, getsockopt);
+	fl = fcntl(c->fd, F_GETFL);
+	r = nc_sock_connect(c->svc, s, &q, &app, &rep);
+	if (r < 0)
+		return r;
+	r = install(c, app);
+	if (r < 0 || (fl >= 0 && (fl & O_NONBLOCK))) {
+		if (r == 0)
+			sc_fd_mark(c->svc, app, SC_INO_UNTOLD);
+		close(app);
+		return r < 0 ? r : -EINPROGRESS;
+	}
+	/* Blocking: answered when the handshake resolves (sc_connect_outcome), or with
+	 * EINPROGRESS when SO_SNDTIMEO runs out first, as on Linux. */
+	if (fstat(app, &st) < 0 || (r = sc_wait_start(c, SC_WAIT_CONNECT, app, EPOLLOUT, &w)) < 0) {
+		close(app);
+		return r < 0 ? r : -EIO;
+	}
+	w->ino = st.st_ino;
+	{
+		struct timeval tv;
+		socklen_t tl = sizeof(tv);
+
+		if (getsockopt(app, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 &&
+		    (tv.tv_sec || tv.tv_usec))
+			w->deadline = sc_now_ms() + (uint64_t)tv.tv_sec * 1000 +
+				      (uint64_t)(tv.tv_usec + 999) / 1000;
+	}
+	return SC_ANSWERED;
+}
+
+/*
+ * sc_accept_try() - take one connection from a virtual listener's end (ours, fd) for the
+ * call id of thread pid: the peer's address to the program, the new fd installed and the
+ * call answered with it (ADDFD_FLAG_SEND). Returns SC_ANSWERED, -EAGAIN when nothing is
+ * queued, or another negative errno to answer with.
+ */
+int sc_accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pid_t pid,
+		      int fd, uint64_t addr, uint64_t addrlen, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct nc_accept_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct seccomp_notif_addfd af;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	int nfd = -1, extra = 0, r;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN ? -EAGAIN : errno == ECONNRESET ? -ECONNABORTED : -errno;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (nfd < 0)
+				nfd = f;
+			else {
+				close(f);
+				extra = 1;
+			}
+		}
+	}
+	if (n == 0 && nfd < 0)
+		return -EINVAL;   /* shut down (the program's shutdown, or our end closed) */
+	if ((size_t)n != sizeof(m) || m.magic != NC_ACCEPT_MAGIC || nfd < 0 || extra ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		if (nfd >= 0)
+			close(nfd);
+		return -ECONNABORTED;
+	}
+	if (addr || addrlen) {
+		r = put_sockaddr(pid, &m.peer, addr, addrlen);
+		if (r < 0) {
+			close(nfd);
+			return r;
+		}
+	}
+	if (flags & SOCK_NONBLOCK)
+		fcntl(nfd, F_SETFL, O_NONBLOCK);
+	sc_fd_mark(svc, nfd, SC_INO_VIRTUAL | SC_INO_TOLD);
+	memset(&af, 0, sizeof(af));
+	af.id = id;
+	af.flags = SECCOMP_ADDFD_FLAG_SEND;
+	af.srcfd = (uint32_t)nfd;
+	af.newfd_flags = (flags & SOCK_CLOEXEC) ? O_CLOEXEC : 0;
+	r = ioctl(p->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &af);
+	if (r < 0) {
+		r = -errno;
+		close(nfd);
+		if (r == -ENOENT)
+			nc_log_ratelimited(NC_LOG_WARN, "seccomp: pid %d left accept() (a signal) "
+					   "as a connection came: it is closed", (int)pid);
+		return r == -ENOENT ? SC_ANSWERED : r;
+	}
+	close(nfd);
+	return SC_ANSWERED;
+}
+
+int sc_accept(struct sc_call *c, int flags)
+{
+	const __u64 *a = c->n->data.args;
+	struct sc_wait *w;
+	int r, fl;
+
+	if (!c->s)
+		return c->closed ? -EINVAL : SC_CONTINUE;
+	if (c->s->kind == NC_KIND_UDP)
+		return -EOPNOTSUPP;
+	if (c->s->kind != NC_KIND_LISTENER)
+		return -EINVAL;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	r = sc_accept_try(c->svc, c->p, c->n->id, (pid_t)c->n->pid, c->fd, a[1], a[2], flags);
+	fl = fcntl(c->fd, F_GETFL);
+	if (r != -EAGAIN || (fl >= 0 && (fl & O_NONBLOCK)))
+		return r;
+	/* Blocking: answered when a connection arrives (accept_ready). */
+	r = sc_wait_start(c, SC_WAIT_ACCEPT, c->fd, EPOLLIN, &w);
+	if (r < 0)
+		return r;
+	c->fd = -1;   /* the wait owns it */
+	w->addr = a[1];
+	w->addrlen = a[2];
+	w->flags = flags;
+	return SC_ANSWERED;
+}
+
+int sc_getname(struct sc_call *c, int peer)
+{
+	const __u64 *a = c->n->data.args;
+	struct nc_sock *s = c->s;
+
+	if (!s)
+		return c->closed && peer ? -ENOTCONN : SC_CONTINUE;
+	if (!peer)
+		return put_sockaddr((pid_t)c->n->pid, &s->local, a[1], a[2]);
+	if (s->kind == NC_KIND_UDP && s->peer.family != AF_UNSPEC)
+		return put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
+	if (s->kind != NC_KIND_CONN || s->state != NC_STATE_ESTABLISHED)
+		return -ENOTCONN;
+	return put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
+}
+
+int sc_getsockopt(struct sc_call *c)
+{
+	const __u64 *a = c->n->data.args;
+	int level = (int)a[1], name = (int)a[2], v = -1, r;
+	pid_t pid = (pid_t)c->n->pid;
+	uint8_t val[NC_SOCKOPT_MAX];
+	uint32_t have, len;
+
+	if ((!c->s && !c->closed) || nc_sockopt_native(level, name))
+		return SC_CONTINUE;
+	if (!a[4])
+		return -EFAULT;
+	r = sc_mem_read(pid, a[4], &have, sizeof(have));
+	if (r < 0)
+		return r;
+	if ((int32_t)have < 0)
+		return -EINVAL;
+	if (level == SOL_SOCKET) {
+		int udp = c->s && c->s->kind == NC_KIND_UDP;
+		switch (name) {
+		case SO_TYPE: v = udp ? SOCK_DGRAM : SOCK_STREAM; break;
+		case SO_DOMAIN: v = c->s && c->s->family == AF_INET6 ? AF_INET6 : AF_INET; break;
+		case SO_PROTOCOL: v = udp ? IPPROTO_UDP : IPPROTO_TCP; break;
+		case SO_ACCEPTCONN: v = c->s && c->s->kind == NC_KIND_LISTENER; break;
+		}
+	}
+	if (v >= 0) {
+		len = have < sizeof(v) ? have : sizeof(v);
+		memcpy(val, &v, sizeof(v));
+	} else {
+		len = have > NC_SOCKOPT_MAX ? NC_SOCKOPT_MAX : have;
+		memset(val, 0, sizeof(val));
+		r = nc_sock_getopt(c->svc, c->s, c->ino, level, name, val, &len);
+		if (r < 0)
+			return r;
+		if (level == SOL_SOCKET && name == SO_ERROR) {
+			int kerr = 0;
+			socklen_t kl = sizeof(kerr);
+			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &kerr, &kl);   /* clear the end's */
+		}
+		if (len > have)
+			len = have;
+	}
+	if (len && !a[3])
+		return -EFAULT;
+	r = sc_mem_write(pid, a[3], val, len);
+	if (r == 0)
+		r = sc_mem_write(pid, a[4], &len, sizeof(len));
+	return r;
+}
+
+int sc_setsockopt(struct sc_call *c)
+{
+	const __u64 *a = c->n->data.args;
+	int level = (int)a[1], name = (int)a[2], r;
+	uint8_t val[NC_SOCKOPT_MAX];
+	uint32_t len = (uint32_t)a[4];
+
+	if (!c->s)
+		return c->closed ? 0 : SC_CONTINUE;   /* a closed socket takes and forgets */
+	if (nc_sockopt_native(level, name))
+		return SC_CONTINUE;
+	if (len > NC_SOCKOPT_MAX)
+		return -EINVAL;
+	if (len && !a[3])
+		return -EFAULT;
+	r = sc_mem_read((pid_t)c->n->pid, a[3], val, len);
+	if (r < 0)
+		return r;
+	return nc_sock_setopt(c->svc, c->s, level, name, val, len);
+}
+
+int sc_shutdown(struct sc_call *c)
+{
+	int how = (int)c->n->data.args[1];
+	struct nc_sock *s = c->s;
+
+	if (!s)
+		return SC_CONTINUE;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	if (s->kind == NC_KIND_LISTENER) {
+		/* As in preload mode: SHUT_RD stops listening; accept()s waiting see the end
+		 * of the listener's pair and fail with EINVAL. */
+		if (how != SHUT_WR)
+			shutdown(c->fd, SHUT_RDWR);
+		return 0;
+	}
+	if (s->kind == NC_KIND_UDP)
+		return s->peer.family == AF_UNSPEC ? -ENOTCONN : 0;
+	if (s->kind != NC_KIND_CONN || s->state == NC_STATE_CONNECTING)
+		return -ENOTCONN;
+	return SC_CONTINUE;   /* the socketpair carries it: SHUT_WR becomes a FIN */
+}
