@@ -123,24 +123,15 @@ static int elf_interp(int fd, char *interp, size_t len)
 		return -1;
 	for (unsigned i = 0; i < phnum && !found; i++) {
 		off_t at = (off_t)(phoff + (uint64_t)i * phentsize);
-		if (is64) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), at) != (ssize_t)sizeof(ph))
-				return -1;
-			if (ph.p_type == PT_INTERP) {
-				off = ph.p_offset;
-				sz = ph.p_filesz;
-				found = 1;
-			}
-		} else {
-			Elf32_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), at) != (ssize_t)sizeof(ph))
-				return -1;
-			if (ph.p_type == PT_INTERP) {
-				off = ph.p_offset;
-				sz = ph.p_filesz;
-				found = 1;
-			}
+		union { Elf64_Phdr p64; Elf32_Phdr p32; } ph;
+		size_t want = is64 ? sizeof(ph.p64) : sizeof(ph.p32);
+
+		if (pread(fd, &ph, want, at) != (ssize_t)want)
+			return -1;
+		if ((is64 ? ph.p64.p_type : ph.p32.p_type) == PT_INTERP) {
+			off = is64 ? ph.p64.p_offset : ph.p32.p_offset;
+			sz = is64 ? ph.p64.p_filesz : ph.p32.p_filesz;
+			found = 1;
 		}
 	}
 	if (!found)

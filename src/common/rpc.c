@@ -319,3 +319,51 @@ int nc_rpc_check(const void *buf, size_t n, int nfds, int is_reply, const char *
 		return check_resolve((const uint8_t *)buf + sizeof(h), is_reply, why);
 	return 0;
 }
+
+int nc_accept_recv(int fd, int flags, struct nc_accept_msg *m, int *nfd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	int got = -1, extra = 0;
+	ssize_t n;
+
+	*nfd = -1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(fd, &msg, flags);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (got < 0) {
+				got = f;
+			} else {
+				close(f);
+				extra = 1;
+			}
+		}
+	}
+	if (n == 0 && got < 0)
+		return 0;
+	if ((size_t)n != sizeof(*m) || m->magic != NC_ACCEPT_MAGIC || got < 0 || extra ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		if (got >= 0)
+			close(got);
+		return -EPROTO;
+	}
+	*nfd = got;
+	return 1;
+}

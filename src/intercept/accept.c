@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "intercept.h"
+#include "rpc.h"
 
 /* Put a never-ready listening socket in place of a dead virtual listener. */
 static void bury_listener(int fd)
@@ -40,17 +41,9 @@ static void bury_listener(int fd)
 
 int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} ctl;
 	struct nc_accept_msg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr msg;
-	struct cmsghdr *c;
 	struct nc_fdent e;
-	int kind, nfd = -1, extra = 0;
-	ssize_t n;
+	int kind, nfd = -1, r;
 
 	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE)
@@ -61,42 +54,18 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		return -EINVAL;   /* not listening, or shut down (close.c) */
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	n = NC_REAL(recvmsg)(fd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
-	if (n < 0 && errno == ECONNRESET)
-		n = 0;       /* the service died with our end's filler unread: it is gone */
-	if (n < 0)
-		return -errno;   /* EAGAIN, EINTR, ... as the kernel said */
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (nfd < 0)
-				nfd = f;
-			else {
-				NC_REAL(close)(f);
-				extra = 1;
-			}
-		}
-	}
-	if (n == 0 && nfd < 0 && nc_fd_kind(fd, &e) == NC_KIND_LISTENER &&
-	    e.state == NC_STATE_CLOSED)
+	r = nc_accept_recv(fd, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0, &m, &nfd);
+	if (r == -ECONNRESET)
+		r = 0;       /* the service died with our end's filler unread: it is gone */
+	if (r == -EPROTO)
+		return -ECONNABORTED;
+	if (r < 0)
+		return r;    /* EAGAIN, EINTR, ... as the kernel said */
+	if (r == 0 && nc_fd_kind(fd, &e) == NC_KIND_LISTENER && e.state == NC_STATE_CLOSED)
 		return -EINVAL;   /* shutdown() by the program while we waited */
-	if (n == 0 && nfd < 0) {
+	if (r == 0) {
 		/* The service is gone. */
 		bury_listener(fd);
-		return -ECONNABORTED;
-	}
-	if ((size_t)n != sizeof(m) || m.magic != NC_ACCEPT_MAGIC || nfd < 0 || extra ||
-	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (nfd >= 0)
-			NC_REAL(close)(nfd);
 		return -ECONNABORTED;
 	}
 	if (flags & SOCK_NONBLOCK)

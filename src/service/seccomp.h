@@ -28,6 +28,7 @@
 #include "addr.h"
 #include "log.h"
 #include "route.h"
+#include "rpc.h"
 #include "sockopts.h"
 
 #ifndef PIDFD_THREAD

@@ -313,48 +313,17 @@ int sc_connect(struct sc_call *c)
 int sc_accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pid_t pid,
 		      int fd, uint64_t addr, uint64_t addrlen, int flags)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} ctl;
 	struct nc_accept_msg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
 	struct seccomp_notif_addfd af;
-	struct msghdr msg;
-	struct cmsghdr *cm;
-	int nfd = -1, extra = 0, r;
-	ssize_t n;
+	int nfd = -1, r;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EAGAIN ? -EAGAIN : errno == ECONNRESET ? -ECONNABORTED : -errno;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (nfd < 0)
-				nfd = f;
-			else {
-				close(f);
-				extra = 1;
-			}
-		}
-	}
-	if (n == 0 && nfd < 0)
-		return -EINVAL;   /* shut down (the program's shutdown, or our end closed) */
-	if ((size_t)n != sizeof(m) || m.magic != NC_ACCEPT_MAGIC || nfd < 0 || extra ||
-	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (nfd >= 0)
-			close(nfd);
+	r = nc_accept_recv(fd, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, &m, &nfd);
+	if (r == -ECONNRESET || r == -EPROTO)
 		return -ECONNABORTED;
-	}
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -EINVAL;   /* shut down (the program's shutdown, or our end closed) */
 	if (addr || addrlen) {
 		r = put_sockaddr(pid, &m.peer, addr, addrlen);
 		if (r < 0) {
