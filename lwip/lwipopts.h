@@ -5,7 +5,7 @@
  * loop, drives it. Memory comes from the C library (no fixed pools), so the number of
  * connections is bounded by netcon's own limits, not by lwIP's tables. Sizes are chosen
  * for throughput on a virtual link whose MTU can be as large as ~65 KiB; see
- * docs/architecture.md ("lwIP options") for the reasoning and ../shared/LWIP-NOTES.md for
+ * docs/architecture.md ("lwIP options") for the reasoning and docs/benchmarks.md for
  * the measurements behind it.
  */
 #ifndef NETCON_LWIPOPTS_H
