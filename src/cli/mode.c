@@ -104,20 +104,15 @@ static int elf_interp(int fd, char *interp, size_t len)
 	if (pread(fd, id, sizeof(id), 0) != (ssize_t)sizeof(id) || memcmp(id, ELFMAG, SELFMAG))
 		return -1;
 	is64 = id[EI_CLASS] == ELFCLASS64;
-	if (is64) {
-		Elf64_Ehdr e;
-		if (pread(fd, &e, sizeof(e), 0) != (ssize_t)sizeof(e))
+	{
+		union { Elf64_Ehdr e64; Elf32_Ehdr e32; } e;
+		size_t want = is64 ? sizeof(e.e64) : sizeof(e.e32);
+
+		if (pread(fd, &e, want, 0) != (ssize_t)want)
 			return -1;
-		phoff = e.e_phoff;
-		phnum = e.e_phnum;
-		phentsize = e.e_phentsize;
-	} else {
-		Elf32_Ehdr e;
-		if (pread(fd, &e, sizeof(e), 0) != (ssize_t)sizeof(e))
-			return -1;
-		phoff = e.e_phoff;
-		phnum = e.e_phnum;
-		phentsize = e.e_phentsize;
+		phoff = is64 ? e.e64.e_phoff : e.e32.e_phoff;
+		phnum = is64 ? e.e64.e_phnum : e.e32.e_phnum;
+		phentsize = is64 ? e.e64.e_phentsize : e.e32.e_phentsize;
 	}
 	if (phnum > 4096 || phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
 		return -1;

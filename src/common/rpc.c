@@ -146,42 +146,70 @@ void nc_rpc_close_fds(int *fds, int nfds)
 	}
 }
 
-ssize_t nc_rpc_recv(int fd, void *buf, size_t cap, int fds[NC_RPC_MAX_FDS], int *nfds,
-		    int msg_flags)
+/*
+ * recv_fds() - one recvmsg of at most cap bytes into buf, the fds it carried in got (at
+ * most NC_RECV_FDS; more are closed and count as *over), *other set when another kind of
+ * control message came, *mflags to the message's flags. Returns recvmsg's result or a
+ * negative errno (EINTR included: the caller decides whether to retry).
+ */
+#define NC_RECV_FDS 16
+static ssize_t recv_fds(int fd, void *buf, size_t cap, int flags, int got[NC_RECV_FDS],
+			int *ngot, int *over, int *other, int *mflags)
 {
 	union {
 		struct cmsghdr align;
-		/* room for more fds than we accept, so that extra ones are seen and closed */
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
+		char buf[CMSG_SPACE(sizeof(int) * NC_RECV_FDS)];
 	} ctl;
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr msg;
 	struct cmsghdr *c;
-	int got[16], ngot = 0, bad = 0;
 	ssize_t n;
 
-	*nfds = 0;
+	*ngot = *over = *other = 0;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof(ctl.buf);
-	do
-		n = recvmsg(fd, &msg, msg_flags | MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	n = recvmsg(fd, &msg, flags);
 	if (n < 0)
 		return -errno;
-
+	*mflags = msg.msg_flags;
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k && ngot < 16; i++)
-				memcpy(&got[ngot++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-		} else {
-			bad = 1;
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			*other = 1;
+			continue;
+		}
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*ngot < NC_RECV_FDS) {
+				got[(*ngot)++] = f;
+			} else {
+				close(f);
+				*over = 1;
+			}
 		}
 	}
-	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ngot > NC_RPC_MAX_FDS || bad) {
+	return n;
+}
+
+ssize_t nc_rpc_recv(int fd, void *buf, size_t cap, int fds[NC_RPC_MAX_FDS], int *nfds,
+		    int msg_flags)
+{
+	/* room for more fds than we accept, so that extra ones are seen and closed */
+	int got[NC_RECV_FDS], ngot, over, other, mflags = 0;
+	ssize_t n;
+
+	*nfds = 0;
+	do
+		n = recv_fds(fd, buf, cap, msg_flags | MSG_CMSG_CLOEXEC, got, &ngot, &over, &other,
+			     &mflags);
+	while (n == -EINTR);
+	if (n < 0)
+		return n;
+	if ((mflags & (MSG_TRUNC | MSG_CTRUNC)) || ngot > NC_RPC_MAX_FDS || over || other) {
 		nc_rpc_close_fds(got, ngot);
 		return -EMSGSIZE;
 	}
@@ -322,48 +350,20 @@ int nc_rpc_check(const void *buf, size_t n, int nfds, int is_reply, const char *
 
 int nc_accept_recv(int fd, int flags, struct nc_accept_msg *m, int *nfd)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} ctl;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr msg;
-	struct cmsghdr *c;
-	int got = -1, extra = 0;
+	int got[NC_RECV_FDS], ngot, over, other, mflags = 0;
 	ssize_t n;
 
 	*nfd = -1;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	n = recvmsg(fd, &msg, flags);
+	n = recv_fds(fd, m, sizeof(*m), flags, got, &ngot, &over, &other, &mflags);
 	if (n < 0)
-		return -errno;
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int f;
-
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (got < 0) {
-				got = f;
-			} else {
-				close(f);
-				extra = 1;
-			}
-		}
-	}
-	if (n == 0 && got < 0)
+		return (int)n;
+	if (n == 0 && ngot == 0)
 		return 0;
-	if ((size_t)n != sizeof(*m) || m->magic != NC_ACCEPT_MAGIC || got < 0 || extra ||
-	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (got >= 0)
-			close(got);
+	if ((size_t)n != sizeof(*m) || m->magic != NC_ACCEPT_MAGIC || ngot != 1 || over ||
+	    (mflags & (MSG_TRUNC | MSG_CTRUNC))) {
+		nc_rpc_close_fds(got, ngot);
 		return -EPROTO;
 	}
-	*nfd = got;
+	*nfd = got[0];
 	return 1;
 }
