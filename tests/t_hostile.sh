@@ -141,7 +141,7 @@ for i in $(seq 1 50); do
 	grep -q "sockets: 0 connections, 1 listeners, 0 bound" <<<"$st" && break
 	sleep 0.2
 done
-printf '%s\n' "$st" | head -n 8 | sed 's/^/    | /' >&2
+sed -n '1,8s/^/    | /p' <<<"$st" >&2	# (no pipe into head: SIGPIPE under pipefail)
 assert_contains "$st" "sockets: 0 connections, 1 listeners, 0 bound" "A's status after the attack"
 assert_contains "$st" "clients $clients_before," "A's RPC clients (as before the attack)"
 got=$(log under B curl -sS --fail --max-time 20 "http://10.93.0.1:$HTTP/" | grep -c big.bin || true)
