@@ -19,6 +19,7 @@ mkdir -p "$www"
 head -c 3M /dev/urandom >"$www/blob"
 H=$(free_tcp_port)
 spawn_in_ns A web python3 -m http.server --bind 0.0.0.0 --directory "$www" "$H"
+wait_port B "$COMPAT_NET.1" "$H"	# the listener, before curl asks for it by name
 inb() {	# under B, in a namespace with no network when namespaces are available
 	if [ ${#COMPAT_UNSHARE[@]} -eq 0 ]; then log under B "$@"; else log under B "${COMPAT_UNSHARE[@]}" -- "$@"; fi
 }
