@@ -121,6 +121,9 @@ drive it with the kernel's own client, run in the namespace that holds the devic
 other side (as `tests/t_tap.sh` builds it). `c_longtransfer` (10 GiB over one
 connection) and `c_churn` (100,000 connections) are the seed's long-transfer and
 connection-churn scenarios.
+Debian's Go programs (`c_caddy`, `c_etcd`, `c_hey`) run in seccomp mode, which `netcon
+intercept` picks for them (auto): they are linked with glibc but make their own system
+calls.
 The services have IPv4 addresses only; servers listen on 0.0.0.0, the service address or
 `[::]` (dual stack since IPv6 support: `tests/t_ipv6.sh` covers IPv6 addresses).
 

@@ -32,7 +32,9 @@
 # serves wget under B, and so do its children (fork + exec), glibc's curl included, and
 # busybox nc under B sends 1 MiB to a server under A (when busybox-static is installed);
 # a Go net/http server under A answers 2,000 requests from a Go client under B over 50
-# goroutines, bodies checked, over IPv4 and IPv6, and a Go program under B starts static
+# goroutines, bodies checked, over IPv4 and IPv6, and so does a Go client linked with
+# glibc (cgo, as Debian builds Go programs: auto mode must pick seccomp for it too); a Go
+# program under B starts static
 # children with os/exec (itself, and sc_tcp_static) whose connections are checked (when
 # golang-go is installed); a blocked accept fails at once (ENOSYS) when its service is
 # killed; both services exit 0 on SIGTERM.
@@ -358,6 +360,27 @@ if command -v go >/dev/null; then
 	out=$(sc_under B "$gohttp" client "http://[fd00:94::1]:$SRV_PORT/" 200 10)
 	assert_contains "$out" "200 of 200 requests ok" "Go over IPv6"
 	note "ok: over IPv6: $out"
+	# Built as Debian builds Go programs (cgo: linked with glibc, yet every socket call is
+	# Go's own syscall instruction): auto must pick seccomp, by the Go build id note or,
+	# without one (-buildid=), by the .go.buildinfo section.
+	for v in note nonote; do
+		gocgo=$BUILD/gohttp_cgo_$v
+		ld=""; [ "$v" = note ] || ld=-buildid=
+		if ! log env CGO_ENABLED=1 GO111MODULE=off GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/go-path" \
+			timeout 240 go build -ldflags="$ld" -o "$gocgo" "$NC_ROOT/tests/go/gohttp.go"; then
+			note "go build with cgo failed (no C compiler for cgo?): the glibc-linked Go check is not run"
+			break
+		fi
+		ldd "$gocgo" | grep -q 'libc\.so' || fail "$gocgo is not linked with glibc (the check could not fail)"
+		assert_contains "$(log "$NETCON" show "$gocgo")" "mode:      seccomp" \
+			"netcon show for a Go program linked with glibc ($v)"
+		out=$(sc_under B "$gocgo" client "http://10.94.0.1:$SRV_PORT/" 200 10)
+		assert_contains "$out" "200 of 200 requests ok" "glibc-linked Go client ($v) under B, auto mode"
+		rc=0
+		out=$(NETCON_MODE=preload sc_under B "$gocgo" client "http://10.94.0.1:$SRV_PORT/" 1 1 2>&1) || rc=$?
+		[ "$rc" != 0 ] || fail "a glibc-linked Go client reached the virtual network in preload mode (the check could not fail)"
+		note "ok: a glibc-linked Go client ($v): seccomp in auto mode; preload cannot reach it (exit $rc)"
+	done
 	stop gosrv
 	# os/exec: the Go program forks and execs itself as a child that connects, then the
 	# static C client; both under the filter the launcher installed.

@@ -161,7 +161,8 @@ int cmd_intercept(int argc, char **argv)
 			       "--mode (default $NETCON_MODE, else auto): preload loads libnetcon.so;\n"
 			       "seccomp traps the socket control calls with a seccomp filter, for static\n"
 			       "programs and raw system calls (TCP; UDP not yet); auto picks seccomp\n"
-			       "for a static program or one whose ELF interpreter is not glibc's.\n\n"
+			       "for a static program, one whose ELF interpreter is not glibc's, and\n"
+			       "a Go program (Go makes its own system calls even linked with glibc).\n\n"
 			       LIMITS_HELP);
 			return 0;
 		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {

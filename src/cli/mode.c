@@ -137,6 +137,70 @@ static int elf_interp(int fd, char *interp, size_t len)
 	return 1;
 }
 
+/* A Go program: a PT_NOTE holding the note "Go" of type 4 (the Go linker's build id,
+ * section .note.go.buildid), or, without it (-buildid=""), a section named .go.buildinfo
+ * (every Go program since Go 1.13). Go makes its socket calls with its own syscall
+ * instructions even when linked with glibc (cgo: Debian builds its Go programs that way),
+ * so LD_PRELOAD cannot reach them. 1 if Go, else 0. */
+static int elf_is_go(int fd)
+{
+	Elf64_Ehdr e;
+	unsigned i;
+
+	/* Go's ports that Linux seccomp mode serves are 64-bit (x86_64). */
+	if (pread(fd, &e, sizeof(e), 0) != (ssize_t)sizeof(e) || e.e_ident[EI_CLASS] != ELFCLASS64)
+		return 0;
+	if (e.e_phnum <= 4096 && e.e_phentsize >= sizeof(Elf64_Phdr)) {
+		for (i = 0; i < e.e_phnum; i++) {
+			Elf64_Phdr ph;
+			unsigned char note[512];
+			size_t at = 0, n;
+
+			if (pread(fd, &ph, sizeof(ph), (off_t)(e.e_phoff + (uint64_t)i * e.e_phentsize)) !=
+			    (ssize_t)sizeof(ph))
+				return 0;
+			if (ph.p_type != PT_NOTE)
+				continue;
+			n = ph.p_filesz < sizeof(note) ? (size_t)ph.p_filesz : sizeof(note);
+			if (pread(fd, note, n, (off_t)ph.p_offset) != (ssize_t)n)
+				continue;
+			while (at + sizeof(Elf64_Nhdr) <= n) {
+				Elf64_Nhdr nh;
+				size_t name = at + sizeof(nh);
+
+				memcpy(&nh, note + at, sizeof(nh));
+				if (nh.n_type == 4 && nh.n_namesz == 3 && name + 3 <= n &&
+				    !memcmp(note + name, "Go", 3))
+					return 1;
+				at = name + ((nh.n_namesz + 3u) & ~3u) + ((nh.n_descsz + 3u) & ~3u);
+			}
+		}
+	}
+	if (e.e_shnum > 0 && e.e_shnum <= 4096 && e.e_shentsize >= sizeof(Elf64_Shdr) &&
+	    e.e_shstrndx < e.e_shnum) {
+		Elf64_Shdr strs;
+		char name[16];
+
+		if (pread(fd, &strs, sizeof(strs), (off_t)(e.e_shoff + (uint64_t)e.e_shstrndx *
+								e.e_shentsize)) != (ssize_t)sizeof(strs))
+			return 0;
+		for (i = 0; i < e.e_shnum; i++) {
+			Elf64_Shdr sh;
+
+			if (pread(fd, &sh, sizeof(sh), (off_t)(e.e_shoff + (uint64_t)i * e.e_shentsize)) !=
+			    (ssize_t)sizeof(sh))
+				return 0;
+			if (sh.sh_name >= strs.sh_size ||
+			    pread(fd, name, sizeof(name), (off_t)(strs.sh_offset + sh.sh_name)) !=
+				    (ssize_t)sizeof(name))
+				continue;
+			if (!memcmp(name, ".go.buildinfo", sizeof(".go.buildinfo")))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* glibc's dynamic loaders are ld-linux*.so (ld-linux-x86-64.so.2, ld-linux.so.2,
  * ld-linux-aarch64.so.1, ...); musl's is ld-musl-ARCH.so.1. */
 static int is_glibc_interp(const char *interp)
@@ -186,15 +250,23 @@ int nc_mode_pick(const char *prog, int mode, char *why, size_t len)
 			continue;
 		}
 		r = elf_interp(fd, interp, sizeof(interp));
-		close(fd);
 		if (r < 0) {
+			close(fd);
 			snprintf(why, len, "not an ELF program: preload");
 			return NC_MODE_PRELOAD;
 		}
 		if (r == 0) {
+			close(fd);
 			snprintf(why, len, "statically linked");
 			return NC_MODE_SECCOMP;
 		}
+		if (elf_is_go(fd)) {
+			close(fd);
+			snprintf(why, len, "a Go program, linked with %s (Go makes its own system calls)",
+				 interp);
+			return NC_MODE_SECCOMP;
+		}
+		close(fd);
 		if (is_glibc_interp(interp)) {
 			snprintf(why, len, "dynamically linked with glibc (%s)", interp);
 			return NC_MODE_PRELOAD;

@@ -25,7 +25,8 @@ int nc_mode_take_option(int *argc, char **argv, const char *prog);
 /*
  * nc_mode_pick() - the mode for program `prog` (looked up in PATH as execvp does) under
  * `mode`: auto is seccomp for a statically linked program or one whose ELF interpreter is
- * not glibc's (musl's, ...), preload otherwise (and for what cannot be read: exec will
+ * not glibc's (musl's, ...) and for a Go program (which makes its own system calls,
+ * even linked with glibc), preload otherwise (and for what cannot be read: exec will
  * say what is wrong). A script is judged by its #! interpreter. why: a few words.
  */
 int nc_mode_pick(const char *prog, int mode, char *why, size_t len);
