@@ -34,10 +34,9 @@
 # a Go net/http server under A answers 2,000 requests from a Go client under B over 50
 # goroutines, bodies checked, over IPv4 and IPv6, and so does a Go client linked with
 # glibc (cgo, as Debian builds Go programs: auto mode must pick seccomp for it too); a Go
-# program under B starts static
-# children with os/exec (itself, and sc_tcp_static) whose connections are checked (when
-# golang-go is installed); a blocked accept fails at once (ENOSYS) when its service is
-# killed; both services exit 0 on SIGTERM.
+# program under B starts static children with os/exec (itself, and sc_tcp_static) whose
+# connections are checked (when golang-go is installed); a blocked accept fails at once
+# (ENOSYS) when its service is killed; both services exit 0 on SIGTERM.
 # timeout: 600
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
