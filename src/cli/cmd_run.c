@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,7 +24,7 @@
 #include "mode.h"
 #include "netcon/rpc.h"
 
-#define LIB_NAME "libnetcon.so"
+#define LIB_NAME NC_LIB_NAME
 
 /* What the intercept cannot reach, and where it is found: in both commands' --help. */
 #define LIMITS_HELP \
@@ -37,34 +36,6 @@
 
 /* --mode of `netcon intercept` / `netcon run` (mode.c), else NETCON_MODE, else auto. */
 static int run_mode = NC_MODE_AUTO;
-
-int nc_find_library(char *buf, size_t len)
-{
-	char exe[PATH_MAX], *dir;
-	const char *env = getenv("NETCON_LIB");
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(buf, len, "%s", env);
-		return access(buf, R_OK) == 0 ? 0 : -ENOENT;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -ENOENT;
-	exe[n] = '\0';
-	dir = dirname(exe);
-	snprintf(buf, len, "%s/" LIB_NAME, dir);
-	if (access(buf, R_OK) == 0)
-		return 0;
-	snprintf(buf, len, "%s/../lib/netcon/" LIB_NAME, dir);
-	if (access(buf, R_OK) == 0) {
-		char real[PATH_MAX];
-		if (realpath(buf, real))
-			snprintf(buf, len, "%s", real);
-		return 0;
-	}
-	return -ENOENT;
-}
 
 /* Ask the service for its network, to tell the intercept which addresses are virtual
  * even before it connects (NETCON_NET). Quiet when the service is unreachable: the
