@@ -413,10 +413,11 @@ int cmd_show(int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			printf("usage: netcon show [--mode M] [PROGRAM]\n\n"
-			       "Shows the intercept library's path, the control socket, whether\n"
-			       "the intercept is loaded here (through LD_PRELOAD), and whether a\n"
-			       "service answers on the socket; with PROGRAM, the mode (preload or\n"
-			       "seccomp) `netcon intercept` would use.\n");
+			       "Shows the paths of the intercept library and of netcon-exec (the\n"
+			       "containers' launcher), the control socket, whether the intercept is\n"
+			       "loaded here (through LD_PRELOAD), and whether a service answers on\n"
+			       "the socket; with PROGRAM, the mode (preload or seccomp) `netcon\n"
+			       "intercept` would use.\n");
 			return 0;
 		}
 		if (argv[1][0] == '-') {
@@ -436,6 +437,10 @@ int cmd_show(int argc, char **argv)
 		printf("library:   %s\n", lib);
 	else
 		printf("library:   not found (build it, or set NETCON_LIB)\n");
+	if (nc_find_exec(lib, sizeof(lib)) == 0)
+		printf("launcher:  %s (netcon-exec, for containers)\n", lib);
+	else
+		printf("launcher:  not found (build it, or set NETCON_EXEC)\n");
 	printf("socket:    %s%s\n", path, env && *env ? " (NETCON_SOCKET)" : " (default)");
 	printf("loaded:    %s\n", pre && strstr(pre, LIB_NAME) ? "yes (LD_PRELOAD)" : "no");
 	r = nc_cli_request(path, NC_MSG_HELLO, &q, sizeof(q), &rep, sizeof(rep), &len);
