@@ -97,12 +97,12 @@ EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
-	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw
+	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
 # (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
 MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
 ifneq ($(MUSL_CC),)
-TEST_PROGS += $(BUILD)/sc_tcp_musl
+TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/test_tx_musl $(BUILD)/test_rx_musl $(BUILD)/conform_musl
 endif
 BENCH_TOOLS := $(BUILD)/tcpbench
 
@@ -176,7 +176,23 @@ $(BUILD)/sc_tcp_raw: tests/progs/sc_tcp.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@ (static, raw syscalls)")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -DRAW -O2 $(WARN) -static -pthread -o $@ $<
+# A launcher whose seccomp filter forbids seccomp() (netcon's filter must then be refused).
+$(BUILD)/sc_deny: tests/progs/sc_deny.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
 $(BUILD)/sc_tcp_musl: tests/progs/sc_tcp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (musl, static)")
+	$(Q)$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -pthread -o $@ $<
+# The transfer programs and the conformance program built the same way: seccomp mode's
+# 64 MiB transfer (tests/t_seccomp.sh) and the conformance suite with a musl client
+# (tests/t_conformance_musl.sh).
+$(BUILD)/test_%_musl: tests/progs/test_%.c tests/progs/xfer.c tests/progs/xfer.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (musl, static)")
+	$(Q)$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $(filter %.c,$^)
+$(BUILD)/conform_musl: tests/conformance/conform.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@ (musl, static)")
 	$(Q)$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -pthread -o $@ $<

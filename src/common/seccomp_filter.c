@@ -81,11 +81,15 @@ int nc_seccomp_filter_install(const char **why)
 			  &prog);
 	if (fd < 0) {
 		int e = errno;
+
+		/* seccomp() itself never fails with EPERM, and with no_new_privs set not with
+		 * EACCES either: a filter we are under answered for it (SECCOMP_RET_ERRNO). */
 		*why = e == EBUSY ? "the program already runs under a seccomp filter with a "
 				    "listener (nested seccomp supervisors are not supported)" :
 		       e == EINVAL || e == ENOSYS ? "this kernel has no seccomp user "
 						    "notification (Linux 5.9 or later)" :
-		       e == EACCES ? "a seccomp filter already installed forbids ours" :
+		       e == EPERM || e == EACCES ? "a seccomp filter already installed forbids "
+						   "ours" :
 		       "cannot install the seccomp filter";
 		return -e;
 	}

@@ -272,9 +272,22 @@ int sc_connect(struct sc_call *c)
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)
 		return -EINVAL;
+	fl = fcntl(c->fd, F_GETFL);
+	if (s && s->kind == NC_KIND_CONN && s->state == NC_STATE_CONNECTING &&
+	    fl >= 0 && !(fl & O_NONBLOCK)) {
+		/* A blocking connect() while the handshake is under way: a call restarted
+		 * after a signal (SA_RESTART), or made again after EINTR. Linux waits for
+		 * the outcome (EALREADY is for non-blocking sockets only): so do we, on the
+		 * program's end (c->fd, ours now), as a first blocking connect does. */
+		r = sc_wait_start(c, SC_WAIT_CONNECT, c->fd, EPOLLOUT, &w);
+		if (r < 0)
+			return r;
+		c->fd = -1;   /* the wait owns it */
+		w->ino = c->ino;
+		goto sndtimeo;
+	}
 	if (!s && !c->closed && !c->s)
 		nc_sockopts_read(c->fd, &q.opts, getsockopt);
-	fl = fcntl(c->fd, F_GETFL);
 	r = nc_sock_connect(c->svc, s, &q, &app, &rep);
 	if (r < 0)
 		return r;
@@ -292,11 +305,12 @@ int sc_connect(struct sc_call *c)
 		return r < 0 ? r : -EIO;
 	}
 	w->ino = st.st_ino;
+sndtimeo:
 	{
 		struct timeval tv;
 		socklen_t tl = sizeof(tv);
 
-		if (getsockopt(app, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 &&
+		if (getsockopt(w->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 &&
 		    (tv.tv_sec || tv.tv_usec))
 			w->deadline = sc_now_ms() + (uint64_t)tv.tv_sec * 1000 +
 				      (uint64_t)(tv.tv_usec + 999) / 1000;

@@ -20,9 +20,13 @@
  * tests/conformance/run.sh runs this twice and compares the lines.
  *
  *   conform client --me IP --peer IP --other IP [--me6 IP6 --peer6 IP6 --other6 IP6]
- *                  [--only NAME] [--mib N] [--peer-down CMD --peer-up CMD] -- PREFIX...
+ *                  [--only NAME] [--mib N] [--peer-down CMD --peer-up CMD]
+ *                  [--server PROGRAM] -- PREFIX...
  *   conform server --me IP --peer IP [--me6 IP6 --peer6 IP6]   (started by the client)
  *   conform exec-child FD ...                   (the exec case's new image)
+ *
+ * --server runs another build of this program as the server side (a static musl client
+ * in seccomp mode keeps a glibc server, which preload mode can reach).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,7 +52,14 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+/* musl's headers have no <linux/...> (musl-gcc builds of this program): the kernel
+ * defines these two as the terminal ioctls' numbers. */
+#if __has_include(<linux/sockios.h>)
 #include <linux/sockios.h>
+#else
+#define SIOCINQ  FIONREAD
+#define SIOCOUTQ TIOCOUTQ
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +71,7 @@ static struct in6_addr g_me6, g_peer6, g_other6;   /* IPv6 cases; all zero: not 
 static int g_port;                 /* the current case's port */
 static long g_mib = 64;            /* large transfer size */
 static const char *g_self;         /* absolute path of this program */
+static const char *g_server;       /* the server side's program (--server; default g_self) */
 
 /* ---- observations ------------------------------------------------------------------ */
 
@@ -81,6 +93,43 @@ static void rec(const char *fmt, ...)
 	if (n > 0)
 		obs_len += (size_t)n < sizeof(obs) - obs_len ? (size_t)n : sizeof(obs) - obs_len - 1;
 }
+
+/* The errno's name. glibc has strerrorname_np; musl (a musl-gcc build of this program,
+ * tests/t_conformance_musl.sh) does not: the same names from a table. */
+#ifndef __GLIBC__
+#define E_(e) [e] = #e
+static const char *const enames[] = {
+	E_(EPERM), E_(ENOENT), E_(ESRCH), E_(EINTR), E_(EIO), E_(ENXIO), E_(E2BIG),
+	E_(ENOEXEC), E_(EBADF), E_(ECHILD), E_(EAGAIN), E_(ENOMEM), E_(EACCES), E_(EFAULT),
+	E_(ENOTBLK), E_(EBUSY), E_(EEXIST), E_(EXDEV), E_(ENODEV), E_(ENOTDIR), E_(EISDIR),
+	E_(EINVAL), E_(ENFILE), E_(EMFILE), E_(ENOTTY), E_(ETXTBSY), E_(EFBIG), E_(ENOSPC),
+	E_(ESPIPE), E_(EROFS), E_(EMLINK), E_(EPIPE), E_(EDOM), E_(ERANGE), E_(EDEADLK),
+	E_(ENAMETOOLONG), E_(ENOLCK), E_(ENOSYS), E_(ENOTEMPTY), E_(ELOOP), E_(ENOMSG),
+	E_(EIDRM), E_(ECHRNG), E_(EL2NSYNC), E_(EL3HLT), E_(EL3RST), E_(ELNRNG),
+	E_(EUNATCH), E_(ENOCSI), E_(EL2HLT), E_(EBADE), E_(EBADR), E_(EXFULL), E_(ENOANO),
+	E_(EBADRQC), E_(EBADSLT), E_(EBFONT), E_(ENOSTR), E_(ENODATA), E_(ETIME),
+	E_(ENOSR), E_(ENONET), E_(ENOPKG), E_(EREMOTE), E_(ENOLINK), E_(EADV), E_(ESRMNT),
+	E_(ECOMM), E_(EPROTO), E_(EMULTIHOP), E_(EDOTDOT), E_(EBADMSG), E_(EOVERFLOW),
+	E_(ENOTUNIQ), E_(EBADFD), E_(EREMCHG), E_(ELIBACC), E_(ELIBBAD), E_(ELIBSCN),
+	E_(ELIBMAX), E_(ELIBEXEC), E_(EILSEQ), E_(ERESTART), E_(ESTRPIPE), E_(EUSERS),
+	E_(ENOTSOCK), E_(EDESTADDRREQ), E_(EMSGSIZE), E_(EPROTOTYPE), E_(ENOPROTOOPT),
+	E_(EPROTONOSUPPORT), E_(ESOCKTNOSUPPORT), E_(EOPNOTSUPP), E_(EPFNOSUPPORT),
+	E_(EAFNOSUPPORT), E_(EADDRINUSE), E_(EADDRNOTAVAIL), E_(ENETDOWN), E_(ENETUNREACH),
+	E_(ENETRESET), E_(ECONNABORTED), E_(ECONNRESET), E_(ENOBUFS), E_(EISCONN),
+	E_(ENOTCONN), E_(ESHUTDOWN), E_(ETOOMANYREFS), E_(ETIMEDOUT), E_(ECONNREFUSED),
+	E_(EHOSTDOWN), E_(EHOSTUNREACH), E_(EALREADY), E_(EINPROGRESS), E_(ESTALE),
+	E_(EUCLEAN), E_(ENOTNAM), E_(ENAVAIL), E_(EISNAM), E_(EREMOTEIO), E_(EDQUOT),
+	E_(ENOMEDIUM), E_(EMEDIUMTYPE), E_(ECANCELED), E_(ENOKEY), E_(EKEYEXPIRED),
+	E_(EKEYREVOKED), E_(EKEYREJECTED), E_(EOWNERDEAD), E_(ENOTRECOVERABLE),
+	E_(ERFKILL), E_(EHWPOISON),
+};
+#undef E_
+
+static const char *strerrorname_np(int e)
+{
+	return e > 0 && (size_t)e < sizeof(enames) / sizeof(enames[0]) ? enames[e] : NULL;
+}
+#endif
 
 static const char *ename(int e)
 {
@@ -804,7 +853,10 @@ static int server_main(void)
 
 /* ---- the client's side of the control channel ---------------------------------------- */
 
-static FILE *srv_in, *srv_out;   /* to the server, from the server */
+static FILE *srv_in;              /* to the server */
+static int srv_out = -1;          /* from the server: lines, read through srv_buf */
+static char srv_buf[4096];
+static size_t srv_have;
 static unsigned srv_seq;
 static pid_t srv_pid;
 
@@ -823,6 +875,42 @@ static unsigned srv_send(const char *fmt, ...)
 	return srv_seq;
 }
 
+/* One line from the server, without its newline, into l (at most n - 1 bytes: the rest
+ * of a longer line is dropped); 1, or 0 at EOF or an error; -1 when nothing came within
+ * a second. Our own buffer rather than stdio's, whose fill level is not portable to ask. */
+static int srv_line(char *l, size_t n)
+{
+	for (;;) {
+		char *nl = memchr(srv_buf, '\n', srv_have);
+		ssize_t r;
+
+		if (nl || srv_have == sizeof(srv_buf)) {
+			size_t len = nl ? (size_t)(nl - srv_buf) : srv_have;
+			size_t used = nl ? len + 1 : srv_have;
+
+			if (len > n - 1)
+				len = n - 1;
+			memcpy(l, srv_buf, len);
+			l[len] = 0;
+			memmove(srv_buf, srv_buf + used, srv_have - used);
+			srv_have -= used;
+			return 1;
+		}
+		struct pollfd p = { .fd = srv_out, .events = POLLIN };
+		r = poll(&p, 1, 1000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return -1;
+		r = read(srv_out, srv_buf + srv_have, sizeof(srv_buf) - srv_have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;
+		srv_have += (size_t)r;
+	}
+}
+
 /* The reply to request seq (older replies are skipped); "lost" after 65 s. */
 static const char *srv_wait(unsigned seq)
 {
@@ -832,20 +920,13 @@ static const char *srv_wait(unsigned seq)
 	long deadline = now_ms() + 65000;
 
 	while (now_ms() < deadline) {
-		struct pollfd p = { .fd = fileno(srv_out), .events = POLLIN };
 		unsigned s;
-		int r = 0;
+		int r = srv_line(l, 512);
 
-		/* stdio may hold a line already */
-		if (srv_out->_IO_read_ptr >= srv_out->_IO_read_end)
-			r = poll(&p, 1, 1000);
-		if (r < 0 && errno == EINTR)
+		if (r < 0)
 			continue;
-		if (r == 0 && srv_out->_IO_read_ptr >= srv_out->_IO_read_end)
-			continue;
-		if (!fgets(l, 512, srv_out))
+		if (r == 0)
 			return "lost";
-		l[strcspn(l, "\n")] = 0;
 		if (sscanf(l, "%u", &s) == 1 && s == seq)
 			return strchr(l, ' ') ? strchr(l, ' ') + 1 : "";
 	}
@@ -2317,10 +2398,18 @@ static void c_close_range(void)
 	/* The socket above everything the case needs (its result pipe, the server's pipes). */
 	fd = fcntl(fd0, F_DUPFD, 200);
 	close(fd0);
+#ifdef __GLIBC__
 	R("close_range", close_range((unsigned)fd + 1, ~0U, 0));
+#else
+	R("close_range", syscall(SYS_close_range, (unsigned)fd + 1, ~0U, 0));
+#endif
 	R("write", send(fd, "cr", 2, 0));
 	srec("srv", srv("read %d 20 2000", ss));
+#ifdef __GLIBC__
 	closefrom(fd + 1);
+#else
+	syscall(SYS_close_range, (unsigned)fd + 1, ~0U, 0);
+#endif
 	ls = srv_listen(g_port + 1);
 	int b = tcp();
 	R("connect_after", connect_to(b, g_peer, g_port + 1));
@@ -3354,7 +3443,7 @@ static int start_server(char **prefix, int n)
 	inet_ntop(AF_INET, &g_me, peer, sizeof(peer));
 	for (int i = 0; i < n && k < 50; i++)
 		argv[k++] = prefix[i];
-	argv[k++] = (char *)g_self;
+	argv[k++] = (char *)(g_server ? g_server : g_self);
 	argv[k++] = "server";
 	argv[k++] = "--me";
 	argv[k++] = me;
@@ -3382,15 +3471,15 @@ static int start_server(char **prefix, int n)
 	close(to[0]);
 	close(from[1]);
 	srv_in = fdopen(to[1], "w");
-	srv_out = fdopen(from[0], "r");
+	srv_out = from[0];
 	return strcmp(srv_wait(0), "ready") == 0 ? 0 : -1;
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: conform client --me IP --peer IP --other IP [--me6 IP6 "
-			"--peer6 IP6 --other6 IP6] [--only NAME,...] [--mib N] [--list] -- "
-			"SERVER-PREFIX...\n");
+			"--peer6 IP6 --other6 IP6] [--only NAME,...] [--mib N] [--server PROGRAM] "
+			"[--list] -- SERVER-PREFIX...\n");
 	exit(2);
 }
 
@@ -3438,6 +3527,8 @@ int main(int argc, char **argv)
 			g_peer_down = argv[++i];
 		else if (!strcmp(argv[i], "--peer-up"))
 			g_peer_up = argv[++i];
+		else if (!strcmp(argv[i], "--server"))
+			g_server = argv[++i];
 		else if (!strcmp(argv[i], "--iters"))
 			thr_iters = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--list"))

@@ -27,18 +27,28 @@
 # way, default 1024), CONFORM_ITERS (connects per thread, 8 threads, default 1000),
 # CONFORM_STRICT=1, CONFORM_MODE=seccomp (the client side in seccomp mode: netcon intercept
 # --mode; the server side, which the client forks, stays in preload mode under the client's
-# filter, whose supervisor hands its calls back to the kernel; docs/differences.md).
+# filter, whose supervisor hands its calls back to the kernel; docs/differences.md),
+# CONFORM_LIBC=musl (the client is $BUILD/conform_musl, static, built with musl-gcc; the
+# server side stays the glibc build, in both runs, so that preload mode reaches it; a
+# case that differs only with musl may be documented as `### seccomp-musl/CASE`).
 # timeout: 600
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-CONFORM=${CONFORM:-$BUILD/conform}
-require_built "$CONFORM"
+case ${CONFORM_LIBC:-glibc} in
+glibc) CONFORM=${CONFORM:-$BUILD/conform} ;;
+musl)
+	[ -x "$BUILD/conform_musl" ] || skip "no $BUILD/conform_musl: musl-gcc (Debian's musl-tools) was not installed when it was built"
+	CONFORM=${CONFORM:-$BUILD/conform_musl} ;;
+*) fail "CONFORM_LIBC must be glibc or musl, not '$CONFORM_LIBC'" ;;
+esac
+CONFORM_SERVER=$BUILD/conform
+require_built "$CONFORM" "$CONFORM_SERVER"
 require_root "network namespaces for the kernel run"
 require_cmd ip
 
 ONLY=${CONFORM_ONLY:-}
-args=(--mib "${CONFORM_MIB:-1024}" --iters "${CONFORM_ITERS:-1000}")
+args=(--mib "${CONFORM_MIB:-1024}" --iters "${CONFORM_ITERS:-1000}" --server "$CONFORM_SERVER")
 [ -z "$ONLY" ] || args+=(--only "$ONLY")
 diffs=$NC_ROOT/docs/differences.md
 
@@ -85,10 +95,12 @@ kill -CONT "${NC_SERVICE[B]}" 2>/dev/null || true	# if a case was cut short whil
 KILLED_EXPECTED="blocked_read=eof <=1s; blocked_accept=-1/ECONNABORTED <=1s; listener_wakeups=0 cpu=idle; accept_nb=-1/EAGAIN; new_connect=fails <=1s"
 
 known() {	# known CASE — is the case documented in docs/differences.md? (In seccomp mode
-	# also a heading `### seccomp/CASE`.)
+	# also a heading `### seccomp/CASE`; with CONFORM_LIBC=musl also `### seccomp-musl/CASE`.)
 	[ -f "$diffs" ] || return 1
 	grep -qx "### $1" "$diffs" && return 0
-	[ "${CONFORM_MODE:-}" = seccomp ] && grep -qx "### seccomp/$1" "$diffs"
+	[ "${CONFORM_MODE:-}" = seccomp ] || return 1
+	grep -qx "### seccomp/$1" "$diffs" && return 0
+	[ "${CONFORM_LIBC:-glibc}" = musl ] && grep -qx "### seccomp-musl/$1" "$diffs"
 }
 
 "$CONFORM" client --list >"$NC_TMP/cases"

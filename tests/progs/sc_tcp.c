@@ -16,6 +16,13 @@
  *                                      of MYIP (the service's own address): EINTR without
  *                                      SA_RESTART; with SA_RESTART the call goes on and
  *                                      takes the connection a thread then makes
+ *   sc_tcp sigconnect IP PORT          a signal interrupts a blocked connect to IP:PORT+1
+ *                                      (nobody listens), whose host is silent (its service
+ *                                      stopped, or a blackhole route): EINTR without
+ *                                      SA_RESTART; then, to IP:PORT,
+ *                                      "restart: connecting" and, with SA_RESTART, the
+ *                                      call goes on and succeeds once the host answers
+ *                                      again (the script resumes it), 64 KiB checked
  *   sc_tcp checks IP                   errors as the kernel gives them: EFAULT for bad
  *                                      pointers, EAGAIN, EINVAL after shutdown, ENOTCONN;
  *                                      io_uring_setup fails with ENOSYS; a UDP connect to
@@ -335,9 +342,12 @@ static void expect(int r, int want, const char *what)
 	}
 }
 
+static volatile sig_atomic_t alarms;
+
 static void on_alarm(int sig)
 {
 	(void)sig;
+	alarms++;
 }
 
 static struct sockaddr_in self_addr;
@@ -369,8 +379,12 @@ static int signals(const char *ip)
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 	expect(x_accept(lst, NULL, NULL), EINTR, "accept interrupted without SA_RESTART");
+	if (alarms != 1)
+		die("accept: EINTR without the signal");
+	printf("accept: EINTR after the signal\n");
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &sa, NULL);
+	alarms = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
 	if (pthread_create(&th, NULL, self_connect, NULL) != 0)
 		die("pthread_create");
@@ -378,7 +392,71 @@ static int signals(const char *ip)
 	if (c < 0)
 		die("accept with SA_RESTART (interrupted, restarted)");
 	pthread_join(th, NULL);
+	if (alarms != 1) {
+		fprintf(stderr, "sc_tcp (%s): %d signal(s) during the restarted accept\n",
+			MODE_NAME, (int)alarms);
+		return 1;
+	}
+	printf("accept: restarted after the signal, took the connection\n");
 	printf("signals ok\n");
+	return 0;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static int sigconnect(const char *ip, int port)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 150 * 1000 } };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct timespec t0;
+	long ms;
+	int s;
+
+	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1)
+		return 2;
+	/* The interrupted connect goes to a port nobody listens on: once the host answers,
+	 * it refuses it, and the server's one connection is the restarted connect's. */
+	a.sin_port = htons((uint16_t)(port + 1));
+	sigaction(SIGALRM, &sa, NULL);
+	s = x_socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0)
+		die("socket");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	setitimer(ITIMER_REAL, &it, NULL);
+	expect(x_connect(s, SA(&a), sizeof(a)), EINTR, "connect interrupted without SA_RESTART");
+	ms = ms_since(&t0);
+	if (alarms != 1 || ms < 100 || ms > 5000) {
+		fprintf(stderr, "sc_tcp (%s): EINTR after %ld ms with %d signal(s)\n", MODE_NAME,
+			ms, (int)alarms);
+		return 1;
+	}
+	printf("connect: EINTR after the signal (%ld ms)\n", ms);
+	close(s);
+
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	alarms = 0;
+	printf("restart: connecting\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	setitimer(ITIMER_REAL, &it, NULL);
+	/* client_run's connect is its first blocking call: the signal comes during it. */
+	if (client_run(ip, port, 65536, 0) < 0)
+		return 1;
+	ms = ms_since(&t0);
+	if (alarms != 1) {
+		fprintf(stderr, "sc_tcp (%s): %d signal(s) during the restarted connect\n",
+			MODE_NAME, (int)alarms);
+		return 1;
+	}
+	printf("restart: connected after the signal (%ld ms), 64 KiB checked\n", ms);
+	printf("sigconnect ok\n");
 	return 0;
 }
 
@@ -433,11 +511,13 @@ int main(int argc, char **argv)
 				  argc == 6 && !strcmp(argv[5], "nb")) == 0 ? 0 : 1;
 	if (argc == 3 && !strcmp(argv[1], "signals"))
 		return signals(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "sigconnect"))
+		return sigconnect(argv[2], atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "checks"))
 		return checks(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "threads"))
 		_exit(threads(argv[2], atoi(argv[3]), atoi(argv[4])));
 	fprintf(stderr, "usage: sc_tcp server|nbserver PORT CONNS | client IP PORT BYTES [nb] | "
-			"threads IP PORT N | signals MYIP | checks IP\n");
+			"threads IP PORT N | signals MYIP | sigconnect IP PORT | checks IP\n");
 	return 2;
 }
