@@ -74,7 +74,10 @@ static int exec_under(const char *socket_path, char **argv)
 	char lib[PATH_MAX], preload[PATH_MAX * 2], why[PATH_MAX + 64];
 	const char *old = getenv("LD_PRELOAD");
 
-	if (nc_mode_pick(argv[0], run_mode, why, sizeof(why)) == NC_MODE_SECCOMP)
+	/* Under a seccomp launcher already, every program is served by its filter: no
+	 * second door (LD_PRELOAD would handle each call twice). */
+	if (nc_seccomp_inherited() ||
+	    nc_mode_pick(argv[0], run_mode, why, sizeof(why)) == NC_MODE_SECCOMP)
 		return nc_seccomp_exec(socket_path, argv);
 	if (nc_find_library(lib, sizeof(lib)) < 0) {
 		const char *env = getenv("NETCON_LIB");
