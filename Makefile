@@ -42,6 +42,7 @@ OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -fPIC $(SAN_FLAGS) -MMD -MP
 CFLAGS_NC   := $(CFLAGS_BASE) $(WARN) -Iinclude -Isrc -Isrc/common
+CFLAGS_EXEC := -std=c11 -D_GNU_SOURCE $(OPT) -MMD -MP $(WARN) -Iinclude -Isrc -Isrc/common
 CFLAGS_IC   := -std=c11 -D_GNU_SOURCE $(OPT) -fPIC $(IC_SAN_FLAGS) -MMD -MP $(WARN) \
 	-fvisibility=hidden -Iinclude -Isrc -Isrc/common
 LWIP_INC    := -Ilwip -I$(LWIP_DIR)/src/include
@@ -61,7 +62,12 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
-	src/cli/mode.c src/common/seccomp_filter.c
+	src/cli/cmd_container.c src/cli/mode.c src/cli/paths.c src/common/seccomp_filter.c
+
+# netcon-exec, the containers' launcher: the seccomp door alone, linked statically (any
+# image, any C library or none) and without sanitizers (their runtimes are not static).
+EXEC_SRCS := src/exec/netcon_exec.c src/cli/mode.c src/cli/paths.c src/common/rpc.c \
+	src/common/seccomp_filter.c
 
 INTERCEPT_SRCS := src/intercept/init.c src/intercept/real.c src/intercept/client.c src/intercept/fdtab.c \
 	src/intercept/socket.c src/intercept/connect.c src/intercept/listen.c \
@@ -86,6 +92,7 @@ SERVICE_OBJS   := $(call obj,$(SERVICE_SRCS))
 CLI_OBJS       := $(call obj,$(CLI_SRCS))
 # The intercept and the common code it links are built on their own (own flags).
 INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o))
+EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
@@ -99,7 +106,7 @@ TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/test_tx_musl $(BUILD)/test_rx_musl $
 endif
 BENCH_TOOLS := $(BUILD)/tcpbench
 
-all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
+all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
 # Our patches to lwIP (lwip/patches/, a series applied in name order; docs/lwip-patches.md):
 # a changed patch unpacks and patches the tree again (the tarball is kept) and rebuilds
@@ -145,6 +152,15 @@ $(BUILD)/libnetcon.so: $(INTERCEPT_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(IC_SAN_FLAGS) -shared -Wl,-z,nodelete -Wl,--version-script=src/intercept/exports.map \
 		-o $@ $^ -ldl -lpthread
+
+$(BUILD)/obj-exec/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (netcon-exec)")
+	$(Q)$(CC) $(CFLAGS_EXEC) -c -o $@ $<
+
+$(BUILD)/netcon-exec: $(EXEC_OBJS)
+	@$(if $(Q),echo "  LD      $@ (static)")
+	$(Q)$(CC) -static -o $@ $^
 
 # Test programs run under the intercept: built like it (no ASan runtime to come first).
 $(BUILD)/test_tx: $(BUILD)/obj-ic/tests/progs/test_tx.o $(BUILD)/obj-ic/tests/progs/xfer.o
@@ -331,10 +347,11 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_NAMES)
 
-install: $(BUILD)/netcon $(BUILD)/libnetcon.so
+install: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/netcon
 	install -m 0755 $(BUILD)/netcon $(DESTDIR)$(PREFIX)/bin/netcon
 	install -m 0644 $(BUILD)/libnetcon.so $(DESTDIR)$(PREFIX)/lib/netcon/libnetcon.so
+	install -m 0755 $(BUILD)/netcon-exec $(DESTDIR)$(PREFIX)/lib/netcon/netcon-exec
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -5,6 +5,8 @@
 #   netcon service --bind/--peer nosuchhost.invalid:52320
 #                                              → exit ≠ 0, "cannot resolve nosuchhost.invalid"
 #   netcon service --ready-fd 9 (closed), 0 (read-only) → exit ≠ 0, says which
+#   netcon container-flags with a bad engine, a missing socket directory, a path with a
+#   space, no netcon-exec; netcon-exec without a program or a service → exit ≠ 0, says which
 #   netcon --version, netcon version           → "netcon X.Y.Z"
 #   netcon service --ip 300.1.1.1/24 ...       → exit ≠ 0, message names 300.1.1.1
 #   netcon service --ip6 fe80::1/64 ... (and other unusable IPv6 addresses, --mtu < 1280)
@@ -41,7 +43,7 @@ run_bad() {
 }
 
 # 1. Unknown flag: "unknown option", for every subcommand (not "needs a value").
-for sub in service run status intercept show; do
+for sub in service run status intercept show container-flags; do
 	run_bad "unknown flag ($sub)" "$NETCON" $sub --bogus
 	assert_contains "$BAD_OUT" "unknown option '--bogus'" "message of netcon $sub for --bogus"
 done
@@ -68,6 +70,27 @@ assert_contains "$BAD_OUT" "bad --ready-fd '9': no such open file descriptor" "m
 run_bad "--ready-fd read-only" "$NETCON" service --ready-fd 0 --socket "$NC_TMP/bad.sock"
 assert_contains "$BAD_OUT" "not open for writing" "message for a read-only --ready-fd"
 [ ! -e "$NC_TMP/bad.sock" ] || fail "a socket was created for a rejected configuration"
+
+# 1c'. container-flags and netcon-exec: what is wrong, named.
+run_bad "container-flags --engine lxc" "$NETCON" container-flags --engine lxc
+assert_contains "$BAD_OUT" "unknown engine 'lxc' (docker or podman)" "message for an unknown engine"
+run_bad "container-flags, socket directory missing" "$NETCON" container-flags --socket /nonexistent/x.sock
+assert_contains "$BAD_OUT" "the socket's directory /nonexistent: No such file or directory" \
+	"message for a missing socket directory"
+mkdir -p "$NC_TMP/a dir"
+run_bad "container-flags, a path with a space" "$NETCON" container-flags --socket "$NC_TMP/a dir/x.sock"
+assert_contains "$BAD_OUT" "has a character that the engines' --mount would split" "message for a space"
+run_bad "container-flags, no netcon-exec" env NETCON_EXEC=/nonexistent "$NETCON" container-flags --socket "$NC_TMP/x.sock"
+assert_contains "$BAD_OUT" "cannot find netcon-exec" "message for a missing netcon-exec"
+out=$(log "$NETCON" container-flags --socket "$NC_TMP/x.sock" --engine podman)
+assert_contains "$out" "--network none --mount type=bind,src=$NC_TMP,dst=/run/netcon " "container-flags: the socket's directory"
+assert_contains "$out" "--env NETCON_SOCKET=/run/netcon/x.sock --entrypoint /.netcon-exec" "container-flags: entrypoint"
+run_bad "netcon-exec without a program" "$BUILD/netcon-exec"
+assert_contains "$BAD_OUT" "netcon-exec: no program given" "message of netcon-exec without a program"
+run_bad "netcon-exec --bogus" "$BUILD/netcon-exec" --bogus
+assert_contains "$BAD_OUT" "unknown option '--bogus'" "message of netcon-exec for --bogus"
+run_bad "netcon-exec, no service" "$BUILD/netcon-exec" --socket "$NC_TMP/none.sock" true
+assert_contains "$BAD_OUT" "cannot reach the netcon service at $NC_TMP/none.sock" "message of netcon-exec without a service"
 
 # 1d. The version.
 for v in --version version; do

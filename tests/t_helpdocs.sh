@@ -2,7 +2,8 @@
 # t_helpdocs.sh — README.md's copies of `--help` are what the binary prints.
 #
 #   README.md "## Usage" block        = netcon --help
-#   README.md "### netcon CMD" block  = netcon CMD --help   (service, intercept, show, status)
+#   README.md "### netcon CMD" block  = netcon CMD --help   (service, intercept, show, status,
+#                                                            container-flags)
 #   README.md "### netcon run" block  = netcon run --help up to "service options:"
 #
 # No network: it runs the binary and reads the README only.
@@ -28,7 +29,7 @@ def helptext(*args):
     return r.stdout.rstrip("\n")
 
 cases = [("## Usage\n", helptext())]
-for cmd in ("service", "intercept", "show", "status"):
+for cmd in ("service", "intercept", "show", "status", "container-flags"):
     cases.append(("### netcon %s\n" % cmd, helptext(cmd)))
 run = helptext("run")
 cases.append(("### netcon run\n", run[:run.index("service options:")].rstrip("\n")))

@@ -287,7 +287,7 @@ fi
 assert_contains "$out" "Connection refused" "connect to a closed virtual port"
 note "ok: refused by the virtual peer ($out)"
 
-# --- busybox-static: httpd under A, wget under B ---------------------------------------
+# --- busybox-static: httpd under A, wget under B; nested launches ----------------------
 if bb=$(command -v busybox) && "$NETCON" show "$bb" | grep -q "mode:      seccomp"; then
 	www=$NC_TMP/www
 	mkdir -p "$www"
@@ -333,6 +333,19 @@ $(logtail bbncsrv)"
 		sc_under B "$bb" sh -c "echo LD_PRELOAD=\$LD_PRELOAD; $curl -sS --fail -o '$NC_TMP/blob.out' http://10.94.0.1:$HTTP/blob.bin"
 		assert_files_equal "$www/blob.bin" "$NC_TMP/blob.out"
 		note "ok: curl (glibc) exec'd by the static shell, in seccomp mode only"
+		# `netcon intercept` run by a program in seccomp mode (nested launch): no second
+		# filter (the kernel would refuse its listener) and no LD_PRELOAD; the program
+		# runs under the filter it has. Another service is refused with one line.
+		rm -f "$NC_TMP/blob.out"
+		out=$(sc_under B "$bb" sh -c "$NETCON intercept --socket '$(sock B)' -- $bb sh -c 'echo LD_PRELOAD=\$LD_PRELOAD'; $NETCON intercept --socket '$(sock B)' -- $curl -sS --fail -o '$NC_TMP/blob.out' http://10.94.0.1:$HTTP/blob.bin")
+		assert_eq "LD_PRELOAD=" "$out" "the environment of a nested launch"
+		assert_files_equal "$www/blob.bin" "$NC_TMP/blob.out"
+		rc=0
+		out=$(sc_under B "$bb" sh -c "$NETCON intercept --socket '$(sock A)' -- $curl -sS http://10.94.0.1:$HTTP/blob.bin" 2>&1) || rc=$?
+		assert_eq 1 "$rc" "exit status of a nested launch towards another service"
+		assert_contains "$out" "a program under it cannot move to the service at $(sock A)" \
+			"message of a nested launch towards another service"
+		note "ok: netcon intercept nested in seccomp mode: same service runs, another is refused"
 	fi
 	stop bbhttpd
 else

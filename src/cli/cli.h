@@ -17,8 +17,13 @@ void nc_config_usage(FILE *f);
 /* The default control socket path: $XDG_RUNTIME_DIR/netcon/default.sock or
  * /run/netcon/default.sock. */
 void nc_default_socket(char *buf, size_t len);
-/* The intercept library next to this program (or NETCON_LIB). 0 or -ENOENT. */
+#define NC_LIB_NAME  "libnetcon.so"
+#define NC_EXEC_NAME "netcon-exec"
+/* The intercept library: $NETCON_LIB, else beside this program, else ../lib/netcon/ from
+ * it. 0 and the path, or -ENOENT. */
 int nc_find_library(char *buf, size_t len);
+/* The container launcher (netcon-exec), found the same way ($NETCON_EXEC). */
+int nc_find_exec(char *buf, size_t len);
 
 /* One RPC request from the CLI. Connects to path, sends, receives the reply into rep
  * (cap bytes). Returns the reply's err (≥ 0) or a negative errno for transport errors. */
@@ -30,5 +35,6 @@ int cmd_run(int argc, char **argv);
 int cmd_intercept(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_container_flags(int argc, char **argv);
 
 #endif /* NETCON_CLI_H */

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,7 +24,7 @@
 #include "mode.h"
 #include "netcon/rpc.h"
 
-#define LIB_NAME "libnetcon.so"
+#define LIB_NAME NC_LIB_NAME
 
 /* What the intercept cannot reach, and where it is found: in both commands' --help. */
 #define LIMITS_HELP \
@@ -37,34 +36,6 @@
 
 /* --mode of `netcon intercept` / `netcon run` (mode.c), else NETCON_MODE, else auto. */
 static int run_mode = NC_MODE_AUTO;
-
-int nc_find_library(char *buf, size_t len)
-{
-	char exe[PATH_MAX], *dir;
-	const char *env = getenv("NETCON_LIB");
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(buf, len, "%s", env);
-		return access(buf, R_OK) == 0 ? 0 : -ENOENT;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -ENOENT;
-	exe[n] = '\0';
-	dir = dirname(exe);
-	snprintf(buf, len, "%s/" LIB_NAME, dir);
-	if (access(buf, R_OK) == 0)
-		return 0;
-	snprintf(buf, len, "%s/../lib/netcon/" LIB_NAME, dir);
-	if (access(buf, R_OK) == 0) {
-		char real[PATH_MAX];
-		if (realpath(buf, real))
-			snprintf(buf, len, "%s", real);
-		return 0;
-	}
-	return -ENOENT;
-}
 
 /* Ask the service for its network, to tell the intercept which addresses are virtual
  * even before it connects (NETCON_NET). Quiet when the service is unreachable: the
@@ -103,7 +74,10 @@ static int exec_under(const char *socket_path, char **argv)
 	char lib[PATH_MAX], preload[PATH_MAX * 2], why[PATH_MAX + 64];
 	const char *old = getenv("LD_PRELOAD");
 
-	if (nc_mode_pick(argv[0], run_mode, why, sizeof(why)) == NC_MODE_SECCOMP)
+	/* Under a seccomp launcher already, every program is served by its filter: no
+	 * second door (LD_PRELOAD would handle each call twice). */
+	if (nc_seccomp_inherited() ||
+	    nc_mode_pick(argv[0], run_mode, why, sizeof(why)) == NC_MODE_SECCOMP)
 		return nc_seccomp_exec(socket_path, argv);
 	if (nc_find_library(lib, sizeof(lib)) < 0) {
 		const char *env = getenv("NETCON_LIB");
@@ -443,10 +417,11 @@ int cmd_show(int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			printf("usage: netcon show [--mode M] [PROGRAM]\n\n"
-			       "Shows the intercept library's path, the control socket, whether\n"
-			       "the intercept is loaded here (through LD_PRELOAD), and whether a\n"
-			       "service answers on the socket; with PROGRAM, the mode (preload or\n"
-			       "seccomp) `netcon intercept` would use.\n");
+			       "Shows the paths of the intercept library and of netcon-exec (the\n"
+			       "containers' launcher), the control socket, whether the intercept is\n"
+			       "loaded here (through LD_PRELOAD), and whether a service answers on\n"
+			       "the socket; with PROGRAM, the mode (preload or seccomp) `netcon\n"
+			       "intercept` would use.\n");
 			return 0;
 		}
 		if (argv[1][0] == '-') {
@@ -466,6 +441,10 @@ int cmd_show(int argc, char **argv)
 		printf("library:   %s\n", lib);
 	else
 		printf("library:   not found (build it, or set NETCON_LIB)\n");
+	if (nc_find_exec(lib, sizeof(lib)) == 0)
+		printf("launcher:  %s (netcon-exec, for containers)\n", lib);
+	else
+		printf("launcher:  not found (build it, or set NETCON_EXEC)\n");
 	printf("socket:    %s%s\n", path, env && *env ? " (NETCON_SOCKET)" : " (default)");
 	printf("loaded:    %s\n", pre && strstr(pre, LIB_NAME) ? "yes (LD_PRELOAD)" : "no");
 	r = nc_cli_request(path, NC_MSG_HELLO, &q, sizeof(q), &rep, sizeof(rep), &len);

@@ -67,16 +67,6 @@ void nc_config_usage(FILE *f)
 		NC_MAX_IP6, NC_MTU_MIN, NC_DEFAULT_MTU, NC_PROBE_MS_DEFAULT);
 }
 
-void nc_default_socket(char *buf, size_t len)
-{
-	const char *x = getenv("XDG_RUNTIME_DIR");
-
-	if (x && *x)
-		snprintf(buf, len, "%s/netcon/default.sock", x);
-	else
-		snprintf(buf, len, "/run/netcon/default.sock");
-}
-
 static void random_mac(uint8_t mac[6])
 {
 	if (getrandom(mac, 6, 0) != 6) {

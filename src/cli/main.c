@@ -18,6 +18,7 @@ static const struct {
 	{ "intercept", cmd_intercept, "run a program under an existing service" },
 	{ "show", cmd_show, "show the intercept library, the socket, and whether it is loaded" },
 	{ "status", cmd_status, "show a service's addresses, link counters and connections" },
+	{ "container-flags", cmd_container_flags, "print the docker/podman run options for a container" },
 };
 
 static void usage(FILE *f)
@@ -26,7 +27,7 @@ static void usage(FILE *f)
 		   "netcon puts unmodified programs on a virtual network, without privilege.\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+		fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].what);
 	fprintf(f, "\n`netcon COMMAND --help` describes each command; "
 		   "`netcon --version` prints the version.\n");
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -306,6 +307,41 @@ static void drop_preload(void)
 		unsetenv("LD_PRELOAD");
 }
 
+/* Set by the launcher for the program it starts: the socket of the service that serves
+ * the filter the program is under. */
+#define INHERITED_ENV "NETCON_SECCOMP_SOCKET"
+
+int nc_seccomp_inherited(void)
+{
+	const char *s = getenv(INHERITED_ENV);
+
+	return s && *s && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2;
+}
+
+/* Under the filter of a launcher before us (`netcon intercept` run by a program that is
+ * already in seccomp mode, netcon-exec's children): a second filter with a listener is
+ * refused by the kernel (EBUSY), and none is needed — every call is already trapped and
+ * served. Run argv as it is when it names the same service; refuse another one. */
+static int exec_inherited(const char *socket_path, char **argv)
+{
+	const char *old = getenv(INHERITED_ENV);
+	struct stat a, b;
+
+	if (strcmp(old, socket_path) &&
+	    (stat(old, &a) < 0 || stat(socket_path, &b) < 0 || a.st_dev != b.st_dev ||
+	     a.st_ino != b.st_ino)) {
+		fprintf(stderr, "netcon: this program is in seccomp mode under the service at %s; "
+				"a program under it cannot move to the service at %s\n", old,
+			socket_path);
+		return 1;
+	}
+	drop_preload();
+	setenv("NETCON_SOCKET", socket_path, 1);
+	execvp(argv[0], argv);
+	fprintf(stderr, "netcon: cannot run %s: %s\n", argv[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
 int nc_seccomp_exec(const char *socket_path, char **argv)
 {
 	struct nc_seccomp_req q = { .pid = (uint32_t)getpid() };
@@ -317,6 +353,8 @@ int nc_seccomp_exec(const char *socket_path, char **argv)
 	int fd, lfd, fds[NC_RPC_MAX_FDS], nfds, r;
 	ssize_t n;
 
+	if (nc_seccomp_inherited())
+		return exec_inherited(socket_path, argv);
 	drop_preload();
 	setenv("NETCON_SOCKET", socket_path, 1);
 	memset(&sun, 0, sizeof(sun));
@@ -368,6 +406,7 @@ int nc_seccomp_exec(const char *socket_path, char **argv)
 				"%s\n", strerror(r));
 		return 1;
 	}
+	setenv(INHERITED_ENV, socket_path, 1);
 	execvp(argv[0], argv);
 	fprintf(stderr, "netcon: cannot run %s: %s\n", argv[0], strerror(errno));
 	return errno == ENOENT ? 127 : 126;

@@ -39,4 +39,12 @@ int nc_mode_pick(const char *prog, int mode, char *why, size_t len);
  */
 int nc_seccomp_exec(const char *socket_path, char **argv);
 
+/*
+ * nc_seccomp_inherited() - whether this process is under the filter of a seccomp-mode
+ * launcher before it (NETCON_SECCOMP_SOCKET set, and a seccomp filter in force). Then
+ * nc_seccomp_exec() installs nothing: it execs the program under the filter it has, if
+ * the socket names the same service, and refuses another service with one line.
+ */
+int nc_seccomp_inherited(void);
+
 #endif /* NETCON_CLI_MODE_H */
