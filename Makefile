@@ -59,7 +59,8 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
-	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c
+	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
+	src/service/publish.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/cmd_container.c src/cli/mode.c src/cli/paths.c src/common/seccomp_filter.c

@@ -92,6 +92,42 @@ assert_contains "$BAD_OUT" "unknown option '--bogus'" "message of netcon-exec fo
 run_bad "netcon-exec, no service" "$BUILD/netcon-exec" --socket "$NC_TMP/none.sock" true
 assert_contains "$BAD_OUT" "cannot reach the netcon service at $NC_TMP/none.sock" "message of netcon-exec without a service"
 
+# 1c''. --publish: malformed, outside the virtual network, overlapping, a port taken,
+# a privileged port without the right — one line each, and no socket left behind.
+for spec in "sctp:80:10.88.0.1:80" "tcp:80:10.88.0.1" "tcp:0:10.88.0.1:80" \
+	"tcp:80:10.88.0.1:70000" "tcp:1.2.3:80:10.88.0.1:80" "tcp:80:[fd00::1:80"; do
+	run_bad "--publish $spec" "$NETCON" service --socket "$NC_TMP/bad.sock" --publish "$spec"
+	assert_contains "$BAD_OUT" "bad --publish '$spec'" "message for --publish $spec"
+done
+run_bad "--publish outside" "$NETCON" service --socket "$NC_TMP/bad.sock" --ip 10.88.0.1/24 \
+	--publish tcp:8080:10.99.0.1:80
+assert_contains "$BAD_OUT" "the virtual address 10.99.0.1 is not on the virtual network" \
+	"message for a --publish outside the virtual network"
+run_bad "--publish overlapping" "$NETCON" service --socket "$NC_TMP/bad.sock" --ip 10.88.0.1/24 \
+	--publish tcp:127.0.0.1:8080:10.88.0.1:80 --publish tcp:8080:10.88.0.2:80
+assert_contains "$BAD_OUT" "two of them listen on port 8080 of the host (TCP)" \
+	"message for overlapping --publish"
+HELD=$(free_tcp_port)
+spawn holder "$PYTHON" -c "import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $HELD)); s.listen(1); print('held', flush=True); time.sleep(60)"
+retry 50 grep -q held "$NC_TMP/holder.log" >/dev/null
+run_bad "--publish on a taken port" "$NETCON" service --socket "$NC_TMP/bad.sock" \
+	--ip 10.88.0.1/24 --bind "127.0.0.1:$(free_udp_port)" --publish "tcp:127.0.0.1:$HELD:10.88.0.1:80"
+assert_contains "$BAD_OUT" "--publish tcp:127.0.0.1:$HELD:10.88.0.1:80: Address already in use" \
+	"message for a taken host port"
+stop holder
+if [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)" -gt 81 ] &&
+   command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	run_bad "--publish on a privileged port" setpriv --reuid 65534 --regid 65534 --clear-groups \
+		"$NETCON" service --socket "$NC_TMP/nobody.sock" --ip 10.88.0.1/24 \
+		--bind "127.0.0.1:$(free_udp_port)" --publish tcp:127.0.0.1:81:10.88.0.1:80
+	assert_contains "$BAD_OUT" "Permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)" \
+		"message for a privileged port without the right"
+else
+	note "the privileged-port check needs root, setpriv and ports below 1024 reserved: not run"
+fi
+[ ! -e "$NC_TMP/bad.sock" ] || fail "a socket was left behind by a rejected --publish"
+
 # 1d. The version.
 for v in --version version; do
 	out=$(log "$NETCON" $v)

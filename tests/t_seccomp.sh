@@ -383,7 +383,7 @@ if command -v go >/dev/null; then
 			note "go build with cgo failed (no C compiler for cgo?): the glibc-linked Go check is not run"
 			break
 		fi
-		ldd "$gocgo" | grep -q 'libc\.so' || fail "$gocgo is not linked with glibc (the check could not fail)"
+		grep -q 'libc\.so' <<<"$(ldd "$gocgo")" || fail "$gocgo is not linked with glibc (the check could not fail)"
 		assert_contains "$(log "$NETCON" show "$gocgo")" "mode:      seccomp" \
 			"netcon show for a Go program linked with glibc ($v)"
 		out=$(sc_under B "$gocgo" client "http://10.94.0.1:$SRV_PORT/" 200 10)

@@ -238,11 +238,13 @@ struct nc_seccomp_rep {
 /* One accepted connection, on the listener's SOCK_SEQPACKET pair, with the new fd. */
 struct nc_accept_msg {
 	uint32_t magic;     /* NC_ACCEPT_MAGIC */
-	uint32_t pad;
+	uint32_t flags;     /* NC_ACCEPT_KERNEL: the fd is a kernel TCP socket (a connection
+			       to a published port of the host): the program's own, not virtual */
 	struct nc_addr local;
 	struct nc_addr peer;
 };
 #define NC_ACCEPT_MAGIC     0x6e636163u  /* "ncac" */
+#define NC_ACCEPT_KERNEL    1u
 
 /*
  * Virtual UDP sockets. The program's fd is one end of a SOCK_SEQPACKET pair; each message

@@ -63,7 +63,13 @@ void nc_config_usage(FILE *f)
 		"                         IPv6): programs under the intercept resolve it\n"
 		"  --hosts FILE           more names, in hosts(5) format (repeatable)\n"
 		"  --dns                  answer DNS queries for those names (A, AAAA, PTR) on the\n"
-		"                         service's address, UDP port 53; other names: NXDOMAIN\n",
+		"                         service's address, UDP port 53; other names: NXDOMAIN\n"
+		"  --publish PROTO:[HOSTADDR:]HOSTPORT:VADDR:VPORT\n"
+		"                         listen on the host (HOSTADDR default: every address;\n"
+		"                         IPv6 in brackets) and deliver to VADDR:VPORT on the\n"
+		"                         virtual network; PROTO tcp or udp; repeatable. A TCP\n"
+		"                         connection for a program of this service is handed to\n"
+		"                         it as the kernel's socket\n",
 		NC_MAX_IP6, NC_MTU_MIN, NC_DEFAULT_MTU, NC_PROBE_MS_DEFAULT);
 }
 
@@ -141,7 +147,7 @@ static int parse_endpoint(const char *val, struct sockaddr_storage *ss, socklen_
 static const char *const value_options[] = {
 	"--ip", "--ip6", "--socket", "--socket-mode", "--socket-group", "--mtu", "--mac",
 	"--log-level", "--link", "--bind", "--peer", "--vni", "--tap", "--max-sockets",
-	"--link-fault", "--ready-fd", "--probe-ms", "--host", "--hosts",
+	"--link-fault", "--ready-fd", "--probe-ms", "--host", "--hosts", "--publish",
 };
 
 static int takes_value(const char *name)
@@ -161,6 +167,161 @@ static int bad(const char *prog, const char *fmt, const char *a, const char *b)
 }
 
 static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, const char *prog);
+
+/* One address of a --publish spec: IPv4, or IPv6 in brackets; *s moves past it. */
+static int publish_addr(const char **s, struct nc_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *p = *s, *e;
+	size_t n;
+
+	memset(a, 0, sizeof(*a));
+	if (*p == '[') {
+		e = strchr(p, ']');
+		if (!e || e[1] != ':')
+			return -1;
+		n = (size_t)(e - p - 1);
+		if (n >= sizeof(buf))
+			return -1;
+		memcpy(buf, p + 1, n);
+		buf[n] = '\0';
+		if (inet_pton(AF_INET6, buf, a->addr) != 1)
+			return -1;
+		a->family = AF_INET6;
+		*s = e + 2;
+		return 0;
+	}
+	e = strchr(p, ':');
+	n = e ? (size_t)(e - p) : 0;
+	if (!e || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, a->addr) != 1)
+		return -1;
+	a->family = AF_INET;
+	*s = e + 1;
+	return 0;
+}
+
+/* A port, up to ':' or the end; *s moves past the ':'. */
+static int publish_port(const char **s, uint16_t *port, int last)
+{
+	char buf[8];
+	const char *e = last ? *s + strlen(*s) : strchr(*s, ':');
+	size_t n = e ? (size_t)(e - *s) : 0;
+	long v;
+
+	if (!e || n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, *s, n);
+	buf[n] = '\0';
+	if (nc_parse_long(buf, 1, 65535, &v) < 0)
+		return -1;
+	*port = (uint16_t)v;
+	*s = last ? e : e + 1;
+	return 0;
+}
+
+/* PROTO:[HOSTADDR:]HOSTPORT:VADDR:VPORT. 0, or -1 with why. */
+static int publish_parse(const char *val, struct nc_publish *p, char *why, size_t len)
+{
+	const char *s = val, *colon;
+	int fields = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (!strncmp(s, "tcp:", 4))
+		p->proto = IPPROTO_TCP;
+	else if (!strncmp(s, "udp:", 4))
+		p->proto = IPPROTO_UDP;
+	else {
+		snprintf(why, len, "bad --publish '%s': want tcp: or udp: first", val);
+		return -1;
+	}
+	s += 4;
+	/* With HOSTADDR there are four fields after the protocol, else three. */
+	for (const char *q = s; *q; q++) {
+		if (*q == '[') {
+			q = strchr(q, ']');
+			if (!q)
+				break;
+		} else if (*q == ':') {
+			fields++;
+		}
+	}
+	if (fields == 3) {
+		if (publish_addr(&s, &p->host) < 0) {
+			snprintf(why, len, "bad --publish '%s': the host address is neither IPv4 "
+				 "nor [IPv6]", val);
+			return -1;
+		}
+	} else if (fields != 2) {
+		snprintf(why, len, "bad --publish '%s': want PROTO:[HOSTADDR:]HOSTPORT:VADDR:VPORT",
+			 val);
+		return -1;
+	}
+	if (publish_port(&s, &p->host.port, 0) < 0) {
+		snprintf(why, len, "bad --publish '%s': the host port is not 1 to 65535", val);
+		return -1;
+	}
+	colon = s;
+	if (publish_addr(&s, &p->vaddr) < 0) {
+		snprintf(why, len, "bad --publish '%s': the virtual address '%.*s' is neither "
+			 "IPv4 nor [IPv6]", val, (int)strcspn(colon, ":"), colon);
+		return -1;
+	}
+	if (publish_port(&s, &p->vaddr.port, 1) < 0) {
+		snprintf(why, len, "bad --publish '%s': the virtual port is not 1 to 65535", val);
+		return -1;
+	}
+	if (fields == 2)   /* every address of the host, of the virtual address's family */
+		p->host.family = p->vaddr.family;
+	return 0;
+}
+
+/* After all options: each --publish delivers into the virtual network, and no two
+ * listen on the same host port and address (one covering the other overlaps). */
+static int publish_check(const struct nc_config *cfg, const char *prog)
+{
+	static const uint8_t zero[16];
+
+	for (int i = 0; i < cfg->n_publish; i++) {
+		const struct nc_publish *p = &cfg->publish[i];
+		char a[INET6_ADDRSTRLEN];
+		int inside = 0;
+
+		inet_ntop(p->vaddr.family, p->vaddr.addr, a, sizeof(a));
+		if (p->vaddr.family == AF_INET) {
+			uint32_t v;
+			memcpy(&v, p->vaddr.addr, 4);
+			inside = nc_ip4_in_subnet(v, cfg->ip.s_addr, cfg->prefix);
+		} else {
+			for (int k = 0; k < cfg->n_ip6 && !inside; k++)
+				inside = nc_ip6_in_prefix(p->vaddr.addr, cfg->ip6[k].s6_addr,
+							  cfg->prefix6[k]);
+		}
+		if (!inside)
+			return bad(prog, "bad --publish: the virtual address %s is not on the "
+				   "virtual network (--ip, --ip6)%s", a, "");
+
+		for (int j = 0; j < i; j++) {
+			const struct nc_publish *q = &cfg->publish[j];
+			size_t al = p->host.family == AF_INET ? 4 : 16;
+
+			if (q->proto != p->proto || q->host.port != p->host.port ||
+			    q->host.family != p->host.family)
+				continue;
+			if (!memcmp(q->host.addr, p->host.addr, al) ||
+			    !memcmp(q->host.addr, zero, al) || !memcmp(p->host.addr, zero, al)) {
+				char port[8];
+				snprintf(port, sizeof(port), "%u", (unsigned)p->host.port);
+				return bad(prog, "bad --publish: two of them listen on port %s of the "
+					   "host (%s)", port, p->proto == IPPROTO_TCP ? "TCP" : "UDP");
+			}
+		}
+	}
+	return 0;
+}
 
 /* The name table is the one part of the configuration that owns memory: freed here when
  * the options are rejected, by the service (nc_names_stop) otherwise. */
@@ -351,6 +512,13 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			char why[512];
 			if (nc_hosts_load(&cfg->hosts, val, why, sizeof(why)) < 0)
 				return bad(prog, "%s%s", why, "");
+		} else if (!strcmp(name, "--publish")) {
+			char why[256];
+			if (cfg->n_publish >= NC_MAX_PUBLISH)
+				return bad(prog, "too many --publish (at most 64)%s%s", "", "");
+			if (publish_parse(val, &cfg->publish[cfg->n_publish], why, sizeof(why)) < 0)
+				return bad(prog, "%s%s", why, "");
+			cfg->n_publish++;
 		} else if (!strcmp(name, "--probe-ms")) {
 			if (nc_parse_long(val, 0, 60000, &v) < 0)
 				return bad(prog, "bad --probe-ms '%s' (want 0 to 60000)%s", val, "");
@@ -372,6 +540,8 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			return bad(prog, "unknown option '%s'%s", name, "");
 		}
 	}
+	if (publish_check(cfg, prog))
+		return 2;
 	if (cfg->n_ip6 > 0 && cfg->mtu < 1280)
 		return bad(prog, "--ip6 needs --mtu 1280 or more (IPv6's minimum)%s%s", "", "");
 	if (have_tap && !have_link)

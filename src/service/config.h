@@ -12,6 +12,7 @@
 
 #include "common/hosts.h"
 #include "link/link.h"
+#include "netcon/rpc.h"
 
 #define NC_SOCKET_PATH_MAX   108
 #define NC_MAX_IP6           4       /* --ip6 addresses (lwIP's slots minus the link-local) */
@@ -24,8 +25,17 @@
 #define NC_DEFAULT_SOCKET_MODE 0600
 #define NC_DEFAULT_MAX_SOCKS 65536
 #define NC_DEFAULT_VNI       1
+#define NC_MAX_PUBLISH       64      /* --publish specs */
 
 enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
+
+/* --publish PROTO:[HOSTADDR:]HOSTPORT:VADDR:VPORT: a port of the host delivered to a
+ * virtual address (publish.c). */
+struct nc_publish {
+	int proto;                   /* IPPROTO_TCP or IPPROTO_UDP */
+	struct nc_addr host;         /* where the service listens (any address: 0.0.0.0 / ::) */
+	struct nc_addr vaddr;        /* where it delivers, on the virtual network */
+};
 
 /* What `netcon service` was told. Filled by nc_config_parse() (cli), read-only after. */
 struct nc_config {
@@ -50,6 +60,8 @@ struct nc_config {
 	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */
 	int dns;                     /* --dns: answer DNS on our address, UDP port 53 */
 	int probe_ms;                /* --probe-ms: wait for answers to our address probes */
+	struct nc_publish publish[NC_MAX_PUBLISH];
+	int n_publish;
 };
 
 /* Run a service with cfg until SIGTERM or SIGINT (service.c). 0 after a clean stop, 1

@@ -347,7 +347,8 @@ int sc_accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pid_t 
 	}
 	if (flags & SOCK_NONBLOCK)
 		fcntl(nfd, F_SETFL, O_NONBLOCK);
-	sc_fd_mark(svc, nfd, SC_INO_VIRTUAL | SC_INO_TOLD);
+	if (!(m.flags & NC_ACCEPT_KERNEL))   /* a published port's: the kernel's socket */
+		sc_fd_mark(svc, nfd, SC_INO_VIRTUAL | SC_INO_TOLD);
 	memset(&af, 0, sizeof(af));
 	af.id = id;
 	af.flags = SECCOMP_ADDFD_FLAG_SEND;

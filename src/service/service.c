@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "publish.h"
 
 #define MAX_EVENTS 256
 
@@ -126,6 +127,9 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_SECCOMP_WAIT:
 		nc_seccomp_event(svc, h, ev->events);
 		break;
+	case NC_H_PUBLISH:
+		nc_publish_event(svc, h, ev->events);
+		break;
 	}
 }
 
@@ -188,6 +192,7 @@ static void service_free(struct nc_service *svc)
 	if (svc->link && svc->link->ops->flush)
 		svc->link->ops->flush(svc->link);
 	nc_control_close(svc);
+	nc_publish_stop(svc);
 	nc_names_stop(svc);
 	if (svc->ctl_tmp_path[0])
 		unlink(svc->ctl_tmp_path);
@@ -240,6 +245,8 @@ int nc_service_run(struct nc_config *cfg)
 		r = nc_stack_init(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_names_start(svc, err, sizeof(err));
+	if (r == 0)
+		r = nc_publish_start(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_control_open(svc, err, sizeof(err));
 	if (r < 0) {

@@ -39,6 +39,7 @@ enum nc_handler_type {
 	NC_H_SOCK,         /* a virtual socket: bound, listener or connection */
 	NC_H_SECCOMP,      /* a seccomp notification listener (seccomp.c) */
 	NC_H_SECCOMP_WAIT, /* a trapped call waiting for its socket (seccomp.c) */
+	NC_H_PUBLISH,      /* a published port's kernel socket (publish.c) */
 };
 
 struct nc_handler {
@@ -126,6 +127,7 @@ struct nc_service {
 	struct nc_dns_counters dns_ctr;
 	uint64_t resolve_requests;   /* NC_MSG_RESOLVE served */
 	struct nc_seccomp *seccomp;  /* the seccomp supervisor's programs (seccomp.c) */
+	struct nc_publishing *publishing; /* --publish (publish.c) */
 };
 
 /* service.c (and nc_service_run(), config.h) */

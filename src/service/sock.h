@@ -48,6 +48,8 @@ struct nc_conn_part {
 	unsigned fin_sent:1;
 	unsigned send_blocked:1;     /* waiting for lwIP's send buffer */
 	unsigned dirty:1;            /* on svc->dirty: network data to hand to the program */
+	unsigned proxied:1;          /* our end is a kernel TCP socket of a published port
+					(publish.c), not a socketpair: reset it on errors */
 	struct nc_sock *dnext;       /* svc->dirty list */
 };
 
@@ -114,6 +116,8 @@ int nc_lwip_err(err_t e);
 /* tcp_listen.c — bound sockets and listeners */
 void nc_listener_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
 void nc_listener_release(struct nc_service *svc, struct nc_sock *s);
+int nc_listener_take_kernel(struct nc_service *svc, const struct nc_addr *to, int k,
+			    const struct nc_addr *peer);
 
 /* tcp_conn.c — connections and their pcbs */
 void nc_pcb_detach(struct tcp_pcb *pcb);
@@ -123,6 +127,7 @@ void nc_conn_release(struct nc_service *svc, struct nc_sock *s);
 void nc_conn_attach(struct nc_sock *s, struct tcp_pcb *pcb);
 void nc_conn_size_sndbuf(struct tcp_pcb *pcb);
 void nc_conn_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
+int nc_conn_proxy(struct nc_service *svc, int k, const struct nc_addr *to);
 
 /* sockopt.c */
 void nc_sock_apply_opts(struct nc_sock *s, const struct nc_sockopts *o);

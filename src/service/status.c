@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "publish.h"
 #include "lwip/tcp.h"
 
 struct out {
@@ -124,6 +125,13 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	put(&o, "%s", names);
 	nc_seccomp_status(svc, names, sizeof(names));
 	put(&o, "%s", names);
+	{
+		static char pubs[NC_MAX_PUBLISH * 160];
+
+		pubs[0] = '\0';
+		nc_publish_status(svc, pubs, sizeof(pubs));
+		put(&o, "%s", pubs);
+	}
 	put(&o, "%-7s %-22s %-22s %-12s %12s %12s\n", "kind", "local", "peer", "state",
 	    "bytes out", "bytes in");
 	for (struct nc_sock *s = svc->socks; s; s = s->next) {

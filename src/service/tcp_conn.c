@@ -51,6 +51,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lwip/etharp.h"
@@ -142,6 +143,11 @@ void nc_conn_abort(struct nc_service *svc, struct nc_sock *s)
  * and the data queued either way. */
 void nc_conn_release(struct nc_service *svc, struct nc_sock *s)
 {
+	if (s->conn.proxied && s->fd >= 0 && s->err) {
+		/* A published port's client: an error here (refused, reset) is a reset there. */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
 	nc_pcb_release(svc, s);
 	if (s->conn.app_dup >= 0) {
 		close(s->conn.app_dup);
@@ -361,6 +367,57 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	s->conn.app_readable = 1;
 	conn_pump_out(s->svc, s);
 	return cb_result(s->svc, pcb);
+}
+
+/*
+ * nc_conn_proxy() - a connection of a published port (publish.c) through lwIP: the
+ * kernel socket k (non-blocking) is our end, where a program's connection has a
+ * socketpair's, and the same data path carries both. 0, or a negative errno (k is the
+ * caller's then).
+ */
+int nc_conn_proxy(struct nc_service *svc, int k, const struct nc_addr *to)
+{
+	struct tcp_pcb *pcb;
+	struct nc_sock *s;
+	struct stat st;
+	ip_addr_t ip;
+	err_t e;
+
+	if (fstat(k, &st) < 0)
+		return -errno;
+	nc_addr_to_lwip(to, &ip);
+	pcb = tcp_new_ip_type(IP_GET_TYPE(&ip));
+	if (!pcb)
+		return -ENOMEM;
+	s = nc_sock_new(svc, NC_KIND_CONN, NULL);
+	if (!s) {
+		tcp_close(pcb);
+		return -ENOMEM;
+	}
+	s->pcb = pcb;
+	s->fd = k;
+	s->family = to->family;
+	s->state = NC_STATE_CONNECTING;
+	s->conn.proxied = 1;
+	nc_sock_hash_add(svc, s, st.st_ino);
+	if (nc_epoll_add(svc, k, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &s->h) < 0)
+		goto fail;
+	nc_conn_attach(s, pcb);
+	e = tcp_connect(pcb, &ip, to->port, conn_connected);
+	if (e != ERR_OK)
+		goto fail;
+	s->conn.connect_start = sys_now();
+	tcp_poll(pcb, conn_poll, NC_POLL_TICKS);
+	svc->ctr.conns_opened++;
+	nc_sock_addr(s, &s->local, &pcb->local_ip, pcb->local_port);
+	s->peer = *to;
+	return 0;
+fail:
+	/* k stays the caller's: forget it here without closing it. */
+	nc_epoll_del(svc, k);
+	s->fd = -1;
+	nc_sock_kill(svc, s);
+	return -ENOMEM;
 }
 
 /* ---- the data path ---------------------------------------------------------------- */

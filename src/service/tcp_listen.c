@@ -350,6 +350,72 @@ static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
 	return 0;
 }
 
+/*
+ * nc_listener_take_kernel() - a connection accepted by the kernel on a published port
+ * (publish.c), for our listener on `to` if a program of ours listens there: the kernel
+ * socket k goes to the program as is (NC_ACCEPT_KERNEL), so that its bytes never pass
+ * through us, and peer is the real client. 0 (k is the program's now), -ENOENT (no such
+ * listener: k is still the caller's) or another negative errno (k closed).
+ */
+int nc_listener_take_kernel(struct nc_service *svc, const struct nc_addr *to, int k,
+			    const struct nc_addr *peer)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct nc_accept_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	struct tcp_pcb_listen *lp;
+	struct nc_sock *l = NULL;
+	ip_addr_t ip;
+
+	if (to->family == AF_INET ? memcmp(to->addr, &svc->cfg.ip, 4) != 0 :
+	    !nc_ip6_is_ours(svc, to->addr))
+		return -ENOENT;   /* another service's address: through the network */
+	nc_addr_to_lwip(to, &ip);
+	for (lp = tcp_listen_pcbs.listen_pcbs; lp && !l; lp = lp->next) {
+		if (lp->local_port != to->port || !lp->callback_arg)
+			continue;
+		if (ip_addr_cmp(&lp->local_ip, &ip) ||
+		    (ip_addr_isany(&lp->local_ip) &&
+		     (IP_GET_TYPE(&lp->local_ip) == IPADDR_TYPE_ANY ||
+		      IP_GET_TYPE(&lp->local_ip) == IP_GET_TYPE(&ip))))
+			l = lp->callback_arg;
+	}
+	if (!l)
+		return -ENOENT;
+	l = group_pick(l);
+	memset(&m, 0, sizeof(m));
+	m.magic = NC_ACCEPT_MAGIC;
+	m.flags = NC_ACCEPT_KERNEL;
+	m.local = *to;
+	m.peer = *peer;
+	memset(&msg, 0, sizeof(msg));
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &k, sizeof(int));
+	/* A full accept queue refuses the connection (the kernel would keep it in its
+	 * backlog a while; our queue is the listener's pair, as large as the program's). */
+	if (sendmsg(l->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		int r = -errno;
+		close(k);
+		return r;
+	}
+	close(k);
+	svc->ctr.conns_accepted++;
+	return 0;
+}
+
 static void listener_flush(struct nc_service *svc, struct nc_sock *l)
 {
 	while (l->lsn.pending) {
