@@ -424,6 +424,29 @@ each way at once through a link that loses 5% of the frames both ways. Last run
 ### Seccomp mode against preload mode (issue 14)
 
 {targets14}
+How to read these (run of 2026-12-03, `make bench`, 3 s × 1, on this 2-vCPU machine
+while other jobs kept its load average at 3–5): the single-stream ratios spread from
+0.59× to 2.07× in *both* directions, seccomp faster as often as slower, so no throughput
+gap is measurable at this noise: none is expected, since read/write/send/recv are not
+trapped and the data path is the same socketpair in both modes. The connection rate
+spread too (0.22×–1.56×); by hand, 7 alternating 2 s rounds of `tcpbench connrate` over
+VXLAN gave medians of 1030/s (preload) and 1074/s (seccomp), paired ratios 0.41–1.72×
+(median 0.75×). What is certain is the count of round trips to the service, from
+`netcon status` ("calls trapped"): tcpbench's connect → setsockopt(TCP_NODELAY) →
+setsockopt(SO_RCVTIMEO) is 3 trapped calls per connection (the last handed back to the
+kernel with CONTINUE) where preload mode makes 2 RPCs (it runs SO_RCVTIMEO natively
+without asking); and each trapped call costs the service about 10 system calls of its
+own (NOTIF_RECV, pidfd_open, ID_VALID, pidfd_getfd, fstat, close ×2, NOTIF_SEND; a
+connect adds 16 getsockopt (the socket's kind, the options to carry, the timeouts) and a `/proc/PID/fdinfo` read for
+close-on-exec). Go's net package makes 8 trapped calls per outgoing connection (connect,
+SO_ERROR, getpeername, getsockname, TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPINTVL,
+TCP_KEEPIDLE) and about 6 per accepted one, which is why hey without keep-alive stays at
+0.15–0.32× the kernel while keep-alive traffic reaches 0.7–0.8× (Go cannot run in
+preload mode at all: its system calls bypass libc). Debian's `hey` is linked with glibc,
+so `--mode auto` picks preload for it although Go makes its own system calls: the
+bench says `--mode seccomp`. Use `BENCH_FULL=1` on a quiet machine before concluding on
+the 0.95× and 0.7× goals.
+
 ## What is measured, and how
 
 | path | client | server | MTUs |
