@@ -9,6 +9,12 @@
 #   tap        under netcon service T ── TAP tap0 ── kernel, netns ncb-tap (10.213.2.0/24)
 #   vxlan      under netcon A ══ VXLAN over loopback ══ netcon B ── server under B
 #                                                                  (10.213.3.0/24)
+#   tap-sc     tap, the client in seccomp mode (`netcon intercept --mode seccomp`)
+#   vxlan-sc   vxlan, client and server in seccomp mode
+#
+# The seccomp paths run right after their preload path at the same MTU (1500 and the
+# largest: the data path is the same native one, what differs is the control calls), so
+# that report.py's seccomp/preload ratios compare figures of the same minutes.
 #
 # Each path at MTU 1500, 9000 and the largest it carries. Figures, in this order:
 #   throughput  iperf3 (under netcon on netcon paths), 1 and 4 streams, client→server
@@ -19,6 +25,10 @@
 #   cost        CPU seconds of every process involved (iperf3 both ends from its own
 #               report, plus the netcon services / slirp4netns / socat from /proc) per
 #               GiB moved;
+#   http        Go net/http requests/s (MTU 1500; veth, tap-sc and vxlan-sc): Debian's
+#               `hey` (a Go program: its socket calls are its own system calls, so seccomp
+#               mode) against tests/go/gohttp.go built with CGO_ENABLED=0 (static), with
+#               and without keep-alive; skipped with a reason without hey or Go;
 #   scale       10,000 idle connections through one service (tap path, and the two
 #               services of the vxlan path): service RSS per connection, time to open
 #               them, the service's CPU while they sit idle; kernel veth for the time.
@@ -29,7 +39,8 @@
 # counts, output to a temp dir; checks that the scripts work. Needs root (namespaces, TAP).
 #
 # Environment: BENCH_FULL=1, BENCH_PATHS="loopback veth ..." (a subset), BENCH_TIME (s),
-# BENCH_REPS, BUILD, NC_VERBOSE=1 (echo every command).
+# BENCH_REPS, BENCH_HTTP_TIME (s of each hey run), BUILD, NC_VERBOSE=1 (echo every
+# command).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -74,6 +85,16 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 1
 	fi
 fi
+# The HTTP figure's tools are optional: without them that figure is skipped, not the run.
+http_need=()
+command -v hey >/dev/null 2>&1 || http_need+=(hey)
+command -v go >/dev/null 2>&1 || http_need+=(golang-go)
+if [ ${#http_need[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "bench: installing ${http_need[*]} (apt-get) for the HTTP figure"
+	export DEBIAN_FRONTEND=noninteractive
+	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends "${http_need[@]}"; } >/dev/null 2>&1 ||
+		echo "bench: could not install ${http_need[*]}: the HTTP figure will be skipped" >&2
+fi
 BUILD=${BUILD:-build}
 make -s -j2 BUILD="$BUILD" all bench-tools >/dev/null
 
@@ -84,16 +105,16 @@ TCPBENCH=$BUILD/tcpbench
 case $TCPBENCH in /*) ;; *) TCPBENCH=$ROOT/$TCPBENCH ;; esac
 
 if [ "$SMOKE" = 1 ]; then
-	PATHS=${BENCH_PATHS:-loopback vxlan}
+	PATHS=${BENCH_PATHS:-loopback vxlan vxlan-sc}
 	T=${BENCH_TIME:-1}; REPS=${BENCH_REPS:-1}
-	PP_COUNT=2000; CR_MAX=300; CR_SECS=1; HOLD_N=200
+	PP_COUNT=2000; CR_MAX=300; CR_SECS=1; HOLD_N=200; HTTP_T=${BENCH_HTTP_TIME:-1}
 	STREAMS="1"; DIRS="send"
 	OUT=${OUT:-$NC_TMP/results}
 	DOCS=""
 else
-	PATHS=${BENCH_PATHS:-loopback veth slirp socat tap vxlan}
+	PATHS=${BENCH_PATHS:-loopback veth slirp socat tap tap-sc vxlan vxlan-sc}
 	if [ -n "${BENCH_FULL:-}" ]; then T=10; REPS=3; else T=3; REPS=1; fi
-	T=${BENCH_TIME:-$T}; REPS=${BENCH_REPS:-$REPS}
+	T=${BENCH_TIME:-$T}; REPS=${BENCH_REPS:-$REPS}; HTTP_T=${BENCH_HTTP_TIME:-$T}
 	PP_COUNT=20000; CR_MAX=10000; CR_SECS=2; HOLD_N=10000
 	STREAMS="1 4"; DIRS="send recv"
 	if [ -z "$OUT" ]; then OUT=$ROOT/bench/results; DOCS=$ROOT/docs/benchmarks.md; else DOCS=$OUT/benchmarks.md; fi
@@ -144,8 +165,8 @@ max_mtu() {
 	loopback|socat) echo 65536 ;;
 	veth) echo 65535 ;;
 	slirp) echo 65520 ;;
-	tap) echo 65521 ;;
-	vxlan) echo 65485 ;;
+	tap|tap-sc) echo 65521 ;;
+	vxlan|vxlan-sc) echo 65485 ;;
 	esac
 }
 
@@ -245,6 +266,19 @@ setup_vxlan() {
 	NSES=()
 }
 
+# The seccomp paths: the same topology, the programs under `netcon intercept --mode
+# seccomp` (iperf3 and tcpbench are glibc programs: auto would pick preload).
+setup_tap_sc() {
+	setup_tap "$1"
+	CLIENT=("$NETCON" intercept --mode seccomp --socket "$(sock T)" --)
+}
+
+setup_vxlan_sc() {
+	setup_vxlan "$1"
+	CLIENT=("$NETCON" intercept --mode seccomp --socket "$(sock A)" --)
+	SERVER=("$NETCON" intercept --mode seccomp --socket "$(sock B)" --)
+}
+
 # teardown — stop everything spawned for the path, delete its namespaces.
 teardown() {
 	local n pgs=()
@@ -336,6 +370,77 @@ connrate() {
 	fi
 }
 
+# gohttp_build — build/gohttp (tests/go/gohttp.go, CGO_ENABLED=0: static, its own system
+# calls) as tests/t_seccomp.sh builds it; sets HTTP_SKIP to a reason when it cannot.
+HTTP_SKIP=unset
+GOHTTP=$BUILD/gohttp
+case $GOHTTP in /*) ;; *) GOHTTP=$ROOT/$GOHTTP ;; esac
+gohttp_build() {
+	[ "$HTTP_SKIP" = unset ] || return 0
+	HTTP_SKIP=""
+	if ! command -v hey >/dev/null 2>&1; then HTTP_SKIP="no hey (Debian's hey)"; return 0; fi
+	if [ -x "$GOHTTP" ] && [ "$GOHTTP" -nt tests/go/gohttp.go ]; then return 0; fi
+	if ! command -v go >/dev/null 2>&1; then HTTP_SKIP="no Go toolchain (Debian's golang-go)"; return 0; fi
+	if ! env CGO_ENABLED=0 GO111MODULE=off GOCACHE="$ROOT/$BUILD/go-cache" GOPATH="$ROOT/$BUILD/go-path" \
+		timeout 300 go build -o "$GOHTTP" tests/go/gohttp.go >"$NC_TMP/gobuild.log" 2>&1; then
+		HTTP_SKIP="go build of tests/go/gohttp.go failed: $(tail -n 3 "$NC_TMP/gobuild.log" | tr '\n' ' ')"
+	fi
+}
+
+# http PATH MTU — hey against gohttp for HTTP_T s, with keep-alive ("ka") and without
+# ("close": a connection per request). hey and gohttp are static Go programs: seccomp
+# mode on the netcon paths (said explicitly: Debian's hey is linked with glibc, for which
+# --mode auto would pick preload, which Go's own system calls bypass).
+http() {
+	local path=$1 mtu=$2 port ka args out rc line
+	gohttp_build
+	if [ -n "$HTTP_SKIP" ]; then
+		say "  http $path: skipped: $HTTP_SKIP"
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"http\", \"skipped\": \"$(tr -d '"\\' <<<"$HTTP_SKIP")\""
+		return 0
+	fi
+	port=$(free_tcp_port)
+	spawn http-srv "${SERVER[@]}" "$GOHTTP" server ":$port"
+	cmdlog "http-server-$path" "${SERVER[@]}" "$GOHTTP" server ":$port"
+	if ! wait_tcp "$port"; then
+		say "  http $path: gohttp unreachable: $(tail -c 300 "$NC_TMP/http-srv.log")"
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"http\", \"keepalive\": true, \"error\": \"server unreachable\""
+		nc_kill_groups "${NC_SPAWNED[http-srv]}"
+		unset 'NC_SPAWNED[http-srv]'
+		return 0
+	fi
+	for ka in true false; do
+		args=(hey -z "${HTTP_T}s" -c 50 -t 10)
+		[ "$ka" = false ] && args+=(-disable-keepalive)
+		args+=("http://$ADDR:$port/?i=0")
+		cmdlog "http-$path-$ka" "${CLIENT[@]}" "${args[@]}"
+		rc=0
+		out=$(timeout -k 5 $((HTTP_T + 40)) "${CLIENT[@]}" "${args[@]}" 2>&1) || rc=$?
+		if line=$(python3 -c '
+import re, sys
+t = sys.stdin.read()
+rps = re.search(r"Requests/sec:\s*([0-9.]+)", t)
+ok = sum(int(n) for n in re.findall(r"\[200\]\s+(\d+) responses", t))
+other = sum(int(n) for c, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", t) if c != "200")
+err = t.split("Error distribution:", 1)[1] if "Error distribution:" in t else ""
+errs = sum(int(n) for n in re.findall(r"^\s*\[(\d+)\]", err, re.M)) + other
+pct = dict(re.findall(r"(\d+)% in ([0-9.]+) secs", t))
+if not rps or not ok:
+    print("no result: " + " ".join(t.split())[-300:]); sys.exit(1)
+print("\"rps\": %.1f, \"ok\": %d, \"errors\": %d, \"p50_ms\": %.3f, \"p99_ms\": %.3f"
+      % (float(rps.group(1)), ok, errs, float(pct.get("50", 0)) * 1e3, float(pct.get("99", 0)) * 1e3))
+' <<<"$out" 2>&1) && [ "$rc" = 0 ]; then
+			record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"http\", \"keepalive\": $ka, $line"
+			say "  http $path keepalive=$ka: $(sed 's/"rps": \([0-9.]*\).*"errors": \([0-9]*\).*/\1 req\/s, \2 errors/' <<<"$line")"
+		else
+			say "  http $path keepalive=$ka failed (exit $rc): ${line:0:300}"
+			record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"http\", \"keepalive\": $ka, \"error\": \"exit $rc\""
+		fi
+	done
+	nc_kill_groups "${NC_SPAWNED[http-srv]}"
+	unset 'NC_SPAWNED[http-srv]'
+}
+
 # services_ok — every netcon service of the path is alive and answers `netcon status`
 # within 3 s (a wedged service is reported and the rest of the path at this MTU skipped).
 services_ok() {
@@ -357,7 +462,7 @@ run_path() {
 	SRV_BIND=0.0.0.0
 	IPERF_PORT=$(free_tcp_port)
 	TB_PORT=$(free_tcp_port)
-	"setup_$path" "$mtu"
+	"setup_${path//-/_}" "$mtu"
 	spawn iperf-srv "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
 	spawn tb-srv "${SERVER[@]}" "$TCPBENCH" serve "$SRV_BIND:$TB_PORT"
 	cmdlog "server-$path" "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
@@ -380,6 +485,7 @@ run_path() {
 	done
 	latency "$path" "$mtu"
 	connrate "$path" "$mtu"
+	case $path in veth|tap-sc|vxlan-sc) [ "$mtu" != 1500 ] || http "$path" "$mtu" ;; esac
 	teardown
 }
 
@@ -441,9 +547,15 @@ scale() {
 
 SECONDS=0
 say "output: $OUT; iperf3 ${T}s × $REPS; paths: $PATHS"
+has_path() { case " $PATHS " in *" $1 "*) return 0 ;; esac; return 1; }
 for path in $PATHS; do
+	case $path in *-sc) has_path "${path%-sc}" && continue ;; esac	# run beside its preload path
 	if [ "$SMOKE" = 1 ]; then mtus=1500; else mtus="1500 9000 $(max_mtu "$path")"; fi
-	for mtu in $mtus; do run_path "$path" "$mtu"; done
+	for mtu in $mtus; do
+		case $path in *-sc) [ "$mtu" = 9000 ] && continue ;; esac
+		run_path "$path" "$mtu"
+		if has_path "$path-sc" && [ "$mtu" != 9000 ]; then run_path "$path-sc" "$mtu"; fi
+	done
 done
 for path in veth tap vxlan; do
 	case " $PATHS " in *" $path "*) scale "$path" ;; esac
