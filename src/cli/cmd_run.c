@@ -74,9 +74,11 @@ static int exec_under(const char *socket_path, char **argv)
 	char lib[PATH_MAX], preload[PATH_MAX * 2], why[PATH_MAX + 64];
 	const char *old = getenv("LD_PRELOAD");
 
-	/* Under a seccomp launcher already, every program is served by its filter: no
-	 * second door (LD_PRELOAD would handle each call twice). */
-	if (nc_seccomp_inherited() ||
+	/* Under a seccomp launcher of the same service already, every program is served
+	 * by its filter: no second door (LD_PRELOAD would handle each call twice). Under
+	 * another service's filter, preload mode still works (its calls on the preloaded
+	 * service's sockets pass the filter untouched); seccomp mode cannot. */
+	if (nc_seccomp_inherited(socket_path) == 1 ||
 	    nc_mode_pick(argv[0], run_mode, why, sizeof(why)) == NC_MODE_SECCOMP)
 		return nc_seccomp_exec(socket_path, argv);
 	if (nc_find_library(lib, sizeof(lib)) < 0) {

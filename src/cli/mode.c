@@ -311,11 +311,22 @@ static void drop_preload(void)
  * the filter the program is under. */
 #define INHERITED_ENV "NETCON_SECCOMP_SOCKET"
 
-int nc_seccomp_inherited(void)
+/* The same service: the same path, or the same socket by inode. */
+static int same_socket(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !strcmp(a, b) || (stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+				 sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
+int nc_seccomp_inherited(const char *socket_path)
 {
 	const char *s = getenv(INHERITED_ENV);
 
-	return s && *s && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2;
+	if (!s || !*s || prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 2)
+		return 0;
+	return same_socket(s, socket_path) ? 1 : 2;
 }
 
 /* Under the filter of a launcher before us (`netcon intercept` run by a program that is
@@ -325,11 +336,8 @@ int nc_seccomp_inherited(void)
 static int exec_inherited(const char *socket_path, char **argv)
 {
 	const char *old = getenv(INHERITED_ENV);
-	struct stat a, b;
 
-	if (strcmp(old, socket_path) &&
-	    (stat(old, &a) < 0 || stat(socket_path, &b) < 0 || a.st_dev != b.st_dev ||
-	     a.st_ino != b.st_ino)) {
+	if (nc_seccomp_inherited(socket_path) != 1) {
 		fprintf(stderr, "netcon: this program is in seccomp mode under the service at %s; "
 				"a program under it cannot move to the service at %s\n", old,
 			socket_path);
@@ -353,7 +361,7 @@ int nc_seccomp_exec(const char *socket_path, char **argv)
 	int fd, lfd, fds[NC_RPC_MAX_FDS], nfds, r;
 	ssize_t n;
 
-	if (nc_seccomp_inherited())
+	if (nc_seccomp_inherited(socket_path))
 		return exec_inherited(socket_path, argv);
 	drop_preload();
 	setenv("NETCON_SOCKET", socket_path, 1);
