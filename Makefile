@@ -58,7 +58,8 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
-	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c
+	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
+	src/service/seccomp_data.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/mode.c src/common/seccomp_filter.c
@@ -90,12 +91,12 @@ INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
-	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw
+	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_udp_static
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
 # (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
 MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
 ifneq ($(MUSL_CC),)
-TEST_PROGS += $(BUILD)/sc_tcp_musl
+TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/sc_udp_musl
 endif
 BENCH_TOOLS := $(BUILD)/tcpbench
 
@@ -138,7 +139,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/netcon: $(CLI_OBJS) $(SERVICE_OBJS) $(LINK_OBJS) $(COMMON_OBJS) $(LWIP_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm -lpthread
 
 # The intercept: only its own code and the common code; -z nodelete keeps it mapped.
 $(BUILD)/libnetcon.so: $(INTERCEPT_OBJS)
@@ -160,6 +161,14 @@ $(BUILD)/sc_tcp_raw: tests/progs/sc_tcp.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@ (static, raw syscalls)")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -DRAW -O2 $(WARN) -static -pthread -o $@ $<
+$(BUILD)/sc_udp_static: tests/progs/sc_udp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
+$(BUILD)/sc_udp_musl: tests/progs/sc_udp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (musl, static)")
+	$(Q)$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 $(BUILD)/sc_tcp_musl: tests/progs/sc_tcp.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@ (musl, static)")
