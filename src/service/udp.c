@@ -568,8 +568,9 @@ static int raw_in(struct nc_service *svc, struct nc_sock *s, const struct nc_add
  * wakes a blocked receive (unless one is there or held already). */
 static void raw_error(struct nc_service *svc, struct nc_sock *s, int err)
 {
+	raw_pair_empty(s);   /* a marker read before this error clears only its own */
 	s->err = err;
-	if (s->udp.busy && s->udp.src_err && !raw_pair_empty(s))
+	if (s->udp.busy && s->udp.src_err)
 		return;
 	for (struct nc_udp_held *h = s->udp.held; h; h = h->next)
 		if (h->err)
