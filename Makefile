@@ -98,7 +98,7 @@ MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
 ifneq ($(MUSL_CC),)
 TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/sc_udp_musl
 endif
-BENCH_TOOLS := $(BUILD)/tcpbench
+BENCH_TOOLS := $(BUILD)/tcpbench $(BUILD)/udpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
@@ -181,6 +181,10 @@ $(BUILD)/hostile: $(BUILD)/obj/tests/progs/hostile.o $(COMMON_OBJS)
 
 # The benchmarks' own TCP tool (ping-pong latency, connection rate, idle connections).
 $(BUILD)/tcpbench: $(BUILD)/obj-ic/bench/tcpbench.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
+# UDP: what a datagram costs in each mode (docs/benchmarks.md).
+$(BUILD)/udpbench: $(BUILD)/obj-ic/bench/udpbench.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
 

@@ -6,7 +6,8 @@
  * A program started with `netcon intercept --mode seccomp` runs under a seccomp filter
  * (common/seccomp_filter.c) that sends its socket *control* calls (connect, bind, listen,
  * accept, accept4, getsockname, getpeername, getsockopt, setsockopt, shutdown, and
- * io_uring_setup) to a user-notification listener. The launcher hands that listener to
+ * io_uring_setup), and the data calls that carry an address, to a user-notification
+ * listener. The launcher hands that listener to
  * the service (NC_MSG_SECCOMP) and execs the program; this file serves it from the
  * service's one event loop, beside the RPC clients:
  *
@@ -36,8 +37,12 @@
  *  - When every process under the filter has exited, the listener hangs up and is freed;
  *    when the service stops, closing the listener makes trapped calls fail (ENOSYS).
  *
- * Data calls (read, write, send, recv, epoll, close) are never trapped: the data path is
- * as native as in preload mode.
+ * Data calls (read, write, send, recv, epoll, close) are not trapped: the data path is as
+ * native as in preload mode. Only those that carry an address are (sendto/recvfrom given
+ * one, sendmsg, recvmsg, sendmmsg, recvmmsg), for UDP's datagrams: seccomp_data.c serves
+ * them on virtual UDP sockets and hands the rest back. A data call that would block
+ * (SC_BLOCK_IN/OUT) waits as an epoll registration on our copy of the program's fd and is
+ * served again when that is ready.
  */
 #include "seccomp.h"
 
