@@ -60,7 +60,7 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
 	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
-	src/service/publish.c
+	src/service/publish.c src/service/seccomp_data.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/cmd_container.c src/cli/mode.c src/cli/paths.c src/common/seccomp_filter.c
@@ -98,14 +98,15 @@ EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
-	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny
+	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
 # (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
 MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
 ifneq ($(MUSL_CC),)
-TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/test_tx_musl $(BUILD)/test_rx_musl $(BUILD)/conform_musl
+TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/test_tx_musl $(BUILD)/test_rx_musl $(BUILD)/conform_musl \
+	$(BUILD)/sc_udp_musl
 endif
-BENCH_TOOLS := $(BUILD)/tcpbench
+BENCH_TOOLS := $(BUILD)/tcpbench $(BUILD)/udpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
@@ -146,7 +147,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/netcon: $(CLI_OBJS) $(SERVICE_OBJS) $(LINK_OBJS) $(COMMON_OBJS) $(LWIP_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm -lpthread
 
 # The intercept: only its own code and the common code; -z nodelete keeps it mapped.
 $(BUILD)/libnetcon.so: $(INTERCEPT_OBJS)
@@ -182,6 +183,14 @@ $(BUILD)/sc_deny: tests/progs/sc_deny.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
+$(BUILD)/sc_udp_static: tests/progs/sc_udp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
+$(BUILD)/sc_udp_musl: tests/progs/sc_udp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (musl, static)")
+	$(Q)$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 $(BUILD)/sc_tcp_musl: tests/progs/sc_tcp.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@ (musl, static)")
@@ -205,6 +214,10 @@ $(BUILD)/hostile: $(BUILD)/obj/tests/progs/hostile.o $(COMMON_OBJS)
 
 # The benchmarks' own TCP tool (ping-pong latency, connection rate, idle connections).
 $(BUILD)/tcpbench: $(BUILD)/obj-ic/bench/tcpbench.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
+# UDP: what a datagram costs in each mode (docs/benchmarks.md).
+$(BUILD)/udpbench: $(BUILD)/obj-ic/bench/udpbench.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
 

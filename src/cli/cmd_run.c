@@ -136,7 +136,7 @@ int cmd_intercept(int argc, char **argv)
 			       "else the default socket); names of the service's --host table resolve.\n\n"
 			       "--mode (default $NETCON_MODE, else auto): preload loads libnetcon.so;\n"
 			       "seccomp traps the socket control calls with a seccomp filter, for static\n"
-			       "programs and raw system calls (TCP; UDP not yet); auto picks seccomp\n"
+			       "programs and raw system calls (TCP and UDP); auto picks seccomp\n"
 			       "for a static program, one whose ELF interpreter is not glibc's, and\n"
 			       "a Go program (Go makes its own system calls even linked with glibc).\n\n"
 			       LIMITS_HELP);

@@ -450,7 +450,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
 		if (q.type == SOCK_DGRAM)
-			r = nc_udp_bind(svc, &q, new_fd, &rep.local);
+			r = nc_udp_bind(svc, &q, 0, new_fd, &rep.local);
 		else if (q.type == SOCK_STREAM || q.type == 0)
 			r = nc_sock_bind(svc, &q, new_fd, &rep.local);
 		else

@@ -130,6 +130,9 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_PUBLISH:
 		nc_publish_event(svc, h, ev->events);
 		break;
+	case NC_H_UDP_DRAIN:
+		nc_udp_drain_event(svc, h);
+		break;
 	}
 }
 

@@ -40,6 +40,7 @@ enum nc_handler_type {
 	NC_H_SECCOMP,      /* a seccomp notification listener (seccomp.c) */
 	NC_H_SECCOMP_WAIT, /* a trapped call waiting for its socket (seccomp.c) */
 	NC_H_PUBLISH,      /* a published port's kernel socket (publish.c) */
+	NC_H_UDP_DRAIN,    /* a raw UDP socket's program took datagrams (udp.c) */
 };
 
 struct nc_handler {
@@ -78,6 +79,7 @@ struct nc_counters {
 	uint64_t rx_frames_bad;
 	uint64_t udp_out, udp_in;            /* datagrams program → network, network → program */
 	uint64_t udp_dropped;                /* datagrams dropped: full program queue, bad */
+	uint64_t udp_held;                   /* raw sockets: held back behind another source */
 	uint64_t tw_ended;                   /* TIME_WAITs ended early (NC_TW_MAX) */
 	uint64_t addr_conflicts;             /* ARP frames claiming our address (neigh.c) */
 };
@@ -187,8 +189,10 @@ void nc_neigh_announce(struct nc_service *svc);
 int nc_neigh_timeout_ms(struct nc_service *svc, int timeout);
 void nc_neigh_describe(struct nc_service *svc, char *buf, size_t len);
 
-int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
+/* raw: the pair carries payloads only (seccomp mode), else struct nc_dgram + payload. */
+int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int raw, int *app_fd,
 		struct nc_addr *local);
+void nc_udp_drain_event(struct nc_service *svc, struct nc_handler *h);
 int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		   const struct nc_connect_req *req, struct nc_connect_rep *rep);
 /* lwIP's LWIP_HOOK_IP4_INPUT: ICMP errors for connected UDP sockets (never eats p). */

@@ -112,6 +112,8 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	put(&o, "udp: %llu datagrams out, %llu in, %llu dropped\n",
 	    (unsigned long long)svc->ctr.udp_out, (unsigned long long)svc->ctr.udp_in,
 	    (unsigned long long)svc->ctr.udp_dropped);
+	put(&o, "udp held back (seccomp mode, behind another source): %llu\n",
+	    (unsigned long long)svc->ctr.udp_held);
 	put(&o, "totals: %llu connects (%llu refused), %llu accepted, %llu requests "
 		"(%llu malformed), %llu bad frames\n",
 	    (unsigned long long)svc->ctr.conns_opened, (unsigned long long)svc->ctr.conns_refused,
