@@ -50,6 +50,7 @@ CFLAGS_LWIP := $(CFLAGS_BASE) -w $(LWIP_INC)
 LDFLAGS  += $(SAN_FLAGS)
 
 COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c \
+	src/common/outbound.c \
 	src/common/route.c src/common/sockopts.c
 
 LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c
@@ -58,7 +59,8 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
-	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c
+	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
+	src/service/outbound.c src/service/dnsfwd.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/mode.c src/common/seccomp_filter.c

@@ -267,6 +267,7 @@ static int connect_locked(void)
 	ic_net.service_pid = rep.service_pid;
 	ic_net.n_ip6 = rep.n_ip6 <= NC_HELLO_MAX_IP6 ? rep.n_ip6 : 0;
 	memcpy(ic_net.ip6, rep.ip6, sizeof(ic_net.ip6));
+	ic_net.outbound = rep.flags & (NC_HELLO_OUTBOUND | NC_HELLO_OUTBOUND_LO);
 	ic_net.known = 1;
 	ic_net.reachable = 1;
 	if (shared_fd >= 0) {

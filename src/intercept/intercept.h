@@ -47,6 +47,7 @@ struct nc_net {
 	int n_ip6;              /* the service's IPv6 addresses (link-local first) */
 	struct nc_ip6_prefix ip6[NC_HELLO_MAX_IP6];
 	uint32_t service_pid;
+	int outbound;           /* the HELLO reply's NC_HELLO_OUTBOUND* flags */
 };
 void nc_ic_client_init(void);
 /* What we know of the network; connects (once per call) if not connected. */

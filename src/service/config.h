@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "common/hosts.h"
+#include "common/outbound.h"
 #include "link/link.h"
 
 #define NC_SOCKET_PATH_MAX   108
@@ -50,6 +51,8 @@ struct nc_config {
 	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */
 	int dns;                     /* --dns: answer DNS on our address, UDP port 53 */
 	int probe_ms;                /* --probe-ms: wait for answers to our address probes */
+	struct nc_outbound outbound; /* --outbound: destinations outside reached by our kernel */
+	int dns_forward;             /* --dns-forward: names not in the table go to resolv.conf's */
 };
 
 /* Run a service with cfg until SIGTERM or SIGINT (service.c). 0 after a clean stop, 1

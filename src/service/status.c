@@ -124,6 +124,13 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	put(&o, "%s", names);
 	nc_seccomp_status(svc, names, sizeof(names));
 	put(&o, "%s", names);
+	{
+		char ob[4096];
+		nc_outbound_status(svc, ob, sizeof(ob));
+		put(&o, "%s", ob);
+		nc_dnsfwd_status(svc, ob, sizeof(ob));
+		put(&o, "%s", ob);
+	}
 	put(&o, "%-7s %-22s %-22s %-12s %12s %12s\n", "kind", "local", "peer", "state",
 	    "bytes out", "bytes in");
 	for (struct nc_sock *s = svc->socks; s; s = s->next) {
