@@ -84,6 +84,12 @@ void nc_ic_client_init(void)
 		snprintf(sock_path, sizeof(sock_path), "%s/netcon/default.sock", x);
 	else
 		snprintf(sock_path, sizeof(sock_path), "/run/netcon/default.sock");
+	{
+		/* HELLO's NC_HELLO_OUTBOUND* flags, as netcon run/intercept saw them. */
+		const char *ob = getenv("NETCON_OUTBOUND");
+		if (ob && (ob[0] >= '1' && ob[0] <= '3') && !ob[1])
+			ic_net.outbound = ob[0] - '0';
+	}
 	if (net && nc_parse_ip4_prefix(net, &ip, &prefix) == 0) {
 		ic_net.known = 1;
 		ic_net.ip = ip.s_addr;
@@ -313,6 +319,16 @@ void nc_ic_net(struct nc_net *net)
 		ic_net.reachable = 1;   /* the inherited connection still serves */
 	*net = ic_net;
 	pthread_mutex_unlock(&ic_lock);
+}
+
+int nc_ic_outbound_hint(void)
+{
+	int f;
+
+	pthread_mutex_lock(&ic_lock);
+	f = ic_net.outbound;
+	pthread_mutex_unlock(&ic_lock);
+	return f;
 }
 
 int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *rep,

@@ -149,21 +149,25 @@ static int outbound_connect(int fd, int family, const struct sockaddr *addr, soc
 {
 	struct nc_outbound_req q;
 	struct nc_outbound_rep rep;
-	struct nc_net net;
 	struct nc_fdent e;
 	struct tcp_info ti;
 	struct sockaddr_storage cur;
 	socklen_t l = sizeof(ti);
 	size_t rl = 0;
-	int r, nfd = -1, fl;
+	int r, nfd = -1, fl, ob;
 
-	nc_ic_net(&net);
-	if (!net.reachable || !(net.outbound & NC_HELLO_OUTBOUND) || addr->sa_family != family)
+	if (addr->sa_family != family)
 		return NC_PASS;
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0)
 		return NC_PASS;
-	if (nc_outbound_is_loopback(&q.peer) && !(net.outbound & NC_HELLO_OUTBOUND_LO))
+	/* What the service said in HELLO (the route decision has asked it already for any
+	 * address but loopback), or what netcon run/intercept passed on (NETCON_OUTBOUND).
+	 * Loopback is asked about only when the policy names some: otherwise a program's
+	 * loopback connects cost nothing more and never contact the service. */
+	ob = nc_ic_outbound_hint();
+	if (!(ob & NC_HELLO_OUTBOUND) ||
+	    (nc_outbound_is_loopback(&q.peer) && !(ob & NC_HELLO_OUTBOUND_LO)))
 		return NC_PASS;
 	memset(&ti, 0, sizeof(ti));
 	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
