@@ -90,7 +90,8 @@ CLI_OBJS       := $(call obj,$(CLI_SRCS))
 INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
-	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
+	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
+	$(BUILD)/unit_outbound
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
 	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
@@ -203,6 +204,8 @@ $(BUILD)/unit_rpc: $(BUILD)/obj/tests/unit/unit_rpc.o $(COMMON_OBJS)
 $(BUILD)/unit_addr: $(BUILD)/obj/tests/unit/unit_addr.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_hosts: $(BUILD)/obj/tests/unit/unit_hosts.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/unit_outbound: $(BUILD)/obj/tests/unit/unit_outbound.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 # The DNS codec is pure code (no lwIP): linked on its own.
 $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/dns.o $(COMMON_OBJS)
