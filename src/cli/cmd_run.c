@@ -38,7 +38,7 @@
 static int run_mode = NC_MODE_AUTO;
 
 /* Ask the service for its network, to tell the intercept which addresses are virtual
- * even before it connects (NETCON_NET). Quiet when the service is unreachable: the
+ * even before it connects (NETCON_NET, NETCON_NET6, NETCON_OUTBOUND). Quiet when the service is unreachable: the
  * intercept says so itself when the program first needs it. */
 static void export_net(const char *path)
 {
@@ -53,6 +53,15 @@ static void export_net(const char *path)
 	inet_ntop(AF_INET, rep.ip4, ip, sizeof(ip));
 	snprintf(net, sizeof(net), "%s/%u", ip, rep.prefix4);
 	setenv("NETCON_NET", net, 1);
+	/* --outbound: the intercept need not ask the service about a loopback connect
+	 * unless the policy names loopback. */
+	if (rep.flags & (NC_HELLO_OUTBOUND | NC_HELLO_OUTBOUND_LO)) {
+		char f[8];
+		snprintf(f, sizeof(f), "%u", rep.flags & (NC_HELLO_OUTBOUND | NC_HELLO_OUTBOUND_LO));
+		setenv("NETCON_OUTBOUND", f, 1);
+	} else {
+		unsetenv("NETCON_OUTBOUND");
+	}
 	if (rep.n_ip6 > 0 && rep.n_ip6 <= NC_HELLO_MAX_IP6) {
 		char net6[NC_HELLO_MAX_IP6 * (INET6_ADDRSTRLEN + 5)] = "", a6[INET6_ADDRSTRLEN];
 		size_t used = 0;

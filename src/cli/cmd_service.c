@@ -69,7 +69,15 @@ void nc_config_usage(FILE *f)
 		"                         IPv6 in brackets) and deliver to VADDR:VPORT on the\n"
 		"                         virtual network; PROTO tcp or udp; repeatable. A TCP\n"
 		"                         connection for a program of this service is handed to\n"
-		"                         it as the kernel's socket\n",
+		"                         it as the kernel's socket\n"
+		"  --dns-forward          names not in the table go to the nameservers of the\n"
+		"                         service's /etc/resolv.conf (for --dns and for programs'\n"
+		"                         lookups); answers are relayed\n"
+		"  --outbound POLICY      let programs connect outside the virtual network through\n"
+		"                         the service's own network (its kernel sockets): POLICY is\n"
+		"                         all, or CIDR[:PORT[-PORT]],... (IPv4 and IPv6, IPv6 with a\n"
+		"                         port in brackets; repeatable); the host's loopback only\n"
+		"                         when named (127.0.0.1:5432); default: off\n",
 		NC_MAX_IP6, NC_MTU_MIN, NC_DEFAULT_MTU, NC_PROBE_MS_DEFAULT);
 }
 
@@ -143,11 +151,12 @@ static int parse_endpoint(const char *val, struct sockaddr_storage *ss, socklen_
 	return 0;
 }
 
-/* The options that take a value; anything else but --dns is unknown. */
+/* The options that take a value; anything else but --dns and --dns-forward is unknown. */
 static const char *const value_options[] = {
 	"--ip", "--ip6", "--socket", "--socket-mode", "--socket-group", "--mtu", "--mac",
 	"--log-level", "--link", "--bind", "--peer", "--vni", "--tap", "--max-sockets",
 	"--link-fault", "--ready-fd", "--probe-ms", "--host", "--hosts", "--publish",
+	"--outbound",
 };
 
 static int takes_value(const char *name)
@@ -366,8 +375,11 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 		if (strncmp(opt, "--", 2) != 0)
 			return bad(prog, "unexpected argument '%s'%s", opt,
 				   " (a program to run goes after `--`)");
-		if (!strcmp(opt, "--dns")) {   /* the one option without a value */
-			cfg->dns = 1;
+		if (!strcmp(opt, "--dns") || !strcmp(opt, "--dns-forward")) {   /* no value */
+			if (!strcmp(opt, "--dns"))
+				cfg->dns = 1;
+			else
+				cfg->dns_forward = 1;
 			(*idx)++;
 			continue;
 		}
@@ -519,6 +531,10 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			if (publish_parse(val, &cfg->publish[cfg->n_publish], why, sizeof(why)) < 0)
 				return bad(prog, "%s%s", why, "");
 			cfg->n_publish++;
+		} else if (!strcmp(name, "--outbound")) {
+			char why[300];
+			if (nc_outbound_parse(&cfg->outbound, val, why, sizeof(why)) < 0)
+				return bad(prog, "%s%s", why, "");
 		} else if (!strcmp(name, "--probe-ms")) {
 			if (nc_parse_long(val, 0, 60000, &v) < 0)
 				return bad(prog, "bad --probe-ms '%s' (want 0 to 60000)%s", val, "");

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "common/hosts.h"
+#include "common/outbound.h"
 #include "link/link.h"
 #include "netcon/rpc.h"
 
@@ -62,6 +63,8 @@ struct nc_config {
 	int probe_ms;                /* --probe-ms: wait for answers to our address probes */
 	struct nc_publish publish[NC_MAX_PUBLISH];
 	int n_publish;
+	struct nc_outbound outbound; /* --outbound: destinations outside reached by our kernel */
+	int dns_forward;             /* --dns-forward: names not in the table go to resolv.conf's */
 };
 
 /* Run a service with cfg until SIGTERM or SIGINT (service.c). 0 after a clean stop, 1

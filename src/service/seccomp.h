@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -99,11 +99,12 @@ int sc_put_sockaddr(pid_t pid, const struct nc_addr *a, uint64_t addr, uint64_t 
 }
 
 /*
- * install() - put our socket app_fd in the program in place of its fd (ADDFD with
+ * install_fd() - put our socket app_fd in the program in place of its fd (ADDFD with
  * SETFD), keeping what dup2 keeps in preload mode: the fd number, close-on-exec,
  * O_NONBLOCK and the receive/send timeouts. Our app_fd stays ours. 0 or -errno.
+ * sc_install() does so for a virtual socket, and remembers it is ours.
  */
-int sc_install(struct sc_call *c, int app_fd)
+static int install_fd(struct sc_call *c, int app_fd)
 {
 	struct seccomp_notif_addfd a;
 	struct timeval tv;
@@ -126,8 +127,86 @@ int sc_install(struct sc_call *c, int app_fd)
 	a.newfd_flags = sc_fd_cloexec((pid_t)c->n->pid, (int)c->n->data.args[0]) ? O_CLOEXEC : 0;
 	if (ioctl(c->p->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
 		return -errno;
-	sc_fd_mark(c->svc, app_fd, SC_INO_VIRTUAL);
 	return 0;
+}
+
+int sc_install(struct sc_call *c, int app_fd)
+{
+	int r = install_fd(c, app_fd);
+
+	if (r == 0)
+		sc_fd_mark(c->svc, app_fd, SC_INO_VIRTUAL);
+	return r;
+}
+
+/* Wait for the connect on app (ours, taken over) to resolve, bounded by the program's
+ * SO_SNDTIMEO as on Linux; the call is answered then (sc_connect_outcome). */
+static int wait_connect(struct sc_call *c, int app, ino_t ino)
+{
+	struct sc_wait *w;
+	struct timeval tv;
+	socklen_t tl = sizeof(tv);
+	int r = sc_wait_start(c, SC_WAIT_CONNECT, app, EPOLLOUT, &w);
+
+	if (r < 0)
+		return r;
+	w->ino = ino;
+	if (getsockopt(w->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 && (tv.tv_sec || tv.tv_usec))
+		w->deadline = sc_now_ms() + (uint64_t)tv.tv_sec * 1000 +
+			      (uint64_t)(tv.tv_usec + 999) / 1000;
+	return SC_ANSWERED;
+}
+
+/*
+ * sc_outbound() - the connect of kernel TCP socket c->fd (of family) to ss, outside the
+ * virtual network, under --outbound (see outbound.c): denied, ECONNREFUSED; allowed, a
+ * kernel socket of the service's namespace, connecting, takes the fd's place (and stays
+ * a kernel socket: every later call on it goes to the kernel). SC_CONTINUE when it is
+ * not the service's: no --outbound, loopback the policy does not name, a socket already
+ * connecting or connected (the kernel says EALREADY/EISCONN) or bound by the kernel.
+ */
+static int sc_outbound(struct sc_call *c, int family, const struct sockaddr_storage *ss,
+		       socklen_t len)
+{
+	struct nc_outbound_req q;
+	struct nc_outbound_rep rep;
+	struct sockaddr_storage cur;
+	struct tcp_info ti;
+	struct stat st;
+	socklen_t l = sizeof(ti);
+	int r, app = -1, fl;
+
+	if (!c->svc->cfg.outbound.n || ss->ss_family != family)
+		return SC_CONTINUE;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 || ti.tcpi_state != TCP_CLOSE)
+		return SC_CONTINUE;
+	l = sizeof(cur);
+	if (getsockname(c->fd, (struct sockaddr *)&cur, &l) == 0 &&
+	    ((struct sockaddr_in *)&cur)->sin_port != 0)
+		return SC_CONTINUE;
+	memset(&q, 0, sizeof(q));
+	if (nc_addr_from_sockaddr(&q.peer, (const struct sockaddr *)ss, len) < 0)
+		return SC_CONTINUE;
+	q.family = (uint32_t)family;
+	q.type = SOCK_STREAM;
+	nc_sockopts_read(c->fd, &q.opts, getsockopt);
+	nc_outbound_bufs(c->fd, family, &q.sndbuf, &q.rcvbuf);
+	r = nc_outbound_connect(c->svc, &q, (pid_t)c->n->pid, &app, &rep);
+	if (r == -ENOENT)
+		return SC_CONTINUE;
+	if (r < 0)
+		return r;
+	fl = fcntl(c->fd, F_GETFL);
+	r = install_fd(c, app);
+	if (r < 0 || rep.connected || (fl >= 0 && (fl & O_NONBLOCK)) || fstat(app, &st) < 0) {
+		close(app);
+		return r < 0 ? r : rep.connected ? 0 : -EINPROGRESS;
+	}
+	r = wait_connect(c, app, st.st_ino);
+	if (r < 0)
+		close(app);
+	return r;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -342,7 +421,7 @@ int sc_connect(struct sc_call *c)
 			return uf ? sc_udp_connect(c, uf, &ss, (socklen_t)a[2]) : SC_CONTINUE;
 		}
 		if (sc_route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
-			return SC_CONTINUE;
+			return sc_outbound(c, family, &ss, (socklen_t)a[2]);
 	}
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)

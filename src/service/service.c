@@ -133,6 +133,9 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_UDP_DRAIN:
 		nc_udp_drain_event(svc, h);
 		break;
+	case NC_H_DNSFWD:
+		nc_dnsfwd_event(svc, h, ev->events);
+		break;
 	}
 }
 
@@ -196,6 +199,7 @@ static void service_free(struct nc_service *svc)
 		svc->link->ops->flush(svc->link);
 	nc_control_close(svc);
 	nc_publish_stop(svc);
+	nc_dnsfwd_stop(svc);
 	nc_names_stop(svc);
 	if (svc->ctl_tmp_path[0])
 		unlink(svc->ctl_tmp_path);
@@ -251,6 +255,8 @@ int nc_service_run(struct nc_config *cfg)
 	if (r == 0)
 		r = nc_publish_start(svc, err, sizeof(err));
 	if (r == 0)
+		r = nc_dnsfwd_start(svc, err, sizeof(err));
+	if (r == 0)
 		r = nc_control_open(svc, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "netcon service: %s\n", err[0] ? err : strerror(-r));
@@ -262,8 +268,8 @@ int nc_service_run(struct nc_config *cfg)
 	svc->running = 1;
 	while (svc->running) {
 		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS,
-				   nc_seccomp_timeout_ms(svc,
-					nc_neigh_timeout_ms(svc, nc_stack_timeout_ms(svc))));
+				   nc_dnsfwd_timeout_ms(svc, nc_seccomp_timeout_ms(svc,
+					nc_neigh_timeout_ms(svc, nc_stack_timeout_ms(svc)))));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -276,6 +282,7 @@ int nc_service_run(struct nc_config *cfg)
 		nc_stack_poll(svc);
 		nc_neigh_poll(svc);
 		nc_seccomp_poll(svc);
+		nc_dnsfwd_poll(svc);
 		nc_sock_flush_dirty(svc);
 		nc_stack_release_held(svc);
 		if (svc->link->ops->flush)

@@ -133,6 +133,11 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 		pubs[0] = '\0';
 		nc_publish_status(svc, pubs, sizeof(pubs));
 		put(&o, "%s", pubs);
+		char ob[4096];
+		nc_outbound_status(svc, ob, sizeof(ob));
+		put(&o, "%s", ob);
+		nc_dnsfwd_status(svc, ob, sizeof(ob));
+		put(&o, "%s", ob);
 	}
 	put(&o, "%-7s %-22s %-22s %-12s %12s %12s\n", "kind", "local", "peer", "state",
 	    "bytes out", "bytes in");
