@@ -298,10 +298,13 @@ demo: all
 
 # Benchmarks: never part of `make check` (they compare with the kernel; nothing passes or
 # fails). BENCH_FULL=1 for 10 s runs, median of 3. bench/run.sh --smoke checks the scripts.
+# bench/containers.sh: container to container, netcon against rootless Podman's networks
+# (skips, with the reason, what cannot start here).
 bench-tools: $(BENCH_TOOLS)
 
 bench: all $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) bench/run.sh
+	$(Q)BUILD=$(BUILD) bench/containers.sh
 
 # Fuzzers (fuzz/): libFuzzer harnesses for the RPC decoder and server, the VXLAN/Ethernet
 # input path into lwIP, the option parser, the DNS responder and the hosts(5) parser,

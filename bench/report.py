@@ -383,9 +383,19 @@ def main():
     if a.docs:
         rel = os.path.relpath(png, os.path.dirname(os.path.abspath(a.docs)))
         cmd_md = "\n".join("%s:\n\n    %s\n" % (w, c) for w, c in cmds)
+        # The section "Containers" is bench/containers.sh's: kept as it is.
+        keep = ""
+        if os.path.exists(a.docs):
+            with open(a.docs) as f:
+                _, sep, rest = f.read().partition("\n## Containers\n")
+            if sep:
+                i = rest.find("\n## ")
+                keep = "\n## Containers\n" + (rest[:i + 1] if i >= 0 else rest)
         with open(a.docs, "w") as f:
             f.write(DOC.format(machine=mach, table=tab, targets=targets_md(tg), targets14=tg14_md,
                                png=rel, commands=cmd_md))
+            if keep:
+                f.write("\n" + keep.lstrip("\n").rstrip("\n") + "\n")
 
 
 DOC = """# Benchmarks
