@@ -53,7 +53,7 @@ LDFLAGS  += $(SAN_FLAGS)
 COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c \
 	src/common/route.c src/common/sockopts.c
 
-LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c
+LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c src/link/wgconf.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
@@ -96,7 +96,8 @@ INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_
 EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
-	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
+	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
+	$(BUILD)/unit_wgconf
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
 	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
@@ -231,6 +232,9 @@ $(BUILD)/unit_tap: $(BUILD)/obj/tests/unit/unit_tap.o $(LINK_OBJS) $(COMMON_OBJS
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 # The forwarding database is pure code: linked on its own.
 $(BUILD)/unit_fdb: $(BUILD)/obj/tests/unit/unit_fdb.o $(BUILD)/obj/src/link/fdb.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# wg(8)'s configuration format is pure code: linked on its own.
+$(BUILD)/unit_wgconf: $(BUILD)/obj/tests/unit/unit_wgconf.o $(BUILD)/obj/src/link/wgconf.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
 		$(BUILD)/lwip/core/inet_chksum.o $(BUILD)/lwip/core/def.o
