@@ -54,7 +54,7 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/ho
 	src/common/route.c src/common/sockopts.c
 
 LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c src/link/wgconf.c \
-	src/link/wgnoise.c
+	src/link/wgnoise.c src/link/wgroute.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
@@ -98,7 +98,7 @@ EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
-	$(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise
+	$(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
 	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
@@ -241,6 +241,9 @@ $(BUILD)/unit_wgconf: $(BUILD)/obj/tests/unit/unit_wgconf.o $(BUILD)/obj/src/lin
 $(BUILD)/unit_wgnoise: $(BUILD)/obj/tests/unit/unit_wgnoise.o $(BUILD)/obj/src/link/wgnoise.o \
 		$(BUILD)/obj/src/link/wgconf.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+$(BUILD)/unit_wgroute: $(BUILD)/obj/tests/unit/unit_wgroute.o $(BUILD)/obj/src/link/wgroute.o \
+		$(BUILD)/obj/src/link/wgconf.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
 		$(BUILD)/lwip/core/inet_chksum.o $(BUILD)/lwip/core/def.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
