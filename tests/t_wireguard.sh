@@ -2,10 +2,12 @@
 # t_wireguard.sh — the wireguard link (--link wireguard --wg-config FILE): two netcon
 # services over WireGuard on loopback, then netcon against Debian's wireguard-go.
 #
-# 1. Services A (10.93.0.1) and B (10.93.0.2), keys from `wg genkey`/`wg pubkey`, a
+# 1. Bad configurations are refused with the file and line. Services A (10.93.0.1,
+#    fd00:93::1) and B (10.93.0.2, fd00:93::2), keys from `wg genkey`/`wg pubkey`, a
 #    pre-shared key, each the other's only peer. python3 http.server under A, curl under
-#    B: 1 MiB and 100 MiB, sha256 equal. A's status shows the peer, its endpoint, a
-#    handshake and the transfer; B started the handshake (B sent first).
+#    B: 1 MiB and 100 MiB over IPv4, 1 MiB over IPv6, sha256 equal. Junk datagrams at A's
+#    port are dropped and counted by reason and A still serves. A's status shows the
+#    peer, its endpoint, a handshake and the transfer; B started the handshake.
 #
 #   ┌ netns nc-wg-$$ ──────────────────────────────────────────────────────────────┐
 #   │  wireguard-go wg0 (TUN) 10.95.0.1/24, UDP 127.0.0.1:$GP ◄─ WireGuard ─►       │
@@ -62,7 +64,7 @@ ListenPort = $PA
 [Peer]
 PublicKey = $(cat "$NC_TMP/b.pub")
 PresharedKey = $(cat "$NC_TMP/psk")
-AllowedIPs = 10.93.0.2/32
+AllowedIPs = 10.93.0.2/32, fd00:93::2/128
 EOF
 cat >"$NC_TMP/b.conf" <<EOF
 [Interface]
@@ -71,26 +73,54 @@ ListenPort = $PB
 [Peer]
 PublicKey = $(cat "$NC_TMP/a.pub")
 PresharedKey = $(cat "$NC_TMP/psk")
-AllowedIPs = 10.93.0.1/32
+AllowedIPs = 10.93.0.1/32, fd00:93::1/128
 Endpoint = 127.0.0.1:$PA
 EOF
-start_service A 10.93.0.1/24 --link wireguard --wg-config "$NC_TMP/a.conf"
-start_service B 10.93.0.2/24 --link wireguard --wg-config "$NC_TMP/b.conf" --wg-name wgb
+# Bad configurations: one line naming the file and the line; the service does not start.
+printf '[Interface]\nPrivateKey = %s\n[Peer]\nPublicKey = nokey\n' "$(cat "$NC_TMP/a.key")" >"$NC_TMP/bad.conf"
+out=$("$NETCON" service --link wireguard --wg-config "$NC_TMP/bad.conf" --socket "$NC_TMP/bad.sock" 2>&1) && fail "a bad PublicKey was accepted"
+assert_contains "$out" "bad.conf:4: bad PublicKey" "the error for a bad key"
+out=$("$NETCON" service --link wireguard --socket "$NC_TMP/bad.sock" 2>&1) && fail "no --wg-config was accepted"
+assert_contains "$out" "--link wireguard needs --wg-config FILE" "the error without a file"
+printf '[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\n' "$(cat "$NC_TMP/a.key")" "$(cat "$NC_TMP/a.pub")" >"$NC_TMP/self.conf"
+out=$("$NETCON" service --link wireguard --wg-config "$NC_TMP/self.conf" --socket "$NC_TMP/bad.sock" --ip 10.93.0.9/24 2>&1) && fail "our own key as a peer was accepted"
+assert_contains "$out" "self.conf:4: this [Peer]'s PublicKey is the interface's own" "the error for our own key"
+
+start_service A 10.93.0.1/24 --ip6 fd00:93::1/64 --link wireguard --wg-config "$NC_TMP/a.conf"
+start_service B 10.93.0.2/24 --ip6 fd00:93::2/64 --link wireguard --wg-config "$NC_TMP/b.conf" --wg-name wgb
 
 head -c 100M /dev/urandom >"$www/big.bin"
 HP=$(free_tcp_port)
-spawn_under A aweb "$PYTHON" -m http.server --bind 10.93.0.1 --directory "$www" "$HP"
+spawn_under A aweb "$PYTHON" -m http.server --bind :: --directory "$www" "$HP"
 wait_port B 10.93.0.1 "$HP"
 for f in small.bin big.bin; do
 	log under B curl -sS --fail --max-time 120 -o "$NC_TMP/b-$f" "http://10.93.0.1:$HP/$f"
 	assert_files_equal "$www/$f" "$NC_TMP/b-$f"
 done
 rm -f "$www/big.bin" "$NC_TMP/b-big.bin"
+log under B curl -sS --fail --max-time 60 -g -o "$NC_TMP/b6-small.bin" "http://[fd00:93::1]:$HP/small.bin"
+assert_files_equal "$www/small.bin" "$NC_TMP/b6-small.bin"
+
+# Junk at A's port: too short, an initiation with a bad MAC1, data for an unknown index,
+# a response for no initiation of ours. Dropped, counted; A still serves B.
+log "$PYTHON" - "$PA" <<'PY'
+import os, socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+dst = ("127.0.0.1", int(sys.argv[1]))
+for i in range(5):
+    s.sendto(os.urandom(7), dst)
+    s.sendto(b"\x01\0\0\0" + os.urandom(144), dst)
+    s.sendto(b"\x04\0\0\0" + struct.pack("<IQ", 0xdeadbeef, i) + os.urandom(48), dst)
+    s.sendto(b"\x02\0\0\0" + os.urandom(88), dst)
+PY
+log under B curl -sS --fail --max-time 60 -o "$NC_TMP/b2-small.bin" "http://10.93.0.1:$HP/small.bin"
+assert_files_equal "$www/small.bin" "$NC_TMP/b2-small.bin"
 st=$(status_of A)
 printf '%s\n' "$st" | grep '^wg\|^wireguard' >&2
 assert_contains "$st" "wireguard wg0: public key $(cat "$NC_TMP/a.pub"), listening on UDP port $PA" "A's status"
 assert_contains "$st" "wg peer $(cat "$NC_TMP/b.pub") endpoint 127.0.0.1:$PB latest handshake" "A's status"
 assert_contains "$st" "0 initiations sent, 1 received" "A's status (B initiated)"
+assert_contains "$st" "wg dropped: 5 junk, 10 bad mac1, 5 unknown index, 0 unknown key, 0 failed authentication, 0 replayed" "A's drop counters"
 rx=$(printf '%s\n' "$st" | sed -n 's/^wg peer .* transfer \([0-9]*\) B received, \([0-9]*\) B sent.*/\2/p')
 [ "${rx:-0}" -gt $((100 * 1024 * 1024)) ] || fail "A sent $rx bytes to B by its transfer counter; want over 100 MiB"
 assert_contains "$(status_of B)" "wireguard wgb:" "B's status names --wg-name"
