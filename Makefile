@@ -54,7 +54,8 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/ho
 	src/common/outbound.c \
 	src/common/route.c src/common/sockopts.c
 
-LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c
+LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c src/link/wgconf.c \
+	src/link/wgnoise.c src/link/wgroute.c src/link/wireguard.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
@@ -99,7 +100,7 @@ EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
-	$(BUILD)/unit_outbound
+	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
 	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
@@ -150,7 +151,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/netcon: $(CLI_OBJS) $(SERVICE_OBJS) $(LINK_OBJS) $(COMMON_OBJS) $(LWIP_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm -lpthread -lcrypto
 
 # The intercept: only its own code and the common code; -z nodelete keeps it mapped.
 $(BUILD)/libnetcon.so: $(INTERCEPT_OBJS)
@@ -244,11 +245,21 @@ $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/d
 $(BUILD)/unit_isn: $(BUILD)/obj/tests/unit/unit_isn.o $(BUILD)/obj/src/service/isn.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(COMMON_OBJS)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 $(BUILD)/unit_tap: $(BUILD)/obj/tests/unit/unit_tap.o $(LINK_OBJS) $(COMMON_OBJS)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 # The forwarding database is pure code: linked on its own.
 $(BUILD)/unit_fdb: $(BUILD)/obj/tests/unit/unit_fdb.o $(BUILD)/obj/src/link/fdb.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# wg(8)'s configuration format is pure code: linked on its own.
+$(BUILD)/unit_wgconf: $(BUILD)/obj/tests/unit/unit_wgconf.o $(BUILD)/obj/src/link/wgconf.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# WireGuard's cryptography against known vectors, and a handshake (OpenSSL's libcrypto).
+$(BUILD)/unit_wgnoise: $(BUILD)/obj/tests/unit/unit_wgnoise.o $(BUILD)/obj/src/link/wgnoise.o \
+		$(BUILD)/obj/src/link/wgconf.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+$(BUILD)/unit_wgroute: $(BUILD)/obj/tests/unit/unit_wgroute.o $(BUILD)/obj/src/link/wgroute.o \
+		$(BUILD)/obj/src/link/wgconf.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
 		$(BUILD)/lwip/core/inet_chksum.o $(BUILD)/lwip/core/def.o
@@ -342,12 +353,12 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(LWIP_STAMP)
 
 $(FUZZ_BUILD)/fuzz_rpc: $(call fuzzobj,fuzz/fuzz_rpc.c) $(FUZZ_SVC_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lcrypto
 $(FUZZ_BUILD)/fuzz_vxlan: $(call fuzzobj,fuzz/fuzz_vxlan.c) $(FUZZ_SVC_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lcrypto
 $(FUZZ_BUILD)/fuzz_config: $(call fuzzobj,fuzz/fuzz_config.c src/cli/cmd_service.c src/service/fault.c \
-		src/common/log.c src/common/addr.c src/common/hosts.c)
+		src/common/log.c src/common/addr.c src/common/hosts.c src/link/wgconf.c src/cli/paths.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 

@@ -13,6 +13,7 @@
 #include "common/hosts.h"
 #include "common/outbound.h"
 #include "link/link.h"
+#include "link/wgconf.h"
 #include "netcon/rpc.h"
 
 #define NC_SOCKET_PATH_MAX   108
@@ -28,7 +29,8 @@
 #define NC_DEFAULT_VNI       1
 #define NC_MAX_PUBLISH       64      /* --publish specs */
 
-enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
+enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_WIREGUARD,
+		    NC_LINKKIND_COUNT };
 
 /* --publish PROTO:[HOSTADDR:]HOSTPORT:VADDR:VPORT: a port of the host delivered to a
  * virtual address (publish.c). */
@@ -56,6 +58,8 @@ struct nc_config {
 	enum nc_link_kind link_kind;
 	struct nc_vxlan_config vxlan;
 	char tap_name[16];
+	struct nc_wg_config *wg;     /* --wg-config, read (malloc'd; the service frees it) */
+	char wg_name[16];            /* --wg-name: the interface's name (default wg0) */
 	int max_socks_per_user;      /* virtual sockets one uid may hold; 0 = unlimited */
 	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
 	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */

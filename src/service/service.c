@@ -58,6 +58,9 @@ static int open_link(struct nc_service *svc, char *err, size_t errlen)
 	if (svc->cfg.link_kind == NC_LINKKIND_TAP)
 		r = nc_link_tap_open(&svc->link, svc->cfg.tap_name, svc->cfg.mtu, nc_stack_input,
 				     svc, err, errlen);
+	else if (svc->cfg.link_kind == NC_LINKKIND_WIREGUARD)
+		r = nc_link_wireguard_open(&svc->link, svc->cfg.wg, svc->cfg.wg_name, svc->cfg.mtu,
+					   nc_stack_input, svc, err, errlen);
 	else
 		r = nc_link_vxlan_open(&svc->link, &svc->cfg.vxlan, svc->cfg.mtu, nc_stack_input,
 				       svc, err, errlen);
@@ -169,6 +172,8 @@ static void announce_ready(struct nc_service *svc)
 				      svc->cfg.prefix6[i]);
 		if (svc->cfg.link_kind == NC_LINKKIND_TAP)
 			snprintf(where, sizeof(where), "%s", svc->cfg.tap_name);
+		else if (svc->cfg.link_kind == NC_LINKKIND_WIREGUARD)
+			snprintf(where, sizeof(where), "%.100s", svc->cfg.wg->path);
 		else
 			nc_sockaddr_str((struct sockaddr *)&svc->cfg.vxlan.bind, where, sizeof(where));
 		if (n < (int)sizeof(line))
@@ -210,6 +215,7 @@ static void service_free(struct nc_service *svc)
 	if (svc->epfd >= 0)
 		close(svc->epfd);
 	nc_fault_free(&svc->fault);
+	free(svc->cfg.wg);
 	free(svc->fault_buf);
 	free(svc->scratch);
 	free(svc);
@@ -267,9 +273,14 @@ int nc_service_run(struct nc_config *cfg)
 
 	svc->running = 1;
 	while (svc->running) {
-		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS,
-				   nc_dnsfwd_timeout_ms(svc, nc_seccomp_timeout_ms(svc,
-					nc_neigh_timeout_ms(svc, nc_stack_timeout_ms(svc)))));
+		int timeout = nc_dnsfwd_timeout_ms(svc, nc_seccomp_timeout_ms(svc,
+					nc_neigh_timeout_ms(svc, nc_stack_timeout_ms(svc))));
+		if (svc->link->ops->timeout_ms) {
+			int lt = svc->link->ops->timeout_ms(svc->link);
+			if (lt >= 0 && (timeout < 0 || lt < timeout))
+				timeout = lt;
+		}
+		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS, timeout);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -280,6 +291,8 @@ int nc_service_run(struct nc_config *cfg)
 		for (int i = 0; i < n; i++)
 			dispatch(svc, &evs[i]);
 		nc_stack_poll(svc);
+		if (svc->link->ops->poll)
+			svc->link->ops->poll(svc->link);
 		nc_neigh_poll(svc);
 		nc_seccomp_poll(svc);
 		nc_dnsfwd_poll(svc);
