@@ -358,7 +358,8 @@ $(FUZZ_BUILD)/fuzz_vxlan: $(call fuzzobj,fuzz/fuzz_vxlan.c) $(FUZZ_SVC_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lcrypto
 $(FUZZ_BUILD)/fuzz_config: $(call fuzzobj,fuzz/fuzz_config.c src/cli/cmd_service.c src/service/fault.c \
-		src/common/log.c src/common/addr.c src/common/hosts.c src/link/wgconf.c src/cli/paths.c)
+		src/common/log.c src/common/addr.c src/common/hosts.c src/common/outbound.c \
+		src/link/wgconf.c src/cli/paths.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 
