@@ -17,6 +17,16 @@ void nc_config_usage(FILE *f);
 /* The default control socket path: $XDG_RUNTIME_DIR/netcon/default.sock or
  * /run/netcon/default.sock. */
 void nc_default_socket(char *buf, size_t len);
+/* The socket a client command talks to by default: $NETCON_SOCKET, else the default. */
+void nc_client_socket(char *buf, size_t len);
+/* --socket PATH / --socket=PATH at argv[*i]: 1 with the path in buf (*i on its last
+ * word), 0 for another argument, -1 after one line when the value is missing. */
+int nc_socket_option(int argc, char **argv, int *i, char *buf, size_t len, const char *prog);
+/* A launcher's arguments, [--socket PATH] [--help] [--version] [--] PROGRAM [ARGS...]:
+ * the index of PROGRAM, with the socket in path; -1 after printing help or the version
+ * (exit 0), -3 after one line on stderr (exit 2). version NULL: no --version. */
+int nc_launcher_args(int argc, char **argv, char *path, size_t len, const char *prog,
+		     const char *help, const char *version, const char *no_program);
 #define NC_LIB_NAME  "libnetcon.so"
 #define NC_EXEC_NAME "netcon-exec"
 /* The intercept library: $NETCON_LIB, else beside this program, else ../lib/netcon/ from

@@ -43,17 +43,14 @@ int cmd_container_flags(int argc, char **argv)
 {
 	char path[NC_SOCKET_PATH_MAX], abs[PATH_MAX], dirbuf[PATH_MAX], base[NC_SOCKET_PATH_MAX];
 	char exe[PATH_MAX], ip[INET_ADDRSTRLEN] = "";
-	const char *env = getenv("NETCON_SOCKET"), *engine = "docker";
+	const char *engine = "docker";
 	struct nc_hello_req q = { .version = NC_RPC_VERSION, .pid = (uint32_t)getpid() };
 	struct nc_hello_rep rep;
 	struct stat st;
 	size_t len = 0;
 	char *dir;
 
-	if (env && *env)
-		snprintf(path, sizeof(path), "%s", env);
-	else
-		nc_default_socket(path, sizeof(path));
+	nc_client_socket(path, sizeof(path));
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val = NULL;
 

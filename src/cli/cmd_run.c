@@ -123,52 +123,27 @@ static int status_of(int st)
 
 int cmd_intercept(int argc, char **argv)
 {
+	static const char help[] =
+		"usage: netcon intercept [--mode auto|preload|seccomp] [--socket PATH] -- PROGRAM [ARGS...]\n\n"
+		"Runs PROGRAM with the netcon intercept loaded: its TCP and UDP sockets\n"
+		"(IPv4 and IPv6) on the service's network, and those bound to the\n"
+		"wildcard, are served by the service at PATH (default $NETCON_SOCKET,\n"
+		"else the default socket); names of the service's --host table resolve.\n\n"
+		"--mode (default $NETCON_MODE, else auto): preload loads libnetcon.so;\n"
+		"seccomp traps the socket control calls with a seccomp filter, for static\n"
+		"programs and raw system calls (TCP and UDP); auto picks seccomp\n"
+		"for a static program, one whose ELF interpreter is not glibc's, and\n"
+		"a Go program (Go makes its own system calls even linked with glibc).\n\n"
+		LIMITS_HELP;
 	char path[NC_SOCKET_PATH_MAX];
-	const char *env = getenv("NETCON_SOCKET");
 	int i;
 
 	if ((run_mode = nc_mode_take_option(&argc, argv, "netcon intercept")) < 0)
 		return 2;
-	if (env && *env)
-		snprintf(path, sizeof(path), "%s", env);
-	else
-		nc_default_socket(path, sizeof(path));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: netcon intercept [--mode auto|preload|seccomp] [--socket PATH] -- PROGRAM [ARGS...]\n\n"
-			       "Runs PROGRAM with the netcon intercept loaded: its TCP and UDP sockets\n"
-			       "(IPv4 and IPv6) on the service's network, and those bound to the\n"
-			       "wildcard, are served by the service at PATH (default $NETCON_SOCKET,\n"
-			       "else the default socket); names of the service's --host table resolve.\n\n"
-			       "--mode (default $NETCON_MODE, else auto): preload loads libnetcon.so;\n"
-			       "seccomp traps the socket control calls with a seccomp filter, for static\n"
-			       "programs and raw system calls (TCP and UDP); auto picks seccomp\n"
-			       "for a static program, one whose ELF interpreter is not glibc's, and\n"
-			       "a Go program (Go makes its own system calls even linked with glibc).\n\n"
-			       LIMITS_HELP);
-			return 0;
-		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			snprintf(path, sizeof(path), "%s", argv[++i]);
-		} else if (!strncmp(argv[i], "--socket=", 9)) {
-			snprintf(path, sizeof(path), "%s", argv[i] + 9);
-		} else if (!strcmp(argv[i], "--socket")) {
-			fprintf(stderr, "netcon intercept: option --socket needs a value (see --help)\n");
-			return 2;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "netcon intercept: unknown option '%s' (see --help)\n", argv[i]);
-			return 2;
-		} else {
-			break;   /* the program, without `--` */
-		}
-	}
-	if (i >= argc) {
-		fprintf(stderr, "netcon intercept: no program given (usage: netcon intercept "
-				"[--socket PATH] -- PROGRAM [ARGS...])\n");
-		return 2;
-	}
+	i = nc_launcher_args(argc, argv, path, sizeof(path), "netcon intercept", help, NULL,
+			     "usage: netcon intercept [--socket PATH] -- PROGRAM [ARGS...]");
+	if (i < 0)
+		return i == -1 ? 0 : 2;
 	return exec_under(path, argv + i);
 }
 
@@ -444,10 +419,7 @@ int cmd_show(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (env && *env)
-		snprintf(path, sizeof(path), "%s", env);
-	else
-		nc_default_socket(path, sizeof(path));
+	nc_client_socket(path, sizeof(path));
 	if (nc_find_library(lib, sizeof(lib)) == 0)
 		printf("library:   %s\n", lib);
 	else

@@ -65,28 +65,22 @@ int nc_cli_request(const char *path, int type, const void *payload, size_t plen,
 int cmd_status(int argc, char **argv)
 {
 	char path[NC_SOCKET_PATH_MAX];
-	const char *env = getenv("NETCON_SOCKET");
+	int so;
 	static uint8_t rep[NC_RPC_MAX_MSG];
 	size_t len = 0;
 	int r;
 
-	if (env && *env)
-		snprintf(path, sizeof(path), "%s", env);
-	else
-		nc_default_socket(path, sizeof(path));
+	nc_client_socket(path, sizeof(path));
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: netcon status [--socket PATH]\n\n"
 			       "Shows a service's address, link, counters and connection table.\n"
 			       "PATH defaults to $NETCON_SOCKET, else the default socket.\n");
 			return 0;
-		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			snprintf(path, sizeof(path), "%s", argv[++i]);
-		} else if (!strncmp(argv[i], "--socket=", 9)) {
-			snprintf(path, sizeof(path), "%s", argv[i] + 9);
-		} else if (!strcmp(argv[i], "--socket")) {
-			fprintf(stderr, "netcon status: option --socket needs a value (see --help)\n");
-			return 2;
+		} else if ((so = nc_socket_option(argc, argv, &i, path, sizeof(path),
+						  "netcon status")) != 0) {
+			if (so < 0)
+				return 2;
 		} else {
 			fprintf(stderr, "netcon status: unknown %s '%s' (see --help)\n",
 				argv[i][0] == '-' ? "option" : "argument", argv[i]);

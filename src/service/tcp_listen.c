@@ -315,9 +315,10 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 
 /* ---- accept ----------------------------------------------------------------------- */
 
-/* Hand one accepted connection to the program through the listener's pair. 0, -EAGAIN
- * (queue full: try again on EPOLLOUT) or another negative errno. */
-static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
+/* One accept message (struct nc_accept_msg) with fd on the listener's pair lfd. 0, or
+ * a negative errno (-EAGAIN: the queue is full). */
+static int send_accept(int lfd, int fd, const struct nc_addr *local,
+		       const struct nc_addr *peer, uint32_t flags)
 {
 	union {
 		struct cmsghdr align;
@@ -330,8 +331,9 @@ static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
 
 	memset(&m, 0, sizeof(m));
 	m.magic = NC_ACCEPT_MAGIC;
-	m.local = c->local;
-	m.peer = c->peer;
+	m.flags = flags;
+	m.local = *local;
+	m.peer = *peer;
 	memset(&msg, 0, sizeof(msg));
 	memset(&ctl, 0, sizeof(ctl));
 	msg.msg_iov = &iov;
@@ -342,9 +344,18 @@ static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &c->conn.app_dup, sizeof(int));
-	if (sendmsg(l->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		return -errno;
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(lfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* Hand one accepted connection to the program through the listener's pair. 0, -EAGAIN
+ * (queue full: try again on EPOLLOUT) or another negative errno. */
+static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
+{
+	int r = send_accept(l->fd, c->conn.app_dup, &c->local, &c->peer, 0);
+
+	if (r < 0)
+		return r;
 	close(c->conn.app_dup);
 	c->conn.app_dup = -1;
 	return 0;
@@ -360,17 +371,10 @@ static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
 int nc_listener_take_kernel(struct nc_service *svc, const struct nc_addr *to, int k,
 			    const struct nc_addr *peer)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct nc_accept_msg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr msg;
-	struct cmsghdr *cm;
 	struct tcp_pcb_listen *lp;
 	struct nc_sock *l = NULL;
 	ip_addr_t ip;
+	int r;
 
 	if (to->family == AF_INET ? memcmp(to->addr, &svc->cfg.ip, 4) != 0 :
 	    !nc_ip6_is_ours(svc, to->addr))
@@ -388,32 +392,13 @@ int nc_listener_take_kernel(struct nc_service *svc, const struct nc_addr *to, in
 	if (!l)
 		return -ENOENT;
 	l = group_pick(l);
-	memset(&m, 0, sizeof(m));
-	m.magic = NC_ACCEPT_MAGIC;
-	m.flags = NC_ACCEPT_KERNEL;
-	m.local = *to;
-	m.peer = *peer;
-	memset(&msg, 0, sizeof(msg));
-	memset(&ctl, 0, sizeof(ctl));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &k, sizeof(int));
 	/* A full accept queue refuses the connection (the kernel would keep it in its
 	 * backlog a while; our queue is the listener's pair, as large as the program's). */
-	if (sendmsg(l->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		int r = -errno;
-		close(k);
-		return r;
-	}
+	r = send_accept(l->fd, k, to, peer, NC_ACCEPT_KERNEL);
 	close(k);
-	svc->ctr.conns_accepted++;
-	return 0;
+	if (r == 0)
+		svc->ctr.conns_accepted++;
+	return r;
 }
 
 static void listener_flush(struct nc_service *svc, struct nc_sock *l)
