@@ -26,8 +26,14 @@
 #include "intercept.h"
 #include "outbound.h"
 
-/* Wait for the outcome of a connect on a blocking socket. 0 or a negative errno. */
-static int wait_connected(int fd)
+/*
+ * wait_connected() - wait for the outcome of a connect on a blocking socket, bounded by
+ * its SO_SNDTIMEO as on Linux. 0 or a negative errno. kernel: fd is a kernel socket (an
+ * outbound one), whose SO_ERROR is the kernel's; else the service's end, which is made
+ * writable only on success and closed on failure (POLLHUP): only then is the service
+ * asked which error it was.
+ */
+static int wait_connected(int fd, int kernel)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	struct timeval tv = { 0, 0 };
@@ -42,11 +48,11 @@ static int wait_connected(int fd)
 		return -errno;        /* EINTR: the connect goes on, as on Linux */
 	if (r == 0)
 		return -EINPROGRESS;
-	/* The service makes the end writable only on success; a failure closes its end
-	 * (POLLHUP). Only then is the service asked which error it was. */
+	l = sizeof(err);
+	if (kernel)
+		return NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 ? -errno : -err;
 	if (!(p.revents & (POLLERR | POLLHUP)))
 		return 0;
-	l = sizeof(err);
 	r = nc_ic_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
 	if (r < 0)
 		return r;
@@ -114,28 +120,6 @@ static void default_bufs(int family, int *snd, int *rcv)
 	}
 	*snd = cached[i][0];
 	*rcv = cached[i][1];
-}
-
-/* Wait for a blocking outbound connect on kernel socket fd: 0 or a negative errno. */
-static int wait_kernel_connected(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	struct timeval tv = { 0, 0 };
-	socklen_t l = sizeof(tv);
-	int timeout = -1, r, err = 0;
-
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
-	    (tv.tv_sec || tv.tv_usec))
-		timeout = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
-	r = poll(&p, 1, timeout);
-	if (r < 0)
-		return -errno;        /* EINTR: the connect goes on, as on Linux */
-	if (r == 0)
-		return -EINPROGRESS;
-	l = sizeof(err);
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-		return -errno;
-	return -err;
 }
 
 /*
@@ -209,7 +193,7 @@ static int outbound_connect(int fd, int family, const struct sockaddr *addr, soc
 	fl = NC_REAL(fcntl)(fd, F_GETFL);
 	if (fl >= 0 && (fl & O_NONBLOCK))
 		return -EINPROGRESS;
-	return wait_kernel_connected(fd);
+	return wait_connected(fd, 1);
 }
 
 static int is_wildcard(const struct nc_addr *a)
@@ -341,7 +325,7 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	fl = NC_REAL(fcntl)(fd, F_GETFL);
 	if (fl >= 0 && (fl & O_NONBLOCK))
 		return -EINPROGRESS;
-	r = wait_connected(fd);
+	r = wait_connected(fd, 0);
 	if (r < 0)
 		return r;
 	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &rep.local, &rep.peer);
