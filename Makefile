@@ -252,14 +252,15 @@ $(BUILD)/unit_tap: $(BUILD)/obj/tests/unit/unit_tap.o $(LINK_OBJS) $(COMMON_OBJS
 $(BUILD)/unit_fdb: $(BUILD)/obj/tests/unit/unit_fdb.o $(BUILD)/obj/src/link/fdb.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 # wg(8)'s configuration format is pure code: linked on its own.
-$(BUILD)/unit_wgconf: $(BUILD)/obj/tests/unit/unit_wgconf.o $(BUILD)/obj/src/link/wgconf.o
+$(BUILD)/unit_wgconf: $(BUILD)/obj/tests/unit/unit_wgconf.o $(BUILD)/obj/src/link/wgconf.o \
+		$(BUILD)/obj/src/common/addr.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 # WireGuard's cryptography against known vectors, and a handshake (OpenSSL's libcrypto).
 $(BUILD)/unit_wgnoise: $(BUILD)/obj/tests/unit/unit_wgnoise.o $(BUILD)/obj/src/link/wgnoise.o \
-		$(BUILD)/obj/src/link/wgconf.o
+		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 $(BUILD)/unit_wgroute: $(BUILD)/obj/tests/unit/unit_wgroute.o $(BUILD)/obj/src/link/wgroute.o \
-		$(BUILD)/obj/src/link/wgconf.o
+		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
 		$(BUILD)/lwip/core/inet_chksum.o $(BUILD)/lwip/core/def.o

@@ -115,8 +115,7 @@ int nc_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len
 	return -EINVAL;
 }
 
-/* Value of one hex digit, or -1. */
-static int hex_digit(char c)
+int nc_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -136,7 +135,7 @@ int nc_parse_mac(const char *s, uint8_t mac[6])
 	if (strlen(s) != 17)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(s[i * 3]), lo = hex_digit(s[i * 3 + 1]);
+		int hi = nc_hex_digit(s[i * 3]), lo = nc_hex_digit(s[i * 3 + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
 			return -EINVAL;

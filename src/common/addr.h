@@ -25,6 +25,8 @@ int nc_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len
 
 /* "02:00:00:aa:bb:cc" → 6 bytes. 0, or -EINVAL. */
 int nc_parse_mac(const char *s, uint8_t mac[6]);
+/* The value of one hex digit, or -1. */
+int nc_hex_digit(char c);
 
 /* Decimal in [min, max] with nothing after it. 0, or -EINVAL / -ERANGE. */
 int nc_parse_long(const char *s, long min, long max, long *out);

@@ -30,6 +30,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 #define MAX_FILE (1024 * 1024)   /* a larger file is not a configuration */
 #define MAX_LINE 4096
 
@@ -90,23 +92,12 @@ void nc_wg_key_to_base64(char out[NC_WG_KEY_B64_LEN + 1], const uint8_t key[NC_W
 	out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int nc_wg_key_from_hex(uint8_t key[NC_WG_KEY_LEN], const char *s)
 {
 	if (strlen(s) != 2 * NC_WG_KEY_LEN)
 		return -EINVAL;
 	for (int i = 0; i < NC_WG_KEY_LEN; i++) {
-		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
+		int h = nc_hex_digit(s[2 * i]), l = nc_hex_digit(s[2 * i + 1]);
 		if (h < 0 || l < 0)
 			return -EINVAL;
 		key[i] = (uint8_t)(h << 4 | l);
