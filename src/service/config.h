@@ -26,6 +26,8 @@
 #define NC_DEFAULT_MAX_SOCKS 65536
 #define NC_DEFAULT_VNI       1
 #define NC_MAX_PUBLISH       64      /* --publish specs */
+#define NC_PCAP_PATH_MAX     4096    /* --pcap FILE */
+#define NC_PCAP_KEEP         3       /* --pcap-size: FILE.1 .. FILE.3 kept */
 
 enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
 
@@ -62,6 +64,8 @@ struct nc_config {
 	int probe_ms;                /* --probe-ms: wait for answers to our address probes */
 	struct nc_publish publish[NC_MAX_PUBLISH];
 	int n_publish;
+	char pcap_path[NC_PCAP_PATH_MAX];  /* --pcap: capture to this file; "" for none */
+	uint64_t pcap_size;          /* --pcap-size: rotate beyond this many bytes; 0 never */
 };
 
 /* Run a service with cfg until SIGTERM or SIGINT (service.c). 0 after a clean stop, 1

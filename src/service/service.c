@@ -130,6 +130,9 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_PUBLISH:
 		nc_publish_event(svc, h, ev->events);
 		break;
+	case NC_H_CAPTURE:
+		nc_capture_event(svc, h, ev->events);
+		break;
 	}
 }
 
@@ -191,6 +194,7 @@ static void service_free(struct nc_service *svc)
 	nc_stack_poll(svc);
 	if (svc->link && svc->link->ops->flush)
 		svc->link->ops->flush(svc->link);
+	nc_capture_close(svc);
 	nc_control_close(svc);
 	nc_publish_stop(svc);
 	nc_names_stop(svc);
@@ -238,7 +242,9 @@ int nc_service_run(struct nc_config *cfg)
 		service_free(svc);
 		return 1;
 	}
-	r = open_link(svc, err, sizeof(err));
+	r = nc_capture_open_file(svc, err, sizeof(err));
+	if (r == 0)
+		r = open_link(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_neigh_probe(svc, err, sizeof(err));
 	if (r == 0)
@@ -278,6 +284,8 @@ int nc_service_run(struct nc_config *cfg)
 		if (svc->link->ops->flush)
 			svc->link->ops->flush(svc->link);
 		nc_sock_reap(svc);
+		if (svc->capture)
+			nc_capture_flush(svc);
 	}
 	service_free(svc);
 	return 0;
