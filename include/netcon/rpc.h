@@ -42,6 +42,7 @@ enum nc_msg_type {
 	NC_MSG_STATUS,        /* human-readable status text (netcon status) */
 	NC_MSG_RESOLVE,       /* names of the virtual network: a name's addresses, an address's names */
 	NC_MSG_SECCOMP,       /* serve a seccomp user-notification listener (the subject fd) */
+	NC_MSG_STATUS_JSON,   /* the status as JSON (netcon status --json); reply as STATUS */
 	NC_MSG_TYPE_COUNT
 };
 #define NC_MSG_REPLY        0x8000
@@ -180,7 +181,8 @@ struct nc_query_rep {
 	struct nc_addr peer;
 };
 
-/* NC_MSG_STATUS: no payload in the request; the reply is text. */
+/* NC_MSG_STATUS, NC_MSG_STATUS_JSON: no payload in the request; the reply is text (JSON:
+ * one document, docs/status-json.md). */
 struct nc_status_rep {
 	uint32_t len;       /* bytes of text that follow */
 	char     text[];

@@ -532,10 +532,13 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		}
 		return put_reply(out, olen, &rep, sizeof(rep));
 	}
-	case NC_MSG_STATUS: {
+	case NC_MSG_STATUS:
+	case NC_MSG_STATUS_JSON: {
 		struct nc_status_rep rep;
 		size_t cap = NC_RPC_MAX_MSG - sizeof(struct nc_hdr) - sizeof(rep) - 1;
-		size_t n = nc_status_text(svc, (char *)out + sizeof(rep), cap);
+		size_t n = type == NC_MSG_STATUS_JSON ?
+			nc_status_json(svc, (char *)out + sizeof(rep), cap) :
+			nc_status_text(svc, (char *)out + sizeof(rep), cap);
 
 		rep.len = (uint32_t)n;
 		memcpy(out, &rep, sizeof(rep));

@@ -241,5 +241,8 @@ void nc_seccomp_close_all(struct nc_service *svc);
 
 /* status.c */
 size_t nc_status_text(struct nc_service *svc, char *buf, size_t len);
+/* The status as one JSON document and a newline (docs/status-json.md); a socket table
+ * too long for len is cut (sockets_cut). Returns its length. */
+size_t nc_status_json(struct nc_service *svc, char *buf, size_t len);
 
 #endif /* NETCON_SERVICE_H */
