@@ -60,7 +60,7 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
 	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
-	src/service/publish.c src/service/capture.c
+	src/service/publish.c src/service/capture.c src/service/version.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/cmd_container.c src/cli/mode.c src/cli/paths.c src/common/seccomp_filter.c
@@ -129,6 +129,16 @@ $(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) lwip/lwipopts.h lwip/arch/c
 	$(Q)$(CC) $(CFLAGS_LWIP) -c -o $@ $<
 
 # The service's files include lwIP headers (the CLI's do not: service/config.h).
+# `netcon --version` names lwIP's Debian package and our patch series, with the digest
+# scripts/fetch-lwip.sh computes over the patches' names and contents.
+LWIP_DEB_VERSION := $(shell sed -n 's/^LWIP_DEB_VERSION="\(.*\)"/\1/p' scripts/fetch-lwip.sh)
+LWIP_SERIES_SUM  := $(shell for p in $(LWIP_PATCHES); do echo "patch $$(basename $$p)"; \
+	cat $$p; done | sha256sum | cut -c1-16)
+$(BUILD)/obj/src/service/version.o: $(LWIP_SERIES) scripts/fetch-lwip.sh $(LWIP_PATCHES)
+$(BUILD)/obj/src/service/version.o: CFLAGS_NC += -DNC_LWIP_DEB_VERSION='"$(LWIP_DEB_VERSION)"' \
+	-DNC_LWIP_SERIES='"$(basename $(notdir $(LWIP_PATCHES)))"' \
+	-DNC_LWIP_SERIES_SUM='"$(LWIP_SERIES_SUM)"'
+
 $(BUILD)/obj/src/service/%.o: src/service/%.c $(LWIP_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")

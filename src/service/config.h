@@ -7,6 +7,7 @@
 #define NETCON_CONFIG_H
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -71,5 +72,8 @@ struct nc_config {
 /* Run a service with cfg until SIGTERM or SIGINT (service.c). 0 after a clean stop, 1
  * when start-up failed (with one message naming what was wrong). */
 int nc_service_run(struct nc_config *cfg);
+
+/* `netcon --version`: netcon's version, lwIP's and our patch series (version.c). */
+void nc_version_print(FILE *f);
 
 #endif /* NETCON_CONFIG_H */
