@@ -358,16 +358,31 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_NAMES)
 
-install: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec
+# Manual pages from their scdoc sources (man/*.scd; Debian's scdoc), built for install.
+MAN_PAGES := $(BUILD)/man/netcon.1 $(BUILD)/man/netcon-exec.1
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SCDOC   $<")
+	$(Q)scdoc <$< >$@.tmp && mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
+install: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(MAN_PAGES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/netcon
 	install -m 0755 $(BUILD)/netcon $(DESTDIR)$(PREFIX)/bin/netcon
 	install -m 0644 $(BUILD)/libnetcon.so $(DESTDIR)$(PREFIX)/lib/netcon/libnetcon.so
 	install -m 0755 $(BUILD)/netcon-exec $(DESTDIR)$(PREFIX)/lib/netcon/netcon-exec
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/doc/netcon
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 contrib/bash-completion/netcon \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/netcon
+	install -m 0644 docs/status-json.md docs/status-json.schema.json $(DESTDIR)$(PREFIX)/share/doc/netcon/
 
 clean:
 	rm -rf $(BUILD) build-asan
 
-.PHONY: stress all unit check compat conformance asan asan-check demo bench bench-tools install clean \
+.PHONY: stress all unit check compat conformance asan asan-check demo bench bench-tools install clean man \
 	fuzz fuzz-build
 .PRECIOUS: $(LWIP_DIR)/src/%.c
 
