@@ -10,6 +10,9 @@ MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
+# systemd's units (contrib/systemd/): /usr/lib/systemd for PREFIX=/usr, else under PREFIX.
+SYSTEMD_UNIT_DIR      ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSTEMD_USER_UNIT_DIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/systemd/user,$(PREFIX)/lib/systemd/user)
 DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
@@ -60,7 +63,8 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
 	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
-	src/service/publish.c src/service/capture.c src/service/version.c
+	src/service/publish.c src/service/capture.c src/service/version.c \
+	src/service/notify.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/cmd_container.c src/cli/mode.c src/cli/paths.c src/common/seccomp_filter.c
@@ -378,6 +382,13 @@ install: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(MAN_PAGES)
 	install -m 0644 contrib/bash-completion/netcon \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/netcon
 	install -m 0644 docs/status-json.md docs/status-json.schema.json $(DESTDIR)$(PREFIX)/share/doc/netcon/
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)
+	sed 's|/usr/bin/netcon|$(PREFIX)/bin/netcon|' contrib/systemd/netcon@.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/netcon@.service
+	sed 's|/usr/bin/netcon|$(PREFIX)/bin/netcon|' contrib/systemd/netcon.service \
+		>$(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/netcon.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/netcon@.service \
+		$(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/netcon.service
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -177,6 +177,14 @@ static void announce_ready(struct nc_service *svc)
 			/* no stderr: nothing to tell */
 		}
 	}
+	{
+		char msg[NC_SOCKET_PATH_MAX + 128];
+
+		snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%d\nSTATUS=%s/%d on %s, socket %s",
+			 (int)getpid(), ip, svc->cfg.prefix, svc->link->ops->name,
+			 svc->cfg.socket_path);
+		nc_notify(msg);
+	}
 	if (svc->cfg.ready_fd >= 0) {
 		if (write(svc->cfg.ready_fd, "R", 1) < 0) {
 			/* the parent went away; nothing to tell */
@@ -287,6 +295,7 @@ int nc_service_run(struct nc_config *cfg)
 		if (svc->capture)
 			nc_capture_flush(svc);
 	}
+	nc_notify("STOPPING=1");
 	service_free(svc);
 	return 0;
 }

@@ -150,6 +150,9 @@ void nc_capture_close(struct nc_service *svc);
 size_t nc_capture_count(struct nc_service *svc, int *nclients, uint64_t *frames,
 			uint64_t *dropped);
 
+/* notify.c — $NOTIFY_SOCKET (systemd Type=notify): send one message. 0 or -errno. */
+int nc_notify(const char *msg);
+
 /* stack.c — lwIP glue */
 /* Send one frame on the link (captured first when someone captures). */
 int nc_stack_link_send(struct nc_service *svc, const struct iovec *iov, int n);
