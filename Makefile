@@ -390,10 +390,15 @@ install: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(MAN_PAGES)
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/netcon@.service \
 		$(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/netcon.service
 
+# The Debian package (debian/), from a clean checkout of HEAD: scripts/make-deb.sh; the
+# .deb lands in $(BUILD)/deb/ (needs dpkg-dev, debhelper, scdoc).
+deb:
+	$(Q)scripts/make-deb.sh $(BUILD)/deb
+
 clean:
 	rm -rf $(BUILD) build-asan
 
-.PHONY: stress all unit check compat conformance asan asan-check demo bench bench-tools install clean man \
+.PHONY: stress all unit check compat conformance asan asan-check demo bench bench-tools install clean man deb \
 	fuzz fuzz-build
 .PRECIOUS: $(LWIP_DIR)/src/%.c
 
