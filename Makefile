@@ -67,6 +67,7 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/notify.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
+	src/cli/cmd_capture.c \
 	src/cli/cmd_container.c src/cli/mode.c src/cli/paths.c src/common/seccomp_filter.c
 
 # netcon-exec, the containers' launcher: the seccomp door alone, linked statically (any

@@ -42,9 +42,11 @@ grep -q '^ *netcon-exec - run a program' "$NC_TMP/netcon-exec.txt" || fail "netc
 note "ok: man -l renders both pages without a warning"
 
 # flags CMD... — the flags a --help text mentions.
-flags() { "$@" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u; }
+# Long options and short ones (-w, and tcpdump's -r the texts show), not words with a dash.
+optnames() { grep -oE '(^|[ [(`])--?[a-z][a-z0-9-]*' | sed 's/^[ [(`]//' | sort -u; }
+flags() { "$@" --help | optnames; }
 n=0
-for cmd in "" service run intercept show status container-flags; do
+for cmd in "" service run intercept show status container-flags capture; do
 	for f in $(flags "$NETCON" $cmd) --version --help; do
 		grep -q -e "$f\b" "$NC_TMP/netcon.txt" || fail "netcon ${cmd:+$cmd }--help names $f; netcon.1 does not"
 		n=$((n + 1))
@@ -65,13 +67,13 @@ complete_words() {
 		_netcon; printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$D/usr/share/bash-completion/completions/netcon" "$@"
 }
 got=$(complete_words "" | tr '\n' ' ')
-assert_eq "--help --version container-flags intercept run service show status " "$got" "commands completed"
-for cmd in service run intercept show status container-flags; do
+assert_eq "--help --version capture container-flags intercept run service show status " "$got" "commands completed"
+for cmd in service run intercept show status container-flags capture; do
 	offered=$(complete_words "$cmd" "-")
 	all=$(flags "$NETCON" "$cmd")
 	# The command's own options: in its usage line, or at the head of an option line.
 	own=$("$NETCON" "$cmd" --help | { grep -E '^usage:|^  --' || true; } |
-		sed 's/ --  *[A-Z].*//' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
+		sed 's/ --  *[A-Z].*//' | optnames)
 	for f in $own; do
 		grep -qx -- "$f" <<<"$offered" || fail "completion of '$cmd -' lacks $f"
 	done

@@ -43,6 +43,7 @@ enum nc_msg_type {
 	NC_MSG_RESOLVE,       /* names of the virtual network: a name's addresses, an address's names */
 	NC_MSG_SECCOMP,       /* serve a seccomp user-notification listener (the subject fd) */
 	NC_MSG_STATUS_JSON,   /* the status as JSON (netcon status --json); reply as STATUS */
+	NC_MSG_CAPTURE,       /* stream the link's frames (pcap) into the subject fd, a pipe */
 	NC_MSG_TYPE_COUNT
 };
 #define NC_MSG_REPLY        0x8000
@@ -235,6 +236,19 @@ struct nc_seccomp_req {
 struct nc_seccomp_rep {
 	uint32_t service_pid;
 	uint32_t pad;
+};
+
+/*
+ * NC_MSG_CAPTURE: `netcon capture`. The subject fd is the write end of a pipe, not a
+ * socket: the service keeps it and writes a pcap stream into it (a header, then every
+ * frame crossing the link) until the reader closes its end; a reader too slow loses
+ * whole frames (counted), never the stream's form. Only the service's own user and root
+ * may capture (EPERM): the frames carry every user's traffic. EBUSY beyond
+ * NC_CAPTURE_MAX_SINKS captures. The reply has no payload.
+ */
+struct nc_capture_req {
+	uint32_t flags;     /* 0 */
+	uint32_t pad;       /* 0 */
 };
 
 /* One accepted connection, on the listener's SOCK_SEQPACKET pair, with the new fd. */

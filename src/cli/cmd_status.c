@@ -18,6 +18,12 @@
 int nc_cli_request(const char *path, int type, const void *payload, size_t plen,
 		   void *rep, size_t cap, size_t *replen)
 {
+	return nc_cli_request_fd(path, type, payload, plen, -1, rep, cap, replen);
+}
+
+int nc_cli_request_fd(const char *path, int type, const void *payload, size_t plen,
+		      int subject, void *rep, size_t cap, size_t *replen)
+{
 	static uint8_t buf[NC_RPC_MAX_MSG];
 	struct sockaddr_un sun;
 	struct nc_hdr h;
@@ -41,7 +47,9 @@ int nc_cli_request(const char *path, int type, const void *payload, size_t plen,
 	memset(&h, 0, sizeof(h));
 	h.type = (uint16_t)type;
 	h.seq = 1;
-	r = nc_rpc_send(fd, &h, payload, plen, NULL, 0);
+	if (subject >= 0)
+		h.flags = NC_F_SUBJECT_FD;
+	r = nc_rpc_send(fd, &h, payload, plen, subject >= 0 ? &subject : NULL, subject >= 0);
 	if (r < 0) {
 		close(fd);
 		return r;

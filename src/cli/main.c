@@ -19,6 +19,7 @@ static const struct {
 	{ "show", cmd_show, "show the intercept library, the socket, and whether it is loaded" },
 	{ "status", cmd_status, "show a service's addresses, link counters and connections" },
 	{ "container-flags", cmd_container_flags, "print the docker/podman run options for a container" },
+	{ "capture", cmd_capture, "write a running service's frames in pcap format" },
 };
 
 static void usage(FILE *f)

@@ -418,6 +418,19 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		rep.service_pid = (uint32_t)getpid();
 		return put_reply(out, olen, &rep, sizeof(rep));
 	}
+	if (type == NC_MSG_CAPTURE) {
+		/* The subject is a pipe for the pcap stream (capture.c). */
+		struct nc_capture_req q;
+
+		memcpy(&q, pl, sizeof(q));
+		if (subject < 0)
+			return -EBADF;
+		if (q.flags != 0 || q.pad != 0)
+			return -EINVAL;
+		if (c->uid != 0 && c->uid != geteuid())
+			return -EPERM;
+		return nc_capture_add_pipe(svc, subject);
+	}
 	if (subject >= 0) {
 		r = subject_ino(subject, &ino);
 		if (r < 0)
