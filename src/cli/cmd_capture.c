@@ -142,6 +142,7 @@ int cmd_capture(int argc, char **argv)
 		else
 			fprintf(stderr, "netcon capture: the service refused: %s%s\n", strerror(r),
 				r == EINVAL ? " (a service older than netcon capture?)" : "");
+		free(buf);
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -158,6 +159,7 @@ int cmd_capture(int argc, char **argv)
 			continue;
 		if (n < 0) {
 			fprintf(stderr, "netcon capture: reading the stream: %s\n", strerror(errno));
+			free(buf);
 			return 1;
 		}
 		if (n == 0)
@@ -170,6 +172,7 @@ int cmd_capture(int argc, char **argv)
 				break;   /* the reader of our output is done */
 			if (r < 0) {
 				fprintf(stderr, "netcon capture: -w %s: %s\n", out_path, strerror(-r));
+				free(buf);
 				return 1;
 			}
 			memmove(buf, buf + w, have - w);
@@ -177,6 +180,7 @@ int cmd_capture(int argc, char **argv)
 		}
 	}
 	close(p[0]);
+	free(buf);
 	if (out != STDOUT_FILENO && close(out) < 0) {
 		fprintf(stderr, "netcon capture: -w %s: %s\n", out_path, strerror(errno));
 		return 1;

@@ -184,7 +184,7 @@ static int open_file(const char *path)
 /* FILE.2 → FILE.3, FILE.1 → FILE.2, FILE → FILE.1, and a new FILE. 0 or a negative errno. */
 static int rotate(struct nc_service *svc, struct nc_cap_sink *k)
 {
-	char from[NC_PCAP_PATH_MAX + 8], to[NC_PCAP_PATH_MAX + 8];
+	char from[NC_PCAP_PATH_MAX + 16], to[NC_PCAP_PATH_MAX + 16];   /* ".%d" */
 	const char *path = svc->cfg.pcap_path;
 	int r = sink_write(k), fd;
 
