@@ -54,17 +54,20 @@ CFLAGS_LWIP := $(CFLAGS_BASE) -w $(LWIP_INC)
 LDFLAGS  += $(SAN_FLAGS)
 
 COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/hosts.c \
+	src/common/outbound.c \
 	src/common/route.c src/common/sockopts.c
 
-LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c
+LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c src/link/wgconf.c \
+	src/link/wgnoise.c src/link/wgroute.c src/link/wireguard.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
 	src/service/rpc_server.c src/service/chksum.c src/service/status.c src/service/fault.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
 	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
-	src/service/publish.c src/service/capture.c src/service/version.c \
-	src/service/notify.c
+	src/service/publish.c src/service/seccomp_data.c src/service/outbound.c \
+	src/service/dnsfwd.c \
+	src/service/capture.c src/service/version.c src/service/notify.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/cmd_capture.c \
@@ -101,16 +104,18 @@ INTERCEPT_OBJS := $(addprefix $(BUILD)/obj-ic/,$(INTERCEPT_SRCS:.c=.o) $(COMMON_
 EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
-	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn
+	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
+	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
-	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny
+	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
 # (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
 MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
 ifneq ($(MUSL_CC),)
-TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/test_tx_musl $(BUILD)/test_rx_musl $(BUILD)/conform_musl
+TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/test_tx_musl $(BUILD)/test_rx_musl $(BUILD)/conform_musl \
+	$(BUILD)/sc_udp_musl
 endif
-BENCH_TOOLS := $(BUILD)/tcpbench
+BENCH_TOOLS := $(BUILD)/tcpbench $(BUILD)/udpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
@@ -161,7 +166,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/netcon: $(CLI_OBJS) $(SERVICE_OBJS) $(LINK_OBJS) $(COMMON_OBJS) $(LWIP_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm -lpthread -lcrypto
 
 # The intercept: only its own code and the common code; -z nodelete keeps it mapped.
 $(BUILD)/libnetcon.so: $(INTERCEPT_OBJS)
@@ -197,6 +202,14 @@ $(BUILD)/sc_deny: tests/progs/sc_deny.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
+$(BUILD)/sc_udp_static: tests/progs/sc_udp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
+$(BUILD)/sc_udp_musl: tests/progs/sc_udp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (musl, static)")
+	$(Q)$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 $(BUILD)/sc_tcp_musl: tests/progs/sc_tcp.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@ (musl, static)")
@@ -222,6 +235,10 @@ $(BUILD)/hostile: $(BUILD)/obj/tests/progs/hostile.o $(COMMON_OBJS)
 $(BUILD)/tcpbench: $(BUILD)/obj-ic/bench/tcpbench.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
+# UDP: what a datagram costs in each mode (docs/benchmarks.md).
+$(BUILD)/udpbench: $(BUILD)/obj-ic/bench/udpbench.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
 
 # The conformance program (tests/conformance): no netcon code in it, it is the "program";
 # it runs under the intercept, so it is built like it (no ASan runtime to come first).
@@ -234,6 +251,8 @@ $(BUILD)/unit_addr: $(BUILD)/obj/tests/unit/unit_addr.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_hosts: $(BUILD)/obj/tests/unit/unit_hosts.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/unit_outbound: $(BUILD)/obj/tests/unit/unit_outbound.o $(COMMON_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 # The DNS codec is pure code (no lwIP): linked on its own.
 $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/dns.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -241,11 +260,21 @@ $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/d
 $(BUILD)/unit_isn: $(BUILD)/obj/tests/unit/unit_isn.o $(BUILD)/obj/src/service/isn.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(COMMON_OBJS)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 $(BUILD)/unit_tap: $(BUILD)/obj/tests/unit/unit_tap.o $(LINK_OBJS) $(COMMON_OBJS)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 # The forwarding database is pure code: linked on its own.
 $(BUILD)/unit_fdb: $(BUILD)/obj/tests/unit/unit_fdb.o $(BUILD)/obj/src/link/fdb.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# wg(8)'s configuration format is pure code: linked on its own.
+$(BUILD)/unit_wgconf: $(BUILD)/obj/tests/unit/unit_wgconf.o $(BUILD)/obj/src/link/wgconf.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# WireGuard's cryptography against known vectors, and a handshake (OpenSSL's libcrypto).
+$(BUILD)/unit_wgnoise: $(BUILD)/obj/tests/unit/unit_wgnoise.o $(BUILD)/obj/src/link/wgnoise.o \
+		$(BUILD)/obj/src/link/wgconf.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+$(BUILD)/unit_wgroute: $(BUILD)/obj/tests/unit/unit_wgroute.o $(BUILD)/obj/src/link/wgroute.o \
+		$(BUILD)/obj/src/link/wgconf.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
 		$(BUILD)/lwip/core/inet_chksum.o $(BUILD)/lwip/core/def.o
@@ -295,10 +324,13 @@ demo: all
 
 # Benchmarks: never part of `make check` (they compare with the kernel; nothing passes or
 # fails). BENCH_FULL=1 for 10 s runs, median of 3. bench/run.sh --smoke checks the scripts.
+# bench/containers.sh: container to container, netcon against rootless Podman's networks
+# (skips, with the reason, what cannot start here).
 bench-tools: $(BENCH_TOOLS)
 
 bench: all $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) bench/run.sh
+	$(Q)BUILD=$(BUILD) bench/containers.sh
 
 # Fuzzers (fuzz/): libFuzzer harnesses for the RPC decoder and server, the VXLAN/Ethernet
 # input path into lwIP, the option parser, the DNS responder and the hosts(5) parser,
@@ -336,12 +368,13 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(LWIP_STAMP)
 
 $(FUZZ_BUILD)/fuzz_rpc: $(call fuzzobj,fuzz/fuzz_rpc.c) $(FUZZ_SVC_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lcrypto
 $(FUZZ_BUILD)/fuzz_vxlan: $(call fuzzobj,fuzz/fuzz_vxlan.c) $(FUZZ_SVC_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lcrypto
 $(FUZZ_BUILD)/fuzz_config: $(call fuzzobj,fuzz/fuzz_config.c src/cli/cmd_service.c src/service/fault.c \
-		src/common/log.c src/common/addr.c src/common/hosts.c)
+		src/common/log.c src/common/addr.c src/common/hosts.c src/common/outbound.c \
+		src/link/wgconf.c src/cli/paths.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 

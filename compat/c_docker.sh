@@ -10,14 +10,14 @@
 #
 # Every container runs with --cap-drop ALL and no-new-privileges, --network none.
 # program: Docker and Podman containers
-# packages: docker.io podman runc busybox-static debootstrap
-# checks: nginx in a Docker Debian container serves 1 KiB and 100 MiB to busybox wget in a rootless Podman container (sha256 equal); redis-benchmark container against a redis-server container across two services, no errors; two containers on one service; a container restarted is reached again at the same address; service killed: the containers' connections read EOF, no container hangs, new containers work once it is back
+# packages: docker.io podman runc busybox-static debootstrap golang-go
+# checks: nginx in a Docker Debian container serves 1 KiB and 100 MiB to busybox wget in a rootless Podman container (sha256 equal); redis-benchmark container against a redis-server container across two services, no errors; redis-cli (Debian root) and a static Go client (one-file root) in rootless Podman containers; two containers on one service; a container restarted is reached again at the same address; service killed: the containers' connections read EOF, no container hangs, new containers work once it is back
 # timeout: 1500
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/containers.sh"
 require_built
 require_root "dockerd, and a user for rootless Podman"
-compat_pkgs docker.io podman runc uidmap busybox-static debootstrap curl
+compat_pkgs docker.io podman runc uidmap busybox-static debootstrap curl golang-go
 [ -x "$BUILD/netcon-exec" ] || fail "no $BUILD/netcon-exec: build it (make)"
 ct_setup
 ct_dockerd
@@ -92,7 +92,45 @@ for t in SET GET INCR LPUSH; do
 done
 assert_not_contains "$out" "rror" "redis-benchmark errors"
 compat_note "redis-benchmark container → redis-server container (Debian, Docker), two services: SET/GET/INCR/LPUSH 20,000 each, no errors"
+
+# The same images under rootless Podman: the Debian root file system (redis-cli against
+# the redis container) and a one-file root of a static Go program (its client against a
+# Go server container under Docker), each under B.
+droot=$CT_RUN/debroot
+mkdir -p "$droot"
+chown "$CT_USER" "$droot"
+# Unpacked by the user: Podman's --rootfs must be able to write the user's own files.
+log runuser -u "$CT_USER" -- tar -C "$droot" --exclude='./dev/*' -xf "$CT_DEBIAN_CACHE"
+[ -x "$droot/usr/bin/redis-cli" ] || fail "the Debian root did not unpack for $CT_USER"
+val=$(head -c 48 /dev/urandom | base64 -w0)
+out=$(log ct_podman B --rootfs "$droot" /usr/bin/redis-cli -h "$NET.1" -p "$RP" set podman-key "$val")
+assert_eq OK "$out" "redis-cli SET from a rootless Podman container (Debian root)"
+out=$(log ct_podman B --rootfs "$droot" /usr/bin/redis-cli -h "$NET.1" -p "$RP" get podman-key)
+assert_eq "$val" "$out" "redis-cli GET from a rootless Podman container (Debian root)"
+compat_note "redis-cli in a rootless Podman container (Debian root) → the redis container: SET/GET equal"
 log docker rm -f redis >/dev/null
+if command -v go >/dev/null; then
+	gohttp=$BUILD/gohttp
+	log env CGO_ENABLED=0 GO111MODULE=off GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/go-path" \
+		timeout 300 go build -o "$gohttp" "$NC_ROOT/tests/go/gohttp.go"
+	groot=$NC_TMP/goroot
+	mkdir -p "$groot"
+	cp "$gohttp" "$groot/gohttp"
+	ct_image nctest/gohttp:1 "$groot"
+	ugroot=$CT_RUN/goroot
+	mkdir -p "$ugroot"
+	cp "$gohttp" "$ugroot/gohttp"
+	chown -R "$CT_USER" "$ugroot"
+	GP=$(free_tcp_port)
+	log ct_docker A -d --name gosrv nctest/gohttp:1 /gohttp server ":$GP" >/dev/null
+	wait_port B "$NET.1" "$GP"
+	out=$(log ct_podman B --rootfs "$ugroot" /gohttp client "http://$NET.1:$GP/" 500 10)
+	assert_contains "$out" "500 of 500 requests ok" "Go client (one-file root, rootless Podman) → Go server (one-file image, Docker)"
+	compat_note "static Go client in a one-file root under rootless Podman → static Go server in a one-file image under Docker: 500 requests, bodies checked"
+	log docker rm -f gosrv >/dev/null
+else
+	note "no go (golang-go): the one-file Go image under Podman is not run"
+fi
 
 # --- Two containers on one service; a restart; the service killed ----------------------
 HP=$(free_tcp_port)

@@ -10,19 +10,28 @@
 #                             bridges untouched); sets DOCKER_HOST
 #   ct_image NAME DIR         `docker import` of a directory as image NAME
 #   ct_busybox_root DIR       a root file system of busybox-static alone
-#   ct_debian_root            a Debian root file system (debootstrap --variant=minbase,
-#                             cached outside the repository); sets CT_DEBIAN
+#   ct_debian_tar             a Debian root file system as a tarball (debootstrap
+#                             --variant=minbase, cached outside the repository)
+#   ct_debian_root            that tarball imported into dockerd; sets CT_DEBIAN
 #   ct_docker SVC ARGS...     `docker run` with `netcon container-flags` for SVC, every
 #                             capability dropped and no-new-privileges
 #   ct_podman_user            an unprivileged user with subordinate ids for rootless Podman
 #   ct_user_service NAME ADDR ARGS...  service NAME run by that user
 #   ct_podman SVC ARGS...     rootless `podman run` as that user (runc, lowered limits,
 #                             --rootfs DIR), flags as for Docker
+#   ct_podman_run ARGS...     the same without netcon's flags (and without --rm)
+#   ct_podman_cmd ARGS...     any podman command as that user
+#   ct_tun_access             /dev/net/tun usable by that user (slirp4netns, pasta): an
+#                             ACL entry for the run where the device is root's alone
 #
-# Containers, dockerd and the user's Podman state are removed on exit, also on failure.
+# Containers, dockerd and the user's Podman state are removed on exit, also on failure
+# (and on INT/TERM/HUP).
 
 CT_USER=${CT_USER:-netcon-ct}
-CT_DEBIAN_CACHE=${CT_DEBIAN_CACHE:-/var/cache/netcon-test/debian-bookworm-minbase.tar}
+# The Debian root's packages; the cache file's name carries them, so a root file system
+# cached with another list is not reused.
+CT_DEBIAN_PKGS=nginx-light,redis-server,redis-tools,iperf3
+CT_DEBIAN_CACHE=${CT_DEBIAN_CACHE:-/var/cache/netcon-test/debian-bookworm-minbase-$(printf %s "$CT_DEBIAN_PKGS" | cksum | cut -d' ' -f1).tar}
 CT_DOCKERD=""
 
 ct_setup() {
@@ -34,7 +43,7 @@ ct_setup() {
 	cp "$BUILD/netcon-exec" "$CT_RUN/bin/netcon-exec"
 	chmod 755 "$CT_RUN/bin" "$CT_RUN/bin/netcon" "$CT_RUN/bin/netcon-exec"
 	export NETCON_EXEC=$CT_RUN/bin/netcon-exec
-	trap ct_exit EXIT
+	trap ct_exit EXIT INT TERM HUP
 }
 
 # The containers go first (the engines hold mounts of our directories), then what
@@ -75,6 +84,11 @@ ct_cleanup() {
 			podman rm -af -t 0 >/dev/null 2>&1
 		pkill -KILL -u "$CT_USER" 2>/dev/null
 	fi
+	if [ -n "${CT_TUN_ACL:-}" ]; then
+		if [ -z "$CT_TUN_ACL_BEFORE" ]; then setfacl -b /dev/net/tun
+		else setfacl -x "u:$CT_USER" /dev/net/tun; fi
+		CT_TUN_ACL=""
+	fi
 }
 
 ct_dockerd() {
@@ -114,9 +128,10 @@ file_is_static() {
 	! LC_ALL=C readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
 }
 
-# A minimal Debian with nginx-light, redis-server and redis-tools, from the archive apt
-# uses (~100 MB, built once per machine and cached as a tarball outside the repository).
-ct_debian_root() {
+# A minimal Debian with nginx-light, redis-server, redis-tools and iperf3, from the
+# archive apt uses (~200 MB, built once per machine and cached as a tarball outside the
+# repository).
+ct_debian_tar() {
 	local mirror
 	if [ ! -s "$CT_DEBIAN_CACHE" ]; then
 		mirror=$(apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 2>/dev/null |
@@ -125,13 +140,17 @@ ct_debian_root() {
 		local root=$NC_TMP/debian-root
 		mkdir -p "$(dirname "$CT_DEBIAN_CACHE")"
 		note "debootstrap from $mirror (once; cached in $CT_DEBIAN_CACHE)"
-		log timeout 900 debootstrap --variant=minbase --include=nginx-light,redis-server,redis-tools \
+		log timeout 900 debootstrap --variant=minbase --include="$CT_DEBIAN_PKGS" \
 			bookworm "$root" "$mirror" >"$NC_TMP/debootstrap.out" 2>&1 ||
 			{ tail -n 20 "$NC_TMP/debootstrap.out" >&2; fail "debootstrap failed"; }
 		rm -rf "$root/var/cache/apt/archives"/*.deb
-		tar -C "$root" -cf "$CT_DEBIAN_CACHE.tmp" . && mv "$CT_DEBIAN_CACHE.tmp" "$CT_DEBIAN_CACHE"
+		tar -C "$root" -cf "$CT_DEBIAN_CACHE.tmp$$" . && mv "$CT_DEBIAN_CACHE.tmp$$" "$CT_DEBIAN_CACHE"
 		rm -rf "$root"
 	fi
+}
+
+ct_debian_root() {
+	ct_debian_tar
 	log sh -c "docker import - nctest/debian:12 <'$CT_DEBIAN_CACHE'" >/dev/null
 	CT_DEBIAN=nctest/debian:12
 }
@@ -185,8 +204,31 @@ ct_podman() {
 	flags=$(NETCON_EXEC=$NETCON_EXEC "$NETCON" container-flags --engine podman --socket "$(sock "$svc")") ||
 		fail "netcon container-flags failed"
 	# shellcheck disable=SC2086
+	ct_podman_run --rm $flags "$@"
+}
+
+# ct_podman_cmd ARGS... — any podman command as the rootless user (bounded).
+ct_podman_cmd() {
 	timeout --foreground -k 5 "${NC_TIMEOUT:-120}" runuser -u "$CT_USER" -- env -C / \
-		XDG_RUNTIME_DIR="$CT_XDG" HOME="$CT_XDG" podman --runtime runc run --rm \
-		--cap-drop ALL --security-opt no-new-privileges --ulimit nofile=1024:1024 \
-		--ulimit nproc=1024:1024 $flags "$@" 3>&-
+		XDG_RUNTIME_DIR="$CT_XDG" HOME="$CT_XDG" podman --runtime runc "$@" 3>&-
+}
+
+# ct_podman_run ARGS... — rootless `podman run` with ct_podman's limits and no netcon
+# flags: the container's network is the caller's (--network ...).
+ct_podman_run() {
+	ct_podman_cmd run --cap-drop ALL --security-opt no-new-privileges \
+		--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"
+}
+
+# ct_tun_access — rootless Podman's own networks (slirp4netns, pasta) open /dev/net/tun
+# inside the user's namespaces, as the user. Where the device is not open to every user
+# (mode 0600), the user gets read-write by an ACL entry for the run, removed at exit.
+# Fails when that cannot be done (no setfacl).
+ct_tun_access() {
+	[ -c /dev/net/tun ] || return 1
+	runuser -u "$CT_USER" -- sh -c ': </dev/net/tun' 2>/dev/null && return 0
+	command -v setfacl >/dev/null || return 1
+	CT_TUN_ACL_BEFORE=$(getfacl -c --skip-base /dev/net/tun 2>/dev/null)
+	log setfacl -m "u:$CT_USER:rw" /dev/net/tun || return 1
+	CT_TUN_ACL=1
 }

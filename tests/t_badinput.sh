@@ -7,6 +7,7 @@
 #   netcon service --ready-fd 9 (closed), 0 (read-only) → exit ≠ 0, says which
 #   netcon container-flags with a bad engine, a missing socket directory, a path with a
 #   space, no netcon-exec; netcon-exec without a program or a service → exit ≠ 0, says which
+#   netcon service --outbound (malformed, overlapping) → exit ≠ 0, one line naming the entry
 #   netcon --version, netcon version           → "netcon X.Y.Z", then lwIP's version and
 #                                                Debian package, our patch series and its
 #                                                digest (as scripts/fetch-lwip.sh makes it)
@@ -129,6 +130,33 @@ else
 	note "the privileged-port check needs root, setpriv and ports below 1024 reserved: not run"
 fi
 [ ! -e "$NC_TMP/bad.sock" ] || fail "a socket was left behind by a rejected --publish"
+
+# 1c'''. --outbound: malformed and overlapping entries, one line naming the entry each;
+# nothing started (no socket).
+while IFS='|' read -r val want; do
+	run_bad "--outbound $val" "$NETCON" service --outbound "$val" --socket "$NC_TMP/bad.sock"
+	assert_contains "$BAD_OUT" "$want" "message for --outbound $val"
+	n=$(printf '%s\n' "$BAD_OUT" | grep -c -- '--outbound' || true)
+	assert_eq 1 "$n" "one line naming --outbound $val"
+done <<'EOF_BAD'
+foo|--outbound entry 'foo': 'foo' is not an IPv4 or IPv6 address
+10.0.0.0/33|bad prefix length '33' (want 0..32)
+10.0.0.1/8|the address has bits set past /8 (the network is 10.0.0.0/8)
+10.0.0.0/8:0|bad port '0'
+10.0.0.0/8:90-80|bad port '90-80'
+10.0.0.0/8,,1.2.3.4|an empty entry
+[2001:db8::1:443|'[' without ']'
+::ffff:10.0.0.1|write an IPv4-mapped address as IPv4
+10.0.0.0/8,10.1.0.0/16|entry '10.1.0.0/16' overlaps '10.0.0.0/8'
+2001:db8::/32:443,[2001:db8::1]:400-500|entry '[2001:db8::1]:400-500' overlaps '2001:db8::/32:443'
+all,192.0.2.0/24:80|entry '192.0.2.0/24:80' overlaps 'all'
+EOF_BAD
+run_bad "--outbound twice overlapping" "$NETCON" service --outbound all --outbound all \
+	--socket "$NC_TMP/bad.sock"
+assert_contains "$BAD_OUT" "entry 'all' overlaps 'all'" "message for --outbound all twice"
+run_bad "--outbound without a value" "$NETCON" service --outbound
+assert_contains "$BAD_OUT" "option --outbound needs a value" "message for --outbound alone"
+[ ! -e "$NC_TMP/bad.sock" ] || fail "a socket was created for a rejected --outbound"
 
 # 1d. The version.
 for v in --version version; do

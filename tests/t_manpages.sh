@@ -83,7 +83,7 @@ for cmd in service run intercept show status container-flags capture; do
 	done
 	note "ok: $cmd: $(wc -w <<<"$own") options of its --help completed, none other"
 done
-assert_eq "tap vxlan " "$(complete_words service --link "" | tr '\n' ' ')" "values of --link"
+assert_eq "tap vxlan wireguard " "$(complete_words service --link "" | tr '\n' ' ')" "values of --link"
 assert_eq "auto preload seccomp " "$(complete_words intercept --mode "" | tr '\n' ' ')" "values of --mode"
 assert_eq "debug error info warn " "$(complete_words run --log-level "" | tr '\n' ' ')" "values of --log-level"
 touch "$NC_TMP/cap-one.pcap"

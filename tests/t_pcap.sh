@@ -19,6 +19,9 @@
 #  - --pcap-size 64k: the same transfer leaves FILE and FILE.1 .. FILE.3 (no FILE.4),
 #    each at most 64 KiB, each a pcap file tcpdump reads, in time order (the last record
 #    of FILE.1 is not later than the first of FILE);
+#  - on the WireGuard link (when wg is installed, for its keys): the capture holds the
+#    tunnel's IP packets with link type raw IP; tcpdump reads it and shows the SYN of a
+#    1 MiB HTTP fetch over WireGuard;
 #  - bad input: --pcap-size without --pcap, a bad size, an unwritable FILE: one line
 #    each, exit 2 (options) or 1 (start-up), nothing left running.
 # shellcheck source=tests/lib.sh
@@ -137,6 +140,36 @@ first_new=$(tcpdump -tt -nn -r "$R" 2>/dev/null | head -n 1 | cut -d' ' -f1)
 "$PYTHON" -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' \
 	"$last_old" "$first_new" || fail "FILE.1 ends at $last_old, after FILE begins ($first_new)"
 note "ok: 4 files of at most 64 KiB, in time order ($last_old <= $first_new)"
+
+# ---- the WireGuard link: IP packets, link type raw IP ----------------------------------
+if command -v wg >/dev/null 2>&1; then
+	for n in a b; do wg genkey >"$NC_TMP/$n.key"; wg pubkey <"$NC_TMP/$n.key" >"$NC_TMP/$n.pub"; done
+	WA=$(free_udp_port)
+	WB=$(free_udp_port)
+	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.97.4.2/32\n' \
+		"$(cat "$NC_TMP/a.key")" "$WA" "$(cat "$NC_TMP/b.pub")" >"$NC_TMP/a.conf"
+	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.97.4.1/32\nEndpoint = 127.0.0.1:%s\n' \
+		"$(cat "$NC_TMP/b.key")" "$WB" "$(cat "$NC_TMP/a.pub")" "$WA" >"$NC_TMP/b.conf"
+	W=$NC_TMP/wg.pcap
+	start_service A 10.97.4.1/24 --link wireguard --wg-config "$NC_TMP/a.conf" --pcap "$W"
+	start_service B 10.97.4.2/24 --link wireguard --wg-config "$NC_TMP/b.conf"
+	WP=$(free_tcp_port)
+	spawn_under A wgsrv "$PYTHON" -m http.server --bind 0.0.0.0 --directory "$NC_TMP" "$WP"
+	wait_port B 10.97.4.1 "$WP"
+	log under B "$PYTHON" -c 'import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())' \
+		"http://10.97.4.1:$WP/data" >"$NC_TMP/wg.got"
+	cmp "$NC_TMP/data" "$NC_TMP/wg.got" || fail "the file over WireGuard differs"
+	stop wgsrv
+	stop_service A
+	stop_service B
+	wsyn=$(log tcpdump -nn -r "$W" "tcp[tcpflags] & tcp-syn != 0" 2>"$NC_TMP/wg.err")
+	assert_contains "$(cat "$NC_TMP/wg.err")" "link-type RAW (Raw IP)" "tcpdump on the WireGuard capture"
+	grep -q "10.97.4.2\.[0-9]* > 10.97.4.1.$WP: Flags \[S\]" <<<"$wsyn" ||
+		fail "tcpdump shows no SYN from B in the WireGuard capture: $wsyn"
+	note "ok: the WireGuard link's capture holds its IP packets (raw IP), the handshake readable"
+else
+	note "wg (wireguard-tools) not installed: the WireGuard capture is not checked"
+fi
 
 # ---- bad input -------------------------------------------------------------------------
 rc=0

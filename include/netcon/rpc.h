@@ -42,6 +42,7 @@ enum nc_msg_type {
 	NC_MSG_STATUS,        /* human-readable status text (netcon status) */
 	NC_MSG_RESOLVE,       /* names of the virtual network: a name's addresses, an address's names */
 	NC_MSG_SECCOMP,       /* serve a seccomp user-notification listener (the subject fd) */
+	NC_MSG_OUTBOUND,      /* a kernel socket of the service's, connected outside (--outbound) */
 	NC_MSG_STATUS_JSON,   /* the status as JSON (netcon status --json); reply as STATUS */
 	NC_MSG_CAPTURE,       /* stream the link's frames (pcap) into the subject fd, a pipe */
 	NC_MSG_TYPE_COUNT
@@ -104,11 +105,16 @@ struct nc_hello_rep {
 	uint8_t  ip4[4];    /* the service's address, network byte order */
 	uint8_t  prefix4;   /* its prefix length */
 	uint8_t  n_ip6;     /* entries of ip6[] used, 0..NC_HELLO_MAX_IP6 */
-	uint8_t  pad[2];
+	uint8_t  flags;     /* NC_HELLO_* */
+	uint8_t  pad;
 	/* Its IPv6 addresses: the link-local one first (prefix 64), then those of --ip6
 	 * with their prefixes. */
 	struct nc_ip6_prefix ip6[NC_HELLO_MAX_IP6];
 };
+
+/* nc_hello_rep.flags: what the service does besides the virtual network. */
+#define NC_HELLO_OUTBOUND     0x01  /* --outbound: send connects elsewhere as NC_MSG_OUTBOUND */
+#define NC_HELLO_OUTBOUND_LO  0x02  /* ... loopback ones too: the policy names some */
 
 /* NC_MSG_BIND: without a subject fd (the program's socket is still a kernel one).
  * type: SOCK_STREAM (TCP: the reply's socket is a bound socket's SOCK_SEQPACKET pair) or
@@ -235,6 +241,29 @@ struct nc_seccomp_req {
 };
 struct nc_seccomp_rep {
 	uint32_t service_pid;
+	uint32_t pad;
+};
+
+/*
+ * NC_MSG_OUTBOUND: a connect of the program's unconnected kernel TCP socket to a
+ * destination outside the virtual network, when the service has --outbound (HELLO's
+ * NC_HELLO_OUTBOUND). No subject. The service decides by its policy and, if allowed,
+ * makes a kernel socket in its own network namespace, applies the options, starts a
+ * non-blocking connect and returns the socket (NC_F_NEW_FD), which the intercept puts in
+ * place of the program's fd. ENOENT: not the service's to decide (a loopback destination
+ * the policy does not name): the program's own kernel connects. ECONNREFUSED: denied.
+ */
+struct nc_outbound_req {
+	struct nc_addr peer;
+	struct nc_sockopts opts;
+	uint32_t family;    /* the program's socket: AF_INET or AF_INET6 */
+	int32_t  type;      /* SOCK_STREAM */
+	int32_t  sndbuf;    /* SO_SNDBUF / SO_RCVBUF the program set (as given to setsockopt), */
+	int32_t  rcvbuf;    /* 0 = the kernel's default */
+};
+struct nc_outbound_rep {
+	struct nc_addr local;   /* the kernel socket's address in the service's namespace */
+	uint32_t connected;     /* 1: connected at once; 0: the handshake is under way */
 	uint32_t pad;
 };
 

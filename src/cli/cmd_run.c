@@ -38,7 +38,7 @@
 static int run_mode = NC_MODE_AUTO;
 
 /* Ask the service for its network, to tell the intercept which addresses are virtual
- * even before it connects (NETCON_NET). Quiet when the service is unreachable: the
+ * even before it connects (NETCON_NET, NETCON_NET6, NETCON_OUTBOUND). Quiet when the service is unreachable: the
  * intercept says so itself when the program first needs it. */
 static void export_net(const char *path)
 {
@@ -53,6 +53,15 @@ static void export_net(const char *path)
 	inet_ntop(AF_INET, rep.ip4, ip, sizeof(ip));
 	snprintf(net, sizeof(net), "%s/%u", ip, rep.prefix4);
 	setenv("NETCON_NET", net, 1);
+	/* --outbound: the intercept need not ask the service about a loopback connect
+	 * unless the policy names loopback. */
+	if (rep.flags & (NC_HELLO_OUTBOUND | NC_HELLO_OUTBOUND_LO)) {
+		char f[8];
+		snprintf(f, sizeof(f), "%u", rep.flags & (NC_HELLO_OUTBOUND | NC_HELLO_OUTBOUND_LO));
+		setenv("NETCON_OUTBOUND", f, 1);
+	} else {
+		unsetenv("NETCON_OUTBOUND");
+	}
 	if (rep.n_ip6 > 0 && rep.n_ip6 <= NC_HELLO_MAX_IP6) {
 		char net6[NC_HELLO_MAX_IP6 * (INET6_ADDRSTRLEN + 5)] = "", a6[INET6_ADDRSTRLEN];
 		size_t used = 0;
@@ -74,9 +83,11 @@ static int exec_under(const char *socket_path, char **argv)
 	char lib[PATH_MAX], preload[PATH_MAX * 2], why[PATH_MAX + 64];
 	const char *old = getenv("LD_PRELOAD");
 
-	/* Under a seccomp launcher already, every program is served by its filter: no
-	 * second door (LD_PRELOAD would handle each call twice). */
-	if (nc_seccomp_inherited() ||
+	/* Under a seccomp launcher of the same service already, every program is served
+	 * by its filter: no second door (LD_PRELOAD would handle each call twice). Under
+	 * another service's filter, preload mode still works (its calls on the preloaded
+	 * service's sockets pass the filter untouched); seccomp mode cannot. */
+	if (nc_seccomp_inherited(socket_path) == 1 ||
 	    nc_mode_pick(argv[0], run_mode, why, sizeof(why)) == NC_MODE_SECCOMP)
 		return nc_seccomp_exec(socket_path, argv);
 	if (nc_find_library(lib, sizeof(lib)) < 0) {
@@ -134,7 +145,7 @@ int cmd_intercept(int argc, char **argv)
 			       "else the default socket); names of the service's --host table resolve.\n\n"
 			       "--mode (default $NETCON_MODE, else auto): preload loads libnetcon.so;\n"
 			       "seccomp traps the socket control calls with a seccomp filter, for static\n"
-			       "programs and raw system calls (TCP; UDP not yet); auto picks seccomp\n"
+			       "programs and raw system calls (TCP and UDP); auto picks seccomp\n"
 			       "for a static program, one whose ELF interpreter is not glibc's, and\n"
 			       "a Go program (Go makes its own system calls even linked with glibc).\n\n"
 			       LIMITS_HELP);

@@ -42,7 +42,8 @@ void nc_config_usage(FILE *f)
 		"  --mtu N                IP MTU of the virtual link, %d..65521 (default %d)\n"
 		"  --mac MAC              Ethernet address (default: random, locally administered)\n"
 		"  --log-level LEVEL      error, warn, info or debug (default warn)\n"
-		"  --link vxlan|tap       how frames leave the service (default vxlan)\n"
+		"  --link vxlan|tap|wireguard\n"
+		"                         how frames leave the service (default vxlan)\n"
 		"  --bind HOST:PORT       vxlan: local UDP address (default " NC_DEFAULT_BIND ");\n"
 		"                         HOST an address or a name\n"
 		"  --peer HOST:PORT       vxlan: a peer (repeatable; frames to unknown MACs go to all)\n"
@@ -50,12 +51,19 @@ void nc_config_usage(FILE *f)
 		"  --tap NAME             tap: the TAP device (created once by an administrator with\n"
 		"                         `ip tuntap add NAME mode tap user USER`); the service must\n"
 		"                         run in the network namespace that holds the device\n"
+		"  --wg-config FILE       wireguard: the interface and its peers in wg(8)'s format\n"
+		"                         (a wg-quick file works too: its Address gives --ip and\n"
+		"                         --ip6, its MTU --mtu, when those are not given; default\n"
+		"                         MTU 1420); IP packets, no Ethernet, over UDP\n"
+		"  --wg-name NAME         wireguard: the interface's name in status lines\n"
+		"                         (default wg0)\n"
 		"  --max-sockets N        virtual sockets one user (uid) may hold, 0 = no limit\n"
 		"                         (default 65536); beyond it calls fail with ENOBUFS\n"
 		"  --link-fault SPEC      inject faults into frames sent and received, for tests:\n"
 		"                         loss=P,dup=P,reorder=P,corrupt=P,seed=N (P in percent)\n"
 		"  --pcap FILE            write every frame the link carries to FILE (pcap format,\n"
-		"                         for tcpdump -r and wireshark); FILE is made anew, mode 0600\n"
+		"                         for tcpdump -r; wireguard: its IP packets); FILE is made\n"
+		"                         anew, mode 0600\n"
 		"  --pcap-size SIZE       with --pcap: start FILE anew when it would exceed SIZE\n"
 		"                         bytes (suffix k, M or G), keeping the last %d as FILE.1\n"
 		"                         (newest) .. FILE.%d\n"
@@ -74,7 +82,15 @@ void nc_config_usage(FILE *f)
 		"                         IPv6 in brackets) and deliver to VADDR:VPORT on the\n"
 		"                         virtual network; PROTO tcp or udp; repeatable. A TCP\n"
 		"                         connection for a program of this service is handed to\n"
-		"                         it as the kernel's socket\n",
+		"                         it as the kernel's socket\n"
+		"  --dns-forward          names not in the table go to the nameservers of the\n"
+		"                         service's /etc/resolv.conf (for --dns and for programs'\n"
+		"                         lookups); answers are relayed\n"
+		"  --outbound POLICY      let programs connect outside the virtual network through\n"
+		"                         the service's own network (its kernel sockets): POLICY is\n"
+		"                         all, or CIDR[:PORT[-PORT]],... (IPv4 and IPv6, IPv6 with a\n"
+		"                         port in brackets; repeatable); the host's loopback only\n"
+		"                         when named (127.0.0.1:5432); default: off\n",
 		NC_MAX_IP6, NC_MTU_MIN, NC_DEFAULT_MTU, NC_PCAP_KEEP, NC_PCAP_KEEP,
 		NC_PROBE_MS_DEFAULT);
 }
@@ -149,11 +165,12 @@ static int parse_endpoint(const char *val, struct sockaddr_storage *ss, socklen_
 	return 0;
 }
 
-/* The options that take a value; anything else but --dns is unknown. */
+/* The options that take a value; anything else but --dns and --dns-forward is unknown. */
 static const char *const value_options[] = {
 	"--ip", "--ip6", "--socket", "--socket-mode", "--socket-group", "--mtu", "--mac",
 	"--log-level", "--link", "--bind", "--peer", "--vni", "--tap", "--max-sockets",
 	"--link-fault", "--ready-fd", "--probe-ms", "--host", "--hosts", "--publish",
+	"--outbound", "--wg-config", "--wg-name",
 	"--pcap", "--pcap-size",
 };
 
@@ -363,15 +380,50 @@ int nc_config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, cons
 {
 	int r = config_parse(cfg, argc, argv, idx, prog);
 
-	if (r)
+	if (r) {
 		nc_hosts_free(&cfg->hosts);
+		free(cfg->wg);
+		cfg->wg = NULL;
+	}
 	return r;
+}
+
+/* --link wireguard: read the file; its wg-quick Address and MTU fill what the options
+ * left open. 0, or 2 after one message. */
+static int wg_setup(struct nc_config *cfg, const char *path, int have_ip, int have_ip6,
+		    int have_mtu, const char *prog)
+{
+	char err[512];
+
+	cfg->wg = malloc(sizeof(*cfg->wg));
+	if (!cfg->wg)
+		return bad(prog, "out of memory%s%s", "", "");
+	if (nc_wg_config_load(cfg->wg, path, err, sizeof(err)) < 0)
+		return bad(prog, "bad --wg-config: %s%s", err, "");
+	if (!cfg->wg->has_priv)
+		return bad(prog, "bad --wg-config: %s: no PrivateKey in [Interface]%s", path, "");
+	for (int i = 0; i < cfg->wg->n_addrs; i++) {
+		const struct nc_wg_prefix *a = &cfg->wg->addrs[i];
+		if (a->family == AF_INET && !have_ip) {
+			memcpy(&cfg->ip.s_addr, a->addr, 4);
+			cfg->prefix = a->cidr ? a->cidr : 32;
+			have_ip = 1;
+		} else if (a->family == AF_INET6 && !have_ip6 && cfg->n_ip6 < NC_MAX_IP6) {
+			memcpy(&cfg->ip6[cfg->n_ip6], a->addr, 16);
+			cfg->prefix6[cfg->n_ip6++] = a->cidr ? a->cidr : 128;
+		}
+	}
+	if (!have_mtu)
+		cfg->mtu = cfg->wg->mtu ? cfg->wg->mtu : NC_WG_DEFAULT_MTU;
+	cfg->probe_ms = 0;   /* no ARP or neighbour discovery on an IP-level link */
+	return 0;
 }
 
 static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, const char *prog)
 {
 	int have_link = 0, have_tap = 0, have_vxlan_opt = 0, have_bind = 0;
-	const char *link_opt = NULL;
+	int have_ip = 0, have_ip6 = 0, have_mtu = 0;
+	const char *link_opt = NULL, *wg_config = NULL;
 	long v;
 	int r;
 
@@ -400,8 +452,11 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 		if (strncmp(opt, "--", 2) != 0)
 			return bad(prog, "unexpected argument '%s'%s", opt,
 				   " (a program to run goes after `--`)");
-		if (!strcmp(opt, "--dns")) {   /* the one option without a value */
-			cfg->dns = 1;
+		if (!strcmp(opt, "--dns") || !strcmp(opt, "--dns-forward")) {   /* no value */
+			if (!strcmp(opt, "--dns"))
+				cfg->dns = 1;
+			else
+				cfg->dns_forward = 1;
 			(*idx)++;
 			continue;
 		}
@@ -432,6 +487,7 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			    (h >> 24) == 127 || (h >> 28) >= 14 || h == 0)
 				return bad(prog, "bad --ip '%s'%s", val,
 					   ": not a usable host address on its subnet");
+			have_ip = 1;
 		} else if (!strcmp(name, "--ip6")) {
 			struct in6_addr a6;
 			int p6;
@@ -452,6 +508,7 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 					return bad(prog, "--ip6 '%s' given twice%s", val, "");
 			cfg->ip6[cfg->n_ip6] = a6;
 			cfg->prefix6[cfg->n_ip6++] = p6;
+			have_ip6 = 1;
 		} else if (!strcmp(name, "--socket")) {
 			if (!*val || strlen(val) >= 90)
 				return bad(prog, "bad --socket '%s'%s", val, ": empty or too long");
@@ -472,6 +529,7 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			if (nc_parse_long(val, NC_MTU_MIN, 65521, &v) < 0)
 				return bad(prog, "bad --mtu '%s'%s", val, ": want 576..65521");
 			cfg->mtu = (int)v;
+			have_mtu = 1;
 		} else if (!strcmp(name, "--mac")) {
 			if (nc_parse_mac(val, cfg->mac) < 0 || (cfg->mac[0] & 1))
 				return bad(prog, "bad --mac '%s'%s", val,
@@ -487,8 +545,11 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 				cfg->link_kind = NC_LINKKIND_VXLAN;
 			else if (!strcmp(val, "tap"))
 				cfg->link_kind = NC_LINKKIND_TAP;
+			else if (!strcmp(val, "wireguard"))
+				cfg->link_kind = NC_LINKKIND_WIREGUARD;
 			else
-				return bad(prog, "bad --link '%s'%s", val, ": want vxlan or tap");
+				return bad(prog, "bad --link '%s'%s", val,
+					   ": want vxlan, tap or wireguard");
 			have_link = 1;
 			link_opt = val;
 		} else if (!strcmp(name, "--bind")) {
@@ -525,6 +586,17 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 				return bad(prog, "bad --tap '%s'%s", val, ": 1..15 characters");
 			snprintf(cfg->tap_name, sizeof(cfg->tap_name), "%s", val);
 			have_tap = 1;
+		} else if (!strcmp(name, "--wg-config")) {
+			if (!*val)
+				return bad(prog, "bad --wg-config: an empty file name%s%s", "", "");
+			wg_config = val;
+		} else if (!strcmp(name, "--wg-name")) {
+			if (!*val || strlen(val) >= sizeof(cfg->wg_name) ||
+			    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789_=+.-") != strlen(val))
+				return bad(prog, "bad --wg-name '%s'%s", val,
+					   ": 1..15 letters, digits or _=+.-");
+			snprintf(cfg->wg_name, sizeof(cfg->wg_name), "%s", val);
 		} else if (!strcmp(name, "--max-sockets")) {
 			if (nc_parse_long(val, 0, 1 << 24, &v) < 0)
 				return bad(prog, "bad --max-sockets '%s'%s", val, ": want 0..16777216");
@@ -553,6 +625,10 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			if (publish_parse(val, &cfg->publish[cfg->n_publish], why, sizeof(why)) < 0)
 				return bad(prog, "%s%s", why, "");
 			cfg->n_publish++;
+		} else if (!strcmp(name, "--outbound")) {
+			char why[300];
+			if (nc_outbound_parse(&cfg->outbound, val, why, sizeof(why)) < 0)
+				return bad(prog, "%s%s", why, "");
 		} else if (!strcmp(name, "--pcap")) {
 			if (!*val || strlen(val) >= sizeof(cfg->pcap_path))
 				return bad(prog, "bad --pcap '%s'%s", val, ": empty or too long");
@@ -582,6 +658,17 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			return bad(prog, "unknown option '%s'%s", name, "");
 		}
 	}
+	if (cfg->link_kind == NC_LINKKIND_WIREGUARD) {
+		if (!wg_config)
+			return bad(prog, "--link wireguard needs --wg-config FILE%s%s", "", "");
+		if (have_tap || have_vxlan_opt)
+			return bad(prog, "--tap, --bind, --peer and --vni are not for --link "
+				   "wireguard%s%s", "", "");
+		if (wg_setup(cfg, wg_config, have_ip, have_ip6, have_mtu, prog))
+			return 2;
+	} else if (wg_config || cfg->wg_name[0]) {
+		return bad(prog, "--wg-config and --wg-name are for --link wireguard%s%s", "", "");
+	}
 	if (publish_check(cfg, prog))
 		return 2;
 	if (cfg->pcap_size && !cfg->pcap_path[0])
@@ -596,7 +683,7 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 		if (have_vxlan_opt)
 			return bad(prog, "--bind, --peer and --vni are for --link vxlan, not %s%s",
 				   link_opt ? link_opt : "tap", "");
-	} else {
+	} else if (cfg->link_kind == NC_LINKKIND_VXLAN) {
 		if (have_tap)
 			return bad(prog, "--tap is for --link tap%s%s", "", "");
 		if (!have_bind)

@@ -6,6 +6,12 @@
  * (common/seccomp_filter.c), sends the filter's listener to the service, and execs the
  * program, which keeps its pid. No supervisor process is left behind: the service answers
  * the trapped calls from its event loop (service/seccomp.c).
+ *
+ * The filter traps sendmsg and recvmsg, and nobody answers them until the service has the
+ * listener, which travels by sendmsg (SCM_RIGHTS). So a helper thread made before the
+ * filter — a filter covers the thread that installs it and what that thread creates
+ * afterwards, not its older siblings — carries the listener and the service's answer;
+ * the launcher's thread waits for it to end (a futex, not trapped) and then execs.
  */
 #include "mode.h"
 
@@ -13,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,11 +318,22 @@ static void drop_preload(void)
  * the filter the program is under. */
 #define INHERITED_ENV "NETCON_SECCOMP_SOCKET"
 
-int nc_seccomp_inherited(void)
+/* The same service: the same path, or the same socket by inode. */
+static int same_socket(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !strcmp(a, b) || (stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+				 sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
+int nc_seccomp_inherited(const char *socket_path)
 {
 	const char *s = getenv(INHERITED_ENV);
 
-	return s && *s && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2;
+	if (!s || !*s || prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 2)
+		return 0;
+	return same_socket(s, socket_path) ? 1 : 2;
 }
 
 /* Under the filter of a launcher before us (`netcon intercept` run by a program that is
@@ -325,11 +343,8 @@ int nc_seccomp_inherited(void)
 static int exec_inherited(const char *socket_path, char **argv)
 {
 	const char *old = getenv(INHERITED_ENV);
-	struct stat a, b;
 
-	if (strcmp(old, socket_path) &&
-	    (stat(old, &a) < 0 || stat(socket_path, &b) < 0 || a.st_dev != b.st_dev ||
-	     a.st_ino != b.st_ino)) {
+	if (nc_seccomp_inherited(socket_path) != 1) {
 		fprintf(stderr, "netcon: this program is in seccomp mode under the service at %s; "
 				"a program under it cannot move to the service at %s\n", old,
 			socket_path);
@@ -342,18 +357,65 @@ static int exec_inherited(const char *socket_path, char **argv)
 	return errno == ENOENT ? 127 : 126;
 }
 
-int nc_seccomp_exec(const char *socket_path, char **argv)
+/* The helper thread: hands the listener (read from the pipe; -1: none) to the service
+ * and keeps its answer (0 or a positive errno). */
+struct handoff {
+	int fd;          /* the control socket */
+	int pipe[2];
+	int err;
+};
+
+static void *handoff_thread(void *arg)
 {
+	struct handoff *ho = arg;
 	struct nc_seccomp_req q = { .pid = (uint32_t)getpid() };
-	struct timeval tv = { .tv_sec = 10 };
+	int lfd = -1, fds[NC_RPC_MAX_FDS], nfds, r;
 	uint8_t buf[256];
-	struct sockaddr_un sun;
-	struct nc_hdr h;
 	const char *why;
-	int fd, lfd, fds[NC_RPC_MAX_FDS], nfds, r;
+	struct nc_hdr h;
 	ssize_t n;
 
-	if (nc_seccomp_inherited())
+	if (read(ho->pipe[0], &lfd, sizeof(lfd)) != sizeof(lfd) || lfd < 0) {
+		ho->err = ECANCELED;
+		return NULL;
+	}
+	memset(&h, 0, sizeof(h));
+	h.type = NC_MSG_SECCOMP;
+	h.flags = NC_F_SUBJECT_FD;
+	h.seq = 1;
+	r = nc_rpc_send(ho->fd, &h, &q, sizeof(q), &lfd, 1);
+	if (r < 0) {
+		fprintf(stderr, "netcon: cannot hand the seccomp listener to the service: %s\n",
+			strerror(-r));
+		ho->err = -r;
+		return NULL;
+	}
+	n = nc_rpc_recv(ho->fd, buf, sizeof(buf), fds, &nfds, 0);
+	if (n > 0 && nc_rpc_check(buf, (size_t)n, nfds, 1, &why) == 0) {
+		memcpy(&h, buf, sizeof(h));
+		r = h.err;
+	} else {
+		if (n > 0)
+			nc_rpc_close_fds(fds, nfds);
+		r = n == 0 ? ECONNRESET : n < 0 ? (int)-n : EPROTO;
+	}
+	ho->err = r;
+	if (r != 0)
+		fprintf(stderr, "netcon: the service did not take the program in seccomp mode: "
+				"%s\n", strerror(r));
+	return NULL;
+}
+
+int nc_seccomp_exec(const char *socket_path, char **argv)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	struct sockaddr_un sun;
+	struct handoff ho;
+	pthread_t t;
+	const char *why;
+	int fd, lfd, r;
+
+	if (nc_seccomp_inherited(socket_path))
 		return exec_inherited(socket_path, argv);
 	drop_preload();
 	setenv("NETCON_SOCKET", socket_path, 1);
@@ -373,39 +435,27 @@ int nc_seccomp_exec(const char *socket_path, char **argv)
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&ho, 0, sizeof(ho));
+	ho.fd = fd;
+	if (pipe2(ho.pipe, O_CLOEXEC) < 0 || (r = pthread_create(&t, NULL, handoff_thread, &ho))) {
+		fprintf(stderr, "netcon: seccomp mode: cannot start the launcher's thread\n");
+		return 1;
+	}
+	/* From here on this thread's socket calls are trapped; the helper's are not. */
 	lfd = nc_seccomp_filter_install(&why);
+	if (write(ho.pipe[1], &lfd, sizeof(lfd)) != sizeof(lfd))
+		ho.err = EPIPE;
+	pthread_join(t, NULL);
+	close(ho.pipe[0]);
+	close(ho.pipe[1]);
+	close(fd);
 	if (lfd < 0) {
 		fprintf(stderr, "netcon: seccomp mode: %s: %s\n", why, strerror(-lfd));
 		return 1;
 	}
-	/* From here on our own socket control calls are trapped: only sendmsg/recvmsg, which
-	 * are not, until exec. */
-	memset(&h, 0, sizeof(h));
-	h.type = NC_MSG_SECCOMP;
-	h.flags = NC_F_SUBJECT_FD;
-	h.seq = 1;
-	r = nc_rpc_send(fd, &h, &q, sizeof(q), &lfd, 1);
 	close(lfd);
-	if (r < 0) {
-		fprintf(stderr, "netcon: cannot hand the seccomp listener to the service: %s\n",
-			strerror(-r));
+	if (ho.err != 0)
 		return 1;
-	}
-	n = nc_rpc_recv(fd, buf, sizeof(buf), fds, &nfds, 0);
-	close(fd);
-	if (n > 0 && nc_rpc_check(buf, (size_t)n, nfds, 1, &why) == 0) {
-		memcpy(&h, buf, sizeof(h));
-		r = h.err;
-	} else {
-		if (n > 0)
-			nc_rpc_close_fds(fds, nfds);
-		r = n == 0 ? ECONNRESET : n < 0 ? (int)-n : EPROTO;
-	}
-	if (r != 0) {
-		fprintf(stderr, "netcon: the service did not take the program in seccomp mode: "
-				"%s\n", strerror(r));
-		return 1;
-	}
 	setenv(INHERITED_ENV, socket_path, 1);
 	execvp(argv[0], argv);
 	fprintf(stderr, "netcon: cannot run %s: %s\n", argv[0], strerror(errno));

@@ -41,10 +41,12 @@ int nc_seccomp_exec(const char *socket_path, char **argv);
 
 /*
  * nc_seccomp_inherited() - whether this process is under the filter of a seccomp-mode
- * launcher before it (NETCON_SECCOMP_SOCKET set, and a seccomp filter in force). Then
- * nc_seccomp_exec() installs nothing: it execs the program under the filter it has, if
- * the socket names the same service, and refuses another service with one line.
+ * launcher before it (NETCON_SECCOMP_SOCKET set, and a seccomp filter in force): 1 when
+ * that launcher's service is the one at socket_path, 2 when it is another, 0 when there
+ * is none. Under it, nc_seccomp_exec() installs nothing: it execs the program under the
+ * filter it has for the same service, and refuses another service with one line (a
+ * second filter with a listener is refused by the kernel).
  */
-int nc_seccomp_inherited(void);
+int nc_seccomp_inherited(const char *socket_path);
 
 #endif /* NETCON_CLI_MODE_H */

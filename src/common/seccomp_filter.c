@@ -6,8 +6,15 @@
  * setsockopt, shutdown; and io_uring_setup, which the service refuses with ENOSYS (an
  * io_uring's socket operations would not pass through the filter) and logs once.
  * socket() itself runs natively: a socket stays the kernel's until bind, connect or listen
- * decide, as in preload mode. Data calls (read, write, send*, recv*, epoll, close) are
- * never trapped. x32 calls (the __X32_SYSCALL_BIT) and the i386 ABI's socket control calls
+ * decide, as in preload mode.
+ *
+ * The data calls that carry an address go to the listener too, for UDP (a datagram's
+ * destination and source cannot travel in a headerless pair) and for a connected TCP
+ * socket (whose address Linux ignores): sendto and recvfrom only when their address
+ * argument (args[4]) is not NULL — BPF sees the argument's value, not memory — and
+ * sendmsg, recvmsg, sendmmsg, recvmmsg always (their msg_name lies in memory). read,
+ * write, send, recv (sendto/recvfrom with NULL), the *v calls, epoll and close stay
+ * native. x32 calls (the __X32_SYSCALL_BIT) and the i386 ABI's socket control calls
  * (int 0x80: socketcall and the direct calls) fail with ENOSYS: they are not served, and
  * must not reach the kernel's network instead.
  */
@@ -37,14 +44,19 @@ static const unsigned i386_refused[] = {
 static const unsigned x86_64_trapped[] = {
 	SYS_connect, SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_getsockname,
 	SYS_getpeername, SYS_getsockopt, SYS_setsockopt, SYS_shutdown, SYS_io_uring_setup,
+	SYS_sendmsg, SYS_recvmsg, SYS_sendmmsg, SYS_recvmmsg,
 };
+
+/* The low and high words of args[4] (x86_64 is little-endian). */
+#define ARG4_LO (offsetof(struct seccomp_data, args) + 4 * sizeof(__u64))
+#define ARG4_HI (ARG4_LO + sizeof(__u32))
 
 #define N_I386 (sizeof(i386_refused) / sizeof(i386_refused[0]))
 #define N_X64  (sizeof(x86_64_trapped) / sizeof(x86_64_trapped[0]))
 
 int nc_seccomp_filter_install(const char **why)
 {
-	struct sock_filter f[10 + N_I386 + N_X64];
+	struct sock_filter f[17 + N_I386 + N_X64];
 	struct sock_fprog prog;
 	unsigned n = 0;
 	int fd;
@@ -59,11 +71,20 @@ int nc_seccomp_filter_install(const char **why)
 		JUMP(BPF_JMP | BPF_JEQ | BPF_K, i386_refused[i], N_I386 - i, 0);
 	STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-	/* x86_64 */
+	/* x86_64: the number; then sendto/recvfrom test args[4]. Layout after the x32 test:
+	 * N_X64 tests, sendto, recvfrom, allow, [args[4]: load, test, load, test, allow],
+	 * notify, refuse. */
 	STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, N_X64 + 2, 0);
+	JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, N_X64 + 9, 0);
 	for (unsigned i = 0; i < N_X64; i++)    /* a match jumps to the notification */
-		JUMP(BPF_JMP | BPF_JEQ | BPF_K, x86_64_trapped[i], N_X64 - i, 0);
+		JUMP(BPF_JMP | BPF_JEQ | BPF_K, x86_64_trapped[i], N_X64 - i + 7, 0);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendto, 2, 0);     /* to the args[4] test */
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_recvfrom, 1, 0);
+	STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	STMT(BPF_LD | BPF_W | BPF_ABS, ARG4_LO);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3);              /* non-zero: notify */
+	STMT(BPF_LD | BPF_W | BPF_ABS, ARG4_HI);
+	JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);              /* zero: allow, else notify */
 	STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
 	STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);

@@ -84,6 +84,12 @@ void nc_ic_client_init(void)
 		snprintf(sock_path, sizeof(sock_path), "%s/netcon/default.sock", x);
 	else
 		snprintf(sock_path, sizeof(sock_path), "/run/netcon/default.sock");
+	{
+		/* HELLO's NC_HELLO_OUTBOUND* flags, as netcon run/intercept saw them. */
+		const char *ob = getenv("NETCON_OUTBOUND");
+		if (ob && (ob[0] >= '1' && ob[0] <= '3') && !ob[1])
+			ic_net.outbound = ob[0] - '0';
+	}
 	if (net && nc_parse_ip4_prefix(net, &ip, &prefix) == 0) {
 		ic_net.known = 1;
 		ic_net.ip = ip.s_addr;
@@ -267,6 +273,7 @@ static int connect_locked(void)
 	ic_net.service_pid = rep.service_pid;
 	ic_net.n_ip6 = rep.n_ip6 <= NC_HELLO_MAX_IP6 ? rep.n_ip6 : 0;
 	memcpy(ic_net.ip6, rep.ip6, sizeof(ic_net.ip6));
+	ic_net.outbound = rep.flags & (NC_HELLO_OUTBOUND | NC_HELLO_OUTBOUND_LO);
 	ic_net.known = 1;
 	ic_net.reachable = 1;
 	if (shared_fd >= 0) {
@@ -312,6 +319,16 @@ void nc_ic_net(struct nc_net *net)
 		ic_net.reachable = 1;   /* the inherited connection still serves */
 	*net = ic_net;
 	pthread_mutex_unlock(&ic_lock);
+}
+
+int nc_ic_outbound_hint(void)
+{
+	int f;
+
+	pthread_mutex_lock(&ic_lock);
+	f = ic_net.outbound;
+	pthread_mutex_unlock(&ic_lock);
+	return f;
 }
 
 int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *rep,

@@ -7,16 +7,24 @@
  * non-blocking connect returns EINPROGRESS and the program's poll/epoll sees POLLOUT
  * exactly when the kernel's would; a blocking connect waits for POLLOUT here. SO_ERROR
  * then tells the outcome, as on Linux.
+ *
+ * With the service's --outbound (HELLO's NC_HELLO_OUTBOUND), a connect of an unconnected
+ * kernel TCP socket elsewhere asks the service (NC_MSG_OUTBOUND, outbound_connect()):
+ * denied is ECONNREFUSED; allowed, the reply carries a kernel socket of the service's
+ * namespace, already connecting, which takes the fd's place as a virtual socket would.
+ * From then on it is a kernel socket like any other: the intercept forgets it.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/time.h>
 
 #include "addr.h"
 #include "intercept.h"
+#include "outbound.h"
 
 /* Wait for the outcome of a connect on a blocking socket. 0 or a negative errno. */
 static int wait_connected(int fd)
@@ -81,6 +89,127 @@ static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *ad
 		return r;
 	nc_fd_forget(fd);
 	return (int)nc_neg(NC_REAL(connect)(fd, addr, len));
+}
+
+/* A fresh TCP socket's buffer sizes here, per family (read once; -1 unknown). */
+static void default_bufs(int family, int *snd, int *rcv)
+{
+	static int cached[2][2];
+	int i = family == AF_INET6;
+
+	if (!cached[i][0]) {
+		int s = NC_REAL(socket)(family, SOCK_STREAM | SOCK_CLOEXEC, 0), v;
+		socklen_t l = sizeof(v);
+		int c0 = -1, c1 = -1;
+		if (s >= 0) {
+			if (NC_REAL(getsockopt)(s, SOL_SOCKET, SO_SNDBUF, &v, &l) == 0)
+				c0 = v;
+			l = sizeof(v);
+			if (NC_REAL(getsockopt)(s, SOL_SOCKET, SO_RCVBUF, &v, &l) == 0)
+				c1 = v;
+			NC_REAL(close)(s);
+		}
+		cached[i][1] = c1;
+		cached[i][0] = c0;
+	}
+	*snd = cached[i][0];
+	*rcv = cached[i][1];
+}
+
+/* Wait for a blocking outbound connect on kernel socket fd: 0 or a negative errno. */
+static int wait_kernel_connected(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+	int timeout = -1, r, err = 0;
+
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
+	    (tv.tv_sec || tv.tv_usec))
+		timeout = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+	r = poll(&p, 1, timeout);
+	if (r < 0)
+		return -errno;        /* EINTR: the connect goes on, as on Linux */
+	if (r == 0)
+		return -EINPROGRESS;
+	l = sizeof(err);
+	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+		return -errno;
+	return -err;
+}
+
+/*
+ * outbound_connect() - connect of kernel TCP socket fd (of family) to addr, outside the
+ * virtual network, when the service has --outbound. NC_PASS when it stays the kernel's:
+ * no --outbound, loopback the policy does not name (the service says ENOENT), a socket
+ * already connecting or connected (the kernel answers EALREADY, EISCONN) or bound by the
+ * kernel (its address is of this namespace). Else 0, -EINPROGRESS or a negative errno.
+ */
+static int outbound_connect(int fd, int family, const struct sockaddr *addr, socklen_t len)
+{
+	struct nc_outbound_req q;
+	struct nc_outbound_rep rep;
+	struct nc_fdent e;
+	struct tcp_info ti;
+	struct sockaddr_storage cur;
+	socklen_t l = sizeof(ti);
+	size_t rl = 0;
+	int r, nfd = -1, fl, ob;
+
+	if (addr->sa_family != family)
+		return NC_PASS;
+	memset(&q, 0, sizeof(q));
+	if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0)
+		return NC_PASS;
+	/* What the service said in HELLO (the route decision has asked it already for any
+	 * address but loopback), or what netcon run/intercept passed on (NETCON_OUTBOUND).
+	 * Loopback is asked about only when the policy names some: otherwise a program's
+	 * loopback connects cost nothing more and never contact the service. */
+	ob = nc_ic_outbound_hint();
+	if (!(ob & NC_HELLO_OUTBOUND) ||
+	    (nc_outbound_is_loopback(&q.peer) && !(ob & NC_HELLO_OUTBOUND_LO)))
+		return NC_PASS;
+	memset(&ti, 0, sizeof(ti));
+	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
+	    ti.tcpi_state != TCP_CLOSE)
+		return NC_PASS;
+	l = sizeof(cur);
+	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &l) == 0 &&
+	    ((struct sockaddr_in *)&cur)->sin_port != 0)
+		return NC_PASS;   /* the port is at the same place in sockaddr_in6 */
+	q.family = (uint32_t)family;
+	q.type = SOCK_STREAM;
+	nc_ic_read_opts(fd, &q.opts);
+	if (!(nc_fd_known_kernel(fd, &e) && e.fresh)) {
+		int dsnd, drcv, v;
+		default_bufs(family, &dsnd, &drcv);
+		l = sizeof(v);
+		if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDBUF, &v, &l) == 0 && v != dsnd && v > 0)
+			q.sndbuf = v / 2;   /* Linux reports twice what was set */
+		l = sizeof(v);
+		if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVBUF, &v, &l) == 0 && v != drcv && v > 0)
+			q.rcvbuf = v / 2;
+	}
+	r = nc_ic_call(NC_MSG_OUTBOUND, &q, sizeof(q), -1, &rep, sizeof(rep), &rl, &nfd);
+	if (r == NC_UNREACHABLE)
+		return -ENETUNREACH;
+	if (r == -ENOENT)
+		return NC_PASS;
+	if (r < 0 || nfd < 0 || rl != sizeof(rep)) {
+		if (nfd >= 0)
+			NC_REAL(close)(nfd);
+		return r < 0 ? r : -EIO;
+	}
+	r = nc_ic_replace(fd, nfd);
+	if (r < 0)
+		return r;
+	nc_fd_forget(fd);   /* a kernel socket now, learnt again on next use */
+	if (rep.connected)
+		return 0;
+	fl = NC_REAL(fcntl)(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		return -EINPROGRESS;
+	return wait_kernel_connected(fd);
 }
 
 static int is_wildcard(const struct nc_addr *a)
@@ -154,9 +283,10 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if ((family = nc_ic_is_inet_dgram(fd)))
 			return nc_ic_route(family, addr, len, 0) == NC_ROUTE_VIRTUAL ?
 			       udp_connect(fd, NULL, family, addr, len) : NC_PASS;
-		if (!(family = nc_ic_is_inet_stream(fd)) ||
-		    nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
+		if (!(family = nc_ic_is_inet_stream(fd)))
 			return NC_PASS;
+		if (nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
+			return outbound_connect(fd, family, addr, len);
 	} else {
 		static const uint8_t zero[16];
 

@@ -47,10 +47,14 @@ struct nc_net {
 	int n_ip6;              /* the service's IPv6 addresses (link-local first) */
 	struct nc_ip6_prefix ip6[NC_HELLO_MAX_IP6];
 	uint32_t service_pid;
+	int outbound;           /* the HELLO reply's NC_HELLO_OUTBOUND* flags */
 };
 void nc_ic_client_init(void);
 /* What we know of the network; connects (once per call) if not connected. */
 void nc_ic_net(struct nc_net *net);
+/* The NC_HELLO_OUTBOUND* flags known so far (NETCON_OUTBOUND, then HELLO), without
+ * connecting to the service. */
+int nc_ic_outbound_hint(void);
 /* One request. subject_fd: the socket acted on, or -1. Returns the service's answer (0 or
  * a negative errno), or NC_UNREACHABLE when no answer came (the service cannot be
  * reached; the cause is logged once). rep/replen: the reply payload; *new_fd: a socket the

@@ -1,6 +1,8 @@
 /*
  * link.h — where the service's Ethernet frames go. One ops table, one file per link
- * (vxlan.c, tap.c). lwIP does not know which link it has: the service hands each outgoing
+ * (vxlan.c, tap.c, wireguard.c). An IP-level link (nc_link.ip_level: wireguard.c) carries
+ * bare IPv4/IPv6 packets instead of frames: no Ethernet header, no ARP or neighbour
+ * discovery; "frame" below then means "IP packet". lwIP does not know which link it has: the service hands each outgoing
  * frame to link->ops->send() and the link hands each received frame to link->deliver().
  *
  * A link owns one pollable fd. The service's event loop calls ops->input() when it is
@@ -63,6 +65,10 @@ struct nc_link_ops {
 	/* Turn offloads on (NC_LINK_OFF_* in want) or off; returns those now in force.
 	 * NULL for a link without any. */
 	unsigned (*set_offload)(struct nc_link *l, unsigned want);
+	/* Timers of the link's own (NULL for none): poll() runs what is due, once per turn
+	 * of the event loop; timeout_ms() is how long the loop may sleep for them. */
+	void (*poll)(struct nc_link *l);
+	int (*timeout_ms)(struct nc_link *l);
 };
 
 #define NC_LINK_OFF_RX_CSUM 0x1u
@@ -88,6 +94,7 @@ struct nc_link {
 	const struct nc_link_ops *ops;
 	int fd;                      /* the pollable fd */
 	int max_mtu;                 /* the largest IP MTU this link can carry */
+	int ip_level;                /* frames are IP packets (no Ethernet header) */
 	struct nc_link_stats stats;
 	nc_link_deliver_fn deliver;
 	void *ctx;                   /* passed to deliver */
@@ -112,6 +119,12 @@ int nc_link_vxlan_open(struct nc_link **out, const struct nc_vxlan_config *cfg, 
 		       nc_link_deliver_fn deliver, void *ctx, char *err, size_t errlen);
 int nc_link_tap_open(struct nc_link **out, const char *ifname, int mtu,
 		     nc_link_deliver_fn deliver, void *ctx, char *err, size_t errlen);
+/* WireGuard (wireguard.c): an IP-level link; cfg is read (the link keeps what it needs),
+ * name names the interface in status lines. */
+struct nc_wg_config;
+int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
+			   const char *name, int mtu, nc_link_deliver_fn deliver, void *ctx,
+			   char *err, size_t errlen);
 
 /* TAP framing with a virtio_net_hdr (IFF_VNET_HDR), exported for tests and fuzzers: check
  * what read() returned from the device (header, then the Ethernet frame; len bytes) and

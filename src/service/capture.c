@@ -16,7 +16,8 @@
  * write end of a pipe as the request's subject fd and reads the stream from the other
  * end). Each sink gets a complete pcap stream of its own: the global header, then one
  * record (16-byte header and the frame) per frame, microsecond timestamps of
- * CLOCK_REALTIME, link type Ethernet, snap length 262144 (no frame is cut).
+ * CLOCK_REALTIME, link type Ethernet (raw IP, 101, for an IP-level link: WireGuard's
+ * packets carry no Ethernet header), snap length 262144 (no frame is cut).
  *
  * Cost. With no sink, svc->capture is NULL and each of the three places costs a test
  * of that pointer. With sinks, a frame is copied once into each sink's buffer; buffers
@@ -54,6 +55,7 @@
 #define NC_PCAP_MAGIC      0xa1b2c3d4u   /* microsecond timestamps, our byte order */
 #define NC_PCAP_SNAPLEN    262144u
 #define NC_PCAP_LINK_ETH   1u
+#define NC_PCAP_LINK_RAW   101u          /* IP packets: an IP-level link (WireGuard) */
 #define NC_PCAP_HDR_LEN    24
 #define NC_PCAP_REC_LEN    16
 #define NC_CAP_FILE_BUF    (256 * 1024)
@@ -67,6 +69,7 @@ struct nc_cap_sink {
 	size_t used, cap;
 	uint64_t file_bytes;         /* file: bytes in FILE so far (written and buffered) */
 	uint64_t frames, dropped;
+	uint32_t linktype;           /* of the header: rotation writes it again */
 };
 
 struct nc_capture {
@@ -75,7 +78,7 @@ struct nc_capture {
 	uint64_t frames;             /* frames seen while any sink was open */
 };
 
-static void put_header(struct nc_cap_sink *k)
+static void put_header(struct nc_cap_sink *k, uint32_t linktype)
 {
 	/* magic, version 2.4, no time zone, no accuracy, snap length, link type */
 	struct {
@@ -83,7 +86,7 @@ static void put_header(struct nc_cap_sink *k)
 		uint16_t major, minor;
 		int32_t zone;
 		uint32_t sigfigs, snaplen, linktype;
-	} h = { NC_PCAP_MAGIC, 2, 4, 0, 0, NC_PCAP_SNAPLEN, NC_PCAP_LINK_ETH };
+	} h = { NC_PCAP_MAGIC, 2, 4, 0, 0, NC_PCAP_SNAPLEN, linktype };
 
 	_Static_assert(sizeof(h) == NC_PCAP_HDR_LEN, "pcap header");
 	memcpy(k->buf + k->used, &h, sizeof(h));
@@ -113,7 +116,7 @@ static int sink_write(struct nc_cap_sink *k)
 	return 0;
 }
 
-static struct nc_cap_sink *sink_new(int fd, int is_file)
+static struct nc_cap_sink *sink_new(int fd, int is_file, uint32_t linktype)
 {
 	struct nc_cap_sink *k = calloc(1, sizeof(*k));
 
@@ -128,7 +131,8 @@ static struct nc_cap_sink *sink_new(int fd, int is_file)
 	k->h.type = NC_H_CAPTURE;
 	k->fd = fd;
 	k->is_file = is_file;
-	put_header(k);
+	k->linktype = linktype;
+	put_header(k, linktype);
 	return k;
 }
 
@@ -139,6 +143,12 @@ static void sink_free(struct nc_service *svc, struct nc_cap_sink *k)
 	close(k->fd);
 	free(k->buf);
 	free(k);
+}
+
+/* Ethernet frames, or IP packets for an IP-level link (the link is open before any sink). */
+static uint32_t linktype(struct nc_service *svc)
+{
+	return svc->link && svc->link->ip_level ? NC_PCAP_LINK_RAW : NC_PCAP_LINK_ETH;
 }
 
 static int capture_get(struct nc_service *svc)
@@ -205,7 +215,7 @@ static int rotate(struct nc_service *svc, struct nc_cap_sink *k)
 	close(k->fd);
 	k->fd = fd;
 	k->file_bytes = 0;
-	put_header(k);
+	put_header(k, k->linktype);
 	return 0;
 }
 
@@ -222,7 +232,7 @@ int nc_capture_open_file(struct nc_service *svc, char *err, size_t errlen)
 		return fd;
 	}
 	r = capture_get(svc);
-	k = r < 0 ? NULL : sink_new(fd, 1);
+	k = r < 0 ? NULL : sink_new(fd, 1, linktype(svc));
 	if (!k) {
 		close(fd);
 		snprintf(err, errlen, "--pcap: out of memory");
@@ -267,7 +277,7 @@ int nc_capture_add_pipe(struct nc_service *svc, int fd)
 		goto out;
 	}
 	fcntl(fd, F_SETPIPE_SZ, NC_CAP_PIPE_BUF);   /* best effort: pipe-max-size may refuse */
-	k = sink_new(fd, 0);
+	k = sink_new(fd, 0, linktype(svc));
 	if (!k) {
 		close(fd);
 		r = -ENOMEM;

@@ -12,7 +12,9 @@
 #include <sys/types.h>
 
 #include "common/hosts.h"
+#include "common/outbound.h"
 #include "link/link.h"
+#include "link/wgconf.h"
 #include "netcon/rpc.h"
 
 #define NC_SOCKET_PATH_MAX   108
@@ -30,7 +32,8 @@
 #define NC_PCAP_PATH_MAX     4096    /* --pcap FILE */
 #define NC_PCAP_KEEP         3       /* --pcap-size: FILE.1 .. FILE.3 kept */
 
-enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_COUNT };
+enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_WIREGUARD,
+		    NC_LINKKIND_COUNT };
 
 /* --publish PROTO:[HOSTADDR:]HOSTPORT:VADDR:VPORT: a port of the host delivered to a
  * virtual address (publish.c). */
@@ -58,6 +61,8 @@ struct nc_config {
 	enum nc_link_kind link_kind;
 	struct nc_vxlan_config vxlan;
 	char tap_name[16];
+	struct nc_wg_config *wg;     /* --wg-config, read (malloc'd; the service frees it) */
+	char wg_name[16];            /* --wg-name: the interface's name (default wg0) */
 	int max_socks_per_user;      /* virtual sockets one uid may hold; 0 = unlimited */
 	char link_fault[128];        /* --link-fault spec, "" for none (see fault.h) */
 	struct nc_hosts hosts;       /* --host, --hosts: the names of the virtual network */
@@ -65,6 +70,8 @@ struct nc_config {
 	int probe_ms;                /* --probe-ms: wait for answers to our address probes */
 	struct nc_publish publish[NC_MAX_PUBLISH];
 	int n_publish;
+	struct nc_outbound outbound; /* --outbound: destinations outside reached by our kernel */
+	int dns_forward;             /* --dns-forward: names not in the table go to resolv.conf's */
 	char pcap_path[NC_PCAP_PATH_MAX];  /* --pcap: capture to this file; "" for none */
 	uint64_t pcap_size;          /* --pcap-size: rotate beyond this many bytes; 0 never */
 };

@@ -6,14 +6,21 @@
  *  - To anything on the virtual network that speaks DNS (--dns): one lwIP UDP pcb bound to
  *    port 53 on every address of the service; each datagram is answered from the table by
  *    nc_dns_answer() (dns.c) and the reply goes back to its source address and port.
- *    Broadcast and multicast queries are ignored. There is no upstream: a name not in the
- *    table is NXDOMAIN. No TCP port 53: a resolver that gets a truncated answer (TC) has
- *    no second chance, which only happens past ~70 addresses for one name.
+ *    Broadcast and multicast queries are ignored. Without --dns-forward there is no
+ *    upstream: a name not in the table is NXDOMAIN; with it, such a query is relayed to
+ *    the host's nameservers (dnsfwd.c). No TCP port 53: a resolver that gets a truncated
+ *    answer (TC) has no second chance, which only happens past ~70 addresses for one name.
+ *
+ * With --outbound the table also has host.netcon.internal (unless given): the first
+ * address of the service's own network namespace that is not loopback (IPv4, and a global
+ * IPv6 one), which reaches the host's sockets bound to the wildcard or to it.
  */
 #include "service.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +54,9 @@ static void dns_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_ad
 	olen = nc_dns_answer(&svc->cfg.hosts, q, qlen, out, sizeof(out), &svc->dns_ctr);
 	if (olen == 0)
 		return;
+	if (svc->dnsfwd && olen >= 4 && (out[3] & 0x0f) == NC_DNS_NXDOMAIN &&
+	    nc_dnsfwd_relay(svc, q, qlen, addr, port) == 0)
+		return;   /* the upstream answer goes back instead */
 	r = pbuf_alloc(PBUF_TRANSPORT, (u16_t)olen, PBUF_RAM);
 	if (!r) {
 		nc_log_ratelimited(NC_LOG_WARN, "dns: out of memory for a reply");
@@ -62,9 +72,48 @@ static void dns_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_ad
  * nc_names_start() - start serving DNS if --dns was given (after nc_stack_init). 0, or a
  * negative errno with a message in err.
  */
+#define HOST_NAME "host.netcon.internal"
+
+/* host.netcon.internal: the service namespace's first non-loopback IPv4 address and
+ * global IPv6 address (interfaces that are up), unless the table has the name. */
+static void add_host_name(struct nc_service *svc)
+{
+	struct ifaddrs *ifa, *i;
+	int have4 = 0, have6 = 0;
+	char key[NC_HOSTS_NAME_MAX + 1];
+
+	if (nc_hosts_canon_key(HOST_NAME, key) == 0 &&
+	    nc_hosts_by_name(&svc->cfg.hosts, key, AF_UNSPEC, NULL, NULL))
+		return;
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		const char *why = NULL;
+		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && !have4) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+			have4 = nc_hosts_add(&svc->cfg.hosts, HOST_NAME, NULL, AF_INET,
+					     &sin->sin_addr, &why) == 0;
+		} else if (i->ifa_addr->sa_family == AF_INET6 && !have6) {
+			const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)i->ifa_addr;
+			if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) || IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+				continue;
+			have6 = nc_hosts_add(&svc->cfg.hosts, HOST_NAME, NULL, AF_INET6,
+					     &s6->sin6_addr, &why) == 0;
+		}
+	}
+	freeifaddrs(ifa);
+	if (!have4 && !have6)
+		nc_info("names: no address outside loopback here: no %s", HOST_NAME);
+}
+
 int nc_names_start(struct nc_service *svc, char *err, size_t errlen)
 {
 	struct udp_pcb *pcb;
+
+	if (svc->cfg.outbound.n)
+		add_host_name(svc);
 
 	nc_info("names: %zu entries%s", svc->cfg.hosts.n, svc->cfg.dns ? ", DNS on port 53" : "");
 	if (!svc->cfg.dns)

@@ -270,6 +270,7 @@ static void client_drop(struct nc_service *svc, struct nc_client *c, const char 
 {
 	if (why)
 		nc_warn("dropping client pid %d: %s", (int)c->pid, why);
+	nc_dnsfwd_client_gone(svc, c);
 	nc_epoll_del(svc, c->fd);
 	close(c->fd);
 	if (c->prev)
@@ -389,13 +390,18 @@ static int put_reply(uint8_t *out, size_t *olen, const void *rep, size_t n)
 	return 0;
 }
 
+/* handle()'s answer when the reply comes later (a name asked upstream, dnsfwd.c). */
+#define NC_DEFERRED 1
+
 /*
  * handle() - carry out one checked request. Fills the reply payload (out, *olen) and
  * perhaps a new fd (*new_fd); returns 0 or a negative errno (sent in the reply's err,
- * as a positive errno as rpc.h says).
+ * as a positive errno as rpc.h says), or NC_DEFERRED: no reply now (reply_fd, if it is
+ * a private channel, was taken over).
  */
 static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_hdr *h,
-		  const uint8_t *pl, int subject, uint8_t *out, size_t *olen, int *new_fd)
+		  const uint8_t *pl, int subject, int reply_fd, uint8_t *out, size_t *olen,
+		  int *new_fd)
 {
 	unsigned type = h->type;
 	struct nc_sock *s = NULL;
@@ -452,6 +458,10 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		memcpy(rep.ip4, &svc->cfg.ip.s_addr, 4);
 		rep.prefix4 = (uint8_t)svc->cfg.prefix;
 		nc_stack_ip6_list(svc, rep.ip6, NC_HELLO_MAX_IP6, &rep.n_ip6);
+		if (svc->cfg.outbound.n)
+			rep.flags |= NC_HELLO_OUTBOUND;
+		if (nc_outbound_names_loopback(&svc->cfg.outbound))
+			rep.flags |= NC_HELLO_OUTBOUND_LO;
 		return put_reply(out, olen, &rep, sizeof(rep));
 	}
 	case NC_MSG_BIND: {
@@ -463,7 +473,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		memcpy(&q, pl, sizeof(q));
 		memset(&rep, 0, sizeof(rep));
 		if (q.type == SOCK_DGRAM)
-			r = nc_udp_bind(svc, &q, new_fd, &rep.local);
+			r = nc_udp_bind(svc, &q, 0, new_fd, &rep.local);
 		else if (q.type == SOCK_STREAM || q.type == 0)
 			r = nc_sock_bind(svc, &q, new_fd, &rep.local);
 		else
@@ -558,6 +568,18 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		*olen = sizeof(rep) + n;
 		return 0;
 	}
+	case NC_MSG_OUTBOUND: {
+		struct nc_outbound_req q;
+		struct nc_outbound_rep rep;
+
+		if (subject >= 0)
+			return -EINVAL;
+		memcpy(&q, pl, sizeof(q));
+		r = nc_outbound_connect(svc, &q, c->pid, new_fd, &rep);
+		if (r < 0)
+			return r;
+		return put_reply(out, olen, &rep, sizeof(rep));
+	}
 	case NC_MSG_RESOLVE: {
 		struct nc_resolve_req q;
 		struct nc_resolve_rep rep;
@@ -566,6 +588,9 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 			return -EINVAL;
 		memcpy(&q, pl, sizeof(q));
 		r = nc_names_resolve(svc, &q, &rep);
+		if (r == -ENOENT && svc->dnsfwd &&
+		    nc_dnsfwd_resolve(svc, c, reply_fd == c->fd ? -1 : reply_fd, h->seq, &q) == 0)
+			return NC_DEFERRED;
 		if (r != 0)
 			return r;
 		return put_reply(out, olen, &rep, sizeof(rep));
@@ -617,10 +642,13 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 		subject = (h.flags & NC_F_SUBJECT_FD) ? fds[nfds - 1] : -1;
 
 		svc->cur_user = nc_user_get(svc, c->uid);
-		e = handle(svc, c, &h, rpc_in + sizeof(h), subject, rpc_out, &olen, &new_fd);
+		e = handle(svc, c, &h, rpc_in + sizeof(h), subject, reply_fd, rpc_out, &olen,
+			   &new_fd);
 		svc->cur_user = NULL;
 		if (subject >= 0)
 			close(subject);
+		if (e == NC_DEFERRED)
+			continue;   /* dnsfwd.c replies, and owns a private reply channel */
 
 		memset(&rh, 0, sizeof(rh));
 		rh.type = (uint16_t)(h.type | NC_MSG_REPLY);

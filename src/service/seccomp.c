@@ -6,7 +6,8 @@
  * A program started with `netcon intercept --mode seccomp` runs under a seccomp filter
  * (common/seccomp_filter.c) that sends its socket *control* calls (connect, bind, listen,
  * accept, accept4, getsockname, getpeername, getsockopt, setsockopt, shutdown, and
- * io_uring_setup) to a user-notification listener. The launcher hands that listener to
+ * io_uring_setup), and the data calls that carry an address, to a user-notification
+ * listener. The launcher hands that listener to
  * the service (NC_MSG_SECCOMP) and execs the program; this file serves it from the
  * service's one event loop, beside the RPC clients:
  *
@@ -36,8 +37,12 @@
  *  - When every process under the filter has exited, the listener hangs up and is freed;
  *    when the service stops, closing the listener makes trapped calls fail (ENOSYS).
  *
- * Data calls (read, write, send, recv, epoll, close) are never trapped: the data path is
- * as native as in preload mode.
+ * Data calls (read, write, send, recv, epoll, close) are not trapped: the data path is as
+ * native as in preload mode. Only those that carry an address are (sendto/recvfrom given
+ * one, sendmsg, recvmsg, sendmmsg, recvmmsg), for UDP's datagrams: seccomp_data.c serves
+ * them on virtual UDP sockets and hands the rest back. A data call that would block
+ * (SC_BLOCK_IN/OUT) waits as an epoll registration on our copy of the program's fd and is
+ * served again when that is ready.
  */
 #include "seccomp.h"
 
@@ -322,6 +327,79 @@ int sc_connect_outcome(struct nc_service *svc, int fd, ino_t ino, uint32_t event
 	return -(err ? err : kerr ? kerr : ECONNREFUSED);
 }
 
+/* Would a call with these MSG_* flags block on fd (ours, the program's open file)? */
+int sc_blocking(int fd, int flags)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return !(flags & MSG_DONTWAIT) && fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+/* Fill in what a call names: the socket behind c->fd (ours) and whether it is over. */
+static void call_lookup(struct sc_call *c)
+{
+	c->s = nc_sock_lookup(c->svc, c->ino);
+	/* A virtual socket that is over: its end is still the program's. Inode numbers are
+	 * reused, so a remembered one counts only for a Unix socket (ours are). */
+	c->closed = !c->s && (nc_tombstone_get(c->svc, c->ino, 0) != 0 ||
+			      ((sc_ino_flags(c->svc, c->ino) & SC_INO_VIRTUAL) &&
+			       sc_is_unix(c->fd)));
+}
+
+static int call_dispatch(struct sc_call *c)
+{
+	const struct seccomp_notif *n = c->n;
+	int r;
+
+	c->svc->cur_user = nc_user_get(c->svc, c->p->uid);
+	switch (n->data.nr) {
+	case SYS_bind: r = sc_bind(c); break;
+	case SYS_listen: r = sc_listen(c); break;
+	case SYS_connect: r = sc_connect(c); break;
+	case SYS_accept: r = sc_accept(c, 0); break;
+	case SYS_accept4: r = sc_accept(c, (int)n->data.args[3]); break;
+	case SYS_getsockname: r = sc_getname(c, 0); break;
+	case SYS_getpeername: r = sc_getname(c, 1); break;
+	case SYS_getsockopt: r = sc_getsockopt(c); break;
+	case SYS_setsockopt: r = sc_setsockopt(c); break;
+	case SYS_shutdown: r = sc_shutdown(c); break;
+	case SYS_sendto: r = sc_sendto(c); break;
+	case SYS_sendmsg: r = sc_sendmsg(c); break;
+	case SYS_sendmmsg: r = sc_sendmmsg(c); break;
+	case SYS_recvfrom: r = sc_recvfrom(c); break;
+	case SYS_recvmsg: r = sc_recvmsg(c); break;
+	case SYS_recvmmsg: r = sc_recvmmsg(c); break;
+	default: r = SC_CONTINUE; break;
+	}
+	c->svc->cur_user = NULL;
+	return r;
+}
+
+/*
+ * block() - a data call would block (SC_BLOCK_IN/OUT): it waits, owning our copy of the
+ * program's fd, until that is readable or writable, and is then served again
+ * (wait_event); SO_RCVTIMEO/SO_SNDTIMEO end it with EAGAIN, as on Linux.
+ */
+static int block(struct sc_call *c, int r)
+{
+	struct sc_wait *w;
+	struct timeval tv;
+	socklen_t tl = sizeof(tv);
+	int in = r == SC_BLOCK_IN;
+	int e = sc_wait_start(c, SC_WAIT_DATA, c->fd, in ? EPOLLIN : EPOLLOUT, &w);
+
+	if (e < 0)
+		return e;
+	w->ino = c->ino;
+	w->n = *c->n;
+	if (getsockopt(c->fd, SOL_SOCKET, in ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, &tl) == 0 &&
+	    (tv.tv_sec || tv.tv_usec))
+		w->deadline = sc_now_ms() + (uint64_t)tv.tv_sec * 1000 +
+			      (uint64_t)(tv.tv_usec + 999) / 1000;
+	c->fd = -1;   /* the wait owns it */
+	return SC_ANSWERED;
+}
+
 /* Serve one notification. */
 static void serve(struct nc_service *svc, struct sc_prog *p, const struct seccomp_notif *n)
 {
@@ -361,26 +439,10 @@ static void serve(struct nc_service *svc, struct sc_prog *p, const struct seccom
 		return;
 	}
 	c.ino = st.st_ino;
-	c.s = nc_sock_lookup(svc, c.ino);
-	/* A virtual socket that is over: its end is still the program's. Inode numbers are
-	 * reused, so a remembered one counts only for a Unix socket (ours are). */
-	c.closed = !c.s && (nc_tombstone_get(svc, c.ino, 0) != 0 ||
-			    ((sc_ino_flags(svc, c.ino) & SC_INO_VIRTUAL) && sc_is_unix(c.fd)));
-	svc->cur_user = nc_user_get(svc, p->uid);
-	switch (nr) {
-	case SYS_bind: r = sc_bind(&c); break;
-	case SYS_listen: r = sc_listen(&c); break;
-	case SYS_connect: r = sc_connect(&c); break;
-	case SYS_accept: r = sc_accept(&c, 0); break;
-	case SYS_accept4: r = sc_accept(&c, (int)n->data.args[3]); break;
-	case SYS_getsockname: r = sc_getname(&c, 0); break;
-	case SYS_getpeername: r = sc_getname(&c, 1); break;
-	case SYS_getsockopt: r = sc_getsockopt(&c); break;
-	case SYS_setsockopt: r = sc_setsockopt(&c); break;
-	case SYS_shutdown: r = sc_shutdown(&c); break;
-	default: r = SC_CONTINUE; break;
-	}
-	svc->cur_user = NULL;
+	call_lookup(&c);
+	r = call_dispatch(&c);
+	if (r == SC_BLOCK_IN || r == SC_BLOCK_OUT)
+		r = block(&c, r);
 	nc_debug("seccomp: pid %d: call %d on fd %d (%s): %s", (int)n->pid, nr,
 		 (int)n->data.args[0], c.s ? "virtual" : c.closed ? "closed" : "kernel",
 		 r == SC_CONTINUE ? "continue" : r == SC_ANSWERED ? "answered or waiting" :
@@ -489,6 +551,21 @@ static void wait_event(struct nc_service *svc, struct sc_wait *w, uint32_t event
 
 	if (w->dead)
 		return;   /* finished earlier in this batch */
+	if (w->op == SC_WAIT_DATA) {
+		struct sc_call c = { .svc = svc, .p = p, .n = &w->n, .fd = w->fd, .ino = w->ino };
+
+		if (!id_valid(p, w->id)) {
+			wait_free(svc, w);   /* a signal interrupted the call */
+			return;
+		}
+		call_lookup(&c);
+		r = call_dispatch(&c);
+		if (r == SC_BLOCK_IN || r == SC_BLOCK_OUT)
+			return;   /* another thread took it first: wait on */
+		sc_answer(svc, p, w->id, r);
+		wait_free(svc, w);
+		return;
+	}
 	if (w->op == SC_WAIT_CONNECT) {
 		r = sc_connect_outcome(svc, w->fd, w->ino, events);
 		if (r == 0)
@@ -539,7 +616,11 @@ void nc_seccomp_poll(struct nc_service *svc)
 		struct sc_wait *w = p->waits, *next;
 		for (; w; w = next) {
 			next = w->next;
-			if (w->deadline && now >= w->deadline) {
+			if (w->deadline && now >= w->deadline && w->op == SC_WAIT_DATA) {
+				/* SO_RCVTIMEO/SO_SNDTIMEO ran out. */
+				sc_send(svc, p, w->id, 0, -EAGAIN, 0);
+				wait_free(svc, w);
+			} else if (w->deadline && now >= w->deadline) {
 				/* SO_SNDTIMEO ran out: the connect goes on, the call ends. */
 				sc_ino_mark(svc, w->ino, SC_INO_UNTOLD, 0);
 				sc_send(svc, p, w->id, 0, -EINPROGRESS, 0);

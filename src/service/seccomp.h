@@ -1,7 +1,8 @@
 /*
- * seccomp.h — what the seccomp supervisor's two files share (private to them):
- * seccomp.c (notifications, replies, the program's memory and fds, waiting calls, the
- * programs' lifetimes) and seccomp_calls.c (one handler per trapped call).
+ * seccomp.h — what the seccomp supervisor's files share (private to them): seccomp.c
+ * (notifications, replies, the program's memory and fds, waiting calls, the programs'
+ * lifetimes), seccomp_calls.c (one handler per trapped control call) and seccomp_data.c
+ * (the data calls that carry an address: datagrams of virtual UDP sockets).
  */
 #ifndef NETCON_SERVICE_SECCOMP_H
 #define NETCON_SERVICE_SECCOMP_H
@@ -13,6 +14,7 @@
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,9 @@
 /* What a handler tells the dispatcher besides a result (>= 0) or a negative errno. */
 #define SC_CONTINUE  INT_MIN          /* not ours: the kernel carries it out */
 #define SC_ANSWERED  (INT_MIN + 1)    /* answered (ADDFD_FLAG_SEND) or waiting */
+#define SC_BLOCK_IN  (INT_MIN + 2)    /* would block: call again once the program's fd is
+				       * readable (a blocking receive) */
+#define SC_BLOCK_OUT (INT_MIN + 3)    /* ... writable (a blocking send) */
 
 #define SC_BATCH       64             /* notifications served per wake-up per program */
 #define SC_CHECK_MS    200            /* how often waiting calls are checked for validity */
@@ -52,11 +57,11 @@ enum {
 			       * again after it closed (ECONNABORTED) */
 };
 
-enum sc_wait_op { SC_WAIT_CONNECT = 1, SC_WAIT_ACCEPT, SC_WAIT_COUNT };
+enum sc_wait_op { SC_WAIT_CONNECT = 1, SC_WAIT_ACCEPT, SC_WAIT_DATA, SC_WAIT_COUNT };
 
 struct sc_prog;
 
-/* A trapped call answered later: a blocking connect or accept. */
+/* A trapped call answered later: a blocking connect, accept, receive or send. */
 struct sc_wait {
 	struct nc_handler h;         /* NC_H_SECCOMP_WAIT */
 	struct sc_prog *p;
@@ -67,7 +72,8 @@ struct sc_wait {
 	pid_t pid;                   /* the calling thread */
 	uint64_t addr, addrlen;      /* accept: where the peer's address goes */
 	int flags;                   /* accept4's flags */
-	uint64_t deadline;           /* connect: ms (SO_SNDTIMEO), 0 = none */
+	uint64_t deadline;           /* connect, data: ms (SO_SNDTIMEO/SO_RCVTIMEO), 0 = none */
+	struct seccomp_notif n;      /* data: the call, served again when fd is ready */
 	int dead;                    /* answered or abandoned: freed after this batch */
 	struct sc_wait *next, *prev;
 };
@@ -113,6 +119,7 @@ struct sc_call {
 };
 
 /* seccomp.c */
+int sc_blocking(int fd, int flags);
 int sc_connect_outcome(struct nc_service *svc, int fd, ino_t ino, uint32_t events);
 int sc_fd_cloexec(pid_t pid, int num);
 void sc_fd_mark(struct nc_service *svc, int fd, unsigned set);
@@ -124,6 +131,15 @@ uint64_t sc_now_ms(void);
 int sc_wait_start(struct sc_call *c, int op, int fd, uint32_t events, struct sc_wait **out);
 
 /* seccomp_calls.c: a result >= 0, a negative errno, SC_CONTINUE or SC_ANSWERED */
+int sc_inet_kind(int fd, int type);
+int sc_install(struct sc_call *c, int app_fd);
+int sc_kernel_bound(int fd);
+int sc_udp_bind_any(struct sc_call *c, int family);
+int sc_put_sockaddr(pid_t pid, const struct nc_addr *a, uint64_t addr, uint64_t lenp);
+int sc_read_sockaddr(struct sc_call *c, uint64_t addr, uint64_t len,
+		     struct sockaddr_storage *ss);
+int sc_route(struct nc_service *svc, int family, const struct sockaddr_storage *ss,
+	     socklen_t len, int for_bind);
 int sc_accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pid_t pid, int fd, uint64_t addr, uint64_t addrlen, int flags);
 int sc_is_unix(int fd);
 int sc_accept(struct sc_call *c, int flags);
@@ -134,5 +150,13 @@ int sc_getsockopt(struct sc_call *c);
 int sc_listen(struct sc_call *c);
 int sc_setsockopt(struct sc_call *c);
 int sc_shutdown(struct sc_call *c);
+
+/* seccomp_data.c: as above, and SC_BLOCK_IN/SC_BLOCK_OUT */
+int sc_sendto(struct sc_call *c);
+int sc_sendmsg(struct sc_call *c);
+int sc_sendmmsg(struct sc_call *c);
+int sc_recvfrom(struct sc_call *c);
+int sc_recvmsg(struct sc_call *c);
+int sc_recvmmsg(struct sc_call *c);
 
 #endif /* NETCON_SERVICE_SECCOMP_H */

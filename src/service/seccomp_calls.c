@@ -1,6 +1,8 @@
 /*
- * seccomp_calls.c — seccomp mode's handlers, one per trapped socket call (bind, listen,
- * connect, accept/accept4, getsockname/getpeername, getsockopt/setsockopt, shutdown).
+ * seccomp_calls.c — seccomp mode's handlers, one per trapped socket control call (bind,
+ * listen, connect, accept/accept4, getsockname/getpeername, getsockopt/setsockopt,
+ * shutdown). A UDP socket that binds or connects to the virtual network gets a raw pair
+ * (payloads only: service/udp.c); its datagram calls with addresses are seccomp_data.c's.
  *
  * Each gets the call being served (struct sc_call: the program's fd copied into the
  * service, the virtual socket it names if any) and answers as the kernel would: a result,
@@ -14,7 +16,7 @@
 
 /* A kernel TCP (type SOCK_STREAM) or UDP (SOCK_DGRAM) socket of AF_INET/AF_INET6: its
  * family, else 0. */
-static int inet_kind(int fd, int type)
+int sc_inet_kind(int fd, int type)
 {
 	int v = 0, family;
 	socklen_t l = sizeof(v);
@@ -52,16 +54,16 @@ static void route_net(void *ctx, struct nc_route_net *rn)
 	rn->n_ip6 = n6;
 }
 
-static int route(struct nc_service *svc, int family, const struct sockaddr_storage *ss,
-		 socklen_t len, int for_bind)
+int sc_route(struct nc_service *svc, int family, const struct sockaddr_storage *ss,
+	     socklen_t len, int for_bind)
 {
 	return nc_route_decide(route_net, svc, family, (const struct sockaddr *)ss, len,
 			       for_bind);
 }
 
 /* Read a sockaddr argument: 0, or -EINVAL (too long) / -EFAULT. */
-static int read_sockaddr(struct sc_call *c, uint64_t addr, uint64_t len,
-			 struct sockaddr_storage *ss)
+int sc_read_sockaddr(struct sc_call *c, uint64_t addr, uint64_t len,
+		     struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (len > sizeof(*ss))
@@ -73,7 +75,7 @@ static int read_sockaddr(struct sc_call *c, uint64_t addr, uint64_t len,
 
 /* Give a socket address back the way the kernel does: truncated to the caller's buffer,
  * the full length written to *lenp. 0 or -EFAULT / -EINVAL. */
-static int put_sockaddr(pid_t pid, const struct nc_addr *a, uint64_t addr, uint64_t lenp)
+int sc_put_sockaddr(pid_t pid, const struct nc_addr *a, uint64_t addr, uint64_t lenp)
 {
 	struct sockaddr_storage ss;
 	uint32_t have;
@@ -97,11 +99,12 @@ static int put_sockaddr(pid_t pid, const struct nc_addr *a, uint64_t addr, uint6
 }
 
 /*
- * install() - put our socket app_fd in the program in place of its fd (ADDFD with
+ * install_fd() - put our socket app_fd in the program in place of its fd (ADDFD with
  * SETFD), keeping what dup2 keeps in preload mode: the fd number, close-on-exec,
  * O_NONBLOCK and the receive/send timeouts. Our app_fd stays ours. 0 or -errno.
+ * sc_install() does so for a virtual socket, and remembers it is ours.
  */
-static int install(struct sc_call *c, int app_fd)
+static int install_fd(struct sc_call *c, int app_fd)
 {
 	struct seccomp_notif_addfd a;
 	struct timeval tv;
@@ -124,12 +127,101 @@ static int install(struct sc_call *c, int app_fd)
 	a.newfd_flags = sc_fd_cloexec((pid_t)c->n->pid, (int)c->n->data.args[0]) ? O_CLOEXEC : 0;
 	if (ioctl(c->p->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
 		return -errno;
-	sc_fd_mark(c->svc, app_fd, SC_INO_VIRTUAL);
 	return 0;
+}
+
+int sc_install(struct sc_call *c, int app_fd)
+{
+	int r = install_fd(c, app_fd);
+
+	if (r == 0)
+		sc_fd_mark(c->svc, app_fd, SC_INO_VIRTUAL);
+	return r;
+}
+
+/* Wait for the connect on app (ours, taken over) to resolve, bounded by the program's
+ * SO_SNDTIMEO as on Linux; the call is answered then (sc_connect_outcome). */
+static int wait_connect(struct sc_call *c, int app, ino_t ino)
+{
+	struct sc_wait *w;
+	struct timeval tv;
+	socklen_t tl = sizeof(tv);
+	int r = sc_wait_start(c, SC_WAIT_CONNECT, app, EPOLLOUT, &w);
+
+	if (r < 0)
+		return r;
+	w->ino = ino;
+	if (getsockopt(w->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 && (tv.tv_sec || tv.tv_usec))
+		w->deadline = sc_now_ms() + (uint64_t)tv.tv_sec * 1000 +
+			      (uint64_t)(tv.tv_usec + 999) / 1000;
+	return SC_ANSWERED;
+}
+
+/*
+ * sc_outbound() - the connect of kernel TCP socket c->fd (of family) to ss, outside the
+ * virtual network, under --outbound (see outbound.c): denied, ECONNREFUSED; allowed, a
+ * kernel socket of the service's namespace, connecting, takes the fd's place (and stays
+ * a kernel socket: every later call on it goes to the kernel). SC_CONTINUE when it is
+ * not the service's: no --outbound, loopback the policy does not name, a socket already
+ * connecting or connected (the kernel says EALREADY/EISCONN) or bound by the kernel.
+ */
+static int sc_outbound(struct sc_call *c, int family, const struct sockaddr_storage *ss,
+		       socklen_t len)
+{
+	struct nc_outbound_req q;
+	struct nc_outbound_rep rep;
+	struct sockaddr_storage cur;
+	struct tcp_info ti;
+	struct stat st;
+	socklen_t l = sizeof(ti);
+	int r, app = -1, fl;
+
+	if (!c->svc->cfg.outbound.n || ss->ss_family != family)
+		return SC_CONTINUE;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 || ti.tcpi_state != TCP_CLOSE)
+		return SC_CONTINUE;
+	l = sizeof(cur);
+	if (getsockname(c->fd, (struct sockaddr *)&cur, &l) == 0 &&
+	    ((struct sockaddr_in *)&cur)->sin_port != 0)
+		return SC_CONTINUE;
+	memset(&q, 0, sizeof(q));
+	if (nc_addr_from_sockaddr(&q.peer, (const struct sockaddr *)ss, len) < 0)
+		return SC_CONTINUE;
+	q.family = (uint32_t)family;
+	q.type = SOCK_STREAM;
+	nc_sockopts_read(c->fd, &q.opts, getsockopt);
+	nc_outbound_bufs(c->fd, family, &q.sndbuf, &q.rcvbuf);
+	r = nc_outbound_connect(c->svc, &q, (pid_t)c->n->pid, &app, &rep);
+	if (r == -ENOENT)
+		return SC_CONTINUE;
+	if (r < 0)
+		return r;
+	fl = fcntl(c->fd, F_GETFL);
+	r = install_fd(c, app);
+	if (r < 0 || rep.connected || (fl >= 0 && (fl & O_NONBLOCK)) || fstat(app, &st) < 0) {
+		close(app);
+		return r < 0 ? r : rep.connected ? 0 : -EINPROGRESS;
+	}
+	r = wait_connect(c, app, st.st_ino);
+	if (r < 0)
+		close(app);
+	return r;
 }
 
 /* ---------------------------------------------------------------------------------------
  * The calls */
+
+/* Has the kernel bound this (kernel) socket already? Then it stays the kernel's. The port
+ * is at the same place in sockaddr_in and sockaddr_in6. */
+int sc_kernel_bound(int fd)
+{
+	struct sockaddr_storage cur;
+	socklen_t cl = sizeof(cur);
+
+	return getsockname(fd, (struct sockaddr *)&cur, &cl) == 0 &&
+	       ((struct sockaddr_in *)&cur)->sin_port != 0;
+}
 
 int sc_bind(struct sc_call *c)
 {
@@ -137,39 +229,107 @@ int sc_bind(struct sc_call *c)
 	struct sockaddr_storage ss;
 	struct nc_bind_req q;
 	struct nc_addr local;
-	int family, r, app = -1;
+	int family, type = SOCK_STREAM, r, app = -1;
 
 	if (c->s || c->closed)
 		return -EINVAL;   /* bound already */
-	if (!(family = inet_kind(c->fd, SOCK_STREAM)))
-		return SC_CONTINUE;   /* UDP: not yet served in this mode (docs/differences.md) */
+	if (!(family = sc_inet_kind(c->fd, SOCK_STREAM)) &&
+	    (family = sc_inet_kind(c->fd, SOCK_DGRAM)))
+		type = SOCK_DGRAM;
+	if (!family)
+		return SC_CONTINUE;
 	if (a[2] < sizeof(sa_family_t) || a[2] > sizeof(ss))
 		return SC_CONTINUE;   /* the kernel says what is wrong */
-	r = read_sockaddr(c, a[1], a[2], &ss);
+	r = sc_read_sockaddr(c, a[1], a[2], &ss);
 	if (r < 0)
 		return r;
 	if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-	    route(c->svc, family, &ss, (socklen_t)a[2], 1) != NC_ROUTE_VIRTUAL)
+	    sc_route(c->svc, family, &ss, (socklen_t)a[2], 1) != NC_ROUTE_VIRTUAL ||
+	    sc_kernel_bound(c->fd))
 		return SC_CONTINUE;
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.addr, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)
 		return -EINVAL;
-	q.type = SOCK_STREAM;
+	q.type = type;
 	nc_sockopts_read(c->fd, &q.opts, getsockopt);
-	r = nc_sock_bind(c->svc, &q, &app, &local);
+	if (type == SOCK_DGRAM)
+		r = nc_udp_bind(c->svc, &q, 1, &app, &local);   /* a raw pair: seccomp_data.c */
+	else
+		r = nc_sock_bind(c->svc, &q, &app, &local);
 	if (r < 0)
 		return r;
-	r = install(c, app);
+	r = sc_install(c, app);
 	close(app);
 	return r;
+}
+
+/*
+ * sc_udp_bind_any() - make the program's kernel UDP socket of `family` virtual: bound to
+ * the wildcard, port 0 (as the kernel binds implicitly), with a raw pair installed over
+ * its fd. c->s is the new socket. 0 or a negative errno.
+ */
+int sc_udp_bind_any(struct sc_call *c, int family)
+{
+	struct nc_bind_req q;
+	struct nc_addr local;
+	struct stat st;
+	int r, app = -1;
+
+	memset(&q, 0, sizeof(q));
+	q.addr.family = (uint16_t)family;
+	q.type = SOCK_DGRAM;
+	nc_sockopts_read(c->fd, &q.opts, getsockopt);
+	r = nc_udp_bind(c->svc, &q, 1, &app, &local);
+	if (r < 0)
+		return r;
+	if (fstat(app, &st) < 0 || !(c->s = nc_sock_lookup(c->svc, st.st_ino))) {
+		close(app);
+		return -EIO;
+	}
+	r = sc_install(c, app);
+	close(app);
+	if (r < 0)
+		c->s = NULL;   /* our end sees the pair closed and forgets the socket */
+	else
+		c->ino = st.st_ino;
+	return r;
+}
+
+/* connect() of a UDP socket (c->s: a virtual one, or NULL: the kernel's). It sends
+ * nothing; the service records the peer (where native sends go, and the only source
+ * received). A kernel socket connecting to the virtual network is bound to the wildcard
+ * first, as in preload mode; AF_UNSPEC dissolves the association. */
+static int sc_udp_connect(struct sc_call *c, int family, const struct sockaddr_storage *ss,
+		       socklen_t len)
+{
+	struct nc_connect_req q;
+	struct nc_connect_rep rep;
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	if (c->s && !c->s->udp.raw)
+		return -EOPNOTSUPP;   /* preload mode's (framed): its intercept connects it */
+	if (ss->ss_family == AF_UNSPEC) {
+		if (!c->s)
+			return SC_CONTINUE;
+	} else if (sc_route(c->svc, family, ss, len, 0) != NC_ROUTE_VIRTUAL) {
+		/* Bound virtual, connecting elsewhere: preload mode moves a wildcard one back
+		 * to the kernel; here it fails (docs/differences.md). */
+		return c->s ? -ENETUNREACH : SC_CONTINUE;
+	} else if (nc_addr_from_sockaddr(&q.peer, (const struct sockaddr *)ss, len) < 0) {
+		return -EINVAL;
+	}
+	if (!c->s && (r = sc_udp_bind_any(c, family)) < 0)
+		return r;
+	nc_udp_settle(c->svc, c->s);
+	return nc_udp_connect(c->svc, c->s, &q, &rep);
 }
 
 int sc_listen(struct sc_call *c)
 {
 	struct nc_listen_req q;
 	struct nc_addr local;
-	struct sockaddr_storage cur, any;
-	socklen_t cl = sizeof(cur);
+	struct sockaddr_storage any;
 	int family, r, app = -1;
 
 	memset(&q, 0, sizeof(q));
@@ -186,16 +346,14 @@ int sc_listen(struct sc_call *c)
 	}
 	if (c->closed)
 		return -EINVAL;
-	if (!(family = inet_kind(c->fd, SOCK_STREAM)))
+	if (!(family = sc_inet_kind(c->fd, SOCK_STREAM)))
 		return SC_CONTINUE;
-	/* Bound by the kernel already (loopback, ...): the kernel's. The port is at the same
-	 * place in sockaddr_in and sockaddr_in6. */
-	if (getsockname(c->fd, (struct sockaddr *)&cur, &cl) == 0 &&
-	    ((struct sockaddr_in *)&cur)->sin_port != 0)
+	/* Bound by the kernel already (loopback, ...): the kernel's. */
+	if (sc_kernel_bound(c->fd))
 		return SC_CONTINUE;
 	memset(&any, 0, sizeof(any));
 	any.ss_family = (sa_family_t)family;
-	if (route(c->svc, family, &any, family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	if (sc_route(c->svc, family, &any, family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 		  sizeof(struct sockaddr_in), 1) != NC_ROUTE_VIRTUAL)
 		return SC_CONTINUE;
 	q.family = (uint32_t)family;
@@ -203,7 +361,7 @@ int sc_listen(struct sc_call *c)
 	r = nc_sock_listen(c->svc, NULL, &q, &app, &local);
 	if (r < 0)
 		return r;
-	r = install(c, app);
+	r = sc_install(c, app);
 	close(app);
 	return r;
 }
@@ -223,7 +381,7 @@ int sc_connect(struct sc_call *c)
 		return -EINVAL;
 	if (a[2] < sizeof(sa_family_t))
 		return s ? -EINVAL : SC_CONTINUE;
-	r = read_sockaddr(c, a[1], a[2], &ss);
+	r = sc_read_sockaddr(c, a[1], a[2], &ss);
 	if (r < 0)
 		return r;
 	if (c->closed || (s && s->kind == NC_KIND_CONN && s->state == NC_STATE_CLOSED)) {
@@ -237,12 +395,12 @@ int sc_connect(struct sc_call *c)
 			return -err;
 		family = s ? s->family : ss.ss_family;
 		if ((sc_ino_flags(c->svc, c->ino) & SC_INO_TOLD) || ss.ss_family != family ||
-		    route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
+		    sc_route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
 			return -ECONNABORTED;
 		s = NULL;
 	} else if (s) {
 		if (s->kind == NC_KIND_UDP)
-			return -EOPNOTSUPP;   /* not made in this mode yet */
+			return sc_udp_connect(c, s->family, &ss, (socklen_t)a[2]);
 		family = s->family;
 		if (s->kind == NC_KIND_CONN && s->state == NC_STATE_ESTABLISHED &&
 		    (sc_ino_flags(c->svc, c->ino) & SC_INO_UNTOLD)) {
@@ -254,20 +412,16 @@ int sc_connect(struct sc_call *c)
 		if (ss.ss_family != family)
 			return ss.ss_family == AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
 		if (s->kind == NC_KIND_BOUND &&
-		    route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
+		    sc_route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
 			return -ENETUNREACH;   /* bound virtual, connecting elsewhere */
 	} else {
-		family = inet_kind(c->fd, SOCK_STREAM);
+		family = sc_inet_kind(c->fd, SOCK_STREAM);
 		if (!family) {
-			/* UDP is not served in this mode yet: a datagram socket may not reach
-			 * the kernel's network for a virtual address either. */
-			int uf = inet_kind(c->fd, SOCK_DGRAM);
-			if (uf && route(c->svc, uf, &ss, (socklen_t)a[2], 0) == NC_ROUTE_VIRTUAL)
-				return -ENETUNREACH;
-			return SC_CONTINUE;
+			int uf = sc_inet_kind(c->fd, SOCK_DGRAM);
+			return uf ? sc_udp_connect(c, uf, &ss, (socklen_t)a[2]) : SC_CONTINUE;
 		}
-		if (route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
-			return SC_CONTINUE;
+		if (sc_route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
+			return sc_outbound(c, family, &ss, (socklen_t)a[2]);
 	}
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)
@@ -291,7 +445,7 @@ int sc_connect(struct sc_call *c)
 	r = nc_sock_connect(c->svc, s, &q, &app, &rep);
 	if (r < 0)
 		return r;
-	r = install(c, app);
+	r = sc_install(c, app);
 	if (r < 0 || (fl >= 0 && (fl & O_NONBLOCK))) {
 		if (r == 0)
 			sc_fd_mark(c->svc, app, SC_INO_UNTOLD);
@@ -339,7 +493,7 @@ int sc_accept_try(struct nc_service *svc, struct sc_prog *p, uint64_t id, pid_t 
 	if (r == 0)
 		return -EINVAL;   /* shut down (the program's shutdown, or our end closed) */
 	if (addr || addrlen) {
-		r = put_sockaddr(pid, &m.peer, addr, addrlen);
+		r = sc_put_sockaddr(pid, &m.peer, addr, addrlen);
 		if (r < 0) {
 			close(nfd);
 			return r;
@@ -404,12 +558,12 @@ int sc_getname(struct sc_call *c, int peer)
 	if (!s)
 		return c->closed && peer ? -ENOTCONN : SC_CONTINUE;
 	if (!peer)
-		return put_sockaddr((pid_t)c->n->pid, &s->local, a[1], a[2]);
+		return sc_put_sockaddr((pid_t)c->n->pid, &s->local, a[1], a[2]);
 	if (s->kind == NC_KIND_UDP && s->peer.family != AF_UNSPEC)
-		return put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
+		return sc_put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
 	if (s->kind != NC_KIND_CONN || s->state != NC_STATE_ESTABLISHED)
 		return -ENOTCONN;
-	return put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
+	return sc_put_sockaddr((pid_t)c->n->pid, &s->peer, a[1], a[2]);
 }
 
 int sc_getsockopt(struct sc_call *c)
@@ -436,6 +590,11 @@ int sc_getsockopt(struct sc_call *c)
 		case SO_DOMAIN: v = c->s && c->s->family == AF_INET6 ? AF_INET6 : AF_INET; break;
 		case SO_PROTOCOL: v = udp ? IPPROTO_UDP : IPPROTO_TCP; break;
 		case SO_ACCEPTCONN: v = c->s && c->s->kind == NC_KIND_LISTENER; break;
+		case SO_ERROR:
+			/* A raw UDP socket's error also has a marker in the pair: taken. */
+			if (udp && c->s->udp.raw)
+				v = nc_udp_take_error(c->svc, c->s, c->fd);
+			break;
 		}
 	}
 	if (v >= 0) {

@@ -58,6 +58,9 @@ static int open_link(struct nc_service *svc, char *err, size_t errlen)
 	if (svc->cfg.link_kind == NC_LINKKIND_TAP)
 		r = nc_link_tap_open(&svc->link, svc->cfg.tap_name, svc->cfg.mtu, nc_stack_input,
 				     svc, err, errlen);
+	else if (svc->cfg.link_kind == NC_LINKKIND_WIREGUARD)
+		r = nc_link_wireguard_open(&svc->link, svc->cfg.wg, svc->cfg.wg_name, svc->cfg.mtu,
+					   nc_stack_input, svc, err, errlen);
 	else
 		r = nc_link_vxlan_open(&svc->link, &svc->cfg.vxlan, svc->cfg.mtu, nc_stack_input,
 				       svc, err, errlen);
@@ -130,6 +133,12 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_PUBLISH:
 		nc_publish_event(svc, h, ev->events);
 		break;
+	case NC_H_UDP_DRAIN:
+		nc_udp_drain_event(svc, h);
+		break;
+	case NC_H_DNSFWD:
+		nc_dnsfwd_event(svc, h, ev->events);
+		break;
 	case NC_H_CAPTURE:
 		nc_capture_event(svc, h, ev->events);
 		break;
@@ -166,6 +175,8 @@ static void announce_ready(struct nc_service *svc)
 				      svc->cfg.prefix6[i]);
 		if (svc->cfg.link_kind == NC_LINKKIND_TAP)
 			snprintf(where, sizeof(where), "%s", svc->cfg.tap_name);
+		else if (svc->cfg.link_kind == NC_LINKKIND_WIREGUARD)
+			snprintf(where, sizeof(where), "%.100s", svc->cfg.wg->path);
 		else
 			nc_sockaddr_str((struct sockaddr *)&svc->cfg.vxlan.bind, where, sizeof(where));
 		if (n < (int)sizeof(line))
@@ -205,6 +216,7 @@ static void service_free(struct nc_service *svc)
 	nc_capture_close(svc);
 	nc_control_close(svc);
 	nc_publish_stop(svc);
+	nc_dnsfwd_stop(svc);
 	nc_names_stop(svc);
 	if (svc->ctl_tmp_path[0])
 		unlink(svc->ctl_tmp_path);
@@ -215,6 +227,7 @@ static void service_free(struct nc_service *svc)
 	if (svc->epfd >= 0)
 		close(svc->epfd);
 	nc_fault_free(&svc->fault);
+	free(svc->cfg.wg);
 	free(svc->fault_buf);
 	free(svc->scratch);
 	free(svc);
@@ -250,9 +263,9 @@ int nc_service_run(struct nc_config *cfg)
 		service_free(svc);
 		return 1;
 	}
-	r = nc_capture_open_file(svc, err, sizeof(err));
-	if (r == 0)
-		r = open_link(svc, err, sizeof(err));
+	r = open_link(svc, err, sizeof(err));
+	if (r == 0)   /* after the link (its kind makes the file's link type), before the probe */
+		r = nc_capture_open_file(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_neigh_probe(svc, err, sizeof(err));
 	if (r == 0)
@@ -261,6 +274,8 @@ int nc_service_run(struct nc_config *cfg)
 		r = nc_names_start(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_publish_start(svc, err, sizeof(err));
+	if (r == 0)
+		r = nc_dnsfwd_start(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_control_open(svc, err, sizeof(err));
 	if (r < 0) {
@@ -272,9 +287,14 @@ int nc_service_run(struct nc_config *cfg)
 
 	svc->running = 1;
 	while (svc->running) {
-		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS,
-				   nc_seccomp_timeout_ms(svc,
+		int timeout = nc_dnsfwd_timeout_ms(svc, nc_seccomp_timeout_ms(svc,
 					nc_neigh_timeout_ms(svc, nc_stack_timeout_ms(svc))));
+		if (svc->link->ops->timeout_ms) {
+			int lt = svc->link->ops->timeout_ms(svc->link);
+			if (lt >= 0 && (timeout < 0 || lt < timeout))
+				timeout = lt;
+		}
+		int n = epoll_wait(svc->epfd, evs, MAX_EVENTS, timeout);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -285,8 +305,11 @@ int nc_service_run(struct nc_config *cfg)
 		for (int i = 0; i < n; i++)
 			dispatch(svc, &evs[i]);
 		nc_stack_poll(svc);
+		if (svc->link->ops->poll)
+			svc->link->ops->poll(svc->link);
 		nc_neigh_poll(svc);
 		nc_seccomp_poll(svc);
+		nc_dnsfwd_poll(svc);
 		nc_sock_flush_dirty(svc);
 		nc_stack_release_held(svc);
 		if (svc->link->ops->flush)

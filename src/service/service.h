@@ -40,6 +40,8 @@ enum nc_handler_type {
 	NC_H_SECCOMP,      /* a seccomp notification listener (seccomp.c) */
 	NC_H_SECCOMP_WAIT, /* a trapped call waiting for its socket (seccomp.c) */
 	NC_H_PUBLISH,      /* a published port's kernel socket (publish.c) */
+	NC_H_UDP_DRAIN,    /* a raw UDP socket's program took datagrams (udp.c) */
+	NC_H_DNSFWD,       /* a query to an upstream nameserver (dnsfwd.c) */
 	NC_H_CAPTURE,      /* a `netcon capture` client's pipe (capture.c) */
 };
 
@@ -79,8 +81,27 @@ struct nc_counters {
 	uint64_t rx_frames_bad;
 	uint64_t udp_out, udp_in;            /* datagrams program → network, network → program */
 	uint64_t udp_dropped;                /* datagrams dropped: full program queue, bad */
+	uint64_t udp_held;                   /* raw sockets: held back behind another source */
 	uint64_t tw_ended;                   /* TIME_WAITs ended early (NC_TW_MAX) */
 	uint64_t addr_conflicts;             /* ARP frames claiming our address (neigh.c) */
+};
+
+/* --outbound: what went out (outbound.c). */
+#define NC_OB_RECENT         16      /* passed-through sockets listed by `netcon status` */
+#define NC_OB_LOGGED         1024    /* denied destinations remembered, to log each once */
+struct nc_outbound_state {
+	uint64_t allowed, denied, failed;    /* failed: allowed, but the kernel said no at once */
+	struct nc_ob_recent {
+		pid_t pid;
+		struct nc_addr peer, local;
+		int err;                     /* the connect's immediate error, 0 or positive */
+	} recent[NC_OB_RECENT];
+	uint64_t nrecent;                    /* ever recorded; recent[] is a ring */
+	struct nc_ob_logged {
+		uint16_t family, port;
+		uint8_t addr[16];
+	} logged[NC_OB_LOGGED];              /* open addressing; full: logging goes quiet */
+	unsigned nlogged;
 };
 
 struct nc_service {
@@ -129,6 +150,8 @@ struct nc_service {
 	uint64_t resolve_requests;   /* NC_MSG_RESOLVE served */
 	struct nc_seccomp *seccomp;  /* the seccomp supervisor's programs (seccomp.c) */
 	struct nc_publishing *publishing; /* --publish (publish.c) */
+	struct nc_outbound_state ob; /* --outbound (outbound.c) */
+	struct nc_dnsfwd *dnsfwd;    /* --dns-forward (dnsfwd.c) */
 	struct nc_capture *capture;  /* --pcap, netcon capture: NULL when nobody captures */
 };
 
@@ -208,8 +231,10 @@ void nc_neigh_announce(struct nc_service *svc);
 int nc_neigh_timeout_ms(struct nc_service *svc, int timeout);
 void nc_neigh_describe(struct nc_service *svc, char *buf, size_t len);
 
-int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
+/* raw: the pair carries payloads only (seccomp mode), else struct nc_dgram + payload. */
+int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int raw, int *app_fd,
 		struct nc_addr *local);
+void nc_udp_drain_event(struct nc_service *svc, struct nc_handler *h);
 int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		   const struct nc_connect_req *req, struct nc_connect_rep *rep);
 /* lwIP's LWIP_HOOK_IP4_INPUT: ICMP errors for connected UDP sockets (never eats p). */
@@ -241,6 +266,36 @@ void nc_seccomp_poll(struct nc_service *svc);
 int nc_seccomp_timeout_ms(struct nc_service *svc, int timeout);
 size_t nc_seccomp_status(struct nc_service *svc, char *buf, size_t len);
 void nc_seccomp_close_all(struct nc_service *svc);
+
+/* dnsfwd.c — --dns-forward: names not in the table go to resolv.conf's nameservers */
+int nc_dnsfwd_start(struct nc_service *svc, char *err, size_t errlen);
+void nc_dnsfwd_stop(struct nc_service *svc);
+/* Relay a --dns query (whose answer from the table would be NXDOMAIN) upstream; the
+ * answer goes to src:sport through the DNS pcb. 0 when under way, else a negative errno
+ * (the table's answer stands). */
+int nc_dnsfwd_relay(struct nc_service *svc, const uint8_t *q, size_t qlen,
+		    const ip_addr_t *src, u16_t sport);
+/* Ask upstream for a RESOLVE request's name: 0 when under way (the reply, to c or to
+ * reply_fd, which is then ours, comes later), else a negative errno (answer now). */
+int nc_dnsfwd_resolve(struct nc_service *svc, struct nc_client *c, int reply_fd,
+		      uint32_t seq, const struct nc_resolve_req *rq);
+void nc_dnsfwd_client_gone(struct nc_service *svc, struct nc_client *c);
+void nc_dnsfwd_event(struct nc_service *svc, struct nc_handler *h, uint32_t events);
+void nc_dnsfwd_poll(struct nc_service *svc);
+int nc_dnsfwd_timeout_ms(struct nc_service *svc, int timeout);
+size_t nc_dnsfwd_status(struct nc_service *svc, char *buf, size_t len);
+
+/* outbound.c — --outbound: kernel sockets of the service for destinations outside */
+/* Decide and, if allowed, make a kernel socket connected (non-blocking) to q->peer, for
+ * program pid. 0 with *fd (ours to close after passing it) and *rep; -ENOENT when the
+ * destination is not the service's to decide (loopback the policy does not name, or no
+ * --outbound); -ECONNREFUSED when denied; another negative errno from the kernel. */
+int nc_outbound_connect(struct nc_service *svc, const struct nc_outbound_req *q, pid_t pid,
+			int *fd, struct nc_outbound_rep *rep);
+/* Buffer sizes a kernel socket fd (AF_INET/AF_INET6) was given, for nc_outbound_req:
+ * 0 where it has a fresh socket's default. */
+void nc_outbound_bufs(int fd, int family, int32_t *sndbuf, int32_t *rcvbuf);
+size_t nc_outbound_status(struct nc_service *svc, char *buf, size_t len);
 
 /* status.c */
 size_t nc_status_text(struct nc_service *svc, char *buf, size_t len);

@@ -63,9 +63,30 @@ struct nc_listener_part {
 	struct nc_sock *gnext, *grr;
 };
 
-/* A UDP socket (udp.c). */
+/* A datagram a raw UDP socket holds back (udp.c). */
+struct nc_udp_held;
+
+/* A raw UDP socket's registration for "the program took datagrams" (udp.c): a dup of our
+ * end, EPOLLOUT|EPOLLET while datagrams are held back. */
+struct nc_udp_drain {
+	struct nc_handler h;         /* NC_H_UDP_DRAIN */
+	struct nc_sock *s;
+	int fd;                      /* the dup, or -1 */
+	unsigned armed:1;
+};
+
+/* A UDP socket (udp.c). Framed (preload mode: struct nc_dgram before each payload) or
+ * raw (seccomp mode: the payload only; the source kept here, one source at a time). */
 struct nc_udp_part {
 	struct udp_pcb *pcb;
+	unsigned raw:1;
+	unsigned busy:1;             /* raw: the pair may hold datagrams, all from src */
+	unsigned src_held:1;         /* raw: datagrams from src are held back too */
+	int src_err;                 /* raw: what is in the pair is an error marker */
+	struct nc_addr src;          /* raw: the source of the datagrams in the pair */
+	struct nc_udp_held *held, *held_tail;   /* raw: from other sources, in order */
+	size_t held_bytes;
+	struct nc_udp_drain drain;
 };
 
 /* A virtual socket, named by the inode of the program's end of its socketpair. */
@@ -137,5 +158,14 @@ void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events);
 void nc_udp_release(struct nc_service *svc, struct nc_sock *s);
 int nc_udp_setopt(struct nc_sock *s, int level, int name, int v);
 int nc_udp_getopt(struct nc_sock *s, int level, int name, int *v);
+/* Raw sockets (seccomp mode): move held datagrams into the pair if it is empty; send one
+ * datagram the supervisor read from the program (to: NULL for the connected peer),
+ * returning its length or a negative errno; take an error marker out of the pair. */
+void nc_udp_settle(struct nc_service *svc, struct nc_sock *s);
+ssize_t nc_udp_send(struct nc_service *svc, struct nc_sock *s, const struct nc_addr *to,
+		    const void *buf, size_t len);
+int nc_udp_is_broadcast(struct nc_service *svc, const struct nc_addr *to);
+int nc_udp_take_error(struct nc_service *svc, struct nc_sock *s, int app_fd);
+int nc_udp_error_pending(struct nc_sock *s);
 
 #endif /* NETCON_SOCK_H */

@@ -3,7 +3,9 @@
  *
  * One Ethernet netif carries the service's address. Outgoing frames (linkoutput) go to
  * the link as an iovec over the pbuf chain, without copying; incoming frames from the
- * link are copied once into a pbuf and given to ethernet_input. lwIP's timers are driven
+ * link are copied once into a pbuf and given to ethernet_input. On an IP-level link
+ * (wireguard) the netif has no ARP or Ethernet: lwIP's IPv4/IPv6 output hooks hand the
+ * packet to the link the same way, and received packets go to ip_input. lwIP's timers are driven
  * by the event loop: nc_stack_timeout_ms() is the time to lwIP's next deadline, so an
  * idle service sleeps instead of polling. Also here: the functions lwIP's port needs
  * (sys_now, random numbers, assertions).
@@ -183,9 +185,37 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
+/* An IP-level link (wireguard): lwIP's IPv4 and IPv6 output hand the packet straight to
+ * the link, whoever the next hop (the link routes by its own table). */
+static err_t stack_ip4_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *next)
+{
+	(void)next;
+	return stack_linkoutput(netif, p);
+}
+
+static err_t stack_ip6_output(struct netif *netif, struct pbuf *p, const ip6_addr_t *next)
+{
+	(void)next;
+	return stack_linkoutput(netif, p);
+}
+
 static err_t stack_netif_init(struct netif *netif)
 {
 	struct nc_service *svc = netif->state;
+
+	if (svc->link->ip_level) {
+		netif->name[0] = 'w';
+		netif->name[1] = 'g';
+		netif->mtu = (u16_t)svc->cfg.mtu;
+		/* The MAC only makes the IPv6 link-local address; nothing is framed. */
+		netif->hwaddr_len = ETH_HWADDR_LEN;
+		memcpy(netif->hwaddr, svc->cfg.mac, ETH_HWADDR_LEN);
+		netif->flags = 0;
+		netif->output = stack_ip4_output;
+		netif->output_ip6 = stack_ip6_output;
+		netif->linkoutput = stack_linkoutput;
+		return ERR_OK;
+	}
 
 	netif->name[0] = 'n';
 	netif->name[1] = 'c';
@@ -230,7 +260,8 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 	ip.addr = svc->cfg.ip.s_addr;
 	mask.addr = m;
 	gw.addr = 0;
-	if (!netif_add(&svc->netif, &ip, &mask, &gw, svc, stack_netif_init, ethernet_input)) {
+	if (!netif_add(&svc->netif, &ip, &mask, &gw, svc, stack_netif_init,
+		       svc->link->ip_level ? ip_input : ethernet_input)) {
 		snprintf(err, errlen, "lwIP refused the interface");
 		return -EINVAL;
 	}
@@ -272,8 +303,10 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 	netif_set_link_up(&svc->netif);
 	netif_set_up(&svc->netif);
 	/* Announce ourselves (gratuitous ARP, unsolicited NAs) so peers and learning
-	 * switches know our MAC, and caches holding an old one heal at once. */
-	nc_neigh_announce(svc);
+	 * switches know our MAC, and caches holding an old one heal at once. An IP-level
+	 * link has no neighbours to tell. */
+	if (!svc->link->ip_level)
+		nc_neigh_announce(svc);
 	return 0;
 }
 
@@ -332,7 +365,8 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 
 	if (svc->capture)
 		nc_capture_frame_linear(svc, frame, len);
-	nc_neigh_observe(svc, frame, len);
+	if (!svc->link->ip_level)
+		nc_neigh_observe(svc, frame, len);
 	if (svc->probing)
 		return;   /* the stack is not up yet: only our probe's answers matter */
 	if (svc->fault.enabled)
@@ -346,6 +380,8 @@ static size_t frame_max(struct nc_service *svc)
 {
 	if (svc->link->rx_flags & NC_LINK_RX_GSO)
 		return 0xffff;
+	if (svc->link->ip_level)
+		return (size_t)svc->cfg.mtu;
 	return (size_t)svc->cfg.mtu + NC_ETH_HLEN + 4;
 }
 
@@ -368,15 +404,16 @@ static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len
 {
 	struct pbuf *p;
 	size_t plen = len;
+	int ip = svc->link->ip_level;
 
-	if (len < NC_ETH_HLEN || len > frame_max(svc)) {
+	if (len < (ip ? 20 : NC_ETH_HLEN) || len > frame_max(svc)) {
 		svc->ctr.rx_frames_bad++;
 		return;
 	}
 	/* Ethernet frames are at least 60 bytes; a NIC pads shorter ones, a VXLAN peer need
 	 * not. lwIP's ARP and IPv4 input read their headers before checking the length, so
 	 * a short frame is padded with zeros here. */
-	if (plen < 60)
+	if (plen < 60 && !ip)
 		plen = 60;
 	/* lwIP's reassembly keeps a (packed) pbuf pointer in each fragment it holds: IPv4 at
 	 * the IP header, IPv6 4 bytes before the Fragment header. Room ahead of the
@@ -385,6 +422,8 @@ static void input_frame(struct nc_service *svc, const uint8_t *frame, size_t len
 	 * LeakSanitizer sees it: the fragments are then not reported as leaked
 	 * (fuzz_vxlan), and IPv4 headers are read aligned. */
 	size_t room = len >= NC_ETH_HLEN && frame[12] == 0x86 && frame[13] == 0xdd ? 6 : 2;
+	if (ip)   /* no Ethernet header: the IP header itself goes on the boundary */
+		room = (frame[0] >> 4) == 6 ? 4 : 0;
 	p = pbuf_alloc(PBUF_RAW, (u16_t)(plen + room), PBUF_RAM);
 	if (!p) {
 		svc->ctr.rx_frames_bad++;

@@ -114,6 +114,8 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	put(&o, "udp: %llu datagrams out, %llu in, %llu dropped\n",
 	    (unsigned long long)svc->ctr.udp_out, (unsigned long long)svc->ctr.udp_in,
 	    (unsigned long long)svc->ctr.udp_dropped);
+	put(&o, "udp held back (seccomp mode, behind another source): %llu\n",
+	    (unsigned long long)svc->ctr.udp_held);
 	put(&o, "totals: %llu connects (%llu refused), %llu accepted, %llu requests "
 		"(%llu malformed), %llu bad frames\n",
 	    (unsigned long long)svc->ctr.conns_opened, (unsigned long long)svc->ctr.conns_refused,
@@ -133,6 +135,11 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 		pubs[0] = '\0';
 		nc_publish_status(svc, pubs, sizeof(pubs));
 		put(&o, "%s", pubs);
+		char ob[4096];
+		nc_outbound_status(svc, ob, sizeof(ob));
+		put(&o, "%s", ob);
+		nc_dnsfwd_status(svc, ob, sizeof(ob));
+		put(&o, "%s", ob);
 	}
 	put(&o, "%-7s %-22s %-22s %-12s %12s %12s\n", "kind", "local", "peer", "state",
 	    "bytes out", "bytes in");

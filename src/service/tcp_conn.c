@@ -32,10 +32,7 @@
  * the filler from our end and close the duplicate: EPOLLOUT fires, SO_ERROR is 0. When
  * it fails we close our end with the filler unread: the program's end reports
  * EPOLLERR|EPOLLHUP, and SO_ERROR (answered from s->err, kept in a tombstone once the
- * socket is gone) gives ECONNREFUSED, ETIMEDOUT or EHOSTUNREACH. A program that closed
- * its socket before the handshake ended is found out when it ends (our end hangs up once
- * the duplicate is closed): RST instead of our ACK, as Linux answers a SYN-ACK for a
- * socket it forgot, so the peer never accepts it.
+ * socket is gone) gives ECONNREFUSED, ETIMEDOUT or EHOSTUNREACH.
  *
  * Lifetimes. lwIP frees a pcb on its own after errors (err callback) and after a full
  * close (ERR_CLSD, or silently from TIME_WAIT): we detach from a pcb as soon as we have
@@ -46,7 +43,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -203,15 +199,6 @@ static int prepare_filler(struct nc_sock *s, int a)
 	return 0;
 }
 
-/* Whether every copy of the program's end is closed: only ours is left (our duplicate
- * is closed by then), so our end reports a hang-up. */
-static int program_gone(const struct nc_sock *s)
-{
-	struct pollfd p = { .fd = s->fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
-}
-
 /* The connect resolved: give the program its writability back. */
 static void finish_connect(struct nc_service *svc, struct nc_sock *s, int ok)
 {
@@ -355,14 +342,6 @@ static err_t conn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	tcp_poll(pcb, NULL, 0);
 	nc_conn_size_sndbuf(pcb);
 	finish_connect(s->svc, s, 1);
-	if (program_gone(s)) {
-		/* The program closed its socket while the handshake ran: Linux forgets a
-		 * connecting socket on close and answers the peer's SYN-ACK with RST, so the
-		 * peer never accepts the connection. Do the same (our ACK is not sent yet)
-		 * rather than complete it and close it at once. */
-		nc_conn_abort(s->svc, s);
-		return ERR_ABRT;
-	}
 	/* The program could not write before; read whatever it wrote since. */
 	s->conn.app_readable = 1;
 	conn_pump_out(s->svc, s);

@@ -1,12 +1,35 @@
 /*
  * udp.c — virtual UDP sockets: an lwIP UDP pcb on one side, the program's
- * SOCK_SEQPACKET pair on the other, one message per datagram (struct nc_dgram, then the
- * payload; see include/netcon/rpc.h).
+ * SOCK_SEQPACKET pair on the other, one message per datagram.
+ *
+ * DOC: Theory of operation
  *
  * A SEQPACKET pair keeps message boundaries and gives the program per-datagram
  * readiness, MSG_PEEK and MSG_TRUNC natively, buffers by bytes (a SOCK_DGRAM pair is
  * limited to net.unix.max_dgram_qlen datagrams, 10 by default), and shows EOF when either
- * side goes away. The intercept (src/intercept/data.c) adds and strips the header.
+ * side goes away. A socket's pair is one of two kinds:
+ *
+ *  - Framed (preload mode): each message is a struct nc_dgram (destination or source
+ *    address, an error code) and the payload (include/netcon/rpc.h). The intercept
+ *    (src/intercept/data.c) adds and strips the header in the program's data calls.
+ *  - Raw (seccomp mode): each message is the payload only, since the program's data
+ *    calls are native and nothing can strip a header. What a header said is kept here:
+ *    the destination of a native send is the connected peer (an unconnected socket's
+ *    native send has none: dropped and counted); the source of a received datagram is
+ *    s->udp.src, because the pair only ever holds datagrams from one source at a time.
+ *    A datagram from that source (or any, when the pair is empty) is written at once;
+ *    one from another source is held back here (struct nc_udp_held, within the same
+ *    UDP_QUEUE budget as the pair; beyond it: dropped and counted) until the program
+ *    has taken everything in the pair — SIOCOUTQ on our end reads 0 once every message
+ *    we wrote is consumed — and then every held datagram of the oldest held source moves
+ *    in, in order. We learn of the program's reads through a dup of our end registered
+ *    for EPOLLOUT|EPOLLET (one epoll set cannot hold our end twice) while datagrams are
+ *    held back: each message the program consumes frees its buffer and wakes it. The
+ *    seccomp supervisor answers the program's trapped recvfrom/recvmsg/recvmmsg with an
+ *    address (service/seccomp_data.c) on this thread, so src cannot change under it.
+ *    An ICMP error for a connected raw socket sets its SO_ERROR and puts an empty
+ *    message in the pair as an error marker (a source of its own): a trapped receive
+ *    fails with the error once; a native one reads an empty datagram, which clears it.
  *
  * Program → network: our end is level-triggered; each readable event takes up to
  * UDP_BATCH datagrams and hands each to udp_sendto() (lwIP fragments what the MTU does
@@ -17,9 +40,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -39,6 +67,15 @@
 #define UDP_BATCH      64               /* datagrams taken from one program per event */
 #define UDP_QUEUE      (4 * 1024 * 1024) /* bytes queued towards the program (SO_SNDBUF) */
 #define UDP_IOV_MAX    64
+
+/* A datagram held back from a raw socket's pair (see the head of this file). */
+struct nc_udp_held {
+	struct nc_udp_held *next;
+	struct nc_addr from;
+	int err;                     /* an error marker (no payload) */
+	size_t len;
+	uint8_t data[];
+};
 
 static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
 		   u16_t port);
@@ -76,7 +113,7 @@ static int peer_ip(struct nc_service *svc, const struct nc_addr *in, ip_addr_t *
 	return r;
 }
 
-int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_fd,
+int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int raw, int *app_fd,
 		struct nc_addr *local)
 {
 	int v6 = req->addr.family == AF_INET6;
@@ -137,6 +174,10 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app_
 		goto fail;
 	}
 	s->udp.pcb = pcb;
+	s->udp.raw = raw ? 1 : 0;
+	s->udp.drain.h.type = NC_H_UDP_DRAIN;
+	s->udp.drain.s = s;
+	s->udp.drain.fd = -1;
 	s->family = v6 ? AF_INET6 : AF_INET;
 	s->opt.flags = req->opts.flags & NC_OPT_ALL;
 	udp_recv(pcb, udp_in, s);
@@ -196,10 +237,21 @@ int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 	return 0;
 }
 
-/* The socket goes (nc_sock_kill): its pcb with it. */
+/* The socket goes (nc_sock_kill): its pcb with it, and what it held back. */
 void nc_udp_release(struct nc_service *svc, struct nc_sock *s)
 {
-	(void)svc;
+	while (s->udp.held) {
+		struct nc_udp_held *h = s->udp.held;
+		s->udp.held = h->next;
+		free(h);
+	}
+	s->udp.held_tail = NULL;
+	s->udp.held_bytes = 0;
+	if (s->udp.drain.fd >= 0) {
+		nc_epoll_del(svc, s->udp.drain.fd);
+		close(s->udp.drain.fd);
+		s->udp.drain.fd = -1;
+	}
 	if (!s->udp.pcb)
 		return;
 	udp_recv(s->udp.pcb, NULL, NULL);
@@ -207,65 +259,111 @@ void nc_udp_release(struct nc_service *svc, struct nc_sock *s)
 	s->udp.pcb = NULL;
 }
 
-/* Send one datagram the program wrote: header + payload in buf. */
+/*
+ * nc_udp_send() - send one datagram of socket s: to `to`, or to the connected peer when
+ * to is NULL. Returns len, or a negative errno (-EDESTADDRREQ: no peer; -EMSGSIZE; the
+ * route's or lwIP's error). Counted in the service's counters either way.
+ */
+ssize_t nc_udp_send(struct nc_service *svc, struct nc_sock *s, const struct nc_addr *to,
+		    const void *buf, size_t len)
+{
+	struct pbuf *p;
+	ip_addr_t ip;
+	err_t e;
+	int r;
+
+	if (len > NC_DGRAM_MAX)
+		return -EMSGSIZE;
+	if (!to && !s->peer.family)
+		return -EDESTADDRREQ;
+	if (to && ((r = peer_ip(svc, to, &ip)) < 0 || to->port == 0))
+		return to->port == 0 ? -EINVAL : r;
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+	if (!p)
+		return -ENOBUFS;
+	if (len)
+		pbuf_take(p, buf, (u16_t)len);
+	e = to ? udp_sendto(s->udp.pcb, p, &ip, to->port) : udp_send(s->udp.pcb, p);
+	pbuf_free(p);
+	if (e != ERR_OK)
+		return e == ERR_RTE ? -ENETUNREACH : nc_lwip_err(e);
+	svc->ctr.udp_out++;
+	s->bytes_out += len;
+	return (ssize_t)len;
+}
+
+/* Is `to` (IPv4, or IPv4-mapped) our subnet's broadcast address or the limited one? */
+int nc_udp_is_broadcast(struct nc_service *svc, const struct nc_addr *to)
+{
+	struct nc_addr a = *to;
+	uint32_t ip, mask;
+
+	nc_addr_unmap_v4(&a);
+	if (a.family != AF_INET)
+		return 0;
+	memcpy(&ip, a.addr, 4);
+	if (ip == INADDR_BROADCAST)
+		return 1;
+	if (svc->cfg.prefix >= 31)
+		return 0;
+	mask = svc->cfg.prefix ? htonl(~0u << (32 - svc->cfg.prefix)) : 0;
+	return ip == ((svc->cfg.ip.s_addr & mask) | ~mask);
+}
+
+/* Send one datagram the program wrote: header + payload in buf (framed), or the payload
+ * alone to the connected peer (raw). */
 static void udp_out(struct nc_service *svc, struct nc_sock *s, const uint8_t *buf, size_t n)
 {
 	struct nc_dgram h;
-	struct pbuf *p;
-	ip_addr_t ip;
-	size_t len;
-	err_t e;
+	ssize_t r;
 
+	if (s->udp.raw) {
+		/* A native send: to the peer; an unconnected socket has none (Linux says
+		 * EDESTADDRREQ; the program's send already succeeded: docs/differences.md). */
+		if (nc_udp_send(svc, s, NULL, buf, n) < 0)
+			svc->ctr.udp_dropped++;
+		return;
+	}
 	memcpy(&h, buf, sizeof(h));
-	len = n - sizeof(h);
-	if (h.magic != NC_DGRAM_MAGIC || len > NC_DGRAM_MAX) {
+	if (h.magic != NC_DGRAM_MAGIC || n - sizeof(h) > NC_DGRAM_MAX) {
 		nc_log_ratelimited(NC_LOG_WARN, "udp %u: malformed datagram from the program "
 				   "(%zu bytes): dropped", (unsigned)s->udp.pcb->local_port, n);
 		svc->ctr.udp_dropped++;
 		return;
 	}
-	if (h.addr.family != AF_UNSPEC && (peer_ip(svc, &h.addr, &ip) < 0 || h.addr.port == 0)) {
+	r = nc_udp_send(svc, s, h.addr.family == AF_UNSPEC ? NULL : &h.addr,
+			buf + sizeof(h), n - sizeof(h));
+	if (r < 0)
 		svc->ctr.udp_dropped++;
-		return;
-	}
-	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
-	if (!p) {
-		svc->ctr.udp_dropped++;
-		return;
-	}
-	if (len)
-		pbuf_take(p, buf + sizeof(h), (u16_t)len);
-	if (h.addr.family == AF_UNSPEC)
-		e = s->peer.family ? udp_send(s->udp.pcb, p) : ERR_RTE;
-	else
-		e = udp_sendto(s->udp.pcb, p, &ip, h.addr.port);
-	pbuf_free(p);
-	if (e != ERR_OK) {
-		svc->ctr.udp_dropped++;
-		return;
-	}
-	svc->ctr.udp_out++;
-	s->bytes_out += len;
 }
 
 void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 {
 	/* One datagram with its header, and one byte more to see one that is too long. */
 	static uint8_t buf[sizeof(struct nc_dgram) + NC_DGRAM_MAX + 1];
+	size_t hl = s->udp.raw ? 0 : sizeof(struct nc_dgram);
 
 	(void)events;
 	/* Level-triggered: after UDP_BATCH datagrams the rest comes next turn. */
 	for (int i = 0; i < UDP_BATCH; i++) {
-		ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n = recv(s->fd, buf, hl + NC_DGRAM_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n <= 0) {
+		if (n < 0 || (n == 0 && !s->udp.raw)) {
 			/* Every copy of the program's end is closed (or the pair broke). */
 			nc_sock_kill(svc, s);
 			return;
 		}
-		if ((size_t)n < sizeof(struct nc_dgram) || (size_t)n >= sizeof(buf)) {
+		if (n == 0) {
+			/* Raw: an empty datagram, or the end of the pair (a hang-up)? */
+			struct pollfd pf = { .fd = s->fd, .events = POLLIN };
+			if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLHUP)) {
+				nc_sock_kill(svc, s);
+				return;
+			}
+		}
+		if ((size_t)n < hl || (size_t)n > hl + NC_DGRAM_MAX) {
 			svc->ctr.udp_dropped++;
 			continue;
 		}
@@ -273,16 +371,18 @@ void nc_udp_event(struct nc_service *svc, struct nc_sock *s, uint32_t events)
 	}
 }
 
-/* Hand one message (header + pbuf chain) to the program, without blocking. 0, or a
- * negative errno (-EAGAIN: the program's queue is full). */
+/* Hand one message (header + pbuf chain; no header: raw) to the program, without
+ * blocking. 0, or a negative errno (-EAGAIN: the program's queue is full). */
 static int deliver(struct nc_sock *s, const struct nc_dgram *h, struct pbuf *p)
 {
 	struct iovec iov[1 + UDP_IOV_MAX];
 	struct msghdr m = { .msg_iov = iov };
 	int n = 0;
 
-	iov[n].iov_base = (void *)h;
-	iov[n++].iov_len = sizeof(*h);
+	if (h) {
+		iov[n].iov_base = (void *)h;
+		iov[n++].iov_len = sizeof(*h);
+	}
 	for (struct pbuf *q = p; q; q = q->next) {
 		if (!q->len)
 			continue;
@@ -303,6 +403,222 @@ static int deliver(struct nc_sock *s, const struct nc_dgram *h, struct pbuf *p)
 	return sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+/* ---- raw sockets: one source in the pair at a time ------------------------------------ */
+
+/* Is the pair empty (every message we wrote consumed)? When it becomes so, an error
+ * marker that was in it has been read natively: that read reported the error. */
+static int raw_pair_empty(struct nc_sock *s)
+{
+	int q = 0;
+
+	if (!s->udp.busy)
+		return 1;
+	if (ioctl(s->fd, SIOCOUTQ, &q) < 0 || q > 0)
+		return 0;
+	s->udp.busy = 0;
+	if (s->udp.src_err) {
+		if (s->err == s->udp.src_err)
+			s->err = 0;
+		s->udp.src_err = 0;
+	}
+	return 1;
+}
+
+static int raw_same(const struct nc_sock *s, const struct nc_addr *from, int err)
+{
+	return s->udp.src_err == err && memcmp(&s->udp.src, from, sizeof(*from)) == 0;
+}
+
+/* Write one datagram (or an error marker: no payload) into the pair. 0 or -errno. */
+static int raw_write(struct nc_sock *s, const struct nc_addr *from, int err, struct pbuf *p,
+		     const void *buf, size_t len)
+{
+	int r;
+
+	if (p)
+		r = deliver(s, NULL, p);
+	else
+		r = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+	if (r == 0) {
+		s->udp.busy = 1;
+		s->udp.src = *from;
+		s->udp.src_err = err;
+	}
+	return r;
+}
+
+/* Watch for the program's reads while something is held back, only then. */
+static void raw_arm(struct nc_service *svc, struct nc_sock *s)
+{
+	struct nc_udp_drain *d = &s->udp.drain;
+	int want = s->udp.held != NULL;
+	struct epoll_event ev = { .events = EPOLLET | (want ? EPOLLOUT : 0), .data.ptr = &d->h };
+
+	if (want == d->armed)
+		return;
+	if (d->fd < 0) {
+		d->fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
+		if (d->fd < 0)
+			return;
+		if (nc_epoll_add(svc, d->fd, ev.events, &d->h) < 0) {
+			close(d->fd);
+			d->fd = -1;
+			return;
+		}
+	} else if (epoll_ctl(svc->epfd, EPOLL_CTL_MOD, d->fd, &ev) < 0) {
+		return;
+	}
+	d->armed = (unsigned)want;
+}
+
+/* If the pair is empty, move every held datagram of the oldest held source into it. */
+static void raw_fill(struct nc_service *svc, struct nc_sock *s)
+{
+	struct nc_udp_held **pp = &s->udp.held, *h, *prev = NULL;
+	struct nc_addr from;
+	int err;
+
+	if (!s->udp.held || !raw_pair_empty(s))
+		return;
+	from = s->udp.held->from;
+	err = s->udp.held->err;
+	s->udp.src_held = 0;
+	while ((h = *pp)) {
+		if (h->err != err || memcmp(&h->from, &from, sizeof(from)) != 0) {
+			prev = h;
+			pp = &h->next;
+			continue;
+		}
+		if (raw_write(s, &h->from, h->err, NULL, h->data, h->len) == -EAGAIN) {
+			s->udp.src_held = 1;   /* the pair is full: the rest waits */
+			break;
+		}
+		*pp = h->next;
+		if (s->udp.held_tail == h)
+			s->udp.held_tail = prev;
+		s->udp.held_bytes -= h->len;
+		if (!h->err) {
+			svc->ctr.udp_in++;
+			s->bytes_in += h->len;
+		}
+		free(h);
+	}
+}
+
+void nc_udp_settle(struct nc_service *svc, struct nc_sock *s)
+{
+	if (!s->udp.raw)
+		return;
+	raw_fill(svc, s);
+	raw_arm(svc, s);
+}
+
+void nc_udp_drain_event(struct nc_service *svc, struct nc_handler *h)
+{
+	struct nc_sock *s = ((struct nc_udp_drain *)h)->s;
+
+	if (!s->dead && s->fd >= 0)
+		nc_udp_settle(svc, s);
+}
+
+/* A datagram (p) or an error marker (err) for a raw socket: into the pair at once, or
+ * held back behind datagrams of other sources. 0, or -errno when dropped. */
+static int raw_in(struct nc_service *svc, struct nc_sock *s, const struct nc_addr *from,
+		  int err, struct pbuf *p)
+{
+	struct nc_udp_held *h;
+	size_t len = p ? p->tot_len : 0;
+	int r;
+
+	if (s->udp.busy && !raw_same(s, from, err) && raw_pair_empty(s))
+		raw_fill(svc, s);
+	if ((!s->udp.busy || raw_same(s, from, err)) && !s->udp.src_held) {
+		r = raw_write(s, from, err, p, NULL, 0);
+		if (r == 0 && !err) {
+			svc->ctr.udp_in++;
+			s->bytes_in += len;
+		}
+		raw_arm(svc, s);
+		return r;
+	}
+	if (s->udp.held_bytes + len > UDP_QUEUE || !(h = malloc(sizeof(*h) + len))) {
+		raw_arm(svc, s);
+		return -ENOBUFS;
+	}
+	h->next = NULL;
+	h->from = *from;
+	h->err = err;
+	h->len = len;
+	if (p)
+		pbuf_copy_partial(p, h->data, (u16_t)len, 0);
+	if (s->udp.held_tail)
+		s->udp.held_tail->next = h;
+	else
+		s->udp.held = h;
+	s->udp.held_tail = h;
+	s->udp.held_bytes += len;
+	svc->ctr.udp_held++;
+	if (raw_same(s, from, err))
+		s->udp.src_held = 1;
+	raw_arm(svc, s);
+	return 0;
+}
+
+/* An ICMP error for connected raw socket s: its SO_ERROR, and a marker in the pair that
+ * wakes a blocked receive (unless one is there or held already). */
+static void raw_error(struct nc_service *svc, struct nc_sock *s, int err)
+{
+	raw_pair_empty(s);   /* a marker read before this error clears only its own */
+	s->err = err;
+	if (s->udp.busy && s->udp.src_err)
+		return;
+	for (struct nc_udp_held *h = s->udp.held; h; h = h->next)
+		if (h->err)
+			return;
+	if (raw_in(svc, s, &s->peer, err, NULL) < 0)
+		svc->ctr.udp_dropped++;
+}
+
+/* Does a receive on raw socket s have an error to report (or a marker to take)? */
+int nc_udp_error_pending(struct nc_sock *s)
+{
+	return s->err || (s->udp.busy && s->udp.src_err);
+}
+
+/*
+ * nc_udp_take_error() - the pending error of raw socket s (positive, or 0), cleared as a
+ * receive or SO_ERROR clears Linux's sk_err: its markers go too, held ones and the ones
+ * in the pair (read through app_fd, a copy of the program's end; the pair holds nothing
+ * else while they are in it).
+ */
+int nc_udp_take_error(struct nc_service *svc, struct nc_sock *s, int app_fd)
+{
+	struct nc_udp_held **pp = &s->udp.held, *h, *prev = NULL;
+	int err = s->err;
+	char b;
+
+	s->err = 0;
+	while ((h = *pp)) {
+		if (!h->err) {
+			prev = h;
+			pp = &h->next;
+			continue;
+		}
+		*pp = h->next;
+		if (s->udp.held_tail == h)
+			s->udp.held_tail = prev;
+		free(h);
+	}
+	if (s->udp.busy && s->udp.src_err) {
+		for (int i = 0; i < UDP_BATCH; i++)
+			if (recv(app_fd, &b, 1, MSG_DONTWAIT) < 0)
+				break;
+		raw_pair_empty(s);
+	}
+	nc_udp_settle(svc, s);
+	return err;
+}
+
 static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
 		   u16_t port)
 {
@@ -318,7 +634,10 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	memset(&h, 0, sizeof(h));
 	h.magic = NC_DGRAM_MAGIC;
 	nc_sock_addr(s, &h.addr, addr, port);
-	if (deliver(s, &h, p) < 0) {
+	if (s->udp.raw) {
+		if (raw_in(svc, s, &h.addr, 0, p) < 0)
+			svc->ctr.udp_dropped++;   /* the program's queue is full */
+	} else if (deliver(s, &h, p) < 0) {
 		svc->ctr.udp_dropped++;   /* the program's queue is full */
 	} else {
 		svc->ctr.udp_in++;
@@ -455,6 +774,10 @@ int netcon_ip4_input(struct pbuf *p, struct netif *inp)
 		if (pa.family != AF_INET || s->udp.pcb->local_port != sport || pa.port != dport ||
 		    memcmp(pa.addr, &dst2, 4) != 0)
 			continue;
+		if (s->udp.raw) {
+			raw_error(svc, s, err);
+			break;
+		}
 		memset(&h, 0, sizeof(h));
 		h.magic = NC_DGRAM_MAGIC;
 		h.err = err;
