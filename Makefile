@@ -10,6 +10,9 @@ MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
+# systemd's units (contrib/systemd/): /usr/lib/systemd for PREFIX=/usr, else under PREFIX.
+SYSTEMD_UNIT_DIR      ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSTEMD_USER_UNIT_DIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/systemd/user,$(PREFIX)/lib/systemd/user)
 DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
@@ -63,9 +66,11 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/udp.c src/service/dns.c src/service/names.c src/service/neigh.c \
 	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
 	src/service/publish.c src/service/seccomp_data.c src/service/outbound.c \
-	src/service/dnsfwd.c
+	src/service/dnsfwd.c \
+	src/service/capture.c src/service/version.c src/service/notify.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
+	src/cli/cmd_capture.c \
 	src/cli/cmd_container.c src/cli/mode.c src/cli/paths.c src/common/seccomp_filter.c
 
 # netcon-exec, the containers' launcher: the seccomp door alone, linked statically (any
@@ -134,6 +139,16 @@ $(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c $(LWIP_STAMP) lwip/lwipopts.h lwip/arch/c
 	$(Q)$(CC) $(CFLAGS_LWIP) -c -o $@ $<
 
 # The service's files include lwIP headers (the CLI's do not: service/config.h).
+# `netcon --version` names lwIP's Debian package and our patch series, with the digest
+# scripts/fetch-lwip.sh computes over the patches' names and contents.
+LWIP_DEB_VERSION := $(shell sed -n 's/^LWIP_DEB_VERSION="\(.*\)"/\1/p' scripts/fetch-lwip.sh)
+LWIP_SERIES_SUM  := $(shell for p in $(LWIP_PATCHES); do echo "patch $$(basename $$p)"; \
+	cat $$p; done | sha256sum | cut -c1-16)
+$(BUILD)/obj/src/service/version.o: $(LWIP_SERIES) scripts/fetch-lwip.sh $(LWIP_PATCHES)
+$(BUILD)/obj/src/service/version.o: CFLAGS_NC += -DNC_LWIP_DEB_VERSION='"$(LWIP_DEB_VERSION)"' \
+	-DNC_LWIP_SERIES='"$(basename $(notdir $(LWIP_PATCHES)))"' \
+	-DNC_LWIP_SERIES_SUM='"$(LWIP_SERIES_SUM)"'
+
 $(BUILD)/obj/src/service/%.o: src/service/%.c $(LWIP_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -382,16 +397,43 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_NAMES)
 
-install: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec
+# Manual pages from their scdoc sources (man/*.scd; Debian's scdoc), built for install.
+MAN_PAGES := $(BUILD)/man/netcon.1 $(BUILD)/man/netcon-exec.1
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SCDOC   $<")
+	$(Q)scdoc <$< >$@.tmp && mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
+install: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(MAN_PAGES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/netcon
 	install -m 0755 $(BUILD)/netcon $(DESTDIR)$(PREFIX)/bin/netcon
 	install -m 0644 $(BUILD)/libnetcon.so $(DESTDIR)$(PREFIX)/lib/netcon/libnetcon.so
 	install -m 0755 $(BUILD)/netcon-exec $(DESTDIR)$(PREFIX)/lib/netcon/netcon-exec
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/doc/netcon
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 contrib/bash-completion/netcon \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/netcon
+	install -m 0644 docs/status-json.md docs/status-json.schema.json $(DESTDIR)$(PREFIX)/share/doc/netcon/
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)
+	sed 's|/usr/bin/netcon|$(PREFIX)/bin/netcon|' contrib/systemd/netcon@.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/netcon@.service
+	sed 's|/usr/bin/netcon|$(PREFIX)/bin/netcon|' contrib/systemd/netcon.service \
+		>$(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/netcon.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/netcon@.service \
+		$(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/netcon.service
+
+# The Debian package (debian/), from a clean checkout of HEAD: scripts/make-deb.sh; the
+# .deb lands in $(BUILD)/deb/ (needs dpkg-dev, debhelper, scdoc).
+deb:
+	$(Q)scripts/make-deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD) build-asan
 
-.PHONY: stress all unit check compat conformance asan asan-check demo bench bench-tools install clean \
+.PHONY: stress all unit check compat conformance asan asan-check demo bench bench-tools install clean man deb \
 	fuzz fuzz-build
 .PRECIOUS: $(LWIP_DIR)/src/%.c
 

@@ -8,7 +8,9 @@
 #   netcon container-flags with a bad engine, a missing socket directory, a path with a
 #   space, no netcon-exec; netcon-exec without a program or a service → exit ≠ 0, says which
 #   netcon service --outbound (malformed, overlapping) → exit ≠ 0, one line naming the entry
-#   netcon --version, netcon version           → "netcon X.Y.Z"
+#   netcon --version, netcon version           → "netcon X.Y.Z", then lwIP's version and
+#                                                Debian package, our patch series and its
+#                                                digest (as scripts/fetch-lwip.sh makes it)
 #   netcon service --ip 300.1.1.1/24 ...       → exit ≠ 0, message names 300.1.1.1
 #   netcon service --ip6 fe80::1/64 ... (and other unusable IPv6 addresses, --mtu < 1280)
 #                                              → exit ≠ 0, message names the value
@@ -159,9 +161,16 @@ assert_contains "$BAD_OUT" "option --outbound needs a value" "message for --outb
 # 1d. The version.
 for v in --version version; do
 	out=$(log "$NETCON" $v)
-	[[ $out =~ ^netcon\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "netcon $v printed '$out'"
-	note "ok: netcon $v: $out"
+	[[ ${out%%$'\n'*} =~ ^netcon\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "netcon $v printed '$out'"
+	note "ok: netcon $v: ${out%%$'\n'*}"
 done
+deb=$(sed -n 's/^LWIP_DEB_VERSION="\(.*\)"/\1/p' "$NC_ROOT/scripts/fetch-lwip.sh")
+names=$(cd "$NC_ROOT/lwip/patches" && ls -- *.patch | sed 's/\.patch$//' | tr '\n' ' ')
+sum=$(cd "$NC_ROOT/lwip/patches" && for p in *.patch; do echo "patch $p"; cat "$p"; done |
+	sha256sum | cut -c1-16)
+want="lwIP ${deb%%+*} (Debian source package lwip $deb)
+lwIP patches: ${names% } (sha256 $sum)"
+assert_eq "$want" "$(printf '%s\n' "$out" | tail -n +2)" "netcon --version's lwIP lines"
 
 # 2. Bad address.
 UP=$(free_udp_port)

@@ -3,7 +3,7 @@
 #
 #   README.md "## Usage" block        = netcon --help
 #   README.md "### netcon CMD" block  = netcon CMD --help   (service, intercept, show, status,
-#                                                            container-flags)
+#                                                            container-flags, capture)
 #   README.md "### netcon run" block  = netcon run --help up to "service options:"
 #
 # No network: it runs the binary and reads the README only.
@@ -29,7 +29,7 @@ def helptext(*args):
     return r.stdout.rstrip("\n")
 
 cases = [("## Usage\n", helptext())]
-for cmd in ("service", "intercept", "show", "status", "container-flags"):
+for cmd in ("service", "intercept", "show", "status", "container-flags", "capture"):
     cases.append(("### netcon %s\n" % cmd, helptext(cmd)))
 run = helptext("run")
 cases.append(("### netcon run\n", run[:run.index("service options:")].rstrip("\n")))

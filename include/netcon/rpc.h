@@ -43,6 +43,8 @@ enum nc_msg_type {
 	NC_MSG_RESOLVE,       /* names of the virtual network: a name's addresses, an address's names */
 	NC_MSG_SECCOMP,       /* serve a seccomp user-notification listener (the subject fd) */
 	NC_MSG_OUTBOUND,      /* a kernel socket of the service's, connected outside (--outbound) */
+	NC_MSG_STATUS_JSON,   /* the status as JSON (netcon status --json); reply as STATUS */
+	NC_MSG_CAPTURE,       /* stream the link's frames (pcap) into the subject fd, a pipe */
 	NC_MSG_TYPE_COUNT
 };
 #define NC_MSG_REPLY        0x8000
@@ -186,7 +188,8 @@ struct nc_query_rep {
 	struct nc_addr peer;
 };
 
-/* NC_MSG_STATUS: no payload in the request; the reply is text. */
+/* NC_MSG_STATUS, NC_MSG_STATUS_JSON: no payload in the request; the reply is text (JSON:
+ * one document, docs/status-json.md). */
 struct nc_status_rep {
 	uint32_t len;       /* bytes of text that follow */
 	char     text[];
@@ -262,6 +265,19 @@ struct nc_outbound_rep {
 	struct nc_addr local;   /* the kernel socket's address in the service's namespace */
 	uint32_t connected;     /* 1: connected at once; 0: the handshake is under way */
 	uint32_t pad;
+};
+
+/*
+ * NC_MSG_CAPTURE: `netcon capture`. The subject fd is the write end of a pipe, not a
+ * socket: the service keeps it and writes a pcap stream into it (a header, then every
+ * frame crossing the link) until the reader closes its end; a reader too slow loses
+ * whole frames (counted), never the stream's form. Only the service's own user and root
+ * may capture (EPERM): the frames carry every user's traffic. EBUSY beyond
+ * NC_CAPTURE_MAX_SINKS captures. The reply has no payload.
+ */
+struct nc_capture_req {
+	uint32_t flags;     /* 0 */
+	uint32_t pad;       /* 0 */
 };
 
 /* One accepted connection, on the listener's SOCK_SEQPACKET pair, with the new fd. */

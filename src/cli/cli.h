@@ -39,12 +39,16 @@ int nc_find_exec(char *buf, size_t len);
  * (cap bytes). Returns the reply's err (≥ 0) or a negative errno for transport errors. */
 int nc_cli_request(const char *path, int type, const void *payload, size_t plen,
 		   void *rep, size_t cap, size_t *replen);
+/* The same with a subject fd (NC_F_SUBJECT_FD) when subject >= 0. */
+int nc_cli_request_fd(const char *path, int type, const void *payload, size_t plen,
+		      int subject, void *rep, size_t cap, size_t *replen);
 
 int cmd_service(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_intercept(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 int cmd_container_flags(int argc, char **argv);
 
 #endif /* NETCON_CLI_H */

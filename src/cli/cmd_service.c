@@ -61,6 +61,12 @@ void nc_config_usage(FILE *f)
 		"                         (default 65536); beyond it calls fail with ENOBUFS\n"
 		"  --link-fault SPEC      inject faults into frames sent and received, for tests:\n"
 		"                         loss=P,dup=P,reorder=P,corrupt=P,seed=N (P in percent)\n"
+		"  --pcap FILE            write every frame the link carries to FILE (pcap format,\n"
+		"                         for tcpdump -r; wireguard: its IP packets); FILE is made\n"
+		"                         anew, mode 0600\n"
+		"  --pcap-size SIZE       with --pcap: start FILE anew when it would exceed SIZE\n"
+		"                         bytes (suffix k, M or G), keeping the last %d as FILE.1\n"
+		"                         (newest) .. FILE.%d\n"
 		"  --ready-fd N           write one byte to fd N (open for writing) once the service\n"
 		"                         is ready\n"
 		"  --probe-ms MS          before start, wait MS ms for an answer to an ARP probe\n"
@@ -85,7 +91,8 @@ void nc_config_usage(FILE *f)
 		"                         all, or CIDR[:PORT[-PORT]],... (IPv4 and IPv6, IPv6 with a\n"
 		"                         port in brackets; repeatable); the host's loopback only\n"
 		"                         when named (127.0.0.1:5432); default: off\n",
-		NC_MAX_IP6, NC_MTU_MIN, NC_DEFAULT_MTU, NC_PROBE_MS_DEFAULT);
+		NC_MAX_IP6, NC_MTU_MIN, NC_DEFAULT_MTU, NC_PCAP_KEEP, NC_PCAP_KEEP,
+		NC_PROBE_MS_DEFAULT);
 }
 
 static void random_mac(uint8_t mac[6])
@@ -164,6 +171,7 @@ static const char *const value_options[] = {
 	"--log-level", "--link", "--bind", "--peer", "--vni", "--tap", "--max-sockets",
 	"--link-fault", "--ready-fd", "--probe-ms", "--host", "--hosts", "--publish",
 	"--outbound", "--wg-config", "--wg-name",
+	"--pcap", "--pcap-size",
 };
 
 static int takes_value(const char *name)
@@ -171,6 +179,33 @@ static int takes_value(const char *name)
 	for (size_t i = 0; i < sizeof(value_options) / sizeof(value_options[0]); i++)
 		if (!strcmp(name, value_options[i]))
 			return 1;
+	return 0;
+}
+
+/* --pcap-size: bytes, with an optional k, M or G (powers of 1024); 4096 .. 1 TiB. */
+static int parse_size(const char *val, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!*val || *val < '0' || *val > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'M')
+		shift = 20;
+	else if (*end == 'G')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (1ull << (40 - shift)) || (v << shift) < 4096)
+		return -EINVAL;
+	*out = v << shift;
 	return 0;
 }
 
@@ -594,6 +629,14 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			char why[300];
 			if (nc_outbound_parse(&cfg->outbound, val, why, sizeof(why)) < 0)
 				return bad(prog, "%s%s", why, "");
+		} else if (!strcmp(name, "--pcap")) {
+			if (!*val || strlen(val) >= sizeof(cfg->pcap_path))
+				return bad(prog, "bad --pcap '%s'%s", val, ": empty or too long");
+			snprintf(cfg->pcap_path, sizeof(cfg->pcap_path), "%s", val);
+		} else if (!strcmp(name, "--pcap-size")) {
+			if (parse_size(val, &cfg->pcap_size) < 0)
+				return bad(prog, "bad --pcap-size '%s'%s", val,
+					   ": want bytes from 4096 to 1T, e.g. 100M");
 		} else if (!strcmp(name, "--probe-ms")) {
 			if (nc_parse_long(val, 0, 60000, &v) < 0)
 				return bad(prog, "bad --probe-ms '%s' (want 0 to 60000)%s", val, "");
@@ -628,6 +671,8 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 	}
 	if (publish_check(cfg, prog))
 		return 2;
+	if (cfg->pcap_size && !cfg->pcap_path[0])
+		return bad(prog, "--pcap-size needs --pcap FILE%s%s", "", "");
 	if (cfg->n_ip6 > 0 && cfg->mtu < 1280)
 		return bad(prog, "--ip6 needs --mtu 1280 or more (IPv6's minimum)%s%s", "", "");
 	if (have_tap && !have_link)

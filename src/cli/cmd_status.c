@@ -1,10 +1,13 @@
 /*
- * cmd_status.c — `netcon status`, and the CLI's one-shot RPC client.
+ * cmd_status.c — `netcon status` (text, --json, --watch), and the CLI's one-shot RPC
+ * client.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -14,6 +17,12 @@
 
 int nc_cli_request(const char *path, int type, const void *payload, size_t plen,
 		   void *rep, size_t cap, size_t *replen)
+{
+	return nc_cli_request_fd(path, type, payload, plen, -1, rep, cap, replen);
+}
+
+int nc_cli_request_fd(const char *path, int type, const void *payload, size_t plen,
+		      int subject, void *rep, size_t cap, size_t *replen)
 {
 	static uint8_t buf[NC_RPC_MAX_MSG];
 	struct sockaddr_un sun;
@@ -38,7 +47,9 @@ int nc_cli_request(const char *path, int type, const void *payload, size_t plen,
 	memset(&h, 0, sizeof(h));
 	h.type = (uint16_t)type;
 	h.seq = 1;
-	r = nc_rpc_send(fd, &h, payload, plen, NULL, 0);
+	if (subject >= 0)
+		h.flags = NC_F_SUBJECT_FD;
+	r = nc_rpc_send(fd, &h, payload, plen, subject >= 0 ? &subject : NULL, subject >= 0);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -62,21 +73,104 @@ int nc_cli_request(const char *path, int type, const void *payload, size_t plen,
 	return h.err;
 }
 
+static volatile sig_atomic_t stop_watch;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_watch = 1;
+}
+
+/* One status from the service at path, text or JSON, to stdout. 0, or 1 with a message. */
+static int show_once(const char *path, int json)
+{
+	static uint8_t rep[NC_RPC_MAX_MSG];
+	struct nc_status_rep sr;
+	size_t len = 0;
+	int r;
+
+	r = nc_cli_request(path, json ? NC_MSG_STATUS_JSON : NC_MSG_STATUS, NULL, 0, rep,
+			   sizeof(rep), &len);
+	if (r < 0) {
+		fprintf(stderr, "netcon status: cannot reach the service at %s: %s\n", path,
+			strerror(-r));
+		return 1;
+	}
+	if (r > 0 || len < sizeof(struct nc_status_rep)) {
+		fprintf(stderr, "netcon status: the service answered: %s%s\n",
+			strerror(r ? r : EPROTO),
+			json && r == EINVAL ? " (a service older than --json)" : "");
+		return 1;
+	}
+	memcpy(&sr, rep, sizeof(sr));
+	fwrite(rep + sizeof(sr), 1, sr.len <= len - sizeof(sr) ? sr.len : len - sizeof(sr), stdout);
+	fflush(stdout);
+	return 0;
+}
+
+/*
+ * --watch: the status again every interval until SIGINT or SIGTERM (exit 0) or until the
+ * service cannot be reached (exit 1). On a terminal the screen is cleared before each
+ * text status; otherwise a text status is followed by an empty line, and JSON is one
+ * document per line (JSON Lines).
+ */
+static int watch(const char *path, int json, long ms)
+{
+	struct sigaction sa;
+	int tty = isatty(STDOUT_FILENO);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;   /* no SA_RESTART: nanosleep returns at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop_watch) {
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+		if (tty && !json)
+			fputs("\033[H\033[2J", stdout);
+		if (show_once(path, json))
+			return 1;
+		if (!tty && !json)
+			putchar('\n');
+		fflush(stdout);
+		while (!stop_watch && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	return 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	char path[NC_SOCKET_PATH_MAX];
-	int so;
-	static uint8_t rep[NC_RPC_MAX_MSG];
-	size_t len = 0;
-	int r;
+	int so, json = 0;
+	long watch_ms = 0;
 
 	nc_client_socket(path, sizeof(path));
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: netcon status [--socket PATH]\n\n"
+			printf("usage: netcon status [--socket PATH] [--json] [--watch[=SECONDS]]\n\n"
 			       "Shows a service's address, link, counters and connection table.\n"
-			       "PATH defaults to $NETCON_SOCKET, else the default socket.\n");
+			       "PATH defaults to $NETCON_SOCKET, else the default socket.\n\n"
+			       "  --json             one JSON document (schema: docs/status-json.md)\n"
+			       "  --watch[=SECONDS]  again every SECONDS (default 1, 0.1..3600) until\n"
+			       "                     SIGINT or SIGTERM; with --json one document a line\n");
 			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "--watch")) {
+			watch_ms = 1000;
+		} else if (!strncmp(argv[i], "--watch=", 8)) {
+			char *end;
+			double v;
+			errno = 0;
+			v = strtod(argv[i] + 8, &end);
+			if (errno || end == argv[i] + 8 || *end || !(v >= 0.1 && v <= 3600)) {
+				fprintf(stderr, "netcon status: bad --watch '%s': want seconds from 0.1 "
+					"to 3600 (see --help)\n", argv[i] + 8);
+				return 2;
+			}
+			watch_ms = (long)(v * 1000 + 0.5);
 		} else if ((so = nc_socket_option(argc, argv, &i, path, sizeof(path),
 						  "netcon status")) != 0) {
 			if (so < 0)
@@ -87,18 +181,5 @@ int cmd_status(int argc, char **argv)
 			return 2;
 		}
 	}
-	r = nc_cli_request(path, NC_MSG_STATUS, NULL, 0, rep, sizeof(rep), &len);
-	if (r < 0) {
-		fprintf(stderr, "netcon status: cannot reach the service at %s: %s\n", path,
-			strerror(-r));
-		return 1;
-	}
-	if (r > 0 || len < sizeof(struct nc_status_rep)) {
-		fprintf(stderr, "netcon status: the service answered: %s\n", strerror(r ? r : EPROTO));
-		return 1;
-	}
-	struct nc_status_rep sr;
-	memcpy(&sr, rep, sizeof(sr));
-	fwrite(rep + sizeof(sr), 1, sr.len <= len - sizeof(sr) ? sr.len : len - sizeof(sr), stdout);
-	return 0;
+	return watch_ms ? watch(path, json, watch_ms) : show_once(path, json);
 }

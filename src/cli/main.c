@@ -19,6 +19,7 @@ static const struct {
 	{ "show", cmd_show, "show the intercept library, the socket, and whether it is loaded" },
 	{ "status", cmd_status, "show a service's addresses, link counters and connections" },
 	{ "container-flags", cmd_container_flags, "print the docker/podman run options for a container" },
+	{ "capture", cmd_capture, "write a running service's frames in pcap format" },
 };
 
 static void usage(FILE *f)
@@ -28,8 +29,8 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].what);
-	fprintf(f, "\n`netcon COMMAND --help` describes each command; "
-		   "`netcon --version` prints the version.\n");
+	fprintf(f, "\n`netcon COMMAND --help` describes each command; `netcon --version` prints\n"
+		   "the version, lwIP's and our lwIP patch series.\n");
 }
 
 int main(int argc, char **argv)
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
-		printf("netcon %s\n", NETCON_VERSION);
+		nc_version_print(stdout);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -23,9 +23,12 @@ static const long payload_sizes[NC_MSG_TYPE_COUNT][2] = {
 	[NC_MSG_RESOLVE] = { sizeof(struct nc_resolve_req), sizeof(struct nc_resolve_rep) },
 	[NC_MSG_SECCOMP] = { sizeof(struct nc_seccomp_req), sizeof(struct nc_seccomp_rep) },
 	[NC_MSG_OUTBOUND] = { sizeof(struct nc_outbound_req), sizeof(struct nc_outbound_rep) },
+	[NC_MSG_STATUS_JSON] = { 0, offsetof(struct nc_status_rep, text) },
+	[NC_MSG_CAPTURE] = { sizeof(struct nc_capture_req), 0 },
 };
 
 _Static_assert(sizeof(struct nc_seccomp_req) == 8, "nc_seccomp_req size (docs/rpc.md)");
+_Static_assert(sizeof(struct nc_capture_req) == 8, "nc_capture_req size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_seccomp_rep) == 8, "nc_seccomp_rep size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_outbound_req) == 64, "nc_outbound_req size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_outbound_rep) == 32, "nc_outbound_rep size (docs/rpc.md)");
@@ -324,7 +327,7 @@ int nc_rpc_check(const void *buf, size_t n, int nfds, int is_reply, const char *
 		}
 		return 0;
 	}
-	if (type == NC_MSG_STATUS && is_reply) {
+	if ((type == NC_MSG_STATUS || type == NC_MSG_STATUS_JSON) && is_reply) {
 		struct nc_status_rep r;
 		if (h.err != 0 && plen == 0)
 			return 0;

@@ -7,6 +7,7 @@
 #define NETCON_CONFIG_H
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,8 @@
 #define NC_DEFAULT_MAX_SOCKS 65536
 #define NC_DEFAULT_VNI       1
 #define NC_MAX_PUBLISH       64      /* --publish specs */
+#define NC_PCAP_PATH_MAX     4096    /* --pcap FILE */
+#define NC_PCAP_KEEP         3       /* --pcap-size: FILE.1 .. FILE.3 kept */
 
 enum nc_link_kind { NC_LINKKIND_VXLAN = 0, NC_LINKKIND_TAP, NC_LINKKIND_WIREGUARD,
 		    NC_LINKKIND_COUNT };
@@ -69,10 +72,15 @@ struct nc_config {
 	int n_publish;
 	struct nc_outbound outbound; /* --outbound: destinations outside reached by our kernel */
 	int dns_forward;             /* --dns-forward: names not in the table go to resolv.conf's */
+	char pcap_path[NC_PCAP_PATH_MAX];  /* --pcap: capture to this file; "" for none */
+	uint64_t pcap_size;          /* --pcap-size: rotate beyond this many bytes; 0 never */
 };
 
 /* Run a service with cfg until SIGTERM or SIGINT (service.c). 0 after a clean stop, 1
  * when start-up failed (with one message naming what was wrong). */
 int nc_service_run(struct nc_config *cfg);
+
+/* `netcon --version`: netcon's version, lwIP's and our patch series (version.c). */
+void nc_version_print(FILE *f);
 
 #endif /* NETCON_CONFIG_H */

@@ -129,7 +129,7 @@ static void send_now(struct nc_service *svc, uint8_t *f, size_t len)
 {
 	struct iovec iov = { .iov_base = f, .iov_len = len };
 
-	svc->link->ops->send(svc->link, &iov, 1);
+	nc_stack_link_send(svc, &iov, 1);
 	if (svc->link->ops->flush)
 		svc->link->ops->flush(svc->link);
 }

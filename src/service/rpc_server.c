@@ -424,6 +424,19 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		rep.service_pid = (uint32_t)getpid();
 		return put_reply(out, olen, &rep, sizeof(rep));
 	}
+	if (type == NC_MSG_CAPTURE) {
+		/* The subject is a pipe for the pcap stream (capture.c). */
+		struct nc_capture_req q;
+
+		memcpy(&q, pl, sizeof(q));
+		if (subject < 0)
+			return -EBADF;
+		if (q.flags != 0 || q.pad != 0)
+			return -EINVAL;
+		if (c->uid != 0 && c->uid != geteuid())
+			return -EPERM;
+		return nc_capture_add_pipe(svc, subject);
+	}
 	if (subject >= 0) {
 		r = subject_ino(subject, &ino);
 		if (r < 0)
@@ -542,10 +555,13 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		}
 		return put_reply(out, olen, &rep, sizeof(rep));
 	}
-	case NC_MSG_STATUS: {
+	case NC_MSG_STATUS:
+	case NC_MSG_STATUS_JSON: {
 		struct nc_status_rep rep;
 		size_t cap = NC_RPC_MAX_MSG - sizeof(struct nc_hdr) - sizeof(rep) - 1;
-		size_t n = nc_status_text(svc, (char *)out + sizeof(rep), cap);
+		size_t n = type == NC_MSG_STATUS_JSON ?
+			nc_status_json(svc, (char *)out + sizeof(rep), cap) :
+			nc_status_text(svc, (char *)out + sizeof(rep), cap);
 
 		rep.len = (uint32_t)n;
 		memcpy(out, &rep, sizeof(rep));

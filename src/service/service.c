@@ -139,6 +139,9 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_DNSFWD:
 		nc_dnsfwd_event(svc, h, ev->events);
 		break;
+	case NC_H_CAPTURE:
+		nc_capture_event(svc, h, ev->events);
+		break;
 	}
 }
 
@@ -185,6 +188,14 @@ static void announce_ready(struct nc_service *svc)
 			/* no stderr: nothing to tell */
 		}
 	}
+	{
+		char msg[NC_SOCKET_PATH_MAX + 128];
+
+		snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%d\nSTATUS=%s/%d on %s, socket %s",
+			 (int)getpid(), ip, svc->cfg.prefix, svc->link->ops->name,
+			 svc->cfg.socket_path);
+		nc_notify(msg);
+	}
 	if (svc->cfg.ready_fd >= 0) {
 		if (write(svc->cfg.ready_fd, "R", 1) < 0) {
 			/* the parent went away; nothing to tell */
@@ -202,6 +213,7 @@ static void service_free(struct nc_service *svc)
 	nc_stack_poll(svc);
 	if (svc->link && svc->link->ops->flush)
 		svc->link->ops->flush(svc->link);
+	nc_capture_close(svc);
 	nc_control_close(svc);
 	nc_publish_stop(svc);
 	nc_dnsfwd_stop(svc);
@@ -252,6 +264,8 @@ int nc_service_run(struct nc_config *cfg)
 		return 1;
 	}
 	r = open_link(svc, err, sizeof(err));
+	if (r == 0)   /* after the link (its kind makes the file's link type), before the probe */
+		r = nc_capture_open_file(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_neigh_probe(svc, err, sizeof(err));
 	if (r == 0)
@@ -301,7 +315,10 @@ int nc_service_run(struct nc_config *cfg)
 		if (svc->link->ops->flush)
 			svc->link->ops->flush(svc->link);
 		nc_sock_reap(svc);
+		if (svc->capture)
+			nc_capture_flush(svc);
 	}
+	nc_notify("STOPPING=1");
 	service_free(svc);
 	return 0;
 }

@@ -42,6 +42,7 @@ enum nc_handler_type {
 	NC_H_PUBLISH,      /* a published port's kernel socket (publish.c) */
 	NC_H_UDP_DRAIN,    /* a raw UDP socket's program took datagrams (udp.c) */
 	NC_H_DNSFWD,       /* a query to an upstream nameserver (dnsfwd.c) */
+	NC_H_CAPTURE,      /* a `netcon capture` client's pipe (capture.c) */
 };
 
 struct nc_handler {
@@ -151,13 +152,33 @@ struct nc_service {
 	struct nc_publishing *publishing; /* --publish (publish.c) */
 	struct nc_outbound_state ob; /* --outbound (outbound.c) */
 	struct nc_dnsfwd *dnsfwd;    /* --dns-forward (dnsfwd.c) */
+	struct nc_capture *capture;  /* --pcap, netcon capture: NULL when nobody captures */
 };
 
 /* service.c (and nc_service_run(), config.h) */
 int nc_epoll_add(struct nc_service *svc, int fd, uint32_t events, struct nc_handler *h);
 void nc_epoll_del(struct nc_service *svc, int fd);
 
+/* capture.c — frames in pcap format to --pcap's file and `netcon capture` clients. Each
+ * frame crossing the link goes to nc_capture_frame() when svc->capture is not NULL. */
+#define NC_CAPTURE_MAX_SINKS 8
+int nc_capture_open_file(struct nc_service *svc, char *err, size_t errlen);
+int nc_capture_add_pipe(struct nc_service *svc, int fd);
+void nc_capture_frame(struct nc_service *svc, const struct iovec *iov, int n);
+void nc_capture_frame_linear(struct nc_service *svc, const uint8_t *frame, size_t len);
+void nc_capture_flush(struct nc_service *svc);
+void nc_capture_event(struct nc_service *svc, struct nc_handler *h, uint32_t events);
+void nc_capture_close(struct nc_service *svc);
+/* The sinks open (returned), how many are clients, frames written and dropped. */
+size_t nc_capture_count(struct nc_service *svc, int *nclients, uint64_t *frames,
+			uint64_t *dropped);
+
+/* notify.c — $NOTIFY_SOCKET (systemd Type=notify): send one message. 0 or -errno. */
+int nc_notify(const char *msg);
+
 /* stack.c — lwIP glue */
+/* Send one frame on the link (captured first when someone captures). */
+int nc_stack_link_send(struct nc_service *svc, const struct iovec *iov, int n);
 int nc_stack_init(struct nc_service *svc, char *err, size_t errlen);
 void nc_stack_input(void *ctx, const uint8_t *frame, size_t len);
 void nc_stack_poll(struct nc_service *svc);
@@ -278,5 +299,8 @@ size_t nc_outbound_status(struct nc_service *svc, char *buf, size_t len);
 
 /* status.c */
 size_t nc_status_text(struct nc_service *svc, char *buf, size_t len);
+/* The status as one JSON document and a newline (docs/status-json.md); a socket table
+ * too long for len is cut (sockets_cut). Returns its length. */
+size_t nc_status_json(struct nc_service *svc, char *buf, size_t len);
 
 #endif /* NETCON_SERVICE_H */

@@ -110,12 +110,19 @@ const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr 
 	return NULL;
 }
 
+int nc_stack_link_send(struct nc_service *svc, const struct iovec *iov, int n)
+{
+	if (svc->capture)
+		nc_capture_frame(svc, iov, n);
+	return svc->link->ops->send(svc->link, iov, n);
+}
+
 /* Send one linear frame on the link. */
 static void send_linear(struct nc_service *svc, const uint8_t *frame, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)frame, .iov_len = len };
 
-	svc->link->ops->send(svc->link, &iov, 1);
+	nc_stack_link_send(svc, &iov, 1);
 }
 
 /*
@@ -173,7 +180,7 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 		iov[n].iov_len = q->len;
 		n++;
 	}
-	if (svc->link->ops->send(svc->link, iov, n) < 0)
+	if (nc_stack_link_send(svc, iov, n) < 0)
 		return ERR_IF;   /* counted by the link; TCP retransmits */
 	return ERR_OK;
 }
@@ -356,6 +363,8 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct nc_service *svc = ctx;
 
+	if (svc->capture)
+		nc_capture_frame_linear(svc, frame, len);
 	if (!svc->link->ip_level)
 		nc_neigh_observe(svc, frame, len);
 	if (svc->probing)
@@ -464,6 +473,8 @@ static void rx_zc_give(void *ctx, void *handle, size_t len)
 	struct rx_zc_buf *b = handle, *nb;
 	struct pbuf *p;
 
+	if (svc->capture)
+		nc_capture_frame_linear(svc, b->data, len);
 	if (len < 60 || len > frame_max(svc)) {
 		svc->ctr.rx_frames_bad++;
 		free(b);

@@ -1,6 +1,7 @@
 /*
  * status.c — the text of `netcon status`: addresses, link counters, the connection
- * table. Bounded by the buffer it is given; a table too long is cut with a note.
+ * table. Bounded by the buffer it is given; a table too long is cut with a note. And the
+ * same as JSON (`netcon status --json`, docs/status-json.md).
  */
 #include "sock.h"
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "netcon/version.h"
 #include "publish.h"
 #include "lwip/tcp.h"
 
@@ -157,5 +159,186 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 			break;
 		}
 	}
+	return o.used;
+}
+
+/*
+ * The same facts as JSON, for programs: `netcon status --json`. The schema, its version
+ * (NC_STATUS_JSON_VERSION) and what may change without a new version are in
+ * docs/status-json.md; a field removed or changed in meaning needs a new version, a field
+ * added does not. The free-text parts of the text status (the link's peers and learned
+ * MACs, neighbour caches, names, seccomp programs, published ports) are carried as lines.
+ */
+#define NC_STATUS_JSON_VERSION 1
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void put_str(struct out *o, const char *s)
+{
+	put(o, "\"");
+	for (; *s && !o->full; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			put(o, "\\%c", c);
+		else if (c < 0x20)
+			put(o, "\\u%04x", c);
+		else
+			put(o, "%c", c);
+	}
+	put(o, "\"");
+}
+
+/* Text of one or more lines as a JSON array of strings (empty lines left out). */
+static void put_lines(struct out *o, const char *text)
+{
+	char line[512];
+	int first = 1;
+
+	put(o, "[");
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		if (n) {
+			snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1),
+				 text);
+			put(o, "%s", first ? "" : ",");
+			put_str(o, line);
+			first = 0;
+		}
+		text += n;
+		if (*text)
+			text++;
+	}
+	put(o, "]");
+}
+
+static void put_u64(struct out *o, const char *name, uint64_t v, int last)
+{
+	put(o, "\"%s\":%llu%s", name, (unsigned long long)v, last ? "" : ",");
+}
+
+size_t nc_status_json(struct nc_service *svc, char *buf, size_t len)
+{
+	/* Room kept for closing the document after a cut table. */
+	struct out o = { .buf = buf, .len = len > 64 ? len - 64 : len };
+	const struct nc_link_stats *ls = &svc->link->stats;
+	static char text[NC_MAX_PUBLISH * 160 + 4096];
+	char a[64], mac[32];
+	int cut = 0, first = 1, nclients;
+	uint64_t cframes, cdropped;
+	size_t nsinks;
+
+	buf[0] = '\0';
+	put(&o, "{\"schema\":\"netcon-status\",\"version\":%d,", NC_STATUS_JSON_VERSION);
+	put(&o, "\"pid\":%d,\"netcon_version\":\"%s\",", (int)getpid(), NETCON_VERSION);
+	put(&o, "\"ipv4\":{\"address\":\"%s\",\"prefix\":%d},", inet_ntoa(svc->cfg.ip),
+	    svc->cfg.prefix);
+	put(&o, "\"ipv6\":[");
+	{
+		struct nc_ip6_prefix l6[NC_HELLO_MAX_IP6];
+		uint8_t n6 = 0;
+		char t[INET6_ADDRSTRLEN];
+
+		nc_stack_ip6_list(svc, l6, NC_HELLO_MAX_IP6, &n6);
+		for (int i = 0; i < n6; i++)
+			put(&o, "%s{\"address\":\"%s\",\"prefix\":%u,\"link_local\":%s}",
+			    i ? "," : "", inet_ntop(AF_INET6, l6[i].addr, t, sizeof(t)),
+			    l6[i].prefix, i == 0 ? "true" : "false");
+	}
+	put(&o, "],\"mac\":\"%s\",\"mtu\":%d,\"socket\":",
+	    nc_mac_str(svc->cfg.mac, mac, sizeof(mac)), svc->cfg.mtu);
+	put_str(&o, svc->cfg.socket_path);
+	put(&o, ",\"link\":{\"kind\":\"%s\",", svc->link->ops->name);
+	put_u64(&o, "rx_frames", ls->rx_frames, 0);
+	put_u64(&o, "rx_bytes", ls->rx_bytes, 0);
+	put_u64(&o, "tx_frames", ls->tx_frames, 0);
+	put_u64(&o, "tx_bytes", ls->tx_bytes, 0);
+	put_u64(&o, "rx_dropped", ls->rx_dropped, 0);
+	put_u64(&o, "tx_dropped", ls->tx_dropped, 0);
+	text[0] = '\0';
+	svc->link->ops->describe(svc->link, text, sizeof(text));
+	put(&o, "\"description\":");
+	put_lines(&o, text);
+	put(&o, "},\"faults\":");
+	if (svc->fault.enabled) {
+		const struct nc_fault_dir *d[2] = { &svc->fault.tx, &svc->fault.rx };
+		put(&o, "{");
+		for (int i = 0; i < 2; i++) {
+			put(&o, "\"%s\":{", i ? "rx" : "tx");
+			put_u64(&o, "lost", d[i]->lost, 0);
+			put_u64(&o, "duplicated", d[i]->duplicated, 0);
+			put_u64(&o, "reordered", d[i]->reordered, 0);
+			put_u64(&o, "corrupted", d[i]->corrupted, 1);
+			put(&o, "}%s", i ? "" : ",");
+		}
+		put(&o, "}");
+	} else {
+		put(&o, "null");
+	}
+	put(&o, ",\"clients\":%d,\"sockets_by_kind\":{\"tcp\":%d,\"listen\":%d,\"bound\":%d,"
+	    "\"udp\":%d},", svc->nclients, svc->nsocks[NC_KIND_CONN],
+	    svc->nsocks[NC_KIND_LISTENER], svc->nsocks[NC_KIND_BOUND], svc->nsocks[NC_KIND_UDP]);
+	put(&o, "\"counters\":{");
+	put_u64(&o, "connects", svc->ctr.conns_opened, 0);
+	put_u64(&o, "connects_refused", svc->ctr.conns_refused, 0);
+	put_u64(&o, "accepted", svc->ctr.conns_accepted, 0);
+	put_u64(&o, "requests", svc->ctr.rpc_requests, 0);
+	put_u64(&o, "requests_malformed", svc->ctr.rpc_bad, 0);
+	put_u64(&o, "bad_frames", svc->ctr.rx_frames_bad, 0);
+	put_u64(&o, "time_wait_ended", svc->ctr.tw_ended, 0);
+	put_u64(&o, "address_conflicts", svc->ctr.addr_conflicts, 0);
+	put_u64(&o, "udp_out", svc->ctr.udp_out, 0);
+	put_u64(&o, "udp_in", svc->ctr.udp_in, 0);
+	put_u64(&o, "udp_dropped", svc->ctr.udp_dropped, 0);
+	put_u64(&o, "tcp_fast_retransmits", tcp_recovery.fast_rexmit, 0);
+	put_u64(&o, "tcp_partial_ack_retransmits", tcp_recovery.partial_rexmit, 0);
+	put_u64(&o, "tcp_probes", tcp_recovery.probes, 0);
+	put_u64(&o, "tcp_timeouts", tcp_recovery.timeouts, 1);
+	nsinks = nc_capture_count(svc, &nclients, &cframes, &cdropped);
+	put(&o, "},\"capture\":{\"file\":");
+	if (svc->cfg.pcap_path[0])
+		put_str(&o, svc->cfg.pcap_path);
+	else
+		put(&o, "null");
+	put(&o, ",\"sinks\":%zu,\"clients\":%d,", nsinks, nclients);
+	put_u64(&o, "frames", cframes, 0);
+	put_u64(&o, "dropped", cdropped, 1);
+	/* The other parts of the text status, as lines. */
+	text[0] = '\0';
+	nc_neigh_describe(svc, text, sizeof(text));
+	{
+		size_t u = strlen(text);
+		nc_names_status(svc, text + u, sizeof(text) - u);
+		u = strlen(text);
+		nc_seccomp_status(svc, text + u, sizeof(text) - u);
+		u = strlen(text);
+		nc_publish_status(svc, text + u, sizeof(text) - u);
+	}
+	put(&o, "},\"details\":");
+	put_lines(&o, text);
+	put(&o, ",\"sockets\":[");
+	for (struct nc_sock *s = svc->socks; s; s = s->next) {
+		size_t mark = o.used;
+		put(&o, "%s{\"kind\":\"%s\",\"local\":\"%s\",\"peer\":", first ? "" : ",",
+		    kind_name(s->kind), nc_addr_str(&s->local, a, sizeof(a)));
+		if (s->kind == NC_KIND_CONN || (s->kind == NC_KIND_UDP && s->peer.family))
+			put(&o, "\"%s\"", nc_addr_str(&s->peer, a, sizeof(a)));
+		else
+			put(&o, "null");
+		put(&o, ",\"state\":\"%s\",", state_name(s));
+		put_u64(&o, "bytes_out", s->bytes_out, 0);
+		put_u64(&o, "bytes_in", s->bytes_in, 1);
+		put(&o, "}");
+		if (o.full) {
+			o.used = mark;
+			o.buf[mark] = '\0';
+			cut = 1;
+			break;
+		}
+		first = 0;
+	}
+	if (o.full && !cut)
+		return 0;   /* cannot happen: the fixed part is far below 64 KiB */
+	o.len = len;
+	o.full = 0;
+	put(&o, "],\"sockets_cut\":%s}\n", cut ? "true" : "false");
 	return o.used;
 }

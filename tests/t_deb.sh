@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# t_deb.sh — `make deb`: the Debian package from a clean checkout, lintian, an install.
+# timeout: 900
+#
+# Checks:
+#  - `make deb` (scripts/make-deb.sh: git archive of HEAD, dpkg-buildpackage -b) builds
+#    netcon_VERSION_ARCH.deb whose version is netcon's (include/netcon/version.h) and
+#    whose files are those `make install` installs (bin/netcon, lib/netcon/*, man pages,
+#    completion, units, the schema);
+#  - lintian reports no error and no warning (overrides: debian/netcon.lintian-overrides);
+#  - installed with dpkg in a fresh mount namespace whose root is an overlay of this
+#    machine's (a tmpfs takes every write: nothing reaches the host), `netcon --version`
+#    from it prints the version and the lwIP lines, `man -w netcon` finds the page, and
+#    `dpkg -r` removes it again.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_cmd git dpkg-buildpackage dh scdoc lintian unshare chroot
+[ "$(id -u)" = 0 ] || skip "the install in a namespace needs root"
+git -C "$NC_ROOT" rev-parse HEAD >/dev/null 2>&1 || skip "not a git checkout: make deb builds from HEAD"
+
+version=$(sed -n 's/^#define NETCON_VERSION "\(.*\)"/\1/p' "$NC_ROOT/include/netcon/version.h")
+log make -s -C "$NC_ROOT" deb BUILD="$NC_TMP/b" >"$NC_TMP/deb-build.log" 2>&1 ||
+	fail "make deb failed: $(tail -n 30 "$NC_TMP/deb-build.log")"
+deb=$NC_TMP/b/deb/netcon_${version}_$(dpkg --print-architecture).deb
+[ -s "$deb" ] || fail "make deb made no $(basename "$deb"): $(ls "$NC_TMP/b/deb")"
+note "ok: make deb built $(basename "$deb")"
+assert_eq "$version" "$(dpkg-deb -f "$deb" Version)" "the package's version"
+files=$(dpkg-deb -c "$deb" | awk '{print $6}')
+for f in ./usr/bin/netcon ./usr/lib/netcon/libnetcon.so ./usr/lib/netcon/netcon-exec \
+	./usr/share/man/man1/netcon.1.gz ./usr/share/man/man1/netcon-exec.1.gz \
+	./usr/share/bash-completion/completions/netcon ./usr/lib/systemd/system/netcon@.service \
+	./usr/lib/systemd/user/netcon.service ./usr/share/doc/netcon/status-json.schema.json \
+	./usr/share/doc/netcon/copyright; do
+	grep -qx -- "$f" <<<"$files" || fail "the package lacks $f"
+done
+note "ok: the package holds what make install installs"
+
+lintian --allow-root --tag-display-limit 0 "$deb" >"$NC_TMP/lintian.txt" 2>&1 || true
+sed 's/^/    | /' "$NC_TMP/lintian.txt"
+! grep -q '^[EW]: ' "$NC_TMP/lintian.txt" || fail "lintian reports errors or warnings"
+note "ok: lintian: no error, no warning"
+
+# The install: a private mount namespace, / overlaid with a tmpfs, chroot into it.
+cp "$deb" "$NC_TMP/netcon.deb"
+log unshare --mount --propagation private bash -euc '
+	t=$1/ovl
+	mkdir -p "$t"
+	mount -t tmpfs tmpfs "$t"
+	mkdir "$t/upper" "$t/work" "$t/root"
+	mount -t overlay overlay -o "lowerdir=/,upperdir=$t/upper,workdir=$t/work" "$t/root"
+	mount --rbind /dev "$t/root/dev"
+	mount -t proc proc "$t/root/proc"
+	cp "$1/netcon.deb" "$t/root/tmp/netcon.deb"
+	[ ! -e "$t/root/usr/bin/netcon" ] || { echo "netcon is installed on this machine already"; exit 3; }
+	chroot "$t/root" dpkg -i /tmp/netcon.deb
+	chroot "$t/root" /usr/bin/netcon --version >"$1/installed-version.txt"
+	chroot "$t/root" man -w netcon >"$1/installed-man.txt"
+	chroot "$t/root" dpkg -r netcon
+	[ ! -e "$t/root/usr/bin/netcon" ] || { echo "dpkg -r left /usr/bin/netcon"; exit 3; }
+' _ "$NC_TMP" || fail "the install in a namespace failed"
+cat "$NC_TMP/installed-version.txt" | sed 's/^/    | /'
+assert_eq "netcon $version" "$(head -n 1 "$NC_TMP/installed-version.txt")" "netcon --version of the installed package"
+assert_contains "$(sed -n 2p "$NC_TMP/installed-version.txt")" "lwIP " "its lwIP line"
+assert_eq "/usr/share/man/man1/netcon.1.gz" "$(cat "$NC_TMP/installed-man.txt")" "man -w netcon"
+note "ok: installed, run and removed in a namespace"
