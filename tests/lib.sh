@@ -566,6 +566,40 @@ http {
 NGX
 }
 
+# send_checked ADDR NAME PORT — $NC_TMP/data from a client under B to a receiver under A
+# listening on PORT (at ADDR, A's address); the receiver writes what it got to
+# $NC_TMP/NAME.got, which must equal the data. wait_port's probe is an empty connection:
+# the receiver keeps the first one that carried data.
+send_checked() {
+	local addr=$1 name=$2 port=$3
+	spawn_under A "rx-$name" "$PYTHON" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(1)
+got = b""
+while not got:
+    c, _ = s.accept()
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        got += b
+    c.close()
+open(sys.argv[2], "wb").write(got)' "$port" "$NC_TMP/$name.got"
+	wait_port B "$addr" "$port"
+	log under B "$PYTHON" -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+c.sendall(open(sys.argv[3], "rb").read())
+c.shutdown(socket.SHUT_WR)
+c.recv(1)
+c.close()' "$addr" "$port" "$NC_TMP/data"
+	wait_exit "${NC_SPAWNED[rx-$name]}" 20 || fail "the receiver did not finish"
+	cmp "$NC_TMP/data" "$NC_TMP/$name.got" || fail "the receiver got other bytes"
+}
+
 # now_ms — wall clock in milliseconds.
 now_ms() {
 	local t=${EPOCHREALTIME/./}

@@ -39,34 +39,8 @@ wait_clients() {
 	for i in $(seq 1 50); do [ "$(jfield 'd["capture"]["clients"]')" = "$1" ] && return 0; sleep 0.1; done
 	fail "A has $(jfield 'd["capture"]["clients"]') capture clients, want $1"
 }
-# transfer PORT — 1 MiB from B to a receiver under A on PORT.
-transfer() {
-	local port=$1
-	spawn_under A "rx-$port" "$PYTHON" -c '
-import socket, sys
-s = socket.socket()
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(1)
-got = b""
-while not got:
-    c, _ = s.accept()
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        got += b
-    c.close()
-open(sys.argv[2], "wb").write(got)' "$port" "$NC_TMP/got-$port"
-	wait_port B 10.97.3.1 "$port"
-	log under B "$PYTHON" -c '
-import socket, sys
-c = socket.create_connection(("10.97.3.1", int(sys.argv[1])))
-c.sendall(open(sys.argv[2], "rb").read())
-c.shutdown(socket.SHUT_WR)
-c.recv(1)' "$port" "$NC_TMP/data"
-	wait_exit "${NC_SPAWNED[rx-$port]}" 20 || fail "the receiver did not finish"
-	cmp "$NC_TMP/data" "$NC_TMP/got-$port" || fail "the receiver got other bytes"
-}
+# transfer PORT — 1 MiB from B to a receiver under A on PORT (tests/lib.sh).
+transfer() { send_checked 10.97.3.1 "got-$1" "$1"; }
 
 # ---- -w FILE, two clients at once ------------------------------------------------------
 spawn cap1 "$NETCON" capture --socket "$(sock A)" -w "$NC_TMP/c1.pcap"

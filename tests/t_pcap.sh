@@ -33,38 +33,10 @@ require_cmd tcpdump
 FLOW=$NC_ROOT/tests/progs/pcapflow.py
 head -c 1048576 /dev/urandom >"$NC_TMP/data"
 
-# transfer NAME PORT — send $NC_TMP/data from B to A's receiver; the receiver writes
-# what it got to $NC_TMP/NAME.got. pcapflow.py takes the first connection to PORT that
-# carried data (wait_port's probe carries none).
-transfer() {
-	local name=$1 port=$2
-	spawn_under A "rx-$name" "$PYTHON" -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(1)
-got = b""
-while not got:   # wait_port probes first with an empty connection
-    c, _ = s.accept()
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        got += b
-    c.close()
-open(sys.argv[2], "wb").write(got)' "$port" "$NC_TMP/$name.got"
-	wait_port B 10.97.0.1 "$port"
-	log under B "$PYTHON" -c '
-import socket, sys
-c = socket.create_connection(("10.97.0.1", int(sys.argv[1])))
-c.sendall(open(sys.argv[2], "rb").read())
-c.shutdown(socket.SHUT_WR)
-c.recv(1)
-c.close()' "$port" "$NC_TMP/data"
-	wait_exit "${NC_SPAWNED[rx-$name]}" 20 || fail "the receiver did not finish"
-	cmp "$NC_TMP/data" "$NC_TMP/$name.got" || fail "the receiver got other bytes"
-}
+# transfer NAME PORT — send $NC_TMP/data from B to A's receiver (tests/lib.sh); what it
+# got is $NC_TMP/NAME.got. pcapflow.py takes the first connection to PORT that carried
+# data (wait_port's probe carries none).
+transfer() { send_checked 10.97.0.1 "$1" "$2"; }
 
 # ---- one file, the whole transfer ------------------------------------------------------
 P=$NC_TMP/a.pcap
