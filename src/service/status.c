@@ -138,6 +138,7 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 		char ob[4096];
 		nc_outbound_status(svc, ob, sizeof(ob));
 		put(&o, "%s", ob);
+		ob[0] = '\0';   /* without --dns-forward it writes nothing */
 		nc_dnsfwd_status(svc, ob, sizeof(ob));
 		put(&o, "%s", ob);
 	}
