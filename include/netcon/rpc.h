@@ -245,21 +245,28 @@ struct nc_seccomp_rep {
 };
 
 /*
- * NC_MSG_OUTBOUND: a connect of the program's unconnected kernel TCP socket to a
+ * NC_MSG_OUTBOUND: a connect of the program's unconnected kernel TCP or UDP socket to a
  * destination outside the virtual network, when the service has --outbound (HELLO's
  * NC_HELLO_OUTBOUND). No subject. The service decides by its policy and, if allowed,
  * makes a kernel socket in its own network namespace, applies the options, starts a
- * non-blocking connect and returns the socket (NC_F_NEW_FD), which the intercept puts in
- * place of the program's fd. ENOENT: not the service's to decide (a loopback destination
- * the policy does not name): the program's own kernel connects. ECONNREFUSED: denied.
+ * non-blocking connect (UDP: connects it) and returns the socket (NC_F_NEW_FD), which the
+ * intercept puts in place of the program's fd. ENOENT: not the service's to decide (a
+ * loopback destination the policy does not name): the program's own kernel connects.
+ * Denied: ECONNREFUSED (TCP), EPERM (UDP).
+ * With NC_OUTBOUND_CHECK (type SOCK_DGRAM) only the policy is asked, for a datagram a
+ * virtual UDP socket sends outside (the service relays it): 0 allowed, EPERM denied
+ * (counted and logged), ENOENT not the service's; no socket, no reply payload.
  */
+#define NC_OUTBOUND_CHECK   0x1
 struct nc_outbound_req {
 	struct nc_addr peer;
 	struct nc_sockopts opts;
 	uint32_t family;    /* the program's socket: AF_INET or AF_INET6 */
-	int32_t  type;      /* SOCK_STREAM */
+	int32_t  type;      /* SOCK_STREAM or SOCK_DGRAM */
 	int32_t  sndbuf;    /* SO_SNDBUF / SO_RCVBUF the program set (as given to setsockopt), */
 	int32_t  rcvbuf;    /* 0 = the kernel's default */
+	uint32_t flags;     /* NC_OUTBOUND_CHECK */
+	uint32_t pad;
 };
 struct nc_outbound_rep {
 	struct nc_addr local;   /* the kernel socket's address in the service's namespace */

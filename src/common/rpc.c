@@ -30,7 +30,7 @@ static const long payload_sizes[NC_MSG_TYPE_COUNT][2] = {
 _Static_assert(sizeof(struct nc_seccomp_req) == 8, "nc_seccomp_req size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_capture_req) == 8, "nc_capture_req size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_seccomp_rep) == 8, "nc_seccomp_rep size (docs/rpc.md)");
-_Static_assert(sizeof(struct nc_outbound_req) == 64, "nc_outbound_req size (docs/rpc.md)");
+_Static_assert(sizeof(struct nc_outbound_req) == 72, "nc_outbound_req size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_outbound_rep) == 32, "nc_outbound_rep size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_resolve_req) == 280, "nc_resolve_req size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_resolve_addr) == 20, "nc_resolve_addr size (docs/rpc.md)");

@@ -9,9 +9,10 @@
  * then tells the outcome, as on Linux.
  *
  * With the service's --outbound (HELLO's NC_HELLO_OUTBOUND), a connect of an unconnected
- * kernel TCP socket elsewhere asks the service (NC_MSG_OUTBOUND, outbound_connect()):
- * denied is ECONNREFUSED; allowed, the reply carries a kernel socket of the service's
- * namespace, already connecting, which takes the fd's place as a virtual socket would.
+ * kernel TCP or UDP socket (or a UDP one bound virtual to the wildcard) elsewhere asks the
+ * service (NC_MSG_OUTBOUND, outbound_connect()): denied is ECONNREFUSED (TCP) or EPERM
+ * (UDP); allowed, the reply carries a kernel socket of the service's namespace, already
+ * connecting (UDP: connected), which takes the fd's place as a virtual socket would.
  * From then on it is a kernel socket like any other: the intercept forgets it.
  */
 #include <errno.h>
@@ -122,14 +123,30 @@ static void default_bufs(int family, int *snd, int *rcv)
 	*rcv = cached[i][1];
 }
 
+/* Is a destination outside the virtual network the service's to decide (--outbound, and
+ * for loopback only when the policy names some)? What the service said in HELLO (the
+ * route decision has asked it already for any address but loopback), or what netcon
+ * run/intercept passed on (NETCON_OUTBOUND): otherwise a program's loopback traffic
+ * costs nothing more and never contacts the service. */
+int nc_ic_outbound_ours(const struct nc_addr *peer)
+{
+	int ob = nc_ic_outbound_hint();
+
+	return (ob & NC_HELLO_OUTBOUND) &&
+	       (!nc_outbound_is_loopback(peer) || (ob & NC_HELLO_OUTBOUND_LO));
+}
+
 /*
- * outbound_connect() - connect of kernel TCP socket fd (of family) to addr, outside the
- * virtual network, when the service has --outbound. NC_PASS when it stays the kernel's:
- * no --outbound, loopback the policy does not name (the service says ENOENT), a socket
- * already connecting or connected (the kernel answers EALREADY, EISCONN) or bound by the
- * kernel (its address is of this namespace). Else 0, -EINPROGRESS or a negative errno.
+ * outbound_connect() - connect of socket fd (of family; type SOCK_STREAM or SOCK_DGRAM)
+ * to addr, outside the virtual network, when the service has --outbound. fd is a kernel
+ * socket, or (virt: UDP) a virtual one bound to the wildcard. NC_PASS when it stays the
+ * kernel's: no --outbound, loopback the policy does not name (the service says ENOENT), a
+ * kernel socket already connecting or connected (the kernel answers EALREADY, EISCONN)
+ * or bound by the kernel (its address is of this namespace). Else 0, -EINPROGRESS or a
+ * negative errno (denied: ECONNREFUSED for TCP, EPERM for UDP).
  */
-static int outbound_connect(int fd, int family, const struct sockaddr *addr, socklen_t len)
+static int outbound_connect(int fd, int family, int type, int virt, const struct sockaddr *addr,
+			    socklen_t len)
 {
 	struct nc_outbound_req q;
 	struct nc_outbound_rep rep;
@@ -138,33 +155,26 @@ static int outbound_connect(int fd, int family, const struct sockaddr *addr, soc
 	struct sockaddr_storage cur;
 	socklen_t l = sizeof(ti);
 	size_t rl = 0;
-	int r, nfd = -1, fl, ob;
+	int r, nfd = -1, fl;
 
 	if (addr->sa_family != family)
 		return NC_PASS;
 	memset(&q, 0, sizeof(q));
-	if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0)
-		return NC_PASS;
-	/* What the service said in HELLO (the route decision has asked it already for any
-	 * address but loopback), or what netcon run/intercept passed on (NETCON_OUTBOUND).
-	 * Loopback is asked about only when the policy names some: otherwise a program's
-	 * loopback connects cost nothing more and never contact the service. */
-	ob = nc_ic_outbound_hint();
-	if (!(ob & NC_HELLO_OUTBOUND) ||
-	    (nc_outbound_is_loopback(&q.peer) && !(ob & NC_HELLO_OUTBOUND_LO)))
+	if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0 || !nc_ic_outbound_ours(&q.peer))
 		return NC_PASS;
 	memset(&ti, 0, sizeof(ti));
-	if (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
-	    ti.tcpi_state != TCP_CLOSE)
+	if (type == SOCK_STREAM && (NC_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
+				    ti.tcpi_state != TCP_CLOSE))
 		return NC_PASS;
 	l = sizeof(cur);
-	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &l) == 0 &&
+	if (!virt && NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &l) == 0 &&
 	    ((struct sockaddr_in *)&cur)->sin_port != 0)
 		return NC_PASS;   /* the port is at the same place in sockaddr_in6 */
 	q.family = (uint32_t)family;
-	q.type = SOCK_STREAM;
-	nc_ic_read_opts(fd, &q.opts);
-	if (!(nc_fd_known_kernel(fd, &e) && e.fresh)) {
+	q.type = type;
+	if (!virt)
+		nc_ic_read_opts(fd, &q.opts);
+	if (type == SOCK_STREAM && !(nc_fd_known_kernel(fd, &e) && e.fresh)) {
 		int dsnd, drcv, v;
 		default_bufs(family, &dsnd, &drcv);
 		l = sizeof(v);
@@ -196,6 +206,25 @@ static int outbound_connect(int fd, int family, const struct sockaddr *addr, soc
 	return wait_connected(fd, 1);
 }
 
+int nc_ic_outbound_udp(const struct nc_addr *to)
+{
+	struct nc_outbound_req q;
+	size_t rl = 0;
+	int r;
+
+	if (!nc_ic_outbound_ours(to))
+		return NC_PASS;
+	memset(&q, 0, sizeof(q));
+	q.peer = *to;
+	q.family = to->family;
+	q.type = SOCK_DGRAM;
+	q.flags = NC_OUTBOUND_CHECK;
+	r = nc_ic_call(NC_MSG_OUTBOUND, &q, sizeof(q), -1, NULL, 0, &rl, NULL);
+	if (r == NC_UNREACHABLE)
+		return -ENETUNREACH;
+	return r == -ENOENT ? NC_PASS : r;
+}
+
 static int is_wildcard(const struct nc_addr *a)
 {
 	static const uint8_t zero[16];
@@ -225,9 +254,11 @@ static int udp_connect(int fd, struct nc_fdent *e, int family, const struct sock
 			return NC_PASS;
 	} else if (nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL) {
 		if (!e)
-			return NC_PASS;
-		if (is_wildcard(&e->local))
-			return to_kernel(fd, e, addr, len);
+			return outbound_connect(fd, family, SOCK_DGRAM, 0, addr, len);
+		if (is_wildcard(&e->local)) {
+			r = outbound_connect(fd, family, SOCK_DGRAM, 1, addr, len);
+			return r == NC_PASS ? to_kernel(fd, e, addr, len) : r;
+		}
 		return -ENETUNREACH;
 	} else if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0) {
 		return -EINVAL;
@@ -265,12 +296,11 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if (!addr)
 			return NC_PASS;
 		if ((family = nc_ic_is_inet_dgram(fd)))
-			return nc_ic_route(family, addr, len, 0) == NC_ROUTE_VIRTUAL ?
-			       udp_connect(fd, NULL, family, addr, len) : NC_PASS;
+			return udp_connect(fd, NULL, family, addr, len);
 		if (!(family = nc_ic_is_inet_stream(fd)))
 			return NC_PASS;
 		if (nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
-			return outbound_connect(fd, family, addr, len);
+			return outbound_connect(fd, family, SOCK_STREAM, 0, addr, len);
 	} else {
 		static const uint8_t zero[16];
 

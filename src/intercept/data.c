@@ -9,7 +9,8 @@
  *    boundaries, MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, timeouts and readiness come from the
  *    pair itself. A kernel UDP socket that sends to the virtual network without being
  *    bound first becomes virtual here (bound to the wildcard, port 0), as the kernel
- *    binds it implicitly.
+ *    binds it implicitly; with --outbound so does one sending outside where the policy
+ *    allows it (the service relays those datagrams; a denied destination is EPERM).
  * 2. An address given on a connected virtual TCP socket: Linux's TCP ignores it, a Unix
  *    stream socket refuses it with EISCONN, so it is dropped (sockperf always passes one).
  * 3. The end of a virtual TCP connection that the network ended with an error (a reset,
@@ -353,6 +354,16 @@ static int is_broadcast(uint32_t a)
 	return a == ((net.ip & mask) | ~mask);
 }
 
+/* A destination outside the virtual network: the service relays it if its --outbound
+ * policy allows it (0), EPERM if it denies it; otherwise a virtual socket sends only to
+ * the virtual network: ENETUNREACH (see docs/differences.md). */
+static int outside(const struct nc_addr *a)
+{
+	int r = nc_ic_outbound_udp(a);
+
+	return r == NC_PASS ? -ENETUNREACH : r;
+}
+
 /*
  * The destination of a datagram, checked as Linux's udp_sendmsg() checks it. 0 and *a
  * (family AF_UNSPEC: the connected peer), or a negative errno.
@@ -380,8 +391,6 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 		memcpy(&d6, sa, salen < sizeof(d6) ? salen : sizeof(d6));
 		if (d6.sin6_port == 0)
 			return -EINVAL;
-		if (nc_ic_route(AF_INET6, (struct sockaddr *)&d6, sizeof(d6), 0) != NC_ROUTE_VIRTUAL)
-			return -ENETUNREACH;
 		if (IN6_IS_ADDR_V4MAPPED(&d6.sin6_addr)) {
 			int v = 0;
 			socklen_t l = sizeof(v);
@@ -389,6 +398,8 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 				return -ENETUNREACH;   /* an IPv6-only socket */
 		}
 		nc_addr_from_sockaddr(a, (struct sockaddr *)&d6, sizeof(d6));
+		if (nc_ic_route(AF_INET6, (struct sockaddr *)&d6, sizeof(d6), 0) != NC_ROUTE_VIRTUAL)
+			return outside(a);
 		return 0;
 	}
 	if (salen < (socklen_t)sizeof(*sin))
@@ -407,7 +418,8 @@ static int udp_dest(int fd, const struct nc_fdent *e, const struct sockaddr *sa,
 		if (nc_ic_getsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v, &l) < 0 || !v)
 			return -EACCES;
 	} else if (nc_ic_route(AF_INET, (struct sockaddr *)&d, sizeof(d), 0) != NC_ROUTE_VIRTUAL) {
-		return -ENETUNREACH;   /* see docs/differences.md */
+		nc_addr_from_sockaddr(a, (struct sockaddr *)&d, sizeof(d));
+		return outside(a);
 	}
 	nc_addr_from_sockaddr(a, (struct sockaddr *)&d, sizeof(d));
 	return 0;
@@ -441,19 +453,37 @@ static ssize_t udp_sendmsg(int fd, const struct nc_fdent *e, const struct msghdr
 
 /*
  * A kernel UDP socket, unbound, sending to the virtual network: bind it there first
- * (wildcard, port 0), as the kernel would bind it implicitly. 1 if fd is now virtual.
+ * (wildcard, port 0), as the kernel would bind it implicitly. So too one sending outside
+ * the virtual network where the service's --outbound policy allows it (its datagrams then
+ * go through the service's relay). 1 if fd is now virtual, 0 if it stays the kernel's,
+ * -EPERM if the policy denies the destination.
  */
 static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
 			     struct nc_fdent *e)
 {
 	struct sockaddr_storage any, cur;
 	socklen_t cl = sizeof(cur);
-	int family;
+	struct nc_addr to;
+	int family, virt, r;
 
-	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-	    nc_ic_route(sa->sa_family, sa, salen, 0) != NC_ROUTE_VIRTUAL ||
-	    (family = nc_ic_is_inet_dgram(fd)) != sa->sa_family)
+	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return 0;
+	virt = nc_ic_route(sa->sa_family, sa, salen, 0) == NC_ROUTE_VIRTUAL;
+	if (!virt && (nc_addr_from_sockaddr(&to, sa, salen) < 0 || !nc_ic_outbound_ours(&to)))
+		return 0;
+	if ((family = nc_ic_is_inet_dgram(fd)) != sa->sa_family)
+		return 0;
+	if (!virt) {
+		if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
+		    ((struct sockaddr_in *)&cur)->sin_port != 0)
+			return 0;
+		r = nc_ic_outbound_udp(&to);
+		if (r == NC_PASS || r == -ENETUNREACH)
+			return 0;   /* the kernel's (without a service: it fails there) */
+		if (r < 0)
+			return r;
+		cl = sizeof(cur);
+	}
 	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
 	    ((struct sockaddr_in *)&cur)->sin_port != 0)
 		return 0;   /* bound by the kernel already: it stays the kernel's */
@@ -468,10 +498,11 @@ static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
 NC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct nc_fdent e;
+	int b = 0;
 
-	if (msg && (is_udp(fd, &e) ||
-		    (msg->msg_name && udp_implicit_bind(fd, msg->msg_name, msg->msg_namelen, &e))))
-		return nc_ret(udp_sendmsg(fd, &e, msg, flags));
+	if (msg && (is_udp(fd, &e) || (msg->msg_name &&
+	    (b = udp_implicit_bind(fd, msg->msg_name, msg->msg_namelen, &e)) != 0)))
+		return nc_ret(b < 0 ? b : udp_sendmsg(fd, &e, msg, flags));
 	if (msg && msg->msg_name && is_virtual_conn(fd)) {
 		struct msghdr m = *msg;
 		m.msg_name = NULL;
@@ -486,12 +517,13 @@ NC_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 {
 	struct nc_fdent e;
 	const struct sockaddr *a = NC_SA(sa);
+	int b = 0;
 
-	if (is_udp(fd, &e) || (a && udp_implicit_bind(fd, a, salen, &e))) {
+	if (is_udp(fd, &e) || (a && (b = udp_implicit_bind(fd, a, salen, &e)) != 0)) {
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 		struct msghdr m = { .msg_name = (void *)a, .msg_namelen = a ? salen : 0,
 				    .msg_iov = &iov, .msg_iovlen = 1 };
-		return nc_ret(udp_sendmsg(fd, &e, &m, flags));
+		return nc_ret(b < 0 ? b : udp_sendmsg(fd, &e, &m, flags));
 	}
 	if (a && is_virtual_conn(fd))
 		return NC_REAL(sendto)(fd, buf, len, flags, NULL, 0);
@@ -538,12 +570,15 @@ NC_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 {
 	struct nc_fdent e;
 	unsigned int i;
+	int b = 0;
 
 	if (!vec || !vlen || !(is_udp(fd, &e) ||
 			       (vec[0].msg_hdr.msg_name &&
-				udp_implicit_bind(fd, vec[0].msg_hdr.msg_name,
-						  vec[0].msg_hdr.msg_namelen, &e))))
+				(b = udp_implicit_bind(fd, vec[0].msg_hdr.msg_name,
+						       vec[0].msg_hdr.msg_namelen, &e)) != 0)))
 		return NC_REAL(sendmmsg)(fd, vec, vlen, flags);
+	if (b < 0)
+		return (int)nc_ret(b);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
 	for (i = 0; i < vlen; i++) {

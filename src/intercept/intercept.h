@@ -55,6 +55,12 @@ void nc_ic_net(struct nc_net *net);
 /* The NC_HELLO_OUTBOUND* flags known so far (NETCON_OUTBOUND, then HELLO), without
  * connecting to the service. */
 int nc_ic_outbound_hint(void);
+/* --outbound: may a UDP datagram go to `to`, outside the virtual network, through the
+ * service's relay? 0 yes, -EPERM denied, NC_PASS not the service's (connect.c). */
+int nc_ic_outbound_udp(const struct nc_addr *to);
+/* Is a destination outside the virtual network the service's to decide (--outbound; for
+ * loopback only when the policy names some)? 1 or 0, without asking the service. */
+int nc_ic_outbound_ours(const struct nc_addr *peer);
 /* One request. subject_fd: the socket acted on, or -1. Returns the service's answer (0 or
  * a negative errno), or NC_UNREACHABLE when no answer came (the service cannot be
  * reached; the cause is logged once). rep/replen: the reply payload; *new_fd: a socket the

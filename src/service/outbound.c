@@ -8,11 +8,12 @@
  * namespace without network it fails. With --outbound POLICY the service lends the
  * program its own network, the one of the namespace the service runs in:
  *
- *  - The program's connect of an unconnected kernel TCP socket to an address outside the
- *    virtual network comes to the service (NC_MSG_OUTBOUND from the intercept; the
- *    trapped connect itself in seccomp mode).
- *  - The policy (common/outbound.c) decides. Denied: ECONNREFUSED, what a firewall's
- *    reject gives, counted and logged once per destination. Loopback (127.0.0.0/8, ::1)
+ *  - The program's connect of an unconnected kernel TCP or UDP socket to an address
+ *    outside the virtual network comes to the service (NC_MSG_OUTBOUND from the
+ *    intercept; the trapped connect itself in seccomp mode).
+ *  - The policy (common/outbound.c) decides. Denied: ECONNREFUSED for TCP, what a
+ *    firewall's reject gives, EPERM for UDP, what netfilter's OUTPUT drop or reject
+ *    gives a sender; counted and logged once per destination. Loopback (127.0.0.0/8, ::1)
  *    is decided here only when an entry names it; otherwise it is not the service's
  *    (-ENOENT) and the program's own kernel connects, as without --outbound — so `all`
  *    never hands the host's loopback services to a program.
@@ -33,6 +34,13 @@
  * service cannot stall a connection once it exists. The price: the program holds a
  * socket of another namespace, with that namespace's addresses.
  *
+ * UDP: a connect outside gets a connected kernel UDP socket the same way (the kernel
+ * carries every datagram). A datagram an unconnected virtual UDP socket sends outside is
+ * relayed instead (udp.c: one kernel socket of the service per program socket, made on
+ * the first such datagram, its replies delivered with their real source), since that
+ * socket may also talk to the virtual network; each datagram is checked against the
+ * policy (nc_outbound_udp_allowed).
+ *
  * This function never blocks: socket(), setsockopt() and a non-blocking connect().
  */
 #include "service.h"
@@ -50,7 +58,7 @@
 #include "log.h"
 
 /* Log a denied destination once (while the table has room; then no more lines). */
-static void log_denied(struct nc_service *svc, const struct nc_addr *a, pid_t pid)
+static void log_denied(struct nc_service *svc, const struct nc_addr *a, int type, pid_t pid)
 {
 	struct nc_outbound_state *ob = &svc->ob;
 	uint32_t h = 2166136261u;
@@ -58,22 +66,25 @@ static void log_denied(struct nc_service *svc, const struct nc_addr *a, pid_t pi
 
 	for (size_t i = 0; i < 16; i++)
 		h = (h ^ a->addr[i]) * 16777619u;
-	h = (h ^ a->port) * 16777619u;
+	h = (h ^ a->port ^ ((uint32_t)type << 16)) * 16777619u;
 	for (unsigned k = 0; k < NC_OB_LOGGED; k++) {
 		struct nc_ob_logged *e = &ob->logged[(h + k) % NC_OB_LOGGED];
 		if (e->family == 0) {
 			if (ob->nlogged >= NC_OB_LOGGED * 3 / 4)
 				return;   /* table full: quiet from now on */
-			e->family = a->family;
+			e->family = (uint8_t)a->family;
+			e->type = (uint8_t)type;
 			e->port = a->port;
 			memcpy(e->addr, a->addr, 16);
 			ob->nlogged++;
-			nc_warn("outbound: pid %d: %s denied by the --outbound policy "
-				"(ECONNREFUSED; logged once per destination)", (int)pid,
-				nc_addr_str(a, t, sizeof(t)));
+			nc_warn("outbound: pid %d: %s %s denied by the --outbound policy "
+				"(%s; logged once per destination)", (int)pid,
+				type == SOCK_DGRAM ? "udp" : "tcp", nc_addr_str(a, t, sizeof(t)),
+				type == SOCK_DGRAM ? "EPERM" : "ECONNREFUSED");
 			return;
 		}
-		if (e->family == a->family && e->port == a->port && !memcmp(e->addr, a->addr, 16))
+		if (e->family == a->family && e->type == type && e->port == a->port &&
+		    !memcmp(e->addr, a->addr, 16))
 			return;
 	}
 }
@@ -129,6 +140,8 @@ static void apply_opts(int s, int family, const struct nc_outbound_req *q)
 	}
 	if (o->flags & NC_OPT_REUSEADDR)
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (o->flags & NC_OPT_BROADCAST)
+		setsockopt(s, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
 	if (o->flags & NC_OPT_KEEPALIVE)
 		setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	if (o->flags & NC_OPT_NODELAY)
@@ -154,46 +167,77 @@ static void apply_opts(int s, int family, const struct nc_outbound_req *q)
 		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &q->rcvbuf, sizeof(q->rcvbuf));
 }
 
+/* The policy's word on q->peer: 0 allowed; -ENOENT not ours (loopback it does not name);
+ * -ECONNREFUSED (TCP) or -EPERM (UDP) denied, counted and logged when count. */
+static int decide(struct nc_service *svc, const struct nc_addr *peer, int type, pid_t pid,
+		  int count)
+{
+	struct nc_outbound_state *ob = &svc->ob;
+
+	if (svc->cfg.outbound.n == 0)
+		return -ENOENT;
+	if (nc_outbound_match(&svc->cfg.outbound, peer) >= 0)
+		return 0;
+	if (nc_outbound_is_loopback(peer))
+		return -ENOENT;   /* the program's own loopback, as without --outbound */
+	if (count) {
+		if (type == SOCK_DGRAM)
+			ob->udp_denied++;
+		else
+			ob->denied++;
+		log_denied(svc, peer, type, pid);
+	}
+	return type == SOCK_DGRAM ? -EPERM : -ECONNREFUSED;
+}
+
+int nc_outbound_udp_allowed(struct nc_service *svc, const struct nc_addr *to, pid_t pid,
+			    int count)
+{
+	return decide(svc, to, SOCK_DGRAM, pid, count);
+}
+
 int nc_outbound_connect(struct nc_service *svc, const struct nc_outbound_req *q, pid_t pid,
 			int *fd, struct nc_outbound_rep *rep)
 {
-	const struct nc_outbound *pol = &svc->cfg.outbound;
 	struct nc_outbound_state *ob = &svc->ob;
 	struct sockaddr_storage ss, ls;
 	struct nc_ob_recent *rec;
 	socklen_t sl, ll = sizeof(ls);
-	int family = (int)q->family, s, r = 0;
+	int family = (int)q->family, type = q->type, s, r = 0;
 
 	*fd = -1;
 	memset(rep, 0, sizeof(*rep));
-	if (pol->n == 0)
+	if (svc->cfg.outbound.n == 0)
 		return -ENOENT;
-	if (q->type != SOCK_STREAM)
-		return -ESOCKTNOSUPPORT;   /* UDP does not go out (yet) */
+	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+		return -ESOCKTNOSUPPORT;
+	if ((q->flags & NC_OUTBOUND_CHECK) && type != SOCK_DGRAM)
+		return -EINVAL;
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (q->peer.family != family)
 		return -EAFNOSUPPORT;
-	if (nc_outbound_match(pol, &q->peer) < 0) {
-		if (nc_outbound_is_loopback(&q->peer))
-			return -ENOENT;   /* the program's own loopback, as without --outbound */
-		ob->denied++;
-		log_denied(svc, &q->peer, pid);
-		return -ECONNREFUSED;
-	}
+	r = decide(svc, &q->peer, type, pid, 1);
+	if (r < 0 || (q->flags & NC_OUTBOUND_CHECK))
+		return r;
 	sl = nc_addr_to_sockaddr(&q->peer, (struct sockaddr *)&ss, sizeof(ss));
-	s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
 	apply_opts(s, family, q);
-	ob->allowed++;
+	if (type == SOCK_DGRAM)
+		ob->udp_allowed++;
+	else
+		ob->allowed++;
+	/* A UDP connect sends nothing: it is done at once (or fails: no route). */
 	if (connect(s, (struct sockaddr *)&ss, sl) == 0)
 		rep->connected = 1;
-	else if (errno != EINPROGRESS)
+	else if (errno != EINPROGRESS || type == SOCK_DGRAM)
 		r = -errno;
 	rec = &ob->recent[ob->nrecent++ % NC_OB_RECENT];
 	memset(rec, 0, sizeof(*rec));
 	rec->pid = pid;
+	rec->type = type;
 	rec->peer = q->peer;
 	rec->err = -r;
 	if (r < 0) {
@@ -224,7 +268,18 @@ size_t nc_outbound_status(struct nc_service *svc, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return len - 1;
 	used = (size_t)n;
-	if (svc->cfg.outbound.n == 0 || ob->nrecent == 0)
+	if (svc->cfg.outbound.n == 0)
+		return used;
+	n = snprintf(buf + used, len - used, "outbound udp: %llu connected sockets passed, %llu "
+		     "sends denied; relayed for %u sockets: %llu datagrams out, %llu in, %llu "
+		     "dropped\n", (unsigned long long)ob->udp_allowed,
+		     (unsigned long long)ob->udp_denied, ob->udp_relays,
+		     (unsigned long long)ob->udp_relay_out, (unsigned long long)ob->udp_relay_in,
+		     (unsigned long long)ob->udp_relay_dropped);
+	if (n < 0 || (size_t)n >= len - used)
+		return used;
+	used += (size_t)n;
+	if (ob->nrecent == 0)
 		return used;
 	n = snprintf(buf + used, len - used, "outbound sockets passed to programs (the last %d, "
 		     "newest first; the kernel carries them):\n", NC_OB_RECENT);
@@ -233,7 +288,8 @@ size_t nc_outbound_status(struct nc_service *svc, char *buf, size_t len)
 	used += (size_t)n;
 	for (uint64_t i = 0; i < ob->nrecent && i < NC_OB_RECENT; i++) {
 		const struct nc_ob_recent *e = &ob->recent[(ob->nrecent - 1 - i) % NC_OB_RECENT];
-		n = snprintf(buf + used, len - used, "  pid %-7d %-22s -> %-22s %s\n", (int)e->pid,
+		n = snprintf(buf + used, len - used, "  pid %-7d %s %-22s -> %-22s %s\n",
+			     (int)e->pid, e->type == SOCK_DGRAM ? "udp" : "tcp",
 			     e->err ? "-" : nc_addr_str(&e->local, a, sizeof(a)),
 			     nc_addr_str(&e->peer, b, sizeof(b)), e->err ? strerror(e->err) : "");
 		if (n < 0 || (size_t)n >= len - used)

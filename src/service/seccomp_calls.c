@@ -158,19 +158,21 @@ static int wait_connect(struct sc_call *c, int app, ino_t ino)
 }
 
 /*
- * sc_outbound() - the connect of kernel TCP socket c->fd (of family) to ss, outside the
- * virtual network, under --outbound (see outbound.c): denied, ECONNREFUSED; allowed, a
- * kernel socket of the service's namespace, connecting, takes the fd's place (and stays
- * a kernel socket: every later call on it goes to the kernel). SC_CONTINUE when it is
- * not the service's: no --outbound, loopback the policy does not name, a socket already
- * connecting or connected (the kernel says EALREADY/EISCONN) or bound by the kernel.
+ * sc_outbound() - the connect of socket c->fd (of family; type SOCK_STREAM or SOCK_DGRAM)
+ * to ss, outside the virtual network, under --outbound (see outbound.c): denied,
+ * ECONNREFUSED (TCP) or EPERM (UDP); allowed, a kernel socket of the service's namespace,
+ * connecting (UDP: connected), takes the fd's place (and stays a kernel socket: every
+ * later call on it goes to the kernel). c->fd is the program's kernel socket, or (UDP) a
+ * virtual one bound to the wildcard (c->s), which preload mode too gives up for it.
+ * SC_CONTINUE when it is not the service's: no --outbound, loopback the policy does not
+ * name, a kernel socket already connecting or connected (the kernel says
+ * EALREADY/EISCONN) or bound by the kernel.
  */
-static int sc_outbound(struct sc_call *c, int family, const struct sockaddr_storage *ss,
-		       socklen_t len)
+static int sc_outbound(struct sc_call *c, int family, int type,
+		       const struct sockaddr_storage *ss, socklen_t len)
 {
 	struct nc_outbound_req q;
 	struct nc_outbound_rep rep;
-	struct sockaddr_storage cur;
 	struct tcp_info ti;
 	struct stat st;
 	socklen_t l = sizeof(ti);
@@ -179,19 +181,22 @@ static int sc_outbound(struct sc_call *c, int family, const struct sockaddr_stor
 	if (!c->svc->cfg.outbound.n || ss->ss_family != family)
 		return SC_CONTINUE;
 	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 || ti.tcpi_state != TCP_CLOSE)
+	if (type == SOCK_STREAM &&
+	    (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 || ti.tcpi_state != TCP_CLOSE))
 		return SC_CONTINUE;
-	l = sizeof(cur);
-	if (getsockname(c->fd, (struct sockaddr *)&cur, &l) == 0 &&
-	    ((struct sockaddr_in *)&cur)->sin_port != 0)
+	if (!c->s && sc_kernel_bound(c->fd))
 		return SC_CONTINUE;
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, (const struct sockaddr *)ss, len) < 0)
 		return SC_CONTINUE;
 	q.family = (uint32_t)family;
-	q.type = SOCK_STREAM;
-	nc_sockopts_read(c->fd, &q.opts, getsockopt);
-	nc_outbound_bufs(c->fd, family, &q.sndbuf, &q.rcvbuf);
+	q.type = type;
+	if (c->s) {
+		q.opts.flags = c->s->opt.flags & NC_OPT_ALL;
+	} else {
+		nc_sockopts_read(c->fd, &q.opts, getsockopt);
+		nc_outbound_bufs(c->fd, family, &q.sndbuf, &q.rcvbuf);
+	}
 	r = nc_outbound_connect(c->svc, &q, (pid_t)c->n->pid, &app, &rep);
 	if (r == -ENOENT)
 		return SC_CONTINUE;
@@ -313,8 +318,16 @@ static int sc_udp_connect(struct sc_call *c, int family, const struct sockaddr_s
 		if (!c->s)
 			return SC_CONTINUE;
 	} else if (sc_route(c->svc, family, ss, len, 0) != NC_ROUTE_VIRTUAL) {
-		/* Bound virtual, connecting elsewhere: preload mode moves a wildcard one back
-		 * to the kernel; here it fails (docs/differences.md). */
+		/* Outside: --outbound's connected kernel socket, for a kernel socket or a
+		 * virtual one bound to the wildcard. Otherwise, bound virtual connecting
+		 * elsewhere: preload mode moves a wildcard one back to the kernel; here it
+		 * fails (docs/differences.md). */
+		static const uint8_t zero[16];
+		if (!c->s || !memcmp(c->s->local.addr, zero, sizeof(zero))) {
+			r = sc_outbound(c, family, SOCK_DGRAM, ss, len);
+			if (r != SC_CONTINUE)
+				return r;
+		}
 		return c->s ? -ENETUNREACH : SC_CONTINUE;
 	} else if (nc_addr_from_sockaddr(&q.peer, (const struct sockaddr *)ss, len) < 0) {
 		return -EINVAL;
@@ -421,7 +434,7 @@ int sc_connect(struct sc_call *c)
 			return uf ? sc_udp_connect(c, uf, &ss, (socklen_t)a[2]) : SC_CONTINUE;
 		}
 		if (sc_route(c->svc, family, &ss, (socklen_t)a[2], 0) != NC_ROUTE_VIRTUAL)
-			return sc_outbound(c, family, &ss, (socklen_t)a[2]);
+			return sc_outbound(c, family, SOCK_STREAM, &ss, (socklen_t)a[2]);
 	}
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.peer, (struct sockaddr *)&ss, (socklen_t)a[2]) < 0)

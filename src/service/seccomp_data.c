@@ -11,7 +11,9 @@
  *    (process_vm_readv over the program's own iovecs), checked as Linux's udp_sendmsg
  *    checks it, and handed to lwIP (nc_udp_send) after what the program sent natively
  *    before it. A kernel UDP socket sending to the virtual network is first bound to the
- *    wildcard, port 0, as the kernel binds implicitly (and as preload mode does).
+ *    wildcard, port 0, as the kernel binds implicitly (and as preload mode does). With
+ *    --outbound, so is one sending outside where the policy allows it: such datagrams
+ *    go through the service's relay (udp.c); a denied destination is EPERM.
  *  - A receive that asks for the source: one datagram is taken from our copy of the
  *    program's end (pidfd_getfd) and written into the program's iovecs
  *    (process_vm_writev), with the source udp.c keeps for what is in the pair (the pair
@@ -80,6 +82,16 @@ static int program_io(pid_t pid, size_t n, size_t len, int write)
 /* ---------------------------------------------------------------------------------------
  * Sending */
 
+/* A destination outside the virtual network: --outbound's relay (udp.c) if the policy
+ * allows it, EPERM if it denies it (counted, logged once); else ENETUNREACH, a virtual
+ * socket sends only to the virtual network (docs/differences.md). */
+static int outside(struct sc_call *c, const struct nc_addr *to)
+{
+	int r = nc_outbound_udp_allowed(c->svc, to, (pid_t)c->n->pid, 1);
+
+	return r == -ENOENT ? -ENETUNREACH : r;
+}
+
 /*
  * udp_dest() - the destination (addr, len) of a datagram of raw socket c->s, checked as
  * Linux's udp_sendmsg/udpv6_sendmsg check it (and as the intercept's udp_dest does).
@@ -104,13 +116,14 @@ static int udp_dest(struct sc_call *c, uint64_t addr, uint64_t len, struct nc_ad
 			return -EAFNOSUPPORT;
 		if (sin6->sin6_port == 0)
 			return -EINVAL;
-		if (sc_route(c->svc, AF_INET6, &ss, sizeof(*sin6), 0) != NC_ROUTE_VIRTUAL)
-			return -ENETUNREACH;
 		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
 		    IP_GET_TYPE(&s->udp.pcb->local_ip) == IPADDR_TYPE_V6)
 			return -ENETUNREACH;   /* an IPv6-only socket */
-		return nc_addr_from_sockaddr(to, (struct sockaddr *)sin6, sizeof(*sin6)) < 0 ?
-		       -EINVAL : 0;
+		if (nc_addr_from_sockaddr(to, (struct sockaddr *)sin6, sizeof(*sin6)) < 0)
+			return -EINVAL;
+		if (sc_route(c->svc, AF_INET6, &ss, sizeof(*sin6), 0) != NC_ROUTE_VIRTUAL)
+			return outside(c, to);
+		return 0;
 	}
 	if (len < sizeof(*sin))
 		return -EINVAL;
@@ -125,7 +138,7 @@ static int udp_dest(struct sc_call *c, uint64_t addr, uint64_t len, struct nc_ad
 		if (!ip_get_option(s->udp.pcb, SOF_BROADCAST))
 			return -EACCES;
 	} else if (sc_route(c->svc, AF_INET, &ss, sizeof(*sin), 0) != NC_ROUTE_VIRTUAL) {
-		return -ENETUNREACH;   /* a virtual socket sends only there: docs/differences.md */
+		return outside(c, to);
 	}
 	return 0;
 }
@@ -173,10 +186,17 @@ static int send_one(struct sc_call *c, uint64_t addr, uint64_t alen, int has_add
 		r = sc_read_sockaddr(c, addr, alen, &ss);
 		if (r < 0)
 			return (int)r;
-		if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-		    sc_route(c->svc, family, &ss, (socklen_t)alen, 0) != NC_ROUTE_VIRTUAL ||
-		    sc_kernel_bound(c->fd))
-			return SC_CONTINUE;   /* not the virtual network, or the kernel's already */
+		if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) || sc_kernel_bound(c->fd))
+			return SC_CONTINUE;   /* the kernel's already */
+		if (sc_route(c->svc, family, &ss, (socklen_t)alen, 0) != NC_ROUTE_VIRTUAL) {
+			/* Outside: the kernel's, unless --outbound relays it (or denies it). */
+			if (ss.ss_family != family ||
+			    nc_addr_from_sockaddr(&to, (struct sockaddr *)&ss, (socklen_t)alen) < 0 ||
+			    (r = nc_outbound_udp_allowed(c->svc, &to, (pid_t)c->n->pid, 1)) == -ENOENT)
+				return SC_CONTINUE;
+			if (r < 0)
+				return (int)r;
+		}
 		r = sc_udp_bind_any(c, family);
 		if (r < 0)
 			return (int)r;

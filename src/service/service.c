@@ -136,6 +136,9 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_UDP_DRAIN:
 		nc_udp_drain_event(svc, h);
 		break;
+	case NC_H_UDP_RELAY:
+		nc_udp_relay_event(svc, h);
+		break;
 	case NC_H_DNSFWD:
 		nc_dnsfwd_event(svc, h, ev->events);
 		break;

@@ -41,6 +41,7 @@ enum nc_handler_type {
 	NC_H_SECCOMP_WAIT, /* a trapped call waiting for its socket (seccomp.c) */
 	NC_H_PUBLISH,      /* a published port's kernel socket (publish.c) */
 	NC_H_UDP_DRAIN,    /* a raw UDP socket's program took datagrams (udp.c) */
+	NC_H_UDP_RELAY,    /* a UDP socket's relay to outside the virtual network (udp.c) */
 	NC_H_DNSFWD,       /* a query to an upstream nameserver (dnsfwd.c) */
 	NC_H_CAPTURE,      /* a `netcon capture` client's pipe (capture.c) */
 };
@@ -90,15 +91,21 @@ struct nc_counters {
 #define NC_OB_RECENT         16      /* passed-through sockets listed by `netcon status` */
 #define NC_OB_LOGGED         1024    /* denied destinations remembered, to log each once */
 struct nc_outbound_state {
-	uint64_t allowed, denied, failed;    /* failed: allowed, but the kernel said no at once */
+	uint64_t allowed, denied, failed;    /* TCP; failed: allowed, the kernel said no at once */
+	uint64_t udp_allowed, udp_denied;    /* UDP: connected sockets passed; denied sends */
+	uint64_t udp_relay_out, udp_relay_in;    /* UDP: datagrams relayed (unconnected sockets) */
+	uint64_t udp_relay_dropped;          /* ... that the service's kernel socket refused */
+	unsigned udp_relays;                 /* UDP sockets with a relay socket now */
 	struct nc_ob_recent {
 		pid_t pid;
+		int type;                    /* SOCK_STREAM or SOCK_DGRAM */
 		struct nc_addr peer, local;
 		int err;                     /* the connect's immediate error, 0 or positive */
 	} recent[NC_OB_RECENT];
 	uint64_t nrecent;                    /* ever recorded; recent[] is a ring */
 	struct nc_ob_logged {
-		uint16_t family, port;
+		uint8_t family, type;
+		uint16_t port;
 		uint8_t addr[16];
 	} logged[NC_OB_LOGGED];              /* open addressing; full: logging goes quiet */
 	unsigned nlogged;
@@ -235,6 +242,7 @@ void nc_neigh_describe(struct nc_service *svc, char *buf, size_t len);
 int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int raw, int *app_fd,
 		struct nc_addr *local);
 void nc_udp_drain_event(struct nc_service *svc, struct nc_handler *h);
+void nc_udp_relay_event(struct nc_service *svc, struct nc_handler *h);
 int nc_udp_connect(struct nc_service *svc, struct nc_sock *s,
 		   const struct nc_connect_req *req, struct nc_connect_rep *rep);
 /* lwIP's LWIP_HOOK_IP4_INPUT: ICMP errors for connected UDP sockets (never eats p). */
@@ -295,6 +303,11 @@ int nc_outbound_connect(struct nc_service *svc, const struct nc_outbound_req *q,
 /* Buffer sizes a kernel socket fd (AF_INET/AF_INET6) was given, for nc_outbound_req:
  * 0 where it has a fresh socket's default. */
 void nc_outbound_bufs(int fd, int family, int32_t *sndbuf, int32_t *rcvbuf);
+/* May a datagram of a virtual UDP socket go to `to` (outside the virtual network) through
+ * the service's relay? 0 yes; -EPERM denied (counted and logged when count); -ENOENT not
+ * the service's (no --outbound, or loopback the policy does not name). */
+int nc_outbound_udp_allowed(struct nc_service *svc, const struct nc_addr *to, pid_t pid,
+			    int count);
 size_t nc_outbound_status(struct nc_service *svc, char *buf, size_t len);
 
 /* status.c */

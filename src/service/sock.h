@@ -75,6 +75,14 @@ struct nc_udp_drain {
 	unsigned armed:1;
 };
 
+/* --outbound: a UDP socket's kernel socket in the service's namespace, made on its first
+ * datagram to an allowed destination outside the virtual network (udp.c). */
+struct nc_udp_relay {
+	struct nc_handler h;         /* NC_H_UDP_RELAY */
+	struct nc_sock *s;
+	int fd;                      /* -1 until needed */
+};
+
 /* A UDP socket (udp.c). Framed (preload mode: struct nc_dgram before each payload) or
  * raw (seccomp mode: the payload only; the source kept here, one source at a time). */
 struct nc_udp_part {
@@ -87,6 +95,7 @@ struct nc_udp_part {
 	struct nc_udp_held *held, *held_tail;   /* raw: from other sources, in order */
 	size_t held_bytes;
 	struct nc_udp_drain drain;
+	struct nc_udp_relay relay;
 };
 
 /* A virtual socket, named by the inode of the program's end of its socketpair. */

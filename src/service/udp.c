@@ -62,6 +62,8 @@
 
 #include "addr.h"
 #include "log.h"
+#include "route.h"
+#include "service/seccomp.h"
 #include "service/sock.h"
 
 #define UDP_BATCH      64               /* datagrams taken from one program per event */
@@ -178,6 +180,9 @@ int nc_udp_bind(struct nc_service *svc, const struct nc_bind_req *req, int raw, 
 	s->udp.drain.h.type = NC_H_UDP_DRAIN;
 	s->udp.drain.s = s;
 	s->udp.drain.fd = -1;
+	s->udp.relay.h.type = NC_H_UDP_RELAY;
+	s->udp.relay.s = s;
+	s->udp.relay.fd = -1;
 	s->family = v6 ? AF_INET6 : AF_INET;
 	s->opt.flags = req->opts.flags & NC_OPT_ALL;
 	udp_recv(pcb, udp_in, s);
@@ -251,6 +256,15 @@ void nc_udp_release(struct nc_service *svc, struct nc_sock *s)
 		nc_epoll_del(svc, s->udp.drain.fd);
 		close(s->udp.drain.fd);
 		s->udp.drain.fd = -1;
+	s->udp.relay.h.type = NC_H_UDP_RELAY;
+	s->udp.relay.s = s;
+	s->udp.relay.fd = -1;
+	}
+	if (s->udp.relay.fd >= 0) {
+		nc_epoll_del(svc, s->udp.relay.fd);
+		close(s->udp.relay.fd);
+		s->udp.relay.fd = -1;
+		svc->ob.udp_relays--;
 	}
 	if (!s->udp.pcb)
 		return;
@@ -259,10 +273,111 @@ void nc_udp_release(struct nc_service *svc, struct nc_sock *s)
 	s->udp.pcb = NULL;
 }
 
+/* ---- --outbound: the relay to destinations outside the virtual network ---------------- */
+
+/* Is `to` outside the virtual network (so the relay's, if the policy allows)? */
+static int outside(struct nc_service *svc, struct nc_sock *s, const struct nc_addr *to)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = nc_addr_to_sockaddr(to, (struct sockaddr *)&ss, sizeof(ss));
+
+	if (!svc->cfg.outbound.n || nc_udp_is_broadcast(svc, to))
+		return 0;
+	return sc_route(svc, s->family, &ss, l, 0) != NC_ROUTE_VIRTUAL;
+}
+
+/* The relay's kernel socket: of the program's family (dual stack as its pcb is), bound by
+ * the kernel on its first send, in the epoll set. 0 or a negative errno. */
+static int relay_open(struct nc_service *svc, struct nc_sock *s)
+{
+	struct nc_udp_relay *rl = &s->udp.relay;
+	int fd, v6only = IP_GET_TYPE(&s->udp.pcb->local_ip) == IPADDR_TYPE_V6, r;
+
+	if (rl->fd >= 0)
+		return 0;
+	fd = socket(s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (s->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	if (nc_epoll_add(svc, fd, EPOLLIN, &rl->h) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	rl->fd = fd;
+	svc->ob.udp_relays++;
+	return 0;
+}
+
+/* One datagram of s to `to` outside, through the relay. len, or a negative errno. */
+static ssize_t relay_send(struct nc_service *svc, struct nc_sock *s, const struct nc_addr *to,
+			  const void *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t l;
+	int r;
+
+	/* Asked before, with the program's pid, by the intercept or the supervisor: here
+	 * without counting, for what a program wrote into its pair itself. */
+	r = nc_outbound_udp_allowed(svc, to, 0, 0);
+	if (r < 0)
+		return r == -ENOENT ? -ENETUNREACH : r;
+	r = relay_open(svc, s);
+	if (r < 0)
+		return r;
+	l = nc_addr_to_sockaddr(to, (struct sockaddr *)&ss, sizeof(ss));
+	if (sendto(s->udp.relay.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+		   (struct sockaddr *)&ss, l) < 0) {
+		svc->ob.udp_relay_dropped++;
+		return -errno;
+	}
+	svc->ob.udp_relay_out++;
+	svc->ctr.udp_out++;
+	s->bytes_out += len;
+	return (ssize_t)len;
+}
+
+static void arrived(struct nc_service *svc, struct nc_sock *s, const struct nc_addr *from,
+		    struct pbuf *p);
+
+/* Replies (or anything) the relay's socket received: to the program, with their real
+ * source, as datagrams from the virtual network are. */
+void nc_udp_relay_event(struct nc_service *svc, struct nc_handler *h)
+{
+	static uint8_t buf[65536];
+	struct nc_sock *s = ((struct nc_udp_relay *)h)->s;
+
+	for (int i = 0; i < UDP_BATCH && !s->dead && s->fd >= 0; i++) {
+		struct sockaddr_storage ss;
+		socklen_t l = sizeof(ss);
+		struct nc_addr from;
+		struct pbuf *p;
+		ssize_t n = recvfrom(s->udp.relay.fd, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&ss, &l);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n < 0)
+			continue;   /* an ICMP error of an earlier send: nothing to deliver */
+		if (nc_addr_from_sockaddr(&from, (struct sockaddr *)&ss, l) < 0 ||
+		    !(p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM))) {
+			svc->ctr.udp_dropped++;
+			continue;
+		}
+		if (n)
+			pbuf_take(p, buf, (u16_t)n);
+		svc->ob.udp_relay_in++;
+		arrived(svc, s, &from, p);
+		pbuf_free(p);
+	}
+}
+
 /*
  * nc_udp_send() - send one datagram of socket s: to `to`, or to the connected peer when
  * to is NULL. Returns len, or a negative errno (-EDESTADDRREQ: no peer; -EMSGSIZE; the
- * route's or lwIP's error). Counted in the service's counters either way.
+ * route's or lwIP's error). Counted in the service's counters either way. With
+ * --outbound, a destination outside the virtual network goes through the relay.
  */
 ssize_t nc_udp_send(struct nc_service *svc, struct nc_sock *s, const struct nc_addr *to,
 		    const void *buf, size_t len)
@@ -276,8 +391,12 @@ ssize_t nc_udp_send(struct nc_service *svc, struct nc_sock *s, const struct nc_a
 		return -EMSGSIZE;
 	if (!to && !s->peer.family)
 		return -EDESTADDRREQ;
-	if (to && ((r = peer_ip(svc, to, &ip)) < 0 || to->port == 0))
-		return to->port == 0 ? -EINVAL : r;
+	if (to && to->port == 0)
+		return -EINVAL;
+	if (to && outside(svc, s, to))
+		return relay_send(svc, s, to, buf, len);
+	if (to && (r = peer_ip(svc, to, &ip)) < 0)
+		return r;
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
 	if (!p)
 		return -ENOBUFS;
@@ -619,21 +738,15 @@ int nc_udp_take_error(struct nc_service *svc, struct nc_sock *s, int app_fd)
 	return err;
 }
 
-static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
-		   u16_t port)
+/* A datagram from `from` (in the program's family) for socket s: into its pair. */
+static void arrived(struct nc_service *svc, struct nc_sock *s, const struct nc_addr *from,
+		    struct pbuf *p)
 {
-	struct nc_sock *s = arg;
-	struct nc_service *svc = s->svc;
 	struct nc_dgram h;
 
-	(void)pcb;
-	if (s->dead || s->fd < 0) {
-		pbuf_free(p);
-		return;
-	}
 	memset(&h, 0, sizeof(h));
 	h.magic = NC_DGRAM_MAGIC;
-	nc_sock_addr(s, &h.addr, addr, port);
+	h.addr = *from;
 	if (s->udp.raw) {
 		if (raw_in(svc, s, &h.addr, 0, p) < 0)
 			svc->ctr.udp_dropped++;   /* the program's queue is full */
@@ -642,6 +755,19 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	} else {
 		svc->ctr.udp_in++;
 		s->bytes_in += p->tot_len;
+	}
+}
+
+static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
+		   u16_t port)
+{
+	struct nc_sock *s = arg;
+	struct nc_addr from;
+
+	(void)pcb;
+	if (!s->dead && s->fd >= 0) {
+		nc_sock_addr(s, &from, addr, port);
+		arrived(s->svc, s, &from, p);
 	}
 	pbuf_free(p);
 }
