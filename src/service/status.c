@@ -302,6 +302,49 @@ size_t nc_status_json(struct nc_service *svc, char *buf, size_t len)
 	put(&o, ",\"sinks\":%zu,\"clients\":%d,", nsinks, nclients);
 	put_u64(&o, "frames", cframes, 0);
 	put_u64(&o, "dropped", cdropped, 1);
+	{
+		const struct nc_outbound_state *ob = &svc->ob;
+		static char pol[NC_OUTBOUND_MAX * (NC_OUTBOUND_TEXT + 1)];
+
+		put(&o, "},\"outbound\":{\"policy\":");
+		if (svc->cfg.outbound.n) {
+			nc_outbound_describe(&svc->cfg.outbound, pol, sizeof(pol));
+			put_str(&o, pol);
+		} else {
+			put(&o, "null");
+		}
+		put(&o, ",\"tcp\":{");
+		put_u64(&o, "allowed", ob->allowed, 0);
+		put_u64(&o, "failed", ob->failed, 0);
+		put_u64(&o, "denied", ob->denied, 1);
+		put(&o, "},\"udp\":{");
+		put_u64(&o, "connected", ob->udp_allowed, 0);
+		put_u64(&o, "denied", ob->udp_denied, 0);
+		put_u64(&o, "relay_sockets", ob->udp_relays, 0);
+		put_u64(&o, "relayed_out", ob->udp_relay_out, 0);
+		put_u64(&o, "relayed_in", ob->udp_relay_in, 0);
+		put_u64(&o, "relay_dropped", ob->udp_relay_dropped, 1);
+		put(&o, "},\"passed\":[");
+		for (uint64_t i = 0; i < ob->nrecent && i < NC_OB_RECENT; i++) {
+			const struct nc_ob_recent *e = &ob->recent[(ob->nrecent - 1 - i) %
+								   NC_OB_RECENT];
+			put(&o, "%s{\"pid\":%d,\"protocol\":\"%s\",\"local\":", i ? "," : "",
+			    (int)e->pid, e->type == SOCK_DGRAM ? "udp" : "tcp");
+			if (e->err)
+				put(&o, "null");
+			else
+				put_str(&o, nc_addr_str(&e->local, a, sizeof(a)));
+			put(&o, ",\"peer\":");
+			put_str(&o, nc_addr_str(&e->peer, a, sizeof(a)));
+			put(&o, ",\"error\":");
+			if (e->err)
+				put_str(&o, strerror(e->err));
+			else
+				put(&o, "null");
+			put(&o, "}");
+		}
+		put(&o, "]");
+	}
 	/* The other parts of the text status, as lines. */
 	text[0] = '\0';
 	nc_neigh_describe(svc, text, sizeof(text));
