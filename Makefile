@@ -107,7 +107,8 @@ UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
 	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
-	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static
+	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static \
+	$(BUILD)/sc_udp_dyn
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
 # (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
 MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
@@ -206,6 +207,11 @@ $(BUILD)/sc_udp_static: tests/progs/sc_udp.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@ (static)")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
+# The same program dynamically linked, for preload mode (tests/t_outbound_udp.sh).
+$(BUILD)/sc_udp_dyn: tests/progs/sc_udp.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
 $(BUILD)/sc_udp_musl: tests/progs/sc_udp.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@ (musl, static)")

@@ -18,7 +18,13 @@
  *   sc_udp refused IP PORT              a connected socket to a closed port: the ICMP
  *                                       error fails a recvfrom with ECONNREFUSED once,
  *                                       then SO_ERROR says it after the next send
+ *   sc_udp denied IP PORT [OKIP]        IP is a destination the --outbound policy denies:
+ *                                       sendto on a fresh socket fails with EPERM, so does
+ *                                       connect; with OKIP, a socket that sent to
+ *                                       OKIP:PORT first (relayed) gets EPERM too
  *
+ * Built static for seccomp mode (sc_udp_static, sc_udp_musl) and dynamic for preload
+ * mode (sc_udp_dyn).
  * Exit status 0 when every check held; one line on stderr says what failed.
  */
 #include <arpa/inet.h>
@@ -267,6 +273,42 @@ static int refused(const char *ip, int port)
 	return 0;
 }
 
+/* A send or connect to a denied destination: EPERM, as netfilter's OUTPUT gives. */
+static int denied(const char *ip, int port, const char *okip)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in ok = to;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || inet_pton(AF_INET, ip, &to.sin_addr) != 1)
+		die("socket");
+	if (sendto(fd, "denied", 6, 0, SA(to), sizeof(to)) >= 0)
+		fail("sendto to a denied destination succeeded");
+	if (errno != EPERM)
+		die("sendto to a denied destination (EPERM expected)");
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (connect(fd, SA(to), sizeof(to)) == 0)
+		fail("connect to a denied destination succeeded");
+	if (errno != EPERM)
+		die("connect to a denied destination (EPERM expected)");
+	close(fd);
+	if (okip) {
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (inet_pton(AF_INET, okip, &ok.sin_addr) != 1)
+			fail("bad OKIP");
+		if (sendto(fd, "allowed", 7, 0, SA(ok), sizeof(ok)) != 7)
+			die("sendto to an allowed destination");
+		if (sendto(fd, "denied", 6, 0, SA(to), sizeof(to)) >= 0)
+			fail("sendto to a denied destination succeeded after an allowed one");
+		if (errno != EPERM)
+			die("sendto to a denied destination after an allowed one (EPERM expected)");
+		close(fd);
+	}
+	printf("denied ok: EPERM from sendto and connect%s\n", okip ? ", and after an allowed send" : "");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -277,6 +319,8 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "client"))
 		return client(argv[2], atoi(argv[3]), (unsigned)atoi(argv[4]),
 			      !strcmp(argv[5], "connect"), (unsigned)atoi(argv[6]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "denied"))
+		return denied(argv[2], atoi(argv[3]), argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && !strcmp(argv[1], "refused"))
 		return refused(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: sc_udp server PORT COUNT [MS] | client IP PORT N connect|sendto ID "
