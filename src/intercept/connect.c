@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <netinet/tcp.h>
 #include <sys/time.h>
@@ -206,14 +207,46 @@ static int outbound_connect(int fd, int family, int type, int virt, const struct
 	return wait_connected(fd, 1);
 }
 
+/*
+ * Destinations the service allowed, so that a relayed socket's datagrams do not each cost
+ * a round trip (direct-mapped by a hash of address and port). Only "allowed" is kept:
+ * the service checks every relayed datagram again, so an entry that went stale (a
+ * service restarted with another policy) costs a datagram dropped there, never a
+ * datagram let out.
+ */
+#define OB_CACHE 64
+static struct nc_addr ob_ok[OB_CACHE];
+static pthread_mutex_t ob_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned ob_slot(const struct nc_addr *a)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(a->addr); i++)
+		h = (h ^ a->addr[i]) * 16777619u;
+	return ((h ^ a->port ^ a->family) * 16777619u) % OB_CACHE;
+}
+
 int nc_ic_outbound_udp(const struct nc_addr *to)
 {
 	struct nc_outbound_req q;
+	struct nc_addr key;
 	size_t rl = 0;
-	int r;
+	unsigned k;
+	int r, hit;
 
 	if (!nc_ic_outbound_ours(to))
 		return NC_PASS;
+	memset(&key, 0, sizeof(key));
+	key.family = to->family;
+	key.port = to->port;
+	memcpy(key.addr, to->addr, sizeof(key.addr));
+	k = ob_slot(&key);
+	pthread_mutex_lock(&ob_lock);
+	hit = memcmp(&ob_ok[k], &key, sizeof(key)) == 0;
+	pthread_mutex_unlock(&ob_lock);
+	if (hit)
+		return 0;
 	memset(&q, 0, sizeof(q));
 	q.peer = *to;
 	q.family = to->family;
@@ -222,6 +255,11 @@ int nc_ic_outbound_udp(const struct nc_addr *to)
 	r = nc_ic_call(NC_MSG_OUTBOUND, &q, sizeof(q), -1, NULL, 0, &rl, NULL);
 	if (r == NC_UNREACHABLE)
 		return -ENETUNREACH;
+	if (r == 0) {
+		pthread_mutex_lock(&ob_lock);
+		ob_ok[k] = key;
+		pthread_mutex_unlock(&ob_lock);
+	}
 	return r == -ENOENT ? NC_PASS : r;
 }
 

@@ -360,8 +360,11 @@ void nc_udp_relay_event(struct nc_service *svc, struct nc_handler *h)
 			return;
 		if (n < 0)
 			continue;   /* an ICMP error of an earlier send: nothing to deliver */
-		if (nc_addr_from_sockaddr(&from, (struct sockaddr *)&ss, l) < 0 ||
-		    !(p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM))) {
+		if (nc_addr_from_sockaddr(&from, (struct sockaddr *)&ss, l) < 0)
+			continue;
+		if (s->peer.family)
+			continue;   /* connected (to the virtual network) since: not its peer */
+		if (!(p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM))) {
 			svc->ctr.udp_dropped++;
 			continue;
 		}
