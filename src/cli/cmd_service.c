@@ -90,7 +90,7 @@ void nc_config_usage(FILE *f)
 		"                         the service's own network (its kernel sockets): POLICY is\n"
 		"                         all, or CIDR[:PORT[-PORT]],... (IPv4 and IPv6, IPv6 with a\n"
 		"                         port in brackets; repeatable); the host's loopback only\n"
-		"                         when named (127.0.0.1:5432); default: off\n",
+		"                         when named (127.0.0.1:5432); TCP and UDP; default: off\n",
 		NC_MAX_IP6, NC_MTU_MIN, NC_DEFAULT_MTU, NC_PCAP_KEEP, NC_PCAP_KEEP,
 		NC_PROBE_MS_DEFAULT);
 }
