@@ -17,7 +17,8 @@
 #
 # Checks, in preload mode (dig, sc_udp_dyn) and seccomp mode (sc_udp_static, busybox
 # nslookup, the pure-Go resolver when golang-go is installed):
-# - a DNS query straight to the "internet" dnsmasq (dig @10.161.1.1, not through --dns),
+# - a DNS query straight to the "internet" dnsmasq (dig @10.161.1.1, not through --dns;
+#   over IPv6 too: dig, a Python query's sendto, busybox nslookup),
 #   the answer checked: an unconnected socket's datagrams are relayed by the service,
 #   a connected one's socket is the service's kernel socket;
 # - an echo of 1,000 datagrams of 1..8192 bytes, each checked byte for byte, connected
@@ -46,12 +47,14 @@ log ip -n "$nsi" addr add 10.161.1.1/24 dev outudp-i
 log ip -n "$nsi" addr add 10.161.2.1/24 dev outudp-i
 log ip -n "$nss" addr add 10.161.1.2/24 dev outudp-s
 log ip -n "$nss" addr add 10.161.2.2/24 dev outudp-s
+log ip -n "$nsi" -6 addr add fd61:1::1/64 dev outudp-i nodad
+log ip -n "$nss" -6 addr add fd61:1::2/64 dev outudp-s nodad
 log ip -n "$nsi" link set outudp-i up
 log ip -n "$nss" link set outudp-s up
 
 # --- the internet: dnsmasq (logging its queries), a UDP echo server ---------------------
 spawn dns ip netns exec "$nsi" dnsmasq --keep-in-foreground --no-daemon --no-resolv \
-	--no-hosts --listen-address=10.161.1.1,10.161.2.1 --bind-interfaces --port=53 \
+	--no-hosts --listen-address=10.161.1.1,10.161.2.1,fd61:1::1 --bind-interfaces --port=53 \
 	--pid-file="$NC_TMP/dnsmasq.pid" --local=/internet.test/ --log-queries \
 	--host-record=web.internet.test,10.161.1.1
 N=1000
@@ -76,7 +79,8 @@ svc() {
 	for _ in $(seq 1 100); do [ -S "$s" ] && break; sleep 0.05; done
 	[ -S "$s" ] || fail "service $name did not start: $(logtail "svc-$name")"
 }
-svc A 10.161.100.1/24 --outbound 10.161.1.0/24 --outbound "127.0.0.1:$LO_OK"
+svc A 10.161.100.1/24 --outbound 10.161.1.0/24 --outbound "127.0.0.1:$LO_OK" \
+	--outbound fd61:1::/64
 if ! err=$("$NETCON" intercept --mode seccomp --socket "$(sock A)" -- true 2>&1); then
 	case $err in
 	*"no seccomp user notification"* | *"forbids ours"* | *"already runs under"*)
@@ -108,6 +112,26 @@ assert_contains "$out" "status: NXDOMAIN" "preload: dig of an unknown name"
 assert_contains "$out" "SERVER: 10.161.1.1#53(10.161.1.1)" "preload: the answer's source"
 out=$(sc A busybox nslookup web.internet.test 10.161.1.1)
 assert_contains "$out" "Address: 10.161.1.1" "seccomp: busybox nslookup against 10.161.1.1"
+# IPv6: dig connects (a passed socket); a Python resolver's sendto is relayed, and the
+# answer must come back from the server's own address and port.
+out=$(pre A dig +time=3 +tries=1 +short @fd61:1::1 web.internet.test)
+assert_eq "10.161.1.1" "$out" "preload: dig @fd61:1::1 (IPv6, connected)"
+cat >"$NC_TMP/q6.py" <<'PYEOF'
+import socket, struct, sys
+q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in sys.argv[2].split(".")) + b"\0"
+q += struct.pack(">HH", 1, 1)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(q, (sys.argv[1], 53))
+r, src = s.recvfrom(4096)
+print("from", src[0], src[1], "id", hex(struct.unpack(">H", r[:2])[0]),
+      "answer", socket.inet_ntoa(r[-4:]))
+PYEOF
+out=$(pre A "$PYTHON" "$NC_TMP/q6.py" fd61:1::1 web.internet.test)
+assert_eq "from fd61:1::1 53 id 0x1234 answer 10.161.1.1" "$out" "preload: IPv6 sendto (relayed), real source"
+out=$(sc A busybox nslookup web.internet.test fd61:1::1)
+assert_contains "$out" "Address: 10.161.1.1" "seccomp: busybox nslookup against fd61:1::1"
 if command -v go >/dev/null; then
 	goudp=$BUILD/goudp
 	log env CGO_ENABLED=0 GO111MODULE=off GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/go-path" \
@@ -119,6 +143,8 @@ else
 fi
 n=$(grep -c "query\[A\] web.internet.test from 10.161.1.2" "$NC_TMP/dns.log" || true)
 [ "$n" -ge 3 ] || fail "dnsmasq saw $n queries for web.internet.test from the service's namespace (want >= 3)"
+n=$(grep -c "query\[A\] web.internet.test from fd61:1::2" "$NC_TMP/dns.log" || true)
+[ "$n" -ge 3 ] || fail "dnsmasq saw $n IPv6 queries from the service's namespace (want >= 3)"
 
 # --- echo: 1,000 datagrams of 1..8192 bytes, connected and unconnected, both modes -------
 # echo MODE PROG HOW ID — N datagrams echoed and checked; the time it took noted.
@@ -182,7 +208,7 @@ out=$("$PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[1])["outbound"]
 print(d["policy"], d["udp"]["denied"], d["udp"]["relayed_in"] > 0,
       any(p["protocol"] == "udp" for p in d["passed"]))' "$json")
-assert_eq "10.161.1.0/24,127.0.0.1:$LO_OK 7 True True" "$out" "status --json: outbound"
+assert_eq "10.161.1.0/24,127.0.0.1:$LO_OK,fd61:1::/64 7 True True" "$out" "status --json: outbound"
 
 # --- published UDP: dnsmasq under P (preload), a static echo under P (seccomp) ------------
 PUB_DNS=$(free_udp_port)
