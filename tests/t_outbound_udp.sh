@@ -204,6 +204,14 @@ assert_eq 0 "${BASH_REMATCH[6]}" "status: relayed datagrams dropped"
 assert_contains "$out" " udp 10.161.1.2:" "status: passed UDP sockets with their local address"
 assert_contains "$out" "-> 127.0.0.1:$LO_OK" "status: the passed loopback socket"
 json=$(log "$NETCON" status --json --socket "$(sock A)")
+if "$PYTHON" -c 'import jsonschema' 2>/dev/null; then
+	"$PYTHON" -c 'import json, sys, jsonschema
+jsonschema.validate(json.loads(sys.argv[1]), json.load(open(sys.argv[2])))' \
+		"$json" "$NC_ROOT/docs/status-json.schema.json" || fail "status --json: not valid by its schema"
+	note "ok: status --json (with passed UDP sockets) valid by docs/status-json.schema.json"
+else
+	note "python3-jsonschema not installed: status --json not checked against its schema"
+fi
 out=$("$PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[1])["outbound"]
 print(d["policy"], d["udp"]["denied"], d["udp"]["relayed_in"] > 0,
