@@ -37,6 +37,15 @@
  * without blocking; a full queue drops it, as a full UDP receive buffer does on Linux.
  * ICMP errors reach a connected socket as an error record (ECONNREFUSED for "port
  * unreachable"), which the program's next receive returns, as on Linux.
+ *
+ * The relay (--outbound): a datagram to a destination outside the virtual network, which
+ * the policy allows, goes out through a kernel UDP socket of the service's namespace,
+ * one per program socket, made on its first such datagram (struct nc_udp_relay, in the
+ * epoll set); what that socket receives comes back through arrived() with its real
+ * source, exactly as a datagram from lwIP does, so framed and raw sockets, held-back
+ * sources and the receive budget all apply unchanged. A connected socket never needs it
+ * (its connect outside got a kernel socket of its own: outbound.c). Why a relay and not
+ * a kernel socket handed over: docs/architecture.md, "The way out".
  */
 #include <errno.h>
 #include <fcntl.h>
