@@ -438,6 +438,17 @@ whose recvfrom is trapped, took 3-23 k/s. A trapped call handed back to the kern
 pair against 3-8 µs natively. What a datagram costs in seccomp mode is two or three round
 trips into the service per call that carries an address; TCP's data path is unaffected.
 
+UDP through `--outbound` (by hand, 2026-12-03, two runs; the 2-core machine shared with
+other builds and tests, load average 13-14): `udpbench echo` in a
+namespace playing the internet, reached over a veth from the service's namespace;
+`udpbench rtt` of 64-byte datagrams (p50 over 5,000 after 200 warm-up ones) from
+`unshare --net` under netcon. The kernel from the service's namespace: 19 µs either way.
+A connected socket (`conn`: the service's kernel socket passed to the program): 19 µs in
+preload and in seccomp mode — it *is* the kernel's socket. An unconnected one (`to`:
+sendto/recvfrom, relayed by the service): 113-188 µs in preload mode, 199-374 µs in
+seccomp mode (where the program's sendto and recvfrom are trapped as well). Means and
+p99s are dominated by the load (p99 1-12 ms for every path, the kernel's included).
+
 ## Machine and run
 
 {machine}
