@@ -3,20 +3,24 @@
 # preload and in seccomp mode.
 # timeout: 600
 #
-#   ┌ netns outudp-i-$$ ("the internet") ────┐      ┌ netns outudp-s-$$ (the services) ───────┐
-#   │ outudp-i 10.161.1.1/24, 10.161.2.1/24  │      │ outudp-s 10.161.1.2/24, 10.161.2.2/24   │
-#   │ dnsmasq 10.161.1.1:53 and 10.161.2.1:53◄┼─veth─┼ A 10.161.100.1/24 --outbound            │
-#   │   (web.internet.test)                  │      │   10.161.1.0/24,127.0.0.1:$LO_OK        │
-#   │ sc_udp echo server :$ECHO (kernel)     │      │ sc_udp echo 0.0.0.0:$LO_OK, :$LO_NO     │
-#   └─────────────────────────────────────────┘      │ P 10.161.101.1/24 --publish udp:...:53  │
-#                                                    │   dnsmasq under P (preload), sc_udp     │
-#                                                    │   echo under P (seccomp); dig, sc_udp   │
-#                                                    │   clients of the namespace's kernel     │
-#                                                    └─────────────────────────────────────────┘
-#   programs: unshare --net (only lo, down), under A or P by socket path.
+#   ┌ netns outudp-i-$$ ("the internet") ─────┐      ┌ netns outudp-s-$$ (the services) ──────┐
+#   │ outudp-i 10.161.1.1/24, 10.161.2.1/24,  │      │ outudp-s 10.161.1.2/24, 10.161.2.2/24, │
+#   │   fd61:1::1/64                          │      │   fd61:1::2/64                         │
+#   │ dnsmasq on 10.161.1.1, 10.161.2.1,      ◄┼─veth─┼ A 10.161.100.1/24 --outbound           │
+#   │   fd61:1::1 :53 (web.internet.test)     │      │   10.161.1.0/24,127.0.0.1:$LO_OK,      │
+#   │ sc_udp echo server :$ECHO (kernel)      │      │   fd61:1::/64                          │
+#   └──────────────────────────────────────────┘      │ sc_udp echo 0.0.0.0:$LO_OK, :$LO_NO    │
+#                                                     │ C 10.161.102.1/24 (no --outbound)      │
+#                                                     │ P 10.161.101.1/24 --publish udp:...    │
+#                                                     │   dnsmasq under P (preload), sc_udp    │
+#                                                     │   echo under P (seccomp); dig, sc_udp  │
+#                                                     │   clients of the namespace's kernel    │
+#                                                     └────────────────────────────────────────┘
+#   programs: unshare --net (only lo, down), under A, C or P by socket path.
 #
-# Checks, in preload mode (dig, sc_udp_dyn) and seccomp mode (sc_udp_static, busybox
-# nslookup, the pure-Go resolver when golang-go is installed):
+# Checks, in preload mode (dig, sc_udp_dyn, python3) and seccomp mode (sc_udp_static,
+# busybox nslookup, the pure-Go resolver when golang-go is installed):
+# - the negative control: under C (no --outbound) neither dig nor sc_udp gets out;
 # - a DNS query straight to the "internet" dnsmasq (dig @10.161.1.1, not through --dns;
 #   over IPv6 too: dig, a Python query's sendto, busybox nslookup),
 #   the answer checked: an unconnected socket's datagrams are relayed by the service,
@@ -59,14 +63,20 @@ spawn dns ip netns exec "$nsi" dnsmasq --keep-in-foreground --no-daemon --no-res
 	--host-record=web.internet.test,10.161.1.1
 N=1000
 ECHO=9501
-spawn echo ip netns exec "$nsi" "$BUILD/sc_udp_static" server "$ECHO" $((4 * N))
 retry 50 ip netns exec "$nss" dig +time=1 +tries=1 +short @10.161.1.1 web.internet.test |
 	grep -qx 10.161.1.1 || fail "dnsmasq does not answer"
 
-# --- the services' namespace: loopback echo servers, the services -----------------------
+# listening NAME PORT — wait (bounded) for spawned sc_udp server NAME to be bound.
+listening() {
+	for _ in $(seq 1 100); do
+		grep -q "listening on port $2" "$NC_TMP/$1.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "$1 did not start: $(logtail "$1")"
+}
+
+# --- the services' namespace: the services -----------------------------------------------
 LO_OK=9511 LO_NO=9512
-spawn look ip netns exec "$nss" "$BUILD/sc_udp_static" server "$LO_OK" 400
-spawn lono ip netns exec "$nss" "$BUILD/sc_udp_static" server "$LO_NO" 1
 
 svc() {
 	local name=$1 ip=$2 s
@@ -103,6 +113,16 @@ sc() {
 	log timeout --foreground -k 5 120 unshare --net -- "$NETCON" intercept --mode seccomp \
 		--socket "$(sock "$s")" -- "$@"
 }
+
+# --- the negative control: without --outbound nothing gets out ---------------------------
+svc C 10.161.102.1/24
+rc=0
+out=$(pre C dig +time=2 +tries=1 +short @10.161.1.1 web.internet.test 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "without --outbound, dig reached the internet: $out"
+rc=0
+out=$(sc C "$BUILD/sc_udp_static" client 10.161.1.1 "$ECHO" 1 sendto 9 2>&1) || rc=$?
+assert_contains "$out" "Network is unreachable" "without --outbound: the program's kernel (no network)"
+stop_service C
 
 # --- DNS straight to the internet's dnsmasq ----------------------------------------------
 out=$(pre A dig +time=3 +tries=1 +short @10.161.1.1 web.internet.test)
@@ -147,6 +167,9 @@ n=$(grep -c "query\[A\] web.internet.test from fd61:1::2" "$NC_TMP/dns.log" || t
 [ "$n" -ge 3 ] || fail "dnsmasq saw $n IPv6 queries from the service's namespace (want >= 3)"
 
 # --- echo: 1,000 datagrams of 1..8192 bytes, connected and unconnected, both modes -------
+# (The echo servers give up 30 s after their last datagram: each starts just before use.)
+spawn echo ip netns exec "$nsi" "$BUILD/sc_udp_static" server "$ECHO" $((4 * N))
+listening echo "$ECHO"
 # echo MODE PROG HOW ID — N datagrams echoed and checked; the time it took noted.
 echo_run() {
 	local t0 t1 out
@@ -176,6 +199,10 @@ grep -q "query.* from .* to 10.161.2.1\|10.161.2.1.*query" "$NC_TMP/dns.log" &&
 n=$(grep -c "udp 10.161.2.1:53 denied" "$NC_TMP/svc-A.log" || true)
 assert_eq 1 "$n" "a denied destination is logged once"
 
+spawn look ip netns exec "$nss" "$BUILD/sc_udp_static" server "$LO_OK" 400
+spawn lono ip netns exec "$nss" "$BUILD/sc_udp_static" server "$LO_NO" 1
+listening look "$LO_OK"
+listening lono "$LO_NO"
 out=$(pre A "$BUILD/sc_udp_dyn" client 127.0.0.1 "$LO_OK" 200 sendto 5)
 assert_contains "$out" "200 datagrams" "preload: named loopback reached (relayed)"
 out=$(sc A "$BUILD/sc_udp_static" client 127.0.0.1 "$LO_OK" 200 connect 6)
@@ -189,7 +216,7 @@ for m in pre sc; do
 	[ "$rc" != 0 ] || fail "$m: loopback not named reached something: $out"
 	assert_contains "$out" "Network is unreachable" "$m: loopback not named is the program's own (down)"
 done
-alive "${NC_SPAWNED[lono]}" || fail "the unnamed loopback server was reached: $(logtail lono)"
+grep -q "echoed" "$NC_TMP/lono.log" && fail "the unnamed loopback server was reached: $(logtail lono)"
 
 # --- what the service says --------------------------------------------------------------
 out=$(log "$NETCON" status --socket "$(sock A)")
@@ -234,10 +261,7 @@ out=$(retry 50 ip netns exec "$nss" dig +time=1 +tries=1 +short -p "$PUB_DNS" @1
 assert_eq "10.161.101.9" "$out" "published UDP: the host's dig to dnsmasq under netcon"
 spawn pubecho ip netns exec "$nss" unshare --net -- "$NETCON" intercept --mode seccomp \
 	--socket "$(sock P)" -- "$BUILD/sc_udp_static" server "$VECHO" 200
-for _ in $(seq 1 100); do
-	grep -q "listening on port $VECHO" "$NC_TMP/pubecho.log" && break
-	sleep 0.05
-done
+listening pubecho "$VECHO"
 out=$(log ip netns exec "$nss" "$BUILD/sc_udp_static" client 127.0.0.1 "$PUB_ECHO" 200 sendto 8)
 assert_contains "$out" "200 datagrams" "published UDP to a seccomp-mode program"
 wait_exit "${NC_SPAWNED[pubecho]}" 10 || fail "the published echo server did not see 200 datagrams"
