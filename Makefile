@@ -110,7 +110,8 @@ UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
 	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
-	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static
+	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static \
+	$(BUILD)/wgflood
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
 # (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
 MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
@@ -233,6 +234,12 @@ $(BUILD)/conform_musl: tests/conformance/conform.c
 # RPC itself, without the intercept.
 $(BUILD)/hostile: $(BUILD)/obj/tests/progs/hostile.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# WireGuard initiations with a valid MAC1 by the thousand (tests/t_wg_proto.sh): the
+# link's own handshake code (wgnoise.c) builds them.
+$(BUILD)/wgflood: $(BUILD)/obj/tests/progs/wgflood.o $(BUILD)/obj/src/link/wgnoise.o \
+		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
 # The benchmarks' own TCP tool (ping-pong latency, connection rate, idle connections).
 $(BUILD)/tcpbench: $(BUILD)/obj-ic/bench/tcpbench.o
