@@ -39,7 +39,9 @@
  * handshake queue instead, which a single-threaded service does not have). Under load a
  * handshake message whose MAC2 is not MAC(cookie of its source address) gets a cookie
  * reply instead of Diffie-Hellman work: the cookie is MAC(secret, source address and
- * port), the secret random and replaced every COOKIE_REFRESH.
+ * port), the secret random and replaced every COOKIE_REFRESH. One with a valid MAC2 goes
+ * on if its source address has not sent more than 20 such a second (a burst of 5:
+ * wireguard-go's ratelimiter), else it is dropped and counted.
  * Anything else — wrong length, unknown index, failed MAC or decryption, replay — is
  * dropped and counted by reason (`netcon status`). An authenticated message from a new
  * address moves the peer's endpoint there (roaming).
@@ -94,6 +96,10 @@
 #define WG_LOAD_WINDOW_MS 1000               /* cookie mode: more than WG_LOAD_MAX ... */
 #define WG_LOAD_MAX       128                /* ... handshake messages in a window */
 #define WG_LOAD_AFTER_MS  1000               /* and for this long after */
+#define WG_RL_SLOTS       256                /* sources rate-limited under load */
+#define WG_RL_PROBE       8
+#define WG_RL_COST_MS     50                 /* 20 handshake messages a second ... */
+#define WG_RL_MAX_MS      250                /* ... a burst of 5 */
 
 struct wg_session {
 	struct nc_wg_keys keys;
@@ -146,7 +152,7 @@ struct wg_counters {
 	uint64_t bad_len, bad_mac1, bad_index, unknown_key, bad_auth, replay, stale_ts;
 	uint64_t too_fast, expired, bad_inner, bad_src, no_route, no_endpoint, queue_drop,
 		 bad_cookie, hs_fail;
-	uint64_t cookie_tx, cookie_rx, mac2_tx, bad_mac2, load_on;
+	uint64_t cookie_tx, cookie_rx, mac2_tx, bad_mac2, load_on, rate_limited;
 	uint64_t keepalive_tx, keepalive_rx;
 };
 
@@ -167,6 +173,11 @@ struct wg {
 	uint64_t secret_born;        /* ms: 0 = none yet */
 	uint64_t load_start, under_load_until;
 	unsigned load_n;
+	struct {
+		uint8_t addr[16];
+		uint64_t last;       /* ms: 0 = free */
+		uint64_t tokens;     /* ms of credit, at most WG_RL_MAX_MS */
+	} rl[WG_RL_SLOTS];
 	int in_input;
 	int no_gso;
 
@@ -697,8 +708,52 @@ static int cookie_of(struct wg *w, const struct sockaddr_storage *from, uint64_t
 	return nc_wg_cookie_make(cookie, w->cookie_secret, src, len);
 }
 
+/* Under load, whether a source address may have one more handshake message with a valid
+ * MAC2 looked at: a token bucket per address (wireguard-go's ratelimiter), in a table
+ * probed by hash; a source not found takes the least recently seen of its slots. */
+static int rate_ok(struct wg *w, const struct sockaddr_storage *from, uint64_t now)
+{
+	struct sockaddr_storage n;
+	socklen_t nl;
+	uint8_t a[16] = { 0 };
+	uint32_t h = 2166136261u;
+	int at = -1, old = -1;
+
+	if (ep_normalise(w, &n, &nl, from) < 0)
+		return 0;
+	if (n.ss_family == AF_INET6)
+		memcpy(a, &((const struct sockaddr_in6 *)&n)->sin6_addr, 16);
+	else
+		memcpy(a, &((const struct sockaddr_in *)&n)->sin_addr, 4);
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 16777619u;
+	for (int i = 0; i < WG_RL_PROBE && at < 0; i++) {
+		int k = (int)((h + (uint32_t)i) % WG_RL_SLOTS);
+		if (w->rl[k].last && !memcmp(w->rl[k].addr, a, 16))
+			at = k;
+		else if (old < 0 || w->rl[k].last < w->rl[old].last)
+			old = k;
+	}
+	if (at < 0) {
+		memcpy(w->rl[old].addr, a, 16);
+		w->rl[old].last = now;
+		w->rl[old].tokens = WG_RL_MAX_MS - WG_RL_COST_MS;
+		return 1;
+	}
+	w->rl[at].tokens += now - w->rl[at].last;
+	w->rl[at].last = now;
+	if (w->rl[at].tokens > WG_RL_MAX_MS)
+		w->rl[at].tokens = WG_RL_MAX_MS;
+	if (w->rl[at].tokens > WG_RL_COST_MS) {
+		w->rl[at].tokens -= WG_RL_COST_MS;
+		return 1;
+	}
+	return 0;
+}
+
 /* Cookie mode: under load, a handshake message (msg, len) needs a MAC2 made with its
- * source's cookie; without one it gets a cookie reply and no further work (1). */
+ * source's cookie, and its source must be within its rate; without a MAC2 it gets a
+ * cookie reply. 1: no further work for this message. */
 static int cookie_wanted(struct wg *w, const uint8_t *msg, size_t len,
 			 const struct sockaddr_storage *from, uint64_t now)
 {
@@ -707,8 +762,12 @@ static int cookie_wanted(struct wg *w, const uint8_t *msg, size_t len,
 
 	if (!under_load(w, now))
 		return 0;
-	if (cookie_of(w, from, now, 0, cookie) == 0 && nc_wg_mac2_ok(cookie, msg, len))
-		return 0;
+	if (cookie_of(w, from, now, 0, cookie) == 0 && nc_wg_mac2_ok(cookie, msg, len)) {
+		if (rate_ok(w, from, now))
+			return 0;
+		w->c.rate_limited++;
+		return 1;
+	}
 	if (memcmp(msg + len - 16, zeros, 16))
 		w->c.bad_mac2++;     /* a stale cookie's, or forged */
 	if (cookie_of(w, from, now, 1, cookie) < 0 ||
@@ -964,7 +1023,7 @@ static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,
 	uint64_t before = w->c.bad_len + w->c.bad_mac1 + w->c.bad_index + w->c.unknown_key +
 			  w->c.bad_auth + w->c.replay + w->c.stale_ts + w->c.too_fast +
 			  w->c.expired + w->c.bad_inner + w->c.bad_src + w->c.bad_cookie +
-			  w->c.cookie_tx;
+			  w->c.cookie_tx + w->c.rate_limited;
 
 	if (len >= 4 && buf[1] == 0 && buf[2] == 0 && buf[3] == 0) {
 		if (buf[0] == NC_WG_MSG_DATA && len >= NC_WG_DATA_MIN)
@@ -982,7 +1041,7 @@ static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,
 	}
 	if (w->c.bad_len + w->c.bad_mac1 + w->c.bad_index + w->c.unknown_key + w->c.bad_auth +
 	    w->c.replay + w->c.stale_ts + w->c.too_fast + w->c.expired + w->c.bad_inner +
-	    w->c.bad_src + w->c.bad_cookie + w->c.cookie_tx != before)
+	    w->c.bad_src + w->c.bad_cookie + w->c.cookie_tx + w->c.rate_limited != before)
 		w->link.stats.rx_dropped++;
 }
 
@@ -1187,11 +1246,12 @@ static void wg_describe(struct nc_link *l, char *buf, size_t len)
 		 (unsigned long long)c->no_route, (unsigned long long)c->no_endpoint,
 		 (unsigned long long)c->queue_drop);
 	put_line(buf, len, &pos, "wg cookies: %s, %llu times under load; %llu cookie replies "
-		 "sent, %llu received; %llu MAC2 sent, %llu bad MAC2 received\n",
+		 "sent, %llu received; %llu MAC2 sent, %llu bad MAC2 received, %llu over the "
+		 "per-source rate\n",
 		 w->under_load_until > now ? "under load" : "not under load",
 		 (unsigned long long)c->load_on, (unsigned long long)c->cookie_tx,
 		 (unsigned long long)c->cookie_rx, (unsigned long long)c->mac2_tx,
-		 (unsigned long long)c->bad_mac2);
+		 (unsigned long long)c->bad_mac2, (unsigned long long)c->rate_limited);
 	put_line(buf, len, &pos, "wg keepalives: %llu sent, %llu received\n",
 		 (unsigned long long)c->keepalive_tx, (unsigned long long)c->keepalive_rx);
 }
