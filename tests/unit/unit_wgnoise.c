@@ -7,9 +7,11 @@
  * and the keyed BLAKE2s MAC from Python's hashlib and hmac modules; ChaCha20-Poly1305
  * from the Python `cryptography` package; XChaCha20-Poly1305 (libsodium's, for cookie
  * replies) from draft-irtf-cfrg-xchacha-03, appendix A.3.1, and the cookie and MAC2 of
- * a known secret and source from Python's hashlib. The handshake, the cookie exchange, the transport data and their
- * failure cases (a wrong pre-shared key, a flipped bit, a replay) are checked here; that
- * the bytes are WireGuard's is checked against wireguard-go by tests/t_wireguard.sh.
+ * a known secret and source from Python's hashlib. The handshake, the cookie exchange,
+ * the transport data and their failure cases (a wrong pre-shared key, a flipped bit, a
+ * replay, a forged or misdirected cookie reply) are checked here; that the bytes are
+ * WireGuard's is checked against wireguard-go by tests/t_wireguard.sh and (cookies)
+ * tests/t_wg_proto.sh.
  *
  * Prints failures only, then "N passed, N failed"; exit status 1 on failure.
  */
