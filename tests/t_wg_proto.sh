@@ -11,8 +11,9 @@
 #    initiator) at A while B fetches 24 MiB from A at 3 MiB/s with the time scale at 30
 #    (B rekeys every 4 s): A enters cookie mode and answers the flood with cookie replies
 #    (wgflood opens them: authentic), B's rekeys get cookie replies and come back with
-#    MAC2, the file arrives (sha256). A second wgflood from ::1 uses the cookies it gets
-#    for valid MAC2s: the per-source rate (20 a second) stops it. Diffie-Hellman work
+#    MAC2, the file arrives (sha256). A second wgflood from ::1 (when there is IPv6
+#    loopback) uses the cookies it gets for valid MAC2s: the per-source rate (20 a
+#    second) stops it. Diffie-Hellman work
 #    for the floods: at most the first 128 and that rate.
 # 2. Replayed and forged transport data (the relay resends B's last data messages, then
 #    copies with an unused counter and a flipped bit, from another port) are dropped and
@@ -127,18 +128,27 @@ keypair b
 pair 30
 spawn flood "$BUILD/wgflood" "$(cat "$NC_TMP/a.pub")" 127.0.0.1 "$PA" 8000 12
 flood_pid=$NC_PID
-spawn flood6 "$BUILD/wgflood" "$(cat "$NC_TMP/a.pub")" ::1 "$PA" 2000 12 mac2
-flood6_pid=$NC_PID
+flood6_pid=
+if "$PYTHON" -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))' 2>/dev/null; then
+	spawn flood6 "$BUILD/wgflood" "$(cat "$NC_TMP/a.pub")" ::1 "$PA" 2000 12 mac2
+	flood6_pid=$NC_PID
+else
+	note "no IPv6 loopback: the flood with valid MAC2s (another source than B's) is left out"
+fi
 sleep 1
 t0=$SECONDS
 fetch big.bin --limit-rate 3M
 note "24 MiB at 3 MiB/s under the flood took $((SECONDS - t0)) s"
 wait_exit "$flood_pid" 20 || fail "wgflood did not finish: $(logtail flood)"
-wait_exit "$flood6_pid" 20 || fail "wgflood (mac2) did not finish: $(logtail flood6)"
-out6=$(cat "$NC_TMP/flood6.log")
-note "$out6"
-mac2=$(num "$out6" '\([0-9]*\) with MAC2')
-at_least 10000 "$mac2" "initiations with a valid MAC2 from ::1"
+sent6=0
+if [ -n "$flood6_pid" ]; then
+	wait_exit "$flood6_pid" 20 || fail "wgflood (mac2) did not finish: $(logtail flood6)"
+	out6=$(cat "$NC_TMP/flood6.log")
+	note "$out6"
+	sent6=$(num "$out6" '\([0-9]*\) initiations sent')
+	mac2=$(num "$out6" '\([0-9]*\) with MAC2')
+	at_least 10000 "$mac2" "initiations with a valid MAC2 from ::1"
+fi
 out=$(cat "$NC_TMP/flood.log")
 note "$out"
 sent=$(num "$out" '\([0-9]*\) initiations sent')
@@ -155,11 +165,12 @@ at_least "$replies" "$(num "$stA" '\([0-9]*\) cookie replies sent')" "A's cookie
 # (a burst of 5) for the 12 s of the MAC2 flood.
 dh=$(( $(num "$stA" '\([0-9]*\) unknown key') + $(num "$stA" '\([0-9]*\) failed authentication') ))
 [ "$dh" -le $((128 + 5 + 20 * 13)) ] || fail "A did Diffie-Hellman for $dh flood initiations (want ≤ 393)"
-note "ok: A decrypted only $dh of $((sent + $(num "$out6" '\([0-9]*\) initiations sent'))) flood initiations"
+note "ok: A decrypted only $dh of $((sent + sent6)) flood initiations"
 # Every MAC2 of ::1 is valid but those made with a cookie of a secret just replaced (the
 # secret lives 4 s at this scale): those get a new cookie reply.
-at_least $((mac2 - $(num "$stA" '\([0-9]*\) bad MAC2 received') - 20 * 13 - 5)) \
-	"$(num "$stA" '\([0-9]*\) over the per-source rate')" "A's drops over the per-source rate"
+[ -z "$flood6_pid" ] ||
+	at_least $((mac2 - $(num "$stA" '\([0-9]*\) bad MAC2 received') - 20 * 13 - 5)) \
+		"$(num "$stA" '\([0-9]*\) over the per-source rate')" "A's drops over the per-source rate"
 at_least 1 "$(num "$stB" 'cookie replies sent, \([0-9]*\) received')" "B's cookie replies received"
 at_least 1 "$(num "$stB" '; \([0-9]*\) MAC2 sent')" "B's initiations with MAC2"
 at_least 2 "$(num "$stA" 'initiations sent, \([0-9]*\) received')" "A's initiations from B (rekeys under load)"
@@ -345,7 +356,7 @@ assert_contains "$(cat "$NC_TMP/svc-N.log")" "peer endpoint 127.0.0.1:$GP -> 127
 stop nweb
 stop_service N
 
-# wireguard-go under a flood (20000 initiations a second from ::1) answers with cookie
+# wireguard-go under a flood (20000 initiations a second) answers with cookie
 # replies: wgflood opens every one with wgnoise.c's code (the initiator's side of cookies
 # against an outside implementation). N2, initiating to wireguard-go meanwhile, gets
 # through: with a MAC2 from wireguard-go's cookie whenever it was given one.
@@ -354,7 +365,7 @@ KP=$(free_tcp_port)
 spawn kweb ip netns exec "$ns" "$PYTHON" -m http.server --bind 10.164.1.1 --directory "$www" "$KP"
 wait_port "netns:$ns" 10.164.1.1 "$KP"
 start_service --netns "$ns" N2 10.164.1.2/24 --link wireguard --wg-config "$NC_TMP/n2.conf"
-spawn flood3 ip netns exec "$ns" "$BUILD/wgflood" "$(cat "$NC_TMP/g.pub")" ::1 "$GP2" 20000 8
+spawn flood3 ip netns exec "$ns" "$BUILD/wgflood" "$(cat "$NC_TMP/g.pub")" 127.0.0.1 "$GP2" 20000 8
 flood3_pid=$NC_PID
 sleep 1
 # A cookie costs the handshake a REKEY_TIMEOUT (5 s): longer than one connect under
