@@ -59,6 +59,9 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/ho
 
 LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c src/link/wgconf.c \
 	src/link/wgnoise.c src/link/wgroute.c src/link/wireguard.c
+# WireGuard's cryptography: OpenSSL 3's libcrypto, and libsodium for the one primitive
+# OpenSSL 3.0 lacks (XChaCha20-Poly1305, the cookie replies; docs/architecture.md).
+CRYPTO_LIBS := -lcrypto -lsodium
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
@@ -108,7 +111,7 @@ UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/
 	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
 	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static \
-	$(BUILD)/sc_udp_dyn
+	$(BUILD)/sc_udp_dyn $(BUILD)/wgflood
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
 # (glibc's static libc; musl-gcc from Debian's musl-tools when it is installed).
 MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
@@ -167,7 +170,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/netcon: $(CLI_OBJS) $(SERVICE_OBJS) $(LINK_OBJS) $(COMMON_OBJS) $(LWIP_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm -lpthread -lcrypto
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm -lpthread $(CRYPTO_LIBS)
 
 # The intercept: only its own code and the common code; -z nodelete keeps it mapped.
 $(BUILD)/libnetcon.so: $(INTERCEPT_OBJS)
@@ -237,6 +240,12 @@ $(BUILD)/conform_musl: tests/conformance/conform.c
 $(BUILD)/hostile: $(BUILD)/obj/tests/progs/hostile.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
+# WireGuard initiations with a valid MAC1 by the thousand (tests/t_wg_proto.sh): the
+# link's own handshake code (wgnoise.c) builds them.
+$(BUILD)/wgflood: $(BUILD)/obj/tests/progs/wgflood.o $(BUILD)/obj/src/link/wgnoise.o \
+		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+
 # The benchmarks' own TCP tool (ping-pong latency, connection rate, idle connections).
 $(BUILD)/tcpbench: $(BUILD)/obj-ic/bench/tcpbench.o
 	@$(if $(Q),echo "  LD      $@")
@@ -266,9 +275,9 @@ $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/d
 $(BUILD)/unit_isn: $(BUILD)/obj/tests/unit/unit_isn.o $(BUILD)/obj/src/service/isn.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(COMMON_OBJS)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 $(BUILD)/unit_tap: $(BUILD)/obj/tests/unit/unit_tap.o $(LINK_OBJS) $(COMMON_OBJS)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 # The forwarding database is pure code: linked on its own.
 $(BUILD)/unit_fdb: $(BUILD)/obj/tests/unit/unit_fdb.o $(BUILD)/obj/src/link/fdb.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -279,7 +288,7 @@ $(BUILD)/unit_wgconf: $(BUILD)/obj/tests/unit/unit_wgconf.o $(BUILD)/obj/src/lin
 # WireGuard's cryptography against known vectors, and a handshake (OpenSSL's libcrypto).
 $(BUILD)/unit_wgnoise: $(BUILD)/obj/tests/unit/unit_wgnoise.o $(BUILD)/obj/src/link/wgnoise.o \
 		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 $(BUILD)/unit_wgroute: $(BUILD)/obj/tests/unit/unit_wgroute.o $(BUILD)/obj/src/link/wgroute.o \
 		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -375,10 +384,10 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(LWIP_STAMP)
 
 $(FUZZ_BUILD)/fuzz_rpc: $(call fuzzobj,fuzz/fuzz_rpc.c) $(FUZZ_SVC_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lcrypto
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm $(CRYPTO_LIBS)
 $(FUZZ_BUILD)/fuzz_vxlan: $(call fuzzobj,fuzz/fuzz_vxlan.c) $(FUZZ_SVC_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lcrypto
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm $(CRYPTO_LIBS)
 $(FUZZ_BUILD)/fuzz_config: $(call fuzzobj,fuzz/fuzz_config.c src/cli/cmd_service.c src/service/fault.c \
 		src/common/log.c src/common/addr.c src/common/hosts.c src/common/outbound.c \
 		src/link/wgconf.c src/cli/paths.c)

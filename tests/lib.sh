@@ -11,7 +11,7 @@
 #     after the test in case the test itself was killed before it could clean up;
 #   - helpers: spawn, start_service, start_pair, stop_service, under, spawn_under, retry,
 #     wait_port, free_tcp_port, free_udp_port, netns_add, guard_subnet, assert_*, fail,
-#     skip, log, note.
+#     skip, log, note; status_of and keypair (WireGuard keys from wg) for the wg tests.
 #
 # Output: every command a test runs through `log` is echoed first, netns.sh style:
 #   [+] under B curl -sS http://10.88.0.1:8080/
@@ -400,6 +400,17 @@ start_pair() {
 	PORT_B=$(free_udp_port)
 	start_service A "$net.1/24" --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" "$@"
 	start_service B "$net.2/24" --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A" "$@"
+}
+
+# status_of NAME — the `netcon status` of service NAME (for checks; `status` narrates).
+status_of() {
+	"$NETCON" status --socket "$(sock "$1")"
+}
+
+# keypair NAME — a WireGuard key pair from Debian's wg: $NC_TMP/NAME.key and NAME.pub.
+keypair() {
+	wg genkey >"$NC_TMP/$1.key"
+	wg pubkey <"$NC_TMP/$1.key" >"$NC_TMP/$1.pub"
 }
 
 # stop_service NAME — SIGTERM; the contract is exit status 0 and the socket removed.

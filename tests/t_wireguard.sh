@@ -36,15 +36,6 @@ require_cmd wg curl ip
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 umask 077
 
-keypair() {	# keypair NAME — $NC_TMP/NAME.key and NAME.pub
-	wg genkey >"$NC_TMP/$1.key"
-	wg pubkey <"$NC_TMP/$1.key" >"$NC_TMP/$1.pub"
-}
-
-status_of() {	# status_of SERVICE — its `netcon status`
-	"$NETCON" status --socket "$(sock "$1")"
-}
-
 www=$NC_TMP/www
 mkdir -p "$www"
 head -c 1M /dev/urandom >"$www/small.bin"

@@ -1,9 +1,12 @@
 /*
- * wgnoise.c — WireGuard's Noise_IKpsk2 handshake and transport data, on OpenSSL 3.
+ * wgnoise.c — WireGuard's Noise_IKpsk2 handshake, cookies and transport data, on
+ * OpenSSL 3 and libsodium.
  *
- * Every primitive is OpenSSL's: X25519 (EVP_PKEY), BLAKE2s-256 (EVP_MD), keyed BLAKE2s
- * with a 16-byte output (EVP_MAC "BLAKE2SMAC", the protocol's MAC), HMAC-BLAKE2s
- * (EVP_MAC "HMAC", the KDF's), ChaCha20-Poly1305 (EVP_CIPHER). Nothing cryptographic is
+ * Every primitive but one is OpenSSL's: X25519 (EVP_PKEY), BLAKE2s-256 (EVP_MD), keyed
+ * BLAKE2s with a 16-byte output (EVP_MAC "BLAKE2SMAC", the protocol's MAC), HMAC-BLAKE2s
+ * (EVP_MAC "HMAC", the KDF's), ChaCha20-Poly1305 (EVP_CIPHER). The cookie reply's
+ * XChaCha20-Poly1305 is libsodium's (crypto_aead_xchacha20poly1305_ietf_*): OpenSSL 3.0
+ * has no XChaCha20 (nor HChaCha20 to build it from). Nothing cryptographic is
  * written here: this file only strings the primitives together in the order the
  * protocol (the WireGuard whitepaper, section 5.4) says, with its constants:
  *
@@ -16,6 +19,8 @@
  *                   timestamp 12+16, mac1 16, mac2 16
  *   response    92: type 2, 3 reserved, sender, receiver, ephemeral 32, empty 0+16,
  *                   mac1 16, mac2 16
+ *   cookie      64: type 3, 3 reserved, receiver, nonce 24, XChaCha20-Poly1305 of the
+ *                   16-byte cookie (associated data: the MAC1 of the message answered)
  *   data     16+n : type 4, 3 reserved, receiver, counter 8, ChaCha20-Poly1305 of the
  *                   IP packet padded with zeros to a multiple of 16
  *
@@ -38,6 +43,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <sodium.h>
 
 static const char CONSTRUCTION[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 static const char IDENTIFIER[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
@@ -58,6 +64,10 @@ int nc_wg_crypto_init(char *why, size_t whylen)
 
 	if (md_blake2s)
 		return 0;
+	if (sodium_init() < 0) {
+		snprintf(why, whylen, "libsodium failed to initialise");
+		return -ENOSYS;
+	}
 	md_blake2s = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
 	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	kmac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
@@ -521,6 +531,66 @@ int nc_wg_mac1_ok(const struct nc_wg_static *me, const uint8_t *msg, size_t len)
 	if (nc_wg_mac(m, me->mac1_key, 32, msg, len - 32) < 0)
 		return 0;
 	return CRYPTO_memcmp(m, msg + len - 32, 16) == 0;
+}
+
+int nc_wg_cookie_make(uint8_t cookie[16], const uint8_t secret[32], const void *src,
+		      size_t srclen)
+{
+	return nc_wg_mac(cookie, secret, 32, src, srclen);
+}
+
+int nc_wg_mac2_ok(const uint8_t cookie[16], const uint8_t *msg, size_t len)
+{
+	uint8_t m[16];
+
+	if (nc_wg_mac(m, cookie, 16, msg, len - 16) < 0)
+		return 0;
+	return CRYPTO_memcmp(m, msg + len - 16, 16) == 0;
+}
+
+int nc_wg_xaead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[24],
+		     const void *in, size_t len, const void *ad, size_t adlen)
+{
+	unsigned long long outl = 0;
+
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out, &outl, in, len, ad, adlen, NULL,
+						       nonce, key) != 0 || outl != len + 16)
+		return -EIO;
+	return 0;
+}
+
+int nc_wg_xaead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[24],
+		     const void *in, size_t len, const void *ad, size_t adlen)
+{
+	unsigned long long outl = 0;
+
+	if (len < 16 || crypto_aead_xchacha20poly1305_ietf_decrypt(out, &outl, NULL, in, len,
+								   ad, adlen, nonce, key) != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int nc_wg_cookie_reply_create(const struct nc_wg_static *me, uint32_t receiver,
+			      const uint8_t cookie[16], const uint8_t *msg, size_t len,
+			      uint8_t out[NC_WG_COOKIE_LEN])
+{
+	memset(out, 0, NC_WG_COOKIE_LEN);
+	out[0] = NC_WG_MSG_COOKIE;
+	nc_wg_put_le32(out + 4, receiver);
+	randombytes_buf(out + 8, 24);
+	return nc_wg_xaead_seal(out + 32, me->cookie_key, out + 8, cookie, 16, msg + len - 32, 16);
+}
+
+int nc_wg_cookie_reply_consume(const uint8_t peer_pub[32], const uint8_t mac1[16],
+			       const uint8_t msg[NC_WG_COOKIE_LEN], uint8_t cookie[16])
+{
+	uint8_t key[32];
+	int r;
+
+	nc_wg_hash(key, LABEL_COOKIE, 8, peer_pub, 32);
+	r = nc_wg_xaead_open(cookie, key, msg + 8, msg + 32, 32, mac1, 16);
+	OPENSSL_cleanse(key, sizeof(key));
+	return r;
 }
 
 int nc_wg_data_seal(struct nc_wg_keys *k, uint32_t receiver, uint64_t counter,

@@ -1,8 +1,9 @@
 /*
  * wgnoise.h — WireGuard's cryptography for the wireguard link: the primitives (from
- * OpenSSL 3: X25519, BLAKE2s-256, keyed BLAKE2s, HMAC-BLAKE2s, ChaCha20-Poly1305), the
- * Noise_IKpsk2 handshake's three steps, the transport keys it yields, and the replay
- * window of the transport data. Pure code: no sockets and no clock (the caller passes
+ * OpenSSL 3: X25519, BLAKE2s-256, keyed BLAKE2s, HMAC-BLAKE2s, ChaCha20-Poly1305; from
+ * libsodium: XChaCha20-Poly1305, which OpenSSL 3.0 lacks), the Noise_IKpsk2 handshake's
+ * three steps, the cookie replies and MAC2, the transport keys the handshake yields, and
+ * the replay window of the transport data. Pure code: no sockets and no clock (the caller passes
  * the TAI64N timestamp), so unit_wgnoise drives both sides of a handshake in one process.
  * wireguard.c, the link, owns peers, indices, timers and the wire.
  */
@@ -33,6 +34,7 @@
 #define NC_WG_REKEY_ATTEMPT_TIME_MS 90000
 #define NC_WG_REKEY_TIMEOUT_MS      5000
 #define NC_WG_KEEPALIVE_TIMEOUT_MS  10000
+#define NC_WG_COOKIE_REFRESH_MS     120000   /* a cookie secret's and a cookie's life */
 
 /* Replay window: a ring of 2048 bits, as RFC 6479 lays it out; counters more than
  * NC_WG_REPLAY_WINDOW below the greatest one seen are too old. */
@@ -117,6 +119,29 @@ int nc_wg_keys_set(struct nc_wg_keys *k, const uint8_t send[32], const uint8_t r
 int nc_wg_macs_add(uint8_t *msg, size_t len, const uint8_t peer_pub[32],
 		   const uint8_t *cookie);
 int nc_wg_mac1_ok(const struct nc_wg_static *me, const uint8_t *msg, size_t len);
+
+/* Cookies (the whitepaper's section 5.4.7). The responder's cookie for a source address
+ * (its bytes, any length) under its current 32-byte secret: MAC(secret, src). */
+int nc_wg_cookie_make(uint8_t cookie[16], const uint8_t secret[32], const void *src,
+		      size_t srclen);
+/* Whether msg's MAC2 is MAC(cookie, msg up to MAC2). */
+int nc_wg_mac2_ok(const uint8_t cookie[16], const uint8_t *msg, size_t len);
+/* The responder's cookie reply to a message (msg, len: its MAC1 is the reply's
+ * associated data) whose sender index was receiver: a random nonce and the cookie sealed
+ * with XChaCha20-Poly1305 under HASH("cookie--" || our public key). 0 or -EIO. */
+int nc_wg_cookie_reply_create(const struct nc_wg_static *me, uint32_t receiver,
+			      const uint8_t cookie[16], const uint8_t *msg, size_t len,
+			      uint8_t out[NC_WG_COOKIE_LEN]);
+/* The initiator: the cookie from a reply of the peer peer_pub to the message whose MAC1
+ * was mac1. 0 or -EBADMSG. */
+int nc_wg_cookie_reply_consume(const uint8_t peer_pub[32], const uint8_t mac1[16],
+			       const uint8_t msg[NC_WG_COOKIE_LEN], uint8_t cookie[16]);
+/* XChaCha20-Poly1305 (libsodium), 24-byte nonce: seal writes len + 16 bytes; open reads
+ * len (≥ 16) and writes len − 16, or fails with -EBADMSG. */
+int nc_wg_xaead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[24],
+		     const void *in, size_t len, const void *ad, size_t adlen);
+int nc_wg_xaead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[24],
+		     const void *in, size_t len, const void *ad, size_t adlen);
 
 /* Transport data. Seal the packet given as iov (len bytes in all) into out: header,
  * ciphertext padded to 16, tag; returns the datagram's length. Open a datagram in place:

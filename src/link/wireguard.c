@@ -17,19 +17,31 @@
  *
  * Receiving: recvmmsg in batches, with UDP GRO (a coalesced burst is cut at its segment
  * size). By message type and exact length:
- *   1 initiation  MAC1 checked, Noise consumed, the initiator's static key must be a
- *                 peer's and its timestamp newer than the last one from that peer (a
- *                 replayed initiation is dropped); at most one per peer every 20 ms.
- *                 The answer's keys wait as the peer's "next" session until the
- *                 initiator's first data message confirms them.
- *   2 response    MAC1, the receiver index of our initiation, Noise: the new session
- *                 becomes current, queued packets go (or a keepalive confirms it).
- *   3 cookie      counted and dropped: this link does not yet answer MAC2 challenges
- *                 (a peer under load then refuses our initiations until it is not).
+ *   1 initiation  MAC1 checked; under load, MAC2 too (below); Noise consumed, the
+ *                 initiator's static key must be a peer's and its timestamp newer than
+ *                 the last one from that peer (a replayed initiation is dropped); at
+ *                 most one per peer every 20 ms. The answer's keys wait as the peer's
+ *                 "next" session until the initiator's first data message confirms them.
+ *   2 response    MAC1 (under load, MAC2), the receiver index of our initiation, Noise:
+ *                 the new session becomes current, queued packets go (or a keepalive
+ *                 confirms it).
+ *   3 cookie      the receiver index names our initiation or response; the cookie,
+ *                 decrypted with the MAC1 we sent as associated data, keys the MAC2 of
+ *                 our handshake messages to that peer for COOKIE_REFRESH (120 s). No
+ *                 message is resent at once: the next retry carries the MAC2.
  *   4 data        the receiver index picks the session, the replay window and the
  *                 session's age are checked before and after decryption; the inner
  *                 packet must be well-formed IPv4/IPv6 and its source inside the
  *                 sender's AllowedIPs. An empty one is a keepalive.
+ * Cookie mode (the whitepaper's section 5.4.7): the link is "under load" while more than
+ * WG_LOAD_MAX handshake messages with a valid MAC1 arrived within WG_LOAD_WINDOW_MS, and
+ * for WG_LOAD_AFTER_MS after (wireguard-go's UnderLoadAfterTime; it measures its
+ * handshake queue instead, which a single-threaded service does not have). Under load a
+ * handshake message whose MAC2 is not MAC(cookie of its source address) gets a cookie
+ * reply instead of Diffie-Hellman work: the cookie is MAC(secret, source address and
+ * port), the secret random and replaced every COOKIE_REFRESH. One with a valid MAC2 goes
+ * on if its source address has not sent more than 20 such a second (a burst of 5:
+ * wireguard-go's ratelimiter), else it is dropped and counted.
  * Anything else — wrong length, unknown index, failed MAC or decryption, replay — is
  * dropped and counted by reason (`netcon status`). An authenticated message from a new
  * address moves the peer's endpoint there (roaming).
@@ -42,7 +54,9 @@
  * REJECT_AFTER_MESSAGES; a keepalive KEEPALIVE_TIMEOUT after data received when nothing
  * was sent; a new handshake when data sent got no answer for KEEPALIVE + REKEY_TIMEOUT;
  * PersistentKeepalive; every key erased after 3 × REJECT_AFTER_TIME without a handshake.
- * NETCON_WG_TIME_SCALE=N (tests only) divides every one of these times by N.
+ * NETCON_WG_TIME_SCALE=N (tests only) divides every one of these times by N, and the
+ * cookie's and the per-peer initiation limit's; not the load window, which is a rate.
+ * NETCON_WG_REKEY_AFTER_MESSAGES=N (tests only) replaces REKEY_AFTER_MESSAGES (2^60).
  */
 #include "link/link.h"
 
@@ -79,6 +93,13 @@
 #define WG_SOCKBUF        (4 * 1024 * 1024)
 #define WG_INIT_MIN_MS    20                 /* initiations accepted per peer: 50/s */
 #define WG_JITTER_MS      334
+#define WG_LOAD_WINDOW_MS 1000               /* cookie mode: more than WG_LOAD_MAX ... */
+#define WG_LOAD_MAX       128                /* ... handshake messages in a window */
+#define WG_LOAD_AFTER_MS  1000               /* and for this long after */
+#define WG_RL_SLOTS       256                /* sources rate-limited under load */
+#define WG_RL_PROBE       8
+#define WG_RL_COST_MS     50                 /* 20 handshake messages a second ... */
+#define WG_RL_MAX_MS      250                /* ... a burst of 5 */
 
 struct wg_session {
 	struct nc_wg_keys keys;
@@ -118,13 +139,21 @@ struct wg_peer {
 	uint64_t last_handshake;             /* ms, monotonic: 0 = never */
 	struct timespec last_handshake_wall;
 	uint64_t rx_bytes, tx_bytes;         /* WireGuard's transfer counters (datagrams) */
+
+	/* The peer's cookie (from its cookie reply) keys our MAC2s; the MAC1 we sent last
+	 * is the associated data of the reply we may get. */
+	uint8_t cookie[16], last_mac1[16];
+	uint64_t cookie_born;                /* ms: 0 = none */
+	int has_last_mac1;
 };
 
 struct wg_counters {
 	uint64_t hs_init_tx, hs_init_rx, hs_resp_tx, hs_resp_rx;
 	uint64_t bad_len, bad_mac1, bad_index, unknown_key, bad_auth, replay, stale_ts;
 	uint64_t too_fast, expired, bad_inner, bad_src, no_route, no_endpoint, queue_drop,
-		 cookie_rx, hs_fail;
+		 bad_cookie, hs_fail;
+	uint64_t cookie_tx, cookie_rx, mac2_tx, bad_mac2, load_on, rate_limited;
+	uint64_t keepalive_tx, keepalive_rx;
 };
 
 struct wg {
@@ -139,6 +168,16 @@ struct wg {
 	struct nc_wg_route rt;
 	struct wg_counters c;
 	unsigned scale;              /* NETCON_WG_TIME_SCALE */
+	uint64_t rekey_msgs;         /* REKEY_AFTER_MESSAGES (NETCON_WG_REKEY_AFTER_MESSAGES) */
+	uint8_t cookie_secret[32];
+	uint64_t secret_born;        /* ms: 0 = none yet */
+	uint64_t load_start, under_load_until;
+	unsigned load_n;
+	struct {
+		uint8_t addr[16];
+		uint64_t last;       /* ms: 0 = free */
+		uint64_t tokens;     /* ms of credit, at most WG_RL_MAX_MS */
+	} rl[WG_RL_SLOTS];
 	int in_input;
 	int no_gso;
 
@@ -319,6 +358,20 @@ static void send_now(struct wg *w, struct wg_peer *p, const uint8_t *buf, size_t
 	p->tx_bytes += len;
 }
 
+/* MAC1, and MAC2 while the peer's cookie is fresh; the MAC1 is kept for its reply. */
+static int add_macs(struct wg *w, struct wg_peer *p, uint8_t *msg, size_t len, uint64_t now)
+{
+	int fresh = p->cookie_born && now - p->cookie_born < T(w, NC_WG_COOKIE_REFRESH_MS);
+	int r = nc_wg_macs_add(msg, len, p->pub, fresh ? p->cookie : NULL);
+
+	if (r == 0) {
+		memcpy(p->last_mac1, msg + len - 32, 16);
+		p->has_last_mac1 = 1;
+		w->c.mac2_tx += (uint64_t)fresh;
+	}
+	return r;
+}
+
 static void handshake_start(struct wg *w, struct wg_peer *p, uint64_t now, int retry)
 {
 	uint8_t msg[NC_WG_INIT_LEN], ts[12];
@@ -337,7 +390,7 @@ static void handshake_start(struct wg *w, struct wg_peer *p, uint64_t now, int r
 	nc_wg_tai64n(ts, (uint64_t)rt.tv_sec, (uint32_t)rt.tv_nsec);
 	p->hs_local = new_index(w);
 	if (nc_wg_init_create(&w->me, &p->hs, p->pub, p->psk, p->hs_local, ts, msg) < 0 ||
-	    nc_wg_macs_add(msg, sizeof(msg), p->pub, NULL) < 0) {
+	    add_macs(w, p, msg, sizeof(msg), now) < 0) {
 		w->c.hs_fail++;
 		p->hs_state = 0;
 		return;
@@ -376,8 +429,10 @@ static void send_keepalive(struct wg *w, struct wg_peer *p, uint64_t now)
 		handshake_start(w, p, now, 0);
 		return;
 	}
-	if (seal_to_batch(w, p, NULL, 0, 0) == 0)
+	if (seal_to_batch(w, p, NULL, 0, 0) == 0) {
 		p->last_sent = now;
+		w->c.keepalive_tx++;
+	}
 }
 
 /* A packet with a session: into the batch; then the rekey rules for the sender. */
@@ -393,7 +448,7 @@ static int send_data(struct wg *w, struct wg_peer *p, const struct iovec *iov, i
 		p->data_sent_unanswered = now;
 	p->data_recv_unanswered = 0;
 	p->last_sent = now;
-	if (s->send_ctr >= NC_WG_REKEY_AFTER_MESSAGES ||
+	if (s->send_ctr >= w->rekey_msgs ||
 	    (s->initiator && now - s->born >= T(w, NC_WG_REKEY_AFTER_TIME_MS)))
 		handshake_start(w, p, now, 0);
 	return 0;
@@ -601,6 +656,157 @@ static void roam(struct wg *w, struct wg_peer *p, const struct sockaddr_storage 
 	ep_normalise(w, &p->ep, &p->ep_len, from);
 }
 
+/* ---- cookies ---------------------------------------------------------------------- */
+
+/* Whether handshake messages come faster than we should do Diffie-Hellman for them:
+ * called once per message with a valid MAC1. */
+static int under_load(struct wg *w, uint64_t now)
+{
+	if (now - w->load_start >= WG_LOAD_WINDOW_MS) {
+		w->load_start = now;
+		w->load_n = 0;
+	}
+	if (++w->load_n > WG_LOAD_MAX) {
+		if (w->under_load_until <= now)
+			w->c.load_on++;
+		w->under_load_until = now + WG_LOAD_AFTER_MS;
+	}
+	return w->under_load_until > now;
+}
+
+/* The cookie of a source address (address and port, in the socket's family) under the
+ * current secret; with make, a new secret when it is older than COOKIE_REFRESH. 0, or
+ * -1 when there is no current secret (then no MAC2 is valid). */
+static int cookie_of(struct wg *w, const struct sockaddr_storage *from, uint64_t now,
+		     int make, uint8_t cookie[16])
+{
+	struct sockaddr_storage n;
+	socklen_t nl;
+	uint8_t src[18];
+	size_t len;
+
+	if (!w->secret_born || now - w->secret_born >= T(w, NC_WG_COOKIE_REFRESH_MS)) {
+		if (!make)
+			return -1;
+		if (getrandom(w->cookie_secret, 32, 0) != 32)
+			return -1;
+		w->secret_born = now;
+	}
+	if (ep_normalise(w, &n, &nl, from) < 0)
+		return -1;
+	if (n.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&n;
+		memcpy(src, &s6->sin6_addr, 16);
+		memcpy(src + 16, &s6->sin6_port, 2);
+		len = 18;
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&n;
+		memcpy(src, &s4->sin_addr, 4);
+		memcpy(src + 4, &s4->sin_port, 2);
+		len = 6;
+	}
+	return nc_wg_cookie_make(cookie, w->cookie_secret, src, len);
+}
+
+/* Under load, whether a source address may have one more handshake message with a valid
+ * MAC2 looked at: a token bucket per address (wireguard-go's ratelimiter), in a table
+ * probed by hash; a source not found takes the least recently seen of its slots. */
+static int rate_ok(struct wg *w, const struct sockaddr_storage *from, uint64_t now)
+{
+	struct sockaddr_storage n;
+	socklen_t nl;
+	uint8_t a[16] = { 0 };
+	uint32_t h = 2166136261u;
+	int at = -1, old = -1;
+
+	if (ep_normalise(w, &n, &nl, from) < 0)
+		return 0;
+	if (n.ss_family == AF_INET6)
+		memcpy(a, &((const struct sockaddr_in6 *)&n)->sin6_addr, 16);
+	else
+		memcpy(a, &((const struct sockaddr_in *)&n)->sin_addr, 4);
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 16777619u;
+	for (int i = 0; i < WG_RL_PROBE && at < 0; i++) {
+		int k = (int)((h + (uint32_t)i) % WG_RL_SLOTS);
+		if (w->rl[k].last && !memcmp(w->rl[k].addr, a, 16))
+			at = k;
+		else if (old < 0 || w->rl[k].last < w->rl[old].last)
+			old = k;
+	}
+	if (at < 0) {
+		memcpy(w->rl[old].addr, a, 16);
+		w->rl[old].last = now;
+		w->rl[old].tokens = WG_RL_MAX_MS - WG_RL_COST_MS;
+		return 1;
+	}
+	w->rl[at].tokens += now - w->rl[at].last;
+	w->rl[at].last = now;
+	if (w->rl[at].tokens > WG_RL_MAX_MS)
+		w->rl[at].tokens = WG_RL_MAX_MS;
+	if (w->rl[at].tokens > WG_RL_COST_MS) {
+		w->rl[at].tokens -= WG_RL_COST_MS;
+		return 1;
+	}
+	return 0;
+}
+
+/* Cookie mode: under load, a handshake message (msg, len) needs a MAC2 made with its
+ * source's cookie, and its source must be within its rate; without a MAC2 it gets a
+ * cookie reply. 1: no further work for this message. */
+static int cookie_wanted(struct wg *w, const uint8_t *msg, size_t len,
+			 const struct sockaddr_storage *from, uint64_t now)
+{
+	static const uint8_t zeros[16];
+	uint8_t cookie[16], reply[NC_WG_COOKIE_LEN];
+
+	if (!under_load(w, now))
+		return 0;
+	if (cookie_of(w, from, now, 0, cookie) == 0 && nc_wg_mac2_ok(cookie, msg, len)) {
+		if (rate_ok(w, from, now))
+			return 0;
+		w->c.rate_limited++;
+		return 1;
+	}
+	if (memcmp(msg + len - 16, zeros, 16))
+		w->c.bad_mac2++;     /* a stale cookie's, or forged */
+	if (cookie_of(w, from, now, 1, cookie) < 0 ||
+	    nc_wg_cookie_reply_create(&w->me, nc_wg_le32(msg + 4), cookie, msg, len, reply) < 0) {
+		w->c.hs_fail++;
+		return 1;
+	}
+	if (sendto(w->link.fd, reply, sizeof(reply), MSG_DONTWAIT, (const struct sockaddr *)from,
+		   from->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					       : sizeof(struct sockaddr_in)) < 0)
+		w->link.stats.tx_dropped++;
+	else
+		w->c.cookie_tx++;
+	return 1;
+}
+
+/* A cookie reply to our initiation or to our response: its cookie keys our MAC2s. */
+static void rx_cookie(struct wg *w, const uint8_t *msg, uint64_t now)
+{
+	uint32_t idx = nc_wg_le32(msg + 4);
+	struct wg_peer *p = NULL;
+	uint8_t cookie[16];
+
+	for (int i = 0; i < w->npeers && !p; i++) {
+		struct wg_peer *q = &w->peers[i];
+		if ((q->hs_state == 1 && q->hs_local == idx) || (q->next.valid && q->next.local == idx))
+			p = q;
+	}
+	if (!p || !p->has_last_mac1 ||
+	    nc_wg_cookie_reply_consume(p->pub, p->last_mac1, msg, cookie) < 0) {
+		w->c.bad_cookie++;
+		return;
+	}
+	memcpy(p->cookie, cookie, 16);
+	p->cookie_born = now;
+	p->has_last_mac1 = 0;
+	w->c.cookie_rx++;
+}
+
 static void rx_initiation(struct wg *w, uint8_t *msg, const struct sockaddr_storage *from,
 			  uint64_t now)
 {
@@ -613,6 +819,8 @@ static void rx_initiation(struct wg *w, uint8_t *msg, const struct sockaddr_stor
 		w->c.bad_mac1++;
 		return;
 	}
+	if (cookie_wanted(w, msg, NC_WG_INIT_LEN, from, now))
+		return;
 	if (nc_wg_init_consume(&w->me, &hs, msg, ts) < 0) {
 		w->c.bad_auth++;
 		return;
@@ -626,7 +834,7 @@ static void rx_initiation(struct wg *w, uint8_t *msg, const struct sockaddr_stor
 		w->c.stale_ts++;   /* a replayed initiation */
 		return;
 	}
-	if (p->last_init_rx && now - p->last_init_rx < WG_INIT_MIN_MS) {
+	if (p->last_init_rx && now - p->last_init_rx < T(w, WG_INIT_MIN_MS)) {
 		w->c.too_fast++;
 		return;
 	}
@@ -637,8 +845,7 @@ static void rx_initiation(struct wg *w, uint8_t *msg, const struct sockaddr_stor
 	p->rx_bytes += NC_WG_INIT_LEN;
 	roam(w, p, from);
 	uint32_t idx = new_index(w);
-	if (nc_wg_resp_create(&hs, idx, resp) < 0 ||
-	    nc_wg_macs_add(resp, sizeof(resp), p->pub, NULL) < 0) {
+	if (nc_wg_resp_create(&hs, idx, resp) < 0 || add_macs(w, p, resp, sizeof(resp), now) < 0) {
 		w->c.hs_fail++;
 		return;
 	}
@@ -672,6 +879,8 @@ static void rx_response(struct wg *w, uint8_t *msg, const struct sockaddr_storag
 		w->c.bad_mac1++;
 		return;
 	}
+	if (cookie_wanted(w, msg, NC_WG_RESP_LEN, from, now))
+		return;
 	for (int i = 0; i < w->npeers && !p; i++)
 		if (w->peers[i].hs_state == 1 && w->peers[i].hs_local == idx)
 			p = &w->peers[i];
@@ -797,6 +1006,8 @@ static void rx_data(struct wg *w, uint8_t *buf, size_t len, const struct sockadd
 			       NC_WG_REKEY_TIMEOUT_MS))
 		handshake_start(w, p, now, 0);
 	iplen = inner_ok(w, p, buf + NC_WG_DATA_HLEN, (size_t)n);
+	if (iplen == 0)
+		w->c.keepalive_rx++;
 	if (iplen <= 0)
 		return;   /* a keepalive, or dropped */
 	if (!p->data_recv_unanswered)
@@ -811,7 +1022,8 @@ static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,
 {
 	uint64_t before = w->c.bad_len + w->c.bad_mac1 + w->c.bad_index + w->c.unknown_key +
 			  w->c.bad_auth + w->c.replay + w->c.stale_ts + w->c.too_fast +
-			  w->c.expired + w->c.bad_inner + w->c.bad_src + w->c.cookie_rx;
+			  w->c.expired + w->c.bad_inner + w->c.bad_src + w->c.bad_cookie +
+			  w->c.cookie_tx + w->c.rate_limited;
 
 	if (len >= 4 && buf[1] == 0 && buf[2] == 0 && buf[3] == 0) {
 		if (buf[0] == NC_WG_MSG_DATA && len >= NC_WG_DATA_MIN)
@@ -821,7 +1033,7 @@ static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,
 		else if (buf[0] == NC_WG_MSG_RESP && len == NC_WG_RESP_LEN)
 			rx_response(w, buf, from, now);
 		else if (buf[0] == NC_WG_MSG_COOKIE && len == NC_WG_COOKIE_LEN)
-			w->c.cookie_rx++;
+			rx_cookie(w, buf, now);
 		else
 			w->c.bad_len++;
 	} else {
@@ -829,7 +1041,7 @@ static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,
 	}
 	if (w->c.bad_len + w->c.bad_mac1 + w->c.bad_index + w->c.unknown_key + w->c.bad_auth +
 	    w->c.replay + w->c.stale_ts + w->c.too_fast + w->c.expired + w->c.bad_inner +
-	    w->c.bad_src + w->c.cookie_rx != before)
+	    w->c.bad_src + w->c.bad_cookie + w->c.cookie_tx + w->c.rate_limited != before)
 		w->link.stats.rx_dropped++;
 }
 
@@ -1023,16 +1235,25 @@ static void wg_describe(struct nc_link *l, char *buf, size_t len)
 	put_line(buf, len, &pos, "wg dropped: %llu junk, %llu bad mac1, %llu unknown index, "
 		 "%llu unknown key, %llu failed authentication, %llu replayed, %llu stale "
 		 "initiations, %llu initiations too fast, %llu expired, %llu bad inner packets, "
-		 "%llu disallowed sources, %llu cookie replies; tx: %llu no route, %llu no "
+		 "%llu disallowed sources, %llu bad cookie replies; tx: %llu no route, %llu no "
 		 "endpoint, %llu queue overflow\n",
 		 (unsigned long long)c->bad_len, (unsigned long long)c->bad_mac1,
 		 (unsigned long long)c->bad_index, (unsigned long long)c->unknown_key,
 		 (unsigned long long)c->bad_auth, (unsigned long long)c->replay,
 		 (unsigned long long)c->stale_ts, (unsigned long long)c->too_fast,
 		 (unsigned long long)c->expired, (unsigned long long)c->bad_inner,
-		 (unsigned long long)c->bad_src, (unsigned long long)c->cookie_rx,
+		 (unsigned long long)c->bad_src, (unsigned long long)c->bad_cookie,
 		 (unsigned long long)c->no_route, (unsigned long long)c->no_endpoint,
 		 (unsigned long long)c->queue_drop);
+	put_line(buf, len, &pos, "wg cookies: %s, %llu times under load; %llu cookie replies "
+		 "sent, %llu received; %llu MAC2 sent, %llu bad MAC2 received, %llu over the "
+		 "per-source rate\n",
+		 w->under_load_until > now ? "under load" : "not under load",
+		 (unsigned long long)c->load_on, (unsigned long long)c->cookie_tx,
+		 (unsigned long long)c->cookie_rx, (unsigned long long)c->mac2_tx,
+		 (unsigned long long)c->bad_mac2, (unsigned long long)c->rate_limited);
+	put_line(buf, len, &pos, "wg keepalives: %llu sent, %llu received\n",
+		 (unsigned long long)c->keepalive_tx, (unsigned long long)c->keepalive_rx);
 }
 
 static void wg_close(struct nc_link *l)
@@ -1053,6 +1274,7 @@ static void wg_close(struct nc_link *l)
 	free(w->txb);
 	free(w->rx_buf);
 	memset(&w->me, 0, sizeof(w->me));
+	memset(w->cookie_secret, 0, sizeof(w->cookie_secret));
 	free(w);
 }
 
@@ -1155,6 +1377,13 @@ int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 		long s = strtol(env, NULL, 10);
 		if (s >= 1 && s <= 100000)
 			w->scale = (unsigned)s;
+	}
+	w->rekey_msgs = NC_WG_REKEY_AFTER_MESSAGES;
+	env = getenv("NETCON_WG_REKEY_AFTER_MESSAGES");
+	if (env && *env) {
+		unsigned long long m = strtoull(env, NULL, 10);
+		if (m >= 1 && m < NC_WG_REKEY_AFTER_MESSAGES)
+			w->rekey_msgs = m;
 	}
 	snprintf(w->name, sizeof(w->name), "%s", name && *name ? name : "wg0");
 	w->slot = ((size_t)mtu + NC_WG_OVERHEAD + 15) & ~(size_t)15;

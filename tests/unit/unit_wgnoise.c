@@ -5,9 +5,13 @@
  * Where the vectors come from: X25519 from RFC 7748 section 6.1; a key pair made by
  * Debian's wg (`wg genkey | tee priv | wg pubkey`); BLAKE2s-256, HMAC-BLAKE2s, the KDF
  * and the keyed BLAKE2s MAC from Python's hashlib and hmac modules; ChaCha20-Poly1305
- * from the Python `cryptography` package. The handshake, the transport data and their
- * failure cases (a wrong pre-shared key, a flipped bit, a replay) are checked here; that
- * the bytes are WireGuard's is checked against wireguard-go by tests/t_wireguard.sh.
+ * from the Python `cryptography` package; XChaCha20-Poly1305 (libsodium's, for cookie
+ * replies) from draft-irtf-cfrg-xchacha-03, appendix A.3.1, and the cookie and MAC2 of
+ * a known secret and source from Python's hashlib. The handshake, the cookie exchange,
+ * the transport data and their failure cases (a wrong pre-shared key, a flipped bit, a
+ * replay, a forged or misdirected cookie reply) are checked here; that the bytes are
+ * WireGuard's is checked against wireguard-go by tests/t_wireguard.sh and (cookies)
+ * tests/t_wg_proto.sh.
  *
  * Prints failures only, then "N passed, N failed"; exit status 1 on failure.
  */
@@ -205,6 +209,85 @@ static void test_handshake(void)
 	nc_wg_keys_free(&kr);
 }
 
+static void test_cookie(void)
+{
+	static const char lad[] = "Ladies and Gentlemen of the class of '99: If I could "
+				  "offer you only one tip for the future, sunscreen would be it.";
+	const uint8_t src[6] = { 127, 0, 0, 1, 0xca, 0x6c }, src2[6] = { 127, 0, 0, 2, 0xca, 0x6c };
+	uint8_t key[32], nonce[24], ad[12], ct[160], pt[160], secret[32], cookie[16], got[16];
+	uint8_t msg[116], priv[32], pub[32], init[NC_WG_INIT_LEN], reply[NC_WG_COOKIE_LEN];
+	uint8_t mac1[16], ts[12];
+	struct nc_wg_static si, sr;
+	struct nc_wg_handshake hi;
+	size_t n = strlen(lad);
+
+	/* draft-irtf-cfrg-xchacha-03, A.3.1 */
+	for (int i = 0; i < 32; i++)
+		key[i] = (uint8_t)(0x80 + i);
+	for (int i = 0; i < 24; i++)
+		nonce[i] = (uint8_t)(0x40 + i);
+	unhex(ad, "50515253c0c1c2c3c4c5c6c7");
+	CHECK(nc_wg_xaead_seal(ct, key, nonce, lad, n, ad, 12) == 0 &&
+	      eqhex(ct, "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
+			"731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452") &&
+	      eqhex(ct + 64, "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
+			     "21f9664c97637da9768812f615c68b13b52ec0875924c1c7987947deafd8780acf49"),
+	      "XChaCha20-Poly1305 seal (draft A.3.1)");
+	CHECK(nc_wg_xaead_open(pt, key, nonce, ct, n + 16, ad, 12) == 0 && !memcmp(pt, lad, n),
+	      "XChaCha20-Poly1305 open");
+	ct[5] ^= 1;
+	CHECK(nc_wg_xaead_open(pt, key, nonce, ct, n + 16, ad, 12) == -EBADMSG, "flipped bit");
+	CHECK(nc_wg_xaead_open(pt, key, nonce, ct, 15, ad, 12) == -EBADMSG, "too short");
+
+	/* The cookie of a source under a secret, and a MAC2 with it (hashlib). */
+	for (int i = 0; i < 32; i++)
+		secret[i] = (uint8_t)i;
+	CHECK(nc_wg_cookie_make(cookie, secret, src, sizeof(src)) == 0 &&
+	      eqhex(cookie, "3326e6ae633cf026d61149ce067a8c35"), "cookie = MAC(secret, source)");
+	for (int i = 0; i < 100; i++)
+		msg[i] = (uint8_t)i;
+	memset(msg + 100, 0, 16);
+	CHECK(!nc_wg_mac2_ok(cookie, msg, sizeof(msg)), "no MAC2");
+	unhex(msg + 100, "d0a14867af1af70743a2d1895581bc93");
+	CHECK(nc_wg_mac2_ok(cookie, msg, sizeof(msg)), "MAC2 (hashlib)");
+
+	/* A round trip: an initiation without MAC2, the responder's cookie reply, the
+	 * initiator's next initiation with MAC2 from the cookie. */
+	nc_wg_keygen(priv, pub);
+	nc_wg_static_init(&si, priv);
+	nc_wg_keygen(priv, pub);
+	nc_wg_static_init(&sr, priv);
+	memset(key, 0, 32);
+	nc_wg_tai64n(ts, 1700000000, 1);
+	CHECK(nc_wg_init_create(&si, &hi, sr.pub, key, 0x11223344, ts, init) == 0 &&
+	      nc_wg_macs_add(init, sizeof(init), sr.pub, NULL) == 0, "initiation");
+	memcpy(mac1, init + NC_WG_INIT_LEN - 32, 16);
+	CHECK(!nc_wg_mac2_ok(cookie, init, sizeof(init)), "no MAC2 yet");
+	CHECK(nc_wg_cookie_reply_create(&sr, 0x11223344, cookie, init, sizeof(init), reply) == 0 &&
+	      reply[0] == NC_WG_MSG_COOKIE && nc_wg_le32(reply + 4) == 0x11223344,
+	      "cookie reply");
+	CHECK(nc_wg_cookie_reply_consume(sr.pub, mac1, reply, got) == 0 && !memcmp(got, cookie, 16),
+	      "initiator opens the cookie");
+	CHECK(nc_wg_cookie_reply_consume(si.pub, mac1, reply, got) == -EBADMSG,
+	      "another responder's key fails");
+	mac1[0] ^= 1;
+	CHECK(nc_wg_cookie_reply_consume(sr.pub, mac1, reply, got) == -EBADMSG,
+	      "a reply to another message fails");
+	mac1[0] ^= 1;
+	reply[40] ^= 1;
+	CHECK(nc_wg_cookie_reply_consume(sr.pub, mac1, reply, got) == -EBADMSG, "forged reply");
+	CHECK(nc_wg_init_create(&si, &hi, sr.pub, key, 0x55667788, ts, init) == 0 &&
+	      nc_wg_macs_add(init, sizeof(init), sr.pub, cookie) == 0, "initiation with MAC2");
+	CHECK(nc_wg_mac1_ok(&sr, init, sizeof(init)), "MAC1 still checks");
+	CHECK(nc_wg_cookie_make(got, secret, src, sizeof(src)) == 0 &&
+	      nc_wg_mac2_ok(got, init, sizeof(init)), "responder checks MAC2");
+	CHECK(nc_wg_cookie_make(got, secret, src2, sizeof(src2)) == 0 &&
+	      !nc_wg_mac2_ok(got, init, sizeof(init)), "MAC2 from another source fails");
+	secret[0] ^= 1;
+	CHECK(nc_wg_cookie_make(got, secret, src, sizeof(src)) == 0 &&
+	      !nc_wg_mac2_ok(got, init, sizeof(init)), "MAC2 under a new secret fails");
+}
+
 static void test_replay(void)
 {
 	struct nc_wg_replay r;
@@ -243,6 +326,7 @@ int main(void)
 	test_aead();
 	test_data();
 	test_handshake();
+	test_cookie();
 	test_replay();
 	printf("unit_wgnoise: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
