@@ -58,7 +58,7 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/ho
 	src/common/route.c src/common/sockopts.c
 
 LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c src/link/wgconf.c \
-	src/link/wgnoise.c src/link/wgroute.c src/link/wireguard.c
+	src/link/wgnoise.c src/link/wgroute.c src/link/wireguard.c src/link/wguapi.c
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
@@ -67,7 +67,7 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
 	src/service/publish.c src/service/seccomp_data.c src/service/outbound.c \
 	src/service/dnsfwd.c \
-	src/service/capture.c src/service/version.c src/service/notify.c
+	src/service/capture.c src/service/version.c src/service/notify.c src/service/uapi.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/cmd_capture.c \

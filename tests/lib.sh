@@ -218,7 +218,7 @@ nc_kill_groups() {
 # nc_sweep REGISTRY [procs|all] — undo what the registry lists; "procs" kills processes only.
 # Used by nc_cleanup and, after each test, by tests/run.sh.
 nc_sweep() {
-	local reg=$1 what=${2:-all} kind a rest start pgs=() nss=() devs=() routes=() dirs=()
+	local reg=$1 what=${2:-all} kind a rest start pgs=() nss=() devs=() routes=() dirs=() socks=()
 	[ -s "$reg" ] || return 0
 	while read -r kind a rest; do
 		case $kind in
@@ -232,6 +232,7 @@ nc_sweep() {
 		link) devs+=("$a") ;;
 		route) routes+=("$a $rest") ;;
 		dir) dirs+=("$a") ;;
+		sock) socks+=("$a") ;;
 		esac
 	done <"$reg"
 	nc_kill_groups "${pgs[@]}"
@@ -251,6 +252,9 @@ nc_sweep() {
 	done
 	for p in "${dirs[@]}"; do
 		case $p in */netcon.*) rm -rf -- "$p" ;; esac
+	done
+	for p in "${socks[@]}"; do	# a unix socket a test made outside its directory
+		[ -S "$p" ] && rm -f -- "$p"
 	done
 	: >"$reg"
 }

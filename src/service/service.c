@@ -142,6 +142,9 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_CAPTURE:
 		nc_capture_event(svc, h, ev->events);
 		break;
+	case NC_H_UAPI:
+		nc_uapi_event(svc, h, ev->events);
+		break;
 	}
 }
 
@@ -214,6 +217,7 @@ static void service_free(struct nc_service *svc)
 	if (svc->link && svc->link->ops->flush)
 		svc->link->ops->flush(svc->link);
 	nc_capture_close(svc);
+	nc_uapi_close(svc);
 	nc_control_close(svc);
 	nc_publish_stop(svc);
 	nc_dnsfwd_stop(svc);
@@ -276,6 +280,8 @@ int nc_service_run(struct nc_config *cfg)
 		r = nc_publish_start(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_dnsfwd_start(svc, err, sizeof(err));
+	if (r == 0)
+		r = nc_uapi_open(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_control_open(svc, err, sizeof(err));
 	if (r < 0) {
