@@ -334,7 +334,8 @@ bench: all $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) bench/containers.sh
 
 # Fuzzers (fuzz/): libFuzzer harnesses for the RPC decoder and server, the VXLAN/Ethernet
-# input path into lwIP, the option parser, the DNS responder and the hosts(5) parser,
+# input path into lwIP, the option parser, the DNS responder, the hosts(5) parser and
+# WireGuard's configuration file, UAPI and receive path,
 # built with clang, ASan and UBSan in $(BUILD)/fuzz (the main build with $(CC) is not
 # touched). `make fuzz` runs each for
 # FUZZ_SECONDS (default 60) on the seeds in fuzz/corpus/NAME and fails on a crash;
@@ -350,7 +351,8 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP \
 	-Ifuzz/lwip -Ilwip -I$(LWIP_DIR)/src/include -Iinclude -Isrc -Isrc/common
-FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns fuzz_hosts
+FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns fuzz_hosts fuzz_wgconf fuzz_wguapi \
+	fuzz_wghandshake
 FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
 fuzzobj = $(addprefix $(FUZZ_BUILD)/obj/,$(1:.c=.o))
 FUZZ_LWIP_OBJS := $(addprefix $(FUZZ_BUILD)/lwip/,$(LWIP_REL:.c=.o))
@@ -387,6 +389,21 @@ $(FUZZ_BUILD)/fuzz_dns: $(call fuzzobj,fuzz/fuzz_dns.c src/service/dns.c src/com
 $(FUZZ_BUILD)/fuzz_hosts: $(call fuzzobj,fuzz/fuzz_hosts.c src/common/hosts.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+
+# WireGuard: the configuration file parser (src/link/wgconf.c); the UAPI's set parser
+# (wguapi.c) applied to a real link; the link's receive path with fixed keys
+# (wireguard.c, wgnoise.c). The link's harnesses share fuzz/fuzz_wg.c.
+FUZZ_WG_OBJS := $(call fuzzobj,fuzz/fuzz_wg.c src/link/wireguard.c src/link/wgnoise.c \
+	src/link/wgroute.c src/link/wgconf.c src/link/wguapi.c src/common/log.c src/common/addr.c)
+$(FUZZ_BUILD)/fuzz_wgconf: $(call fuzzobj,fuzz/fuzz_wgconf.c src/link/wgconf.c src/common/addr.c)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+$(FUZZ_BUILD)/fuzz_wguapi: $(call fuzzobj,fuzz/fuzz_wguapi.c) $(FUZZ_WG_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lcrypto
+$(FUZZ_BUILD)/fuzz_wghandshake: $(call fuzzobj,fuzz/fuzz_wghandshake.c) $(FUZZ_WG_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lcrypto
 
 # The dependency files are only read: without this, make looks for a way to remake them
 # and finds a chain of built-in rules through the lwIP pattern rule above.
