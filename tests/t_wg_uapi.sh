@@ -20,6 +20,10 @@
 #    line, a request over 256 KiB, a get with more lines): each answered errno=-N, a bad
 #    set changes nothing, an idle client blocks nobody, and the service still serves.
 # 6. At exit each service removes its socket.
+# 7. A service of another user (nobody, XDG_RUNTIME_DIR in the test's directory): its
+#    socket in $XDG_RUNTIME_DIR/wireguard; `wg show` and `wg set` reach it from a user and
+#    mount namespace where that directory is bound on /var/run/wireguard (the recipe of
+#    docs/operations.md). Skipped, saying why, without setpriv or unprivileged userns.
 # timeout: 240
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -139,9 +143,14 @@ st=$(log "$NETCON" status --socket "$(sock A)")
 assert_contains "$st" "wg peer $(cat "$NC_TMP/b.pub") endpoint 127.0.0.1:$PB latest handshake" "A's status"
 assert_contains "$st" "wg uapi $RUN/$NA.sock: 3 gets, 0 sets" "A's status: the UAPI line"
 "$NETCON" status --json --socket "$(sock A)" >"$NC_TMP/a.json"
-log "$PYTHON" - "$NC_TMP/a.json" "$(cat "$NC_TMP/b.pub")" "$PB" "$RUN/$NA.sock" <<'PY'
+log "$PYTHON" - "$NC_TMP/a.json" "$(cat "$NC_TMP/b.pub")" "$PB" "$RUN/$NA.sock" "$NC_ROOT/docs/status-json.schema.json" <<'PY'
 import json, sys, time
 d = json.load(open(sys.argv[1]))
+try:
+    import jsonschema
+    jsonschema.validate(d, json.load(open(sys.argv[5])))
+except ImportError:
+    print("python3-jsonschema not installed: the schema is not checked")
 w = d["wireguard"]
 assert w["uapi_socket"] == sys.argv[4], w
 assert w["listen_port"] > 0 and len(w["peers"]) == 1, w
@@ -276,4 +285,37 @@ done
 for n in "$NA" "$NB" "$NC"; do
 	[ ! -e "$RUN/$n.sock" ] || fail "$RUN/$n.sock left behind"
 done
+
+# ---- 7. a service of another user --------------------------------------------------------
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+if ! command -v setpriv >/dev/null || ! as_nobody unshare --user --map-root-user --mount true 2>/dev/null; then
+	note "SKIP part 7: no setpriv, or no unprivileged user namespaces here"
+else
+	xdg=$NC_TMP/xdg
+	mkdir -p "$xdg"
+	cp "$NC_TMP/c.conf" "$xdg/u.conf"
+	chown -R nobody "$xdg"
+	chmod 711 "$NC_TMP"
+	NU=wguapi-u$$
+	NU=${NU:0:15}
+	spawn svc-U setpriv --reuid=nobody --regid=nogroup --clear-groups env XDG_RUNTIME_DIR="$xdg" \
+		"$NETCON" service --link wireguard --wg-config "$xdg/u.conf" --wg-name "$NU" \
+		--ip 10.163.0.4/24 --socket "$xdg/u.sock"
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$xdg/wireguard/$NU.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$xdg/wireguard/$NU.sock" ] || fail "no UAPI socket in \$XDG_RUNTIME_DIR/wireguard: $(logtail svc-U)"
+	[ ! -e "$RUN/$NU.sock" ] || fail "a user's service made $RUN/$NU.sock"
+	assert_eq "nobody 600" "$(stat -c '%U %a' "$xdg/wireguard/$NU.sock")" "the user's UAPI socket"
+	out=$(as_nobody unshare --user --map-root-user --mount sh -c \
+		'mount --bind "$1/wireguard" /var/run/wireguard &&
+		 wg set "$2" peer "$3" allowed-ips 10.163.0.1/32 endpoint "127.0.0.1:$4" && wg show "$2"' \
+		sh "$xdg" "$NU" "$(cat "$NC_TMP/a.pub")" "$PA" 2>&1) || fail "wg in a user namespace: $out"
+	printf '%s\n' "$out" >&2
+	assert_contains "$out" "interface: $NU" "wg show of the user's service"
+	assert_contains "$out" "peer: $(cat "$NC_TMP/a.pub")" "wg set of the user's service"
+	stop svc-U
+	[ ! -e "$xdg/wireguard/$NU.sock" ] || fail "the user's service left its UAPI socket"
+fi
 note "wg show, wg set, wg setconf and wg syncconf drive netcon; bad requests refused"
