@@ -105,7 +105,8 @@ EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
-	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute
+	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute \
+	$(BUILD)/unit_wguapi
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
 	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static
 # Seccomp mode's test programs: static, so that no preloaded library can reach them
@@ -275,6 +276,10 @@ $(BUILD)/unit_wgnoise: $(BUILD)/obj/tests/unit/unit_wgnoise.o $(BUILD)/obj/src/l
 		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 $(BUILD)/unit_wgroute: $(BUILD)/obj/tests/unit/unit_wgroute.o $(BUILD)/obj/src/link/wgroute.o \
+		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# The UAPI's text (get answers, set requests) is pure code too.
+$(BUILD)/unit_wguapi: $(BUILD)/obj/tests/unit/unit_wguapi.o $(BUILD)/obj/src/link/wguapi.o \
 		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
