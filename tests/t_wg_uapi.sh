@@ -102,6 +102,10 @@ out=$("$NETCON" service --link wireguard --wg-config "$NC_TMP/dup.conf" --wg-nam
 	--ip 10.163.0.9/24 --socket "$NC_TMP/dup.sock" 2>&1) && fail "a second $NA was accepted"
 assert_contains "$out" "$RUN/$NA.sock is in use: a WireGuard interface of that name is running (give another --wg-name)" "the error for a name in use"
 [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "more than one line for a name in use: $out"
+# The largest MTU is named right (it said 65440, one more than it takes).
+out=$("$NETCON" service --link wireguard --wg-config "$NC_TMP/dup.conf" --wg-name "$NA" \
+	--ip 10.163.0.9/24 --socket "$NC_TMP/dup.sock" --mtu 65440 2>&1) && fail "--mtu 65440 was accepted"
+assert_contains "$out" "--mtu 65440 is too large for WireGuard (at most 65439)" "the error for --mtu 65440"
 
 # ---- 2. wg show after traffic -------------------------------------------------------------
 www=$NC_TMP/www

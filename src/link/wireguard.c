@@ -1118,7 +1118,8 @@ int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 	int r;
 
 	if (mtu + NC_WG_OVERHEAD + 16 + 48 > 65535) {
-		snprintf(err, errlen, "--mtu %d is too large for WireGuard (at most 65440)", mtu);
+		snprintf(err, errlen, "--mtu %d is too large for WireGuard (at most %d)", mtu,
+			 65535 - NC_WG_OVERHEAD - 16 - 48);
 		return -EMSGSIZE;
 	}
 	if (!cfg->has_priv) {
