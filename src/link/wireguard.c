@@ -143,6 +143,7 @@ struct wg {
 	int in_input;
 	int no_gso;
 	uint32_t fwmark;             /* SO_MARK of the socket (FwMark, the UAPI's fwmark) */
+	int rx_csum_ok;              /* NC_LINK_OFF_RX_CSUM granted (see wg_set_offload) */
 
 	uint8_t *txb;                /* WG_TXB_COUNT slots of slot bytes */
 	size_t slot;
@@ -787,7 +788,9 @@ static void rx_data(struct wg *w, uint8_t *buf, size_t len, const struct sockadd
 		p->data_recv_unanswered = now;
 	w->link.stats.rx_frames++;
 	w->link.stats.rx_bytes += (uint64_t)iplen;
+	w->link.rx_flags = w->rx_csum_ok ? NC_LINK_RX_CSUM_OK : 0;
 	w->link.deliver(w->link.ctx, buf + NC_WG_DATA_HLEN, (size_t)iplen);
+	w->link.rx_flags = 0;
 }
 
 static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,
@@ -1040,6 +1043,21 @@ static void wg_close(struct nc_link *l)
 	free(w);
 }
 
+/*
+ * wg_set_offload() - a decrypted packet passed ChaCha20-Poly1305: its bytes are the ones
+ * the peer sealed, so its TCP/UDP checksum need not be verified again (Linux's WireGuard
+ * marks such packets CHECKSUM_UNNECESSARY for the same reason). Checksums are still
+ * made for sending: the peer may be a kernel that checks them. Not with --link-fault,
+ * whose corruption must fail a checksum (the service then asks for nothing).
+ */
+static unsigned wg_set_offload(struct nc_link *l, unsigned want)
+{
+	struct wg *w = l->priv;
+
+	w->rx_csum_ok = (want & NC_LINK_OFF_RX_CSUM) != 0;
+	return want & NC_LINK_OFF_RX_CSUM;
+}
+
 static const struct nc_link_ops wg_ops = {
 	.name = "wireguard",
 	.send = wg_send,
@@ -1049,6 +1067,7 @@ static const struct nc_link_ops wg_ops = {
 	.close = wg_close,
 	.poll = wg_poll,
 	.timeout_ms = wg_timeout_ms,
+	.set_offload = wg_set_offload,
 };
 
 /* ---- open ------------------------------------------------------------------------- */
