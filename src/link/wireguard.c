@@ -43,6 +43,11 @@
  * was sent; a new handshake when data sent got no answer for KEEPALIVE + REKEY_TIMEOUT;
  * PersistentKeepalive; every key erased after 3 × REJECT_AFTER_TIME without a handshake.
  * NETCON_WG_TIME_SCALE=N (tests only) divides every one of these times by N.
+ *
+ * The UAPI (wg(8)'s get and set; wguapi.c has the text, the service's uapi.c the
+ * socket): nc_link_wireguard_state() and nc_link_wireguard_set() at the end of this
+ * file. Peers live in an array sized for NC_WG_MAX_PEERS from the start, since routes
+ * and the send batch point into it; a removed peer's slot takes the last peer.
  */
 #include "link/link.h"
 
