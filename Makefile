@@ -59,6 +59,8 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/ho
 
 LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c src/link/wgconf.c \
 	src/link/wgnoise.c src/link/wgroute.c src/link/wireguard.c src/link/wguapi.c
+# WireGuard's cryptography: OpenSSL 3's libcrypto.
+CRYPTO_LIBS := -lcrypto
 
 SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/ipaddr.c src/service/tcp_listen.c src/service/tcp_conn.c src/service/sockopt.c \
@@ -405,10 +407,10 @@ $(FUZZ_BUILD)/fuzz_wgconf: $(call fuzzobj,fuzz/fuzz_wgconf.c src/link/wgconf.c s
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 $(FUZZ_BUILD)/fuzz_wguapi: $(call fuzzobj,fuzz/fuzz_wguapi.c) $(FUZZ_WG_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lcrypto
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(CRYPTO_LIBS)
 $(FUZZ_BUILD)/fuzz_wghandshake: $(call fuzzobj,fuzz/fuzz_wghandshake.c) $(FUZZ_WG_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lcrypto
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(CRYPTO_LIBS)
 
 # The dependency files are only read: without this, make looks for a way to remake them
 # and finds a chain of built-in rules through the lwIP pattern rule above.
