@@ -356,6 +356,10 @@ sock() {	# sock NAME — the control socket path of service NAME
 # Starts `netcon service --ip ADDR/PREFIX --socket $NC_TMP/NAME.sock` (with --link vxlan
 # unless the args name a link) in the background, logging to svc-NAME.log, and waits up to
 # 5 s for the control socket to appear; fails with the log's tail if the service died.
+# A WireGuard service without --wg-name gets one of this test's own (NAME and the test's
+# pid, at most 15 characters): the name is its UAPI socket's, /var/run/wireguard/NAME.sock,
+# shared by every namespace, where a second wg0 — another service, wireguard-go — would
+# stop the start.
 start_service() {
 	local netns=""
 	if [ "${1:-}" = --netns ]; then netns=$2; shift 2; fi
@@ -365,6 +369,10 @@ start_service() {
 	s=$(sock "$name")
 	local args=(service --ip "$ip" --socket "$s" --log-level "${NC_LOG_LEVEL:-info}")
 	case " $* " in *" --link "*) ;; *) args+=(--link vxlan) ;; esac
+	case " $* " in
+	*" --wg-name "*) ;;
+	*" --link wireguard "*) local wgn="nc$name$$"; args+=(--wg-name "${wgn:0:15}") ;;
+	esac
 	args+=("$@")
 	guard_subnet "$ip"
 	local prev="" a
