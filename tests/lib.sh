@@ -371,7 +371,11 @@ start_service() {
 	case " $* " in *" --link "*) ;; *) args+=(--link vxlan) ;; esac
 	case " $* " in
 	*" --wg-name "*) ;;
-	*" --link wireguard "*) local wgn="nc$name$$"; args+=(--wg-name "${wgn:0:15}") ;;
+	*" --link wireguard "*)
+		local wgn="nc$name$$"
+		args+=(--wg-name "${wgn:0:15}")
+		# A service killed with SIGKILL leaves it: removed at cleanup.
+		[ "$(id -u)" != 0 ] || nc_register "sock /var/run/wireguard/${wgn:0:15}.sock" ;;
 	esac
 	args+=("$@")
 	guard_subnet "$ip"
