@@ -58,7 +58,7 @@ COMMON_SRCS := src/common/log.c src/common/addr.c src/common/rpc.c src/common/ho
 	src/common/route.c src/common/sockopts.c
 
 LINK_SRCS := src/link/vxlan.c src/link/fdb.c src/link/tap.c src/link/wgconf.c \
-	src/link/wgnoise.c src/link/wgroute.c src/link/wireguard.c
+	src/link/wgnoise.c src/link/wgroute.c src/link/wireguard.c src/link/wguapi.c
 # WireGuard's cryptography: OpenSSL 3's libcrypto, and libsodium for the one primitive
 # OpenSSL 3.0 lacks (XChaCha20-Poly1305, the cookie replies; docs/architecture.md).
 CRYPTO_LIBS := -lcrypto -lsodium
@@ -70,7 +70,7 @@ SERVICE_SRCS := src/service/service.c src/service/stack.c src/service/sock.c \
 	src/service/isn.c src/service/seccomp.c src/service/seccomp_calls.c \
 	src/service/publish.c src/service/seccomp_data.c src/service/outbound.c \
 	src/service/dnsfwd.c \
-	src/service/capture.c src/service/version.c src/service/notify.c
+	src/service/capture.c src/service/version.c src/service/notify.c src/service/uapi.c
 
 CLI_SRCS := src/cli/main.c src/cli/cmd_service.c src/cli/cmd_run.c src/cli/cmd_status.c \
 	src/cli/cmd_capture.c \
@@ -108,7 +108,8 @@ EXEC_OBJS      := $(addprefix $(BUILD)/obj-exec/,$(EXEC_SRCS:.c=.o))
 
 UNIT_TESTS := $(BUILD)/unit_rpc $(BUILD)/unit_vxlan $(BUILD)/unit_addr $(BUILD)/unit_chksum \
 	$(BUILD)/unit_hosts $(BUILD)/unit_dns $(BUILD)/unit_fdb $(BUILD)/unit_tap $(BUILD)/unit_isn \
-	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute
+	$(BUILD)/unit_outbound $(BUILD)/unit_wgconf $(BUILD)/unit_wgnoise $(BUILD)/unit_wgroute \
+	$(BUILD)/unit_wguapi
 TEST_PROGS := $(BUILD)/test_tx $(BUILD)/test_rx $(BUILD)/conform $(BUILD)/hostile \
 	$(BUILD)/sc_tcp_static $(BUILD)/sc_tcp_raw $(BUILD)/sc_deny $(BUILD)/sc_udp_static \
 	$(BUILD)/sc_udp_dyn $(BUILD)/wgflood
@@ -292,6 +293,10 @@ $(BUILD)/unit_wgnoise: $(BUILD)/obj/tests/unit/unit_wgnoise.o $(BUILD)/obj/src/l
 $(BUILD)/unit_wgroute: $(BUILD)/obj/tests/unit/unit_wgroute.o $(BUILD)/obj/src/link/wgroute.o \
 		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# The UAPI's text (get answers, set requests) is pure code too.
+$(BUILD)/unit_wguapi: $(BUILD)/obj/tests/unit/unit_wguapi.o $(BUILD)/obj/src/link/wguapi.o \
+		$(BUILD)/obj/src/link/wgconf.o $(BUILD)/obj/src/common/addr.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/unit_chksum: $(BUILD)/obj/tests/unit/unit_chksum.o $(BUILD)/obj/src/service/chksum.o \
 		$(BUILD)/lwip/core/inet_chksum.o $(BUILD)/lwip/core/def.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -349,7 +354,8 @@ bench: all $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) bench/containers.sh
 
 # Fuzzers (fuzz/): libFuzzer harnesses for the RPC decoder and server, the VXLAN/Ethernet
-# input path into lwIP, the option parser, the DNS responder and the hosts(5) parser,
+# input path into lwIP, the option parser, the DNS responder, the hosts(5) parser and
+# WireGuard's configuration file, UAPI and receive path,
 # built with clang, ASan and UBSan in $(BUILD)/fuzz (the main build with $(CC) is not
 # touched). `make fuzz` runs each for
 # FUZZ_SECONDS (default 60) on the seeds in fuzz/corpus/NAME and fails on a crash;
@@ -365,7 +371,8 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP \
 	-Ifuzz/lwip -Ilwip -I$(LWIP_DIR)/src/include -Iinclude -Isrc -Isrc/common
-FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns fuzz_hosts
+FUZZ_NAMES   := fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns fuzz_hosts fuzz_wgconf fuzz_wguapi \
+	fuzz_wghandshake
 FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
 fuzzobj = $(addprefix $(FUZZ_BUILD)/obj/,$(1:.c=.o))
 FUZZ_LWIP_OBJS := $(addprefix $(FUZZ_BUILD)/lwip/,$(LWIP_REL:.c=.o))
@@ -402,6 +409,21 @@ $(FUZZ_BUILD)/fuzz_dns: $(call fuzzobj,fuzz/fuzz_dns.c src/service/dns.c src/com
 $(FUZZ_BUILD)/fuzz_hosts: $(call fuzzobj,fuzz/fuzz_hosts.c src/common/hosts.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+
+# WireGuard: the configuration file parser (src/link/wgconf.c); the UAPI's set parser
+# (wguapi.c) applied to a real link; the link's receive path with fixed keys
+# (wireguard.c, wgnoise.c). The link's harnesses share fuzz/fuzz_wg.c.
+FUZZ_WG_OBJS := $(call fuzzobj,fuzz/fuzz_wg.c src/link/wireguard.c src/link/wgnoise.c \
+	src/link/wgroute.c src/link/wgconf.c src/link/wguapi.c src/common/log.c src/common/addr.c)
+$(FUZZ_BUILD)/fuzz_wgconf: $(call fuzzobj,fuzz/fuzz_wgconf.c src/link/wgconf.c src/common/addr.c)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+$(FUZZ_BUILD)/fuzz_wguapi: $(call fuzzobj,fuzz/fuzz_wguapi.c) $(FUZZ_WG_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(CRYPTO_LIBS)
+$(FUZZ_BUILD)/fuzz_wghandshake: $(call fuzzobj,fuzz/fuzz_wghandshake.c) $(FUZZ_WG_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(CRYPTO_LIBS)
 
 # The dependency files are only read: without this, make looks for a way to remake them
 # and finds a chain of built-in rules through the lwIP pattern rule above.

@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import sys
 
-PATHS = ["loopback", "veth", "slirp", "socat", "tap", "tap-sc", "vxlan", "vxlan-sc"]
+PATHS = ["loopback", "veth", "slirp", "socat", "tap", "tap-sc", "vxlan", "vxlan-sc", "wg", "wggo"]
 LABEL = {
     "loopback": "kernel loopback",
     "veth": "kernel veth (2 netns)",
@@ -23,6 +23,8 @@ LABEL = {
     "vxlan": "netcon ⇄ netcon (VXLAN)",
     "tap-sc": "netcon TAP ⇄ kernel, seccomp",
     "vxlan-sc": "netcon ⇄ netcon (VXLAN), seccomp",
+    "wg": "netcon ⇄ netcon (WireGuard)",
+    "wggo": "wireguard-go ⇄ wireguard-go (kernel TCP)",
 }
 # The seccomp paths and the preload path each is compared with (issue 14's goals).
 SECCOMP = [("tap-sc", "tap"), ("vxlan-sc", "vxlan")]
@@ -301,6 +303,22 @@ def seccomp_targets(res, http):
     return t
 
 
+def wg_targets(res):
+    """Issue 17's goals: netcon over WireGuard against wireguard-go, and its largest MTU."""
+    t = []
+    if "wg" not in res and "wggo" not in res:
+        return t
+    for d in ("send", "recv"):
+        k = "p1_%s_gbps" % d
+        v, g = res.get("wg", {}).get(1420, {}).get(k), res.get("wggo", {}).get(1420, {}).get(k)
+        r = ratio(v, g)
+        t.append(("WireGuard MTU 1420, %s ≥ 2× wireguard-go" % d, r, "×", r is not None and r >= 2))
+        ms = mtu_rank(res, "wg")
+        v = res["wg"][ms[-1]].get(k) if ms and ms[-1] > 1420 else None
+        t.append(("WireGuard largest MTU, %s ≥ 5 Gbit/s" % d, v, " Gbit/s", v is not None and v >= 5))
+    return t
+
+
 def targets_md(t, issue="issue 5"):
     out = ["| target (%s) | measured | met |" % issue, "|---|---:|:---:|"]
     for what, v, unit, ok in t:
@@ -359,41 +377,47 @@ def main():
     cmds = kv(a.commands)
     tg = targets(res, scale)
     tg14 = seccomp_targets(res, http)
+    tg17 = wg_targets(res)
     os.makedirs(a.out, exist_ok=True)
     doc = {"machine": dict(machine),
            "paths": {p: {str(m): v for m, v in sorted(res[p].items())} for p in PATHS if p in res},
            "scale": scale,
            "http": http,
            "seccomp_vs_preload": [{"path": sc, "mtu": mtu, "ratios": r} for sc, _, mtu, r in seccomp_rows(res)],
-           "targets": [{"target": w, "value": v, "met": ok} for w, v, _, ok in tg + tg14]}
+           "targets": [{"target": w, "value": v, "met": ok} for w, v, _, ok in tg + tg14 + tg17]}
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=False)
         f.write("\n")
     tab = tables(res, scale, http)
     tg14_md = targets_md(tg14, "issue 14") if tg14 else "not measured (no seccomp path in this run)\n"
+    tg17_md = targets_md(tg17, "issue 17") if tg17 else "not measured (no WireGuard path in this run)\n"
     mach = "\n".join("- %s: %s" % kvp for kvp in machine) + "\n"
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write("# netcon benchmark results\n\n" + mach + "\n" + tab + "\n### Targets\n\n" + targets_md(tg)
-                + "\n" + tg14_md)
+                + "\n" + tg14_md + "\n### WireGuard (issue 17)\n\n" + tg17_md)
     png = os.path.join(a.out, "throughput.png")
     plot(res, png)
     print(tab)
     print(targets_md(tg))
     print(tg14_md)
+    print(tg17_md)
     if a.docs:
         rel = os.path.relpath(png, os.path.dirname(os.path.abspath(a.docs)))
         cmd_md = "\n".join("%s:\n\n    %s\n" % (w, c) for w, c in cmds)
-        # The section "Containers" is bench/containers.sh's: kept as it is.
+        # The section "Containers" is bench/containers.sh's, "WireGuard measurements" the
+        # written account of the WireGuard rows' last run and profile: kept as they are.
         keep = ""
         if os.path.exists(a.docs):
             with open(a.docs) as f:
-                _, sep, rest = f.read().partition("\n## Containers\n")
-            if sep:
-                i = rest.find("\n## ")
-                keep = "\n## Containers\n" + (rest[:i + 1] if i >= 0 else rest)
+                old = f.read()
+            for head in ("\n## Containers\n", "\n## WireGuard measurements\n"):
+                _, sep, rest = old.partition(head)
+                if sep:
+                    i = rest.find("\n## ")
+                    keep += "\n" + head + (rest[:i + 1] if i >= 0 else rest)
         with open(a.docs, "w") as f:
             f.write(DOC.format(machine=mach, table=tab, targets=targets_md(tg), targets14=tg14_md,
-                               png=rel, commands=cmd_md))
+                               targets17=tg17_md, png=rel, commands=cmd_md))
             if keep:
                 f.write("\n" + keep.lstrip("\n").rstrip("\n") + "\n")
 
@@ -486,6 +510,19 @@ so `--mode auto` picks preload for it although Go makes its own system calls: th
 bench says `--mode seccomp`. Use `BENCH_FULL=1` on a quiet machine before concluding on
 the 0.95× and 0.7× goals.
 
+### WireGuard against wireguard-go (issue 17)
+
+{targets17}
+The rows "netcon ⇄ netcon (WireGuard)" and "wireguard-go ⇄ wireguard-go (kernel TCP)"
+above, at WireGuard's MTU 1420 and at 65439, the largest both carry (65535 less the
+outer IPv4 and UDP headers, WireGuard's 32 bytes and its padding). The netcon row is two
+services on loopback, iperf3 under each; the wireguard-go row is the kernel's TCP over
+two TUN devices in two namespaces joined by a veth, each TUN served by Debian's
+wireguard-go — the userspace WireGuard a program gets without netcon. CPU s/GiB counts
+the two services or the two wireguard-go processes plus both iperf3 ends; the kernel's
+softirq work lands on whoever it interrupts. "WireGuard measurements", at the end of
+this page, tells the last measurement and its profile.
+
 ## What is measured, and how
 
 | path | client | server | MTUs |
@@ -498,6 +535,8 @@ the 0.95× and 0.7× goals.
 | netcon VXLAN | under service A | under service B (VXLAN over loopback) | 1500, 9000, 65485 |
 | netcon TAP, seccomp | as netcon TAP, `netcon intercept --mode seccomp` | kernel, as netcon TAP | 1500, 65521 |
 | netcon VXLAN, seccomp | as netcon VXLAN, `--mode seccomp` | as netcon VXLAN, `--mode seccomp` | 1500, 65485 |
+| netcon WireGuard | under service A | under service B (WireGuard over loopback) | 1420, 65439 |
+| wireguard-go | kernel, netns 1, wireguard-go TUN | kernel, netns 2, wireguard-go TUN (over a veth) | 1420, 65439 |
 
 - **Throughput**: iperf3, 1 and 4 parallel streams, both directions; iperf3 itself runs
   under `netcon intercept` on the netcon paths. The figure is the receiver's rate.

@@ -11,12 +11,19 @@
 #                                                                  (10.213.3.0/24)
 #   tap-sc     tap, the client in seccomp mode (`netcon intercept --mode seccomp`)
 #   vxlan-sc   vxlan, client and server in seccomp mode
+#   wg         under netcon A ══ WireGuard over loopback ══ netcon B ── server under B
+#                                                                  (10.163.3.0/24)
+#   wggo       kernel, netns ncb-wgu-g1, wireguard-go TUN ══ WireGuard over a veth
+#              (10.163.5.0/30) ══ wireguard-go TUN, netns ncb-wgu-g2 ── kernel server
+#              (10.163.4.0/24): what Debian's userspace WireGuard does with the kernel's
+#              TCP, the peer of `wg` in issue 17's goals
 #
 # The seccomp paths run right after their preload path at the same MTU (1500 and the
 # largest: the data path is the same native one, what differs is the control calls), so
 # that report.py's seccomp/preload ratios compare figures of the same minutes.
 #
-# Each path at MTU 1500, 9000 and the largest it carries. Figures, in this order:
+# Each path at MTU 1500, 9000 and the largest it carries (wg and wggo: WireGuard's 1420 and
+# the largest, 65439 for both). Figures, in this order:
 #   throughput  iperf3 (under netcon on netcon paths), 1 and 4 streams, client→server
 #               ("send") and -R ("recv"); default 3 s × 1 run, BENCH_FULL=1: 10 s ×
 #               median of 3;
@@ -74,6 +81,8 @@ command -v python3 >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(python3)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v setsid >/dev/null 2>&1 || need+=(util-linux)
 command -v ps >/dev/null 2>&1 || need+=(procps)
+command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 if [ ${#need[@]} -gt 0 ]; then
 	if command -v apt-get >/dev/null 2>&1; then
 		echo "bench: installing ${need[*]} (apt-get)"
@@ -112,7 +121,7 @@ if [ "$SMOKE" = 1 ]; then
 	OUT=${OUT:-$NC_TMP/results}
 	DOCS=""
 else
-	PATHS=${BENCH_PATHS:-loopback veth slirp socat tap tap-sc vxlan vxlan-sc}
+	PATHS=${BENCH_PATHS:-loopback veth slirp socat tap tap-sc vxlan vxlan-sc wg wggo}
 	if [ -n "${BENCH_FULL:-}" ]; then T=10; REPS=3; else T=3; REPS=1; fi
 	T=${BENCH_TIME:-$T}; REPS=${BENCH_REPS:-$REPS}; HTTP_T=${BENCH_HTTP_TIME:-$T}
 	PP_COUNT=20000; CR_MAX=10000; CR_SECS=2; HOLD_N=10000
@@ -142,7 +151,7 @@ cmdlog() {
 grp_ticks() {
 	local pg=$1 f s t=0
 	for f in /proc/[0-9]*/stat; do
-		s=$(cat "$f" 2>/dev/null) || continue
+		read -r s 2>/dev/null <"$f" || continue	# no fork per process: a loaded machine has many
 		s=${s##*) }
 		# shellcheck disable=SC2086
 		set -- $s
@@ -167,6 +176,7 @@ max_mtu() {
 	slirp) echo 65520 ;;
 	tap|tap-sc) echo 65521 ;;
 	vxlan|vxlan-sc) echo 65485 ;;
+	wg|wggo) echo 65439 ;;	# 65535 − IPv4/UDP (28) − WireGuard (32) − padding: netcon's limit
 	esac
 }
 
@@ -264,6 +274,72 @@ setup_vxlan() {
 	SERVER=("$NETCON" intercept --socket "$(sock B)" --)
 	COST_PGS=("${NC_SERVICE[A]}" "${NC_SERVICE[B]}")
 	NSES=()
+}
+
+# wg_keys NAME... — a key pair per name in $NC_TMP (NAME.key, NAME.pub), made once.
+wg_keys() {
+	local n
+	for n in "$@"; do
+		[ -s "$NC_TMP/$n.key" ] && continue
+		(umask 077 && wg genkey >"$NC_TMP/$n.key")
+		wg pubkey <"$NC_TMP/$n.key" >"$NC_TMP/$n.pub"
+	done
+}
+
+# wg_conf FILE KEY PORT PEER ALLOWED ENDPOINT — a two-line-section wg(8) file.
+wg_conf() {
+	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\nEndpoint = %s\n' \
+		"$(cat "$NC_TMP/$2.key")" "$3" "$(cat "$NC_TMP/$4.pub")" "$5" "$6" >"$1"
+}
+
+setup_wg() {
+	local pa pb
+	wg_keys wga wgb
+	pa=$(free_udp_port)
+	pb=$(free_udp_port)
+	wg_conf "$NC_TMP/wga.conf" wga "$pa" wgb 10.163.3.2/32 "127.0.0.1:$pb"
+	wg_conf "$NC_TMP/wgb.conf" wgb "$pb" wga 10.163.3.1/32 "127.0.0.1:$pa"
+	start_service A 10.163.3.1/24 --link wireguard --wg-config "$NC_TMP/wga.conf" --wg-name ncb-wgu-a --mtu "$1"
+	start_service B 10.163.3.2/24 --link wireguard --wg-config "$NC_TMP/wgb.conf" --wg-name ncb-wgu-b --mtu "$1"
+	cmdlog setup-wg-A "$NETCON" service --ip 10.163.3.1/24 --socket "$(sock A)" --link wireguard --wg-config "$NC_TMP/wga.conf" --wg-name ncb-wgu-a --mtu "$1"
+	ADDR=10.163.3.2
+	CLIENT=("$NETCON" intercept --socket "$(sock A)" --)
+	SERVER=("$NETCON" intercept --socket "$(sock B)" --)
+	COST_PGS=("${NC_SERVICE[A]}" "${NC_SERVICE[B]}")
+	NSES=()
+}
+
+# wireguard-go in two namespaces joined by a veth (MTU 65535, so the outer datagrams of
+# the largest inner MTU pass whole); configured with wg setconf, as t_wireguard does.
+setup_wggo() {
+	local i n pg=()
+	wg_keys wgg1 wgg2
+	netns_add ncb-wgu-g1
+	netns_add ncb-wgu-g2
+	NSES=(ncb-wgu-g1 ncb-wgu-g2)
+	log ip link add ncb-wgu-v1 netns ncb-wgu-g1 mtu 65535 type veth peer name ncb-wgu-v2 netns ncb-wgu-g2 mtu 65535
+	log ip -n ncb-wgu-g1 addr add 10.163.5.1/30 dev ncb-wgu-v1
+	log ip -n ncb-wgu-g2 addr add 10.163.5.2/30 dev ncb-wgu-v2
+	log ip -n ncb-wgu-g1 link set ncb-wgu-v1 up
+	log ip -n ncb-wgu-g2 link set ncb-wgu-v2 up
+	wg_conf "$NC_TMP/wgg1.conf" wgg1 51821 wgg2 10.163.4.2/32 10.163.5.2:51822
+	wg_conf "$NC_TMP/wgg2.conf" wgg2 51822 wgg1 10.163.4.1/32 10.163.5.1:51821
+	for n in 1 2; do
+		WG_PROCESS_FOREGROUND=1 spawn "wggo$n" ip netns exec "ncb-wgu-g$n" wireguard-go -f "ncb-wgu-t$n"
+		pg+=("$NC_PID")
+		for ((i = 0; i < 50; i++)); do
+			ip -n "ncb-wgu-g$n" link show "ncb-wgu-t$n" >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+		log ip netns exec "ncb-wgu-g$n" wg setconf "ncb-wgu-t$n" "$NC_TMP/wgg$n.conf"
+		log ip -n "ncb-wgu-g$n" addr add "10.163.4.$n/24" dev "ncb-wgu-t$n"
+		log ip -n "ncb-wgu-g$n" link set "ncb-wgu-t$n" mtu "$1" up
+	done
+	cmdlog setup-wggo ip netns exec ncb-wgu-g1 wireguard-go -f ncb-wgu-t1
+	ADDR=10.163.4.2
+	CLIENT=(ip netns exec ncb-wgu-g1)
+	SERVER=(ip netns exec ncb-wgu-g2)
+	COST_PGS=("${pg[@]}")
 }
 
 # The seccomp paths: the same topology, the programs under `netcon intercept --mode
@@ -551,6 +627,7 @@ has_path() { case " $PATHS " in *" $1 "*) return 0 ;; esac; return 1; }
 for path in $PATHS; do
 	case $path in *-sc) has_path "${path%-sc}" && continue ;; esac	# run beside its preload path
 	if [ "$SMOKE" = 1 ]; then mtus=1500; else mtus="1500 9000 $(max_mtu "$path")"; fi
+	case $path in wg|wggo) [ "$SMOKE" = 1 ] && mtus=1420 || mtus="1420 $(max_mtu "$path")" ;; esac
 	for mtu in $mtus; do
 		case $path in *-sc) [ "$mtu" = 9000 ] && continue ;; esac
 		run_path "$path" "$mtu"

@@ -186,3 +186,49 @@ cfg = {
     "ip6": b"--ip6\x00fd00:88::1/64\x00--ip6=fd00:99::1/48\x00--ip6\x00fe80::1/64\x00--mtu\x001280",
 }
 write("fuzz_config", cfg)
+
+# ---- WireGuard: wg(8)'s file, UAPI set requests, datagrams to the link ---------------------
+KEY_B64 = "YIAqFx0/AhqyV7DDnpbIHNT7rAu+IzVwBI3pcF8DXE4="
+wgconf = {
+    "basic": ("[Interface]\nPrivateKey = %s\nListenPort = 51820\nFwMark = 0x10\n\n"
+              "[Peer]\nPublicKey = %s\nPresharedKey = %s\n"
+              "AllowedIPs = 10.42.0.2/32, fd42::2/128\nAllowedIPs = 10.43.0.0/16\n"
+              "Endpoint = 127.0.0.1:51821\nPersistentKeepalive = 25\n"
+              % (KEY_B64, KEY_B64, KEY_B64)).encode(),
+    "wgquick": ("[Interface] # wg-quick\nAddress = 10.42.0.1/24, fd42::1/64\nMTU = 1420\n"
+                "DNS = 10.42.0.53\nPostUp = true\nPrivateKey=%s\n[Peer]\nPublicKey=%s\n"
+                "Endpoint = [::1]:51820\nAllowedIPs = 0.0.0.0/0, ::/0\n"
+                % (KEY_B64, KEY_B64)).encode(),
+    "bad_key": b"[Interface]\nPrivateKey = short\n",
+}
+write("fuzz_wgconf", wgconf)
+
+HEX = __import__("base64").b64decode(KEY_B64).hex()
+wguapi = {
+    "add_peer": ("listen_port=0\npublic_key=%s\npreshared_key=%s\nendpoint=127.0.0.1:1\n"
+                 "persistent_keepalive_interval=25\nreplace_allowed_ips=true\n"
+                 "allowed_ip=10.42.0.9/32\nallowed_ip=fd42::9/128\n" % (HEX, HEX)).encode(),
+    "replace": ("private_key=%s\nfwmark=0\nreplace_peers=true\npublic_key=%s\nupdate_only=true\n"
+                "endpoint=[::1]:2\nprotocol_version=1\n" % (HEX, HEX)).encode(),
+    "remove": ("public_key=%s\nremove=true\n" % HEX).encode(),
+    "bad": b"listen_port=70000\nno_equals\n",
+}
+write("fuzz_wguapi", wguapi)
+
+
+def wgrec(kind, data):
+    return struct.pack("<BH", kind, len(data)) + data
+
+
+INNER = ip4(17, udp(1000, 53, b"hello"), src=bytes([10, 42, 0, 5]))
+TS = struct.pack(">QI", 0x400000006a000000, 1)
+wgh = {
+    "init_data": wgrec(1, TS) + wgrec(2, struct.pack("<Q", 0) + INNER) +
+    wgrec(2, struct.pack("<Q", 0) + INNER) + wgrec(2, struct.pack("<Q", 1)) +
+    wgrec(3, INNER),
+    "junk": wgrec(0, b"\x04\0\0\0" + bytes(range(40))) + wgrec(0, b"\x01\0\0\0" + bytes(144)) +
+    wgrec(0, b"\x03\0\0\0" + bytes(60)) + wgrec(0, b"\x02\0\0\0" + bytes(88)),
+    "stale_init": wgrec(1, TS) + wgrec(1, TS) + wgrec(1, TS + bytes(4) + b"\x01"),
+    "send_first": wgrec(3, INNER) + wgrec(0, bytes(3)),
+}
+write("fuzz_wghandshake", wgh)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/run.sh — run each named libFuzzer harness for FUZZ_SECONDS on its seeds.
 #
-#   FUZZ_BUILD=build/fuzz FUZZ_SECONDS=60 fuzz/run.sh fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns fuzz_hosts
+#   FUZZ_BUILD=build/fuzz FUZZ_SECONDS=60 fuzz/run.sh fuzz_rpc fuzz_vxlan fuzz_config fuzz_dns fuzz_hosts \
+#       fuzz_wgconf fuzz_wguapi fuzz_wghandshake
 #
 # Seeds are read from fuzz/corpus/NAME (committed, never written); what a run learns goes
 # to $FUZZ_BUILD/corpus/NAME, crash inputs to $FUZZ_BUILD/artifacts/. One line per harness

@@ -218,7 +218,7 @@ nc_kill_groups() {
 # nc_sweep REGISTRY [procs|all] — undo what the registry lists; "procs" kills processes only.
 # Used by nc_cleanup and, after each test, by tests/run.sh.
 nc_sweep() {
-	local reg=$1 what=${2:-all} kind a rest start pgs=() nss=() devs=() routes=() dirs=()
+	local reg=$1 what=${2:-all} kind a rest start pgs=() nss=() devs=() routes=() dirs=() socks=()
 	[ -s "$reg" ] || return 0
 	while read -r kind a rest; do
 		case $kind in
@@ -232,6 +232,7 @@ nc_sweep() {
 		link) devs+=("$a") ;;
 		route) routes+=("$a $rest") ;;
 		dir) dirs+=("$a") ;;
+		sock) socks+=("$a") ;;
 		esac
 	done <"$reg"
 	nc_kill_groups "${pgs[@]}"
@@ -251,6 +252,9 @@ nc_sweep() {
 	done
 	for p in "${dirs[@]}"; do
 		case $p in */netcon.*) rm -rf -- "$p" ;; esac
+	done
+	for p in "${socks[@]}"; do	# a unix socket a test made outside its directory
+		[ -S "$p" ] && rm -f -- "$p"
 	done
 	: >"$reg"
 }
@@ -352,6 +356,10 @@ sock() {	# sock NAME — the control socket path of service NAME
 # Starts `netcon service --ip ADDR/PREFIX --socket $NC_TMP/NAME.sock` (with --link vxlan
 # unless the args name a link) in the background, logging to svc-NAME.log, and waits up to
 # 5 s for the control socket to appear; fails with the log's tail if the service died.
+# A WireGuard service without --wg-name gets one of this test's own (NAME and the test's
+# pid, at most 15 characters): the name is its UAPI socket's, /var/run/wireguard/NAME.sock,
+# shared by every namespace, where a second wg0 — another service, wireguard-go — would
+# stop the start.
 start_service() {
 	local netns=""
 	if [ "${1:-}" = --netns ]; then netns=$2; shift 2; fi
@@ -361,6 +369,14 @@ start_service() {
 	s=$(sock "$name")
 	local args=(service --ip "$ip" --socket "$s" --log-level "${NC_LOG_LEVEL:-info}")
 	case " $* " in *" --link "*) ;; *) args+=(--link vxlan) ;; esac
+	case " $* " in
+	*" --wg-name "*) ;;
+	*" --link wireguard "*)
+		local wgn="nc$name$$"
+		args+=(--wg-name "${wgn:0:15}")
+		# A service killed with SIGKILL leaves it: removed at cleanup.
+		[ "$(id -u)" != 0 ] || nc_register "sock /var/run/wireguard/${wgn:0:15}.sock" ;;
+	esac
 	args+=("$@")
 	guard_subnet "$ip"
 	local prev="" a

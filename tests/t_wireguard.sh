@@ -77,8 +77,10 @@ printf '[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\n' "$(cat "$NC_TM
 out=$("$NETCON" service --link wireguard --wg-config "$NC_TMP/self.conf" --socket "$NC_TMP/bad.sock" --ip 10.93.0.9/24 2>&1) && fail "our own key as a peer was accepted"
 assert_contains "$out" "self.conf:4: this [Peer]'s PublicKey is the interface's own" "the error for our own key"
 
-start_service A 10.93.0.1/24 --ip6 fd00:93::1/64 --link wireguard --wg-config "$NC_TMP/a.conf"
-start_service B 10.93.0.2/24 --ip6 fd00:93::2/64 --link wireguard --wg-config "$NC_TMP/b.conf" --wg-name wgb
+# Each service its own --wg-name: the name is also its UAPI socket's, and wireguard-go's
+# wg0 below has /var/run/wireguard/wg0.sock (the file system is not the namespace's).
+start_service A 10.93.0.1/24 --ip6 fd00:93::1/64 --link wireguard --wg-config "$NC_TMP/a.conf" --wg-name "wga$$"
+start_service B 10.93.0.2/24 --ip6 fd00:93::2/64 --link wireguard --wg-config "$NC_TMP/b.conf" --wg-name "wgb$$"
 
 head -c 100M /dev/urandom >"$www/big.bin"
 HP=$(free_tcp_port)
@@ -108,13 +110,13 @@ log under B curl -sS --fail --max-time 60 -o "$NC_TMP/b2-small.bin" "http://10.9
 assert_files_equal "$www/small.bin" "$NC_TMP/b2-small.bin"
 st=$(status_of A)
 printf '%s\n' "$st" | grep '^wg\|^wireguard' >&2
-assert_contains "$st" "wireguard wg0: public key $(cat "$NC_TMP/a.pub"), listening on UDP port $PA" "A's status"
+assert_contains "$st" "wireguard wga$$: public key $(cat "$NC_TMP/a.pub"), listening on UDP port $PA" "A's status"
 assert_contains "$st" "wg peer $(cat "$NC_TMP/b.pub") endpoint 127.0.0.1:$PB latest handshake" "A's status"
 assert_contains "$st" "0 initiations sent, 1 received" "A's status (B initiated)"
 assert_contains "$st" "wg dropped: 5 junk, 10 bad mac1, 5 unknown index, 0 unknown key, 0 failed authentication, 0 replayed" "A's drop counters"
 rx=$(printf '%s\n' "$st" | sed -n 's/^wg peer .* transfer \([0-9]*\) B received, \([0-9]*\) B sent.*/\2/p')
 [ "${rx:-0}" -gt $((100 * 1024 * 1024)) ] || fail "A sent $rx bytes to B by its transfer counter; want over 100 MiB"
-assert_contains "$(status_of B)" "wireguard wgb:" "B's status names --wg-name"
+assert_contains "$(status_of B)" "wireguard wgb$$:" "B's status names --wg-name"
 stop_service A
 stop_service B
 
@@ -156,7 +158,7 @@ log ip -n "$ns" addr add 10.95.0.1/24 dev wg0
 log ip -n "$ns" link set wg0 mtu 1420 up
 
 head -c 20M /dev/urandom >"$www/mid.bin"
-start_service --netns "$ns" N 10.95.0.2/24 --link wireguard --wg-config "$NC_TMP/n.conf"
+start_service --netns "$ns" N 10.95.0.2/24 --link wireguard --wg-config "$NC_TMP/n.conf" --wg-name "wgn$$"
 WP=$(free_tcp_port)
 spawn_under N nweb "$PYTHON" -m http.server --bind 0.0.0.0 --directory "$www" "$WP"
 wait_port "netns:$ns" 10.95.0.2 "$WP"
@@ -178,7 +180,7 @@ stop_service N
 KP=$(free_tcp_port)
 spawn kweb ip netns exec "$ns" "$PYTHON" -m http.server --bind 10.95.0.1 --directory "$www" "$KP"
 wait_port "netns:$ns" 10.95.0.1 "$KP"
-start_service --netns "$ns" N2 10.95.0.2/24 --link wireguard --wg-config "$NC_TMP/n.conf"
+start_service --netns "$ns" N2 10.95.0.2/24 --link wireguard --wg-config "$NC_TMP/n.conf" --wg-name "wgn$$"
 for f in small.bin mid.bin; do
 	log under N2 curl -sS --fail --max-time 60 -o "$NC_TMP/n-$f" "http://10.95.0.1:$KP/$f"
 	assert_files_equal "$www/$f" "$NC_TMP/n-$f"

@@ -126,6 +126,18 @@ int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 			   const char *name, int mtu, nc_link_deliver_fn deliver, void *ctx,
 			   char *err, size_t errlen);
 
+/* The UAPI (wguapi.h): a snapshot of the link (-EINVAL if l is not WireGuard; free it
+ * with nc_wg_state_free), a parsed set=1 request applied (0 or a negative errno and one
+ * line in err; the listening socket, and so l->fd, may change), and one received
+ * datagram handed to the receive path (for fuzzers). */
+struct nc_wg_state;
+struct nc_wg_uapi_set;
+int nc_link_wireguard_state(struct nc_link *l, struct nc_wg_state *st);
+int nc_link_wireguard_set(struct nc_link *l, const struct nc_wg_uapi_set *s, char *err,
+			  size_t errlen);
+void nc_link_wireguard_rx(struct nc_link *l, uint8_t *buf, size_t len,
+			  const struct sockaddr_storage *from);
+
 /* TAP framing with a virtio_net_hdr (IFF_VNET_HDR), exported for tests and fuzzers: check
  * what read() returned from the device (header, then the Ethernet frame; len bytes) and
  * set *rx_flags (NC_LINK_RX_*). Returns the offset of the frame, or -EINVAL for a short

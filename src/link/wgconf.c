@@ -117,7 +117,7 @@ void nc_wg_key_to_hex(char out[2 * NC_WG_KEY_LEN + 1], const uint8_t key[NC_WG_K
 }
 
 /* A decimal number lo..hi, the whole string. */
-static int parse_num(const char *s, long lo, long hi, long *out)
+int nc_wg_num_parse(const char *s, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
@@ -155,7 +155,7 @@ int nc_wg_prefix_parse(struct nc_wg_prefix *p, const char *s, int mask)
 		return -EINVAL;
 	}
 	cidr = max;
-	if (slash && parse_num(slash + 1, 0, max, &cidr) < 0)
+	if (slash && nc_wg_num_parse(slash + 1, 0, max, &cidr) < 0)
 		return -EINVAL;
 	p->cidr = (int)cidr;
 	if (mask) {
@@ -165,10 +165,11 @@ int nc_wg_prefix_parse(struct nc_wg_prefix *p, const char *s, int mask)
 	return 0;
 }
 
-int nc_wg_endpoint_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+static int endpoint_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+			  int flags)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICSERV };
+				  .ai_flags = AI_NUMERICSERV | flags };
 	struct addrinfo *res = NULL;
 	char host[256];
 	const char *colon, *hs = s;
@@ -188,7 +189,7 @@ int nc_wg_endpoint_parse(const char *s, struct sockaddr_storage *ss, socklen_t *
 			return -EINVAL;   /* IPv6 needs its brackets */
 		hn = (size_t)(colon - s);
 	}
-	if (hn == 0 || hn >= sizeof(host) || parse_num(colon + 1, 1, 65535, &port) < 0)
+	if (hn == 0 || hn >= sizeof(host) || nc_wg_num_parse(colon + 1, 1, 65535, &port) < 0)
 		return -EINVAL;
 	memcpy(host, hs, hn);
 	host[hn] = '\0';
@@ -201,6 +202,18 @@ int nc_wg_endpoint_parse(const char *s, struct sockaddr_storage *ss, socklen_t *
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+int nc_wg_endpoint_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	return endpoint_parse(s, ss, len, 0);
+}
+
+int nc_wg_endpoint_parse_numeric(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int r = endpoint_parse(s, ss, len, AI_NUMERICHOST);
+
+	return r == -ENOENT ? -EINVAL : r;
 }
 
 enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
@@ -296,7 +309,7 @@ static int interface_key(struct parser *ps, const char *key, const char *val)
 	} else if (!strcasecmp(key, "ListenPort")) {
 		if (!strcasecmp(val, "off"))
 			cfg->listen_port = -1;
-		else if (parse_num(val, 0, 65535, &v) < 0)
+		else if (nc_wg_num_parse(val, 0, 65535, &v) < 0)
 			return perr(ps, ps->line, "bad ListenPort '%s': want 0 to 65535", val);
 		else
 			cfg->listen_port = (int)v;
@@ -315,7 +328,7 @@ static int interface_key(struct parser *ps, const char *key, const char *val)
 	} else if (!strcasecmp(key, "Address")) {
 		return add_prefixes(ps, val, 0);
 	} else if (!strcasecmp(key, "MTU")) {
-		if (parse_num(val, 576, 65521, &v) < 0)
+		if (nc_wg_num_parse(val, 576, 65521, &v) < 0)
 			return perr(ps, ps->line, "bad MTU '%s': want 576 to 65521", val);
 		cfg->mtu = (int)v;
 	} else if (!strcasecmp(key, "DNS") || !strcasecmp(key, "Table") ||
@@ -361,7 +374,7 @@ static int peer_key(struct parser *ps, const char *key, const char *val)
 	} else if (!strcasecmp(key, "PersistentKeepalive")) {
 		if (!strcasecmp(val, "off"))
 			p->keepalive = 0;
-		else if (parse_num(val, 0, 65535, &v) < 0)
+		else if (nc_wg_num_parse(val, 0, 65535, &v) < 0)
 			return perr(ps, ps->line, "bad PersistentKeepalive '%s': want 0 to 65535 "
 				    "seconds or off", val);
 		else

@@ -73,5 +73,9 @@ int nc_wg_prefix_parse(struct nc_wg_prefix *p, const char *s, int mask);
 /* HOST:PORT or [IPv6]:PORT, HOST numeric or a name (resolved now). 0, -EINVAL, or
  * -ENOENT when the name does not resolve. */
 int nc_wg_endpoint_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+/* The same with a numeric HOST only (the UAPI: no name lookup in the event loop). */
+int nc_wg_endpoint_parse_numeric(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+/* A decimal number lo..hi, the whole string: 0 or -EINVAL. */
+int nc_wg_num_parse(const char *s, long lo, long hi, long *out);
 
 #endif /* NETCON_WGCONF_H */

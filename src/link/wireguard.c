@@ -57,6 +57,11 @@
  * NETCON_WG_TIME_SCALE=N (tests only) divides every one of these times by N, and the
  * cookie's and the per-peer initiation limit's; not the load window, which is a rate.
  * NETCON_WG_REKEY_AFTER_MESSAGES=N (tests only) replaces REKEY_AFTER_MESSAGES (2^60).
+ *
+ * The UAPI (wg(8)'s get and set; wguapi.c has the text, the service's uapi.c the
+ * socket): nc_link_wireguard_state() and nc_link_wireguard_set() at the end of this
+ * file. Peers live in an array sized for NC_WG_MAX_PEERS from the start, since routes
+ * and the send batch point into it; a removed peer's slot takes the last peer.
  */
 #include "link/link.h"
 
@@ -76,6 +81,7 @@
 #include "link/wgconf.h"
 #include "link/wgnoise.h"
 #include "link/wgroute.h"
+#include "link/wguapi.h"
 #include "log.h"
 
 #ifndef UDP_SEGMENT
@@ -180,6 +186,8 @@ struct wg {
 	} rl[WG_RL_SLOTS];
 	int in_input;
 	int no_gso;
+	uint32_t fwmark;             /* SO_MARK of the socket (FwMark, the UAPI's fwmark) */
+	int rx_csum_ok;              /* NC_LINK_OFF_RX_CSUM granted (see wg_set_offload) */
 
 	uint8_t *txb;                /* WG_TXB_COUNT slots of slot bytes */
 	size_t slot;
@@ -222,25 +230,7 @@ static uint32_t rand32(void)
 
 static const char *sa_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			inet_ntop(AF_INET, s6->sin6_addr.s6_addr + 12, a, sizeof(a));
-			snprintf(buf, len, "%s:%u", a, ntohs(s6->sin6_port));
-		} else {
-			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-			snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-		}
-	} else if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
-	} else {
-		snprintf(buf, len, "(none)");
-	}
-	return buf;
+	return nc_wg_endpoint_str(ss, buf, len);
 }
 
 /* An endpoint in the socket's family (IPv4 as ::ffff:a.b.c.d on an IPv6 socket). */
@@ -1014,7 +1004,9 @@ static void rx_data(struct wg *w, uint8_t *buf, size_t len, const struct sockadd
 		p->data_recv_unanswered = now;
 	w->link.stats.rx_frames++;
 	w->link.stats.rx_bytes += (uint64_t)iplen;
+	w->link.rx_flags = w->rx_csum_ok ? NC_LINK_RX_CSUM_OK : 0;
 	w->link.deliver(w->link.ctx, buf + NC_WG_DATA_HLEN, (size_t)iplen);
+	w->link.rx_flags = 0;
 }
 
 static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,
@@ -1278,6 +1270,21 @@ static void wg_close(struct nc_link *l)
 	free(w);
 }
 
+/*
+ * wg_set_offload() - a decrypted packet passed ChaCha20-Poly1305: its bytes are the ones
+ * the peer sealed, so its TCP/UDP checksum need not be verified again (Linux's WireGuard
+ * marks such packets CHECKSUM_UNNECESSARY for the same reason). Checksums are still
+ * made for sending: the peer may be a kernel that checks them. Not with --link-fault,
+ * whose corruption must fail a checksum (the service then asks for nothing).
+ */
+static unsigned wg_set_offload(struct nc_link *l, unsigned want)
+{
+	struct wg *w = l->priv;
+
+	w->rx_csum_ok = (want & NC_LINK_OFF_RX_CSUM) != 0;
+	return want & NC_LINK_OFF_RX_CSUM;
+}
+
 static const struct nc_link_ops wg_ops = {
 	.name = "wireguard",
 	.send = wg_send,
@@ -1287,6 +1294,7 @@ static const struct nc_link_ops wg_ops = {
 	.close = wg_close,
 	.poll = wg_poll,
 	.timeout_ms = wg_timeout_ms,
+	.set_offload = wg_set_offload,
 };
 
 /* ---- open ------------------------------------------------------------------------- */
@@ -1337,6 +1345,15 @@ static int open_socket(struct wg *w, int port, char *err, size_t errlen)
 	return 0;
 }
 
+/* SO_MARK on fd (0 clears it): 0 or -1 with errno (EPERM without CAP_NET_ADMIN). */
+static int set_fwmark(struct wg *w, int fd, uint32_t mark)
+{
+	if ((mark || w->fwmark) && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		return -1;
+	w->fwmark = mark;
+	return 0;
+}
+
 int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 			   const char *name, int mtu, nc_link_deliver_fn deliver, void *ctx,
 			   char *err, size_t errlen)
@@ -1347,7 +1364,8 @@ int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 	int r;
 
 	if (mtu + NC_WG_OVERHEAD + 16 + 48 > 65535) {
-		snprintf(err, errlen, "--mtu %d is too large for WireGuard (at most 65440)", mtu);
+		snprintf(err, errlen, "--mtu %d is too large for WireGuard (at most %d)", mtu,
+			 65535 - NC_WG_OVERHEAD - 16 - 48);
 		return -EMSGSIZE;
 	}
 	if (!cfg->has_priv) {
@@ -1389,7 +1407,8 @@ int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 	w->slot = ((size_t)mtu + NC_WG_OVERHEAD + 15) & ~(size_t)15;
 	w->txb = malloc(WG_TXB_COUNT * w->slot);
 	w->rx_buf = malloc((size_t)WG_RX_BATCH * WG_RX_BUFSZ);
-	w->peers = calloc((size_t)(cfg->n_peers ? cfg->n_peers : 1), sizeof(*w->peers));
+	/* Room for every peer the UAPI may add: the routes point into this array. */
+	w->peers = calloc(NC_WG_MAX_PEERS, sizeof(*w->peers));
 	if (!w->txb || !w->rx_buf || !w->peers) {
 		snprintf(err, errlen, "out of memory");
 		wg_close(&w->link);
@@ -1405,6 +1424,9 @@ int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 		wg_close(&w->link);
 		return r;
 	}
+	if (cfg->fwmark && set_fwmark(w, w->link.fd, cfg->fwmark) < 0)
+		nc_warn("wireguard: FwMark %u not applied: %s", (unsigned)cfg->fwmark,
+			strerror(errno));
 	for (int i = 0; i < WG_RX_BATCH; i++) {
 		w->rx_iov[i].iov_base = w->rx_buf + (size_t)i * WG_RX_BUFSZ;
 		w->rx_iov[i].iov_len = WG_RX_BUFSZ;
@@ -1445,5 +1467,209 @@ int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 		if (w->peers[i].keepalive_s && w->peers[i].ep.ss_family)
 			handshake_start(w, &w->peers[i], now_ms(), 0);
 	*out = &w->link;
+	return 0;
+}
+
+/* ---- the UAPI (wguapi.c parses and writes the text, the service's uapi.c serves) --- */
+
+void nc_link_wireguard_rx(struct nc_link *l, uint8_t *buf, size_t len,
+			  const struct sockaddr_storage *from)
+{
+	rx_datagram(l->priv, buf, len, from, now_ms());
+}
+
+int nc_link_wireguard_state(struct nc_link *l, struct nc_wg_state *st)
+{
+	struct wg *w = l->priv;
+	uint64_t now = now_ms();
+
+	memset(st, 0, sizeof(*st));
+	if (l->ops != &wg_ops)
+		return -EINVAL;
+	memcpy(st->priv, w->me.priv, 32);
+	memcpy(st->pub, w->me.pub, 32);
+	st->listen_port = w->port;
+	st->fwmark = w->fwmark;
+	st->peers = calloc((size_t)(w->npeers ? w->npeers : 1), sizeof(*st->peers));
+	st->allowed = calloc((size_t)(w->rt.n ? w->rt.n : 1), sizeof(*st->allowed));
+	if (!st->peers || !st->allowed) {
+		nc_wg_state_free(st);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < w->npeers; i++) {
+		struct wg_peer *p = &w->peers[i];
+		struct nc_wg_peer_state *ps = &st->peers[i];
+
+		memcpy(ps->pub, p->pub, 32);
+		memcpy(ps->psk, p->psk, 32);
+		if (p->ep.ss_family)
+			memcpy(&ps->ep, &p->ep, p->ep_len);
+		ps->keepalive = p->keepalive_s;
+		if (p->last_handshake)
+			ps->last_handshake = p->last_handshake_wall;
+		ps->rx_bytes = p->rx_bytes;
+		ps->tx_bytes = p->tx_bytes;
+		ps->session = session_usable(w, &p->cur, now) ? "up" :
+			      p->hs_state == 1 ? "handshaking" : "none";
+		ps->first_allowed = st->n_allowed;
+		for (int k = 0; k < w->rt.n; k++)
+			if (w->rt.e[k].peer == p)
+				st->allowed[st->n_allowed++] = w->rt.e[k].p;
+		ps->n_allowed = st->n_allowed - ps->first_allowed;
+	}
+	st->n_peers = w->npeers;
+	return 0;
+}
+
+/* Forget a peer: its sessions, queue and routes; the last peer takes its slot. */
+static void peer_remove(struct wg *w, struct wg_peer *p)
+{
+	struct wg_peer *last = &w->peers[w->npeers - 1];
+
+	wg_flush(&w->link);   /* the batch names peers by address */
+	session_clear(&p->cur);
+	session_clear(&p->prev);
+	session_clear(&p->next);
+	queue_clear(w, p);
+	nc_wg_route_del_peer(&w->rt, p);
+	if (p != last) {
+		*p = *last;
+		for (int i = 0; i < w->rt.n; i++)
+			if (w->rt.e[i].peer == last)
+				w->rt.e[i].peer = p;
+	}
+	memset(last, 0, sizeof(*last));
+	w->npeers--;
+}
+
+/* A new listening socket on port (0: a random one), the old one closed. */
+static int set_port(struct wg *w, int port, char *err, size_t errlen)
+{
+	int old = w->link.fd, family = w->family, oldport = w->port, r;
+
+	if (port && port == w->port)
+		return 0;
+	w->link.fd = -1;
+	r = open_socket(w, port, err, errlen);
+	if (r == 0 && w->family != family) {
+		close(w->link.fd);
+		snprintf(err, errlen, "the new socket's address family differs");
+		r = -EAFNOSUPPORT;
+	}
+	if (r == 0 && w->fwmark && setsockopt(w->link.fd, SOL_SOCKET, SO_MARK, &w->fwmark,
+					      sizeof(w->fwmark)) < 0) {
+		r = -errno;
+		close(w->link.fd);
+		snprintf(err, errlen, "fwmark on the new socket: %s", strerror(-r));
+	}
+	if (r < 0) {
+		w->link.fd = old;
+		w->family = family;
+		w->port = oldport;
+		return r;
+	}
+	wg_flush(&w->link);
+	close(old);
+	return 0;
+}
+
+/* A new private key: every session and handshake ends; a peer with the new public key
+ * goes (as in wireguard-go). */
+static int set_private(struct wg *w, const uint8_t priv[32])
+{
+	struct nc_wg_static me;
+	struct wg_peer *p;
+
+	if (nc_wg_static_init(&me, priv) < 0)
+		return -EINVAL;
+	if (memcmp(me.priv, w->me.priv, 32)) {
+		w->me = me;
+		for (int i = 0; i < w->npeers; i++) {
+			p = &w->peers[i];
+			session_clear(&p->cur);
+			session_clear(&p->prev);
+			session_clear(&p->next);
+			p->hs_state = 0;
+			memset(&p->hs, 0, sizeof(p->hs));
+		}
+		p = find_peer(w, me.pub);
+		if (p)
+			peer_remove(w, p);
+	}
+	memset(&me, 0, sizeof(me));
+	return 0;
+}
+
+int nc_link_wireguard_set(struct nc_link *l, const struct nc_wg_uapi_set *s, char *err,
+			  size_t errlen)
+{
+	struct wg *w = l->priv;
+	uint64_t now = now_ms();
+	int r;
+
+	err[0] = '\0';
+	if (l->ops != &wg_ops)
+		return -EINVAL;
+	if (s->listen_port >= 0) {
+		r = set_port(w, s->listen_port, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (s->has_fwmark && s->fwmark != w->fwmark && set_fwmark(w, l->fd, s->fwmark) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "fwmark %u: %s", (unsigned)s->fwmark, strerror(-r));
+		return r;
+	}
+	if (s->has_priv && set_private(w, s->priv) < 0) {
+		snprintf(err, errlen, "the private_key is not a usable X25519 key");
+		return -EINVAL;
+	}
+	if (s->replace_peers)
+		while (w->npeers)
+			peer_remove(w, &w->peers[w->npeers - 1]);
+	for (int i = 0; i < s->n_peers; i++) {
+		const struct nc_wg_uapi_peer *op = &s->peers[i];
+		struct wg_peer *p = find_peer(w, op->pub);
+
+		if (!memcmp(op->pub, w->me.pub, 32))
+			continue;   /* our own key: ignored, as wireguard-go does */
+		if (op->set & NC_WG_SET_REMOVE) {
+			if (p)
+				peer_remove(w, p);
+			continue;
+		}
+		if (!p) {
+			if (op->set & NC_WG_SET_UPDATE_ONLY)
+				continue;
+			if (w->npeers >= NC_WG_MAX_PEERS) {
+				snprintf(err, errlen, "too many peers (at most %d)", NC_WG_MAX_PEERS);
+				return -ENOSPC;
+			}
+			p = &w->peers[w->npeers++];
+			memset(p, 0, sizeof(*p));
+			memcpy(p->pub, op->pub, 32);
+		}
+		if (op->set & NC_WG_SET_PSK)
+			memcpy(p->psk, op->psk, 32);
+		if ((op->set & NC_WG_SET_ENDPOINT) && ep_normalise(w, &p->ep, &p->ep_len, &op->ep) < 0) {
+			snprintf(err, errlen, "an IPv6 endpoint, but IPv6 is not available here");
+			return -EAFNOSUPPORT;
+		}
+		if (op->set & NC_WG_SET_REPLACE_IPS)
+			nc_wg_route_del_peer(&w->rt, p);
+		for (int k = 0; k < op->n_allowed; k++) {
+			if (nc_wg_route_add(&w->rt, &s->allowed[op->first_allowed + k], p) < 0) {
+				snprintf(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+		}
+		if (op->set & NC_WG_SET_KEEPALIVE) {
+			int was = p->keepalive_s;
+
+			p->keepalive_s = op->keepalive;
+			if (!was && p->keepalive_s && p->ep.ss_family)
+				send_keepalive(w, p, now);   /* as wg(8) turning it on */
+		}
+	}
 	return 0;
 }

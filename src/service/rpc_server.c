@@ -72,15 +72,15 @@ static const char *file_kind(mode_t m)
 }
 
 /*
- * check_path() - may the control socket be put at sun's path? Yes when nothing is there
- * (*stale = 0), or when a socket of our own uid is there on which no service answers
- * (*stale = 1, its identity in *old). Anything else is refused and left untouched: a
- * regular file, a directory, a symbolic link, a fifo, a device, another user's socket,
- * a live service, another program's live socket. Returns 0 or a negative errno with a
- * message in err.
+ * check_path() - may a listening socket (what: "the control socket") be put at sun's
+ * path? Yes when nothing is there (*stale = 0), or when a socket of our own uid is there
+ * on which nobody answers (*stale = 1, its identity in *old). Anything else is refused
+ * and left untouched: a regular file, a directory, a symbolic link, a fifo, a device,
+ * another user's socket, a live service (busy: the message, %s the path), another
+ * program's live socket. Returns 0 or a negative errno with a message in err.
  */
-static int check_path(const struct sockaddr_un *sun, struct stat *old, int *stale,
-		      char *err, size_t errlen)
+static int check_path(const struct sockaddr_un *sun, int type, const char *what,
+		      const char *busy, struct stat *old, int *stale, char *err, size_t errlen)
 {
 	const char *path = sun->sun_path;
 	int fd, e;
@@ -93,19 +93,19 @@ static int check_path(const struct sockaddr_un *sun, struct stat *old, int *stal
 		return -errno;
 	}
 	if (!S_ISSOCK(old->st_mode)) {
-		snprintf(err, errlen, "refusing to use %s as the control socket: it is %s "
-			 "(left untouched; give another --socket or remove it)", path,
-			 file_kind(old->st_mode));
+		snprintf(err, errlen, "refusing to use %s as %s: it is %s (left untouched; %s)",
+			 path, what, file_kind(old->st_mode),
+			 type == SOCK_SEQPACKET ? "give another --socket or remove it" : "remove it");
 		return -EEXIST;
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -errno;
 	}
 	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0) {
 		close(fd);
-		snprintf(err, errlen, "another service is already running on %s", path);
+		snprintf(err, errlen, busy, path);
 		return -EADDRINUSE;
 	}
 	e = errno;
@@ -126,15 +126,15 @@ static int check_path(const struct sockaddr_un *sun, struct stat *old, int *stal
 	return 0;
 }
 
-/* Bind fd to the temporary name svc->ctl_tmp_path. A socket of ours left there by a dead
- * process that had our pid is replaced; anything else is refused. 0 or -errno. */
-static int bind_tmp(struct nc_service *svc, int fd, char *err, size_t errlen)
+/* Bind fd to the temporary name tmp. A socket of ours left there by a dead process that
+ * had our pid is replaced; anything else is refused. 0 or -errno. */
+static int bind_tmp(const char *tmp, int fd, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
 	int e = 0;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", svc->ctl_tmp_path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", tmp);
 	for (int tries = 0; tries < 2; tries++) {
 		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 			return 0;
@@ -183,17 +183,18 @@ static int move_into_place(const char *tmp, const char *path, const struct stat 
 }
 
 /*
- * nc_control_open() - create the control socket. It is bound under a temporary name,
- * given its group (--socket-group) and mode, listened on, and only then moved to the
- * configured path: the path appears when the service is ready, never earlier. A live
- * service on the same path is an error; a stale socket of our own uid is replaced;
- * anything else at the path (a file, a directory, a link, another user's socket) is
- * refused and left untouched. The socket's identity is kept so that nc_control_close()
- * removes it and nothing else.
+ * nc_unix_listen() - a listening unix socket (type SOCK_SEQPACKET or SOCK_STREAM) at
+ * path, whose directory exists. It is bound under a temporary name (tmp, NC_SOCKET_PATH_MAX
+ * bytes, empty again on return), given its group (gid, or (gid_t)-1) and mode, listened
+ * on, and only then moved to path: the path appears when the socket answers, never
+ * earlier. A live socket at path is an error (busy); a stale socket of our own uid is
+ * replaced; anything else is refused and left untouched. The socket's identity goes to
+ * *dev and *ino, so that nc_unix_unlink() removes it and nothing else. Returns the fd
+ * (non-blocking) or a negative errno with a message in err.
  */
-int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
+int nc_unix_listen(const char *path, int type, mode_t mode, gid_t gid, const char *what,
+		   const char *busy, char *tmp, dev_t *dev, ino_t *ino, char *err, size_t errlen)
 {
-	const char *path = svc->cfg.socket_path;
 	struct sockaddr_un sun;
 	struct stat old, st;
 	int fd, r, stale;
@@ -203,55 +204,89 @@ int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
 			 sizeof(sun.sun_path) - 17, path);
 		return -ENAMETOOLONG;
 	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	r = check_path(&sun, type, what, busy, &old, &stale, err, errlen);
+	if (r < 0)
+		return r;
+
+	if (snprintf(tmp, NC_SOCKET_PATH_MAX, "%s.%d.tmp", path, (int)getpid()) >=
+	    NC_SOCKET_PATH_MAX) {
+		tmp[0] = '\0';
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		tmp[0] = '\0';
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	r = bind_tmp(tmp, fd, err, errlen);
+	if (r < 0) {
+		tmp[0] = '\0';   /* not ours: service_free must leave it */
+		close(fd);
+		return r;
+	}
+	if (gid != (gid_t)-1 && chown(tmp, (uid_t)-1, gid) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot give %s to group %u: %s", path, (unsigned)gid,
+			 strerror(errno));
+		goto fail;
+	}
+	if (chmod(tmp, mode) < 0 || listen(fd, 512) < 0 || lstat(tmp, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot set up %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	r = move_into_place(tmp, path, &old, stale, err, errlen);
+	if (r < 0)
+		goto fail;
+	tmp[0] = '\0';
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return fd;
+fail:
+	unlink(tmp);
+	tmp[0] = '\0';
+	close(fd);
+	return r;
+}
+
+/* Remove the socket nc_unix_listen() made at path, not what another hand has put there
+ * since (what: for the warning). */
+void nc_unix_unlink(const char *path, dev_t dev, ino_t ino, const char *what)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0) {
+		if (S_ISSOCK(st.st_mode) && st.st_dev == dev && st.st_ino == ino)
+			unlink(path);
+		else
+			nc_warn("%s is no longer %s: left in place", path, what);
+	}
+}
+
+/*
+ * nc_control_open() - create the control socket (nc_unix_listen(): its group from
+ * --socket-group, its mode from --socket-mode), its directories made first.
+ */
+int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
+{
+	const char *path = svc->cfg.socket_path;
+	int fd, r;
+
 	r = make_parent_dirs(path);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot create the directory of %s: %s", path, strerror(-r));
 		return r;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	r = check_path(&sun, &old, &stale, err, errlen);
-	if (r < 0)
-		return r;
-
-	if (snprintf(svc->ctl_tmp_path, sizeof(svc->ctl_tmp_path), "%s.%d.tmp", path,
-		     (int)getpid()) >= (int)sizeof(svc->ctl_tmp_path)) {
-		svc->ctl_tmp_path[0] = '\0';
-		snprintf(err, errlen, "socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		svc->ctl_tmp_path[0] = '\0';
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -errno;
-	}
-	r = bind_tmp(svc, fd, err, errlen);
-	if (r < 0) {
-		svc->ctl_tmp_path[0] = '\0';   /* not ours: service_free must leave it */
-		close(fd);
-		return r;
-	}
-	if (svc->cfg.socket_gid != (gid_t)-1 &&
-	    chown(svc->ctl_tmp_path, (uid_t)-1, svc->cfg.socket_gid) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot give %s to group %u: %s", path,
-			 (unsigned)svc->cfg.socket_gid, strerror(errno));
-		goto fail;
-	}
-	if (chmod(svc->ctl_tmp_path, svc->cfg.socket_mode) < 0 || listen(fd, 512) < 0 ||
-	    lstat(svc->ctl_tmp_path, &st) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot set up %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	r = move_into_place(svc->ctl_tmp_path, path, &old, stale, err, errlen);
-	if (r < 0)
-		goto fail;
-	svc->ctl_tmp_path[0] = '\0';
-	svc->ctl_dev = st.st_dev;
-	svc->ctl_ino = st.st_ino;
+	fd = nc_unix_listen(path, SOCK_SEQPACKET, svc->cfg.socket_mode, svc->cfg.socket_gid,
+			    "the control socket", "another service is already running on %s",
+			    svc->ctl_tmp_path, &svc->ctl_dev, &svc->ctl_ino, err, errlen);
+	if (fd < 0)
+		return fd;
 	svc->ctl_fd = fd;
 	svc->ctl_h.type = NC_H_CONTROL;
 	if (nc_epoll_add(svc, fd, EPOLLIN, &svc->ctl_h) < 0) {
@@ -259,11 +294,6 @@ int nc_control_open(struct nc_service *svc, char *err, size_t errlen)
 		return -errno;
 	}
 	return 0;
-fail:
-	unlink(svc->ctl_tmp_path);
-	svc->ctl_tmp_path[0] = '\0';
-	close(fd);
-	return r;
 }
 
 static void client_drop(struct nc_service *svc, struct nc_client *c, const char *why)
@@ -288,19 +318,10 @@ void nc_control_close(struct nc_service *svc)
 	while (svc->clients)
 		client_drop(svc, svc->clients, NULL);
 	if (svc->ctl_fd >= 0) {
-		struct stat st;
-
 		close(svc->ctl_fd);
 		svc->ctl_fd = -1;
-		/* Remove the socket we made, not what another hand has put there since. */
-		if (lstat(svc->cfg.socket_path, &st) == 0) {
-			if (S_ISSOCK(st.st_mode) && st.st_dev == svc->ctl_dev &&
-			    st.st_ino == svc->ctl_ino)
-				unlink(svc->cfg.socket_path);
-			else
-				nc_warn("%s is no longer our control socket: left in place",
-					svc->cfg.socket_path);
-		}
+		nc_unix_unlink(svc->cfg.socket_path, svc->ctl_dev, svc->ctl_ino,
+			       "our control socket");
 	}
 }
 

@@ -145,6 +145,9 @@ static void dispatch(struct nc_service *svc, struct epoll_event *ev)
 	case NC_H_CAPTURE:
 		nc_capture_event(svc, h, ev->events);
 		break;
+	case NC_H_UAPI:
+		nc_uapi_event(svc, h, ev->events);
+		break;
 	}
 }
 
@@ -217,6 +220,7 @@ static void service_free(struct nc_service *svc)
 	if (svc->link && svc->link->ops->flush)
 		svc->link->ops->flush(svc->link);
 	nc_capture_close(svc);
+	nc_uapi_close(svc);
 	nc_control_close(svc);
 	nc_publish_stop(svc);
 	nc_dnsfwd_stop(svc);
@@ -279,6 +283,8 @@ int nc_service_run(struct nc_config *cfg)
 		r = nc_publish_start(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_dnsfwd_start(svc, err, sizeof(err));
+	if (r == 0)
+		r = nc_uapi_open(svc, err, sizeof(err));
 	if (r == 0)
 		r = nc_control_open(svc, err, sizeof(err));
 	if (r < 0) {

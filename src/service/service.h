@@ -44,6 +44,7 @@ enum nc_handler_type {
 	NC_H_UDP_RELAY,    /* a UDP socket's relay to outside the virtual network (udp.c) */
 	NC_H_DNSFWD,       /* a query to an upstream nameserver (dnsfwd.c) */
 	NC_H_CAPTURE,      /* a `netcon capture` client's pipe (capture.c) */
+	NC_H_UAPI,         /* WireGuard's UAPI socket or one of its clients (uapi.c) */
 };
 
 struct nc_handler {
@@ -160,11 +161,20 @@ struct nc_service {
 	struct nc_outbound_state ob; /* --outbound (outbound.c) */
 	struct nc_dnsfwd *dnsfwd;    /* --dns-forward (dnsfwd.c) */
 	struct nc_capture *capture;  /* --pcap, netcon capture: NULL when nobody captures */
+	struct nc_uapi *uapi;        /* --link wireguard: the UAPI socket (uapi.c), or NULL */
 };
 
 /* service.c (and nc_service_run(), config.h) */
 int nc_epoll_add(struct nc_service *svc, int fd, uint32_t events, struct nc_handler *h);
 void nc_epoll_del(struct nc_service *svc, int fd);
+
+/* uapi.c — WireGuard's UAPI socket (/var/run/wireguard/NAME.sock) for --link wireguard:
+ * wg(8)'s get and set served from the event loop. open() does nothing for other links. */
+int nc_uapi_open(struct nc_service *svc, char *err, size_t errlen);
+void nc_uapi_event(struct nc_service *svc, struct nc_handler *h, uint32_t events);
+void nc_uapi_status(struct nc_service *svc, char *buf, size_t len);
+const char *nc_uapi_path(struct nc_service *svc);
+void nc_uapi_close(struct nc_service *svc);
 
 /* capture.c — frames in pcap format to --pcap's file and `netcon capture` clients. Each
  * frame crossing the link goes to nc_capture_frame() when svc->capture is not NULL. */
@@ -250,6 +260,9 @@ int netcon_ip4_input(struct pbuf *p, struct netif *inp);
 
 /* rpc_server.c — the control socket */
 int nc_control_open(struct nc_service *svc, char *err, size_t errlen);
+int nc_unix_listen(const char *path, int type, mode_t mode, gid_t gid, const char *what,
+		   const char *busy, char *tmp, dev_t *dev, ino_t *ino, char *err, size_t errlen);
+void nc_unix_unlink(const char *path, dev_t dev, ino_t ino, const char *what);
 void nc_control_accept(struct nc_service *svc);
 void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t events);
 void nc_control_close(struct nc_service *svc);

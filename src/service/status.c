@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "link/wguapi.h"
 #include "netcon/version.h"
 #include "publish.h"
 #include "lwip/tcp.h"
@@ -88,6 +89,8 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	put(&o, "socket %s\n", svc->cfg.socket_path);
 	svc->link->ops->describe(svc->link, link, sizeof(link));
 	put(&o, "%s%s", link, (link[0] && link[strlen(link) - 1] != '\n') ? "\n" : "");
+	nc_uapi_status(svc, link, sizeof(link));
+	put(&o, "%s", link);
 	put(&o, "link rx %llu frames %llu bytes, tx %llu frames %llu bytes, "
 		"rx dropped %llu, tx dropped %llu\n",
 	    (unsigned long long)ls->rx_frames, (unsigned long long)ls->rx_bytes,
@@ -216,6 +219,61 @@ static void put_u64(struct out *o, const char *name, uint64_t v, int last)
 	put(o, "\"%s\":%llu%s", name, (unsigned long long)v, last ? "" : ",");
 }
 
+/* --link wireguard: the interface and its peers (the UAPI's snapshot); else null. */
+static void put_wireguard(struct out *o, struct nc_service *svc)
+{
+	struct nc_wg_state st;
+	const char *uapi = nc_uapi_path(svc);
+	char key[NC_WG_KEY_B64_LEN + 1], ep[INET6_ADDRSTRLEN + 16];
+
+	if (svc->cfg.link_kind != NC_LINKKIND_WIREGUARD ||
+	    nc_link_wireguard_state(svc->link, &st) < 0) {
+		put(o, "null");
+		return;
+	}
+	memset(st.priv, 0, sizeof(st.priv));
+	nc_wg_key_to_base64(key, st.pub);
+	put(o, "{\"name\":");
+	put_str(o, svc->cfg.wg_name[0] ? svc->cfg.wg_name : "wg0");
+	put(o, ",\"public_key\":\"%s\",\"listen_port\":%d,\"fwmark\":%u,\"uapi_socket\":",
+	    key, st.listen_port, (unsigned)st.fwmark);
+	if (uapi)
+		put_str(o, uapi);
+	else
+		put(o, "null");
+	put(o, ",\"peers\":[");
+	for (int i = 0; i < st.n_peers; i++) {
+		const struct nc_wg_peer_state *p = &st.peers[i];
+
+		nc_wg_key_to_base64(key, p->pub);
+		put(o, "%s{\"public_key\":\"%s\",\"endpoint\":", i ? "," : "", key);
+		if (p->ep.ss_family)
+			put(o, "\"%s\"", nc_wg_endpoint_str(&p->ep, ep, sizeof(ep)));
+		else
+			put(o, "null");
+		put(o, ",\"latest_handshake\":");
+		if (p->last_handshake.tv_sec)
+			put(o, "%lld", (long long)p->last_handshake.tv_sec);
+		else
+			put(o, "null");
+		put(o, ",\"session\":\"%s\",\"persistent_keepalive\":%d,", p->session,
+		    p->keepalive);
+		put_u64(o, "rx_bytes", p->rx_bytes, 0);
+		put_u64(o, "tx_bytes", p->tx_bytes, 0);
+		put(o, "\"allowed_ips\":[");
+		for (int k = 0; k < p->n_allowed; k++) {
+			const struct nc_wg_prefix *a = &st.allowed[p->first_allowed + k];
+			char t[INET6_ADDRSTRLEN];
+
+			put(o, "%s\"%s/%d\"", k ? "," : "", inet_ntop(a->family, a->addr, t, sizeof(t)),
+			    a->cidr);
+		}
+		put(o, "]}");
+	}
+	put(o, "]}");
+	nc_wg_state_free(&st);
+}
+
 size_t nc_status_json(struct nc_service *svc, char *buf, size_t len)
 {
 	/* Room kept for closing the document after a cut table. */
@@ -258,7 +316,9 @@ size_t nc_status_json(struct nc_service *svc, char *buf, size_t len)
 	svc->link->ops->describe(svc->link, text, sizeof(text));
 	put(&o, "\"description\":");
 	put_lines(&o, text);
-	put(&o, "},\"faults\":");
+	put(&o, "},\"wireguard\":");
+	put_wireguard(&o, svc);
+	put(&o, ",\"faults\":");
 	if (svc->fault.enabled) {
 		const struct nc_fault_dir *d[2] = { &svc->fault.tx, &svc->fault.rx };
 		put(&o, "{");
