@@ -411,8 +411,9 @@ wg_keypair() {
 
 # start_wg_pair NET NET6 [service args...] — services A (NET.1/24, NET6::1/64) and B
 # (NET.2/24, NET6::2/64) joined by WireGuard over loopback (--link wireguard), each the
-# other's only peer (AllowedIPs its /32 and /128), B with A's port as Endpoint; keys from
-# wg_keypair; the args go to A only (e.g. --link-fault). Sets PORT_A and PORT_B.
+# other's only peer (AllowedIPs its /32 and /128) with its port as Endpoint (a peer without
+# one cannot be sent to before it writes first: EHOSTUNREACH, as with Linux's WireGuard);
+# keys from wg_keypair; the args go to A only (e.g. --link-fault). Sets PORT_A and PORT_B.
 start_wg_pair() {
 	local net=$1 net6=$2
 	shift 2
@@ -420,8 +421,8 @@ start_wg_pair() {
 	PORT_B=$(free_udp_port)
 	wg_keypair wga
 	wg_keypair wgb
-	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = %s.2/32, %s::2/128\n' \
-		"$(cat "$NC_TMP/wga.key")" "$PORT_A" "$(cat "$NC_TMP/wgb.pub")" "$net" "$net6" >"$NC_TMP/wga.conf"
+	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = %s.2/32, %s::2/128\nEndpoint = 127.0.0.1:%s\n' \
+		"$(cat "$NC_TMP/wga.key")" "$PORT_A" "$(cat "$NC_TMP/wgb.pub")" "$net" "$net6" "$PORT_B" >"$NC_TMP/wga.conf"
 	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = %s.1/32, %s::1/128\nEndpoint = 127.0.0.1:%s\n' \
 		"$(cat "$NC_TMP/wgb.key")" "$PORT_B" "$(cat "$NC_TMP/wga.pub")" "$net" "$net6" "$PORT_A" >"$NC_TMP/wgb.conf"
 	start_service A "$net.1/24" --ip6 "$net6::1/64" --link wireguard --wg-config "$NC_TMP/wga.conf" "$@"
