@@ -22,7 +22,7 @@ for link in vxlan wireguard; do
 	note "=== the suite over $link"
 	rc=0
 	# Its own registry and temp dir (NC_REGISTRY emptied): its cleanup must not sweep ours.
-	NC_REGISTRY= CONFORM_LINK=$link CONFORM_TABLE=$NC_TMP/$link.txt \
+	NC_REGISTRY='' CONFORM_LINK=$link CONFORM_TABLE=$NC_TMP/$link.txt \
 		CONFORM_NET=10.165.4 CONFORM_NET6=fd65:4 CONFORM_KNET=10.165.5 CONFORM_KNET6=fd65:5 \
 		CONFORM_MIB=${CONFORM_MIB:-256} CONFORM_ITERS=${CONFORM_ITERS:-300} \
 		log bash "$NC_ROOT/tests/conformance/run.sh" >"$NC_TMP/$link.log" 2>&1 || rc=$?

@@ -12,8 +12,8 @@
 #
 # 1. apps: sshd under A, ssh under B: a command's output, 16 MiB up with scp and down with
 #    ssh cat, sha256 equal; 3000 UDP datagrams of 1 to 8000 bytes (the larger ones
-#    fragmented inside the tunnel) through `udpbench echo`, each back byte for byte;
-#    32 MiB each way over TCP between the IPv6 addresses (socat), sha256 equal; iperf3
+#    fragmented inside the tunnel) through `udpbench echo`, each back byte for byte; a
+#    broadcast dropped, counted "no route" (WireGuard has no broadcast); 32 MiB each way over TCP between the IPv6 addresses (socat), sha256 equal; iperf3
 #    both ways.
 # 2. faults: A with --link-fault loss=5,reorder=1,dup=1,corrupt=0.5: on this link the
 #    faults hit the encrypted datagrams (wireguard.c), so a corrupted one must fail
@@ -167,6 +167,32 @@ PY
 	note "$out"
 	assert_contains "$out" "udp echo: 3000 equal, 0 different or missing" "UDP echo over WireGuard"
 	stop uecho
+
+	# No broadcast on WireGuard (docs/differences.md, wireguard/udp_broadcast): a datagram
+	# to the subnet's broadcast address has no peer and is dropped, counted "no route".
+	noroute() { status_of B | sed -n 's/^wg dropped:.* tx: \([0-9]*\) no route.*/\1/p'; }
+	BP=$(free_udp_port)
+	spawn_under A bcast "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.settimeout(3)
+try:
+    print("got", s.recvfrom(100))
+except socket.timeout:
+    print("nothing")' "$BP"
+	sleep 0.5
+	before=$(noroute)
+	log under B "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+print("sent", s.sendto(b"hello", ("10.165.1.255", int(sys.argv[1]))))' "$BP"
+	wait_exit "${NC_SPAWNED[bcast]}" 10 || fail "the broadcast receiver did not finish"
+	assert_eq nothing "$(cat "$NC_TMP/bcast.log")" "what A received of B's broadcast"
+	after=$(noroute)
+	[ "$after" -gt "$before" ] || fail "B's no-route counter did not grow ($before → $after)"
+	note "ok: the broadcast was dropped by B's link (no route: $before → $after)"
 
 	# IPv6: TCP between the v6 addresses, each way.
 	head -c 32M /dev/urandom >"$NC_TMP/v6.bin"
