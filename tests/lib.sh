@@ -9,8 +9,8 @@
 #   - a registry of everything the test created (process groups, network namespaces,
 #     devices, routes, dirs). nc_cleanup undoes it; tests/run.sh sweeps the same file again
 #     after the test in case the test itself was killed before it could clean up;
-#   - helpers: spawn, start_service, start_pair, start_wg_pair, wg_keypair, wggo_start,
-#     stop_service, under, spawn_under, retry,
+#   - helpers: spawn, start_service, start_pair, start_wg_pair, wg_keypair, wg_conf,
+#     wggo_start, stop_service, under, spawn_under, retry,
 #     wait_port, wait_listen, free_tcp_port, free_udp_port, netns_add, guard_subnet, assert_*, fail,
 #     skip, log, note.
 #
@@ -409,6 +409,17 @@ wg_keypair() {
 	wg pubkey <"$NC_TMP/$1.key" >"$NC_TMP/$1.pub"
 }
 
+# wg_conf FILE ME PORT PEER ALLOWEDIPS [PEERPORT] — a wg(8) file: [Interface] with ME's key
+# (wg_keypair ME) and ListenPort PORT, one [Peer] with PEER's public key, AllowedIPs and,
+# with PEERPORT, Endpoint 127.0.0.1:PEERPORT.
+wg_conf() {
+	{
+		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n' "$(cat "$NC_TMP/$2.key")" "$3"
+		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$(cat "$NC_TMP/$4.pub")" "$5"
+		[ -z "${6:-}" ] || printf 'Endpoint = 127.0.0.1:%s\n' "$6"
+	} >"$1"
+}
+
 # start_wg_pair NET NET6 [service args...] — services A (NET.1/24, NET6::1/64) and B
 # (NET.2/24, NET6::2/64) joined by WireGuard over loopback (--link wireguard), each the
 # other's only peer (AllowedIPs its /32 and /128) with its port as Endpoint (a peer without
@@ -421,10 +432,8 @@ start_wg_pair() {
 	PORT_B=$(free_udp_port)
 	wg_keypair wga
 	wg_keypair wgb
-	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = %s.2/32, %s::2/128\nEndpoint = 127.0.0.1:%s\n' \
-		"$(cat "$NC_TMP/wga.key")" "$PORT_A" "$(cat "$NC_TMP/wgb.pub")" "$net" "$net6" "$PORT_B" >"$NC_TMP/wga.conf"
-	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = %s.1/32, %s::1/128\nEndpoint = 127.0.0.1:%s\n' \
-		"$(cat "$NC_TMP/wgb.key")" "$PORT_B" "$(cat "$NC_TMP/wga.pub")" "$net" "$net6" "$PORT_A" >"$NC_TMP/wgb.conf"
+	wg_conf "$NC_TMP/wga.conf" wga "$PORT_A" wgb "$net.2/32, $net6::2/128" "$PORT_B"
+	wg_conf "$NC_TMP/wgb.conf" wgb "$PORT_B" wga "$net.1/32, $net6::1/128" "$PORT_A"
 	start_service A "$net.1/24" --ip6 "$net6::1/64" --link wireguard --wg-config "$NC_TMP/wga.conf" "$@"
 	start_service B "$net.2/24" --ip6 "$net6::2/64" --link wireguard --wg-config "$NC_TMP/wgb.conf"
 }

@@ -260,10 +260,8 @@ if want interop; then
 	wg_keypair n
 	GP=$(free_udp_port)
 	NPORT=$(free_udp_port)
-	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.165.2.2/32\nEndpoint = 127.0.0.1:%s\n' \
-		"$(cat "$NC_TMP/g.key")" "$GP" "$(cat "$NC_TMP/n.pub")" "$NPORT" >"$NC_TMP/g.conf"
-	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.165.2.1/32\nEndpoint = 127.0.0.1:%s\n' \
-		"$(cat "$NC_TMP/n.key")" "$NPORT" "$(cat "$NC_TMP/g.pub")" "$GP" >"$NC_TMP/n.conf"
+	wg_conf "$NC_TMP/g.conf" g "$GP" n 10.165.2.2/32 "$NPORT"
+	wg_conf "$NC_TMP/n.conf" n "$NPORT" g 10.165.2.1/32 "$GP"
 	wggo_start "$ns" "$NC_TMP/g.conf" 10.165.2.1/24
 
 	# wireguard-go initiates: the kernel's iperf3 is the client.
