@@ -243,6 +243,8 @@ if want faults; then
 		[ "${auth:-0}" -gt 0 ] || fail "$side counted no datagram failing authentication: $(grep '^wg dropped' <<<"$st")"
 		[ "${repl:-0}" -gt 0 ] || fail "$side counted no replayed datagram: $(grep '^wg dropped' <<<"$st")"
 		note "ok: $side dropped $auth datagrams failing authentication and $repl replays"
+		# Nothing corrupted got past the AEAD into the tunnel's packets.
+		assert_contains "$st" "0 bad inner packets, 0 disallowed sources" "$side's drop counters"
 	done
 	assert_not_contains "$(grep '^faults:' <<<"$sb" || true)" "faults:" "B's status (no faults on B)"
 	stop_service A
