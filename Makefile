@@ -275,9 +275,12 @@ $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/d
 # SipHash and the ISN (src/service/isn.c) against the paper's vector and the RFC's rules.
 $(BUILD)/unit_isn: $(BUILD)/obj/tests/unit/unit_isn.o $(BUILD)/obj/src/service/isn.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
-$(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(COMMON_OBJS)
+# (wireguard.c injects --link-fault into its datagrams itself: fault.o comes along.)
+$(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(BUILD)/obj/src/service/fault.o \
+		$(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
-$(BUILD)/unit_tap: $(BUILD)/obj/tests/unit/unit_tap.o $(LINK_OBJS) $(COMMON_OBJS)
+$(BUILD)/unit_tap: $(BUILD)/obj/tests/unit/unit_tap.o $(LINK_OBJS) $(BUILD)/obj/src/service/fault.o \
+		$(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 # The forwarding database is pure code: linked on its own.
 $(BUILD)/unit_fdb: $(BUILD)/obj/tests/unit/unit_fdb.o $(BUILD)/obj/src/link/fdb.o

@@ -8,6 +8,8 @@
 #            (10.215.2.0/24), A with --link-fault on every frame it sends and receives,
 #            so both directions get the same faults: "n-loss" = loss=5 (the kernel's
 #            profile), "n-all" = loss=5,dup=1,reorder=1,corrupt=0.1 (tests/t_faults.sh's)
+#   wireguard the same over WireGuard on loopback (keys from wg genkey), the faults on the
+#            encrypted datagrams: "w-loss", "w-all" (not run unless FB_PATHS names them)
 #
 # One connection each way at once (as tests/t_faults.sh), FB_BYTES each way (default
 # 64M), for each seed of FB_SEEDS (default "1 2 3"; the kernel's drops are random
@@ -106,15 +108,30 @@ run_kernel() {
 	ip netns del nfb-a; ip netns del nfb-b
 }
 
+# wg_conf ME PEER MYPORT PEERPORT PEERIP — a wg(8) file for one side of a WireGuard pair.
+wg_conf() {
+	[ -s "$TMP/$1.key" ] || (umask 077 && wg genkey >"$TMP/$1.key")
+	[ -s "$TMP/$2.key" ] || (umask 077 && wg genkey >"$TMP/$2.key")
+	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\nEndpoint = 127.0.0.1:%s\n' \
+		"$(cat "$TMP/$1.key")" "$3" "$(wg pubkey <"$TMP/$2.key")" "$5" "$4" >"$TMP/$1.conf"
+}
+
 run_netcon() {
-	local seed=$1 faults=$2 name=$3 pa pb p1 p2 sa sb ia ib pids=()
+	local seed=$1 faults=$2 name=$3 pa pb p1 p2 sa sb ia ib pids=() la lb
 	pa=$(free_port); pb=$(free_port)
 	sa=$TMP/A.sock; sb=$TMP/B.sock
-	"$NETCON" service --ip 10.215.2.1/24 --socket "$sa" --mtu "$MTU" --bind "127.0.0.1:$pa" \
-		--peer "127.0.0.1:$pb" --link-fault "$faults,seed=$seed" \
-		>"$TMP/svc-a" 2>&1 & ia=$!; PIDS+=($ia)
-	"$NETCON" service --ip 10.215.2.2/24 --socket "$sb" --mtu "$MTU" --bind "127.0.0.1:$pb" \
-		--peer "127.0.0.1:$pa" >"$TMP/svc-b" 2>&1 & ib=$!; PIDS+=($ib)
+	la=(--bind "127.0.0.1:$pa" --peer "127.0.0.1:$pb")
+	lb=(--bind "127.0.0.1:$pb" --peer "127.0.0.1:$pa")
+	if [[ $name == w-* ]]; then
+		wg_conf a b "$pa" "$pb" 10.215.2.2
+		wg_conf b a "$pb" "$pa" 10.215.2.1
+		la=(--link wireguard --wg-config "$TMP/a.conf")
+		lb=(--link wireguard --wg-config "$TMP/b.conf")
+	fi
+	"$NETCON" service --ip 10.215.2.1/24 --socket "$sa" --mtu "$MTU" "${la[@]}" \
+		--link-fault "$faults,seed=$seed" >"$TMP/svc-a" 2>&1 & ia=$!; PIDS+=($ia)
+	"$NETCON" service --ip 10.215.2.2/24 --socket "$sb" --mtu "$MTU" "${lb[@]}" \
+		>"$TMP/svc-b" 2>&1 & ib=$!; PIDS+=($ib)
 	for _ in $(seq 50); do [ -S "$sa" ] && [ -S "$sb" ] && break; sleep 0.1; done
 	p1=$(free_port); p2=$(free_port)
 	"$NETCON" intercept --socket "$sa" -- "$RX" --listen "0.0.0.0:$p1" --count 1 >"$TMP/n-rxa" 2>&1 & PIDS+=($!); pids+=($!)
@@ -128,6 +145,7 @@ run_netcon() {
 	printf '        A %s\n        B %s\n' \
 		"$("$NETCON" status --socket "$sa" | grep '^tcp recovery:')" \
 		"$("$NETCON" status --socket "$sb" | grep '^tcp recovery:')"
+	[[ $name != w-* ]] || printf '        B %s\n' "$("$NETCON" status --socket "$sb" | grep '^wg dropped:')"
 	kill "$ia" "$ib"; wait "$ia" "$ib" 2>/dev/null || true
 }
 
@@ -138,7 +156,9 @@ for path in $FB_PATHS; do
 		kernel) run_kernel "$seed" ;;
 		n-loss) run_netcon "$seed" "loss=$LOSS" n-loss ;;
 		n-all) run_netcon "$seed" "loss=$LOSS,dup=1,reorder=1,corrupt=0.1" n-all ;;
-		*) echo "bench/faults.sh: unknown path $path (kernel, n-loss, n-all)" >&2; exit 2 ;;
+		w-loss) run_netcon "$seed" "loss=$LOSS" w-loss ;;
+		w-all) run_netcon "$seed" "loss=$LOSS,dup=1,reorder=1,corrupt=0.1" w-all ;;
+		*) echo "bench/faults.sh: unknown path $path (kernel, n-loss, n-all, w-loss, w-all)" >&2; exit 2 ;;
 		esac
 	done
 done

@@ -443,7 +443,12 @@ each way at once through a link that loses 5% of the frames both ways. Last run
 (2026-11-29, 64 MiB each way, MTU 1500): the kernel over veth (loss only, nftables)
 ~3 Gbit/s each way; netcon between two services with t_faults' full profile (5% loss plus
 1% duplication, 1% reordering, 0.1% corruption) ~115 Mbit/s — lwIP 2.2.1 as released made 0.65 Mbit/s; what changed and why is in
-[lwip-patches.md](lwip-patches.md).
+[lwip-patches.md](lwip-patches.md). The same over WireGuard
+(`FB_PATHS="n-loss w-loss w-all"`: the faults hit the encrypted datagrams; 2026-12-03, one
+seed, 64 MiB each way, MTU 1500, the 2-core machine shared with other builds): 98 Mbit/s
+(median of both directions) through 5% loss against 120 Mbit/s over VXLAN in the same run,
+89 Mbit/s with the full profile, its corrupted datagrams failing WireGuard's
+authentication and its duplicates the replay window (both counted on `wg dropped:`).
 
 `bench/udpbench.c` (`build/udpbench`: UDP in seccomp mode against preload mode) is also run by hand. Last run
 (2026-12-03, two runs on this 2-core machine shared with other builds, load average 2-3):

@@ -9,9 +9,10 @@
 #   - a registry of everything the test created (process groups, network namespaces,
 #     devices, routes, dirs). nc_cleanup undoes it; tests/run.sh sweeps the same file again
 #     after the test in case the test itself was killed before it could clean up;
-#   - helpers: spawn, start_service, start_pair, stop_service, under, spawn_under, retry,
-#     wait_port, free_tcp_port, free_udp_port, netns_add, guard_subnet, assert_*, fail,
-#     skip, log, note; status_of and keypair (WireGuard keys from wg) for the wg tests.
+#   - helpers: spawn, start_service, start_pair, start_wg_pair, wg_keypair, wg_conf,
+#     wggo_start, stop_service, under, spawn_under, retry,
+#     wait_port, wait_listen, free_tcp_port, free_udp_port, netns_add, guard_subnet, assert_*, fail,
+#     skip, log, note; status_of.
 #
 # Output: every command a test runs through `log` is echoed first, netns.sh style:
 #   [+] under B curl -sS http://10.88.0.1:8080/
@@ -423,10 +424,55 @@ status_of() {
 	"$NETCON" status --socket "$(sock "$1")"
 }
 
-# keypair NAME — a WireGuard key pair from Debian's wg: $NC_TMP/NAME.key and NAME.pub.
-keypair() {
-	wg genkey >"$NC_TMP/$1.key"
+# wg_keypair NAME — a WireGuard key pair made by Debian's wg: $NC_TMP/NAME.key, NAME.pub.
+wg_keypair() {
+	(umask 077 && wg genkey >"$NC_TMP/$1.key")
 	wg pubkey <"$NC_TMP/$1.key" >"$NC_TMP/$1.pub"
+}
+
+# wg_conf FILE ME PORT PEER ALLOWEDIPS [PEERPORT] — a wg(8) file: [Interface] with ME's key
+# (wg_keypair ME) and ListenPort PORT, one [Peer] with PEER's public key, AllowedIPs and,
+# with PEERPORT, Endpoint 127.0.0.1:PEERPORT.
+wg_conf() {
+	{
+		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n' "$(cat "$NC_TMP/$2.key")" "$3"
+		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$(cat "$NC_TMP/$4.pub")" "$5"
+		[ -z "${6:-}" ] || printf 'Endpoint = 127.0.0.1:%s\n' "$6"
+	} >"$1"
+}
+
+# start_wg_pair NET NET6 [service args...] — services A (NET.1/24, NET6::1/64) and B
+# (NET.2/24, NET6::2/64) joined by WireGuard over loopback (--link wireguard), each the
+# other's only peer (AllowedIPs its /32 and /128) with its port as Endpoint (a peer without
+# one cannot be sent to before it writes first: EHOSTUNREACH, as with Linux's WireGuard);
+# keys from wg_keypair; the args go to A only (e.g. --link-fault). Sets PORT_A and PORT_B.
+start_wg_pair() {
+	local net=$1 net6=$2
+	shift 2
+	PORT_A=$(free_udp_port)
+	PORT_B=$(free_udp_port)
+	wg_keypair wga
+	wg_keypair wgb
+	wg_conf "$NC_TMP/wga.conf" wga "$PORT_A" wgb "$net.2/32, $net6::2/128" "$PORT_B"
+	wg_conf "$NC_TMP/wgb.conf" wgb "$PORT_B" wga "$net.1/32, $net6::1/128" "$PORT_A"
+	start_service A "$net.1/24" --ip6 "$net6::1/64" --link wireguard --wg-config "$NC_TMP/wga.conf" "$@"
+	start_service B "$net.2/24" --ip6 "$net6::2/64" --link wireguard --wg-config "$NC_TMP/wgb.conf"
+}
+
+# wggo_start NS CONF ADDR/PREFIX — Debian's wireguard-go on a TUN wg0 in namespace NS
+# (spawned as "wggo": its process group is ours to end), configured with `wg setconf wg0
+# CONF`, address ADDR/PREFIX, MTU 1420, up.
+wggo_start() {
+	local ns=$1 conf=$2 addr=$3 i
+	WG_PROCESS_FOREGROUND=1 spawn wggo ip netns exec "$ns" wireguard-go -f wg0
+	for ((i = 0; i < 50; i++)); do
+		ip -n "$ns" link show wg0 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ip -n "$ns" link show wg0 >/dev/null 2>&1 || fail "wireguard-go made no wg0: $(logtail wggo)"
+	log ip netns exec "$ns" wg setconf wg0 "$conf"
+	log ip -n "$ns" addr add "$addr" dev wg0
+	log ip -n "$ns" link set wg0 mtu 1420 up
 }
 
 # stop_service NAME — SIGTERM; the contract is exit status 0 and the socket removed.
@@ -491,6 +537,18 @@ wait_port() {
 	netns:*) retry 75 timeout 3 ip netns exec "${name#netns:}" bash -c "$probe" ;;
 	*) NC_TIMEOUT=3 retry 75 under "$name" bash -c "$probe" ;;
 	esac || fail "nothing accepted connections on $host:$port (via ${name}) within the bound"
+}
+
+# wait_listen NAME PORT — wait (bounded, 5 s) until service NAME's table shows a listener
+# on PORT. No probe connection: iperf3 closes and binds its listener again after one, and a
+# one-shot server (socat without fork) would take the probe for its client.
+wait_listen() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		"$NETCON" status --socket "$(sock "$1")" | grep -q "^listen .*:$2 " && return 0
+		sleep 0.1
+	done
+	fail "no listener on port $2 in service $1's table within 5 s"
 }
 
 # ---------------------------------------------------------------------------------------

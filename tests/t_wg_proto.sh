@@ -121,8 +121,8 @@ www=$NC_TMP/www
 mkdir -p "$www"
 head -c 1M /dev/urandom >"$www/small.bin"
 head -c 24M /dev/urandom >"$www/big.bin"
-keypair a
-keypair b
+wg_keypair a
+wg_keypair b
 
 # ---- 1. cookies under a flood of initiations ----------------------------------------------
 pair 30
@@ -317,7 +317,7 @@ command -v wireguard-go >/dev/null 2>&1 || { note "SKIP part 7: wireguard-go not
 [ -c /dev/net/tun ] || { note "SKIP part 7: no /dev/net/tun"; exit 0; }
 ns=wgproto-$$
 netns_add "$ns"
-keypair g
+wg_keypair g
 GP=$(free_udp_port)
 GP2=$(free_udp_port)
 NP=$(free_udp_port)

@@ -39,11 +39,6 @@ NB=wguapi-b$$
 NC=wguapi-c$$
 NA=${NA:0:15} NB=${NB:0:15} NC=${NC:0:15}
 
-keypair() {	# keypair NAME — $NC_TMP/NAME.key and NAME.pub
-	wg genkey >"$NC_TMP/$1.key"
-	wg pubkey <"$NC_TMP/$1.key" >"$NC_TMP/$1.pub"
-}
-
 uapi() {	# uapi NAME — send stdin to the socket of NAME, print the answer (bounded)
 	timeout 10 socat -t 5 - "UNIX-CONNECT:$RUN/$1.sock"
 }
@@ -52,9 +47,9 @@ fetch() {	# fetch SERVICE URL OUT — curl under SERVICE, bounded
 	log under "$1" curl -sS --fail --max-time "${4:-30}" -o "$3" "$2"
 }
 
-keypair a
-keypair b
-keypair c
+wg_keypair a
+wg_keypair b
+wg_keypair c
 PA=$(free_udp_port)
 PB=$(free_udp_port)
 PC=$(free_udp_port)

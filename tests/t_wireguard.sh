@@ -41,8 +41,8 @@ mkdir -p "$www"
 head -c 1M /dev/urandom >"$www/small.bin"
 
 # ---- 1. netcon ⇄ netcon -----------------------------------------------------------------
-keypair a
-keypair b
+wg_keypair a
+wg_keypair b
 wg genpsk >"$NC_TMP/psk"
 PA=$(free_udp_port)
 PB=$(free_udp_port)
@@ -124,8 +124,8 @@ stop_service B
 require_cmd wireguard-go
 ns=nc-wg-$$
 netns_add "$ns"
-keypair g
-keypair n
+wg_keypair g
+wg_keypair n
 GP=$(free_udp_port)
 NPORT=$(free_udp_port)
 cat >"$NC_TMP/g.conf" <<EOF
@@ -146,16 +146,7 @@ PublicKey = $(cat "$NC_TMP/g.pub")
 AllowedIPs = 10.95.0.1/32
 Endpoint = 127.0.0.1:$GP
 EOF
-# wireguard-go in the foreground (spawned: its process group is ours to end).
-WG_PROCESS_FOREGROUND=1 spawn wggo ip netns exec "$ns" wireguard-go -f wg0
-for ((i = 0; i < 50; i++)); do
-	ip -n "$ns" link show wg0 >/dev/null 2>&1 && break
-	sleep 0.1
-done
-ip -n "$ns" link show wg0 >/dev/null 2>&1 || fail "wireguard-go made no wg0: $(logtail wggo)"
-log ip netns exec "$ns" wg setconf wg0 "$NC_TMP/g.conf"
-log ip -n "$ns" addr add 10.95.0.1/24 dev wg0
-log ip -n "$ns" link set wg0 mtu 1420 up
+wggo_start "$ns" "$NC_TMP/g.conf" 10.95.0.1/24
 
 head -c 20M /dev/urandom >"$www/mid.bin"
 start_service --netns "$ns" N 10.95.0.2/24 --link wireguard --wg-config "$NC_TMP/n.conf" --wg-name "wgn$$"

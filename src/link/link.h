@@ -48,6 +48,7 @@ struct nc_link_stats {
 };
 
 struct nc_link;
+struct nc_fault;
 typedef void (*nc_link_deliver_fn)(void *ctx, const uint8_t *frame, size_t len);
 
 struct nc_link_ops {
@@ -101,6 +102,12 @@ struct nc_link {
 	void *priv;                  /* the link's own state */
 	unsigned rx_flags;           /* NC_LINK_RX_*: the frame being delivered (else 0) */
 	const struct nc_link_rx_zc *rx_zc;   /* set by the service, may be NULL */
+	/* --link-fault on the wire: a link that sets wire_faults at open injects the faults
+	 * into the datagrams it sends and receives itself (wireguard.c: the encrypted ones),
+	 * and the service then gives it its nc_fault in fault (else NULL) instead of
+	 * injecting them into frames. */
+	int wire_faults;
+	struct nc_fault *fault;
 };
 
 struct nc_vxlan_config {

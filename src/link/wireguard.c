@@ -62,6 +62,12 @@
  * socket): nc_link_wireguard_state() and nc_link_wireguard_set() at the end of this
  * file. Peers live in an array sized for NC_WG_MAX_PEERS from the start, since routes
  * and the send batch point into it; a removed peer's slot takes the last peer.
+ *
+ * --link-fault (nc_link.wire_faults): the faults hit the encrypted datagrams, as a faulty
+ * network between two WireGuard peers would, not the IP packets inside: a corrupted
+ * datagram fails authentication (or MAC1, or names no session) and is counted, a
+ * duplicate is a replay, a reordered one passes the replay window. Datagrams then go
+ * one by one (no GSO), each with its own verdict.
  */
 #include "link/link.h"
 
@@ -83,6 +89,7 @@
 #include "link/wgroute.h"
 #include "link/wguapi.h"
 #include "log.h"
+#include "service/fault.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -188,6 +195,12 @@ struct wg {
 	int no_gso;
 	uint32_t fwmark;             /* SO_MARK of the socket (FwMark, the UAPI's fwmark) */
 	int rx_csum_ok;              /* NC_LINK_OFF_RX_CSUM granted (see wg_set_offload) */
+
+	/* --link-fault: where the held datagrams go (tx) and came from (rx); a copy of a
+	 * datagram to be received twice (opening it decrypts in place) */
+	struct sockaddr_storage held_to, held_from;
+	socklen_t held_to_len;
+	uint8_t *dup_buf;
 
 	uint8_t *txb;                /* WG_TXB_COUNT slots of slot bytes */
 	size_t slot;
@@ -332,6 +345,102 @@ static int session_usable(const struct wg *w, const struct wg_session *s, uint64
 
 static void wg_flush(struct nc_link *l);
 
+/* ---- --link-fault on the wire ------------------------------------------------------ */
+
+static int wire_sendto(struct wg *w, const uint8_t *buf, size_t len,
+		       const struct sockaddr_storage *to, socklen_t tolen)
+{
+	return (int)sendto(w->link.fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)to,
+			   tolen);
+}
+
+/* Send the held datagram, if any. */
+static void fault_release_tx(struct wg *w)
+{
+	struct nc_fault_dir *d = &w->link.fault->tx;
+	uint8_t *h = d->held;
+
+	if (!h)
+		return;
+	d->held = NULL;
+	if (wire_sendto(w, h, d->held_len, &w->held_to, w->held_to_len) < 0)
+		w->link.stats.tx_dropped++;
+	free(h);
+}
+
+/* One datagram to the wire through the faults: lost, corrupted, sent twice, or held
+ * back to go after the next one. <0 when the (first) send failed. */
+static int fault_sendto(struct wg *w, const uint8_t *buf, size_t len,
+			const struct sockaddr_storage *to, socklen_t tolen)
+{
+	struct nc_fault_dir *d = &w->link.fault->tx;
+	unsigned v = nc_fault_verdict(w->link.fault, d);
+	uint8_t *copy = NULL;
+	int r;
+
+	if (v & NC_FAULT_DROP)
+		return 0;
+	if ((v & NC_FAULT_CORRUPT) && (copy = malloc(len)) != NULL) {
+		memcpy(copy, buf, len);
+		nc_fault_corrupt(d, copy, len);
+		buf = copy;
+	}
+	if ((v & NC_FAULT_HOLD) && nc_fault_hold(d, buf, len) == 0) {
+		memcpy(&w->held_to, to, sizeof(*to));
+		w->held_to_len = tolen;
+		free(copy);
+		return 0;
+	}
+	r = wire_sendto(w, buf, len, to, tolen);
+	if (v & NC_FAULT_DUP)
+		(void)wire_sendto(w, buf, len, to, tolen);
+	free(copy);
+	fault_release_tx(w);
+	return r;
+}
+
+static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,
+			const struct sockaddr_storage *from, uint64_t now);
+
+/* Take the held received datagram, if any. */
+static void fault_release_rx(struct wg *w, uint64_t now)
+{
+	struct nc_fault_dir *d = &w->link.fault->rx;
+	uint8_t *h = d->held;
+
+	if (!h)
+		return;
+	d->held = NULL;
+	rx_datagram(w, h, d->held_len, &w->held_from, now);
+	free(h);
+}
+
+/* One datagram from the wire through the faults (buf is ours to change). */
+static void fault_rx(struct wg *w, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+		     uint64_t now)
+{
+	struct nc_fault_dir *d = &w->link.fault->rx;
+	unsigned v = nc_fault_verdict(w->link.fault, d);
+	int dup = 0;
+
+	if (v & NC_FAULT_DROP)
+		return;
+	if (v & NC_FAULT_CORRUPT)
+		nc_fault_corrupt(d, buf, len);
+	if ((v & NC_FAULT_HOLD) && nc_fault_hold(d, buf, len) == 0) {
+		memcpy(&w->held_from, from, sizeof(*from));
+		return;
+	}
+	if ((v & NC_FAULT_DUP) && (w->dup_buf || (w->dup_buf = malloc(WG_RX_BUFSZ)) != NULL)) {
+		memcpy(w->dup_buf, buf, len);
+		dup = 1;
+	}
+	rx_datagram(w, buf, len, from, now);
+	if (dup)
+		rx_datagram(w, w->dup_buf, len, from, now);
+	fault_release_rx(w, now);
+}
+
 /* Send one datagram now (handshake messages), outside the batch. */
 static void send_now(struct wg *w, struct wg_peer *p, const uint8_t *buf, size_t len)
 {
@@ -339,8 +448,8 @@ static void send_now(struct wg *w, struct wg_peer *p, const uint8_t *buf, size_t
 		w->c.no_endpoint++;
 		return;
 	}
-	if (sendto(w->link.fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&p->ep,
-		   p->ep_len) < 0) {
+	if ((w->link.fault ? fault_sendto(w, buf, len, &p->ep, p->ep_len)
+			   : wire_sendto(w, buf, len, &p->ep, p->ep_len)) < 0) {
 		w->link.stats.tx_dropped++;
 		return;
 	}
@@ -562,6 +671,23 @@ static void wg_flush(struct nc_link *l)
 	} ctl[WG_TXB_COUNT];
 	int first[WG_TXB_COUNT + 1], ng = 0, i = 0, g = 0;
 
+	if (l->fault) {   /* one by one, each through the faults */
+		for (; i < w->txb_n; i++) {
+			struct wg_peer *p = w->txb_peer[i];
+
+			if (!p->ep.ss_family) {
+				w->c.no_endpoint++;
+				continue;
+			}
+			if (fault_sendto(w, w->txb_iov[i].iov_base, w->txb_iov[i].iov_len,
+					 &p->ep, p->ep_len) < 0)
+				l->stats.tx_dropped++;
+			p->tx_bytes += w->txb_iov[i].iov_len;
+		}
+		w->txb_n = 0;
+		fault_release_tx(w);
+		return;
+	}
 	while (i < w->txb_n) {
 		struct wg_peer *p = w->txb_peer[i];
 		size_t seg = w->txb_iov[i].iov_len, total = seg;
@@ -1088,14 +1214,20 @@ static int wg_input(struct nc_link *l)
 				}
 			}
 			for (size_t off = 0; off < len; off += seg) {
-				rx_datagram(w, buf + off, len - off < seg ? len - off : seg,
-					    &w->rx_addr[i], now);
+				size_t one = len - off < seg ? len - off : seg;
+
+				if (l->fault)
+					fault_rx(w, buf + off, one, &w->rx_addr[i], now);
+				else
+					rx_datagram(w, buf + off, one, &w->rx_addr[i], now);
 				budget--;
 			}
 		}
 		if (n < WG_RX_BATCH)
 			break;
 	}
+	if (l->fault)   /* a held datagram waits at most until the end of this input */
+		fault_release_rx(w, now_ms());
 	w->in_input = 0;
 	return ret;
 }
@@ -1265,6 +1397,7 @@ static void wg_close(struct nc_link *l)
 	free(w->peers);
 	free(w->txb);
 	free(w->rx_buf);
+	free(w->dup_buf);
 	memset(&w->me, 0, sizeof(w->me));
 	memset(w->cookie_secret, 0, sizeof(w->cookie_secret));
 	free(w);
@@ -1388,6 +1521,7 @@ int nc_link_wireguard_open(struct nc_link **out, const struct nc_wg_config *cfg,
 	w->link.deliver = deliver;
 	w->link.ctx = ctx;
 	w->link.ip_level = 1;
+	w->link.wire_faults = 1;
 	w->link.max_mtu = 65535 - NC_WG_OVERHEAD - 16 - 48;
 	w->mtu = mtu;
 	w->scale = 1;

@@ -162,7 +162,7 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 	struct iovec iov[64];
 	int n = 0;
 
-	if (svc->fault.enabled)
+	if (svc->fault.enabled && !svc->link->fault)
 		return faulty_output(svc, p);
 
 	for (struct pbuf *q = p; q; q = q->next) {
@@ -250,6 +250,8 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
+		if (svc->link->wire_faults)
+			svc->link->fault = &svc->fault;   /* the link injects them (link.h) */
 	}
 	int rc = nc_isn_init();   /* the ISN secret, before lwIP can open a connection */
 	if (rc < 0) {
@@ -343,7 +345,7 @@ void nc_stack_release_held(struct nc_service *svc)
 {
 	struct nc_fault_dir *tx = &svc->fault.tx, *rx = &svc->fault.rx;
 
-	if (!svc->fault.enabled)
+	if (!svc->fault.enabled || svc->link->fault)
 		return;
 	if (tx->held) {
 		send_linear(svc, tx->held, tx->held_len);
@@ -369,7 +371,7 @@ void nc_stack_input(void *ctx, const uint8_t *frame, size_t len)
 		nc_neigh_observe(svc, frame, len);
 	if (svc->probing)
 		return;   /* the stack is not up yet: only our probe's answers matter */
-	if (svc->fault.enabled)
+	if (svc->fault.enabled && !svc->link->fault)
 		faulty_input(svc, frame, len);
 	else
 		input_frame(svc, frame, len);

@@ -23,7 +23,12 @@
 # shown as "known" and counted as failed in the summary only when CONFORM_STRICT=1; the
 # exit status is 1 when any case differs that docs/differences.md does not list.
 #
-# Environment: CONFORM_ONLY=a,b (run only these cases), CONFORM_MIB (large transfer each
+# Environment: CONFORM_LINK=wireguard (services A and B on WireGuard over loopback
+# instead of VXLAN; a case that differs only there may be documented as
+# `### wireguard/CASE`), CONFORM_NET/CONFORM_NET6 (the netcon run's subnets, default 10.92.0
+# and fd00:92), CONFORM_KNET/CONFORM_KNET6 (the kernel run's, default 10.91.0 and fd00:91),
+# CONFORM_TABLE (where the table is copied, default $BUILD/conformance.txt, or
+# $BUILD/conformance-LINK.txt for another link), CONFORM_ONLY=a,b (run only these cases), CONFORM_MIB (large transfer each
 # way, default 1024), CONFORM_ITERS (connects per thread, 8 threads, default 1000),
 # CONFORM_STRICT=1, CONFORM_MODE=seccomp (the client side in seccomp mode: netcon intercept
 # --mode; the server side, which the client forks, stays in preload mode under the client's
@@ -47,6 +52,14 @@ require_built "$CONFORM" "$CONFORM_SERVER"
 require_root "network namespaces for the kernel run"
 require_cmd ip
 
+LINK=${CONFORM_LINK:-vxlan}
+case $LINK in
+vxlan | wireguard) ;;
+*) fail "CONFORM_LINK must be vxlan or wireguard, not '$LINK'" ;;
+esac
+[ "$LINK" = vxlan ] || require_cmd wg
+N4=${CONFORM_NET:-10.92.0} N6=${CONFORM_NET6:-fd00:92}
+K4=${CONFORM_KNET:-10.91.0} K6=${CONFORM_KNET6:-fd00:91}
 ONLY=${CONFORM_ONLY:-}
 args=(--mib "${CONFORM_MIB:-1024}" --iters "${CONFORM_ITERS:-1000}" --server "$CONFORM_SERVER")
 [ -z "$ONLY" ] || args+=(--only "$ONLY")
@@ -57,32 +70,36 @@ NA=ncf-a-$$ NB=ncf-b-$$
 netns_add "$NA"
 netns_add "$NB"
 log ip -n "$NA" link add veth-c type veth peer name veth-s netns "$NB"
-log ip -n "$NA" addr add 10.91.0.1/24 dev veth-c
-log ip -n "$NB" addr add 10.91.0.2/24 dev veth-s
-log ip -n "$NA" -6 addr add fd00:91::1/64 dev veth-c nodad
-log ip -n "$NB" -6 addr add fd00:91::2/64 dev veth-s nodad
+log ip -n "$NA" addr add "$K4.1/24" dev veth-c
+log ip -n "$NB" addr add "$K4.2/24" dev veth-s
+log ip -n "$NA" -6 addr add "$K6::1/64" dev veth-c nodad
+log ip -n "$NB" -6 addr add "$K6::2/64" dev veth-s nodad
 log ip -n "$NA" link set veth-c up
 log ip -n "$NB" link set veth-s up
 note "kernel run"
-log timeout -k 5 400 ip netns exec "$NA" "$CONFORM" client --me 10.91.0.1 --peer 10.91.0.2 \
-	--other 10.91.0.3 --me6 fd00:91::1 --peer6 fd00:91::2 --other6 fd00:91::3 \
-	--peer-down "ip -n $NB route add blackhole 10.91.0.1/32" \
-	--peer-up "ip -n $NB route del blackhole 10.91.0.1/32" \
+log timeout -k 5 400 ip netns exec "$NA" "$CONFORM" client --me "$K4.1" --peer "$K4.2" \
+	--other "$K4.3" --me6 "$K6::1" --peer6 "$K6::2" --other6 "$K6::3" \
+	--peer-down "ip -n $NB route add blackhole $K4.1/32" \
+	--peer-up "ip -n $NB route del blackhole $K4.1/32" \
 	"${args[@]}" -- ip netns exec "$NB" >"$NC_TMP/kernel.out" \
 	2>"$NC_TMP/kernel.log" || note "kernel run exited $?"
 
 # ---- netcon run ----------------------------------------------------------------------
-note "netcon run"
-PORT_A=$(free_udp_port)
-PORT_B=$(free_udp_port)
-start_service A 10.92.0.1/24 --ip6 fd00:92::1/64 --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B"
-start_service B 10.92.0.2/24 --ip6 fd00:92::2/64 --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A"
+note "netcon run ($LINK)"
+if [ "$LINK" = wireguard ]; then
+	start_wg_pair "$N4" "$N6"
+else
+	PORT_A=$(free_udp_port)
+	PORT_B=$(free_udp_port)
+	start_service A "$N4.1/24" --ip6 "$N6::1/64" --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B"
+	start_service B "$N4.2/24" --ip6 "$N6::2/64" --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A"
+fi
 # The last case kills service A (SIGKILL) under open connections: netcon only. The
 # keepalive cases silence the server's side: a blackhole route to the client in the
 # kernel run, service B stopped (SIGSTOP, then SIGCONT) in this one. CONFORM_MODE picks
 # the client's mode (auto, preload, seccomp); the server stays in preload mode.
-NETCON_MODE=${CONFORM_MODE:-auto} log under A "$CONFORM" client --me 10.92.0.1 --peer 10.92.0.2 --other 10.92.0.3 \
-	--me6 fd00:92::1 --peer6 fd00:92::2 --other6 fd00:92::3 "${args[@]}" --kill-pid "${NC_SERVICE[A]}" \
+NETCON_MODE=${CONFORM_MODE:-auto} log under A "$CONFORM" client --me "$N4.1" --peer "$N4.2" --other "$N4.3" \
+	--me6 "$N6::1" --peer6 "$N6::2" --other6 "$N6::3" "${args[@]}" --kill-pid "${NC_SERVICE[A]}" \
 	--peer-down "kill -STOP ${NC_SERVICE[B]}" --peer-up "kill -CONT ${NC_SERVICE[B]}" \
 	-- "$NETCON" intercept --mode preload --socket "$(sock B)" -- >"$NC_TMP/netcon.out" \
 	2>"$NC_TMP/netcon.log" || note "netcon run exited $?"
@@ -95,9 +112,11 @@ kill -CONT "${NC_SERVICE[B]}" 2>/dev/null || true	# if a case was cut short whil
 KILLED_EXPECTED="blocked_read=eof <=1s; blocked_accept=-1/ECONNABORTED <=1s; listener_wakeups=0 cpu=idle; accept_nb=-1/EAGAIN; new_connect=fails <=1s"
 
 known() {	# known CASE — is the case documented in docs/differences.md? (In seccomp mode
-	# also a heading `### seccomp/CASE`; with CONFORM_LIBC=musl also `### seccomp-musl/CASE`.)
+	# also a heading `### seccomp/CASE`; with CONFORM_LIBC=musl also `### seccomp-musl/CASE`;
+	# over WireGuard also `### wireguard/CASE`.)
 	[ -f "$diffs" ] || return 1
 	grep -qx "### $1" "$diffs" && return 0
+	if [ "$LINK" != vxlan ] && grep -qx "### $LINK/$1" "$diffs"; then return 0; fi
 	[ "${CONFORM_MODE:-}" = seccomp ] || return 1
 	grep -qx "### seccomp/$1" "$diffs" && return 0
 	[ "${CONFORM_LIBC:-glibc}" = musl ] && grep -qx "### seccomp-musl/$1" "$diffs"
@@ -128,7 +147,9 @@ pass=0 failed=0
 	echo "$pass passed, $failed failed"
 } | tee "$NC_TMP/table"
 
-cp "$NC_TMP/table" "$BUILD/conformance.txt" 2>/dev/null || true
+table_out=${CONFORM_TABLE:-$BUILD/conformance.txt}
+[ -n "${CONFORM_TABLE:-}" ] || [ "$LINK" = vxlan ] || table_out=$BUILD/conformance-$LINK.txt
+cp "$NC_TMP/table" "$table_out" 2>/dev/null || true
 und=$(grep -c '| no$' "$NC_TMP/table" || true)
 if [ "$und" -gt 0 ]; then
 	fail "$und case(s) differ from the kernel and are not in docs/differences.md"
