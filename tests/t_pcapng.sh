@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # t_pcapng.sh — captures in pcapng, each packet commented with its program and connection.
+# timeout: 600
 #
 #   python3 http.server (under A)   ◄── VXLAN ──►   curl (under B)
 #   service A --pcap a.pcapng                       service B --pcap b.cap --pcap-format

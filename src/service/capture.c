@@ -114,6 +114,9 @@ struct nc_cap_key {
 
 struct nc_cap_recent {
 	struct nc_cap_key key;
+	const struct nc_sock *sock;  /* whose comment it is (compared, never followed) */
+	pid_t pid;
+	size_t comment_len;
 	char comment[NC_CAP_COMMENT_MAX];
 };
 
@@ -134,7 +137,7 @@ struct nc_capture {
 	int npcapng;                 /* sinks that want comments */
 	uint64_t frames;             /* frames seen while any sink was open */
 	struct nc_cap_recent recent[NC_CAP_RECENT];
-	unsigned recent_next;
+	unsigned recent_next, recent_last;
 };
 
 static size_t pad4(size_t n)
@@ -511,16 +514,18 @@ static struct nc_sock *frame_sock(const struct nc_cap_key *key)
 }
 
 /* The comment of a frame: "pid PID COMMAND: tcp local ADDR:PORT remote ADDR:PORT" for a
- * program's TCP or UDP traffic, local being the service's side; 0 (no comment) for the
- * rest (ARP, ND, ICMP, DNS of --dns, published ports' kernel side). */
-static size_t frame_comment(struct nc_service *svc, const struct nc_cap_frame *f, char *out,
-			    size_t outlen)
+ * program's TCP or UDP traffic, local being the service's side, its length in *len; NULL
+ * (no comment) for the rest (ARP, ND, ICMP, DNS of --dns, published ports' kernel side).
+ * The text stays in c->recent until the next frame. */
+static const char *frame_comment(struct nc_service *svc, const struct nc_cap_frame *f,
+				 size_t *len)
 {
 	struct nc_capture *c = svc->capture;
 	uint8_t h[14 + 60 + 4];
 	size_t have = 0, off = 0;
 	struct nc_addr src, dst;
 	struct nc_cap_key key;
+	struct nc_cap_recent *e;
 	struct nc_sock *s;
 	const char *cmd;
 	char la[64], ra[64];
@@ -535,7 +540,7 @@ static size_t frame_comment(struct nc_service *svc, const struct nc_cap_frame *f
 	if (!svc->link->ip_level) {
 		if (have < 14 || !((h[12] == 0x08 && h[13] == 0x00) ||
 				   (h[12] == 0x86 && h[13] == 0xdd)))
-			return 0;
+			return NULL;
 		off = 14;
 	}
 	memset(&src, 0, sizeof(src));
@@ -543,7 +548,7 @@ static size_t frame_comment(struct nc_service *svc, const struct nc_cap_frame *f
 	if (have > off && h[off] >> 4 == 4) {
 		size_t ihl = (size_t)(h[off] & 15) * 4;
 		if (ihl < 20 || have < off + ihl + 4 || ((h[off + 6] & 0x1f) | h[off + 7]))
-			return 0;   /* short, or a fragment after the first (no ports) */
+			return NULL;   /* short, or a fragment after the first (no ports) */
 		proto = h[off + 9];
 		src.family = dst.family = AF_INET;
 		memcpy(src.addr, h + off + 12, 4);
@@ -551,17 +556,17 @@ static size_t frame_comment(struct nc_service *svc, const struct nc_cap_frame *f
 		off += ihl;
 	} else if (have > off && h[off] >> 4 == 6) {
 		if (have < off + 40 + 4)
-			return 0;
+			return NULL;
 		proto = h[off + 6];   /* extension headers: not followed, no comment */
 		src.family = dst.family = AF_INET6;
 		memcpy(src.addr, h + off + 8, 16);
 		memcpy(dst.addr, h + off + 24, 16);
 		off += 40;
 	} else {
-		return 0;
+		return NULL;
 	}
 	if (proto != 6 && proto != 17)
-		return 0;
+		return NULL;
 	src.port = (uint16_t)(h[off] << 8 | h[off + 1]);
 	dst.port = (uint16_t)(h[off + 2] << 8 | h[off + 3]);
 	memset(&key, 0, sizeof(key));
@@ -569,45 +574,49 @@ static size_t frame_comment(struct nc_service *svc, const struct nc_cap_frame *f
 	key.remote = f->dir == NC_PCAPNG_OUT ? dst : src;
 	key.proto = proto;
 	s = frame_sock(&key);
-	cmd = s ? nc_sock_command(s) : NULL;
-	if (!cmd) {
-		/* No program's pcb (any more): a connection seen before keeps its comment. */
-		for (int i = 0; i < NC_CAP_RECENT; i++)
-			if (!memcmp(&c->recent[i].key, &key, sizeof(key))) {
-				n = snprintf(out, outlen, "%s", c->recent[i].comment);
-				return (size_t)n < outlen ? (size_t)n : outlen - 1;
-			}
-		return 0;
-	}
-	n = snprintf(out, outlen, "pid %d %s: %s local %s remote %s", (int)s->pid, cmd,
-		     proto == 6 ? "tcp" : "udp", nc_addr_str(&key.local, la, sizeof(la)),
-		     nc_addr_str(&key.remote, ra, sizeof(ra)));
-	if (n < 0)
-		return 0;
-	if ((size_t)n >= outlen)
-		n = (int)outlen - 1;
-	{
-		int i, slot = -1;
-
-		for (i = 0; i < NC_CAP_RECENT; i++)
+	/* The connection's entry: the last one used (a transfer's frames come in runs), else
+	 * any. Its comment is reused while it names the same socket and process. */
+	e = &c->recent[c->recent_last];
+	if (memcmp(&e->key, &key, sizeof(key))) {
+		e = NULL;
+		for (int i = 0; i < NC_CAP_RECENT && !e; i++)
 			if (!memcmp(&c->recent[i].key, &key, sizeof(key)))
-				break;
-		if (i < NC_CAP_RECENT) {
-			slot = i;
-		} else {
-			slot = (int)(c->recent_next++ % NC_CAP_RECENT);
-			c->recent[slot].key = key;
-		}
-		memcpy(c->recent[slot].comment, out, (size_t)n + 1);
+				e = &c->recent[i];
 	}
-	return (size_t)n;
+	if (e && (!s || !s->pid || (e->sock == s && e->pid == s->pid && e->comment[0]))) {
+		/* The same owner, or no program's pcb any more (the last FIN and ACKs, once
+		 * lwIP let go): the comment it had. */
+		c->recent_last = (unsigned)(e - c->recent);
+		*len = e->comment_len;
+		return e->comment_len ? e->comment : NULL;
+	}
+	cmd = s ? nc_sock_command(s) : NULL;
+	if (!cmd)
+		return NULL;
+	if (!e) {
+		e = &c->recent[c->recent_next++ % NC_CAP_RECENT];
+		e->key = key;
+	}
+	n = snprintf(e->comment, sizeof(e->comment), "pid %d %s: %s local %s remote %s",
+		     (int)s->pid, cmd, proto == 6 ? "tcp" : "udp",
+		     nc_addr_str(&key.local, la, sizeof(la)), nc_addr_str(&key.remote, ra, sizeof(ra)));
+	if (n < 0)
+		n = 0;
+	e->comment_len = (size_t)n < sizeof(e->comment) ? (size_t)n : sizeof(e->comment) - 1;
+	e->sock = s;
+	e->pid = s->pid;
+	/* "?": the process is gone; read again next time, in case it is not. */
+	if (!strcmp(cmd, "?"))
+		e->sock = NULL;
+	c->recent_last = (unsigned)(e - c->recent);
+	*len = e->comment_len;
+	return e->comment_len ? e->comment : NULL;
 }
 
 static void capture_frame(struct nc_service *svc, const struct iovec *iov, int n,
 			  uint32_t dir)
 {
 	struct nc_capture *c = svc->capture;
-	char comment[NC_CAP_COMMENT_MAX];
 	struct nc_cap_frame f = { .iov = iov, .n = n, .dir = dir };
 	struct timespec ts;
 
@@ -617,10 +626,8 @@ static void capture_frame(struct nc_service *svc, const struct iovec *iov, int n
 		return;   /* cannot happen: frames are at most 64 KiB */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	f.usec = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-	if (c->npcapng) {
-		f.comment_len = frame_comment(svc, &f, comment, sizeof(comment));
-		f.comment = f.comment_len ? comment : NULL;
-	}
+	if (c->npcapng)
+		f.comment = frame_comment(svc, &f, &f.comment_len);
 	c->frames++;
 	for (int i = 0; i < c->nsinks; i++) {
 		int r = sink_frame(svc, c->sinks[i], &f);
