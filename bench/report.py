@@ -574,6 +574,11 @@ the 0.95× and 0.7× goals.
 - **Scale**: `build/tcpbench hold` opens 10,000 connections (MTU 1500) and keeps them
   idle; the service's `VmRSS` before and after gives the memory per connection, then the
   service's CPU is sampled over 3 s of idleness.
+- **Capture's cost**: the netcon VXLAN path at MTU 1500, one stream client → server,
+  with no capture, `--pcap FILE` (pcap), `--pcap FILE.pcapng` (pcapng: each packet's
+  comment looked up and written) and `netcon capture -w /dev/null` attached to service A
+  (the sender's); the four alternate within each repetition, each with fresh services
+  (`BENCH_PATHS=capture bench/run.sh` runs only this).
 
 On a 2-vCPU virtual machine the figures of a 3 s single run move by ±20% between runs,
 and the 1-byte round trip is bimodal (≈20 µs or ≈110–130 µs for the same kernel path,

@@ -148,7 +148,7 @@ cmdlog() {
 grp_ticks() {
 	local pg=$1 f s t=0
 	for f in /proc/[0-9]*/stat; do
-		s=$(cat "$f" 2>/dev/null) || continue
+		{ read -r s <"$f"; } 2>/dev/null || continue	# no fork per process: read, not cat
 		s=${s##*) }
 		# shellcheck disable=SC2086
 		set -- $s
