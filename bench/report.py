@@ -56,11 +56,66 @@ def med(vals):
     return statistics.median(vals) if vals else None
 
 
+def capture_aggregate(rows):
+    """Capture's cost: {mode: {"gbps", "cpu_s_per_gib", "runs", "frames", "dropped"}} with
+    medians over repetitions (frames and dropped: summed), or {"error": ...}."""
+    cap = {}
+    for r in rows:
+        if r["test"] == "capture":
+            cap.setdefault(r["mode"], {"runs": [], "sinks": []})["runs"].append(r)
+        elif r["test"] == "capture-sink":
+            cap.setdefault(r["mode"], {"runs": [], "sinks": []})["sinks"].append(r)
+    out = {}
+    for mode, c in cap.items():
+        good = [x for x in c["runs"] if "error" not in x]
+        if not good:
+            out[mode] = {"error": c["runs"][-1].get("error", "failed") if c["runs"] else "no run"}
+            continue
+        out[mode] = {"gbps": round(med([x["gbps"] for x in good]), 3),
+                     "cpu_s_per_gib": round(med([x["cpu_s_per_gib"] for x in good]), 3),
+                     "runs": [round(x["gbps"], 3) for x in good]}
+        if c["sinks"]:
+            out[mode]["frames"] = sum(x["frames"] for x in c["sinks"])
+            out[mode]["dropped"] = sum(x["dropped"] for x in c["sinks"])
+    return out
+
+
+CAPTURE_MODES = [("none", "no capture"), ("pcap", "`--pcap FILE` (pcap)"),
+                 ("pcapng", "`--pcap FILE.pcapng` (pcapng, comments)"),
+                 ("client", "`netcon capture -w /dev/null`")]
+
+
+def capture_table(cap):
+    out = ["\n### Capture's cost (netcon VXLAN, MTU 1500, single stream send)\n",
+           "iperf3 under service A to a server under B; the capture is on A (the sender's "
+           "service). The four modes alternate within each repetition of the same run, each "
+           "with freshly started services. ×none = ratio to no capture. CPU = seconds of CPU "
+           "(both iperf3 ends + both services) per GiB. Frames and dropped: what the "
+           "capture's sink took, summed over the repetitions.\n",
+           "| capture | Gbit/s (median) | runs | ×none | CPU s/GiB | frames | dropped |",
+           "|---|---:|---|---:|---:|---:|---:|"]
+    base = cap.get("none", {}).get("gbps")
+    for mode, label in CAPTURE_MODES:
+        c = cap.get(mode)
+        if not c:
+            continue
+        if "error" in c:
+            out.append("| %s | failed: %s | | | | | |" % (label, c["error"]))
+            continue
+        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            label, fmt(c["gbps"]), ", ".join(fmt(x) for x in c["runs"]),
+            fmt(ratio(c["gbps"], base)), fmt(c["cpu_s_per_gib"]),
+            fmt(c.get("frames")), fmt(c.get("dropped"))))
+    return out
+
+
 def aggregate(rows):
     """{path: {mtu: {...figures...}}} with medians over repetitions, the scale rows and the
     HTTP rows ({path: {"ka"|"close": {...}} or {"skipped": reason}})."""
     res, scale, http = {}, {}, {}
     for r in rows:
+        if r["test"] in ("capture", "capture-sink"):
+            continue   # capture_aggregate()
         if r["test"] == "scale":
             scale[r["path"]] = {k: v for k, v in r.items() if k not in ("path", "test")}
             continue
@@ -180,7 +235,7 @@ def http_table(http):
     return out
 
 
-def tables(res, scale, http=None):
+def tables(res, scale, http=None, cap=None):
     out = []
     out.append("### Throughput (Gbit/s), CPU cost, latency, connection rate\n")
     out.append("send = client → server, recv = server → client (iperf3 -R); the client runs under "
@@ -221,6 +276,8 @@ def tables(res, scale, http=None):
                 "p1_send_cpu_s_per_gib", "p50_us", "conn_per_s"))))
     if http:
         out.extend(http_table(http))
+    if cap:
+        out.extend(capture_table(cap))
     if scale:
         out.append("\n### Scale: idle connections opened from the client side (MTU 1500)\n")
         out.append("| path | connections | time to open (s) | service RSS before → after (KiB) | KiB per connection | service CPU while idle |")
@@ -373,6 +430,7 @@ def main():
 
     rows = load(a.results)
     res, scale, http = aggregate(rows)
+    cap = capture_aggregate(rows)
     machine = kv(a.machine)
     cmds = kv(a.commands)
     tg = targets(res, scale)
@@ -383,12 +441,13 @@ def main():
            "paths": {p: {str(m): v for m, v in sorted(res[p].items())} for p in PATHS if p in res},
            "scale": scale,
            "http": http,
+           "capture": cap,
            "seccomp_vs_preload": [{"path": sc, "mtu": mtu, "ratios": r} for sc, _, mtu, r in seccomp_rows(res)],
            "targets": [{"target": w, "value": v, "met": ok} for w, v, _, ok in tg + tg14 + tg17]}
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=False)
         f.write("\n")
-    tab = tables(res, scale, http)
+    tab = tables(res, scale, http, cap)
     tg14_md = targets_md(tg14, "issue 14") if tg14 else "not measured (no seccomp path in this run)\n"
     tg17_md = targets_md(tg17, "issue 17") if tg17 else "not measured (no WireGuard path in this run)\n"
     mach = "\n".join("- %s: %s" % kvp for kvp in machine) + "\n"
@@ -570,6 +629,11 @@ this page, tells the last measurement and its profile.
 - **Scale**: `build/tcpbench hold` opens 10,000 connections (MTU 1500) and keeps them
   idle; the service's `VmRSS` before and after gives the memory per connection, then the
   service's CPU is sampled over 3 s of idleness.
+- **Capture's cost**: the netcon VXLAN path at MTU 1500, one stream client → server,
+  with no capture, `--pcap FILE` (pcap), `--pcap FILE.pcapng` (pcapng: each packet's
+  comment looked up and written) and `netcon capture -w /dev/null` attached to service A
+  (the sender's); the four alternate within each repetition, each with fresh services
+  (`BENCH_PATHS=capture bench/run.sh` runs only this).
 
 On a 2-vCPU virtual machine the figures of a 3 s single run move by ±20% between runs,
 and the 1-byte round trip is bimodal (≈20 µs or ≈110–130 µs for the same kernel path,

@@ -38,14 +38,20 @@
 #               and without keep-alive; skipped with a reason without hey or Go;
 #   scale       10,000 idle connections through one service (tap path, and the two
 #               services of the vxlan path): service RSS per connection, time to open
-#               them, the service's CPU while they sit idle; kernel veth for the time.
+#               them, the service's CPU while they sit idle; kernel veth for the time;
+#   capture     (the pseudo-path "capture") the VXLAN path's single-stream throughput,
+#               MTU 1500, with no capture, with --pcap to a file (pcap, and pcapng with
+#               its per-packet comments), and with `netcon capture -w /dev/null`
+#               attached to the sending service: the four alternate within each
+#               repetition, so that all see the same minutes (10.166.4.0/24).
 #
 # Nothing passes or fails: the figures are compared with the kernel of the same run.
 # Writes bench/results/results.{md,json}, bench/results/throughput.png and
 # docs/benchmarks.md (--out DIR for elsewhere). --smoke: a few seconds, two paths, tiny
 # counts, output to a temp dir; checks that the scripts work. Needs root (namespaces, TAP).
 #
-# Environment: BENCH_FULL=1, BENCH_PATHS="loopback veth ..." (a subset), BENCH_TIME (s),
+# Environment: BENCH_FULL=1, BENCH_PATHS="loopback veth ..." (a subset; "capture" alone:
+# only capture's cost), BENCH_TIME (s),
 # BENCH_REPS, BENCH_HTTP_TIME (s of each hey run), BUILD, NC_VERBOSE=1 (echo every
 # command).
 set -euo pipefail
@@ -114,14 +120,14 @@ TCPBENCH=$BUILD/tcpbench
 case $TCPBENCH in /*) ;; *) TCPBENCH=$ROOT/$TCPBENCH ;; esac
 
 if [ "$SMOKE" = 1 ]; then
-	PATHS=${BENCH_PATHS:-loopback vxlan vxlan-sc}
+	PATHS=${BENCH_PATHS:-loopback vxlan vxlan-sc capture}
 	T=${BENCH_TIME:-1}; REPS=${BENCH_REPS:-1}
 	PP_COUNT=2000; CR_MAX=300; CR_SECS=1; HOLD_N=200; HTTP_T=${BENCH_HTTP_TIME:-1}
 	STREAMS="1"; DIRS="send"
 	OUT=${OUT:-$NC_TMP/results}
 	DOCS=""
 else
-	PATHS=${BENCH_PATHS:-loopback veth slirp socat tap tap-sc vxlan vxlan-sc wg wggo}
+	PATHS=${BENCH_PATHS:-loopback veth slirp socat tap tap-sc vxlan vxlan-sc wg wggo capture}
 	if [ -n "${BENCH_FULL:-}" ]; then T=10; REPS=3; else T=3; REPS=1; fi
 	T=${BENCH_TIME:-$T}; REPS=${BENCH_REPS:-$REPS}; HTTP_T=${BENCH_HTTP_TIME:-$T}
 	PP_COUNT=20000; CR_MAX=10000; CR_SECS=2; HOLD_N=10000
@@ -151,10 +157,11 @@ cmdlog() {
 grp_ticks() {
 	local pg=$1 f s t=0
 	for f in /proc/[0-9]*/stat; do
-		read -r s 2>/dev/null <"$f" || continue	# no fork per process: a loaded machine has many
+		{ read -r s <"$f"; } 2>/dev/null || continue	# no fork per process: read, not cat
 		s=${s##*) }
 		# shellcheck disable=SC2086
 		set -- $s
+		[ $# -ge 15 ] || continue	# a process that exited while we read it
 		[ "$3" = "$pg" ] || continue
 		t=$((t + ${12} + ${13} + ${14} + ${15}))
 	done
@@ -407,12 +414,12 @@ print("\"gbps\": %.3f, \"bytes\": %d, \"seconds\": %.2f, \"cpu_prog_s\": %.3f, \
 ' "$t0" "$t1" "$CLK_TCK" 2>&1); then
 		:
 	else
-		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"tput\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep, $line"
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"${IPERF_TEST:-tput}\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep${IPERF_EXTRA:-}, $line"
 		say "  iperf3 $path mtu $mtu P$st $dir: $(sed 's/.*"gbps": \([0-9.]*\).*cpu_s_per_gib": \([0-9.]*\).*/\1 Gbit\/s, \2 CPU s\/GiB/' <<<"$line")"
 		return 0
 	fi
 	say "  iperf3 $path mtu $mtu P$st $dir failed (exit $rc): ${line##*$'\n'} $(tail -c 300 "$NC_TMP/iperf.err" | tr '\n' ' ')"
-	record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"tput\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep, \"error\": \"exit $rc\""
+	record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"${IPERF_TEST:-tput}\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep${IPERF_EXTRA:-}, \"error\": \"exit $rc\""
 	# iperf3's server serves one test at a time: a stuck test would block the next ones.
 	nc_kill_groups "${NC_SPAWNED[iperf-srv]}"
 	spawn iperf-srv "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
@@ -618,6 +625,61 @@ scale() {
 	teardown
 }
 
+# capture_cost — capture's cost on the VXLAN path (MTU 1500, one stream, client → server):
+# modes none, pcap (--pcap FILE), pcapng (--pcap FILE.pcapng) and client (`netcon capture
+# -w /dev/null`), on service A, which carries the sender; each mode with fresh services,
+# the modes alternating within each repetition. Records "capture" rows (iperf's figures
+# and the mode) and, for the capturing modes, the frames the sink took and dropped.
+capture_cost() {
+	local rep mode extra i js
+	say "capture's cost: vxlan, MTU 1500, 1 stream send, ${T}s × $REPS"
+	for rep in $(seq 1 "$REPS"); do
+		for mode in none pcap pcapng client; do
+			PORT_SHIFT=0
+			SRV_BIND=0.0.0.0
+			IPERF_PORT=$(free_tcp_port)
+			extra=()
+			case $mode in
+			pcap) extra=(--pcap "$NC_TMP/cap.pcap") ;;
+			pcapng) extra=(--pcap "$NC_TMP/cap.pcapng") ;;
+			esac
+			PORT_A=$(free_udp_port)
+			PORT_B=$(free_udp_port)
+			start_service A 10.166.4.1/24 --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" --mtu 1500 "${extra[@]}"
+			start_service B 10.166.4.2/24 --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A" --mtu 1500
+			cmdlog "capture-$mode-A" "$NETCON" service --ip 10.166.4.1/24 --socket "$(sock A)" --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" --mtu 1500 "${extra[@]}"
+			ADDR=10.166.4.2
+			CLIENT=("$NETCON" intercept --socket "$(sock A)" --)
+			SERVER=("$NETCON" intercept --socket "$(sock B)" --)
+			COST_PGS=("${NC_SERVICE[A]}" "${NC_SERVICE[B]}")
+			NSES=()
+			spawn iperf-srv "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
+			if [ "$mode" = client ]; then
+				spawn capc "$NETCON" capture --socket "$(sock A)" -w /dev/null
+				cmdlog capture-client "$NETCON" capture --socket "$(sock A)" -w /dev/null
+				for i in $(seq 1 50); do
+					"$NETCON" status --socket "$(sock A)" --json 2>/dev/null | grep -q '"clients":1,' && break
+					sleep 0.1
+				done
+			fi
+			if wait_tcp "$IPERF_PORT"; then
+				IPERF_TEST=capture IPERF_EXTRA=", \"mode\": \"$mode\"" iperf capture 1500 1 send "$rep" || true
+				if [ "$mode" != none ] && js=$("$NETCON" status --socket "$(sock A)" --json 2>/dev/null); then
+					record "\"path\": \"capture\", \"test\": \"capture-sink\", \"mode\": \"$mode\", \"rep\": $rep, $(python3 -c '
+import json, sys
+c = json.load(sys.stdin)["capture"]
+print("\"frames\": %d, \"dropped\": %d" % (c["frames"], c["dropped"]))' <<<"$js")"
+				fi
+			else
+				say "  capture $mode: iperf3 server unreachable"
+				record "\"path\": \"capture\", \"mtu\": 1500, \"test\": \"capture\", \"mode\": \"$mode\", \"rep\": $rep, \"error\": \"server unreachable\""
+			fi
+			teardown
+			rm -f "$NC_TMP"/cap.pcap*
+		done
+	done
+}
+
 # ---------------------------------------------------------------------------------------
 # The run
 
@@ -625,6 +687,7 @@ SECONDS=0
 say "output: $OUT; iperf3 ${T}s × $REPS; paths: $PATHS"
 has_path() { case " $PATHS " in *" $1 "*) return 0 ;; esac; return 1; }
 for path in $PATHS; do
+	[ "$path" != capture ] || continue	# below
 	case $path in *-sc) has_path "${path%-sc}" && continue ;; esac	# run beside its preload path
 	if [ "$SMOKE" = 1 ]; then mtus=1500; else mtus="1500 9000 $(max_mtu "$path")"; fi
 	case $path in wg|wggo) [ "$SMOKE" = 1 ] && mtus=1420 || mtus="1420 $(max_mtu "$path")" ;; esac
@@ -637,6 +700,7 @@ done
 for path in veth tap vxlan; do
 	case " $PATHS " in *" $path "*) scale "$path" ;; esac
 done
+has_path capture && capture_cost
 say "measured in ${SECONDS}s"
 
 # Machine, versions, commands: for the report.

@@ -9,7 +9,8 @@
 #    (python3-jsonschema, draft-07, no field the schema does not name); every field of the
 #    schema is documented in docs/status-json.md; the values are A's: pid, address, MAC
 #    and MTU as the text status says, the link's frames counted, the capture file
-#    (--pcap), the connection in the table with its peer and the bytes both ways;
+#    (--pcap), the connection in the table with its peer, the bytes both ways and its
+#    owner (the server's pid and command);
 #  - --watch=0.2 --json prints one valid document a line until SIGINT, then exits 0;
 #    --watch (text) exits 0 on SIGTERM; --watch exits 1 with one line when the service
 #    stops;
@@ -66,11 +67,12 @@ grep -q "client got 100000" "$NC_TMP/cli.log" || fail "the client did not get it
 log "$NETCON" status --socket "$(sock A)" --json >"$NC_TMP/a.json"
 log "$NETCON" status --socket "$(sock A)" >"$NC_TMP/a.txt"
 [ "$(wc -l <"$NC_TMP/a.json")" = 1 ] || fail "--json printed $(wc -l <"$NC_TMP/a.json") lines, want 1"
-log "$PYTHON" - "$SCHEMA" "$DOC" "$NC_TMP/a.json" "$NC_TMP/a.txt" "${NC_SERVICE[A]}" "$TP" "$NC_TMP/a.pcap" <<'PY'
+log "$PYTHON" - "$SCHEMA" "$DOC" "$NC_TMP/a.json" "$NC_TMP/a.txt" "${NC_SERVICE[A]}" "$TP" "$NC_TMP/a.pcap" \
+	"${NC_SPAWNED[srv]}" <<'PY'
 import json, re, sys
 import jsonschema
 
-schema_path, doc_path, json_path, txt_path, pid, port, pcap = sys.argv[1:8]
+schema_path, doc_path, json_path, txt_path, pid, port, pcap, srv_pid = sys.argv[1:9]
 schema = json.load(open(schema_path))
 doc = open(doc_path).read()
 st = json.load(open(json_path))
@@ -126,6 +128,7 @@ eq(True, c["peer"].startswith("10.97.1.2:"), "its peer is B")
 eq("established", c["state"], "its state")
 eq(100000, c["bytes_in"], "its bytes in")
 eq(100000, c["bytes_out"], "its bytes out")
+eq((int(srv_pid), "python3"), (c["pid"], c["command"]), "its owner: the server's pid and command")
 lsn = [s for s in st["sockets"] if s["kind"] == "listen"]
 eq([("0.0.0.0:%s" % port, None)], [(s["local"], s["peer"]) for s in lsn], "the listener")
 eq(False, st["sockets_cut"], "sockets_cut")

@@ -280,10 +280,14 @@ struct nc_outbound_rep {
  * frame crossing the link) until the reader closes its end; a reader too slow loses
  * whole frames (counted), never the stream's form. Only the service's own user and root
  * may capture (EPERM): the frames carry every user's traffic. EBUSY beyond
- * NC_CAPTURE_MAX_SINKS captures. The reply has no payload.
+ * NC_CAPTURE_MAX_SINKS captures. The reply has no payload. With NC_CAPTURE_PCAPNG the
+ * stream is pcapng (a section and interface header, then one Enhanced Packet Block per
+ * frame, commented with the program and connection it belongs to); a service older than
+ * that flag refuses it with EINVAL.
  */
+#define NC_CAPTURE_PCAPNG 1u
 struct nc_capture_req {
-	uint32_t flags;     /* 0 */
+	uint32_t flags;     /* 0 or NC_CAPTURE_PCAPNG */
 	uint32_t pad;       /* 0 */
 };
 

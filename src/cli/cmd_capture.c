@@ -1,11 +1,12 @@
 /*
- * cmd_capture.c — `netcon capture`: a running service's frames, in pcap format.
+ * cmd_capture.c — `netcon capture`: a running service's frames, in pcap or pcapng format.
  *
  * The client makes a pipe and hands its write end to the service (NC_MSG_CAPTURE, the
  * pipe as the subject fd); the service writes a pcap stream into it from its event loop
  * (service/capture.c) and the client copies it to the output. The client writes whole
  * records only: it follows the stream's framing (the 24-byte header, then each record's
- * 16-byte header and its captured length), so a stop by SIGINT or SIGTERM leaves a
+ * 16-byte header and its captured length; with --pcapng, each block's length), so a stop
+ * by SIGINT or SIGTERM leaves a
  * well-formed file, and a frame the pipe delivered in pieces is written once whole. It
  * ends when the service goes away (end of the pipe) or the output is closed (a reader
  * like `tcpdump -r - -c N` that has had enough): exit status 0 in each case.
@@ -50,12 +51,26 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* The length of the complete pcap units at the head of buf (len bytes), from offset
- * *pos in the stream; *pos advances past them. 0 when the next unit is incomplete. */
-static size_t whole_units(const uint8_t *buf, size_t len, uint64_t *pos)
+/* The length of the complete pcap units (pcapng: blocks) at the head of buf (len bytes),
+ * from offset *pos in the stream; *pos advances past them. 0 when the next unit is
+ * incomplete; -1 for a stream that is not what the service writes. */
+static ssize_t whole_units(const uint8_t *buf, size_t len, uint64_t *pos, int pcapng)
 {
 	size_t off = 0;
 
+	if (pcapng) {
+		while (len - off >= 8) {
+			uint32_t blen;
+			memcpy(&blen, buf + off + 4, 4);   /* the service's byte order is ours */
+			if (blen < 12 || blen % 4 || blen > CAP_BUF)
+				return -1;
+			if (len - off < blen)
+				break;
+			off += blen;
+		}
+		*pos += off;
+		return (ssize_t)off;
+	}
 	if (*pos == 0) {
 		if (len < PCAP_HDR)
 			return 0;
@@ -69,7 +84,7 @@ static size_t whole_units(const uint8_t *buf, size_t len, uint64_t *pos)
 		off += PCAP_REC + incl;
 	}
 	*pos += off;
-	return off;
+	return (ssize_t)off;
 }
 
 int cmd_capture(int argc, char **argv)
@@ -81,7 +96,8 @@ int cmd_capture(int argc, char **argv)
 	uint8_t rep[64], *buf;
 	size_t len = 0, have = 0;
 	uint64_t pos = 0;
-	int p[2], out, r;
+	int p[2], out, r, pcapng = 0;
+	size_t olen;
 
 	if (env && *env)
 		snprintf(path, sizeof(path), "%s", env);
@@ -89,11 +105,14 @@ int cmd_capture(int argc, char **argv)
 		nc_default_socket(path, sizeof(path));
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: netcon capture [--socket PATH] [-w FILE|-]\n\n"
+			printf("usage: netcon capture [--socket PATH] [--pcapng] [-w FILE|-]\n\n"
 			       "Writes the frames that cross the link of the running service at PATH\n"
 			       "(default $NETCON_SOCKET, else the default socket) to FILE in pcap\n"
 			       "format, or to standard output with -w - (the default), e.g.\n"
-			       "`netcon capture -w - | tcpdump -nn -r -`. Stops on SIGINT or SIGTERM\n"
+			       "`netcon capture -w - | tcpdump -nn -r -`. With --pcapng (the default\n"
+			       "when FILE ends in .pcapng) the format is pcapng, and each packet of a\n"
+			       "program's connection carries a comment naming its pid, command and\n"
+			       "addresses (tshark -T fields -e frame.comment). Stops on SIGINT or SIGTERM\n"
 			       "(FILE then ends with the last whole frame), when the service stops, or\n"
 			       "when standard output is closed. Only the service's user and root may\n"
 			       "capture. Frames a slow reader could not take are dropped whole.\n");
@@ -103,6 +122,8 @@ int cmd_capture(int argc, char **argv)
 				out_path = argv[++i];
 			else
 				snprintf(path, sizeof(path), "%s", argv[++i]);
+		} else if (!strcmp(argv[i], "--pcapng")) {
+			pcapng = 1;
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			snprintf(path, sizeof(path), "%s", argv[i] + 9);
 		} else if (!strcmp(argv[i], "--socket") || !strcmp(argv[i], "-w")) {
@@ -114,6 +135,10 @@ int cmd_capture(int argc, char **argv)
 			return 2;
 		}
 	}
+	olen = strlen(out_path);
+	if (olen > 7 && !strcmp(out_path + olen - 7, ".pcapng"))
+		pcapng = 1;
+	q.flags = pcapng ? NC_CAPTURE_PCAPNG : 0;
 	if (!strcmp(out_path, "-")) {
 		out = STDOUT_FILENO;
 		if (isatty(out)) {
@@ -141,7 +166,8 @@ int cmd_capture(int argc, char **argv)
 				strerror(-r));
 		else
 			fprintf(stderr, "netcon capture: the service refused: %s%s\n", strerror(r),
-				r == EINVAL ? " (a service older than netcon capture?)" : "");
+				r != EINVAL ? "" : pcapng ? " (a service older than --pcapng?)" :
+				" (a service older than netcon capture?)");
 		free(buf);
 		return 1;
 	}
@@ -153,7 +179,7 @@ int cmd_capture(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	while (!stop_capture) {
 		ssize_t n = read(p[0], buf + have, CAP_BUF - have);
-		size_t w;
+		ssize_t w;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -165,9 +191,15 @@ int cmd_capture(int argc, char **argv)
 		if (n == 0)
 			break;   /* the service stopped */
 		have += (size_t)n;
-		w = whole_units(buf, have, &pos);
+		w = whole_units(buf, have, &pos, pcapng);
+		if (w < 0) {
+			fprintf(stderr, "netcon capture: the service's stream is not %s\n",
+				pcapng ? "pcapng" : "pcap");
+			free(buf);
+			return 1;
+		}
 		if (w) {
-			r = write_all(out, buf, w);
+			r = write_all(out, buf, (size_t)w);
 			if (r == -EPIPE)
 				break;   /* the reader of our output is done */
 			if (r < 0) {
@@ -175,8 +207,8 @@ int cmd_capture(int argc, char **argv)
 				free(buf);
 				return 1;
 			}
-			memmove(buf, buf + w, have - w);
-			have -= w;
+			memmove(buf, buf + w, have - (size_t)w);
+			have -= (size_t)w;
 		}
 	}
 	close(p[0]);

@@ -69,6 +69,10 @@ void nc_config_usage(FILE *f)
 		"  --pcap-size SIZE       with --pcap: start FILE anew when it would exceed SIZE\n"
 		"                         bytes (suffix k, M or G), keeping the last %d as FILE.1\n"
 		"                         (newest) .. FILE.%d\n"
+		"  --pcap-format FORMAT   with --pcap: pcap (the default) or pcapng, where each\n"
+		"                         packet of a program's connection carries a comment\n"
+		"                         naming its pid, command and addresses (the default\n"
+		"                         when FILE ends in .pcapng)\n"
 		"  --ready-fd N           write one byte to fd N (open for writing) once the service\n"
 		"                         is ready\n"
 		"  --probe-ms MS          before start, wait MS ms for an answer to an ARP probe\n"
@@ -173,7 +177,7 @@ static const char *const value_options[] = {
 	"--log-level", "--link", "--bind", "--peer", "--vni", "--tap", "--max-sockets",
 	"--link-fault", "--ready-fd", "--probe-ms", "--host", "--hosts", "--publish",
 	"--outbound", "--wg-config", "--wg-name",
-	"--pcap", "--pcap-size",
+	"--pcap", "--pcap-size", "--pcap-format",
 };
 
 static int takes_value(const char *name)
@@ -424,7 +428,7 @@ static int wg_setup(struct nc_config *cfg, const char *path, int have_ip, int ha
 static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, const char *prog)
 {
 	int have_link = 0, have_tap = 0, have_vxlan_opt = 0, have_bind = 0;
-	int have_ip = 0, have_ip6 = 0, have_mtu = 0;
+	int have_ip = 0, have_ip6 = 0, have_mtu = 0, pcap_format = -1;
 	const char *link_opt = NULL, *wg_config = NULL;
 	long v;
 	int r;
@@ -639,6 +643,11 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 			if (parse_size(val, &cfg->pcap_size) < 0)
 				return bad(prog, "bad --pcap-size '%s'%s", val,
 					   ": want bytes from 4096 to 1T, e.g. 100M");
+		} else if (!strcmp(name, "--pcap-format")) {
+			if (strcmp(val, "pcap") && strcmp(val, "pcapng"))
+				return bad(prog, "bad --pcap-format '%s'%s", val,
+					   ": want pcap or pcapng");
+			pcap_format = !strcmp(val, "pcapng");
 		} else if (!strcmp(name, "--probe-ms")) {
 			if (nc_parse_long(val, 0, 60000, &v) < 0)
 				return bad(prog, "bad --probe-ms '%s' (want 0 to 60000)%s", val, "");
@@ -675,6 +684,13 @@ static int config_parse(struct nc_config *cfg, int argc, char **argv, int *idx, 
 		return 2;
 	if (cfg->pcap_size && !cfg->pcap_path[0])
 		return bad(prog, "--pcap-size needs --pcap FILE%s%s", "", "");
+	if (pcap_format >= 0 && !cfg->pcap_path[0])
+		return bad(prog, "--pcap-format needs --pcap FILE%s%s", "", "");
+	if (pcap_format < 0) {   /* FILE.pcapng: the format its name says */
+		size_t n = strlen(cfg->pcap_path);
+		pcap_format = n > 7 && !strcmp(cfg->pcap_path + n - 7, ".pcapng");
+	}
+	cfg->pcapng = pcap_format;
 	if (cfg->n_ip6 > 0 && cfg->mtu < 1280)
 		return bad(prog, "--ip6 needs --mtu 1280 or more (IPv6's minimum)%s%s", "", "");
 	if (have_tap && !have_link)

@@ -74,6 +74,7 @@ struct nc_config {
 	int dns_forward;             /* --dns-forward: names not in the table go to resolv.conf's */
 	char pcap_path[NC_PCAP_PATH_MAX];  /* --pcap: capture to this file; "" for none */
 	uint64_t pcap_size;          /* --pcap-size: rotate beyond this many bytes; 0 never */
+	int pcapng;                  /* --pcap-format pcapng (or FILE ends in .pcapng) */
 };
 
 /* Run a service with cfg until SIGTERM or SIGINT (service.c). 0 after a clean stop, 1

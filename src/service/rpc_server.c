@@ -452,11 +452,11 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		memcpy(&q, pl, sizeof(q));
 		if (subject < 0)
 			return -EBADF;
-		if (q.flags != 0 || q.pad != 0)
+		if ((q.flags & ~NC_CAPTURE_PCAPNG) || q.pad != 0)
 			return -EINVAL;
 		if (c->uid != 0 && c->uid != geteuid())
 			return -EPERM;
-		return nc_capture_add_pipe(svc, subject);
+		return nc_capture_add_pipe(svc, subject, !!(q.flags & NC_CAPTURE_PCAPNG));
 	}
 	if (subject >= 0) {
 		r = subject_ino(subject, &ino);
@@ -663,9 +663,11 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 		subject = (h.flags & NC_F_SUBJECT_FD) ? fds[nfds - 1] : -1;
 
 		svc->cur_user = nc_user_get(svc, c->uid);
+		svc->cur_pid = c->pid;
 		e = handle(svc, c, &h, rpc_in + sizeof(h), subject, reply_fd, rpc_out, &olen,
 			   &new_fd);
 		svc->cur_user = NULL;
+		svc->cur_pid = 0;
 		if (subject >= 0)
 			close(subject);
 		if (e == NC_DEFERRED)

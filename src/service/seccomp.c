@@ -352,6 +352,7 @@ static int call_dispatch(struct sc_call *c)
 	int r;
 
 	c->svc->cur_user = nc_user_get(c->svc, c->p->uid);
+	c->svc->cur_pid = (pid_t)n->pid;
 	switch (n->data.nr) {
 	case SYS_bind: r = sc_bind(c); break;
 	case SYS_listen: r = sc_listen(c); break;
@@ -372,6 +373,7 @@ static int call_dispatch(struct sc_call *c)
 	default: r = SC_CONTINUE; break;
 	}
 	c->svc->cur_user = NULL;
+	c->svc->cur_pid = 0;
 	return r;
 }
 

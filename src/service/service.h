@@ -147,6 +147,7 @@ struct nc_service {
 	struct nc_counters ctr;
 	struct nc_user *users;       /* every uid that holds a socket or made a request */
 	struct nc_user *cur_user;    /* the user of the request being served */
+	pid_t cur_pid;               /* and its process (the sockets it makes are its) */
 	uintptr_t aborted_pcb;       /* the last pcb we tcp_abort()ed (callbacks' ERR_ABRT) */
 	struct nc_fault fault;       /* --link-fault */
 	uint8_t *fault_buf;          /* a frame being corrupted */
@@ -176,11 +177,12 @@ void nc_uapi_status(struct nc_service *svc, char *buf, size_t len);
 const char *nc_uapi_path(struct nc_service *svc);
 void nc_uapi_close(struct nc_service *svc);
 
-/* capture.c — frames in pcap format to --pcap's file and `netcon capture` clients. Each
- * frame crossing the link goes to nc_capture_frame() when svc->capture is not NULL. */
+/* capture.c — frames in pcap or pcapng format to --pcap's file and `netcon capture`
+ * clients. Each frame crossing the link goes to nc_capture_frame() (sent) or
+ * nc_capture_frame_linear() (received) when svc->capture is not NULL. */
 #define NC_CAPTURE_MAX_SINKS 8
 int nc_capture_open_file(struct nc_service *svc, char *err, size_t errlen);
-int nc_capture_add_pipe(struct nc_service *svc, int fd);
+int nc_capture_add_pipe(struct nc_service *svc, int fd, int pcapng);
 void nc_capture_frame(struct nc_service *svc, const struct iovec *iov, int n);
 void nc_capture_frame_linear(struct nc_service *svc, const uint8_t *frame, size_t len);
 void nc_capture_flush(struct nc_service *svc);

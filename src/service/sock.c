@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -148,6 +149,7 @@ struct nc_sock *nc_sock_new(struct nc_service *svc, int kind, struct nc_user *ow
 	s->owner = owner;
 	if (owner)
 		owner->nsocks++;
+	s->pid = svc->cur_pid;
 	s->h.type = NC_H_SOCK;
 	s->svc = svc;
 	s->kind = kind;
@@ -350,6 +352,33 @@ int nc_sock_pair(int type, int *app_fd, int *svc_fd, ino_t *ino)
 	*svc_fd = sv[1];
 	*ino = st.st_ino;
 	return 0;
+}
+
+/* The command is read once, when first asked for (status --json, a pcapng capture), not
+ * when the socket is made: a service nobody watches never reads /proc. */
+const char *nc_sock_command(struct nc_sock *s)
+{
+	char path[32];
+	ssize_t n = -1;
+	int fd;
+
+	if (s->pid <= 0)
+		return NULL;
+	if (s->comm[0])
+		return s->comm;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)s->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, s->comm, sizeof(s->comm) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return "?";   /* gone: asked again next time, in case it was a passing error */
+	s->comm[n] = '\0';
+	s->comm[strcspn(s->comm, "\n")] = '\0';
+	if (!s->comm[0])
+		snprintf(s->comm, sizeof(s->comm), "?");
+	return s->comm;
 }
 
 /* ---- sockets made elsewhere (udp.c), events ----------------------------------------- */

@@ -113,6 +113,10 @@ struct nc_sock {
 	unsigned dead:1;             /* freed at the end of this loop iteration */
 	uint64_t bytes_out, bytes_in;
 	struct nc_user *owner;       /* whose limit it counts against (NULL: none) */
+	pid_t pid;                   /* the process whose request made it (a listener's, for
+					the connections it accepts); 0: none (a published port) */
+	char comm[16];               /* its command (/proc/PID/comm), read when first asked
+					for by nc_sock_command(); "" until then */
 	struct nc_sock *hnext;       /* inode hash chain */
 	struct nc_sock *next, *prev; /* list of all sockets */
 	struct nc_sock *pnext;       /* listener's pending list / zombie list */
@@ -135,6 +139,8 @@ void nc_sock_kill(struct nc_service *svc, struct nc_sock *s);
 void nc_tombstone_put(struct nc_service *svc, ino_t ino, int err);
 int nc_sock_pair(int type, int *app_fd, int *svc_fd, ino_t *ino);
 struct nc_sock *nc_sock_adopt(struct nc_service *svc, int kind, int fd, ino_t ino);
+/* The command of the socket's process ("?" when it is gone), or NULL when s->pid is 0. */
+const char *nc_sock_command(struct nc_sock *s);
 
 /* ipaddr.c — addresses */
 /* An lwIP address as socket s reports it: IPv4 as ::ffff:a.b.c.d on an AF_INET6 socket. */
@@ -176,5 +182,7 @@ ssize_t nc_udp_send(struct nc_service *svc, struct nc_sock *s, const struct nc_a
 int nc_udp_is_broadcast(struct nc_service *svc, const struct nc_addr *to);
 int nc_udp_take_error(struct nc_service *svc, struct nc_sock *s, int app_fd);
 int nc_udp_error_pending(struct nc_sock *s);
+/* The socket a UDP pcb serves, or NULL when it is not a program's (--dns, --publish). */
+struct nc_sock *nc_udp_pcb_sock(struct udp_pcb *pcb);
 
 #endif /* NETCON_SOCK_H */

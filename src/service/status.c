@@ -428,6 +428,13 @@ size_t nc_status_json(struct nc_service *svc, char *buf, size_t len)
 		else
 			put(&o, "null");
 		put(&o, ",\"state\":\"%s\",", state_name(s));
+		if (s->pid > 0) {
+			put(&o, "\"pid\":%d,\"command\":", (int)s->pid);
+			put_str(&o, nc_sock_command(s));
+			put(&o, ",");
+		} else {
+			put(&o, "\"pid\":null,\"command\":null,");
+		}
 		put_u64(&o, "bytes_out", s->bytes_out, 0);
 		put_u64(&o, "bytes_in", s->bytes_in, 1);
 		put(&o, "}");

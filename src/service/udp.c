@@ -91,6 +91,11 @@ struct nc_udp_held {
 static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
 		   u16_t port);
 
+struct nc_sock *nc_udp_pcb_sock(struct udp_pcb *pcb)
+{
+	return pcb->recv == udp_in ? pcb->recv_arg : NULL;
+}
+
 /* Our address in place of the wildcard (what Linux's getsockname shows once connected):
  * the IPv4 one, or the IPv6 source address lwIP picks for the peer. */
 static void local_for_peer(struct nc_service *svc, struct nc_sock *s, const ip_addr_t *peer,
