@@ -274,7 +274,7 @@ gohttp_build() {
 	if ! command -v hey >/dev/null 2>&1; then HTTP_SKIP="no hey (Debian's hey)"; return 0; fi
 	if [ -x "$GOHTTP" ] && [ "$GOHTTP" -nt tests/go/gohttp.go ]; then return 0; fi
 	if ! command -v go >/dev/null 2>&1; then HTTP_SKIP="no Go toolchain (Debian's golang-go)"; return 0; fi
-	if ! env CGO_ENABLED=0 GO111MODULE=off GOCACHE="$ROOT/$BUILD/go-cache" GOPATH="$ROOT/$BUILD/go-path" \
+	if ! env CGO_ENABLED=0 GO111MODULE=off GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/go-path" \
 		timeout 300 go build -o "$GOHTTP" tests/go/gohttp.go >"$NC_TMP/gobuild.log" 2>&1; then
 		HTTP_SKIP="go build of tests/go/gohttp.go failed: $(tail -n 3 "$NC_TMP/gobuild.log" | tr '\n' ' ')"
 	fi
