@@ -344,6 +344,131 @@ def plot(res, png):
     return True
 
 
+
+# ---------------------------------------------------------------------------------------
+# The way out and the way in (bench/outbound.sh, issue 16): its own section of the docs.
+
+OB_SECTION = "The way out and the way in"
+OB_ROWS = {
+    "out": [("out-kernel", "kernel over the veth"),
+            ("out-netcon", "netcon `--outbound`, preload"),
+            ("out-netcon-sc", "netcon `--outbound`, seccomp"),
+            ("out-slirp", "slirp4netns"),
+            ("out-pasta", "pasta")],
+    "in": [("in-kernel", "kernel, loopback"),
+           ("in-netcon", "netcon `--publish`, preload"),
+           ("in-netcon-sc", "netcon `--publish`, seccomp"),
+           ("in-slirp", "slirp4netns `add_hostfwd`"),
+           ("in-pasta", "pasta `-t`")],
+}
+# figure, heading, higher is better
+OB_FIGS = [("p1_send_gbps", "send Gbit/s", True), ("p1_recv_gbps", "recv Gbit/s", True),
+           ("p1_send_cpu_s_per_gib", "CPU s/GiB", False), ("p50_us", "p50 µs", False),
+           ("p99_us", "p99 µs", False), ("conn_per_s", "conn/s", True)]
+
+
+def ob_one(res, key):
+    """The row's figures (one MTU per row) and its errors."""
+    mtus = res.get(key, {})
+    if not mtus:
+        return None
+    return mtus[sorted(mtus)[0]]
+
+
+def ob_tables(res):
+    out = []
+    for way, title in (("out", "The way out: a program without network → a server of \"the internet\" (veth)"),
+                       ("in", "The way in: a client of the host → 127.0.0.1:published port → the server")):
+        base = ob_one(res, OB_ROWS[way][0][0]) or {}
+        out.append("#### %s\n" % title)
+        out.append("| row | " + " | ".join(h for _, h, _ in OB_FIGS) + " | send ×k | recv ×k | p50 ×k | p99 ×k | conn ×k |")
+        out.append("|---|" + "---:|" * (len(OB_FIGS) + 5))
+        for key, name in OB_ROWS[way]:
+            m = ob_one(res, key)
+            if m is None:
+                continue
+            cells = [name] + [fmt(m.get(f), 1 if f in ("p50_us", "p99_us") else 2) for f, _, _ in OB_FIGS]
+            cells += [fmt(ratio(m.get(f), base.get(f))) for f in
+                      ("p1_send_gbps", "p1_recv_gbps", "p50_us", "p99_us", "conn_per_s")]
+            if m.get("errors"):
+                cells[0] += " (failed: %s)" % ", ".join(m["errors"])
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    return out
+
+
+def ob_targets(res):
+    """Issue 16's goals: netcon's rows against the kernel's of the same way."""
+    t = []
+    for way, goal in (("out", "outbound"), ("in", "published inbound")):
+        base = ob_one(res, OB_ROWS[way][0][0]) or {}
+        for key, name in OB_ROWS[way][1:3]:
+            m = ob_one(res, key) or {}
+            for d in ("send", "recv"):
+                k = "p1_%s_gbps" % d
+                r = ratio(m.get(k), base.get(k))
+                t.append(("%s: %s ≥ 0.9× kernel" % (name, d), r, "×", r is not None and r >= 0.9))
+            r = ratio(m.get("p50_us"), base.get("p50_us"))
+            t.append(("%s: latency p50 ≤ 1.1× kernel" % name, r, "×", r is not None and r <= 1.1))
+    return t
+
+
+def ob_section(rows, machine, cmds):
+    res, _, _ = aggregate(rows)
+    m = dict(machine)
+    s = ["## " + OB_SECTION, ""]
+    s.append("`bench/outbound.sh` (run by `make bench` through bench/run.sh; issue 16). Last run: %s, "
+             "netcon %s, kernel %s, %s cores, %s; veth MTU %s; iperf3 %s, slirp4netns %s, "
+             "passt (pasta) %s. ×k = ratio to the kernel row of the same way in this run "
+             "(latency: above 1 is slower)."
+             % (m.get("date"), m.get("netcon"), m.get("kernel"), m.get("cores"), m.get("mode"),
+                m.get("veth_mtu"), m.get("iperf3"), m.get("slirp4netns"), m.get("passt")))
+    s.append("")
+    s.extend(ob_tables(res))
+    s.append(targets_md(ob_targets(res), "issue 16"))
+    s.append(OB_DOC)
+    if cmds:
+        s.append("The exact commands of the last run (`$TMP` is the run's temp dir, PORT a free port):\n")
+        s.extend("%s:\n\n    %s\n" % (w, c) for w, c in cmds)
+    return "\n".join(s).rstrip("\n") + "\n", res
+
+
+def put_section(docs, title, text):
+    """Replace the section "## title" of the docs file (up to the next "## "), or append."""
+    doc = ""
+    if os.path.exists(docs):
+        with open(docs) as f:
+            doc = f.read()
+    head, sep, rest = doc.partition("\n## %s\n" % title)
+    tail = ""
+    if sep:
+        i = rest.find("\n## ")
+        tail = rest[i:] if i >= 0 else ""
+    with open(docs, "w") as f:
+        f.write(head.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n" + tail)
+
+
+def main_outbound(a):
+    rows = load(a.results)
+    text, res = ob_section(rows, kv(a.machine), kv(a.commands))
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "outbound.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(a.out, "outbound.json"), "w") as f:
+        json.dump({"machine": dict(kv(a.machine)),
+                   "rows": {p: {str(m): v for m, v in sorted(res[p].items())} for p in res},
+                   "targets": [{"target": w, "value": v, "met": ok} for w, v, _, ok in ob_targets(res)]},
+                  f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(text)
+    if a.docs:
+        put_section(a.docs, OB_SECTION, text)
+
+
+OB_DOC = """How to read these: the figures come from one run on a shared machine (see below);
+compare rows within one run.
+"""
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -351,7 +476,12 @@ def main():
     ap.add_argument("--commands")
     ap.add_argument("--out", required=True)
     ap.add_argument("--docs")
+    ap.add_argument("--outbound", action="store_true",
+                    help="bench/outbound.sh's results: write outbound.md and its section of the docs")
     a = ap.parse_args()
+    if a.outbound:
+        main_outbound(a)
+        return
 
     rows = load(a.results)
     res, scale, http = aggregate(rows)
@@ -383,19 +513,22 @@ def main():
     if a.docs:
         rel = os.path.relpath(png, os.path.dirname(os.path.abspath(a.docs)))
         cmd_md = "\n".join("%s:\n\n    %s\n" % (w, c) for w, c in cmds)
-        # The section "Containers" is bench/containers.sh's: kept as it is.
-        keep = ""
+        # The sections of bench/outbound.sh and bench/containers.sh are theirs: kept as
+        # they are.
+        keep = []
         if os.path.exists(a.docs):
             with open(a.docs) as f:
-                _, sep, rest = f.read().partition("\n## Containers\n")
-            if sep:
-                i = rest.find("\n## ")
-                keep = "\n## Containers\n" + (rest[:i + 1] if i >= 0 else rest)
+                old = f.read()
+            for title in (OB_SECTION, "Containers"):
+                _, sep, rest = old.partition("\n## %s\n" % title)
+                if sep:
+                    i = rest.find("\n## ")
+                    keep.append("## %s\n" % title + (rest[:i + 1] if i >= 0 else rest))
         with open(a.docs, "w") as f:
             f.write(DOC.format(machine=mach, table=tab, targets=targets_md(tg), targets14=tg14_md,
                                png=rel, commands=cmd_md))
-            if keep:
-                f.write("\n" + keep.lstrip("\n").rstrip("\n") + "\n")
+            for k in keep:
+                f.write("\n" + k.rstrip("\n") + "\n")
 
 
 DOC = """# Benchmarks

@@ -38,9 +38,12 @@
 # docs/benchmarks.md (--out DIR for elsewhere). --smoke: a few seconds, two paths, tiny
 # counts, output to a temp dir; checks that the scripts work. Needs root (namespaces, TAP).
 #
-# Environment: BENCH_FULL=1, BENCH_PATHS="loopback veth ..." (a subset), BENCH_TIME (s),
-# BENCH_REPS, BENCH_HTTP_TIME (s of each hey run), BUILD, NC_VERBOSE=1 (echo every
-# command).
+# Then bench/outbound.sh (the way out to "the internet" and the way in through published
+# ports, issue 16: its own header says how), with --smoke when this run has it.
+#
+# Environment: BENCH_FULL=1, BENCH_PATHS="loopback veth ..." (a subset; bench/outbound.sh
+# then runs only if BENCH_OB_ROWS names its rows), BENCH_TIME (s), BENCH_REPS,
+# BENCH_HTTP_TIME (s of each hey run), BUILD, NC_VERBOSE=1 (echo every command).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -479,6 +482,15 @@ cp "$CMDS" "$OUT/commands.tsv"
 #   --out bench/results --docs docs/benchmarks.md
 python3 bench/report.py --results "$OUT/raw.jsonl" --machine "$OUT/machine.tsv" \
 	--commands "$OUT/commands.tsv" --out "$OUT" ${DOCS:+--docs "$DOCS"}
+# The way out and the way in (issue 16): bench/outbound.sh, a section of its own on the
+# page; with a temp dir and a registry of its own (what it starts, it cleans up). Not with
+# a BENCH_PATHS subset unless BENCH_OB_ROWS says which of its rows.
+if [ -z "${BENCH_PATHS:-}" ] || [ -n "${BENCH_OB_ROWS:-}" ]; then
+	ob=(bench/outbound.sh --out "$OUT")
+	[ "$SMOKE" = 0 ] || ob+=(--smoke)
+	[ -z "$DOCS" ] || ob+=(--docs "$DOCS")
+	env -u NC_REGISTRY BUILD="$BUILD" "${ob[@]}"
+fi
 if [ "$SMOKE" = 1 ]; then
 	for f in results.md results.json throughput.png; do
 		[ -s "$OUT/$f" ] || { echo "bench smoke: $f not written" >&2; exit 1; }
