@@ -387,7 +387,7 @@ done
 # beside the results, to see that the programs' sockets were the kernel's.
 for n in O P; do
 	[ -n "${NC_SERVICE[$n]:-}" ] || continue
-	timeout 3 "$NETCON" status --socket "$(sock "$n")" >"$OUT/outbound-status-$n.txt" 2>&1 || true
+	{ timeout 3 "$NETCON" status --socket "$(sock "$n")" 2>&1 || true; } | sed "s#$NC_TMP#\$TMP#g" >"$OUT/outbound-status-$n.txt"
 done
 say "measured in ${SECONDS}s"
 
