@@ -34,8 +34,10 @@
 # default MTU 65520 on their side; the veth is at BENCH_OB_MTU (default 1500, a NIC's).
 #
 # Nothing passes or fails: the figures are ratios to the kernel of the same run. Writes
-# OUT/outbound.{md,jsonl} (default bench/results) and, without --out, the section "The
-# way out and the way in" of docs/benchmarks.md (--docs FILE: that file instead).
+# OUT/outbound.{md,json,jsonl}, outbound-{machine,commands}.tsv and `netcon status` of both
+# services after the run, outbound-status-{O,P}.txt (default OUT bench/results) and,
+# without --out, the section "The way out and the way in" of docs/benchmarks.md (--docs
+# FILE: that file instead).
 # --smoke: four rows (one of each kind of setup), a second a figure, tiny counts, output to
 # a temp dir; checks the script.
 # Needs root (namespaces, veth).

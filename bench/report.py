@@ -495,26 +495,30 @@ network). With `--publish` the program's accepted socket is the kernel's accepte
 socket. So bytes never cross the service: throughput and the 1-byte round trip are the
 kernel's (the goals: ≥ 0.9× and ≤ 1.1×), and only connect() and accept() cost more: a
 round trip to the service per connection (preload: one RPC; seccomp mode: the trapped
-socket() and connect(), the service making, connecting and installing the socket, with
-the calls each trap costs — see "Seccomp mode against preload mode" above). slirp4netns
+connect(), the service making, connecting and installing the socket, and the program's
+later calls that still trap — see "Seccomp mode against preload mode" above). slirp4netns
 and pasta copy every byte through their process (a TCP stack of their own on a TAP
 device facing the namespace): their CPU per GiB is 2–4× the kernel's and their round
 trip several times longer.
 
-The runs of 2026-12-03 (three runs of this section alone, `nice -n 5`, 3 s × 1) were
+The runs of 2026-12-03 (four runs of this section alone, `nice -n 5`, 3 s × 1) were
 made on this 2-core machine **while it was shared with other work** (load average
-12–15): the figures of a run move by a factor of 2 and more between runs, kernel rows
+9–15): the figures of a run move by a factor of 2 and more between runs, kernel rows
 included, and p99 is mostly the scheduler. Compare within one run, and rerun on a quiet
 machine (`BENCH_FULL=1 bench/outbound.sh`) before concluding on the 0.9×/1.1× goals.
-Across the three runs, netcon's ratios to the kernel (×k) were: the way out, preload
-send 0.83–1.20, recv 0.89–1.25, p50 0.47–0.99; seccomp send 0.75–0.91, recv 0.82–1.66,
+Across the four runs, netcon's ratios to the kernel (×k) were: the way out, preload
+send 0.83–1.20, recv 0.89–1.34, p50 0.47–0.99; seccomp send 0.75–0.91, recv 0.82–1.66,
 p50 0.48–1.02; the way in, preload send 1.00–1.14, recv 0.74–1.02, p50 1.00–1.03;
-seccomp send 0.95–1.27, recv 0.93–1.13, p50 0.98–1.04. The kernel rows themselves moved
-from 2.65 to 3.79 Gbit/s (out, send) and 1.57 to 4.16 (in, send) between runs, so
+seccomp send 0.95–1.27, recv 0.93–1.46, p50 0.98–1.04. The kernel rows themselves moved
+from 2.65 to 4.88 Gbit/s (out, send) and 1.57 to 6.28 (in, send) between runs, so
 single figures below 0.9× are within that noise, not a gap: the bytes take the same
 kernel path in both rows, and a kernel p50 of 53.7 µs against netcon's 25.5 µs in one run
-(×k 0.47) is the scheduler, not netcon being faster. slirp4netns gave 0.17–0.49× and pasta
-0.27–0.90× of the kernel's throughput, with a p50 2.5–20× the kernel's.
+(×k 0.47) is the scheduler, not netcon being faster. The seccomp way out's send stayed
+below 0.9× in all four runs (its recv above 1×): by hand, three alternating rounds of
+kernel, preload and seccomp iperf3 over the same veth gave seccomp 1.77×, 0.90× and 0.43×
+the kernel, with the client's CPU per bit about the same in the three: no gap beyond
+the noise shows; a quiet machine and `BENCH_FULL=1` will say. slirp4netns gave 0.06–0.58× and
+pasta 0.09–0.90× of the kernel's throughput, with a p50 2.5–20× the kernel's.
 
 What the first two runs showed, and what changed: the seccomp row of the way out cost
 1.56–1.77 CPU s/GiB against 0.89–0.94 for preload. `strace -c` on the service during a
@@ -523,21 +527,21 @@ EPOLLOUT; `/proc/PID/fdinfo` of its epoll named a `tfd` the service no longer ha
 The service closed the passed socket's fd while the wait of the blocking connect still
 had it in epoll (SC_ANSWERED is a negative number, taken for an error), so the
 program's socket stayed registered, level-triggered, for as long as it was open. Fixed
-(src/service/seccomp_calls.c, regression check in tests/t_outbound.sh): the third run's
-seccomp row costs 0.85 CPU s/GiB, the same as preload and the kernel.
+(src/service/seccomp_calls.c, regression check in tests/t_outbound.sh): in the last two
+runs the seccomp row costs 0.85–0.88 CPU s/GiB, the same as preload and the kernel.
 
 The connection rate is not among the goals and is where the way out and in still cost:
-×k 0.40–1.07 (out, preload), 0.13–0.27 (out, seccomp), 0.48–0.88 (in, preload),
+×k 0.33–1.07 (out, preload), 0.13–0.27 (out, seccomp), 0.38–0.88 (in, preload),
 0.07–0.49 (in, seccomp). Each connection is a round trip to the service before the
 kernel has the socket: preload, one NC_MSG_OUTBOUND (the service makes, configures and
 connects the socket and passes it back) or, on the way in, the service's accept4 and the
 hand-over through the program's listener; seccomp mode adds the traps: `netcon status`
 after the run counts 3 trapped calls per outbound connection of `tcpbench_static` (the
 connect, waited, and its two setsockopt, continued: a filter cannot tell the passed
-kernel socket from a virtual one) and 2 per published one (the accept, and one continued). The next levers: answer a
-continued call with fewer system calls of the service's (each trapped call costs it about
-10, see the seccomp section above), and let the program's accept take the handed socket
-without a second wake-up of the service.
+kernel socket from a virtual one) and 2 per published one (the accept, and one
+continued). The next levers: answer a continued call with fewer system calls of the
+service's (each trapped call costs it about 10, see the seccomp section above), and let
+the program's accept take the handed socket without a second wake-up of the service.
 """
 
 def main():
