@@ -120,7 +120,7 @@ ifneq ($(MUSL_CC),)
 TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/test_tx_musl $(BUILD)/test_rx_musl $(BUILD)/conform_musl \
 	$(BUILD)/sc_udp_musl
 endif
-BENCH_TOOLS := $(BUILD)/tcpbench $(BUILD)/udpbench
+BENCH_TOOLS := $(BUILD)/tcpbench $(BUILD)/tcpbench_static $(BUILD)/udpbench
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
@@ -251,6 +251,12 @@ $(BUILD)/wgflood: $(BUILD)/obj/tests/progs/wgflood.o $(BUILD)/obj/src/link/wgnoi
 $(BUILD)/tcpbench: $(BUILD)/obj-ic/bench/tcpbench.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
+# The same tool linked statically: no preloaded library reaches it, so it runs in seccomp
+# mode by itself (bench/outbound.sh's seccomp rows).
+$(BUILD)/tcpbench_static: bench/tcpbench.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $<
 # UDP: what a datagram costs in each mode (docs/benchmarks.md).
 $(BUILD)/udpbench: $(BUILD)/obj-ic/bench/udpbench.o
 	@$(if $(Q),echo "  LD      $@")
@@ -348,6 +354,8 @@ demo: all
 
 # Benchmarks: never part of `make check` (they compare with the kernel; nothing passes or
 # fails). BENCH_FULL=1 for 10 s runs, median of 3. bench/run.sh --smoke checks the scripts.
+# bench/run.sh ends with bench/outbound.sh: --outbound and --publish against the kernel,
+# slirp4netns and pasta (issue 16).
 # bench/containers.sh: container to container, netcon against rootless Podman's networks
 # (skips, with the reason, what cannot start here).
 bench-tools: $(BENCH_TOOLS)

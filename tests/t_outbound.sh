@@ -27,7 +27,8 @@
 # SO_KEEPALIVE and SO_RCVBUF carried over; a denied CIDR is ECONNREFUSED, counted and
 # logged once; the service namespace's loopback is reached only where named, never with
 # `all`; host.netcon.internal; `netcon status`. Seccomp mode: static sc_tcp clients
-# (blocking and non-blocking) and busybox wget (100 MiB, sha256), a denied connect.
+# (blocking and non-blocking) and busybox wget (100 MiB, sha256), a denied connect; an idle
+# connection (busybox nc) leaves no stale fd in the service's epoll and costs it no CPU.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -234,6 +235,43 @@ out=$(scA busybox wget -q -O - "http://127.0.0.1:$LO_OK/m.txt" 2>&1) || rc=$?
 assert_eq "service namespace loopback, named" "$out" "seccomp mode: named loopback reached"
 scA "$BUILD/sc_tcp_static" client 10.201.0.1 "$SCP" 65536
 wait_exit "${NC_SPAWNED[scsrv]}" 10 || fail "sc_tcp server did not see its 3 connections"
+
+# A blocking connect in seccomp mode leaves nothing of its wait behind. The service used to
+# close the passed socket's fd while its wait still had it in epoll (SC_ANSWERED is
+# negative): the program's socket stayed registered, level-triggered EPOLLOUT, and the
+# service spun in epoll_wait for as long as the connection was open.
+spawn obidle unshare --net -- "$NETCON" intercept --mode seccomp --socket "$(sock A)" -- \
+	sh -c 'sleep 6 | exec busybox nc "$0" "$1"' 10.201.0.1 "$WEB"
+retry 50 sh -c "ip netns exec $nss ss -Htn state established '( dport = :$WEB )' | grep -q 10.201.0.1" >/dev/null ||
+	fail "busybox nc (seccomp mode) did not connect: $(logtail obidle)"
+svcpid=${NC_SERVICE[A]}
+stale=$("$PYTHON" - "$svcpid" <<'PY'
+import os, re, sys
+pid, bad = sys.argv[1], []
+for fd in os.listdir("/proc/%s/fd" % pid):
+    try:
+        if os.readlink("/proc/%s/fd/%s" % (pid, fd)) != "anon_inode:[eventpoll]":
+            continue
+        info = open("/proc/%s/fdinfo/%s" % (pid, fd)).read()
+    except OSError:
+        continue
+    for t, ino in re.findall(r"tfd:\s*(\d+)\s.*?ino:([0-9a-f]+)", info):
+        try:
+            ok = os.stat("/proc/%s/fd/%s" % (pid, t)).st_ino == int(ino, 16)
+        except OSError:
+            ok = False
+        if not ok:
+            bad.append(t)
+print(" ".join(bad))
+PY
+)
+assert_eq "" "$stale" "the service's epoll holds no fd it has closed (seccomp-mode outbound connect)"
+t0=$(awk '{ print $14 + $15 }' "/proc/$svcpid/stat")
+sleep 1
+t1=$(awk '{ print $14 + $15 }' "/proc/$svcpid/stat")
+[ $((t1 - t0)) -lt 30 ] || fail "the service used $((t1 - t0)) ticks in 1 s beside an idle outbound connection"
+note "ok: an idle seccomp-mode outbound connection costs the service nothing ($((t1 - t0)) ticks in 1 s)"
+stop obidle
 
 # --- what the service says --------------------------------------------------------------
 out=$(log "$NETCON" status --socket "$(sock A)")

@@ -209,8 +209,8 @@ static int sc_outbound(struct sc_call *c, int family, int type,
 		return r < 0 ? r : rep.connected ? 0 : -EINPROGRESS;
 	}
 	r = wait_connect(c, app, st.st_ino);
-	if (r < 0)
-		close(app);
+	if (r != SC_ANSWERED)
+		close(app);   /* else the wait owns it (SC_ANSWERED is negative too) */
 	return r;
 }
 
