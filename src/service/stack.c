@@ -251,7 +251,7 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 			return -ENOMEM;
 		}
 	}
-	int rc = nc_isn_init();   /* the ISN secret, before lwIP can open a connection */
+	int rc = nc_isn_init();   /* the ISN and hash secrets, before lwIP can open a connection */
 	if (rc < 0) {
 		snprintf(err, errlen, "getrandom: %s", strerror(-rc));
 		return rc;
