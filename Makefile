@@ -120,7 +120,7 @@ ifneq ($(MUSL_CC),)
 TEST_PROGS += $(BUILD)/sc_tcp_musl $(BUILD)/test_tx_musl $(BUILD)/test_rx_musl $(BUILD)/conform_musl \
 	$(BUILD)/sc_udp_musl
 endif
-BENCH_TOOLS := $(BUILD)/tcpbench $(BUILD)/tcpbench_static $(BUILD)/udpbench
+BENCH_TOOLS := $(BUILD)/tcpbench $(BUILD)/tcpbench_static $(BUILD)/udpbench $(BUILD)/lwipscale
 
 all: $(BUILD)/netcon $(BUILD)/libnetcon.so $(BUILD)/netcon-exec $(TEST_PROGS) $(UNIT_TESTS) $(BENCH_TOOLS)
 
@@ -262,6 +262,41 @@ $(BUILD)/udpbench: $(BUILD)/obj-ic/bench/udpbench.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(IC_SAN_FLAGS) -o $@ $^
 
+# lwIP's per-segment input cost against the number of pcbs (bench/lwipscale.c: lwIP and
+# the ISN/hash and checksum hooks, no service), with the pcb hash (the whole series) and
+# without it: lwipscale-nohash is built against the series up to LWIP_NOHASH_N (0006, the
+# patch before the hash), in a tree of its own unpacked from the kept tarball. Only
+# lwipscale is part of `all` (tests/t_lwiphash.sh runs its --check mode).
+LWIP_NOHASH_N   := 6
+LWIP_NOHASH_TOP := $(BUILD)/third_party-nohash
+LWIP_NOHASH_DIR := $(LWIP_NOHASH_TOP)/lwip-2.2.1
+LWIPSCALE_NC    := src/service/isn.c src/service/chksum.c
+$(BUILD)/obj/bench/lwipscale.o: bench/lwipscale.c $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
+$(BUILD)/lwipscale: $(BUILD)/obj/bench/lwipscale.o $(call obj,$(LWIPSCALE_NC)) $(LWIP_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(LWIP_NOHASH_DIR)/.netcon-verified: $(LWIP_PATCHES) scripts/fetch-lwip.sh
+	@mkdir -p $(LWIP_NOHASH_TOP)
+	$(Q)tb=$$(ls $(LWIP_FETCH_DIR)/lwip_*.orig.tar.xz 2>/dev/null | head -n 1); \
+		if [ -n "$$tb" ]; then cp -p "$$tb" $(LWIP_NOHASH_TOP)/; fi
+	$(Q)scripts/fetch-lwip.sh $(LWIP_NOHASH_TOP) $(LWIP_NOHASH_N)
+$(LWIP_NOHASH_DIR)/src/%.c: $(LWIP_NOHASH_DIR)/.netcon-verified ;
+$(BUILD)/nohash/lwip/%.o: $(LWIP_NOHASH_DIR)/src/%.c lwip/lwipopts.h lwip/arch/cc.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      lwip/$*.c (nohash)")
+	$(Q)$(CC) $(CFLAGS_BASE) -w -Ilwip -I$(LWIP_NOHASH_DIR)/src/include -c -o $@ $<
+$(BUILD)/nohash/obj/%.o: %.c $(LWIP_NOHASH_DIR)/.netcon-verified
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (nohash)")
+	$(Q)$(CC) $(CFLAGS_NC) -Ilwip -I$(LWIP_NOHASH_DIR)/src/include -c -o $@ $<
+$(BUILD)/lwipscale-nohash: $(addprefix $(BUILD)/nohash/obj/,$(patsubst %.c,%.o,bench/lwipscale.c $(LWIPSCALE_NC))) \
+		$(addprefix $(BUILD)/nohash/lwip/,$(LWIP_REL:.c=.o))
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 # The conformance program (tests/conformance): no netcon code in it, it is the "program";
 # it runs under the intercept, so it is built like it (no ASan runtime to come first).
 $(BUILD)/conform: $(BUILD)/obj-ic/tests/conformance/conform.o
@@ -281,6 +316,9 @@ $(BUILD)/unit_dns: $(BUILD)/obj/tests/unit/unit_dns.o $(BUILD)/obj/src/service/d
 # SipHash and the ISN (src/service/isn.c) against the paper's vector and the RFC's rules.
 $(BUILD)/unit_isn: $(BUILD)/obj/tests/unit/unit_isn.o $(BUILD)/obj/src/service/isn.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/obj/tests/unit/unit_isn.o: tests/unit/unit_isn.c $(LWIP_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_NC) $(LWIP_INC) -c -o $@ $<
 # (wireguard.c injects --link-fault into its datagrams itself: fault.o comes along.)
 $(BUILD)/unit_vxlan: $(BUILD)/obj/tests/unit/unit_vxlan.o $(LINK_OBJS) $(BUILD)/obj/src/service/fault.o \
 		$(COMMON_OBJS)
@@ -358,9 +396,9 @@ demo: all
 # slirp4netns and pasta (issue 16).
 # bench/containers.sh: container to container, netcon against rootless Podman's networks
 # (skips, with the reason, what cannot start here).
-bench-tools: $(BENCH_TOOLS)
+bench-tools: $(BENCH_TOOLS) $(BUILD)/lwipscale-nohash
 
-bench: all $(BENCH_TOOLS)
+bench: all $(BENCH_TOOLS) $(BUILD)/lwipscale-nohash
 	$(Q)BUILD=$(BUILD) bench/run.sh
 	$(Q)BUILD=$(BUILD) bench/containers.sh
 

@@ -82,12 +82,12 @@ print("\"gbps\": %.3f, \"bytes\": %d, \"seconds\": %.2f, \"cpu_prog_s\": %.3f, \
 ' "$t0" "$t1" "$CLK_TCK" 2>&1); then
 		:
 	else
-		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"${IPERF_TEST:-tput}\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep${IPERF_EXTRA:-}, $line"
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"${IPERF_TEST:-tput}\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep${IPERF_EXTRA:-}${HELD:-}, $line"
 		say "  iperf3 $path mtu $mtu P$st $dir: $(sed 's/.*"gbps": \([0-9.]*\).*cpu_s_per_gib": \([0-9.]*\).*/\1 Gbit\/s, \2 CPU s\/GiB/' <<<"$line")"
 		return 0
 	fi
 	say "  iperf3 $path mtu $mtu P$st $dir failed (exit $rc): ${line##*$'\n'} $(tail -c 300 "$NC_TMP/iperf.err" | tr '\n' ' ')"
-	record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"${IPERF_TEST:-tput}\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep${IPERF_EXTRA:-}, \"error\": \"exit $rc\""
+	record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"${IPERF_TEST:-tput}\", \"streams\": $st, \"dir\": \"$dir\", \"rep\": $rep${IPERF_EXTRA:-}${HELD:-}, \"error\": \"exit $rc\""
 	# iperf3's server serves one test at a time: a stuck test would block the next ones.
 	nc_kill_groups "${NC_SPAWNED[iperf-srv]}"
 	spawn iperf-srv "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
@@ -100,11 +100,11 @@ latency() {
 	local args=("$TCPBENCH" pingpong "$ADDR" "$((TB_PORT + PORT_SHIFT))" "$PP_COUNT")
 	cmdlog "latency-$path" "${CLIENT[@]}" "${args[@]}"
 	if out=$(timeout -k 5 60 "${CLIENT[@]}" "${args[@]}" 2>&1) && [[ $out =~ ^([0-9.]+)\ ([0-9.]+)\ ([0-9.]+)$ ]]; then
-		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"latency\", \"p50_us\": ${BASH_REMATCH[1]}, \"p99_us\": ${BASH_REMATCH[2]}, \"mean_us\": ${BASH_REMATCH[3]}"
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"latency\"${HELD:-}, \"p50_us\": ${BASH_REMATCH[1]}, \"p99_us\": ${BASH_REMATCH[2]}, \"mean_us\": ${BASH_REMATCH[3]}"
 		say "  latency $path mtu $mtu: p50 ${BASH_REMATCH[1]} µs, p99 ${BASH_REMATCH[2]} µs"
 	else
 		say "  latency $path mtu $mtu failed: $out"
-		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"latency\", \"error\": \"failed\""
+		record "\"path\": \"$path\", \"mtu\": $mtu, \"test\": \"latency\"${HELD:-}, \"error\": \"failed\""
 	fi
 }
 

@@ -36,9 +36,14 @@
 #               `hey` (a Go program: its socket calls are its own system calls, so seccomp
 #               mode) against tests/go/gohttp.go built with CGO_ENABLED=0 (static), with
 #               and without keep-alive; skipped with a reason without hey or Go;
-#   scale       10,000 idle connections through one service (tap path, and the two
-#               services of the vxlan path): service RSS per connection, time to open
-#               them, the service's CPU while they sit idle; kernel veth for the time;
+#   scale       one connection's ping-pong latency and single-stream throughput while
+#               0, 5,000 and 18,000 idle connections are held (BENCH_HOLD), on kernel
+#               veth, the TAP path (one service) and the VXLAN path (two services), in
+#               one setup per path; the services' RSS per held connection and their CPU
+#               while all of it sits idle; then build/lwipscale and
+#               build/lwipscale-nohash (lwIP's per-segment input cost with 10 to
+#               1,000,000 pcbs, with and without the pcb hash; --quick unless
+#               BENCH_FULL=1);
 #   capture     (the pseudo-path "capture") the VXLAN path's single-stream throughput,
 #               MTU 1500, with no capture, with --pcap to a file (pcap, and pcapng with
 #               its per-packet comments), and with `netcon capture -w /dev/null`
@@ -50,24 +55,30 @@
 # docs/benchmarks.md (--out DIR for elsewhere). --smoke: a few seconds, two paths, tiny
 # counts, output to a temp dir; checks that the scripts work. Needs root (namespaces, TAP).
 #
+# --scale: only the scale section (and lwipscale), written to --out DIR (docs/ untouched).
+#
 # Then bench/outbound.sh (the way out to "the internet" and the way in through published
 # ports, issue 16: its own header says how), with --smoke when this run has it.
 #
 # Environment: BENCH_FULL=1, BENCH_PATHS="loopback veth ..." (a subset; "capture" alone:
 # only capture's cost; bench/outbound.sh then runs only if BENCH_OB_ROWS names its rows),
-# BENCH_TIME (s), BENCH_REPS, BENCH_HTTP_TIME (s of each hey run), BUILD, NC_VERBOSE=1
-# (echo every command).
+# BENCH_TIME (s), BENCH_REPS, BENCH_HTTP_TIME (s of each hey run), BENCH_HOLD="0 5000 18000" (the scale
+# section's held connections), BENCH_NS (prefix of namespace and device names, default
+# ncb) and BENCH_NET (the /16 whose 1, 2 and 3 /24s the veth, TAP and VXLAN paths use,
+# default 10.213), BUILD, NC_VERBOSE=1 (echo every command).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 SMOKE=0
+SCALE_ONLY=0
 OUT=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) SMOKE=1 ;;
 	--out) OUT=$2; shift ;;
+	--scale) SCALE_ONLY=1 ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -115,6 +126,8 @@ if [ ${#http_need[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
 fi
 BUILD=${BUILD:-build}
 make -s -j2 BUILD="$BUILD" all bench-tools >/dev/null
+NSP=${BENCH_NS:-ncb}
+NETP=${BENCH_NET:-10.213}
 
 [ -n "${NC_VERBOSE:-}" ] || NC_QUIET=1
 # shellcheck source=tests/lib.sh
@@ -125,7 +138,7 @@ case $TCPBENCH in /*) ;; *) TCPBENCH=$ROOT/$TCPBENCH ;; esac
 if [ "$SMOKE" = 1 ]; then
 	PATHS=${BENCH_PATHS:-loopback vxlan vxlan-sc capture}
 	T=${BENCH_TIME:-1}; REPS=${BENCH_REPS:-1}
-	PP_COUNT=2000; CR_MAX=300; CR_SECS=1; HOLD_N=200; HTTP_T=${BENCH_HTTP_TIME:-1}
+	PP_COUNT=2000; CR_MAX=300; CR_SECS=1; HOLD=${BENCH_HOLD:-0 200}; IDLE_S=1; HTTP_T=${BENCH_HTTP_TIME:-1}
 	STREAMS="1"; DIRS="send"
 	OUT=${OUT:-$NC_TMP/results}
 	DOCS=""
@@ -133,9 +146,13 @@ else
 	PATHS=${BENCH_PATHS:-loopback veth slirp socat tap tap-sc vxlan vxlan-sc wg wggo capture}
 	if [ -n "${BENCH_FULL:-}" ]; then T=10; REPS=3; else T=3; REPS=1; fi
 	T=${BENCH_TIME:-$T}; REPS=${BENCH_REPS:-$REPS}; HTTP_T=${BENCH_HTTP_TIME:-$T}
-	PP_COUNT=20000; CR_MAX=10000; CR_SECS=2; HOLD_N=10000
+	PP_COUNT=20000; CR_MAX=10000; CR_SECS=2; HOLD=${BENCH_HOLD:-0 5000 18000}; IDLE_S=10
 	STREAMS="1 4"; DIRS="send recv"
 	if [ -z "$OUT" ]; then OUT=$ROOT/bench/results; DOCS=$ROOT/docs/benchmarks.md; else DOCS=$OUT/benchmarks.md; fi
+	if [ "$SCALE_ONLY" = 1 ]; then
+		[ "$OUT" != "$ROOT/bench/results" ] || { echo "bench/run.sh: --scale needs --out DIR" >&2; exit 2; }
+		DOCS=""
+	fi
 fi
 mkdir -p "$OUT"
 RES=$NC_TMP/results.jsonl
@@ -147,6 +164,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say() { printf 'bench: %s\n' "$*" >&2; }
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
+
+# HELD: in the scale section, ', "held": N' — the iperf and latency records it makes are
+# the scale section's (report.py keeps them apart from the per-MTU tables).
+HELD=""
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
@@ -168,87 +189,87 @@ max_mtu() {
 
 
 setup_loopback() {
-	netns_add ncb-lo
-	log ip -n ncb-lo link set lo mtu "$1"
+	netns_add "$NSP-lo"
+	log ip -n "$NSP-lo" link set lo mtu "$1"
 	ADDR=127.0.0.1
-	CLIENT=(ip netns exec ncb-lo)
-	SERVER=(ip netns exec ncb-lo)
+	CLIENT=(ip netns exec "$NSP-lo")
+	SERVER=(ip netns exec "$NSP-lo")
 	COST_PGS=()
-	NSES=(ncb-lo)
+	NSES=("$NSP-lo")
 }
 
 setup_veth() {
-	netns_add ncb-va
-	netns_add ncb-vb
-	log ip link add ncb-veth0 netns ncb-va mtu "$1" type veth peer name ncb-veth1 netns ncb-vb mtu "$1"
-	log ip -n ncb-va addr add 10.213.1.1/24 dev ncb-veth0
-	log ip -n ncb-vb addr add 10.213.1.2/24 dev ncb-veth1
-	log ip -n ncb-va link set ncb-veth0 up
-	log ip -n ncb-vb link set ncb-veth1 up
-	ADDR=10.213.1.2
-	CLIENT=(ip netns exec ncb-va)
-	SERVER=(ip netns exec ncb-vb)
+	netns_add "$NSP-va"
+	netns_add "$NSP-vb"
+	log ip link add "$NSP-veth0" netns "$NSP-va" mtu "$1" type veth peer name "$NSP-veth1" netns "$NSP-vb" mtu "$1"
+	log ip -n "$NSP-va" addr add "$NETP.1.1/24" dev "$NSP-veth0"
+	log ip -n "$NSP-vb" addr add "$NETP.1.2/24" dev "$NSP-veth1"
+	log ip -n "$NSP-va" link set "$NSP-veth0" up
+	log ip -n "$NSP-vb" link set "$NSP-veth1" up
+	ADDR=$NETP.1.2
+	CLIENT=(ip netns exec "$NSP-va")
+	SERVER=(ip netns exec "$NSP-vb")
 	COST_PGS=()
-	NSES=(ncb-va ncb-vb)
+	NSES=("$NSP-va" "$NSP-vb")
 }
 
 # slirp4netns: the client in a namespace whose only way out is slirp4netns; 10.0.2.2 is
 # the host's loopback, where the servers listen.
 setup_slirp() {
-	netns_add ncb-sl
-	spawn slirp slirp4netns --configure --mtu="$1" --netns-type=path /run/netns/ncb-sl tap0
+	netns_add "$NSP-sl"
+	spawn slirp slirp4netns --configure --mtu="$1" --netns-type=path "/run/netns/$NSP-sl" tap0
 	local i
 	for i in $(seq 1 50); do
-		ip -n ncb-sl -o addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break
+		ip -n "$NSP-sl" -o addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break
 		sleep 0.1
 	done
-	cmdlog setup-slirp slirp4netns --configure --mtu="$1" --netns-type=path /run/netns/ncb-sl tap0
+	cmdlog setup-slirp slirp4netns --configure --mtu="$1" --netns-type=path "/run/netns/$NSP-sl" tap0
 	ADDR=10.0.2.2
-	CLIENT=(ip netns exec ncb-sl)
+	CLIENT=(ip netns exec "$NSP-sl")
 	SERVER=()
 	SRV_BIND=127.0.0.1	# the host's loopback only
 	COST_PGS=("$NC_PID")
-	NSES=(ncb-sl)
+	NSES=("$NSP-sl")
 }
 
 # socat: one relay per server port, in a namespace whose lo has the MTU; the client
 # connects to port+1000.
 setup_socat() {
-	netns_add ncb-so
-	log ip -n ncb-so link set lo mtu "$1"
+	netns_add "$NSP-so"
+	log ip -n "$NSP-so" link set lo mtu "$1"
 	ADDR=127.0.0.1
-	CLIENT=(ip netns exec ncb-so)
-	SERVER=(ip netns exec ncb-so)
+	CLIENT=(ip netns exec "$NSP-so")
+	SERVER=(ip netns exec "$NSP-so")
 	COST_PGS=()
-	NSES=(ncb-so)
+	NSES=("$NSP-so")
 	local p
 	for p in $IPERF_PORT $TB_PORT; do
-		spawn "socat-$p" ip netns exec ncb-so socat "TCP-LISTEN:$((p + 1000)),bind=127.0.0.1,reuseaddr,fork,backlog=4096" "TCP:127.0.0.1:$p"
+		spawn "socat-$p" ip netns exec "$NSP-so" socat "TCP-LISTEN:$((p + 1000)),bind=127.0.0.1,reuseaddr,fork,backlog=4096" "TCP:127.0.0.1:$p"
 		COST_PGS+=("$NC_PID")
 	done
-	cmdlog setup-socat ip netns exec ncb-so socat "TCP-LISTEN:$((IPERF_PORT + 1000)),bind=127.0.0.1,reuseaddr,fork,backlog=4096" "TCP:127.0.0.1:$IPERF_PORT"
+	cmdlog setup-socat ip netns exec "$NSP-so" socat "TCP-LISTEN:$((IPERF_PORT + 1000)),bind=127.0.0.1,reuseaddr,fork,backlog=4096" "TCP:127.0.0.1:$IPERF_PORT"
 	PORT_SHIFT=1000
 }
 
 setup_tap() {
-	netns_add ncb-tap
-	log ip -n ncb-tap tuntap add tap0 mode tap
-	log ip -n ncb-tap addr add 10.213.2.1/24 dev tap0
-	log ip -n ncb-tap link set tap0 mtu "$1" up
-	start_service --netns ncb-tap T 10.213.2.2/24 --link tap --tap tap0 --mtu "$1"
-	cmdlog setup-tap ip netns exec ncb-tap "$NETCON" service --ip 10.213.2.2/24 --socket "$(sock T)" --link tap --tap tap0 --mtu "$1"
-	ADDR=10.213.2.1
+	netns_add "$NSP-tap"
+	log ip -n "$NSP-tap" tuntap add tap0 mode tap
+	log ip -n "$NSP-tap" addr add "$NETP.2.1/24" dev tap0
+	log ip -n "$NSP-tap" link set tap0 mtu "$1" up
+	start_service --netns "$NSP-tap" T "$NETP.2.2/24" --link tap --tap tap0 --mtu "$1"
+	cmdlog setup-tap ip netns exec "$NSP-tap" "$NETCON" service --ip "$NETP.2.2/24" --socket "$(sock T)" --link tap --tap tap0 --mtu "$1"
+	ADDR=$NETP.2.1
 	CLIENT=("$NETCON" intercept --socket "$(sock T)" --)
-	SERVER=(ip netns exec ncb-tap)
+	SERVER=(ip netns exec "$NSP-tap")
 	COST_PGS=("${NC_SERVICE[T]}")
-	NSES=(ncb-tap)
+	NSES=("$NSP-tap")
 }
 
 setup_vxlan() {
-	start_pair 10.213.3 --mtu "$1"
-	cmdlog setup-vxlan-A "$NETCON" service --ip 10.213.3.1/24 --socket "$(sock A)" --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" --mtu "$1"
-	cmdlog setup-vxlan-B "$NETCON" service --ip 10.213.3.2/24 --socket "$(sock B)" --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A" --mtu "$1"
-	ADDR=10.213.3.2
+	start_pair "$NETP.3" --mtu "$1"
+	cmdlog setup-vxlan-A "$NETCON" service --ip "$NETP.3.1/24" --socket "$(sock A)" --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" --mtu "$1"
+	cmdlog setup-vxlan-B "$NETCON" service --ip "$NETP.3.2/24" --socket "$(sock B)" --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A" --mtu "$1"
+	ADDR=$NETP.3.2
 	CLIENT=("$NETCON" intercept --socket "$(sock A)" --)
 	SERVER=("$NETCON" intercept --socket "$(sock B)" --)
 	COST_PGS=("${NC_SERVICE[A]}" "${NC_SERVICE[B]}")
@@ -467,56 +488,86 @@ run_path() {
 	teardown
 }
 
-# scale PATH — HOLD_N idle connections from the client side; RSS of the services.
+# hold_more NAME N — N more idle connections from the client side (build/tcpbench hold,
+# kept open until teardown); sets OPEN_S to the time they took. Returns 1 on failure.
+hold_more() {
+	local name=$1 n=$2 f line i
+	cmdlog "hold-$path" "${CLIENT[@]}" "$TCPBENCH" hold "$ADDR" "$TB_PORT" "$n"
+	spawn "$name" "${CLIENT[@]}" "$TCPBENCH" hold "$ADDR" "$TB_PORT" "$n"
+	f=$NC_TMP/$name.log
+	line=""
+	for i in $(seq 1 1800); do	# ≤ 180 s
+		line=$(grep -E '^[0-9.]+ [0-9]+$' "$f" 2>/dev/null || true)
+		[ -n "$line" ] && break
+		alive "${NC_SPAWNED[$name]}" || break
+		sleep 0.1
+	done
+	if [ -z "$line" ] || [ "${line#* }" != "$n" ]; then
+		HOLD_ERR=$(tail -n 1 "$f" 2>/dev/null | tr -d '"\\' | cut -c1-200)
+		HOLD_ERR=${HOLD_ERR:-no answer}
+		return 1
+	fi
+	OPEN_S=${line% *}
+}
+
+# scale PATH — one connection's ping-pong latency and single-stream throughput (iperf3,
+# one stream, client → server) while each count of HOLD idle connections is held (the
+# counts ascending, in one setup: holders are added, nothing is closed between counts),
+# MTU 1500; for the netcon paths the services' RSS (VmRSS, against the count 0) and
+# their CPU over IDLE_S s while everything sits idle (before the measurements).
 scale() {
-	local path=$1 mtu=1500 pid f i line pg rss0=() rss1=() t0 t1 n
-	say "$path: $HOLD_N idle connections"
+	local path=$1 mtu=1500 held=0 want k=0 pg t0 t1 j body names=(A B) rss0=() rss
+	say "$path: scale, MTU $mtu, held connections: $HOLD"
 	PORT_SHIFT=0
 	SRV_BIND=0.0.0.0
 	TB_PORT=$(free_tcp_port)
 	IPERF_PORT=$(free_tcp_port)
 	"setup_$path" "$mtu"
+	[ "$path" = tap ] && names=(T)
+	spawn iperf-srv "${SERVER[@]}" iperf3 -s -4 -B "$SRV_BIND" -p "$IPERF_PORT"
 	spawn tb-srv "${SERVER[@]}" "$TCPBENCH" serve "$SRV_BIND:$TB_PORT"
-	if ! wait_tcp "$TB_PORT"; then
-		say "  scale $path: server unreachable"; teardown; return 0
-	fi
-	sleep 0.5
-	for pg in "${COST_PGS[@]}"; do rss0+=("$(rss_kib "$pg")"); done
-	cmdlog "scale-$path" "${CLIENT[@]}" "$TCPBENCH" hold "$ADDR" "$TB_PORT" "$HOLD_N"
-	spawn hold "${CLIENT[@]}" "$TCPBENCH" hold "$ADDR" "$TB_PORT" "$HOLD_N"
-	f=$NC_TMP/hold.log
-	line=""
-	for i in $(seq 1 1200); do	# ≤ 120 s
-		line=$(grep -E '^[0-9.]+ [0-9]+$' "$f" 2>/dev/null || true)
-		[ -n "$line" ] && break
-		alive "${NC_SPAWNED[hold]}" || break
-		sleep 0.1
-	done
-	if [ -z "$line" ]; then
-		say "  scale $path failed: $(tail -c 300 "$f")"
-		record "\"path\": \"$path\", \"test\": \"scale\", \"error\": \"$(tail -n 1 "$f" | tr -d '"\\')\""
+	if ! wait_tcp "$IPERF_PORT" || ! wait_tcp "$TB_PORT"; then
+		say "  scale $path: servers unreachable"
+		record "\"path\": \"$path\", \"test\": \"scale\", \"held\": 0, \"error\": \"servers unreachable\""
 		teardown
 		return 0
 	fi
-	sleep 1
-	n=${line#* }
-	local body="\"path\": \"$path\", \"test\": \"scale\", \"conns\": $n, \"open_s\": ${line% *}"
-	if [ ${#COST_PGS[@]} -gt 0 ]; then
-		local j=0 names=(A B)
-		[ "$path" = tap ] && names=(T)
-		t0=0; for pg in "${COST_PGS[@]}"; do t0=$((t0 + $(grp_ticks "$pg"))); done
-		sleep 3
-		t1=0; for pg in "${COST_PGS[@]}"; do t1=$((t1 + $(grp_ticks "$pg"))); done
-		for pg in "${COST_PGS[@]}"; do
-			rss1+=("$(rss_kib "$pg")")
-			body+=", \"rss0_kib_${names[j]}\": ${rss0[j]}, \"rss_kib_${names[j]}\": ${rss1[j]}"
-			body+=", \"kib_per_conn_${names[j]}\": $(awk -v a="${rss0[j]}" -v b="${rss1[j]}" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
-			j=$((j + 1))
-		done
-		body+=", \"idle_cpu_pct\": $(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", t / hz / 3 * 100 }')"
-	fi
-	record "$body"
-	say "  scale $path: {$body}"
+	sleep 0.5
+	for pg in "${COST_PGS[@]}"; do rss0+=("$(rss_kib "$pg")"); done
+	for want in $HOLD; do
+		OPEN_S=0
+		if [ "$want" -gt "$held" ]; then
+			k=$((k + 1))
+			if ! hold_more "hold$k" $((want - held)); then
+				say "  scale $path: holding $want failed: $HOLD_ERR"
+				record "\"path\": \"$path\", \"test\": \"scale\", \"held\": $want, \"error\": \"$HOLD_ERR\""
+				break
+			fi
+			held=$want
+		fi
+		sleep 1
+		body="\"path\": \"$path\", \"test\": \"scale\", \"held\": $held, \"open_s\": $OPEN_S"
+		if [ ${#COST_PGS[@]} -gt 0 ]; then
+			t0=0; for pg in "${COST_PGS[@]}"; do t0=$((t0 + $(grp_ticks "$pg"))); done
+			sleep "$IDLE_S"
+			t1=0; for pg in "${COST_PGS[@]}"; do t1=$((t1 + $(grp_ticks "$pg"))); done
+			j=0
+			for pg in "${COST_PGS[@]}"; do
+				rss=$(rss_kib "$pg")
+				body+=", \"rss_kib_${names[j]}\": $rss"
+				[ "$held" = 0 ] || body+=", \"kib_per_conn_${names[j]}\": $(awk -v a="${rss0[j]}" -v b="$rss" -v n="$held" 'BEGIN { printf "%.3f", (b - a) / n }')"
+				j=$((j + 1))
+			done
+			# per service: the CPU of all of them over IDLE_S, divided by their number
+			body+=", \"idle_cpu_pct\": $(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v s="$IDLE_S" -v n=${#COST_PGS[@]} 'BEGIN { printf "%.2f", t / hz / s / n * 100 }')"
+		fi
+		record "$body"
+		say "  scale $path held $held: {$body}"
+		HELD=", \"held\": $held"
+		latency "$path" "$mtu"
+		iperf "$path" "$mtu" 1 send 1 || true
+		HELD=""
+	done
 	teardown
 }
 
@@ -575,6 +626,27 @@ print("\"frames\": %d, \"dropped\": %d" % (c["frames"], c["dropped"]))' <<<"$js"
 	done
 }
 
+# lwipscale — lwIP's per-segment input cost against the number of pcbs, with the pcb hash
+# and without (bench/lwipscale.c), the two builds alternating count by count.
+lwipscale() {
+	local n b line quick=--quick counts="10 10000 100000"
+	[ -z "${BENCH_FULL:-}" ] || { quick=""; counts="10 10000 100000 1000000"; }
+	[ "$SMOKE" = 0 ] || counts="10 1000"
+	for n in $counts; do
+		for b in lwipscale lwipscale-nohash; do
+			cmdlog "$b" "$BUILD/$b" $quick "$n"
+			if line=$(timeout -k 5 600 nice -n 5 "$BUILD/$b" $quick "$n" 2>/dev/null) &&
+				[[ $line =~ ^pcbs\ ([0-9]+)\ lookup\ ([a-z]+)\ one_ns\ ([0-9]+)\ spread_ns\ ([0-9]+)\ syn_ns\ ([0-9]+)\ timer_us\ ([0-9.]+)\ timer_cpu_pct\ ([0-9.]+)$ ]]; then
+				record "\"path\": \"lwip\", \"test\": \"lwipscale\", \"pcbs\": ${BASH_REMATCH[1]}, \"lookup\": \"${BASH_REMATCH[2]}\", \"one_ns\": ${BASH_REMATCH[3]}, \"spread_ns\": ${BASH_REMATCH[4]}, \"syn_ns\": ${BASH_REMATCH[5]}, \"timer_us\": ${BASH_REMATCH[6]}, \"timer_cpu_pct\": ${BASH_REMATCH[7]}"
+				say "  $line"
+			else
+				say "  $b $n failed: ${line:0:200}"
+				record "\"path\": \"lwip\", \"test\": \"lwipscale\", \"pcbs\": $n, \"lookup\": \"${b#lwipscale}\", \"error\": \"failed\""
+			fi
+		done
+	done
+}
+
 # ---------------------------------------------------------------------------------------
 # The run
 
@@ -583,6 +655,7 @@ say "output: $OUT; iperf3 ${T}s × $REPS; paths: $PATHS"
 has_path() { case " $PATHS " in *" $1 "*) return 0 ;; esac; return 1; }
 for path in $PATHS; do
 	[ "$path" != capture ] || continue	# below
+	[ "$SCALE_ONLY" = 0 ] || break
 	case $path in *-sc) has_path "${path%-sc}" && continue ;; esac	# run beside its preload path
 	if [ "$SMOKE" = 1 ]; then mtus=1500; else mtus="1500 9000 $(max_mtu "$path")"; fi
 	case $path in wg|wggo) [ "$SMOKE" = 1 ] && mtus=1420 || mtus="1420 $(max_mtu "$path")" ;; esac
@@ -595,7 +668,9 @@ done
 for path in veth tap vxlan; do
 	case " $PATHS " in *" $path "*) scale "$path" ;; esac
 done
-has_path capture && capture_cost
+[ "$SCALE_ONLY" = 1 ] || ! has_path capture || capture_cost
+say "lwIP alone: per-segment input cost against pcbs"
+lwipscale
 say "measured in ${SECONDS}s"
 
 # Machine, versions, commands: for the report.
@@ -625,7 +700,7 @@ python3 bench/report.py --results "$OUT/raw.jsonl" --machine "$OUT/machine.tsv" 
 # The way out and the way in (issue 16): bench/outbound.sh, a section of its own on the
 # page; with a temp dir and a registry of its own (what it starts, it cleans up). Not with
 # a BENCH_PATHS subset unless BENCH_OB_ROWS says which of its rows.
-if [ -z "${BENCH_PATHS:-}" ] || [ -n "${BENCH_OB_ROWS:-}" ]; then
+if [ "$SCALE_ONLY" = 0 ] && { [ -z "${BENCH_PATHS:-}" ] || [ -n "${BENCH_OB_ROWS:-}" ]; }; then
 	ob=(bench/outbound.sh --out "$OUT")
 	[ "$SMOKE" = 0 ] || ob+=(--smoke)
 	[ -z "$DOCS" ] || ob+=(--docs "$DOCS")

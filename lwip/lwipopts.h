@@ -162,6 +162,19 @@ uint32_t netcon_tcp_isn(const struct ip_addr *local_ip, uint16_t local_port,
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
 	netcon_tcp_isn((local_ip), (local_port), (remote_ip), (remote_port))
 
+/* lwIP finds a segment's pcb in a hash of its four-tuple (patch 0007); the hash is
+ * SipHash-2-4 under a secret of its own drawn at start (netcon_tcp_hash() in
+ * src/service/isn.c), so that a peer cannot choose addresses and ports that share a
+ * bucket. The table grows with the pcbs (from TCP_HASH_MIN buckets). */
+#ifndef __ASSEMBLER__
+uint32_t netcon_tcp_hash(const struct ip_addr *local_ip, uint16_t local_port,
+			 const struct ip_addr *remote_ip, uint16_t remote_port);
+#endif
+#define LWIP_HOOK_TCP_HASH(local_ip, local_port, remote_ip, remote_port) \
+	netcon_tcp_hash((local_ip), (local_port), (remote_ip), (remote_port))
+#define TCP_HASH_MIN                64
+#define TCP_LISTEN_HASH_SIZE        64
+
 /* ICMP errors for connected UDP sockets (netcon_ip4_input() in src/service/udp.c); it
  * only looks, never eats. Ephemeral UDP ports as Linux's: 32768-60999 is close enough. */
 #ifndef __ASSEMBLER__

@@ -25,4 +25,9 @@
  * accept and data paths, as an input can pass the checksums above. */
 #undef LWIP_HOOK_TCP_ISN
 
+/* Every pcb lookup also walks lwIP's lists and asserts that the hash (patch 0007) found
+ * the same pcb. */
+#undef TCP_HASH_CHECK
+#define TCP_HASH_CHECK 1
+
 #endif /* NETCON_FUZZ_LWIPOPTS_H */

@@ -39,6 +39,7 @@
 #include "lwip/ip_addr.h"
 
 static uint8_t isn_key[NC_ISN_KEY_LEN];
+static uint8_t hash_key[NC_ISN_KEY_LEN];   /* netcon_tcp_hash's: a secret of its own */
 static int isn_keyed;
 
 static inline uint64_t rotl(uint64_t x, int b)
@@ -108,20 +109,30 @@ uint32_t nc_isn_calc(const uint8_t key[NC_ISN_KEY_LEN], const struct nc_isn_tupl
 	return (uint32_t)(now_ns / 4000u) + (uint32_t)nc_siphash24(key, buf, sizeof(buf));
 }
 
-int nc_isn_init(void)
+static int draw_key(uint8_t key[NC_ISN_KEY_LEN])
 {
 	size_t got = 0;
 
-	while (got < sizeof(isn_key)) {
-		ssize_t n = getrandom(isn_key + got, sizeof(isn_key) - got, 0);
+	while (got < NC_ISN_KEY_LEN) {
+		ssize_t n = getrandom(key + got, NC_ISN_KEY_LEN - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
 		got += (size_t)n;
 	}
-	isn_keyed = 1;
 	return 0;
+}
+
+int nc_isn_init(void)
+{
+	int r = draw_key(isn_key);
+
+	if (r == 0)
+		r = draw_key(hash_key);
+	if (r == 0)
+		isn_keyed = 1;
+	return r;
 }
 
 static void tuple_addr(uint8_t out[16], const ip_addr_t *a)
@@ -149,4 +160,35 @@ u32_t netcon_tcp_isn(const ip_addr_t *local_ip, u16_t local_port, const ip_addr_
 	t.family = IP_IS_V6(local_ip) ? 6 : 4;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return nc_isn_calc(isn_key, &t, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+uint32_t nc_tcp_hash_calc(const uint8_t key[NC_ISN_KEY_LEN], const ip_addr_t *local_ip,
+			  uint16_t local_port, const ip_addr_t *remote_ip, uint16_t remote_port)
+{
+	/* ports, then both addresses: 12 bytes for IPv4, 36 for IPv6 (what is hashed never
+	 * depends on the compiler; equal tuples, as ip_addr_eq sees them, hash equal) */
+	uint8_t buf[4 + 16 + 16];
+	size_t alen = IP_IS_V6(local_ip) ? 16 : 4;
+
+	buf[0] = (uint8_t)(local_port >> 8);
+	buf[1] = (uint8_t)local_port;
+	buf[2] = (uint8_t)(remote_port >> 8);
+	buf[3] = (uint8_t)remote_port;
+	if (alen == 16) {
+		memcpy(buf + 4, ip_2_ip6(local_ip)->addr, 16);
+		memcpy(buf + 20, ip_2_ip6(remote_ip)->addr, 16);
+	} else {
+		memcpy(buf + 4, &ip_2_ip4(local_ip)->addr, 4);
+		memcpy(buf + 8, &ip_2_ip4(remote_ip)->addr, 4);
+	}
+	return (uint32_t)nc_siphash24(key, buf, 4 + 2 * alen);
+}
+
+/* LWIP_HOOK_TCP_HASH: the bucket of a four-tuple in lwIP's pcb hash (patch 0007), for
+ * every segment and every pcb that enters the active or TIME_WAIT list. */
+u32_t netcon_tcp_hash(const ip_addr_t *local_ip, u16_t local_port, const ip_addr_t *remote_ip,
+		      u16_t remote_port)
+{
+	LWIP_ASSERT("netcon_tcp_hash: no secret (nc_isn_init)", isn_keyed);
+	return nc_tcp_hash_calc(hash_key, local_ip, local_port, remote_ip, remote_port);
 }

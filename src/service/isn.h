@@ -25,8 +25,16 @@ struct nc_isn_tuple {
 uint32_t nc_isn_calc(const uint8_t key[NC_ISN_KEY_LEN], const struct nc_isn_tuple *t,
 		     uint64_t now_ns);
 
-/* Draws the service's secret from getrandom(). Returns 0 or a negative errno. Called once
- * at start, before lwIP can open a connection. */
+/* The bucket hash of a TCP four-tuple (lwIP's LWIP_HOOK_TCP_HASH): the low 32 bits of
+ * SipHash-2-4 of the ports and addresses under KEY, a secret apart from the ISN's (an
+ * ISN shows F of its tuple to the peer; the hash must show nothing). Pure: the unit test
+ * drives it. */
+struct ip_addr;
+uint32_t nc_tcp_hash_calc(const uint8_t key[NC_ISN_KEY_LEN], const struct ip_addr *local_ip,
+			  uint16_t local_port, const struct ip_addr *remote_ip, uint16_t remote_port);
+
+/* Draws the service's secrets (the ISN's and the hash's) from getrandom(). Returns 0 or
+ * a negative errno. Called once at start, before lwIP can open a connection. */
 int nc_isn_init(void);
 
 #endif /* NETCON_SERVICE_ISN_H */

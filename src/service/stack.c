@@ -253,7 +253,7 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 		if (svc->link->wire_faults)
 			svc->link->fault = &svc->fault;   /* the link injects them (link.h) */
 	}
-	int rc = nc_isn_init();   /* the ISN secret, before lwIP can open a connection */
+	int rc = nc_isn_init();   /* the ISN and hash secrets, before lwIP can open a connection */
 	if (rc < 0) {
 		snprintf(err, errlen, "getrandom: %s", strerror(-rc));
 		return rc;
@@ -515,10 +515,10 @@ static void poll_loopback(struct nc_service *svc)
 
 /*
  * tw_cap() - at most NC_TW_MAX connections in TIME_WAIT: the oldest beyond end early, as
- * Linux's tcp_max_tw_buckets ends them. lwIP finds the connection of every segment that
- * is not for an established one (every SYN to a listener) by walking its TIME_WAIT list;
- * a server under connection churn (500/s, 60 s of TIME_WAIT: ~30,000) spent 80% of its
- * CPU there. The list is newest first: everything past the cap goes, silently (a TIME_WAIT
+ * Linux's tcp_max_tw_buckets ends them. Before lwIP patch 0007 (a hash of four-tuples)
+ * lwIP found the connection of every SYN to a listener by walking its TIME_WAIT list,
+ * and a server under connection churn (500/s, 60 s of TIME_WAIT: ~30,000) spent 80% of
+ * its CPU there; the cap stays to bound what TIME_WAIT holds. The list is newest first: everything past the cap goes, silently (a TIME_WAIT
  * pcb is freed without a RST). Checked at most every 100 ms.
  */
 static void tw_cap(struct nc_service *svc)

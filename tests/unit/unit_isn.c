@@ -1,7 +1,9 @@
 /*
  * unit_isn.c — SipHash-2-4 and the initial sequence numbers of src/service/isn.c: the
  * paper's test vector; different four-tuples give unrelated ISNs; one four-tuple's ISN
- * advances with the 4 µs clock; another key gives other ISNs.
+ * advances with the 4 µs clock; another key gives other ISNs. The four-tuple hash of
+ * lwIP's pcb table (nc_tcp_hash_calc): a function of the tuple, keyed, spreading
+ * consecutive ports evenly.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 
 #include "check.h"
 #include "service/isn.h"
+#include "lwip/ip_addr.h"
 
 /* isn.o's lwIP hook may assert; nothing here calls it. */
 void netcon_lwip_assert(const char *msg, const char *file, int line)
@@ -121,12 +124,45 @@ static void test_keyed(void)
 	CHECK(nc_isn_init() == 0, "nc_isn_init failed");
 }
 
+static void test_tuple_hash(void)
+{
+	uint8_t k1[16] = "netcon unit key", k2[16] = "netcon unit kez";
+	ip_addr_t a, b, a6, b6;
+	unsigned buckets[1024] = { 0 }, worst = 0;
+	int same = 0;
+
+	IP_ADDR4(&a, 10, 167, 0, 1);
+	IP_ADDR4(&b, 10, 167, 0, 2);
+	IP_ADDR6(&a6, 0xfd670000, 0, 0, 1);
+	IP_ADDR6(&b6, 0xfd670000, 0, 0, 2);
+	CHECK(nc_tcp_hash_calc(k1, &a, 80, &b, 40000) == nc_tcp_hash_calc(k1, &a, 80, &b, 40000),
+	      "not a function of the tuple");
+	CHECK(nc_tcp_hash_calc(k1, &a, 80, &b, 40000) != nc_tcp_hash_calc(k1, &a, 40000, &b, 80),
+	      "ports swapped: same hash");
+	CHECK(nc_tcp_hash_calc(k1, &a, 80, &b, 40000) != nc_tcp_hash_calc(k1, &b, 80, &a, 40000),
+	      "addresses swapped: same hash");
+	CHECK(nc_tcp_hash_calc(k1, &a6, 80, &b6, 40000) != nc_tcp_hash_calc(k1, &a6, 80, &a6, 40000),
+	      "IPv6 remote address ignored");
+	/* 65,536 peers' ports into 1,024 buckets: 64 each on average; a keyed PRF stays
+	 * near that (a bucket above 128 is ~1e-12 likely) */
+	for (uint32_t p = 0; p < 65536; p++) {
+		unsigned *n = &buckets[nc_tcp_hash_calc(k1, &a, 80, &b, (uint16_t)p) & 1023];
+		if (++*n > worst)
+			worst = *n;
+		same += p < 64 && nc_tcp_hash_calc(k1, &a, 80, &b, (uint16_t)p) ==
+				  nc_tcp_hash_calc(k2, &a, 80, &b, (uint16_t)p);
+	}
+	CHECK(worst < 128, "a bucket holds %u of 65536 (64 on average)", worst);
+	CHECK(same == 0, "%d of 64 hashes equal under two keys", same);
+}
+
 int main(void)
 {
 	test_siphash_vectors();
 	test_tuples_differ();
 	test_clock();
 	test_keyed();
+	test_tuple_hash();
 	printf("unit_isn: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -1,0 +1,412 @@
+/*
+ * bench/lwipscale.c — what lwIP's input path costs per segment as the number of pcbs
+ * grows: no service, no fds, no network. lwIP (NO_SYS, netcon's lwipopts.h) with one
+ * netif whose output only counts; N established pcbs made directly (tcp_new, their
+ * four-tuples and sequence numbers set, put on the active list as tcp_listen_input
+ * would), then IPv4 segments built in pbufs and fed to ip_input():
+ *
+ *   one      100-byte data segments for one connection, the oldest (lwIP's list walk
+ *            moves the pcb it found to the front: this is its best case)
+ *   spread   100-byte data segments, each for a connection drawn at random among the N
+ *            (a server whose traffic is spread over its connections)
+ *   syn      a SYN from a new peer to a listener, answered with a SYN-ACK, the new pcb
+ *            then aborted (what each new connection costs to find its listener)
+ *   timer    one call of tcp_tmr() (lwIP's fast timer, and its slow timer every second
+ *            call), which visits every pcb: its CPU share at TCP_TMR_INTERVAL
+ *
+ * The same source is built against the series with the pcb hash (lwip/patches/0007,
+ * build/lwipscale) and without it (build/lwipscale-nohash, the series up to 0006):
+ * bench/run.sh runs both in one sitting. docs/benchmarks.md has the figures.
+ *
+ * usage: lwipscale [--quick] [--check] [N...]
+ *   N        pcb counts (default 10 10000 100000 1000000; --quick: 10 10000 100000)
+ *   --quick  fewer segments per measurement
+ *   --check  (hash build) every lookup also walks lwIP's lists and asserts that both
+ *            found the same pcb; adds TIME_WAIT pcbs, a second listener and segments
+ *            that match nothing, and removes pcbs as it goes
+ * Prints one line per N: "pcbs N lookup L one_ns X spread_ns Y syn_ns Z timer_us T
+ * timer_cpu_pct P" (L: hash or walk).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lwip/init.h"
+#include "lwip/inet_chksum.h"
+#include "lwip/ip.h"
+#include "lwip/ip4.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/timeouts.h"
+
+#include "service/isn.h"
+
+#define LOCAL_IP     PP_HTONL(LWIP_MAKEU32(10, 167, 0, 1))
+#define SERVER_PORT  80
+#define LISTEN_PORT  8080
+#define PAYLOAD      100
+
+static struct netif nif;
+static unsigned long frames_out;
+static int check;
+
+/* The hooks lwipopts.h names, as the harness needs them: lwIP alone decides. */
+u32_t sys_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void netcon_lwip_assert(const char *msg, const char *file, int line)
+{
+	fprintf(stderr, "lwipscale: lwIP assertion failed: %s (%s:%d)\n", msg, file, line);
+	abort();
+}
+
+int netcon_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, struct pbuf *p)
+{
+	(void)pcb; (void)hdr; (void)p;
+	return ERR_OK;
+}
+
+int netcon_ip4_input(struct pbuf *p, struct netif *inp)
+{
+	(void)p; (void)inp;
+	return 0;
+}
+
+const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr *dest)
+{
+	(void)netif; (void)dest;
+	return NULL;
+}
+
+static err_t count_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
+{
+	(void)n; (void)p; (void)dst;
+	frames_out++;
+	return ERR_OK;
+}
+
+static err_t nif_init(struct netif *n)
+{
+	n->output = count_output;
+	n->mtu = 1500;
+	n->flags = NETIF_FLAG_UP | NETIF_FLAG_LINK_UP;
+	return ERR_OK;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* The I-th peer: 10.167.(1 + I / 60000 as two bytes), port 1024 + I % 60000. */
+static void peer_of(size_t i, ip_addr_t *ip, u16_t *port)
+{
+	size_t hi = 1 + i / 60000;
+
+	IP_ADDR4(ip, 10, 167, (u8_t)(hi >> 8), (u8_t)hi);
+	*port = (u16_t)(1024 + i % 60000);
+}
+
+/* An IPv4 segment from SRC:SPORT to our DPORT, checksums right, fed to ip_input(). */
+static void input_segment(const ip_addr_t *src, u16_t sport, u16_t dport, u32_t seq, u32_t ack,
+			  u8_t flags, u16_t len)
+{
+	u16_t tot = IP_HLEN + TCP_HLEN + len;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, tot, PBUF_RAM);
+	struct ip_hdr *iph;
+	struct tcp_hdr *th;
+	ip_addr_t dst;
+
+	if (!p) {
+		fprintf(stderr, "lwipscale: out of memory for a segment\n");
+		exit(1);
+	}
+	IP_ADDR4(&dst, 10, 167, 0, 1);
+	memset(p->payload, 0, tot);
+	iph = p->payload;
+	IPH_VHL_SET(iph, 4, IP_HLEN / 4);
+	IPH_LEN_SET(iph, lwip_htons(tot));
+	IPH_TTL_SET(iph, 64);
+	IPH_PROTO_SET(iph, IP_PROTO_TCP);
+	iph->src.addr = ip4_addr_get_u32(ip_2_ip4(src));
+	iph->dest.addr = LOCAL_IP;
+	IPH_CHKSUM_SET(iph, inet_chksum(iph, IP_HLEN));
+	th = (struct tcp_hdr *)((u8_t *)p->payload + IP_HLEN);
+	th->src = lwip_htons(sport);
+	th->dest = lwip_htons(dport);
+	th->seqno = lwip_htonl(seq);
+	th->ackno = lwip_htonl(ack);
+	TCPH_HDRLEN_FLAGS_SET(th, TCP_HLEN / 4, flags);
+	th->wnd = lwip_htons(0xffff);
+	memset((u8_t *)th + TCP_HLEN, 'x', len);
+	pbuf_remove_header(p, IP_HLEN);
+	th->chksum = ip_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, src, &dst);
+	pbuf_add_header(p, IP_HLEN);
+	ip_input(p, &nif);
+}
+
+/* A pcb in ESTABLISHED for peer I, as tcp_listen_input and tcp_process leave one. */
+static struct tcp_pcb *make_pcb(size_t i, u16_t port, enum tcp_state state)
+{
+	struct tcp_pcb *pcb = tcp_new();
+
+	if (!pcb) {
+		fprintf(stderr, "lwipscale: out of memory after %zu pcbs\n", i);
+		exit(1);
+	}
+	IP_ADDR4(&pcb->local_ip, 10, 167, 0, 1);
+	pcb->local_port = port;
+	peer_of(i, &pcb->remote_ip, &pcb->remote_port);
+	pcb->state = state;
+	pcb->rcv_nxt = 1000;
+	pcb->rcv_ann_right_edge = pcb->rcv_nxt + pcb->rcv_wnd;
+	pcb->snd_nxt = pcb->lastack = pcb->snd_lbb = pcb->snd_wl2 = 5000;
+	pcb->snd_wl1 = pcb->rcv_nxt;
+	pcb->mss = 1460;
+	if (state == TIME_WAIT) {
+		pcb->tmr = tcp_ticks;
+		TCP_REG(&tcp_tw_pcbs, pcb);
+	} else {
+		TCP_REG_ACTIVE(pcb);
+	}
+	return pcb;
+}
+
+static struct tcp_pcb **pcbs;
+static size_t npcbs;
+
+static void data_to(struct tcp_pcb *pcb)
+{
+	input_segment(&pcb->remote_ip, pcb->remote_port, pcb->local_port, pcb->rcv_nxt,
+		      pcb->snd_nxt, TCP_ACK | TCP_PSH, PAYLOAD);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* ns per call of FN: the median of 5 batches, each run until BUDGET_NS / 5 have passed or
+ * MAX / 5 calls (at least MIN): the machine may be shared, a median shrugs off a burst. */
+static double measure(void (*fn)(void), unsigned min, unsigned max, uint64_t budget_ns)
+{
+	double batch[5];
+
+	for (int b = 0; b < 5; b++) {
+		uint64_t t0 = now_ns(), t;
+		unsigned n = 0;
+
+		do {
+			fn();
+			n++;
+			t = now_ns();
+		} while (n < max / 5 && (n < min || t - t0 < budget_ns / 5));
+		batch[b] = (double)(t - t0) / n;
+	}
+	qsort(batch, 5, sizeof(*batch), cmp_double);
+	return batch[2];
+}
+
+static void one_seg(void)
+{
+	data_to(pcbs[0]);
+}
+
+static void spread_seg(void)
+{
+	data_to(pcbs[rnd() % npcbs]);
+}
+
+static size_t syn_peer;
+
+static void syn_seg(void)
+{
+	ip_addr_t ip;
+	u16_t port;
+
+	peer_of(4000000 + syn_peer++ % 600000, &ip, &port);
+	input_segment(&ip, port, LISTEN_PORT, 77, 0, TCP_SYN, 0);
+	if (!tcp_active_pcbs || tcp_active_pcbs->state != SYN_RCVD) {
+		fprintf(stderr, "lwipscale: the SYN made no connection\n");
+		exit(1);
+	}
+	tcp_abort(tcp_active_pcbs);
+}
+
+static void timer_tick(void)
+{
+	tcp_tmr();
+}
+
+/* --check: segments that exercise every lookup (active, TIME_WAIT, listeners, none),
+ * with pcbs removed in between; lwIP asserts on the first disagreement. */
+static void check_lookups(size_t n)
+{
+	ip_addr_t ip;
+	u16_t port;
+
+	for (size_t k = 0; k < 2000; k++) {
+		switch (rnd() % 5) {
+		case 0: spread_seg(); break;
+		case 1: syn_seg(); break;
+		case 2:   /* nobody's: answered with RST */
+			peer_of(n + 100000 + rnd() % 1000, &ip, &port);
+			input_segment(&ip, port, SERVER_PORT, 1, 1, TCP_ACK, 0);
+			break;
+		case 3:   /* a TIME_WAIT pcb's peer (made after the active ones) */
+			peer_of(n + rnd() % 100, &ip, &port);
+			input_segment(&ip, port, SERVER_PORT, 1000, 5000, TCP_ACK, 0);
+			break;
+		case 4: { /* one connection fewer (aborted), one more */
+			size_t i = rnd() % npcbs;
+			tcp_abort(pcbs[i]);
+			pcbs[i] = make_pcb(n + 200000 + k, SERVER_PORT, ESTABLISHED);
+			break;
+		}
+		}
+	}
+}
+
+static void run(size_t n, int quick)
+{
+	unsigned segs = quick ? 2000 : 20000;
+	uint64_t budget = quick ? 100000000u : 500000000u;
+	double one, spread, syn, tmr;
+
+	pcbs = calloc(n, sizeof(*pcbs));
+	if (!pcbs) {
+		fprintf(stderr, "lwipscale: out of memory for %zu pcbs\n", n);
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		pcbs[i] = make_pcb(i, SERVER_PORT, ESTABLISHED);
+	npcbs = n;
+	if (check) {
+		for (size_t i = 0; i < 100; i++)
+			make_pcb(n + i, SERVER_PORT, TIME_WAIT);
+		check_lookups(n);
+	}
+	/* the timers first, while every pcb is idle (the segments below leave delayed ACKs
+	 * that the fast timer would send); one warm-up call */
+	timer_tick();
+	tmr = measure(timer_tick, 2, 500, budget);
+	one = measure(one_seg, 10, segs, budget);
+	spread = measure(spread_seg, 2, segs, budget);
+	syn = measure(syn_seg, 2, segs, budget);
+	printf("pcbs %zu lookup %s one_ns %.0f spread_ns %.0f syn_ns %.0f timer_us %.1f "
+	       "timer_cpu_pct %.3f\n", n,
+#ifdef TCP_HASH_CHECK
+	       "hash",
+#else
+	       "walk",
+#endif
+	       one, spread, syn, tmr / 1000,
+	       tmr / 1e9 * (1000.0 / TCP_TMR_INTERVAL) * 100);
+	fflush(stdout);
+	for (int i = 0; tcp_active_pcbs && i < 3000000; i++)
+		tcp_abort(tcp_active_pcbs);
+	for (int i = 0; tcp_tw_pcbs && i < 3000000; i++)
+		tcp_abort(tcp_tw_pcbs);
+	free(pcbs);
+}
+
+int main(int argc, char **argv)
+{
+	static const size_t full[] = { 10, 10000, 100000, 1000000 }, quick_n[] = { 10, 10000, 100000 };
+	size_t counts[16], ncounts = 0;
+	int quick = 0;
+	ip4_addr_t ip, mask, gw;
+	struct tcp_pcb *l, *l2;
+
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		unsigned long v;
+
+		if (!strcmp(argv[i], "--quick")) {
+			quick = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--check")) {
+			check = 1;
+			continue;
+		}
+		v = strtoul(argv[i], &end, 10);
+		if (*argv[i] < '1' || *argv[i] > '9' || *end || v > 2000000 || ncounts == 16) {
+			fprintf(stderr, "lwipscale: not a pcb count (1..2000000, at most 16): %s\n"
+				"usage: lwipscale [--quick] [--check] [N...]\n", argv[i]);
+			return 2;
+		}
+		counts[ncounts++] = v;
+	}
+	if (!ncounts) {
+		const size_t *d = quick ? quick_n : full;
+		size_t k = quick ? sizeof(quick_n) / sizeof(*d) : sizeof(full) / sizeof(*d);
+		for (size_t i = 0; i < k; i++)
+			counts[ncounts++] = d[i];
+	}
+#ifdef TCP_HASH_CHECK
+	tcp_hash_check = (u8_t)check;
+#else
+	if (check) {
+		fprintf(stderr, "lwipscale: --check needs lwIP with the pcb hash (patch 0007)\n");
+		return 2;
+	}
+#endif
+	if (nc_isn_init() < 0) {
+		fprintf(stderr, "lwipscale: getrandom failed\n");
+		return 1;
+	}
+	lwip_init();
+	IP4_ADDR(&ip, 10, 167, 0, 1);
+	IP4_ADDR(&mask, 255, 255, 0, 0);
+	IP4_ADDR(&gw, 0, 0, 0, 0);
+	netif_add(&nif, &ip, &mask, &gw, NULL, nif_init, ip_input);
+	netif_set_default(&nif);
+	netif_set_up(&nif);
+	/* the listener of the SYNs, and (--check) one on the same port for one address */
+	l = tcp_new();
+	if (!l || tcp_bind(l, IP_ANY_TYPE, LISTEN_PORT) != ERR_OK || !(l = tcp_listen(l))) {
+		fprintf(stderr, "lwipscale: cannot listen\n");
+		return 1;
+	}
+	if (check) {
+		ip_addr_t a;
+		IP_ADDR4(&a, 10, 167, 0, 1);
+		l2 = tcp_new();
+		ip_set_option(l2, SOF_REUSEADDR);
+		if (!l2 || tcp_bind(l2, &a, SERVER_PORT) != ERR_OK || !tcp_listen(l2)) {
+			fprintf(stderr, "lwipscale: cannot listen\n");
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < ncounts; i++)
+		run(counts[i], quick);
+	fprintf(stderr, "lwipscale: %lu frames sent\n", frames_out);
+	return 0;
+}
