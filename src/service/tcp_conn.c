@@ -711,7 +711,8 @@ static void conn_err(void *arg, err_t err)
 		/* A normal end: our FIN was acknowledged after theirs. */
 		s->state = NC_STATE_CLOSED;
 	} else {
-		s->err = err == ERR_RST ? ECONNRESET : ETIMEDOUT;
+		/* As Linux's tcp_reset(): a reset after the peer's FIN (CLOSE_WAIT) is EPIPE. */
+		s->err = err != ERR_RST ? ETIMEDOUT : s->conn.net_eof ? EPIPE : ECONNRESET;
 		s->state = NC_STATE_CLOSED;
 		nc_tombstone_put(svc, s->ino, s->err);
 		s->conn.net_eof = 1;

@@ -1715,6 +1715,39 @@ static void c_linger0_rst(void)
 static volatile sig_atomic_t sigpipes;
 static void on_sigpipe(int s) { (void)s; sigpipes++; }
 
+/*
+ * The issue's case: the server closes with our data unread, so it resets the connection;
+ * the first send after that fails with ECONNRESET (no SIGPIPE), later ones with EPIPE
+ * (and SIGPIPE). how: 0 send(), 1 write(), 2 writev().
+ */
+static void send_after_reset(int how)
+{
+	int ss, fd = conn_pair(&ss);
+	char c = 'a';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+
+	signal(SIGPIPE, on_sigpipe);
+	sigpipes = 0;
+	R("send", send(fd, "unread", 6, 0));
+	msleep(200);
+	srec("srv", srv("close %d", ss));
+	msleep(300);
+	for (int i = 1; i <= 3; i++) {
+		char label[16];
+
+		snprintf(label, sizeof(label), "send%d", i);
+		R(label, how == 0 ? send(fd, &c, 1, 0) : how == 1 ? write(fd, &c, 1) :
+		  writev(fd, &iov, 1));
+		rec("sigpipe=%d", (int)sigpipes);
+	}
+	rec_soerror("so_error", fd);
+	close(fd);
+}
+
+static void c_send_after_reset(void) { send_after_reset(0); }
+static void c_write_after_reset(void) { send_after_reset(1); }
+static void c_writev_after_reset(void) { send_after_reset(2); }
+
 static void c_epipe(void)
 {
 	int ss, fd = conn_pair(&ss);
@@ -3385,6 +3418,9 @@ static const struct conf_case cases[] = {
 	{ "close_unread_rst", c_close_unread_rst },
 	{ "linger0_rst", c_linger0_rst },
 	{ "epipe_sigpipe", c_epipe },
+	{ "send_after_reset", c_send_after_reset },
+	{ "write_after_reset", c_write_after_reset },
+	{ "writev_after_reset", c_writev_after_reset },
 	{ "reset_read", c_reset_read },
 	{ "reset_read_nosoerror", c_reset_read_nosoerror },
 	{ "keepalive_timeout_read", c_keepalive_timeout_read },
