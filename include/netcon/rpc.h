@@ -295,12 +295,15 @@ struct nc_capture_req {
 struct nc_accept_msg {
 	uint32_t magic;     /* NC_ACCEPT_MAGIC */
 	uint32_t flags;     /* NC_ACCEPT_KERNEL: the fd is a kernel TCP socket (a connection
-			       to a published port of the host): the program's own, not virtual */
+			       to a published port of the host): the program's own, not virtual;
+			       NC_ACCEPT_MARK: the fd's first byte is a mark, not data: the
+			       accepting side reads it (nc_accept_recv()) */
 	struct nc_addr local;
 	struct nc_addr peer;
 };
 #define NC_ACCEPT_MAGIC     0x6e636163u  /* "ncac" */
 #define NC_ACCEPT_KERNEL    1u
+#define NC_ACCEPT_MARK      2u
 
 /*
  * Virtual UDP sockets. The program's fd is one end of a SOCK_SEQPACKET pair; each message

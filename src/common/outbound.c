@@ -70,7 +70,7 @@ static int parse_entry(const char *e, struct nc_outbound_rule *r, char *why, siz
 	memset(r, 0, sizeof(*r));
 	if (strlen(e) >= NC_OUTBOUND_TEXT)
 		BAD("--outbound entry '%.40s...' is too long", e);
-	snprintf(r->text, sizeof(r->text), "%s", e);
+	snprintf(r->text, sizeof(r->text), "%.*s", (int)sizeof(r->text) - 1, e);
 	if (e[0] == '[') {
 		const char *close = strchr(e, ']');
 		if (!close)
@@ -120,7 +120,8 @@ static int parse_entry(const char *e, struct nc_outbound_rule *r, char *why, siz
 			snprintf(ports, sizeof(ports), "%s", colon + 1);
 			have_ports = 1;
 		} else {
-			snprintf(host, sizeof(host), "%s", e);   /* IPv4, or IPv6 without a port */
+			/* IPv4, or IPv6 without a port (longer than host: no address anyway) */
+			snprintf(host, sizeof(host), "%.*s", (int)sizeof(host) - 1, e);
 		}
 	}
 	if (!host[0])

@@ -371,5 +371,14 @@ int nc_accept_recv(int fd, int flags, struct nc_accept_msg *m, int *nfd)
 		return -EPROTO;
 	}
 	*nfd = got[0];
+	if (m->flags & NC_ACCEPT_MARK) {
+		/* The mark the service left unread in the connection (tcp_listen.c): taking
+		 * it is what tells the service this connection was accepted. It is there
+		 * before the message was sent; if it is not, the service is gone and the
+		 * connection reads EOF anyway. */
+		char b;
+
+		(void)recv(*nfd, &b, 1, MSG_DONTWAIT);
+	}
 	return 1;
 }

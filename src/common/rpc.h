@@ -46,8 +46,9 @@ void nc_rpc_close_fds(int *fds, int nfds);
  * (recvmsg flags, e.g. MSG_DONTWAIT, MSG_CMSG_CLOEXEC): its struct nc_accept_msg in *m
  * and its fd in *nfd. Returns 1 when one came, 0 at end of file (no message and no fd:
  * the other end shut down or closed), -EPROTO for a malformed message (any fd it carried
- * closed), or recvmsg's own error as a negative errno (-EAGAIN, -ECONNRESET, ...). Used
- * by both doors: the intercept's accept and the seccomp supervisor's. */
+ * closed), or recvmsg's own error as a negative errno (-EAGAIN, -ECONNRESET, ...). It
+ * reads the connection's mark (NC_ACCEPT_MARK) too. Used by both doors: the intercept's
+ * accept and the seccomp supervisor's. */
 int nc_accept_recv(int fd, int flags, struct nc_accept_msg *m, int *nfd);
 
 #endif /* NETCON_COMMON_RPC_H */

@@ -15,7 +15,8 @@
  *    stream socket refuses it with EISCONN, so it is dropped (sockperf always passes one).
  * 3. The end of a virtual TCP connection that the network ended with an error (a reset,
  *    or keepalive or retransmissions giving up): the receive fails with ECONNRESET or
- *    ETIMEDOUT once, as on Linux (tcp_end()).
+ *    ETIMEDOUT once, as on Linux (tcp_end()), and so does the first send that fails,
+ *    before later ones fail with EPIPE (send_end()).
  *
  * Every other fd costs one lookup in our fd table (no lock, no system call), plus, for
  * a send with an address, the check of that address against the virtual network.
@@ -25,6 +26,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -98,7 +100,7 @@ static ssize_t tcp_end(int fd, ssize_t r, size_t asked)
 	if (nc_fd_kind(fd, &e) != NC_KIND_CONN)
 		goto keep;
 	err = conn_error(fd);
-	if (err)
+	if (err && err != EPIPE)   /* EPIPE: reset after the peer's FIN; Linux reads EOF */
 		return nc_ret(-err);
 keep:
 	errno = saved;
@@ -108,6 +110,42 @@ keep:
 /* What a shim returns for libc's receive r of `asked` bytes on fd. */
 #define RECV_RESULT(fd, r, asked) \
 	(__builtin_expect((r) <= 0, 0) ? tcp_end((fd), (r), (asked)) : (r))
+
+/* ---- sending on a virtual TCP connection ---------------------------------------------- */
+
+/*
+ * Linux's first send after the network ended a connection with an error (a reset, a
+ * timeout) fails with that error and clears it, without SIGPIPE; later ones fail with
+ * EPIPE and raise SIGPIPE unless MSG_NOSIGNAL. The socketpair knows only the second
+ * half: its end was closed, so a native send fails with EPIPE and the kernel raises
+ * SIGPIPE at once. So a send on a virtual connection is made with MSG_NOSIGNAL (write
+ * and writev as send and sendmsg, the same call for a socket), and only when it fails
+ * with EPIPE is the service asked for the connection's error (SO_ERROR, which clears
+ * it, as the read path's tcp_end() does); with none, or EPIPE (a reset after the peer's
+ * FIN: Linux's error is EPIPE then), EPIPE stands and SIGPIPE is raised here, in the
+ * calling thread as Linux's is, unless the program asked for none.
+ */
+static int conn_hint(int fd)
+{
+	return __builtin_expect(nc_fd_hint(fd) == NC_KIND_CONN, 0) && is_virtual_conn(fd);
+}
+
+/* send_end() - what a shim returns for the native send r (made with MSG_NOSIGNAL) on
+ * virtual connection fd, the program's flags being `flags`. */
+static ssize_t send_end(int fd, ssize_t r, int flags)
+{
+	int err;
+
+	if (__builtin_expect(r >= 0 || errno != EPIPE, 1))
+		return r;
+	err = conn_error(fd);
+	if (err && err != EPIPE)
+		return nc_ret(-err);
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	errno = EPIPE;
+	return -1;
+}
 
 static size_t iov_total(const struct iovec *iov, size_t n)
 {
@@ -503,11 +541,11 @@ NC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (msg && (is_udp(fd, &e) || (msg->msg_name &&
 	    (b = udp_implicit_bind(fd, msg->msg_name, msg->msg_namelen, &e)) != 0)))
 		return nc_ret(b < 0 ? b : udp_sendmsg(fd, &e, msg, flags));
-	if (msg && msg->msg_name && is_virtual_conn(fd)) {
+	if (msg && conn_hint(fd)) {
 		struct msghdr m = *msg;
 		m.msg_name = NULL;
 		m.msg_namelen = 0;
-		return NC_REAL(sendmsg)(fd, &m, flags);
+		return send_end(fd, NC_REAL(sendmsg)(fd, &m, flags | MSG_NOSIGNAL), flags);
 	}
 	return NC_REAL(sendmsg)(fd, msg, flags);
 }
@@ -525,8 +563,9 @@ NC_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 				    .msg_iov = &iov, .msg_iovlen = 1 };
 		return nc_ret(b < 0 ? b : udp_sendmsg(fd, &e, &m, flags));
 	}
-	if (a && is_virtual_conn(fd))
-		return NC_REAL(sendto)(fd, buf, len, flags, NULL, 0);
+	if (conn_hint(fd))
+		return send_end(fd, NC_REAL(sendto)(fd, buf, len, flags | MSG_NOSIGNAL, NULL, 0),
+				flags);
 	return NC_REAL(sendto)(fd, buf, len, flags, a, salen);
 }
 
@@ -539,6 +578,8 @@ NC_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 		return nc_ret(udp_sendmsg(fd, &e, &m, flags));
 	}
+	if (conn_hint(fd))
+		return send_end(fd, NC_REAL(send)(fd, buf, len, flags | MSG_NOSIGNAL), flags);
 	return NC_REAL(send)(fd, buf, len, flags);
 }
 
@@ -551,6 +592,8 @@ NC_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 		return nc_ret(udp_sendmsg(fd, &e, &m, 0));
 	}
+	if (conn_hint(fd))
+		return send_end(fd, NC_REAL(send)(fd, buf, len, MSG_NOSIGNAL), 0);
 	return NC_REAL(write)(fd, buf, len);
 }
 
@@ -562,6 +605,11 @@ NC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 	if (is_udp(fd, &e)) {
 		ssize_t r = iov_msghdr(&m, iov, n);
 		return nc_ret(r < 0 ? r : udp_sendmsg(fd, &e, &m, 0));
+	}
+	if (conn_hint(fd)) {
+		if (iov_msghdr(&m, iov, n) < 0)
+			return nc_ret(-EINVAL);
+		return send_end(fd, NC_REAL(sendmsg)(fd, &m, MSG_NOSIGNAL), 0);
 	}
 	return NC_REAL(writev)(fd, iov, n);
 }

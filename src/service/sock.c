@@ -258,29 +258,42 @@ void nc_sock_reap(struct nc_service *svc)
  * has closed it already, though its hang-up still waits in our epoll queue: a program
  * that closes a listener and binds its port again at once (iperf3 does) sends the bind
  * before we see the close, and Linux freed the port at close. udp: UDP sockets, else TCP
- * bound sockets and listeners. Returns how many were closed (then try again).
+ * bound sockets and listeners, and the connections that closed listener never accepted
+ * (their end reports ECONNRESET: the accept mark was left unread, tcp_listen.c): Linux
+ * resets those at the listener's close. Returns how many were closed (then try again).
  */
 int nc_sock_reap_closed_port(struct nc_service *svc, uint16_t port, int udp)
 {
-	int n = 0;
+	int n = 0, again = 1;
 
-	for (int pass = 0; pass < 64; pass++) {
-		struct nc_sock *s;
+	/* Closing one may close others (a listener resets the connections it held back):
+	 * when the next one went too, walk again from the head. */
+	for (int pass = 0; pass < 64 && again; pass++) {
+		struct nc_sock *s, *next;
 
-		for (s = svc->socks; s; s = s->next) {
+		again = 0;
+		for (s = svc->socks; s; s = next) {
 			struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
+			int conn = !udp && s->kind == NC_KIND_CONN;
 
+			next = s->next;
 			if (s->dead || s->fd < 0 || s->local.port != port ||
 			    (udp ? s->kind != NC_KIND_UDP :
-			     s->kind != NC_KIND_BOUND && s->kind != NC_KIND_LISTENER))
+			     s->kind != NC_KIND_BOUND && s->kind != NC_KIND_LISTENER && !conn))
 				continue;
-			if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+			if (poll(&p, 1, 0) != 1 ||
+			    !(p.revents & (conn ? POLLERR : POLLHUP | POLLRDHUP | POLLERR)))
+				continue;
+			if (conn)
+				nc_conn_event(svc, s, (uint32_t)p.revents);   /* poll's bits are epoll's */
+			else
+				nc_sock_kill(svc, s);
+			n++;
+			if (next && next->dead) {
+				again = 1;
 				break;
+			}
 		}
-		if (!s)
-			break;
-		nc_sock_kill(svc, s);   /* may kill others: walk again from the head */
-		n++;
 	}
 	return n;
 }

@@ -110,6 +110,23 @@ static err_t cb_result(struct nc_service *svc, struct tcp_pcb *pcb)
 	return svc->aborted_pcb == (uintptr_t)pcb ? ERR_ABRT : ERR_OK;
 }
 
+/*
+ * abort_handshakes() - a listening pcb closes: reset the connections whose handshake it
+ * started (SYN_RCVD; its SYN-ACK sent, the ACK not yet here). Linux drops them with
+ * their listener and the port is free at once; lwIP would keep them, holding the port
+ * against the program's next bind, until their ACK came and found no listener.
+ */
+static void abort_handshakes(struct tcp_pcb *lpcb)
+{
+	struct tcp_pcb *pcb = tcp_active_pcbs, *next;
+
+	for (; pcb; pcb = next) {
+		next = pcb->next;
+		if (pcb->state == SYN_RCVD && pcb->listener == (struct tcp_pcb_listen *)lpcb)
+			tcp_abort(pcb);   /* no callbacks of ours yet */
+	}
+}
+
 /* Close s's pcb if it has one (a listening pcb, or FIN, or RST when data was left
  * unread or lwIP cannot close) and forget it. */
 void nc_pcb_release(struct nc_service *svc, struct nc_sock *s)
@@ -118,6 +135,7 @@ void nc_pcb_release(struct nc_service *svc, struct nc_sock *s)
 		return;
 	nc_pcb_detach(s->pcb);
 	if (s->pcb->state == LISTEN) {
+		abort_handshakes(s->pcb);
 		tcp_close(s->pcb);
 	} else if (tcp_close(s->pcb) != ERR_OK) {
 		pcb_abort(svc, s->pcb);
@@ -693,7 +711,8 @@ static void conn_err(void *arg, err_t err)
 		/* A normal end: our FIN was acknowledged after theirs. */
 		s->state = NC_STATE_CLOSED;
 	} else {
-		s->err = err == ERR_RST ? ECONNRESET : ETIMEDOUT;
+		/* As Linux's tcp_reset(): a reset after the peer's FIN (CLOSE_WAIT) is EPIPE. */
+		s->err = err != ERR_RST ? ETIMEDOUT : s->conn.net_eof ? EPIPE : ECONNRESET;
 		s->state = NC_STATE_CLOSED;
 		nc_tombstone_put(svc, s->ino, s->err);
 		s->conn.net_eof = 1;

@@ -14,7 +14,17 @@
  * listener's pair: accept() in the program is a local recvmsg(), and blocking,
  * non-blocking, epoll and several processes accepting on one listener behave as the
  * kernel's do. When the program's queue is full the connection waits on lsn.pending
- * (counted in lwIP's backlog) until EPOLLOUT says there is room again.
+ * (counted in lwIP's backlog) until EPOLLOUT says there is room again. Each connection's
+ * pair starts with one byte, the accept mark (NC_ACCEPT_MARK), which accept reads away:
+ * when the program closes its listener with connections still queued they go with the
+ * mark unread, our ends report ECONNRESET and the connections are reset, as Linux does
+ * (nc_conn_event()); nc_pcb_release() resets the handshakes still under way.
+ *
+ * Close, then bind again. The program's close reaches us as a hang-up on the pair, which
+ * may still wait in our epoll queue when its next bind or listen arrives; Linux freed the
+ * port at close. A bind or listen that finds the port taken first finishes the close of
+ * everything on it that the program has closed (nc_sock_reap_closed_port()), then tries
+ * again.
  *
  * Families. An AF_INET6 socket bound to `::` without IPV6_V6ONLY gets a dual-stack pcb
  * (IPADDR_TYPE_ANY) whose IPv4 connections report ::ffff:a.b.c.d. lwIP compares ports
@@ -352,7 +362,7 @@ static int send_accept(int lfd, int fd, const struct nc_addr *local,
  * (queue full: try again on EPOLLOUT) or another negative errno. */
 static int deliver_accept(struct nc_sock *l, struct nc_sock *c)
 {
-	int r = send_accept(l->fd, c->conn.app_dup, &c->local, &c->peer, 0);
+	int r = send_accept(l->fd, c->conn.app_dup, &c->local, &c->peer, NC_ACCEPT_MARK);
 
 	if (r < 0)
 		return r;
@@ -465,7 +475,12 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	nc_conn_attach(c, newpcb);
 	nc_conn_size_sndbuf(newpcb);
 	svc->ctr.conns_accepted++;
-	if (nc_epoll_add(svc, f, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
+	/* The mark (NC_ACCEPT_MARK), read by accept: a connection still in the listener's
+	 * queue when the program closes the listener goes with the mark unread, so our end
+	 * reports ECONNRESET and the connection is reset, as Linux resets the connections
+	 * its listener never accepted (and the port is free again at once). */
+	if (send(f, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1 ||
+	    nc_epoll_add(svc, f, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->h) < 0) {
 		nc_conn_abort(svc, c);
 		return ERR_ABRT;
 	}

@@ -1235,6 +1235,85 @@ static void c_listen_rebind(void)
 	rec("udp_rebind_failures=%d first=%s", fails, fails ? strerrorname_np(first) : "-");
 }
 
+/*
+ * rebind_rounds() - the close-then-rebind loop as programs write it: `rounds` times a new
+ * socket binds the wildcard and the case's port, listens and is closed, the next bind
+ * following at once. reuse: SO_REUSEADDR on each. conn: in each round the server side
+ * connects, and the connection is accepted, read to its end (the server side closes
+ * first, so ours is no TIME_WAIT) and closed (1), or left unaccepted in the queue when
+ * the listener closes (2: Linux resets it, and the port is free). Records how many rounds
+ * failed and the first error and the step that met it.
+ */
+static void rebind_rounds(const char *label, int rounds, int reuse, int conn)
+{
+	struct sockaddr_in s = sin_of((struct in_addr){ 0 }, g_port);
+	int fails = 0, first = 0;
+	const char *step = "-";
+
+	for (int i = 0; i < rounds; i++) {
+		int l = tcp(), bad = 0, ss;
+		const char *st = "bind";
+
+		if (reuse)
+			setint(l, SOL_SOCKET, SO_REUSEADDR, 1);
+		if (bind(l, SA(s), sizeof(s)) < 0 || (st = "listen", listen(l, 128) < 0)) {
+			bad = errno;
+		} else if (conn) {
+			st = "connect";
+			ss = atoi(srv("connect %d", g_port));
+			if (ss <= 0) {
+				bad = ECONNREFUSED;
+			} else if (conn == 1) {
+				int a = accept(l, NULL, NULL);
+				char c;
+
+				st = "accept";
+				srv("close %d", ss);
+				if (a < 0)
+					bad = errno;
+				else if (read(a, &c, 1) != 0)
+					bad = EPROTO;   /* the peer's EOF first */
+				if (a >= 0)
+					close(a);
+			} else if (i == 0) {
+				/* What the server side sees once the listener is gone: a reset. */
+				close(l);
+				l = -1;
+				srec("srv_first", srv("read %d 1 2000", ss));
+				srv("close %d", ss);
+			} else {
+				srv("close %d", ss);
+			}
+		}
+		if (bad && !fails++) {
+			first = bad;
+			step = st;
+		}
+		if (l >= 0)
+			close(l);
+	}
+	rec("%s_failures=%d first=%s%s%s", label, fails, step, fails ? "/" : "",
+	    fails ? ename(first) : "");
+}
+
+/* Close a listener and bind its port again at once, 1,000 times over as a new user tries
+ * it: the wildcard without SO_REUSEADDR, then with it. */
+static void c_listen_rebind_loop(void)
+{
+	rebind_rounds("plain", 1000, 0, 0);
+	rebind_rounds("reuseaddr", 1000, 1, 0);
+}
+
+/* The same with a connection in each round: still unaccepted when the listener closes
+ * (Linux resets it: the port is free at once, without SO_REUSEADDR), or accepted and
+ * closed before the listener (with SO_REUSEADDR, as servers set it; that connection's
+ * last ACK may still be on its way when the next bind comes). */
+static void c_listen_rebind_accept(void)
+{
+	rebind_rounds("unaccepted", 300, 0, 2);
+	rebind_rounds("accepted", 300, 1, 1);
+}
+
 static void c_bind_reuseaddr(void)
 {
 	int l = local_listener(g_port, 4), a, b, c;
@@ -1635,6 +1714,39 @@ static void c_linger0_rst(void)
 
 static volatile sig_atomic_t sigpipes;
 static void on_sigpipe(int s) { (void)s; sigpipes++; }
+
+/*
+ * The issue's case: the server closes with our data unread, so it resets the connection;
+ * the first send after that fails with ECONNRESET (no SIGPIPE), later ones with EPIPE
+ * (and SIGPIPE). how: 0 send(), 1 write(), 2 writev().
+ */
+static void send_after_reset(int how)
+{
+	int ss, fd = conn_pair(&ss);
+	char c = 'a';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+
+	signal(SIGPIPE, on_sigpipe);
+	sigpipes = 0;
+	R("send", send(fd, "unread", 6, 0));
+	msleep(200);
+	srec("srv", srv("close %d", ss));
+	msleep(300);
+	for (int i = 1; i <= 3; i++) {
+		char label[16];
+
+		snprintf(label, sizeof(label), "send%d", i);
+		R(label, how == 0 ? send(fd, &c, 1, 0) : how == 1 ? write(fd, &c, 1) :
+		  writev(fd, &iov, 1));
+		rec("sigpipe=%d", (int)sigpipes);
+	}
+	rec_soerror("so_error", fd);
+	close(fd);
+}
+
+static void c_send_after_reset(void) { send_after_reset(0); }
+static void c_write_after_reset(void) { send_after_reset(1); }
+static void c_writev_after_reset(void) { send_after_reset(2); }
 
 static void c_epipe(void)
 {
@@ -3284,6 +3396,8 @@ static const struct conf_case cases[] = {
 	{ "bind_notours", c_bind_notours },
 	{ "bind_twice", c_bind_twice },
 	{ "listen_rebind", c_listen_rebind },
+	{ "listen_rebind_loop", c_listen_rebind_loop },
+	{ "listen_rebind_accept", c_listen_rebind_accept },
 	{ "bind_then_connect", c_bind_then_connect },
 	{ "accept_nonlisten", c_accept_nonlisten },
 	{ "listen_twice", c_listen_twice },
@@ -3304,6 +3418,9 @@ static const struct conf_case cases[] = {
 	{ "close_unread_rst", c_close_unread_rst },
 	{ "linger0_rst", c_linger0_rst },
 	{ "epipe_sigpipe", c_epipe },
+	{ "send_after_reset", c_send_after_reset },
+	{ "write_after_reset", c_write_after_reset },
+	{ "writev_after_reset", c_writev_after_reset },
 	{ "reset_read", c_reset_read },
 	{ "reset_read_nosoerror", c_reset_read_nosoerror },
 	{ "keepalive_timeout_read", c_keepalive_timeout_read },
