@@ -276,25 +276,10 @@ setup_vxlan() {
 	NSES=()
 }
 
-# wg_keys NAME... — a key pair per name in $NC_TMP (NAME.key, NAME.pub), made once.
-wg_keys() {
-	local n
-	for n in "$@"; do
-		[ -s "$NC_TMP/$n.key" ] && continue
-		(umask 077 && wg genkey >"$NC_TMP/$n.key")
-		wg pubkey <"$NC_TMP/$n.key" >"$NC_TMP/$n.pub"
-	done
-}
-
-# wg_conf FILE KEY PORT PEER ALLOWED ENDPOINT — a two-line-section wg(8) file.
-wg_conf() {
-	printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\nEndpoint = %s\n' \
-		"$(cat "$NC_TMP/$2.key")" "$3" "$(cat "$NC_TMP/$4.pub")" "$5" "$6" >"$1"
-}
-
 setup_wg() {
 	local pa pb
-	wg_keys wga wgb
+	wg_keypair wga
+	wg_keypair wgb
 	pa=$(free_udp_port)
 	pb=$(free_udp_port)
 	wg_conf "$NC_TMP/wga.conf" wga "$pa" wgb 10.163.3.2/32 "127.0.0.1:$pb"
@@ -313,7 +298,8 @@ setup_wg() {
 # the largest inner MTU pass whole); configured with wg setconf, as t_wireguard does.
 setup_wggo() {
 	local i n pg=()
-	wg_keys wgg1 wgg2
+	wg_keypair wgg1
+	wg_keypair wgg2
 	netns_add ncb-wgu-g1
 	netns_add ncb-wgu-g2
 	NSES=(ncb-wgu-g1 ncb-wgu-g2)

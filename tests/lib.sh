@@ -10,7 +10,7 @@
 #     devices, routes, dirs). nc_cleanup undoes it; tests/run.sh sweeps the same file again
 #     after the test in case the test itself was killed before it could clean up;
 #   - helpers: spawn, start_service, start_pair, start_wg_pair, wg_keypair, wg_conf,
-#     wggo_start, stop_service, under, spawn_under, retry,
+#     wggo_start, sshd_files, stop_service, under, spawn_under, retry,
 #     wait_port, wait_listen, free_tcp_port, free_udp_port, netns_add, guard_subnet, assert_*, fail,
 #     skip, log, note; status_of.
 #
@@ -430,14 +430,18 @@ wg_keypair() {
 	wg pubkey <"$NC_TMP/$1.key" >"$NC_TMP/$1.pub"
 }
 
-# wg_conf FILE ME PORT PEER ALLOWEDIPS [PEERPORT] — a wg(8) file: [Interface] with ME's key
+# wg_conf FILE ME PORT PEER ALLOWEDIPS [ENDPOINT] — a wg(8) file: [Interface] with ME's key
 # (wg_keypair ME) and ListenPort PORT, one [Peer] with PEER's public key, AllowedIPs and,
-# with PEERPORT, Endpoint 127.0.0.1:PEERPORT.
+# with ENDPOINT, that Endpoint (a bare port: 127.0.0.1:PORT).
 wg_conf() {
 	{
 		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n' "$(cat "$NC_TMP/$2.key")" "$3"
 		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$(cat "$NC_TMP/$4.pub")" "$5"
-		[ -z "${6:-}" ] || printf 'Endpoint = 127.0.0.1:%s\n' "$6"
+		case ${6:-} in
+		'') ;;
+		*:*) printf 'Endpoint = %s\n' "$6" ;;
+		*) printf 'Endpoint = 127.0.0.1:%s\n' "$6" ;;
+		esac
 	} >"$1"
 }
 
@@ -457,6 +461,36 @@ start_wg_pair() {
 	wg_conf "$NC_TMP/wgb.conf" wgb "$PORT_B" wga "$net.1/32, $net6::1/128" "$PORT_A"
 	start_service A "$net.1/24" --ip6 "$net6::1/64" --link wireguard --wg-config "$NC_TMP/wga.conf" "$@"
 	start_service B "$net.2/24" --ip6 "$net6::2/64" --link wireguard --wg-config "$NC_TMP/wgb.conf"
+}
+
+# sshd_files DIR PORT [LINE...] — host and client keys (ed25519) and an sshd_config for a
+# test's own sshd in DIR: listening on 0.0.0.0:PORT, public keys only (DIR/id_ed25519 is
+# the client's), no PAM, no DNS; each LINE is added to the config.
+sshd_files() {
+	local d=$1 port=$2 l
+	shift 2
+	mkdir -p "$d"
+	log ssh-keygen -q -t ed25519 -N '' -C netcon-test-host -f "$d/host_ed25519"
+	log ssh-keygen -q -t ed25519 -N '' -C netcon-test-client -f "$d/id_ed25519"
+	cp "$d/id_ed25519.pub" "$d/authorized_keys"
+	{
+		cat <<EOF
+Port $port
+ListenAddress 0.0.0.0
+HostKey $d/host_ed25519
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+LogLevel VERBOSE
+EOF
+		for l in "$@"; do printf '%s\n' "$l"; done
+	} >"$d/sshd_config"
 }
 
 # wggo_start NS CONF ADDR/PREFIX — Debian's wireguard-go on a TUN wg0 in namespace NS

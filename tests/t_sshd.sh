@@ -28,25 +28,7 @@ SSHD=/usr/sbin/sshd
 start_pair 10.88.0
 SP=$(free_tcp_port)
 d=$NC_TMP/ssh
-mkdir -p "$d"
-log ssh-keygen -q -t ed25519 -N '' -C netcon-test-host -f "$d/host_ed25519"
-log ssh-keygen -q -t ed25519 -N '' -C netcon-test-client -f "$d/id_ed25519"
-cp "$d/id_ed25519.pub" "$d/authorized_keys"
-cat >"$d/sshd_config" <<EOF
-Port $SP
-ListenAddress 0.0.0.0
-HostKey $d/host_ed25519
-PidFile $d/sshd.pid
-AuthorizedKeysFile $d/authorized_keys
-UsePAM no
-StrictModes no
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UseDNS no
-LogLevel VERBOSE
-EOF
+sshd_files "$d" "$SP"
 log "$SSHD" -t -f "$d/sshd_config"
 
 spawn_under A sshd "$SSHD" -D -e -f "$d/sshd_config"

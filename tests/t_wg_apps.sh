@@ -87,27 +87,8 @@ if want apps; then
 	# ssh: sshd under A, ssh and scp under B.
 	SP=$(free_tcp_port)
 	d=$NC_TMP/ssh
-	mkdir -p "$d"
-	log ssh-keygen -q -t ed25519 -N '' -C netcon-test-host -f "$d/host_ed25519"
-	log ssh-keygen -q -t ed25519 -N '' -C netcon-test-client -f "$d/id_ed25519"
-	cp "$d/id_ed25519.pub" "$d/authorized_keys"
 	sftp=/usr/lib/openssh/sftp-server
-	cat >"$d/sshd_config" <<EOF
-Port $SP
-ListenAddress 0.0.0.0
-HostKey $d/host_ed25519
-PidFile $d/sshd.pid
-AuthorizedKeysFile $d/authorized_keys
-UsePAM no
-StrictModes no
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UseDNS no
-Subsystem sftp $sftp
-LogLevel VERBOSE
-EOF
+	sshd_files "$d" "$SP" "Subsystem sftp $sftp"
 	log "$SSHD" -t -f "$d/sshd_config"
 	spawn_under A sshd "$SSHD" -D -e -f "$d/sshd_config"
 	wait_listen A "$SP"

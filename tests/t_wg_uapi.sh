@@ -54,24 +54,8 @@ PA=$(free_udp_port)
 PB=$(free_udp_port)
 PC=$(free_udp_port)
 PC2=$(free_udp_port)
-cat >"$NC_TMP/a.conf" <<EOF
-[Interface]
-PrivateKey = $(cat "$NC_TMP/a.key")
-ListenPort = $PA
-[Peer]
-PublicKey = $(cat "$NC_TMP/b.pub")
-AllowedIPs = 10.163.0.2/32
-Endpoint = 127.0.0.1:$PB
-EOF
-cat >"$NC_TMP/b.conf" <<EOF
-[Interface]
-PrivateKey = $(cat "$NC_TMP/b.key")
-ListenPort = $PB
-[Peer]
-PublicKey = $(cat "$NC_TMP/a.pub")
-AllowedIPs = 10.163.0.1/32
-Endpoint = 127.0.0.1:$PA
-EOF
+wg_conf "$NC_TMP/a.conf" a "$PA" b 10.163.0.2/32 "$PB"
+wg_conf "$NC_TMP/b.conf" b "$PB" a 10.163.0.1/32 "$PA"
 cat >"$NC_TMP/c.conf" <<EOF
 [Interface]
 PrivateKey = $(cat "$NC_TMP/c.key")

@@ -128,24 +128,8 @@ wg_keypair g
 wg_keypair n
 GP=$(free_udp_port)
 NPORT=$(free_udp_port)
-cat >"$NC_TMP/g.conf" <<EOF
-[Interface]
-PrivateKey = $(cat "$NC_TMP/g.key")
-ListenPort = $GP
-[Peer]
-PublicKey = $(cat "$NC_TMP/n.pub")
-AllowedIPs = 10.95.0.2/32
-Endpoint = 127.0.0.1:$NPORT
-EOF
-cat >"$NC_TMP/n.conf" <<EOF
-[Interface]
-PrivateKey = $(cat "$NC_TMP/n.key")
-ListenPort = $NPORT
-[Peer]
-PublicKey = $(cat "$NC_TMP/g.pub")
-AllowedIPs = 10.95.0.1/32
-Endpoint = 127.0.0.1:$GP
-EOF
+wg_conf "$NC_TMP/g.conf" g "$GP" n 10.95.0.2/32 "$NPORT"
+wg_conf "$NC_TMP/n.conf" n "$NPORT" g 10.95.0.1/32 "$GP"
 wggo_start "$ns" "$NC_TMP/g.conf" 10.95.0.1/24
 
 head -c 20M /dev/urandom >"$www/mid.bin"
