@@ -261,6 +261,20 @@ printf '%s\n' "$st" | grep '^wg' >&2
 assert_contains "$st" "9 refused requests" "A's UAPI counters"
 stop idle
 
+# ---- 5b. many peers: netcon status lists them all ----------------------------------------
+# (its text once stopped at 2 KiB of the link's lines: about six peers, then the counters
+# after them were lost)
+args=()
+for ((i = 10; i < 70; i++)); do
+	args+=(peer "$(wg genkey | wg pubkey)" allowed-ips "10.163.1.$i/32")
+done
+log wg set "$NA" "${args[@]}"
+assert_eq 61 "$(wg show "$NA" peers | wc -l)" "A's peers after adding 60"
+st=$("$NETCON" status --socket "$(sock A)")
+assert_eq 61 "$(printf '%s\n' "$st" | grep -c '^wg peer ')" "peer lines in A's status"
+assert_contains "$st" "wg handshakes:" "A's status after its peers"
+assert_contains "$st" "wg uapi " "A's status after its peers"
+
 # ---- 6. exit -----------------------------------------------------------------------------
 for s in A B C; do
 	stop_service "$s"

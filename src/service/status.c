@@ -87,8 +87,17 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 			    l6[i].prefix, i == 0 ? " (link-local)" : "");
 	}
 	put(&o, "socket %s\n", svc->cfg.socket_path);
-	svc->link->ops->describe(svc->link, link, sizeof(link));
-	put(&o, "%s%s", link, (link[0] && link[strlen(link) - 1] != '\n') ? "\n" : "");
+	/* The link's lines straight into the reply: a WireGuard link's grow with its peers
+	 * (up to 256, added with wg set), past any fixed buffer of ours. */
+	if (!o.full && o.len - o.used > 1) {
+		size_t n;
+
+		svc->link->ops->describe(svc->link, o.buf + o.used, o.len - o.used - 1);
+		n = strlen(o.buf + o.used);
+		o.used += n;
+		if (n && o.buf[o.used - 1] != '\n')
+			put(&o, "\n");
+	}
 	nc_uapi_status(svc, link, sizeof(link));
 	put(&o, "%s", link);
 	put(&o, "link rx %llu frames %llu bytes, tx %llu frames %llu bytes, "
