@@ -8,7 +8,9 @@
 # fd65:5::/64) with smaller transfers than t_conformance. Fails when the WireGuard run
 # has a difference from the kernel that docs/differences.md does not document, or when a
 # case passes over one link and not over the other, unless docs/differences.md documents
-# it as `### wireguard/CASE` (what WireGuard itself does differently).
+# it as `### wireguard/CASE` (what WireGuard itself does differently), or the failing
+# run's difference is one docs/differences.md documents for every link (some show in a
+# few runs only).
 # timeout: 1200
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -44,6 +46,12 @@ while read -r c v w; do
 	[ "$v" = "$w" ] && continue
 	if grep -qx "### wireguard/$c" "$diffs"; then
 		note "known: $c is '$w' over WireGuard, '$v' over VXLAN (docs/differences.md)"
+	elif { [ "$v" = yes ] && [ "$w" = no ] && grep -q "^$c | .* | no (known: " "$NC_TMP/wireguard.txt"; } ||
+	     { [ "$w" = yes ] && [ "$v" = no ] && grep -q "^$c | .* | no (known: " "$NC_TMP/vxlan.txt"; }; then
+		# A difference from Linux that differences.md documents for every link and that
+		# shows in some runs only (connect_epoll's extra edge: about 1 run in 20), not
+		# something of either link.
+		note "known on every link, seen in one run only: $c ('$v' over VXLAN, '$w' over WireGuard)"
 	else
 		printf '%s: %s over VXLAN, %s over WireGuard\n' "$c" "$v" "$w" >&2
 		grep "^$c |" "$NC_TMP/vxlan.txt" "$NC_TMP/wireguard.txt" >&2 || true
