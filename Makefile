@@ -465,7 +465,8 @@ $(FUZZ_BUILD)/fuzz_hosts: $(call fuzzobj,fuzz/fuzz_hosts.c src/common/hosts.c)
 # (wguapi.c) applied to a real link; the link's receive path with fixed keys
 # (wireguard.c, wgnoise.c). The link's harnesses share fuzz/fuzz_wg.c.
 FUZZ_WG_OBJS := $(call fuzzobj,fuzz/fuzz_wg.c src/link/wireguard.c src/link/wgnoise.c \
-	src/link/wgroute.c src/link/wgconf.c src/link/wguapi.c src/common/log.c src/common/addr.c)
+	src/link/wgroute.c src/link/wgconf.c src/link/wguapi.c src/service/fault.c src/common/log.c \
+	src/common/addr.c)
 $(FUZZ_BUILD)/fuzz_wgconf: $(call fuzzobj,fuzz/fuzz_wgconf.c src/link/wgconf.c src/common/addr.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
