@@ -173,27 +173,7 @@ compat_sshd() {
 	[ -d /run/sshd ] || log mkdir -p -m 0755 /run/sshd
 	SP=$(free_tcp_port)
 	SSHD_DIR=$NC_TMP/ssh
-	mkdir -p "$SSHD_DIR"
-	log ssh-keygen -q -t ed25519 -N '' -C compat-host -f "$SSHD_DIR/host_ed25519"
-	log ssh-keygen -q -t ed25519 -N '' -C compat-client -f "$SSHD_DIR/id_ed25519"
-	cp "$SSHD_DIR/id_ed25519.pub" "$SSHD_DIR/authorized_keys"
-	local sftp=/usr/lib/openssh/sftp-server
-	cat >"$SSHD_DIR/sshd_config" <<EOF
-Port $SP
-ListenAddress 0.0.0.0
-HostKey $SSHD_DIR/host_ed25519
-PidFile $SSHD_DIR/sshd.pid
-AuthorizedKeysFile $SSHD_DIR/authorized_keys
-UsePAM no
-StrictModes no
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UseDNS no
-LogLevel VERBOSE
-Subsystem sftp $sftp
-EOF
+	sshd_files "$SSHD_DIR" "$SP" "Subsystem sftp /usr/lib/openssh/sftp-server"
 	log /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config"
 	spawn_in_ns A sshd /usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config"
 	wait_port "${VIA:-B}" "$COMPAT_NET.1" "$SP"

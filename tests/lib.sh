@@ -493,20 +493,20 @@ EOF
 	} >"$d/sshd_config"
 }
 
-# wggo_start NS CONF ADDR/PREFIX — Debian's wireguard-go on a TUN wg0 in namespace NS
-# (spawned as "wggo": its process group is ours to end), configured with `wg setconf wg0
-# CONF`, address ADDR/PREFIX, MTU 1420, up.
+# wggo_start NS CONF ADDR/PREFIX [DEV] — Debian's wireguard-go on a TUN DEV (default wg0)
+# in namespace NS (spawned as "wggo": its process group is ours to end), configured with
+# `wg setconf DEV CONF`, address ADDR/PREFIX, MTU 1420, up.
 wggo_start() {
-	local ns=$1 conf=$2 addr=$3 i
-	WG_PROCESS_FOREGROUND=1 spawn wggo ip netns exec "$ns" wireguard-go -f wg0
+	local ns=$1 conf=$2 addr=$3 dev=${4:-wg0} i
+	WG_PROCESS_FOREGROUND=1 spawn wggo ip netns exec "$ns" wireguard-go -f "$dev"
 	for ((i = 0; i < 50; i++)); do
-		ip -n "$ns" link show wg0 >/dev/null 2>&1 && break
+		ip -n "$ns" link show "$dev" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	ip -n "$ns" link show wg0 >/dev/null 2>&1 || fail "wireguard-go made no wg0: $(logtail wggo)"
-	log ip netns exec "$ns" wg setconf wg0 "$conf"
-	log ip -n "$ns" addr add "$addr" dev wg0
-	log ip -n "$ns" link set wg0 mtu 1420 up
+	ip -n "$ns" link show "$dev" >/dev/null 2>&1 || fail "wireguard-go made no $dev: $(logtail wggo)"
+	log ip netns exec "$ns" wg setconf "$dev" "$conf"
+	log ip -n "$ns" addr add "$addr" dev "$dev"
+	log ip -n "$ns" link set "$dev" mtu 1420 up
 }
 
 # stop_service NAME — SIGTERM; the contract is exit status 0 and the socket removed.

@@ -323,15 +323,7 @@ GP2=$(free_udp_port)
 NP=$(free_udp_port)
 conf g.conf g "$GP" a 10.164.1.2/32 "127.0.0.1:$NP"
 conf n.conf a "$NP" g 10.164.1.1/32 "127.0.0.1:$GP"
-WG_PROCESS_FOREGROUND=1 spawn wggo ip netns exec "$ns" wireguard-go -f wgp0
-for ((i = 0; i < 50; i++)); do
-	ip -n "$ns" link show wgp0 >/dev/null 2>&1 && break
-	sleep 0.1
-done
-ip -n "$ns" link show wgp0 >/dev/null 2>&1 || fail "wireguard-go made no wgp0: $(logtail wggo)"
-log ip netns exec "$ns" wg setconf wgp0 "$NC_TMP/g.conf"
-log ip -n "$ns" addr add 10.164.1.1/24 dev wgp0
-log ip -n "$ns" link set wgp0 mtu 1420 up
+wggo_start "$ns" "$NC_TMP/g.conf" 10.164.1.1/24 wgp0
 start_service --netns "$ns" N 10.164.1.2/24 --link wireguard --wg-config "$NC_TMP/n.conf"
 WP=$(free_tcp_port)
 spawn_under N nweb "$PYTHON" -m http.server --bind 0.0.0.0 --directory "$www" "$WP"
