@@ -524,6 +524,7 @@ clean:
 
 .PHONY: stress all unit check compat conformance asan asan-check demo bench bench-tools install clean man deb \
 	fuzz fuzz-build
-.PRECIOUS: $(LWIP_DIR)/src/%.c
+# The lwIP sources are made by a pattern rule (unpacking): never delete them as intermediate.
+.PRECIOUS: $(LWIP_DIR)/src/%.c $(LWIP_NOHASH_DIR)/src/%.c
 
 -include $(shell find $(BUILD) build-asan -type f -name '*.d' 2>/dev/null)

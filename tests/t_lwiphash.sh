@@ -19,3 +19,19 @@ assert_eq 3 "$(printf '%s\n' "$out" | grep -c '^pcbs [0-9]* lookup hash ')" \
 rc=0; err=$("$BUILD/lwipscale" 0 2>&1) || rc=$?
 assert_eq 2 "$rc" "a pcb count of 0 refused"
 assert_contains "$err" "not a pcb count" "the refusal names the bad count"
+
+# The harness without the hash (bench/run.sh --scale compares the two) builds from a
+# second lwIP tree that make unpacks through a pattern rule; its sources must survive the
+# build (they were once deleted as intermediate files, and the next build failed).
+mk=(make -s -C "$NC_ROOT" BUILD="$BUILD")
+out=$(timeout 300 "${mk[@]}" -j2 "$BUILD/lwipscale-nohash" 2>&1) ||
+	fail "building lwipscale-nohash failed: $(printf '%s' "$out" | tail -n 3)"
+before=$(stat -c %Y.%s "$BUILD/lwipscale-nohash")
+sleep 1
+out=$(timeout 300 "${mk[@]}" -j2 "$BUILD/lwipscale-nohash" 2>&1) ||
+	fail "a second build of lwipscale-nohash failed: $(printf '%s' "$out" | tail -n 3)"
+assert_eq "$before" "$(stat -c %Y.%s "$BUILD/lwipscale-nohash")" \
+	"a second build of lwipscale-nohash has nothing to do"
+out=$(timeout 60 "$BUILD/lwipscale-nohash" --quick 10 2>&1) ||
+	fail "lwipscale-nohash failed: $(printf '%s' "$out" | tail -n 3)"
+assert_contains "$out" "pcbs 10" "the nohash harness runs"
