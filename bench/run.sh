@@ -358,16 +358,17 @@ teardown() {
 # gohttp_build — build/gohttp (tests/go/gohttp.go, CGO_ENABLED=0: static, its own system
 # calls) as tests/t_seccomp.sh builds it; sets HTTP_SKIP to a reason when it cannot.
 HTTP_SKIP=unset
-GOHTTP=$BUILD/gohttp
-case $GOHTTP in /*) ;; *) GOHTTP=$ROOT/$GOHTTP ;; esac
+ABS_BUILD=$BUILD
+case $ABS_BUILD in /*) ;; *) ABS_BUILD=$ROOT/$ABS_BUILD ;; esac
+GOHTTP=$ABS_BUILD/gohttp
 gohttp_build() {
 	[ "$HTTP_SKIP" = unset ] || return 0
 	HTTP_SKIP=""
 	if ! command -v hey >/dev/null 2>&1; then HTTP_SKIP="no hey (Debian's hey)"; return 0; fi
 	if [ -x "$GOHTTP" ] && [ "$GOHTTP" -nt tests/go/gohttp.go ]; then return 0; fi
 	if ! command -v go >/dev/null 2>&1; then HTTP_SKIP="no Go toolchain (Debian's golang-go)"; return 0; fi
-	if ! env CGO_ENABLED=0 GO111MODULE=off GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/go-path" \
-		timeout 300 go build -o "$GOHTTP" tests/go/gohttp.go >"$NC_TMP/gobuild.log" 2>&1; then
+	if ! env CGO_ENABLED=0 GO111MODULE=off GOCACHE="$ABS_BUILD/go-cache" \
+		GOPATH="$ABS_BUILD/go-path" timeout 300 go build -o "$GOHTTP" tests/go/gohttp.go >"$NC_TMP/gobuild.log" 2>&1; then
 		HTTP_SKIP="go build of tests/go/gohttp.go failed: $(tail -n 3 "$NC_TMP/gobuild.log" | tr '\n' ' ')"
 	fi
 }
