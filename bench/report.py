@@ -3,7 +3,8 @@
 
 Input: one JSON object per line (path, mtu, test, ...), the machine description and the
 exact commands run (tab-separated files). Output in --out: results.json (medians, small),
-results.md (the tables), throughput.png (gnuplot); with --docs, docs/benchmarks.md.
+results.md (the tables), throughput.png and scale-latency.png (gnuplot); with --docs,
+docs/benchmarks.md.
 Nothing here passes or fails: the figures are ratios to the kernel of the same run.
 """
 import argparse
@@ -249,7 +250,7 @@ def http_table(http):
     return out
 
 
-def tables(res, scale, http=None, cap=None):
+def tables(res, scale, http=None, cap=None, scale_png=None):
     out = []
     out.append("### Throughput (Gbit/s), CPU cost, latency, connection rate\n")
     out.append("send = client → server, recv = server → client (iperf3 -R); the client runs under "
@@ -312,6 +313,8 @@ def tables(res, scale, http=None, cap=None):
                 out.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
                     LABEL[path], held, fmt(s.get("open_s")), fmt(s.get("p50_us")), fmt(s.get("p99_us")),
                     fmt(s.get("gbps")), rss, per, cpu))
+        if scale_png:
+            out.append("\n![one connection's round trip against idle connections held](%s)\n" % scale_png)
     if scale and scale["lwip"]:
         out.append("\n### lwIP alone: input cost per segment against pcbs (build/lwipscale)\n")
         out.append("ns per segment fed to ip_input(): *one* connection's data, data for a connection "
@@ -439,6 +442,39 @@ def targets_md(t, issue="issue 5"):
         out.append("| %s | %s | %s |" % (what, (fmt(v) + unit) if v is not None else "not measured",
                                         "yes" if ok else ("**no**" if v is not None else "—")))
     return "\n".join(out) + "\n"
+
+
+def plot_scale(scale, png):
+    """Per-packet latency (the ping-pong's p50 and p99 on one more connection) against the
+    idle connections held, a curve per path: flat is the goal (issue 19)."""
+    curves = []
+    for p in PATHS:
+        pts = sorted((held, s) for held, s in scale["paths"].get(p, {}).items()
+                     if s.get("p50_us") is not None)
+        if pts:
+            curves.append((p, pts))
+    if not curves:
+        return False
+    script = ["set terminal pngcairo size 1200,520 font 'sans,10'",
+              "set output '%s'" % png,
+              "set multiplot layout 1,2 title \"One connection's round trip against idle "
+              "connections held (tcpbench pingpong, MTU 1500)\"",
+              "set xlabel 'idle connections held'", "set ylabel 'µs'", "set grid",
+              "set key below horizontal", "set xrange [0:*]", "set yrange [0:*]",
+              "set offsets 0, graph 0.03, 0, 0"]
+    for key, title in (("p50_us", "median (p50)"), ("p99_us", "99th percentile (p99)")):
+        script.append("set title '%s'" % title)
+        script.append("plot " + ", ".join("'-' with linespoints lw 2 pt 7 title '%s'" % LABEL[p]
+                                          for p, _ in curves))
+        for _, pts in curves:
+            script.extend("%d %.2f" % (held, s[key]) for held, s in pts if s.get(key) is not None)
+            script.append("e")
+    script.append("unset multiplot")
+    r = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, capture_output=True)
+    if r.returncode != 0 or "invalid" in r.stderr:
+        print("report: gnuplot failed: " + r.stderr[-2000:], file=sys.stderr)
+        return False
+    return True
 
 
 def plot(res, png):
@@ -709,15 +745,20 @@ def main():
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=False)
         f.write("\n")
-    tab = tables(res, scale, http, cap)
+    png = os.path.join(a.out, "throughput.png")
+    plot(res, png)
+    scale_png = os.path.join(a.out, "scale-latency.png")
+    if not (scale["paths"] and plot_scale(scale, scale_png)):
+        scale_png = None
+    docdir = os.path.dirname(os.path.abspath(a.docs)) if a.docs else a.out
+    tab = tables(res, scale, http, cap,
+                 scale_png and os.path.relpath(scale_png, docdir))
     tg14_md = targets_md(tg14, "issue 14") if tg14 else "not measured (no seccomp path in this run)\n"
     tg17_md = targets_md(tg17, "issue 17") if tg17 else "not measured (no WireGuard path in this run)\n"
     mach = "\n".join("- %s: %s" % kvp for kvp in machine) + "\n"
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write("# netcon benchmark results\n\n" + mach + "\n" + tab + "\n### Targets\n\n" + targets_md(tg)
                 + "\n" + tg14_md + "\n### WireGuard (issue 17)\n\n" + tg17_md)
-    png = os.path.join(a.out, "throughput.png")
-    plot(res, png)
     print(tab)
     print(targets_md(tg))
     print(tg14_md)

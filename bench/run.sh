@@ -51,8 +51,9 @@
 #               repetition, so that all see the same minutes (10.166.4.0/24).
 #
 # Nothing passes or fails: the figures are compared with the kernel of the same run.
-# Writes bench/results/results.{md,json}, bench/results/throughput.png and
-# docs/benchmarks.md (--out DIR for elsewhere). --smoke: a few seconds, two paths, tiny
+# Writes bench/results/results.{md,json}, bench/results/throughput.png, the scale
+# section's bench/results/scale-latency.png (one connection's round trip against the
+# idle connections held) and docs/benchmarks.md (--out DIR for elsewhere). --smoke: a few seconds, two paths, tiny
 # counts, output to a temp dir; checks that the scripts work. Needs root (namespaces, TAP).
 #
 # --scale: only the scale section (and lwipscale), written to --out DIR (docs/ untouched).
@@ -694,7 +695,7 @@ if [ "$SCALE_ONLY" = 0 ] && { [ -z "${BENCH_PATHS:-}" ] || [ -n "${BENCH_OB_ROWS
 	env -u NC_REGISTRY BUILD="$BUILD" "${ob[@]}"
 fi
 if [ "$SMOKE" = 1 ]; then
-	for f in results.md results.json throughput.png; do
+	for f in results.md results.json throughput.png scale-latency.png; do
 		[ -s "$OUT/$f" ] || { echo "bench smoke: $f not written" >&2; exit 1; }
 	done
 	if grep -q '"error"' "$RES"; then
