@@ -12,7 +12,9 @@
  *   syn      a SYN from a new peer to a listener, answered with a SYN-ACK, the new pcb
  *            then aborted (what each new connection costs to find its listener)
  *   timer    one call of tcp_tmr() (lwIP's fast timer, and its slow timer every second
- *            call), which visits every pcb: its CPU share at TCP_TMR_INTERVAL
+ *            call) with every pcb idle: its CPU share at TCP_TMR_INTERVAL. Up to
+ *            lwip/patches/0007 the timers visit every pcb; with 0008 only those with
+ *            timer work (timer_visits: pcbs visited per call, "all" without 0008)
  *
  * The same source is built against the series with the pcb hash (lwip/patches/0007,
  * build/lwipscale) and without it (build/lwipscale-nohash, the series up to 0006):
@@ -23,9 +25,12 @@
  *   --quick  fewer segments per measurement
  *   --check  (hash build) every lookup also walks lwIP's lists and asserts that both
  *            found the same pcb; adds TIME_WAIT pcbs, a second listener and segments
- *            that match nothing, and removes pcbs as it goes
+ *            that match nothing, and removes pcbs as it goes; then (with 0008) checks
+ *            that the timers visit no idle pcb, and that a pcb which was idle and
+ *            becomes busy still gets its retransmission, zero-window probe,
+ *            keepalive and FIN-WAIT-2 timeout (the harness's clock is moved ahead)
  * Prints one line per N: "pcbs N lookup L one_ns X spread_ns Y syn_ns Z timer_us T
- * timer_cpu_pct P" (L: hash or walk).
+ * timer_cpu_pct P timer_visits V" (L: hash or walk).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +60,7 @@
 static struct netif nif;
 static unsigned long frames_out;
 static int check;
+static u32_t clock_skew;   /* ms the harness's clock was moved ahead (--check) */
 
 /* The hooks lwipopts.h names, as the harness needs them: lwIP alone decides. */
 u32_t sys_now(void)
@@ -62,7 +68,7 @@ u32_t sys_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+	return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u) + clock_skew;
 }
 
 void netcon_lwip_assert(const char *msg, const char *file, int line)
@@ -187,6 +193,8 @@ static struct tcp_pcb *make_pcb(size_t i, u16_t port, enum tcp_state state)
 	pcb->snd_nxt = pcb->lastack = pcb->snd_lbb = pcb->snd_wl2 = 5000;
 	pcb->snd_wl1 = pcb->rcv_nxt;
 	pcb->mss = 1460;
+	pcb->cwnd = 4 * pcb->mss;   /* as tcp_process sets it (RFC 3390) */
+	pcb->snd_wnd = pcb->snd_wnd_max = 0xffff;   /* the peer's, from its SYN */
 	if (state == TIME_WAIT) {
 		pcb->tmr = tcp_ticks;
 		TCP_REG(&tcp_tw_pcbs, pcb);
@@ -264,6 +272,131 @@ static void timer_tick(void)
 	tcp_tmr();
 }
 
+#ifdef TCP_TIMERS_WORKLIST
+static int check_failed;
+
+static void check_that(int ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "lwipscale: timers: %s\n", what);
+		check_failed = 1;
+	}
+}
+
+static err_t last_err;
+
+static void note_err(void *arg, err_t err)
+{
+	(void)arg;
+	last_err = err;
+}
+
+/* TICKS calls of tcp_tmr(), the clock moved SKEW_MS ahead before each; the frames sent. */
+static unsigned long ticks(int n, u32_t skew_ms)
+{
+	unsigned long f0 = frames_out;
+
+	for (int i = 0; i < n; i++) {
+		clock_skew += skew_ms;
+		tcp_rto_tmr();
+		tcp_tmr();
+	}
+	return frames_out - f0;
+}
+
+/* --check: idle pcbs cost the timers nothing, and a pcb that was idle and becomes busy
+ * gets every timer it needs. The pcbs used are made first (their peers are not our own
+ * address, whose frames lwIP loops back uncounted) and go idle with the others; each is
+ * replaced by a fresh one after. */
+static void check_timers(size_t n)
+{
+	static const char data[100];
+	struct tcp_pcb *p;
+	size_t i;
+	unsigned long f;
+	u32_t to;
+	int k;
+
+	for (k = 1; k <= 4; k++) {
+		tcp_abort(pcbs[n / (k + 1)]);
+		pcbs[n / (k + 1)] = make_pcb(n + 300000 + (size_t)k, SERVER_PORT, ESTABLISHED);
+	}
+	ticks(2, 0);                /* a slow tick: whatever is left busy becomes idle */
+	tcp_timer_visits = 0;
+	ticks(8, 0);
+	if (tcp_timer_visits)
+		fprintf(stderr, "lwipscale: timers: %lu visits of %zu idle pcbs in 8 ticks\n",
+			(unsigned long)tcp_timer_visits, n);
+	check_that(tcp_timer_visits == 0, "idle pcbs visited");
+
+	/* retransmission: data sent, never acknowledged */
+	i = n / 2;
+	p = pcbs[i];
+	to = tcp_recovery.timeouts;
+	f = frames_out;
+	check_that(tcp_write(p, data, sizeof(data), TCP_WRITE_FLAG_COPY) == ERR_OK &&
+		   tcp_output(p) == ERR_OK && frames_out == f + 1, "idle pcb sends");
+	f = ticks(4, 2000);
+	check_that(tcp_recovery.timeouts > to && f >= 1, "no retransmission after idle");
+	tcp_abort(p);
+	pcbs[i] = make_pcb(n + 300010, SERVER_PORT, ESTABLISHED);
+
+	/* zero-window probe: the peer's window closed, data waits */
+	i = n / 3;
+	p = pcbs[i];
+	p->snd_wnd = 0;   /* as an ACK closing the window leaves it */
+	f = frames_out;
+	check_that(tcp_write(p, data, sizeof(data), TCP_WRITE_FLAG_COPY) == ERR_OK &&
+		   tcp_output(p) == ERR_OK && frames_out == f && p->persist_backoff > 0,
+		   "a closed window holds the data back");
+	check_that(ticks(16, 0) >= 1, "no zero-window probe after idle");
+	tcp_abort(p);
+	pcbs[i] = make_pcb(n + 300011, SERVER_PORT, ESTABLISHED);
+
+	/* keepalive, turned on as the service does (then tcp_timers_touch) */
+	i = n / 4;
+	p = pcbs[i];
+	ip_set_option(p, SOF_KEEPALIVE);
+	p->keep_idle = 1000;
+	tcp_timers_touch(p);
+	check_that(ticks(8, 0) >= 1, "no keepalive probe after idle");
+	tcp_abort(p);
+	pcbs[i] = make_pcb(n + 300012, SERVER_PORT, ESTABLISHED);
+
+	/* FIN-WAIT-2 timeout: closed, the peer acknowledges the FIN and goes quiet */
+	i = n / 5;
+	p = pcbs[i];
+	tcp_err(p, note_err);
+	last_err = ERR_OK;
+	check_that(tcp_close(p) == ERR_OK && p->state == FIN_WAIT_1, "close");
+	input_segment(&p->remote_ip, p->remote_port, p->local_port, p->rcv_nxt, p->snd_nxt,
+		      TCP_ACK, 0);
+	check_that(p->state == FIN_WAIT_2, "FIN acknowledged");
+	for (k = 0; k < 4 * TCP_FIN_WAIT_TIMEOUT / TCP_TMR_INTERVAL && last_err == ERR_OK; k++)
+		ticks(1, 0);
+	check_that(last_err == ERR_ABRT, "no FIN-WAIT-2 timeout after idle");
+	pcbs[i] = make_pcb(n + 300013, SERVER_PORT, ESTABLISHED);
+
+	/* and all idle again */
+	ticks(2, 0);
+	tcp_timer_visits = 0;
+	ticks(8, 0);
+	check_that(tcp_timer_visits == 0, "idle pcbs visited after the checks");
+	if (check_failed)
+		exit(1);
+}
+#endif
+
+#ifdef TCP_TIMERS_WORKLIST
+static unsigned long ncalls;
+
+static void count_tick(void)
+{
+	tcp_tmr();
+	ncalls++;
+}
+#endif
+
 /* --check: segments that exercise every lookup (active, TIME_WAIT, listeners, none),
  * with pcbs removed in between; lwIP asserts on the first disagreement. */
 static void check_lookups(size_t n)
@@ -298,6 +431,7 @@ static void run(size_t n, int quick)
 	unsigned segs = quick ? 2000 : 20000;
 	uint64_t budget = quick ? 100000000u : 500000000u;
 	double one, spread, syn, tmr;
+	char visits[32];
 
 	pcbs = calloc(n, sizeof(*pcbs));
 	if (!pcbs) {
@@ -313,21 +447,33 @@ static void run(size_t n, int quick)
 		check_lookups(n);
 	}
 	/* the timers first, while every pcb is idle (the segments below leave delayed ACKs
-	 * that the fast timer would send); one warm-up call */
+	 * that the fast timer would send); two warm-up calls (one of the slow timer, which
+	 * takes pcbs without timer work off the timers' list, 0008) */
 	timer_tick();
+	timer_tick();
+#ifdef TCP_TIMERS_WORKLIST
+	tcp_timer_visits = 0;
+	ncalls = 0;
+	tmr = measure(count_tick, 2, 500, budget);
+	snprintf(visits, sizeof(visits), "%.1f", (double)tcp_timer_visits / (double)ncalls);
+	if (check)
+		check_timers(n);
+#else
 	tmr = measure(timer_tick, 2, 500, budget);
+	snprintf(visits, sizeof(visits), "all");
+#endif
 	one = measure(one_seg, 10, segs, budget);
 	spread = measure(spread_seg, 2, segs, budget);
 	syn = measure(syn_seg, 2, segs, budget);
 	printf("pcbs %zu lookup %s one_ns %.0f spread_ns %.0f syn_ns %.0f timer_us %.1f "
-	       "timer_cpu_pct %.3f\n", n,
+	       "timer_cpu_pct %.3f timer_visits %s\n", n,
 #ifdef TCP_HASH_CHECK
 	       "hash",
 #else
 	       "walk",
 #endif
 	       one, spread, syn, tmr / 1000,
-	       tmr / 1e9 * (1000.0 / TCP_TMR_INTERVAL) * 100);
+	       tmr / 1e9 * (1000.0 / TCP_TMR_INTERVAL) * 100, visits);
 	fflush(stdout);
 	for (int i = 0; tcp_active_pcbs && i < 3000000; i++)
 		tcp_abort(tcp_active_pcbs);

@@ -319,8 +319,9 @@ def tables(res, scale, http=None, cap=None, scale_png=None):
         out.append("\n### lwIP alone: input cost per segment against pcbs (build/lwipscale)\n")
         out.append("ns per segment fed to ip_input(): *one* connection's data, data for a connection "
                    "drawn at random (*spread*), a *SYN* to a listener; *timers*: lwIP's TCP timers' CPU "
-                   "share with every pcb idle. walk = lwIP's list walk (series up to 0006), hash = "
-                   "with patch 0007.\n")
+                   "share with every pcb idle. walk = lwIP's list walk (series up to 0006, the timers "
+                   "visiting every pcb), hash = the whole series (0007's pcb hash; from 0008 the timers "
+                   "visit only pcbs with work).\n")
         out.append("| pcbs | one: walk | one: hash | spread: walk | spread: hash | SYN: walk | SYN: hash | timers: walk | timers: hash |")
         out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         by = {}

@@ -624,8 +624,8 @@ lwipscale() {
 		for b in lwipscale lwipscale-nohash; do
 			cmdlog "$b" "$BUILD/$b" $quick "$n"
 			if line=$(timeout -k 5 600 nice -n 5 "$BUILD/$b" $quick "$n" 2>/dev/null) &&
-				[[ $line =~ ^pcbs\ ([0-9]+)\ lookup\ ([a-z]+)\ one_ns\ ([0-9]+)\ spread_ns\ ([0-9]+)\ syn_ns\ ([0-9]+)\ timer_us\ ([0-9.]+)\ timer_cpu_pct\ ([0-9.]+)$ ]]; then
-				record "\"path\": \"lwip\", \"test\": \"lwipscale\", \"pcbs\": ${BASH_REMATCH[1]}, \"lookup\": \"${BASH_REMATCH[2]}\", \"one_ns\": ${BASH_REMATCH[3]}, \"spread_ns\": ${BASH_REMATCH[4]}, \"syn_ns\": ${BASH_REMATCH[5]}, \"timer_us\": ${BASH_REMATCH[6]}, \"timer_cpu_pct\": ${BASH_REMATCH[7]}"
+				[[ $line =~ ^pcbs\ ([0-9]+)\ lookup\ ([a-z]+)\ one_ns\ ([0-9]+)\ spread_ns\ ([0-9]+)\ syn_ns\ ([0-9]+)\ timer_us\ ([0-9.]+)\ timer_cpu_pct\ ([0-9.]+)\ timer_visits\ ([0-9.]+|all)$ ]]; then
+				record "\"path\": \"lwip\", \"test\": \"lwipscale\", \"pcbs\": ${BASH_REMATCH[1]}, \"lookup\": \"${BASH_REMATCH[2]}\", \"one_ns\": ${BASH_REMATCH[3]}, \"spread_ns\": ${BASH_REMATCH[4]}, \"syn_ns\": ${BASH_REMATCH[5]}, \"timer_us\": ${BASH_REMATCH[6]}, \"timer_cpu_pct\": ${BASH_REMATCH[7]}, \"timer_visits\": \"${BASH_REMATCH[8]}\""
 				say "  $line"
 			else
 				say "  $b $n failed: ${line:0:200}"

@@ -6,6 +6,9 @@
 # random connections, SYNs to the listener, segments that match nothing (answered with
 # RST), segments for TIME_WAIT pcbs, with connections aborted and made in between. Every
 # lookup also walks lwIP's lists and lwIP asserts (abort) where the two disagree.
+# Then lwIP's TCP timers (lwip/patches/0008): 8 timer calls must visit none of the idle
+# pcbs, and a pcb that sat idle must still get its retransmission timeout, zero-window
+# probe, keepalive probe and FIN-WAIT-2 timeout (lwipscale exits 1, naming the one missed).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +18,8 @@ out=$(timeout 120 "$BUILD/lwipscale" --quick --check 10 1000 5000 2>&1) ||
 note "$out"
 assert_eq 3 "$(printf '%s\n' "$out" | grep -c '^pcbs [0-9]* lookup hash ')" \
 	"three pcb counts checked, the hash and the lists agreeing on every lookup"
+assert_eq 3 "$(printf '%s\n' "$out" | grep -c ' timer_visits 0\.0$')" \
+	"the timers visited no idle pcb, and every timer of a pcb busy after idle fired"
 # the harness's own refusal of bad input: one line, exit status 2
 rc=0; err=$("$BUILD/lwipscale" 0 2>&1) || rc=$?
 assert_eq 2 "$rc" "a pcb count of 0 refused"

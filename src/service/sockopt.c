@@ -41,7 +41,7 @@ void nc_sock_apply_opts(struct nc_sock *s, const struct nc_sockopts *o)
 	if (s->pcb->state == LISTEN)
 		return;
 	if (o->flags & NC_OPT_KEEPALIVE)
-		ip_set_option(s->pcb, SOF_KEEPALIVE);
+		nc_pcb_keepalive(s->pcb, 1);
 	if (o->flags & NC_OPT_NODELAY)
 		tcp_nagle_disable(s->pcb);
 	if (o->keepidle > 0)
@@ -183,7 +183,7 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 		case SO_KEEPALIVE:
 			set_flag(s, NC_OPT_KEEPALIVE, v);
 			if (pcb && pcb->state != LISTEN)
-				so_option(&pcb->so_options, SOF_KEEPALIVE, v);
+				nc_pcb_keepalive(pcb, v);
 			return 0;
 		}
 	} else if (level == IPPROTO_TCP) {

@@ -94,6 +94,22 @@ void nc_pcb_detach(struct tcp_pcb *pcb)
 }
 
 /*
+ * nc_pcb_keepalive() - SO_KEEPALIVE on a connection's pcb. lwIP's timers visit only the
+ * pcbs that may have work for them (lwip/patches/0008), and an idle connection is not
+ * among them: one that takes keepalive must be put back on their list.
+ */
+void nc_pcb_keepalive(struct tcp_pcb *pcb, int on)
+{
+	if (on)
+		ip_set_option(pcb, SOF_KEEPALIVE);
+	else
+		ip_reset_option(pcb, SOF_KEEPALIVE);
+#ifdef TCP_TIMERS_WORKLIST
+	tcp_timers_touch(pcb);
+#endif
+}
+
+/*
  * pcb_abort() - reset a connection (RST) and free its pcb. A callback of that pcb must
  * then return ERR_ABRT, and only then: the callbacks compare svc->aborted_pcb.
  */

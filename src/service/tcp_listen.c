@@ -469,7 +469,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	c->opt.flags = l->opt.flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY | NC_OPT_V6ONLY);
 	/* As Linux, an accepted socket inherits these from its listener. */
 	if (c->opt.flags & NC_OPT_KEEPALIVE)
-		ip_set_option(newpcb, SOF_KEEPALIVE);
+		nc_pcb_keepalive(newpcb, 1);
 	nc_sock_addr(c, &c->local, &newpcb->local_ip, newpcb->local_port);
 	nc_sock_addr(c, &c->peer, &newpcb->remote_ip, newpcb->remote_port);
 	nc_conn_attach(c, newpcb);

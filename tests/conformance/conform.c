@@ -1801,7 +1801,9 @@ static const char *g_peer_down, *g_peer_up;
 
 /* A connection with keepalive (idle 1 s, 1 s apart, 2 probes) whose peer goes silent:
  * Linux ends it after ~3 s with ETIMEDOUT. mode 0: a blocked read sees the error, then
- * SO_ERROR is 0 and the next read EOF; mode 1: SO_ERROR first, then the read is EOF. */
+ * SO_ERROR is 0 and the next read EOF; mode 1: SO_ERROR first, then the read is EOF;
+ * mode 2: as 1, keepalive turned on after the connection sat idle for 1.5 s (lwIP's
+ * timers no longer visit an idle connection: turning keepalive on must bring it back). */
 static void keepalive_case(int mode)
 {
 	int ss, fd = conn_pair(&ss), e = 0;
@@ -1814,6 +1816,8 @@ static void keepalive_case(int mode)
 		close(fd);
 		return;
 	}
+	if (mode == 2)
+		usleep(1500 * 1000);
 	R("keepalive", setint(fd, SOL_SOCKET, SO_KEEPALIVE, 1));
 	R("idle", setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, 1));
 	R("intvl", setint(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1));
@@ -1839,6 +1843,7 @@ static void keepalive_case(int mode)
 
 static void c_keepalive_timeout_read(void) { keepalive_case(0); }
 static void c_keepalive_timeout_soerror(void) { keepalive_case(1); }
+static void c_keepalive_after_idle(void) { keepalive_case(2); }
 
 static void c_msg_flags(void)
 {
@@ -3425,6 +3430,7 @@ static const struct conf_case cases[] = {
 	{ "reset_read_nosoerror", c_reset_read_nosoerror },
 	{ "keepalive_timeout_read", c_keepalive_timeout_read },
 	{ "keepalive_timeout_soerror", c_keepalive_timeout_soerror },
+	{ "keepalive_after_idle", c_keepalive_after_idle },
 	{ "connect_unreach", c_connect_unreach },
 	{ "msg_flags", c_msg_flags },
 	{ "sendto_connected", c_sendto_connected },
