@@ -397,18 +397,19 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 		snprintf(err, errlen, "lwIP refused the interface");
 		return -EINVAL;
 	}
+	const char *env = getenv("NETCON_LINK_OFFLOAD");
 	if (svc->link->ops->set_offload) {
 		unsigned want = NC_LINK_OFF_RX_CSUM | NC_LINK_OFF_RX_GSO | NC_LINK_OFF_TX_CSUM |
 				NC_LINK_OFF_TX_GSO;
-		const char *env = getenv("NETCON_LINK_OFFLOAD");
 		if (env && *env)
 			want &= (unsigned)strtoul(env, NULL, 0);
 		if (svc->fault.enabled)
 			want = 0;   /* a corrupted frame must fail its checksum */
 		stack_offload = svc->link->ops->set_offload(svc->link, want);
-		if (!svc->fault.enabled && (!env || !*env || (strtoul(env, NULL, 0) & 0x10)))
-			svc->link->rx_zc = &stack_rx_zc;
 	}
+	/* Zero-copy receive for any link that takes it (tap.c, vxlan.c). */
+	if (!svc->fault.enabled && (!env || !*env || (strtoul(env, NULL, 0) & 0x10)))
+		svc->link->rx_zc = &stack_rx_zc;
 	if (stack_offload & NC_LINK_OFF_TX_CSUM)
 		NETIF_SET_CHECKSUM_CTRL(&svc->netif,
 					NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
@@ -599,23 +600,24 @@ static void rx_zc_release(void *ctx, void *handle)
 	free(handle);
 }
 
-static void rx_zc_give(void *ctx, void *handle, size_t len)
+static void rx_zc_give(void *ctx, void *handle, const uint8_t *frame, size_t len)
 {
 	struct nc_service *svc = ctx;
 	struct rx_zc_buf *b = handle, *nb;
+	size_t off = (size_t)(frame - b->data);
 	struct pbuf *p;
 
 	if (svc->capture)
-		nc_capture_frame_linear(svc, b->data, len);
+		nc_capture_frame_linear(svc, frame, len);
 	if (len < 60 || len > frame_max(svc)) {
 		svc->ctr.rx_frames_bad++;
 		free(b);
 		return;
 	}
-	nb = realloc(b, sizeof(*b) + len);   /* shrinks; contents kept even if it moves */
+	nb = realloc(b, sizeof(*b) + off + len);   /* shrinks; contents kept even if it moves */
 	if (nb)
 		b = nb;
-	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &b->pc, b->data, (u16_t)len);
+	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &b->pc, b->data + off, (u16_t)len);
 	if (!p) {
 		svc->ctr.rx_frames_bad++;
 		free(b);
