@@ -845,6 +845,34 @@ sendto/recvfrom, relayed by the service): 113-188 µs in preload mode, 199-374 �
 seccomp mode (where the program's sendto and recvfrom are trapped as well). Means and
 p99s are dominated by the load (p99 1-12 ms for every path, the kernel's included).
 
+Receive at the largest MTU (issue 19's goal: TAP ≥ 15 Gbit/s, VXLAN ≥ 10; by hand,
+2026-12-03, the 2-core machine shared with three other engineers' builds and tests, load
+average 5-10). The profile of the receiving service (`perf record -g`, iperf3 -R, TAP at
+MTU 65521) before the work: `pvm_irq_enable` 26% (the paravirtualized kernel's cost of
+each system call and softirq), the two copies a socketpair path cannot avoid 26%
+(`_copy_to_iter`: the frame out of the TAP device, which is read straight into lwIP's pbuf;
+`_copy_from_iter`: into the program's socketpair), lwIP and netcon a few % each. Per MiB
+received: 16 `readv` (one per 64 KiB frame), 12 `writev` (pure ACKs: lwIP acknowledged
+nearly every segment at once), 1.2-3.3 `sendmsg` to the socketpair, 1.5-4.3
+`epoll_wait`. Stretch ACKs (architecture.md, lwIP configuration) took `writev` to 2.5-4.6
+per MiB and the service's CPU per GiB down in each of six alternating pairs (0.49→0.45,
+0.51→0.46, 0.49→0.41, 0.71→0.66, 0.66→0.53, 0.61→0.35 s/GiB; median ratio 0.86);
+on VXLAN the ACK datagrams fell from 0.63 to 0.22-0.25 per frame received. The VXLAN
+receiver's profile had 10% `memmove` (each frame copied from the `recvmmsg` buffer into a
+pbuf): with zero-copy receive on VXLAN too it is gone; what is left there is the two
+copies (25%), `pvm_irq_enable` (23%) and the inner TCP checksum (10%: the outer UDP
+checksum covers it, but a kernel VXLAN peer sends IPv4 datagrams without one and a program
+cannot tell, so lwIP still verifies). Throughput in the same minutes moved with the load,
+not with the change: TAP recv 2.0-9.6 Gbit/s before and after alike, kernel veth recv
+2.9-7.5 beside them; the goals are neither met nor measurable on this machine while it
+is shared. The next levers: fewer system calls per frame (`readv` of the TAP device
+cannot batch; io_uring could submit several at once) and the socketpair copy (no
+zero-copy `sendmsg` on AF_UNIX). In `BENCH_PATHS="veth tap vxlan" bench/run.sh` right
+after (3 s × 1, load average 6-9), single-stream recv at the largest MTU: TAP 4.66 Gbit/s
+(0.57× kernel veth's 8.18; the full run below: 0.67×), VXLAN 5.95 (0.73×; last:
+0.68×); CPU of the whole path per GiB received 1.06 (TAP) and 1.39 (VXLAN) against veth's
+0.64. At MTU 1500 TAP 4.22 (0.76×), VXLAN 2.51 (0.45×).
+
 ## Machine and run
 
 {machine}

@@ -5,11 +5,14 @@
 #   veth   kernel, netns tq-va ══ veth ══ kernel, netns tq-vb        (10.214.1.0/24)
 #   tap    under netcon (host netns) ── service in netns tq-tap ── tap0 ── kernel iperf3 -s
 #                                                                     (10.214.2.0/24)
+#   (names and subnets with the defaults of TQ_NS and TQ_NET)
 #
 # Usage: bench/tap_quick.sh [MTU...]   (default: 1500 65521; veth uses min(MTU, 65535))
 # Environment: NETCON (binary to test, default build/netcon), TQ_TIME (s, default 5),
-# TQ_REPS (default 2), TQ_PATHS (default "veth tap"), TQ_PERF=FILE (perf record the
-# service during the tap runs, one file per MTU and direction).
+# TQ_REPS (default 2), TQ_PATHS (default "veth tap"), TQ_DIRS (default "send recv"),
+# TQ_PERF=FILE (perf record the service during the tap runs, one file per MTU and
+# direction), TQ_NS (prefix of the namespaces, default tq) and TQ_NET (the /16 whose 1 and
+# 2 /24s the paths use, default 10.214): two people running it at once give each their own.
 # Prints one line per run: path mtu dir Gbit/s (receiver's rate). Needs root. Nothing
 # leaves the machine: the subnet is unreachable in the host netns while it runs.
 set -euo pipefail
@@ -19,6 +22,9 @@ export NETCON_LIB=${NETCON_LIB:-$PWD/build/libnetcon.so}
 T=${TQ_TIME:-5}
 REPS=${TQ_REPS:-2}
 PATHS=${TQ_PATHS:-veth tap}
+DIRS=${TQ_DIRS:-send recv}
+NS=${TQ_NS:-tq}
+NET=${TQ_NET:-10.214}
 MTUS=${*:-1500 65521}
 TMP=$(mktemp -d /tmp/tap_quick.XXXXXX)
 PIDS=()
@@ -26,8 +32,8 @@ PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	for n in tq-va tq-vb tq-tap; do ip netns del "$n" 2>/dev/null || true; done
-	ip route del unreachable 10.214.2.0/24 2>/dev/null || true
+	for n in "$NS-va" "$NS-vb" "$NS-tap"; do ip netns del "$n" 2>/dev/null || true; done
+	ip route del unreachable "$NET.2.0/24" 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -40,42 +46,42 @@ ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 run_veth() {
 	local mtu=$1 m=$1
 	[ "$m" -gt 65535 ] && m=65535
-	ip netns add tq-va; ip netns add tq-vb
-	ip -n tq-va link add v0 type veth peer name v1 netns tq-vb
-	ip -n tq-va addr add 10.214.1.1/24 dev v0; ip -n tq-vb addr add 10.214.1.2/24 dev v1
-	ip -n tq-va link set v0 mtu "$m" up; ip -n tq-vb link set v1 mtu "$m" up
-	ip -n tq-va link set lo up; ip -n tq-vb link set lo up
-	ip netns exec tq-vb iperf3 -s -4 -p 5301 >/dev/null 2>&1 & PIDS+=($!)
+	ip netns add "$NS-va"; ip netns add "$NS-vb"
+	ip -n "$NS-va" link add v0 type veth peer name v1 netns "$NS-vb"
+	ip -n "$NS-va" addr add "$NET.1.1/24" dev v0; ip -n "$NS-vb" addr add "$NET.1.2/24" dev v1
+	ip -n "$NS-va" link set v0 mtu "$m" up; ip -n "$NS-vb" link set v1 mtu "$m" up
+	ip -n "$NS-va" link set lo up; ip -n "$NS-vb" link set lo up
+	ip netns exec "$NS-vb" iperf3 -s -4 -p 5301 >/dev/null 2>&1 & PIDS+=($!)
 	sleep 0.5
 	for r in $(seq "$REPS"); do
-		for dir in send recv; do
+		for dir in $DIRS; do
 			local R=""; [ $dir = recv ] && R=-R
-			ip netns exec tq-va iperf3 -c 10.214.1.2 -p 5301 -t "$T" -J $R >"$TMP/o.json"
+			ip netns exec "$NS-va" iperf3 -c "$NET.1.2" -p 5301 -t "$T" -J $R >"$TMP/o.json"
 			echo "veth $m $dir $(rate "$TMP/o.json")"
 		done
 	done
 	kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
-	ip netns del tq-va; ip netns del tq-vb
+	ip netns del "$NS-va"; ip netns del "$NS-vb"
 }
 
 run_tap() {
 	local mtu=$1 sp
-	ip netns add tq-tap
-	ip -n tq-tap link set lo up
-	ip -n tq-tap tuntap add tap0 mode tap
-	ip -n tq-tap addr add 10.214.2.1/24 dev tap0
-	ip -n tq-tap link set tap0 mtu "$mtu" up
-	ip route add unreachable 10.214.2.0/24 2>/dev/null || true
+	ip netns add "$NS-tap"
+	ip -n "$NS-tap" link set lo up
+	ip -n "$NS-tap" tuntap add tap0 mode tap
+	ip -n "$NS-tap" addr add "$NET.2.1/24" dev tap0
+	ip -n "$NS-tap" link set tap0 mtu "$mtu" up
+	ip route add unreachable "$NET.2.0/24" 2>/dev/null || true
 	rm -f "$TMP/T.sock"
-	ip netns exec tq-tap "$NETCON" service --ip 10.214.2.2/24 --socket "$TMP/T.sock" \
+	ip netns exec "$NS-tap" "$NETCON" service --ip "$NET.2.2/24" --socket "$TMP/T.sock" \
 		--link tap --tap tap0 --mtu "$mtu" >"$TMP/svc.log" 2>&1 & sp=$!; PIDS+=($sp)
 	for _ in $(seq 100); do [ -S "$TMP/T.sock" ] && break; sleep 0.05; done
-	ip netns exec tq-tap iperf3 -s -4 -p 5302 >/dev/null 2>&1 & PIDS+=($!)
+	ip netns exec "$NS-tap" iperf3 -s -4 -p 5302 >/dev/null 2>&1 & PIDS+=($!)
 	sleep 0.5
 	local svcpid
 	svcpid=$(pgrep -P "$sp" -x netcon || echo "$sp")
 	for r in $(seq "$REPS"); do
-		for dir in send recv; do
+		for dir in $DIRS; do
 			local R=""; [ $dir = recv ] && R=-R
 			local pp=""
 			if [ -n "${TQ_PERF:-}" ] && [ "$r" = 1 ]; then
@@ -85,7 +91,7 @@ run_tap() {
 			fi
 			local t0 t1
 			t0=$(ticks "$svcpid")
-			"$NETCON" intercept --socket "$TMP/T.sock" -- iperf3 -c 10.214.2.1 -p 5302 \
+			"$NETCON" intercept --socket "$TMP/T.sock" -- iperf3 -c "$NET.2.1" -p 5302 \
 				-t "$T" -J $R >"$TMP/o.json"
 			t1=$(ticks "$svcpid")
 			[ -n "$pp" ] && { wait "$pp" 2>/dev/null || true; }
@@ -98,8 +104,8 @@ run_tap() {
 		echo "tap_quick: the service reported:" >&2
 		cat "$TMP/svc.log" >&2
 	fi
-	ip netns del tq-tap
-	ip route del unreachable 10.214.2.0/24 2>/dev/null || true
+	ip netns del "$NS-tap"
+	ip route del unreachable "$NET.2.0/24" 2>/dev/null || true
 }
 
 for mtu in $MTUS; do

@@ -116,6 +116,7 @@ void fuzz_svc_reset_conns(struct nc_service *svc)
 	etharp_cleanup_netif(&svc->netif);
 	nc_stack_poll(svc);
 	nc_sock_flush_dirty(svc);
+	nc_stack_flush_ack(svc);
 	nc_sock_reap(svc);
 }
 

@@ -80,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	nc_stack_poll(svc);
 	nc_sock_flush_dirty(svc);
+	nc_stack_flush_ack(svc);   /* as the service's loop turn ends */
 	fuzz_drain(listener_app);
 	fuzz_svc_reset_conns(svc);
 	fuzz_drain(listener_app);

@@ -83,11 +83,12 @@ struct nc_link_ops {
 /* Optional zero-copy receive, offered by the service (nc_link.rx_zc; NULL for none, and
  * never with --link-fault): alloc() returns a buffer for a frame of up to len bytes and
  * names it in *handle (NULL when out of memory); give() hands over a buffer now holding a
- * frame of len bytes, which the service owns from then on (nc_link.rx_flags apply as for
- * deliver()); release() returns a buffer unused. A link may still deliver() any frame. */
+ * frame of len bytes at frame (inside the buffer: after a link's own header, for one),
+ * which the service owns from then on (nc_link.rx_flags apply as for deliver());
+ * release() returns a buffer unused. A link may still deliver() any frame. */
 struct nc_link_rx_zc {
 	uint8_t *(*alloc)(void *ctx, size_t len, void **handle);
-	void (*give)(void *ctx, void *handle, size_t len);
+	void (*give)(void *ctx, void *handle, const uint8_t *frame, size_t len);
 	void (*release)(void *ctx, void *handle);
 };
 

@@ -597,7 +597,7 @@ static int tap_input(struct nc_link *l)
 		if (frame == t->zc_buf && flen >= TAP_ZC_MIN) {
 			/* Large: the buffer goes to the service as it is. */
 			t->zc_buf = NULL;
-			l->rx_zc->give(l->ctx, t->zc_handle, flen);
+			l->rx_zc->give(l->ctx, t->zc_handle, frame, flen);
 		} else {
 			l->deliver(l->ctx, frame, flen);   /* copied: the buffer stays ours */
 		}

@@ -18,7 +18,11 @@
  *
  * Nothing is allocated per packet: the receive side owns VX_RX_BATCH buffers of
  * VX_RX_BUFSZ bytes, filled by one recvmmsg; the send side owns one mmsghdr per possible
- * peer address and one iovec array.
+ * peer address and one iovec array. With the service's zero-copy receive (link.h rx_zc)
+ * each slot of the batch reads into a buffer of the service's instead, and a datagram
+ * whose frame is large (VX_ZC_MIN) is handed over as it lies, after its VXLAN header:
+ * lwIP gets that memory as its pbuf, and the slot a new buffer before the next recvmmsg.
+ * Smaller frames, and the datagrams of a UDP_GRO message, are copied as before.
  *
  * Reentrancy: deliver() is called from input() and may call send() on this link (lwIP
  * answers ARP and TCP from inside its input path). send() touches only the transmit
@@ -54,6 +58,7 @@
 #define VX_RX_BATCH     32                 /* datagrams per recvmmsg */
 #define VX_RX_BUFSZ     65536              /* one buffer per datagram: any UDP payload fits */
 #define VX_RX_BUDGET    256                /* frames per input() call, for fairness */
+#define VX_ZC_MIN       4096               /* smaller frames are copied, the buffer kept */
 #define VX_SOCKBUF      (4 * 1024 * 1024)  /* SO_SNDBUF / SO_RCVBUF */
 #define VX_TX_MAXIOV    UIO_MAXIOV         /* header + frame pieces */
 #define VX_TXB_COUNT    64                 /* unicast frames batched per sendmmsg */
@@ -88,6 +93,8 @@ struct vxlan {
 	int txb_n;
 
 	uint8_t *rx_buf;              /* VX_RX_BATCH * VX_RX_BUFSZ */
+	uint8_t *zc_buf[VX_RX_BATCH]; /* per slot: the service's buffer (rx_zc), or NULL */
+	void *zc_handle[VX_RX_BATCH];
 	struct mmsghdr rx_msgs[VX_RX_BATCH];
 	struct iovec rx_iov[VX_RX_BATCH];
 	struct sockaddr_storage rx_addr[VX_RX_BATCH];
@@ -541,7 +548,7 @@ static void vni_mismatch(struct vxlan *vx, const struct sockaddr_storage *from, 
 
 /* Check, learn from and deliver one VXLAN datagram. */
 static void vxlan_rx_datagram(struct vxlan *vx, uint8_t *buf, size_t len,
-			      const struct sockaddr_storage *raw, uint64_t now)
+			      const struct sockaddr_storage *raw, uint64_t now, int zc_slot)
 {
 	struct nc_link *l = &vx->link;
 	struct sockaddr_storage from;
@@ -575,6 +582,12 @@ static void vxlan_rx_datagram(struct vxlan *vx, uint8_t *buf, size_t len,
 	}
 	l->stats.rx_frames++;
 	l->stats.rx_bytes += len;
+	if (zc_slot >= 0 && len >= VX_ZC_MIN) {
+		/* Large: the service's buffer goes to it as it is. */
+		vx->zc_buf[zc_slot] = NULL;
+		l->rx_zc->give(l->ctx, vx->zc_handle[zc_slot], frame, len);
+		return;
+	}
 	l->deliver(l->ctx, frame, len);
 }
 
@@ -584,7 +597,7 @@ static void vxlan_rx_one(struct vxlan *vx, int i, uint64_t now)
 {
 	struct msghdr *mh = &vx->rx_msgs[i].msg_hdr;
 	size_t len = vx->rx_msgs[i].msg_len, seg = len;
-	uint8_t *buf = vx->rx_buf + (size_t)i * VX_RX_BUFSZ;
+	uint8_t *buf = vx->rx_iov[i].iov_base;
 
 	if ((mh->msg_flags & MSG_TRUNC) || len == 0) {
 		vx->link.stats.rx_dropped++;
@@ -598,9 +611,13 @@ static void vxlan_rx_one(struct vxlan *vx, int i, uint64_t now)
 				seg = (size_t)g;
 		}
 	}
+	if (seg == len && buf == vx->zc_buf[i]) {
+		vxlan_rx_datagram(vx, buf, len, &vx->rx_addr[i], now, i);
+		return;
+	}
 	for (size_t off = 0; off < len; off += seg)
 		vxlan_rx_datagram(vx, buf + off, len - off < seg ? len - off : seg,
-				  &vx->rx_addr[i], now);
+				  &vx->rx_addr[i], now, -1);
 }
 
 /* Receive and deliver what is waiting, in recvmmsg batches, at most VX_RX_BUDGET frames
@@ -620,6 +637,11 @@ static int vxlan_input(struct nc_link *l)
 		int n;
 
 		for (unsigned int i = 0; i < want; i++) {
+			if (l->rx_zc && !vx->zc_buf[i])
+				vx->zc_buf[i] = l->rx_zc->alloc(l->ctx, VX_RX_BUFSZ,
+								&vx->zc_handle[i]);
+			vx->rx_iov[i].iov_base = vx->zc_buf[i] ? vx->zc_buf[i] :
+						 vx->rx_buf + (size_t)i * VX_RX_BUFSZ;
 			vx->rx_msgs[i].msg_hdr.msg_namelen = sizeof(vx->rx_addr[i]);
 			vx->rx_msgs[i].msg_hdr.msg_flags = 0;
 			vx->rx_msgs[i].msg_hdr.msg_control = vx->rx_ctl[i].buf;
@@ -735,6 +757,9 @@ static void vxlan_close(struct nc_link *l)
 		vxlan_flush(l);
 	if (l->fd >= 0)
 		close(l->fd);
+	for (int i = 0; i < VX_RX_BATCH; i++)
+		if (vx->zc_buf[i])
+			l->rx_zc->release(l->ctx, vx->zc_handle[i]);
 	free(vx->rx_buf);
 	free(vx->txb_buf);
 	free(vx);

@@ -217,6 +217,8 @@ static void service_free(struct nc_service *svc)
 	nc_sock_close_all(svc);
 	/* Let lwIP put the RSTs on the wire before the link goes. */
 	nc_stack_poll(svc);
+	if (svc->link)
+		nc_stack_flush_ack(svc);
 	if (svc->link && svc->link->ops->flush)
 		svc->link->ops->flush(svc->link);
 	nc_capture_close(svc);
@@ -321,6 +323,7 @@ int nc_service_run(struct nc_config *cfg)
 		nc_dnsfwd_poll(svc);
 		nc_sock_flush_dirty(svc);
 		nc_stack_release_held(svc);
+		nc_stack_flush_ack(svc);
 		if (svc->link->ops->flush)
 			svc->link->ops->flush(svc->link);
 		nc_sock_reap(svc);

@@ -202,6 +202,8 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen);
 void nc_stack_input(void *ctx, const uint8_t *frame, size_t len);
 void nc_stack_poll(struct nc_service *svc);
 void nc_stack_release_held(struct nc_service *svc);
+/* Send the pure ACK held back in this loop turn (stretch ACKs), if any. */
+void nc_stack_flush_ack(struct nc_service *svc);
 int nc_stack_timeout_ms(struct nc_service *svc);
 /* The IPv6 addresses in use (link-local first, prefix 64; then --ip6), at most max. */
 void nc_stack_ip6_list(struct nc_service *svc, struct nc_ip6_prefix *out, int max,

@@ -110,11 +110,130 @@ const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr 
 	return NULL;
 }
 
-int nc_stack_link_send(struct nc_service *svc, const struct iovec *iov, int n)
+/*
+ * DOC: Stretch ACKs — pure ACKs held to the end of the loop turn.
+ * A bulk receive at the largest MTU made one pure ACK per one or two segments (lwIP
+ * acknowledges every second one, and a coalesced segment at once), each a system call
+ * on the TAP link — in which the kernel, our peer, also processes the ACK and pushes its
+ * next segment — or a datagram of its own on VXLAN. Everything a loop turn read is
+ * acknowledged by its last ACK, so a pure ACK (the ACK flag alone, no payload, no TCP
+ * option: no SACK block is lost) waits here instead of going out at once, and a later
+ * one of the same connection that acknowledges more, or announces a larger window at the
+ * same point (a window update, which RFC 5681 does not count as a duplicate), replaces
+ * it. Any other frame sends the held one first, so order is kept; so does the end of
+ * every loop turn (nc_stack_flush_ack, before the link's own flush). Duplicate ACKs (same
+ * point, same window) and ACKs with SACK blocks are never merged: the sender's loss
+ * detection sees every one. ACK_HOLD_BYTES bounds what one ACK may stand for, so a long
+ * turn still acknowledges a 2 MiB window several times. Not with --link-fault: what is
+ * lost or duplicated there must be lwIP's own frames, and the fault tests stay
+ * deterministic.
+ */
+#define ACK_HOLD_MAX   (NC_ETH_HLEN + 60 + 20)   /* IPv4 with options (or IPv6) + bare TCP */
+#define ACK_HOLD_BYTES (256 * 1024)
+
+static struct {
+	uint8_t frame[ACK_HOLD_MAX];
+	size_t len;          /* 0: nothing held */
+	size_t l4off;        /* the TCP header */
+	uint32_t first_ack;  /* the acknowledgment of the first ACK merged into it */
+} held_ack;
+
+/* Where frame's TCP header is when it is a pure ACK as held_ack takes it, else 0. */
+static size_t pure_ack_l4off(const uint8_t *f, size_t len, int ip_level)
+{
+	size_t off = ip_level ? 0 : NC_ETH_HLEN, l4, end;
+	unsigned ver;
+
+	if (len < off + 40)
+		return 0;
+	ver = f[off] >> 4;
+	if (!ip_level && !((ver == 4 && f[12] == 0x08 && f[13] == 0x00) ||
+			   (ver == 6 && f[12] == 0x86 && f[13] == 0xdd)))
+		return 0;
+	if (ver == 4) {
+		l4 = off + (size_t)(f[off] & 0x0f) * 4;
+		end = off + ((size_t)f[off + 2] << 8 | f[off + 3]);
+		if (f[off + 9] != IP_PROTO_TCP || (f[off + 6] & 0x3f) || f[off + 7])
+			return 0;   /* not TCP, or a fragment */
+	} else if (ver == 6) {
+		l4 = off + 40;
+		end = l4 + ((size_t)f[off + 4] << 8 | f[off + 5]);
+		if (f[off + 6] != IP_PROTO_TCP)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (l4 + 20 > len || end != l4 + 20 || f[l4 + 12] != 5 << 4 || f[l4 + 13] != TCP_ACK)
+		return 0;   /* a TCP option, a payload, or a flag besides ACK */
+	return l4;
+}
+
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* a and b (pure ACKs, TCP at l4) belong to the same connection and go the same way: same
+ * Ethernet header, IP addresses and ports (not the IPv4 ID or checksum, which differ). */
+static int same_flow(const uint8_t *a, const uint8_t *b, size_t l4, int ip_level)
+{
+	size_t off = ip_level ? 0 : NC_ETH_HLEN;
+
+	if (memcmp(a, b, off + 1) != 0 || memcmp(a + l4, b + l4, 4) != 0)
+		return 0;   /* Ethernet header and IP version; ports */
+	if (a[off] >> 4 == 4)
+		return memcmp(a + off + 12, b + off + 12, 8) == 0;
+	return memcmp(a + off + 8, b + off + 8, 32) == 0;
+}
+
+static int send_now(struct nc_service *svc, const struct iovec *iov, int n)
 {
 	if (svc->capture)
 		nc_capture_frame(svc, iov, n);
 	return svc->link->ops->send(svc->link, iov, n);
+}
+
+/* Send the held ACK, if any (the end of a loop turn, or before any other frame). */
+void nc_stack_flush_ack(struct nc_service *svc)
+{
+	struct iovec iov = { held_ack.frame, held_ack.len };
+
+	if (held_ack.len == 0)
+		return;
+	held_ack.len = 0;
+	send_now(svc, &iov, 1);
+}
+
+/* Hold frame (len bytes, a pure ACK whose TCP header is at l4) in place of the held one
+ * when it may stand for it; else send the held one and hold this one. */
+static void hold_ack(struct nc_service *svc, const uint8_t *f, size_t len, size_t l4)
+{
+	uint32_t ack = get32(f + l4 + 8), hack;
+	unsigned wnd = (unsigned)f[l4 + 14] << 8 | f[l4 + 15];
+	unsigned hwnd;
+
+	if (held_ack.len) {
+		hack = get32(held_ack.frame + held_ack.l4off + 8);
+		hwnd = (unsigned)held_ack.frame[held_ack.l4off + 14] << 8 |
+		       held_ack.frame[held_ack.l4off + 15];
+		if (held_ack.l4off == l4 && held_ack.len == len &&
+		    same_flow(held_ack.frame, f, l4, svc->link->ip_level) && (ack == hack ? wnd > hwnd :
+		    TCP_SEQ_GT(ack, hack) && ack - held_ack.first_ack <= ACK_HOLD_BYTES)) {
+			memcpy(held_ack.frame, f, len);
+			return;
+		}
+		nc_stack_flush_ack(svc);
+	}
+	memcpy(held_ack.frame, f, len);
+	held_ack.len = len;
+	held_ack.l4off = l4;
+	held_ack.first_ack = ack;
+}
+
+int nc_stack_link_send(struct nc_service *svc, const struct iovec *iov, int n)
+{
+	nc_stack_flush_ack(svc);
+	return send_now(svc, iov, n);
 }
 
 /* Send one linear frame on the link. */
@@ -164,6 +283,17 @@ static err_t stack_linkoutput(struct netif *netif, struct pbuf *p)
 
 	if (svc->fault.enabled && !svc->link->fault)
 		return faulty_output(svc, p);
+	if (!svc->fault.enabled && p->tot_len <= ACK_HOLD_MAX) {
+		uint8_t f[ACK_HOLD_MAX];
+		size_t l4;
+
+		pbuf_copy_partial(p, f, p->tot_len, 0);
+		l4 = pure_ack_l4off(f, p->tot_len, svc->link->ip_level);
+		if (l4) {
+			hold_ack(svc, f, p->tot_len, l4);
+			return ERR_OK;
+		}
+	}
 
 	for (struct pbuf *q = p; q; q = q->next) {
 		if (q->len == 0)
@@ -267,18 +397,19 @@ int nc_stack_init(struct nc_service *svc, char *err, size_t errlen)
 		snprintf(err, errlen, "lwIP refused the interface");
 		return -EINVAL;
 	}
+	const char *env = getenv("NETCON_LINK_OFFLOAD");
 	if (svc->link->ops->set_offload) {
 		unsigned want = NC_LINK_OFF_RX_CSUM | NC_LINK_OFF_RX_GSO | NC_LINK_OFF_TX_CSUM |
 				NC_LINK_OFF_TX_GSO;
-		const char *env = getenv("NETCON_LINK_OFFLOAD");
 		if (env && *env)
 			want &= (unsigned)strtoul(env, NULL, 0);
 		if (svc->fault.enabled)
 			want = 0;   /* a corrupted frame must fail its checksum */
 		stack_offload = svc->link->ops->set_offload(svc->link, want);
-		if (!svc->fault.enabled && (!env || !*env || (strtoul(env, NULL, 0) & 0x10)))
-			svc->link->rx_zc = &stack_rx_zc;
 	}
+	/* Zero-copy receive for any link that takes it (tap.c, vxlan.c). */
+	if (!svc->fault.enabled && (!env || !*env || (strtoul(env, NULL, 0) & 0x10)))
+		svc->link->rx_zc = &stack_rx_zc;
 	if (stack_offload & NC_LINK_OFF_TX_CSUM)
 		NETIF_SET_CHECKSUM_CTRL(&svc->netif,
 					NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
@@ -469,23 +600,24 @@ static void rx_zc_release(void *ctx, void *handle)
 	free(handle);
 }
 
-static void rx_zc_give(void *ctx, void *handle, size_t len)
+static void rx_zc_give(void *ctx, void *handle, const uint8_t *frame, size_t len)
 {
 	struct nc_service *svc = ctx;
 	struct rx_zc_buf *b = handle, *nb;
+	size_t off = (size_t)(frame - b->data);
 	struct pbuf *p;
 
 	if (svc->capture)
-		nc_capture_frame_linear(svc, b->data, len);
+		nc_capture_frame_linear(svc, frame, len);
 	if (len < 60 || len > frame_max(svc)) {
 		svc->ctr.rx_frames_bad++;
 		free(b);
 		return;
 	}
-	nb = realloc(b, sizeof(*b) + len);   /* shrinks; contents kept even if it moves */
+	nb = realloc(b, sizeof(*b) + off + len);   /* shrinks; contents kept even if it moves */
 	if (nb)
 		b = nb;
-	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &b->pc, b->data, (u16_t)len);
+	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &b->pc, b->data + off, (u16_t)len);
 	if (!p) {
 		svc->ctr.rx_frames_bad++;
 		free(b);
