@@ -10,7 +10,7 @@
 #   │ udp 127.0.0.1:$PORT_A│    (loopback)     │ udp 127.0.0.1:$PORT_B│
 #   └──────────────────────┘                   └──────────────────────┘
 #
-# Checks: the remote command prints exactly hello-netcon; the login takes < 2 s; a second
+# Checks: the remote command prints exactly hello-netcon; the login takes < 4 s (no stall); a second
 # session carries 4 MiB through the channel byte-exact.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -44,7 +44,9 @@ t1=$(now_ms)
 assert_eq hello-netcon "$out" "remote command output"
 ms=$((t1 - t0))
 note "ssh login + command took $ms ms"
-[ "$ms" -lt 2000 ] || fail "ssh login took $ms ms (limit 2000 ms)"
+# A stall (a resolver's or a lost wake-up's timeout) costs 5 s or more; a login is ~0.3 s,
+# 2 s under ASan on a loaded machine.
+[ "$ms" -lt 4000 ] || fail "ssh login took $ms ms (limit 4000 ms: a stall)"
 
 # A second session, with data through the channel both ways.
 head -c 4M /dev/urandom >"$d/blob"
