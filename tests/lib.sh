@@ -449,7 +449,8 @@ wg_conf() {
 # (NET.2/24, NET6::2/64) joined by WireGuard over loopback (--link wireguard), each the
 # other's only peer (AllowedIPs its /32 and /128) with its port as Endpoint (a peer without
 # one cannot be sent to before it writes first: EHOSTUNREACH, as with Linux's WireGuard);
-# keys from wg_keypair; the args go to A only (e.g. --link-fault). Sets PORT_A and PORT_B.
+# keys from wg_keypair; the args go to A only (e.g. --link-fault), the words of
+# $WG_PAIR_BOTH to both (e.g. --mtu 65439). Sets PORT_A and PORT_B.
 start_wg_pair() {
 	local net=$1 net6=$2
 	shift 2
@@ -459,8 +460,10 @@ start_wg_pair() {
 	wg_keypair wgb
 	wg_conf "$NC_TMP/wga.conf" wga "$PORT_A" wgb "$net.2/32, $net6::2/128" "$PORT_B"
 	wg_conf "$NC_TMP/wgb.conf" wgb "$PORT_B" wga "$net.1/32, $net6::1/128" "$PORT_A"
-	start_service A "$net.1/24" --ip6 "$net6::1/64" --link wireguard --wg-config "$NC_TMP/wga.conf" "$@"
-	start_service B "$net.2/24" --ip6 "$net6::2/64" --link wireguard --wg-config "$NC_TMP/wgb.conf"
+	# shellcheck disable=SC2086 # words
+	start_service A "$net.1/24" --ip6 "$net6::1/64" --link wireguard --wg-config "$NC_TMP/wga.conf" ${WG_PAIR_BOTH:-} "$@"
+	# shellcheck disable=SC2086
+	start_service B "$net.2/24" --ip6 "$net6::2/64" --link wireguard --wg-config "$NC_TMP/wgb.conf" ${WG_PAIR_BOTH:-}
 }
 
 # sshd_files DIR PORT [LINE...] — host and client keys (ed25519) and an sshd_config for a

@@ -627,23 +627,28 @@ int nc_wg_data_seal(struct nc_wg_keys *k, uint32_t receiver, uint64_t counter,
 	return (int)(off + NC_WG_TAG_LEN);
 }
 
-int nc_wg_data_open(struct nc_wg_keys *k, uint8_t *buf, size_t len)
+int nc_wg_data_open_to(struct nc_wg_keys *k, const uint8_t *buf, size_t len, uint8_t *out)
 {
 	EVP_CIPHER_CTX *c = k->recv_ctx;
 	size_t clen = len - NC_WG_DATA_MIN;
-	uint8_t nonce[12];
+	uint8_t nonce[12], tag[NC_WG_TAG_LEN];
 	int l = 0;
 
 	if (len < NC_WG_DATA_MIN)
 		return -EBADMSG;
+	memcpy(tag, buf + len - NC_WG_TAG_LEN, sizeof(tag));
 	nonce_of(nonce, nc_wg_le64(buf + 8));
 	if (!EVP_DecryptInit_ex(c, NULL, NULL, NULL, nonce) ||
-	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, buf + len - NC_WG_TAG_LEN) ||
-	    (clen && !EVP_DecryptUpdate(c, buf + NC_WG_DATA_HLEN, &l, buf + NC_WG_DATA_HLEN,
-					(int)clen)) ||
-	    EVP_DecryptFinal_ex(c, buf + NC_WG_DATA_HLEN + clen, &l) <= 0)
+	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, NC_WG_TAG_LEN, tag) ||
+	    (clen && !EVP_DecryptUpdate(c, out, &l, buf + NC_WG_DATA_HLEN, (int)clen)) ||
+	    EVP_DecryptFinal_ex(c, out + clen, &l) <= 0)
 		return -EBADMSG;
 	return (int)clen;
+}
+
+int nc_wg_data_open(struct nc_wg_keys *k, uint8_t *buf, size_t len)
+{
+	return nc_wg_data_open_to(k, buf, len, buf + NC_WG_DATA_HLEN);
 }
 
 int nc_wg_replay_ok(const struct nc_wg_replay *r, uint64_t c)

@@ -145,10 +145,14 @@ int nc_wg_xaead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[24
 
 /* Transport data. Seal the packet given as iov (len bytes in all) into out: header,
  * ciphertext padded to 16, tag; returns the datagram's length. Open a datagram in place:
- * returns the padded plaintext's length (at buf + NC_WG_DATA_HLEN), or -EBADMSG. */
+ * returns the padded plaintext's length (at buf + NC_WG_DATA_HLEN), or -EBADMSG;
+ * nc_wg_data_open_to() writes the plaintext to out instead (len − NC_WG_DATA_MIN bytes;
+ * out is buf + NC_WG_DATA_HLEN or does not overlap buf); after a failure out holds
+ * unauthenticated bytes, never to be used. */
 int nc_wg_data_seal(struct nc_wg_keys *k, uint32_t receiver, uint64_t counter,
 		    const struct iovec *iov, int iovcnt, size_t len, uint8_t *out);
 int nc_wg_data_open(struct nc_wg_keys *k, uint8_t *buf, size_t len);
+int nc_wg_data_open_to(struct nc_wg_keys *k, const uint8_t *buf, size_t len, uint8_t *out);
 
 /* Replay: ok() without marking (before decryption), mark() after it: 0 for a counter
  * never seen and not too old, -1 otherwise. */

@@ -102,6 +102,7 @@
 #define WG_RX_BATCH       8
 #define WG_RX_BUFSZ       65536
 #define WG_RX_BUDGET      512                /* datagrams per input() call */
+#define WG_ZC_MIN         4096               /* plaintext opened into lwIP's pbuf (rx_zc) */
 #define WG_TXB_COUNT      64
 #define WG_SOCKBUF        (4 * 1024 * 1024)
 #define WG_INIT_MIN_MS    20                 /* initiations accepted per peer: 50/s */
@@ -1075,12 +1076,20 @@ bad:
 	return -1;
 }
 
+/*
+ * rx_data() - a data message. A large one is opened straight into a buffer of the
+ * service's (rx_zc) that becomes lwIP's pbuf, rather than in place and copied again into
+ * a new pbuf; a small one (an ACK) is not worth a buffer of its own.
+ */
 static void rx_data(struct wg *w, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
 		    uint64_t now)
 {
+	const struct nc_link_rx_zc *zc = w->link.rx_zc;
 	struct wg_peer *p = NULL;
 	struct wg_session *s = find_session(w, nc_wg_le32(buf + 4), &p);
 	uint64_t ctr = nc_wg_le64(buf + 8);
+	uint8_t *pt = buf + NC_WG_DATA_HLEN;   /* the plaintext */
+	void *handle = NULL;
 	int n, iplen;
 
 	if (!s) {
@@ -1095,14 +1104,19 @@ static void rx_data(struct wg *w, uint8_t *buf, size_t len, const struct sockadd
 		w->c.replay++;
 		return;
 	}
-	n = nc_wg_data_open(&s->keys, buf, len);
+	if (zc && len - NC_WG_DATA_MIN >= WG_ZC_MIN) {
+		uint8_t *b = zc->alloc(w->link.ctx, len - NC_WG_DATA_MIN, &handle);
+		if (b)
+			pt = b;
+	}
+	n = nc_wg_data_open_to(&s->keys, buf, len, pt);
 	if (n < 0) {
 		w->c.bad_auth++;
-		return;
+		goto drop;
 	}
 	if (nc_wg_replay_mark(&s->replay, ctr) < 0) {
 		w->c.replay++;
-		return;
+		goto drop;
 	}
 	p->rx_bytes += len;
 	p->last_recv = now;
@@ -1121,18 +1135,25 @@ static void rx_data(struct wg *w, uint8_t *buf, size_t len, const struct sockadd
 	    now - s->born >= T(w, NC_WG_REJECT_AFTER_TIME_MS - NC_WG_KEEPALIVE_TIMEOUT_MS -
 			       NC_WG_REKEY_TIMEOUT_MS))
 		handshake_start(w, p, now, 0);
-	iplen = inner_ok(w, p, buf + NC_WG_DATA_HLEN, (size_t)n);
+	iplen = inner_ok(w, p, pt, (size_t)n);
 	if (iplen == 0)
 		w->c.keepalive_rx++;
 	if (iplen <= 0)
-		return;   /* a keepalive, or dropped */
+		goto drop;   /* a keepalive, or dropped */
 	if (!p->data_recv_unanswered)
 		p->data_recv_unanswered = now;
 	w->link.stats.rx_frames++;
 	w->link.stats.rx_bytes += (uint64_t)iplen;
 	w->link.rx_flags = w->rx_csum_ok ? NC_LINK_RX_CSUM_OK : 0;
-	w->link.deliver(w->link.ctx, buf + NC_WG_DATA_HLEN, (size_t)iplen);
+	if (handle)
+		zc->give(w->link.ctx, handle, (size_t)iplen);
+	else
+		w->link.deliver(w->link.ctx, pt, (size_t)iplen);
 	w->link.rx_flags = 0;
+	return;
+drop:
+	if (handle)
+		zc->release(w->link.ctx, handle);
 }
 
 static void rx_datagram(struct wg *w, uint8_t *buf, size_t len,

@@ -141,6 +141,17 @@ static void test_data(void)
 	out[8] ^= 1;   /* the counter: the nonce no longer matches */
 	CHECK(nc_wg_data_open(&b, out, (size_t)n) == -EBADMSG, "changed counter refused");
 	CHECK(nc_wg_data_open(&a, out, 31) == -EBADMSG, "short");
+	/* Opened into another buffer (rx_zc): the datagram is left as it was. */
+	{
+		uint8_t pt[64], copy[sizeof(out)];
+
+		n = nc_wg_data_seal(&a, 1, 6, iov, 1, 17, out);
+		memcpy(copy, out, (size_t)n);
+		CHECK(nc_wg_data_open_to(&b, out, (size_t)n, pt) == 32 && !memcmp(pt, pkt, 17) &&
+		      pt[17] == 0 && !memcmp(out, copy, (size_t)n), "opened out of place");
+		out[n - 1] ^= 1;
+		CHECK(nc_wg_data_open_to(&b, out, (size_t)n, pt) == -EBADMSG, "bad tag, out of place");
+	}
 	nc_wg_keys_free(&a);
 	nc_wg_keys_free(&b);
 }
