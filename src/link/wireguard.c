@@ -1146,7 +1146,7 @@ static void rx_data(struct wg *w, uint8_t *buf, size_t len, const struct sockadd
 	w->link.stats.rx_bytes += (uint64_t)iplen;
 	w->link.rx_flags = w->rx_csum_ok ? NC_LINK_RX_CSUM_OK : 0;
 	if (handle)
-		zc->give(w->link.ctx, handle, (size_t)iplen);
+		zc->give(w->link.ctx, handle, pt, (size_t)iplen);
 	else
 		w->link.deliver(w->link.ctx, pt, (size_t)iplen);
 	w->link.rx_flags = 0;
