@@ -46,6 +46,7 @@ struct nc_conn_part {
 	unsigned net_eof:1;          /* FIN received from the network */
 	unsigned fin_pending:1;      /* we must send FIN once lwIP has room */
 	unsigned fin_sent:1;
+	unsigned eof_told:1;         /* our end shut down for writing: the program reads EOF */
 	unsigned send_blocked:1;     /* waiting for lwIP's send buffer */
 	unsigned dirty:1;            /* on svc->dirty: network data to hand to the program */
 	unsigned proxied:1;          /* our end is a kernel TCP socket of a published port

@@ -632,9 +632,14 @@ static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s)
 		write_to_app(s);
 	/* After a reset or a timeout our end is closed next (conn_maybe_finish): EOF and
 	 * POLLHUP reach the program together, and its receive asks for the error. A
-	 * shutdown first would let a reader see EOF before POLLHUP, as a clean end. */
-	if (!s->conn.rxq && s->conn.net_eof && s->fd >= 0 && !s->conn.app_gone && !s->err)
+	 * shutdown first would let a reader see EOF before POLLHUP, as a clean end.
+	 * Once only: a shutdown() also wakes our own end (EPOLLOUT, edge-triggered), and each
+	 * wake-up came back here, a busy loop until the program closed. */
+	if (!s->conn.rxq && s->conn.net_eof && s->fd >= 0 && !s->conn.app_gone && !s->err &&
+	    !s->conn.eof_told) {
 		shutdown(s->fd, SHUT_WR);   /* the program reads EOF */
+		s->conn.eof_told = 1;
+	}
 }
 
 static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
