@@ -321,9 +321,9 @@ int nc_service_run(struct nc_config *cfg)
 		nc_neigh_poll(svc);
 		nc_seccomp_poll(svc);
 		nc_dnsfwd_poll(svc);
+		nc_stack_release_held(svc);   /* before the flush: a held frame's data goes now */
 		nc_sock_flush_dirty(svc);
-		nc_stack_release_held(svc);
-		nc_stack_flush_ack(svc);
+		nc_stack_flush_ack(svc);   /* after the flush: its window updates join the held ACKs */
 		if (svc->link->ops->flush)
 			svc->link->ops->flush(svc->link);
 		nc_sock_reap(svc);

@@ -626,8 +626,18 @@ void nc_sock_flush_dirty(struct nc_service *svc)
 	}
 }
 
+/*
+ * conn_flush_rxq() - write what the program may read now: the receive queue, then EOF.
+ * Not while the socket is on the dirty list: data that reached other connections
+ * earlier in this turn waits there ahead of it, and nc_sock_flush_dirty() writes it in
+ * its place at the end of the turn. (An EPOLLOUT of our end, a FIN or a reset may come
+ * in the same turn after other connections' data: written at once, this connection's
+ * data would overtake theirs, which Linux never does over one path.)
+ */
 static void conn_flush_rxq(struct nc_service *svc, struct nc_sock *s)
 {
+	if (s->conn.dirty)
+		return;
 	if (s->conn.rxq)
 		write_to_app(s);
 	/* After a reset or a timeout our end is closed next (conn_maybe_finish): EOF and

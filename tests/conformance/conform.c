@@ -580,6 +580,63 @@ static void order_server(const char *line, char *out, size_t olen)
 		 timeouts, errs);
 }
 
+/*
+ * orderfin_server() - the server's half of order_fin (c_order_fin). "orderfin Y X" arms
+ * an epoll set on connections Y and X before the client writes (bytes already there
+ * when they are added would be reported in the order of adding); "orderfin_wait" then
+ * reads one byte from each in the order epoll reports them and closes X. The client
+ * writes 0 on Y, then 1 on X and shuts X down: "inverted" when X's byte comes first.
+ */
+static int ofin_ep = -1, ofin_x = -1;
+
+static void orderfin_server(int y, int x, int wait, char *out, size_t olen)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET }, evs[2];
+	int fds[2] = { slot_fd(y), slot_fd(x) }, seen = 0, bad = 0;
+
+	if (!wait) {
+		ofin_ep = epoll_create1(0);
+		ofin_x = x;
+		for (int i = 0; i < 2; i++) {
+			ev.data.fd = fds[i];
+			if (epoll_ctl(ofin_ep, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
+				snprintf(out, olen, "arm=-1/%s", ename(errno));
+				close(ofin_ep);
+				ofin_ep = -1;
+				return;
+			}
+		}
+		snprintf(out, olen, "armed");
+		return;
+	}
+	while (seen < 2) {
+		int k = epoll_wait(ofin_ep, evs, 2, 3000);
+		unsigned char b;
+
+		if (k <= 0) {
+			snprintf(out, olen, "timeout");
+			break;
+		}
+		for (int i = 0; i < k; i++) {
+			ssize_t n = read(evs[i].data.fd, &b, 1);
+
+			/* X's EOF may be an edge of its own, after its byte: not counted. */
+			if (n == 1 && b != seen++)
+				bad = 1;
+			else if (n < 0)
+				bad = 1;
+		}
+	}
+	if (seen >= 2)
+		snprintf(out, olen, "%s", bad ? "inverted" : "ok");
+	close(ofin_ep);
+	ofin_ep = -1;
+	if (slot_fd(ofin_x) >= 0) {
+		close(slot[ofin_x]);
+		slot[ofin_x] = -1;
+	}
+}
+
 static void srv_exec(char *line, char *out, size_t olen)
 {
 	char cmd[32] = "";
@@ -816,6 +873,10 @@ static void srv_exec(char *line, char *out, size_t olen)
 		snprintf(out, olen, "usend=%s", res(sendto(slot_fd(a), text, strlen(text), 0, SA(s), sizeof(s))));
 	} else if (!strcmp(cmd, "order")) {              /* order ROUNDS S1 S2 ... */
 		order_server(line, out, olen);
+	} else if (!strcmp(cmd, "orderfin")) {           /* orderfin Y X */
+		orderfin_server(a, b, 0, out, olen);
+	} else if (!strcmp(cmd, "orderfin_wait")) {
+		orderfin_server(-1, -1, 1, out, olen);
 	} else if (!strcmp(cmd, "peer")) {
 		struct sockaddr_storage s;
 		socklen_t l = sizeof(s);
@@ -2771,6 +2832,53 @@ static void order_case(int n, int nonblock)
 	close(ack);
 }
 
+#define ORDER_FIN_ROUNDS 300
+
+/*
+ * Data and FIN follow the data sent before them on another connection: each round the
+ * client writes a byte on Y, then a byte on a fresh connection X and shuts X down; the
+ * server must read Y's byte first. (netcon wrote a connection's data at once when its
+ * FIN came, ahead of other connections' data received earlier in the same turn; the
+ * EPOLLOUT of a program's read did the same: the rare inversion of the first round of
+ * the order_*conns cases under load. docs/architecture.md, "Data path".)
+ */
+static void c_order_fin(void)
+{
+	int ls = srv_listen(g_port), ys, xs, y = tcp(), done = 0, inverted = 0;
+	const char *r = "";
+
+	if (connect_to(y, g_peer, g_port) < 0)
+		rec("setup-connect=-1/%s", ename(errno));
+	ys = atoi(srv("accept %d", ls));
+	setint(y, IPPROTO_TCP, TCP_NODELAY, 1);
+	for (long end = now_ms() + 20000; done < ORDER_FIN_ROUNDS && now_ms() < end; done++) {
+		int x = tcp();
+		unsigned char b0 = 0, b1 = 1;
+
+		if (connect_to(x, g_peer, g_port) < 0) {
+			rec("connect=-1/%s", ename(errno));
+			close(x);
+			break;
+		}
+		xs = atoi(srv("accept %d", ls));
+		setint(x, IPPROTO_TCP, TCP_NODELAY, 1);
+		r = srv("orderfin %d %d", ys, xs);
+		if (strcmp(r, "armed") || send(y, &b0, 1, MSG_NOSIGNAL) != 1 ||
+		    send(x, &b1, 1, MSG_NOSIGNAL) != 1 || shutdown(x, SHUT_WR) < 0) {
+			close(x);
+			break;
+		}
+		r = srv("orderfin_wait");
+		close(x);
+		if (!strcmp(r, "inverted"))
+			inverted++;
+		else if (strcmp(r, "ok"))
+			break;
+	}
+	rec("rounds=%d inverted=%d last=%s", done, inverted, r);
+	close(y);
+}
+
 static void c_order_2conns(void) { order_case(2, 0); }
 static void c_order_3conns_nb(void) { order_case(3, 1); }
 static void c_order_6conns(void) { order_case(6, 0); }
@@ -3445,6 +3553,7 @@ static const struct conf_case cases[] = {
 	{ "order_2conns", c_order_2conns },
 	{ "order_3conns_nb", c_order_3conns_nb },
 	{ "order_6conns", c_order_6conns },
+	{ "order_fin", c_order_fin },
 	{ "addr_listener", c_addr_listener },
 	{ "addr_connected", c_addr_connected },
 	{ "addr_accepted", c_addr_accepted },
