@@ -767,14 +767,15 @@ def main():
     if a.docs:
         rel = os.path.relpath(png, os.path.dirname(os.path.abspath(a.docs)))
         cmd_md = "\n".join("%s:\n\n    %s\n" % (w, c) for w, c in cmds)
-        # The sections of bench/outbound.sh and bench/containers.sh are theirs, "WireGuard
+        # The sections of bench/outbound.sh and bench/containers.sh are theirs, "Quiet-
+        # machine runs" figures taken by hand with nothing else running, "WireGuard
         # measurements" the written account of the WireGuard rows' last run and profile:
         # kept as they are.
         keep = []
         if os.path.exists(a.docs):
             with open(a.docs) as f:
                 old = f.read()
-            for title in (OB_SECTION, "Containers", "WireGuard measurements"):
+            for title in (OB_SECTION, "Containers", "Quiet-machine runs", "WireGuard measurements"):
                 _, sep, rest = old.partition("\n## %s\n" % title)
                 if sep:
                     i = rest.find("\n## ")
