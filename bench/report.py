@@ -445,6 +445,15 @@ def targets_md(t, issue="issue 5"):
     return "\n".join(out) + "\n"
 
 
+def gnuplot(script):
+    """Run gnuplot on script (a list of lines); False, with its complaint, if it failed."""
+    r = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, capture_output=True)
+    if r.returncode != 0 or "invalid" in r.stderr:
+        print("report: gnuplot failed: " + r.stderr[-2000:], file=sys.stderr)
+        return False
+    return True
+
+
 def plot_scale(scale, png):
     """Per-packet latency (the ping-pong's p50 and p99 on one more connection) against the
     idle connections held, a curve per path: flat is the goal (issue 19)."""
@@ -471,11 +480,7 @@ def plot_scale(scale, png):
             script.extend("%d %.2f" % (held, s[key]) for held, s in pts if s.get(key) is not None)
             script.append("e")
     script.append("unset multiplot")
-    r = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, capture_output=True)
-    if r.returncode != 0 or "invalid" in r.stderr:
-        print("report: gnuplot failed: " + r.stderr[-2000:], file=sys.stderr)
-        return False
-    return True
+    return gnuplot(script)
 
 
 def plot(res, png):
@@ -506,11 +511,7 @@ def plot(res, png):
             script.extend(pts)
             script.append("e")
     script.append("unset multiplot")
-    r = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, capture_output=True)
-    if r.returncode != 0 or "invalid" in r.stderr:
-        print("report: gnuplot failed: " + r.stderr[-2000:], file=sys.stderr)
-        return False
-    return True
+    return gnuplot(script)
 
 
 

@@ -11,7 +11,8 @@
 #     after the test in case the test itself was killed before it could clean up;
 #   - helpers: spawn, start_service, start_pair, start_wg_pair, wg_keypair, wg_conf,
 #     wggo_start, sshd_files, stop_service, under, spawn_under, retry,
-#     wait_port, wait_listen, free_tcp_port, free_udp_port, netns_add, guard_subnet, assert_*, fail,
+#     wait_port, wait_listen, free_tcp_port, free_udp_port, netns_add, tap_add, guard_subnet,
+#     assert_*, fail,
 #     skip, log, note; status_of.
 #
 # Output: every command a test runs through `log` is echoed first, netns.sh style:
@@ -612,6 +613,14 @@ print(s.getsockname()[1])' "$kind")
 }
 free_tcp_port() { nc_free_port tcp; }
 free_udp_port() { nc_free_port udp; }
+
+# tap_add NS DEV ADDR/PREFIX [MTU] — a TAP device DEV in namespace NS (gone with it),
+# addressed and up; the test is skipped when the kernel cannot make one.
+tap_add() {
+	log ip -n "$1" tuntap add "$2" mode tap || skip "cannot create a tap device"
+	log ip -n "$1" addr add "$3" dev "$2"
+	log ip -n "$1" link set "$2" ${4:+mtu "$4"} up
+}
 
 # netns_add NAME — create a network namespace (deleted at cleanup) with lo up.
 netns_add() {

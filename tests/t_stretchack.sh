@@ -33,9 +33,7 @@ require_cmd ip nft
 
 ns=rxb-ack-$$
 netns_add "$ns"
-log ip -n "$ns" tuntap add tap0 mode tap || skip "cannot create a tap device"
-log ip -n "$ns" addr add 10.174.1.1/24 dev tap0
-log ip -n "$ns" link set tap0 mtu 65521 up
+tap_add "$ns" tap0 10.174.1.1/24 65521
 start_service --netns "$ns" T 10.174.1.2/24 --link tap --tap tap0 --mtu 65521
 
 # recv.py PORT: accept one connection, read to EOF, print "<bytes> <sha256>".

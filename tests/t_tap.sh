@@ -31,9 +31,7 @@ require_cmd ip curl
 
 ns=nc-tap-$$
 netns_add "$ns"
-log ip -n "$ns" tuntap add tap0 mode tap || skip "cannot create a tap device"
-log ip -n "$ns" addr add 10.90.0.1/24 dev tap0
-log ip -n "$ns" link set tap0 up
+tap_add "$ns" tap0 10.90.0.1/24
 
 start_service --netns "$ns" T 10.90.0.2/24 --link tap --tap tap0
 log ip -n "$ns" -o link show tap0 >&2
@@ -105,9 +103,7 @@ stop_service F
 # The link alone (unit_tap) on a second device: ARP with the kernel, and
 # runs of IPv4/IPv6 TCP segments that must reach the kernel as one GSO frame each.
 log ip -n "$ns" link set lo up
-log ip -n "$ns" tuntap add tap1 mode tap
-log ip -n "$ns" addr add 10.9.0.1/24 dev tap1
-log ip -n "$ns" link set tap1 up
+tap_add "$ns" tap1 10.9.0.1/24
 out=$(log ip netns exec "$ns" env NETCON_TEST_TAP=tap1 NETCON_TEST_TAP_IP=10.9.0.1 \
 	"$BUILD/unit_tap" 2>&1) || fail "unit_tap on tap1 failed: $(printf '%s' "$out" | grep -v '^ok')"
 printf '%s\n' "$out" | grep '^ok    tap' >&2
