@@ -32,6 +32,23 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+/* Big-endian fields of a frame (network byte order, unaligned). */
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
 #define NC_ETH_HLEN         14
 #define NC_MTU_MIN          576
 #define NC_VXLAN_HLEN       8

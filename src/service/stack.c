@@ -168,11 +168,6 @@ static size_t pure_ack_l4off(const uint8_t *f, size_t len, int ip_level)
 	return l4;
 }
 
-static uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* a and b (pure ACKs, TCP at l4) belong to the same connection and go the same way: same
  * Ethernet header, IP addresses and ports (not the IPv4 ID or checksum, which differ). */
 static int same_flow(const uint8_t *a, const uint8_t *b, size_t l4, int ip_level)
@@ -208,14 +203,13 @@ void nc_stack_flush_ack(struct nc_service *svc)
  * when it may stand for it; else send the held one and hold this one. */
 static void hold_ack(struct nc_service *svc, const uint8_t *f, size_t len, size_t l4)
 {
-	uint32_t ack = get32(f + l4 + 8), hack;
-	unsigned wnd = (unsigned)f[l4 + 14] << 8 | f[l4 + 15];
+	uint32_t ack = rd32(f + l4 + 8), hack;
+	unsigned wnd = rd16(f + l4 + 14);
 	unsigned hwnd;
 
 	if (held_ack.len) {
-		hack = get32(held_ack.frame + held_ack.l4off + 8);
-		hwnd = (unsigned)held_ack.frame[held_ack.l4off + 14] << 8 |
-		       held_ack.frame[held_ack.l4off + 15];
+		hack = rd32(held_ack.frame + held_ack.l4off + 8);
+		hwnd = rd16(held_ack.frame + held_ack.l4off + 14);
 		if (held_ack.l4off == l4 && held_ack.len == len &&
 		    same_flow(held_ack.frame, f, l4, svc->link->ip_level) && (ack == hack ? wnd > hwnd :
 		    TCP_SEQ_GT(ack, hack) && ack - held_ack.first_ack <= ACK_HOLD_BYTES)) {
