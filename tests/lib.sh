@@ -697,14 +697,12 @@ http {
 NGX
 }
 
-# send_checked ADDR NAME PORT [RATE] — $NC_TMP/data from a client under B to a receiver
-# under A listening on PORT (at ADDR, A's address); the receiver writes what it got to
+# send_checked ADDR NAME PORT — $NC_TMP/data from a client under B to a receiver under A
+# listening on PORT (at ADDR, A's address); the receiver writes what it got to
 # $NC_TMP/NAME.got, which must equal the data. wait_port's probe is an empty connection:
-# the receiver keeps the first one that carried data. With RATE (bytes a second) the
-# client writes 64 KiB at a time on that schedule: the wire carries data all along, where
-# a reader's rate limit (curl --limit-rate) lets the buffers on the way fill in a burst.
+# the receiver keeps the first one that carried data.
 send_checked() {
-	local addr=$1 name=$2 port=$3 rate=${4:-0}
+	local addr=$1 name=$2 port=$3
 	spawn_under A "rx-$name" "$PYTHON" -c '
 import socket, sys
 s = socket.socket()
@@ -723,19 +721,12 @@ while not got:
 open(sys.argv[2], "wb").write(got)' "$port" "$NC_TMP/$name.got"
 	wait_port B "$addr" "$port"
 	log under B "$PYTHON" -c '
-import socket, sys, time
+import socket, sys
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-data, rate = open(sys.argv[3], "rb").read(), int(sys.argv[4])
-if rate:
-    t0 = time.monotonic()
-    for off in range(0, len(data), 65536):
-        time.sleep(max(0.0, t0 + off / rate - time.monotonic()))
-        c.sendall(data[off:off + 65536])
-else:
-    c.sendall(data)
+c.sendall(open(sys.argv[3], "rb").read())
 c.shutdown(socket.SHUT_WR)
 c.recv(1)
-c.close()' "$addr" "$port" "$NC_TMP/data" "$rate"
+c.close()' "$addr" "$port" "$NC_TMP/data"
 	wait_exit "${NC_SPAWNED[rx-$name]}" 20 || fail "the receiver did not finish"
 	cmp "$NC_TMP/data" "$NC_TMP/$name.got" || fail "the receiver got other bytes"
 }

@@ -32,7 +32,7 @@ static void bury_listener(int fd)
 	/* Linux refuses listen() on an unbound Unix socket: autobind it (a random abstract
 	 * name that nobody is told) first. */
 	if (NC_REAL(bind)(s, (struct sockaddr *)&fam, sizeof(fam)) < 0 || NC_REAL(listen)(s, 1) < 0 ||
-	    nc_ic_replace(fd, s) < 0) {
+	    nc_ic_replace(fd, NULL, s) < 0) {
 		NC_REAL(close)(s);
 		return;
 	}

@@ -309,6 +309,15 @@ static void check_own_locked(void)
 void nc_ic_net(struct nc_net *net)
 {
 	pthread_mutex_lock(&ic_lock);
+	if (rpc_fd >= 0 && ic_net.reachable) {
+		/* Connected once: what the service said holds (a child made by clone() or a
+		 * connection closed behind our back is noticed by the next request, and its
+		 * new connection would learn the same network). No system call here: every
+		 * route decision asks. */
+		*net = ic_net;
+		pthread_mutex_unlock(&ic_lock);
+		return;
+	}
 	if (rpc_fd >= 0 && rpc_pid != getpid()) {
 		/* a child made without fork() handlers (clone): do as after fork */
 		shared_fd = rpc_fd;

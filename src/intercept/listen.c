@@ -41,7 +41,7 @@ int nc_listen(int fd, int backlog)
 		nc_fd_store(fd, &e);
 		return 0;
 	}
-	if (!(family = nc_ic_is_inet_stream(fd)))
+	if (!(family = nc_ic_is_inet_stream(fd, &e)))
 		return NC_PASS;
 	/* The port is at the same place in sockaddr_in and sockaddr_in6. */
 	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
@@ -53,8 +53,8 @@ int nc_listen(int fd, int backlog)
 			sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), 1) != NC_ROUTE_VIRTUAL)
 		return NC_PASS;
 	q.family = (uint32_t)family;
-	nc_ic_read_opts(fd, &q.opts);
-	r = nc_ic_swap_call(fd, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
+	nc_ic_read_opts(fd, &e, &q.opts);
+	r = nc_ic_swap_call(fd, &e, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
 			    EADDRNOTAVAIL);
 	if (r < 0)
 		return r;
