@@ -316,7 +316,7 @@ static int udp_connect(int fd, struct nc_fdent *e, int family, const struct sock
 	if (rl != sizeof(rep))
 		return -EIO;
 	nc_ic_remember(fd, NC_KIND_UDP, NC_STATE_NONE, &rep.local,
-		       rep.peer.family ? &rep.peer : NULL);
+		       rep.peer.family ? &rep.peer : NULL, 0);
 	return 0;
 }
 
@@ -326,6 +326,7 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_connect_rep rep;
 	struct nc_fdent e;
 	ino_t ino;
+	uint32_t via;
 	int kind, subject = -1, fl, family = 0, fresh, r;
 
 	kind = nc_ic_kind(fd, &e);
@@ -388,10 +389,10 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		nc_ic_read_opts(fd, &e, &q.opts);
 	fresh = nc_ic_fresh(&e);
 	fl = nc_ic_swap_call(fd, &e, NC_MSG_CONNECT, &q, sizeof(q), subject, &rep, sizeof(rep),
-			     ENETUNREACH);
+			     ENETUNREACH, &via);
 	if (fl < 0)
 		return fl;
-	ino = nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_CONNECTING, &rep.local, &rep.peer);
+	ino = nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_CONNECTING, &rep.local, &rep.peer, via);
 	if (fl & O_NONBLOCK)
 		return -EINPROGRESS;
 	r = wait_connected(fd, 0, !fresh);

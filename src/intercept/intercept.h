@@ -67,6 +67,14 @@ int nc_ic_outbound_ours(const struct nc_addr *peer);
  * reply carried, else -1. */
 int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *rep,
 	       size_t repcap, size_t *replen, int *new_fd);
+/* nc_ic_call(), and *via: the generation of this process's own connection that carried
+ * it, when its service takes posted requests (else 0): what nc_ic_post() needs. */
+int nc_ic_call_via(int type, const void *req, size_t reqlen, int subject_fd, void *rep,
+		   size_t repcap, size_t *replen, int *new_fd, uint32_t *via);
+/* Send a request that gets no reply (NC_MSG_SOCKOPT_POST) on the connection of
+ * generation via, if that is still this process's own. 0 sent, or a negative errno (not
+ * sent: make the call instead). */
+int nc_ic_post(int type, const void *req, size_t reqlen, uint32_t via);
 int nc_ic_is_own_fd(int fd);
 /* If fd is one of ours, move ours to another number first (the program is about to use
  * fd, e.g. as the target of dup2). */
@@ -89,6 +97,9 @@ struct nc_fdent {
 	uint8_t sk_family, sk_type, fresh;
 	uint32_t gen;           /* nc_fd_fork_happened() count when stored: fresh holds only
 				 * while nobody else (a fork's other side) can have the socket */
+	uint32_t via;           /* a connection whose CONNECT this process's own service
+				 * connection of that generation made (nc_ic_call_via), so
+				 * options may be posted to it; 0: none */
 	struct nc_addr local, peer;
 };
 /* The kind of fd (NC_KIND_NONE for anything that is not a virtual socket); fills e. */
@@ -159,15 +170,17 @@ void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n);
  * status flags (F_GETFL, >= 0), or a negative errno. */
 int nc_ic_replace(int fd, const struct nc_fdent *e, int new_fd);
 /* A request whose reply gives fd a new virtual socket: send it, check the reply, put the
- * socket in fd's place (e as for nc_ic_replace). fd's file status flags (>= 0), or a
+ * socket in fd's place (e as for nc_ic_replace; via, if not NULL, as for
+ * nc_ic_call_via). fd's file status flags (>= 0), or a
  * negative errno: the service's answer, -EIO for a reply without its socket,
  * -unreach_errno when the service cannot be reached. */
 int nc_ic_swap_call(int fd, const struct nc_fdent *e, int type, const void *req,
-		    size_t reqlen, int subject, void *rep, size_t replen, int unreach_errno);
-/* Remember what a virtual fd is (fstat()s it for the inode). Its inode (0: fstat failed,
- * nothing remembered). */
+		    size_t reqlen, int subject, void *rep, size_t replen, int unreach_errno,
+		    uint32_t *via);
+/* Remember what a virtual fd is (fstat()s it for the inode); via: nc_fdent.via. Its inode
+ * (0: fstat failed, nothing remembered). */
 ino_t nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
-		    const struct nc_addr *peer);
+		     const struct nc_addr *peer, uint32_t via);
 /* Copy an nc_addr into a caller's sockaddr buffer the way the kernel does. */
 void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len);
 

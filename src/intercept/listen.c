@@ -55,10 +55,10 @@ int nc_listen(int fd, int backlog)
 	q.family = (uint32_t)family;
 	nc_ic_read_opts(fd, &e, &q.opts);
 	r = nc_ic_swap_call(fd, &e, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL);
+			    EADDRNOTAVAIL, NULL);
 	if (r < 0)
 		return r;
-	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL);
+	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL, 0);
 	return 0;
 }
 

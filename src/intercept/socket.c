@@ -167,12 +167,13 @@ void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len
 }
 
 int nc_ic_swap_call(int fd, const struct nc_fdent *e, int type, const void *req,
-		    size_t reqlen, int subject, void *rep, size_t replen, int unreach_errno)
+		    size_t reqlen, int subject, void *rep, size_t replen, int unreach_errno,
+		    uint32_t *via)
 {
 	size_t rl = 0;
 	int r, nfd = -1;
 
-	r = nc_ic_call(type, req, reqlen, subject, rep, replen, &rl, &nfd);
+	r = nc_ic_call_via(type, req, reqlen, subject, rep, replen, &rl, &nfd, via);
 	if (r == NC_UNREACHABLE)
 		return -unreach_errno;
 	if (r < 0 || nfd < 0 || rl != replen) {
@@ -185,7 +186,7 @@ int nc_ic_swap_call(int fd, const struct nc_fdent *e, int type, const void *req,
 
 /* Remember a new virtual fd. */
 ino_t nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
-		     const struct nc_addr *peer)
+		     const struct nc_addr *peer, uint32_t via)
 {
 	struct nc_fdent e;
 	struct stat st;
@@ -197,6 +198,7 @@ ino_t nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
 	e.kind = (uint8_t)kind;
 	e.state = (uint8_t)state;
 	e.connect_told = state == NC_STATE_ESTABLISHED;
+	e.via = via;
 	if (local)
 		e.local = *local;
 	if (peer)
@@ -249,11 +251,11 @@ static int bind_virtual(int fd, const struct nc_fdent *e, int type, const struct
 	q.type = type;
 	nc_ic_read_opts(fd, e, &q.opts);
 	r = nc_ic_swap_call(fd, e, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL);
+			    EADDRNOTAVAIL, NULL);
 	if (r < 0)
 		return r;
 	nc_ic_remember(fd, type == SOCK_DGRAM ? NC_KIND_UDP : NC_KIND_BOUND, NC_STATE_NONE,
-		       &rep.local, NULL);
+		       &rep.local, NULL, 0);
 	return 0;
 }
 

@@ -118,6 +118,13 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		return -EFAULT;
 	if (len > NC_SOCKOPT_MAX)
 		return -EINVAL;
+	if (kind == NC_KIND_CONN && e.via && len >= sizeof(int) && nc_sockopt_postable(level, name)) {
+		/* A connection our own CONNECT made: no round trip (rpc.h). */
+		struct nc_sockopt_post p = { .ino = e.ino, .level = level, .name = name };
+		memcpy(&p.value, val, sizeof(p.value));
+		if (nc_ic_post(NC_MSG_SOCKOPT_POST, &p, sizeof(p), e.via) == 0)
+			return 0;
+	}
 	memset(&q, 0, sizeof(q));
 	q.level = level;
 	q.name = name;
