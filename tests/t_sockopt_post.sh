@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # t_sockopt_post.sh — options set without a round trip (NC_MSG_SOCKOPT_POST, docs/rpc.md):
-# a connection's TCP_NODELAY and SO_KEEPALIVE, set by a real program after its connect,
-# are read back, seen by a forked child (the fork waits until the service has read
-# them), and SO_KEEPALIVE takes effect: the idle connection sends keepalive probes.
+# a connection's TCP_NODELAY and SO_KEEPALIVE, set by a real program after its connect
+# (or on a connection it accepted), are read back, seen by a forked child (the fork waits
+# until the service has read them), and SO_KEEPALIVE takes effect: the idle connection
+# sends keepalive probes.
 #
-#   python3 client under A ══ VXLAN over loopback ══ B ── tcpbench serve (echo) under B
+#   python3 client under A ══ VXLAN over loopback ══ B ── python3 echo server under B
 #   A captures its link (--pcap): the probes are counted there.
 #
 # Checks:
@@ -12,6 +13,8 @@
 #    64-byte exchange comes back byte for byte;
 #  - A's status --json: requests_posted 2 (the two options, without a reply),
 #    requests_malformed 0;
+#  - the server sets TCP_NODELAY on each connection it accepts and reads 1 back; B counts
+#    one post per connection, none malformed;
 #  - with TCP_KEEPIDLE/TCP_KEEPINTVL 1 s, A's link shows at least 2 zero-length segments
 #    from the client at least 0.5 s after its last data (probes: lwIP's delayed ACK is
 #    long gone by then), and a connection without SO_KEEPALIVE shows none.
@@ -26,11 +29,27 @@ PORT_B=$(free_udp_port)
 start_service A 10.173.20.1/24 --bind "127.0.0.1:$PORT_A" --peer "127.0.0.1:$PORT_B" \
 	--pcap "$NC_TMP/a.pcap"
 start_service B 10.173.20.2/24 --bind "127.0.0.1:$PORT_B" --peer "127.0.0.1:$PORT_A"
-spawn echo "$NETCON" intercept --socket "$(sock B)" -- "$BUILD/tcpbench" serve 10.173.20.2:5400
+cat >"$NC_TMP/server.py" <<'EOF'
+import socket
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+l.bind(("0.0.0.0", 5400))
+l.listen(4)
+for _ in range(2):
+    c, _ = l.accept()
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    print("server nodelay", c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), flush=True)
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        c.sendall(b)
+    c.close()
+EOF
+spawn echo "$NETCON" intercept --socket "$(sock B)" -- "$PYTHON" "$NC_TMP/server.py"
 wait_listen B 5400
 
-jfield() {	# jfield EXPR — a field of A's status --json (python expression on d)
-	"$NETCON" status --socket "$(sock A)" --json |
+jfield() {	# jfield EXPR [SERVICE] — a field of the service's status --json (python on d)
+	"$NETCON" status --socket "$(sock "${2:-A}")" --json |
 		"$PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
@@ -81,6 +100,11 @@ out2=$(under A "$PYTHON" "$NC_TMP/client.py" nokeep)
 port2=$(awk '$1 == "port" { print $2 }' <<<"$out2")
 assert_contains "$out2" "parent nodelay 1 keepalive 0" "the options read back without SO_KEEPALIVE"
 assert_eq 3 "$(jfield 'd["counters"]["requests_posted"]')" "options posted after the second client"
+wait_exit "${NC_SPAWNED[echo]}" 10 || fail "the server did not end after its two connections"
+assert_eq "server nodelay 1
+server nodelay 1" "$(grep '^server' "$NC_TMP/echo.log")" "the server's TCP_NODELAY on its accepted connections"
+assert_eq 2 "$(jfield 'd["counters"]["requests_posted"]' B)" "options B took posted (one per accepted connection)"
+assert_eq 0 "$(jfield 'd["counters"]["requests_malformed"]' B)" "malformed requests at B"
 
 # probes PORT — zero-length segments from the client's PORT at least 0.5 s after its last
 # data segment and before its FIN.

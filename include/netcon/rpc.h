@@ -12,8 +12,8 @@
  *
  * The subject socket *is* the name of the connection: the service identifies it by the
  * inode of that socketpair end. A process can only act on sockets it holds (one
- * exception, NC_MSG_SOCKOPT_POST, names by inode a connection made for the same control
- * connection).
+ * exception, NC_MSG_SOCKOPT_POST, names by inode a connection made or accepted for the
+ * same control connection).
  *
  * A reply echoes the request's seq and type (with NC_MSG_REPLY set); `err` is 0 or a
  * positive errno that the intercept returns to the program as-is. Every field is checked
@@ -175,8 +175,8 @@ struct nc_sockopt_rep {
  * SO_KEEPALIVE; any int). Sent only to a service whose HELLO said NC_HELLO_SOCKOPT_POST.
  * No subject fd (a copy in flight would outlive the program's close) and no reply: the
  * socket is named by the inode of the program's end, and the service acts only on a
- * connection whose CONNECT reply went out on this same control connection; anything
- * else is ignored and counted as malformed. Requests on one connection are read in
+ * connection this same control connection made (CONNECT) or accepted on a listener it
+ * made (BIND, LISTEN); anything else is ignored and counted as malformed. Requests on one connection are read in
  * order, so the client's next request sees the option set.
  */
 struct nc_sockopt_post {

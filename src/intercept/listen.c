@@ -20,6 +20,7 @@ int nc_listen(int fd, int backlog)
 	socklen_t cl = sizeof(cur);
 	struct nc_fdent e;
 	size_t rl = 0;
+	uint32_t via;
 	int kind, r, nfd = -1, family;
 
 	memset(&q, 0, sizeof(q));
@@ -55,10 +56,10 @@ int nc_listen(int fd, int backlog)
 	q.family = (uint32_t)family;
 	nc_ic_read_opts(fd, &e, &q.opts);
 	r = nc_ic_swap_call(fd, &e, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL, NULL);
+			    EADDRNOTAVAIL, &via);
 	if (r < 0)
 		return r;
-	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL, 0);
+	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL, via);
 	return 0;
 }
 

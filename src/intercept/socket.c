@@ -243,6 +243,7 @@ static int bind_virtual(int fd, const struct nc_fdent *e, int type, const struct
 {
 	struct nc_bind_req q;
 	struct nc_bind_rep rep;
+	uint32_t via;
 	int r;
 
 	memset(&q, 0, sizeof(q));
@@ -251,11 +252,11 @@ static int bind_virtual(int fd, const struct nc_fdent *e, int type, const struct
 	q.type = type;
 	nc_ic_read_opts(fd, e, &q.opts);
 	r = nc_ic_swap_call(fd, e, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL, NULL);
+			    EADDRNOTAVAIL, &via);
 	if (r < 0)
 		return r;
 	nc_ic_remember(fd, type == SOCK_DGRAM ? NC_KIND_UDP : NC_KIND_BOUND, NC_STATE_NONE,
-		       &rep.local, NULL, 0);
+		       &rep.local, NULL, via);   /* kept when it listens (listen.c) */
 	return 0;
 }
 
