@@ -47,7 +47,8 @@ enum nc_msg_type {
 	NC_MSG_OUTBOUND,      /* a kernel socket of the service's, connected outside (--outbound) */
 	NC_MSG_STATUS_JSON,   /* the status as JSON (netcon status --json); reply as STATUS */
 	NC_MSG_CAPTURE,       /* stream the link's frames (pcap) into the subject fd, a pipe */
-	NC_MSG_SOCKOPT_POST,  /* a recorded option of a connection this client made: no reply */
+	NC_MSG_SOCKOPT_POST,  /* a recorded option of a connection this client made or accepted:
+				 no reply */
 	NC_MSG_TYPE_COUNT
 };
 #define NC_MSG_REPLY        0x8000
@@ -176,8 +177,8 @@ struct nc_sockopt_rep {
  * No subject fd (a copy in flight would outlive the program's close) and no reply: the
  * socket is named by the inode of the program's end, and the service acts only on a
  * connection this same control connection made (CONNECT) or accepted on a listener it
- * made (BIND, LISTEN); anything else is ignored and counted as malformed. Requests on one connection are read in
- * order, so the client's next request sees the option set.
+ * made (BIND, LISTEN); anything else is ignored and counted as malformed. Requests on
+ * one connection are read in order, so the client's next request sees the option set.
  */
 struct nc_sockopt_post {
 	uint64_t ino;       /* the program's end */

@@ -420,8 +420,9 @@ static int put_reply(uint8_t *out, size_t *olen, const void *rep, size_t n)
 
 /*
  * sockopt_post() - NC_MSG_SOCKOPT_POST from client c: a recorded option set on a
- * connection that c's own CONNECT made, named by inode (no fd travels: rpc.h). Nothing
- * is answered; a request outside that contract is counted as malformed and ignored.
+ * connection that c's own request made (CONNECT), or that a listener c made accepted,
+ * named by inode (no fd travels: rpc.h). Nothing is answered; a request outside that
+ * contract is counted as malformed and ignored.
  */
 static void sockopt_post(struct nc_service *svc, struct nc_client *c, int subject,
 			 const uint8_t *pl)
