@@ -4,8 +4,8 @@
 # bench/run.sh, alternating within each repetition, for before/after comparisons of the
 # connect, accept and close paths (the full table is bench/run.sh).
 #
-#   veth   kernel, netns ncr-va ══ veth ══ kernel, netns ncr-vb            (NET.1.0/24)
-#   tap    under netcon ── service in netns ncr-tap ── ncr-tap0 ── kernel server (NET.2.0/24)
+#   veth   kernel, netns NS-va ══ veth ══ kernel, netns NS-vb              (NET.1.0/24)
+#   tap    under netcon ── service in netns NS-tap ── NS-tap0 ── kernel server   (NET.2.0/24)
 #   vxlan  under netcon A ══ VXLAN over loopback ══ netcon B ── server under B (NET.3.0/24)
 #
 # Usage: bench/connrate_quick.sh [--strace DIR] [--wakeups]
@@ -16,8 +16,9 @@
 #                 CR_COUNT connections per path.
 # Environment: BUILD (the build to measure: its netcon, libnetcon.so and tcpbench; default
 # build), CR_SECS (s per run, default 3), CR_REPS (default 3), CR_COUNT (connections of
-# --strace and --wakeups, default 2000), CR_NET (a /16 prefix, default 10.172), CR_PATHS
-# (default "veth tap vxlan").
+# --strace and --wakeups, default 2000), CR_NET (a /16 prefix, default 10.172), CR_NS (the
+# prefix of the namespaces' and devices' names, default ncr), CR_PATHS (default "veth tap
+# vxlan"). Two runs at once need different CR_NET and CR_NS.
 # Prints one line per run: path conns/s, then each path's median and its ratio to veth's.
 # Needs root. Nothing leaves the machine: lib.sh guards every subnet.
 set -euo pipefail
@@ -31,6 +32,7 @@ REPS=${CR_REPS:-3}
 COUNT=${CR_COUNT:-2000}
 NETP=${CR_NET:-10.172}
 PATHS=${CR_PATHS:-veth tap vxlan}
+NS=${CR_NS:-ncr}
 STRACE="" WAKEUPS=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -44,21 +46,21 @@ require_root
 [ -z "$STRACE" ] || mkdir -p "$STRACE"
 PORT=5400
 
-netns_add ncr-va
-netns_add ncr-vb
-log ip link add ncr-veth0 netns ncr-va type veth peer name ncr-veth1 netns ncr-vb
-log ip -n ncr-va addr add "$NETP.1.1/24" dev ncr-veth0
-log ip -n ncr-vb addr add "$NETP.1.2/24" dev ncr-veth1
-log ip -n ncr-va link set ncr-veth0 up
-log ip -n ncr-vb link set ncr-veth1 up
-spawn srv-veth ip netns exec ncr-vb "$TCPBENCH" serve "$NETP.1.2:$PORT"
+netns_add "$NS-va"
+netns_add "$NS-vb"
+log ip link add "$NS-veth0" netns "$NS-va" type veth peer name "$NS-veth1" netns "$NS-vb"
+log ip -n "$NS-va" addr add "$NETP.1.1/24" dev "$NS-veth0"
+log ip -n "$NS-vb" addr add "$NETP.1.2/24" dev "$NS-veth1"
+log ip -n "$NS-va" link set "$NS-veth0" up
+log ip -n "$NS-vb" link set "$NS-veth1" up
+spawn srv-veth ip netns exec "$NS-vb" "$TCPBENCH" serve "$NETP.1.2:$PORT"
 
-netns_add ncr-tap
-log ip -n ncr-tap tuntap add ncr-tap0 mode tap
-log ip -n ncr-tap addr add "$NETP.2.1/24" dev ncr-tap0
-log ip -n ncr-tap link set ncr-tap0 up
-start_service --netns ncr-tap T "$NETP.2.2/24" --link tap --tap ncr-tap0 --log-level warn
-spawn srv-tap ip netns exec ncr-tap "$TCPBENCH" serve "$NETP.2.1:$PORT"
+netns_add "$NS-tap"
+log ip -n "$NS-tap" tuntap add "$NS-tap0" mode tap
+log ip -n "$NS-tap" addr add "$NETP.2.1/24" dev "$NS-tap0"
+log ip -n "$NS-tap" link set "$NS-tap0" up
+start_service --netns "$NS-tap" T "$NETP.2.2/24" --link tap --tap "$NS-tap0" --log-level warn
+spawn srv-tap ip netns exec "$NS-tap" "$TCPBENCH" serve "$NETP.2.1:$PORT"
 
 start_pair "$NETP.3" --log-level warn
 spawn srv-vxlan "$NETCON" intercept --socket "$(sock B)" -- "$TCPBENCH" serve "$NETP.3.2:$PORT"
@@ -66,7 +68,7 @@ sleep 1
 
 client() {	# client PATH — the command prefix of PATH's client
 	case $1 in
-	veth) echo ip netns exec ncr-va ;;
+	veth) echo ip netns exec "$NS-va" ;;
 	tap) echo "$NETCON" intercept --socket "$(sock T)" -- ;;
 	vxlan) echo "$NETCON" intercept --socket "$(sock A)" -- ;;
 	esac

@@ -11,7 +11,9 @@
  *   reply:    [new socket, if NC_F_NEW_FD]
  *
  * The subject socket *is* the name of the connection: the service identifies it by the
- * inode of that socketpair end. A process can only act on sockets it holds.
+ * inode of that socketpair end. A process can only act on sockets it holds (one
+ * exception, NC_MSG_SOCKOPT_POST, names by inode a connection made or accepted for the
+ * same control connection).
  *
  * A reply echoes the request's seq and type (with NC_MSG_REPLY set); `err` is 0 or a
  * positive errno that the intercept returns to the program as-is. Every field is checked
@@ -45,6 +47,8 @@ enum nc_msg_type {
 	NC_MSG_OUTBOUND,      /* a kernel socket of the service's, connected outside (--outbound) */
 	NC_MSG_STATUS_JSON,   /* the status as JSON (netcon status --json); reply as STATUS */
 	NC_MSG_CAPTURE,       /* stream the link's frames (pcap) into the subject fd, a pipe */
+	NC_MSG_SOCKOPT_POST,  /* a recorded option of a connection this client made or accepted:
+				 no reply */
 	NC_MSG_TYPE_COUNT
 };
 #define NC_MSG_REPLY        0x8000
@@ -115,6 +119,7 @@ struct nc_hello_rep {
 /* nc_hello_rep.flags: what the service does besides the virtual network. */
 #define NC_HELLO_OUTBOUND     0x01  /* --outbound: send connects elsewhere as NC_MSG_OUTBOUND */
 #define NC_HELLO_OUTBOUND_LO  0x02  /* ... loopback ones too: the policy names some */
+#define NC_HELLO_SOCKOPT_POST 0x04  /* the service takes NC_MSG_SOCKOPT_POST */
 
 /* NC_MSG_BIND: without a subject fd (the program's socket is still a kernel one).
  * type: SOCK_STREAM (TCP: the reply's socket is a bound socket's SOCK_SEQPACKET pair) or
@@ -163,6 +168,24 @@ struct nc_sockopt_req {
 struct nc_sockopt_rep {
 	uint32_t len;
 	uint8_t  value[NC_SOCKOPT_MAX];
+};
+
+/*
+ * NC_MSG_SOCKOPT_POST: setsockopt without a round trip, for the options the service only
+ * records or applies itself and that cannot fail on a connection (TCP_NODELAY,
+ * SO_KEEPALIVE; any int). Sent only to a service whose HELLO said NC_HELLO_SOCKOPT_POST.
+ * No subject fd (a copy in flight would outlive the program's close) and no reply: the
+ * socket is named by the inode of the program's end, and the service acts only on a
+ * connection this same control connection made (CONNECT) or accepted on a listener it
+ * made (BIND, LISTEN); anything else is ignored and counted as malformed. Requests on
+ * one connection are read in order, so the client's next request sees the option set.
+ */
+struct nc_sockopt_post {
+	uint64_t ino;       /* the program's end */
+	int32_t  level;
+	int32_t  name;
+	int32_t  value;
+	uint32_t pad;       /* 0 */
 };
 
 /* NC_MSG_QUERY: subject = the socket. */

@@ -25,10 +25,12 @@ static const long payload_sizes[NC_MSG_TYPE_COUNT][2] = {
 	[NC_MSG_OUTBOUND] = { sizeof(struct nc_outbound_req), sizeof(struct nc_outbound_rep) },
 	[NC_MSG_STATUS_JSON] = { 0, offsetof(struct nc_status_rep, text) },
 	[NC_MSG_CAPTURE] = { sizeof(struct nc_capture_req), 0 },
+	[NC_MSG_SOCKOPT_POST] = { sizeof(struct nc_sockopt_post), 0 },   /* never answered */
 };
 
 _Static_assert(sizeof(struct nc_seccomp_req) == 8, "nc_seccomp_req size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_capture_req) == 8, "nc_capture_req size (docs/rpc.md)");
+_Static_assert(sizeof(struct nc_sockopt_post) == 24, "nc_sockopt_post size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_seccomp_rep) == 8, "nc_seccomp_rep size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_outbound_req) == 72, "nc_outbound_req size (docs/rpc.md)");
 _Static_assert(sizeof(struct nc_outbound_rep) == 32, "nc_outbound_rep size (docs/rpc.md)");

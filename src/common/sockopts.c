@@ -28,6 +28,12 @@ int nc_sockopt_native(int level, int name)
 	return 0;
 }
 
+int nc_sockopt_postable(int level, int name)
+{
+	return (level == IPPROTO_TCP && name == TCP_NODELAY) ||
+	       (level == SOL_SOCKET && name == SO_KEEPALIVE);
+}
+
 void nc_sockopts_read(int fd, struct nc_sockopts *o, nc_getsockopt_fn *gso)
 {
 	struct linger lg;

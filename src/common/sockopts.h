@@ -14,6 +14,10 @@
  * marks): on a virtual socket the socketpair end takes them natively. 1 or 0. */
 int nc_sockopt_native(int level, int name);
 
+/* Options the service only records or applies itself, that take any int and cannot fail
+ * on a connection: set without a round trip (NC_MSG_SOCKOPT_POST). 1 or 0. */
+int nc_sockopt_postable(int level, int name);
+
 typedef int nc_getsockopt_fn(int fd, int level, int name, void *val, socklen_t *len);
 
 /* Read the options set so far on kernel socket fd (through gso: libc's getsockopt, or

@@ -32,7 +32,7 @@ static void bury_listener(int fd)
 	/* Linux refuses listen() on an unbound Unix socket: autobind it (a random abstract
 	 * name that nobody is told) first. */
 	if (NC_REAL(bind)(s, (struct sockaddr *)&fam, sizeof(fam)) < 0 || NC_REAL(listen)(s, 1) < 0 ||
-	    nc_ic_replace(fd, s) < 0) {
+	    nc_ic_replace(fd, NULL, s) < 0) {
 		NC_REAL(close)(s);
 		return;
 	}
@@ -72,7 +72,9 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		NC_REAL(fcntl)(nfd, F_SETFL, O_NONBLOCK);
 	/* A published port's connection is the kernel's socket: not ours to track. */
 	if (!(m.flags & NC_ACCEPT_KERNEL))
-		nc_ic_remember(nfd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &m.local, &m.peer);
+		/* The listener's via: the service lets the control connection that made the
+		 * listener post options to the connections it accepts (rpc.h). */
+		nc_ic_remember(nfd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &m.local, &m.peer, e.via);
 	if (addr && len)
 		nc_ic_put_addr(&m.peer, addr, len);
 	return nfd;

@@ -14,6 +14,12 @@
  *
  * When the service goes away the connection sees EOF; the next request reconnects, so a
  * restarted service on the same path serves the same programs again.
+ *
+ * Posted requests (nc_ic_post(): NC_MSG_SOCKOPT_POST) get no reply. They name a
+ * connection this process's own connection made (its generation, rpc_gen, kept in the fd
+ * table as nc_fdent.via), so they go only on that connection, in order with the requests
+ * after them; before a fork, one round trip makes sure the service has read them all, so
+ * that the child, asking on its own connection, sees what its parent set.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,14 +47,42 @@ static int shared_fd = -1;       /* inherited from the parent (after fork) */
 static pid_t rpc_pid;            /* the process rpc_fd belongs to */
 static ino_t rpc_ino;            /* its inode: proof that rpc_fd is still ours */
 static uint32_t rpc_seq;
+static uint32_t rpc_gen;         /* connections this process opened (nc_fdent.via) */
+static int svc_posts;            /* rpc_fd's service takes NC_MSG_SOCKOPT_POST (HELLO) */
+static int posted;               /* posts sent on rpc_fd since its last reply */
 static struct nc_net ic_net;     /* from NETCON_NET, then from the service */
 static int warned;
 static char sock_path[108];
 static uint8_t msgbuf[NC_RPC_MAX_MSG];   /* used under ic_lock only */
 
+static int exchange(int fd, int reply_via_pair, int type, const void *req, size_t reqlen,
+		    int subject_fd, void *rep, size_t repcap, size_t *replen, int *new_fd,
+		    int *answer);
+static void check_own_locked(void);
+static void drop_locked(void);
+
+/* Wait until the service has read every request posted on rpc_fd: one round trip (a
+ * HELLO, which changes nothing). Under ic_lock. */
+static void post_barrier_locked(void)
+{
+	struct nc_hello_req q = { .version = NC_RPC_VERSION, .pid = (uint32_t)getpid() };
+	struct nc_hello_rep rep;
+	size_t len = 0;
+	int answer = 0;
+
+	if (!posted || rpc_fd < 0 || rpc_pid != getpid())
+		return;
+	check_own_locked();
+	if (rpc_fd >= 0 && exchange(rpc_fd, 0, NC_MSG_HELLO, &q, sizeof(q), -1, &rep, sizeof(rep),
+				    &len, NULL, &answer) < 0)
+		drop_locked();
+	posted = 0;
+}
+
 static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&ic_lock);
+	post_barrier_locked();
 }
 
 static void atfork_parent(void)
@@ -67,6 +101,7 @@ static void atfork_child(void)
 		shared_fd = rpc_fd;
 	rpc_fd = -1;
 	rpc_pid = 0;
+	posted = 0;
 	warned = 0;
 }
 
@@ -264,6 +299,9 @@ static int connect_locked(void)
 	}
 	rpc_fd = fd;
 	rpc_pid = getpid();
+	rpc_gen++;
+	svc_posts = !!(rep.flags & NC_HELLO_SOCKOPT_POST);
+	posted = 0;
 	{
 		struct stat st;
 		rpc_ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
@@ -309,6 +347,15 @@ static void check_own_locked(void)
 void nc_ic_net(struct nc_net *net)
 {
 	pthread_mutex_lock(&ic_lock);
+	if (rpc_fd >= 0 && ic_net.reachable) {
+		/* Connected once: what the service said holds (a child made by clone() or a
+		 * connection closed behind our back is noticed by the next request, and its
+		 * new connection would learn the same network). No system call here: every
+		 * route decision asks. */
+		*net = ic_net;
+		pthread_mutex_unlock(&ic_lock);
+		return;
+	}
 	if (rpc_fd >= 0 && rpc_pid != getpid()) {
 		/* a child made without fork() handlers (clone): do as after fork */
 		shared_fd = rpc_fd;
@@ -334,11 +381,19 @@ int nc_ic_outbound_hint(void)
 int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *rep,
 	       size_t repcap, size_t *replen, int *new_fd)
 {
+	return nc_ic_call_via(type, req, reqlen, subject_fd, rep, repcap, replen, new_fd, NULL);
+}
+
+int nc_ic_call_via(int type, const void *req, size_t reqlen, int subject_fd, void *rep,
+		   size_t repcap, size_t *replen, int *new_fd, uint32_t *via)
+{
 	size_t dummy;
 	int r = -ENOTCONN, answer = 0;
 
 	if (new_fd)
 		*new_fd = -1;
+	if (via)
+		*via = 0;
 	if (!replen)
 		replen = &dummy;
 	pthread_mutex_lock(&ic_lock);
@@ -364,6 +419,11 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 		}
 		r = exchange(rpc_fd, 0, type, req, reqlen, subject_fd, rep, repcap, replen, new_fd,
 			     &answer);
+		if (r == 0) {
+			posted = 0;   /* a reply: the service has read what came before */
+			if (via && svc_posts)
+				*via = rpc_gen;
+		}
 		if (r != -ECONNRESET && r != -EPIPE && r != -ENOTCONN)
 			break;
 		/* The service went away (or restarted): reconnect once. */
@@ -375,4 +435,25 @@ int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *r
 		return NC_UNREACHABLE;
 	}
 	return answer;
+}
+
+int nc_ic_post(int type, const void *req, size_t reqlen, uint32_t via)
+{
+	struct nc_hdr h;
+	int r = -EAGAIN;
+
+	pthread_mutex_lock(&ic_lock);
+	if (rpc_fd >= 0 && rpc_pid == getpid() && svc_posts && via && via == rpc_gen) {
+		check_own_locked();
+		if (rpc_fd >= 0) {
+			memset(&h, 0, sizeof(h));
+			h.type = (uint16_t)type;
+			h.seq = ++rpc_seq;
+			r = nc_rpc_send(rpc_fd, &h, req, reqlen, NULL, 0);
+			if (r == 0)
+				posted = 1;
+		}
+	}
+	pthread_mutex_unlock(&ic_lock);
+	return r;
 }

@@ -30,19 +30,20 @@
 
 /*
  * wait_connected() - wait for the outcome of a connect on a blocking socket, bounded by
- * its SO_SNDTIMEO as on Linux. 0 or a negative errno. kernel: fd is a kernel socket (an
- * outbound one), whose SO_ERROR is the kernel's; else the service's end, which is made
- * writable only on success and closed on failure (POLLHUP): only then is the service
- * asked which error it was.
+ * its SO_SNDTIMEO as on Linux (timeo 0: fd has none, being a socket never given an
+ * option). 0 or a negative errno. kernel: fd is a kernel socket (an outbound one), whose
+ * SO_ERROR is the kernel's; else the service's end, which is made writable only on
+ * success and closed on failure (POLLHUP): only then is the service asked which error it
+ * was.
  */
-static int wait_connected(int fd, int kernel)
+static int wait_connected(int fd, int kernel, int timeo)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	struct timeval tv = { 0, 0 };
 	socklen_t l = sizeof(tv);
 	int timeout = -1, r, err = 0;
 
-	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
+	if (timeo && NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
 	    (tv.tv_sec || tv.tv_usec))
 		timeout = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 	r = poll(&p, 1, timeout);
@@ -92,7 +93,7 @@ static int to_kernel(int fd, const struct nc_fdent *e, const struct sockaddr *ad
 			return r;
 		}
 	}
-	r = nc_ic_replace(fd, ks);
+	r = nc_ic_replace(fd, NULL, ks);
 	if (r < 0)
 		return r;
 	nc_fd_forget(fd);
@@ -174,7 +175,7 @@ static int outbound_connect(int fd, int family, int type, int virt, const struct
 	q.family = (uint32_t)family;
 	q.type = type;
 	if (!virt)
-		nc_ic_read_opts(fd, &q.opts);
+		nc_ic_read_opts(fd, NULL, &q.opts);
 	if (type == SOCK_STREAM && !(nc_fd_known_kernel(fd, &e) && e.fresh)) {
 		int dsnd, drcv, v;
 		default_bufs(family, &dsnd, &drcv);
@@ -195,16 +196,15 @@ static int outbound_connect(int fd, int family, int type, int virt, const struct
 			NC_REAL(close)(nfd);
 		return r < 0 ? r : -EIO;
 	}
-	r = nc_ic_replace(fd, nfd);
-	if (r < 0)
-		return r;
+	fl = nc_ic_replace(fd, NULL, nfd);
+	if (fl < 0)
+		return fl;
 	nc_fd_forget(fd);   /* a kernel socket now, learnt again on next use */
 	if (rep.connected)
 		return 0;
-	fl = NC_REAL(fcntl)(fd, F_GETFL);
-	if (fl >= 0 && (fl & O_NONBLOCK))
+	if (fl & O_NONBLOCK)
 		return -EINPROGRESS;
-	return wait_connected(fd, 1);
+	return wait_connected(fd, 1, 1);
 }
 
 /*
@@ -303,7 +303,7 @@ static int udp_connect(int fd, struct nc_fdent *e, int family, const struct sock
 	}
 	if (!e) {
 		struct sockaddr_storage any = { .ss_family = (sa_family_t)family };
-		r = nc_ic_udp_bind(fd, (struct sockaddr *)&any, family == AF_INET6 ?
+		r = nc_ic_udp_bind(fd, NULL, (struct sockaddr *)&any, family == AF_INET6 ?
 				   sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 		if (r < 0)
 			return r;
@@ -316,7 +316,7 @@ static int udp_connect(int fd, struct nc_fdent *e, int family, const struct sock
 	if (rl != sizeof(rep))
 		return -EIO;
 	nc_ic_remember(fd, NC_KIND_UDP, NC_STATE_NONE, &rep.local,
-		       rep.peer.family ? &rep.peer : NULL);
+		       rep.peer.family ? &rep.peer : NULL, 0);
 	return 0;
 }
 
@@ -325,7 +325,9 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct nc_connect_req q;
 	struct nc_connect_rep rep;
 	struct nc_fdent e;
-	int kind, subject = -1, fl, family = 0, r;
+	ino_t ino;
+	uint32_t via;
+	int kind, subject = -1, fl, family = 0, fresh, r;
 
 	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_UDP)
@@ -333,9 +335,9 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (kind == NC_KIND_NONE) {
 		if (!addr)
 			return NC_PASS;
-		if ((family = nc_ic_is_inet_dgram(fd)))
+		if ((family = nc_ic_is_inet_dgram(fd, &e)))
 			return udp_connect(fd, NULL, family, addr, len);
-		if (!(family = nc_ic_is_inet_stream(fd)))
+		if (!(family = nc_ic_is_inet_stream(fd, &e)))
 			return NC_PASS;
 		if (nc_ic_route(family, addr, len, 0) != NC_ROUTE_VIRTUAL)
 			return outbound_connect(fd, family, SOCK_STREAM, 0, addr, len);
@@ -384,19 +386,19 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (nc_addr_from_sockaddr(&q.peer, addr, len) < 0)
 		return -EINVAL;
 	if (subject < 0)
-		nc_ic_read_opts(fd, &q.opts);
-	r = nc_ic_swap_call(fd, NC_MSG_CONNECT, &q, sizeof(q), subject, &rep, sizeof(rep),
-			    ENETUNREACH);
-	if (r < 0)
-		return r;
-	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_CONNECTING, &rep.local, &rep.peer);
-	fl = NC_REAL(fcntl)(fd, F_GETFL);
-	if (fl >= 0 && (fl & O_NONBLOCK))
+		nc_ic_read_opts(fd, &e, &q.opts);
+	fresh = nc_ic_fresh(&e);
+	fl = nc_ic_swap_call(fd, &e, NC_MSG_CONNECT, &q, sizeof(q), subject, &rep, sizeof(rep),
+			     ENETUNREACH, &via);
+	if (fl < 0)
+		return fl;
+	ino = nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_CONNECTING, &rep.local, &rep.peer, via);
+	if (fl & O_NONBLOCK)
 		return -EINPROGRESS;
-	r = wait_connected(fd, 0);
+	r = wait_connected(fd, 0, !fresh);
 	if (r < 0)
 		return r;
-	nc_ic_remember(fd, NC_KIND_CONN, NC_STATE_ESTABLISHED, &rep.local, &rep.peer);
+	nc_fd_set_state(fd, ino, NC_STATE_ESTABLISHED);
 	return 0;
 }
 

@@ -509,7 +509,7 @@ static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
 	virt = nc_ic_route(sa->sa_family, sa, salen, 0) == NC_ROUTE_VIRTUAL;
 	if (!virt && (nc_addr_from_sockaddr(&to, sa, salen) < 0 || !nc_ic_outbound_ours(&to)))
 		return 0;
-	if ((family = nc_ic_is_inet_dgram(fd)) != sa->sa_family)
+	if ((family = nc_ic_is_inet_dgram(fd, NULL)) != sa->sa_family)
 		return 0;
 	if (!virt) {
 		if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
@@ -527,7 +527,7 @@ static int udp_implicit_bind(int fd, const struct sockaddr *sa, socklen_t salen,
 		return 0;   /* bound by the kernel already: it stays the kernel's */
 	memset(&any, 0, sizeof(any));
 	any.ss_family = (sa_family_t)family;
-	if (nc_ic_udp_bind(fd, (struct sockaddr *)&any, family == AF_INET6 ?
+	if (nc_ic_udp_bind(fd, NULL, (struct sockaddr *)&any, family == AF_INET6 ?
 			   sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0)
 		return 0;   /* the send goes to the kernel and fails there, as it would */
 	return nc_fd_kind(fd, e) == NC_KIND_UDP;

@@ -64,6 +64,26 @@ void nc_fd_forget(int fd)
 	pthread_mutex_unlock(&fdtab_lock);
 }
 
+void nc_fd_set_state(int fd, ino_t ino, int state)
+{
+	pthread_mutex_lock(&fdtab_lock);
+	struct nc_fdent *s = slot(fd);
+	if (s && ino && s->ino == ino && s->kind != NC_FD_UNKNOWN && s->kind != NC_FD_KERNEL) {
+		s->state = (uint8_t)state;
+		s->connect_told |= state == NC_STATE_ESTABLISHED;
+	}
+	pthread_mutex_unlock(&fdtab_lock);
+}
+
+void nc_fd_unfresh(int fd)
+{
+	pthread_mutex_lock(&fdtab_lock);
+	struct nc_fdent *s = __atomic_load_n(&fdtab, __ATOMIC_ACQUIRE) ? slot(fd) : NULL;
+	if (s)
+		s->fresh = 0;
+	pthread_mutex_unlock(&fdtab_lock);
+}
+
 void nc_fd_copy(int from, int to)
 {
 	pthread_mutex_lock(&fdtab_lock);

@@ -67,6 +67,14 @@ int nc_ic_outbound_ours(const struct nc_addr *peer);
  * reply carried, else -1. */
 int nc_ic_call(int type, const void *req, size_t reqlen, int subject_fd, void *rep,
 	       size_t repcap, size_t *replen, int *new_fd);
+/* nc_ic_call(), and *via: the generation of this process's own connection that carried
+ * it, when its service takes posted requests (else 0): what nc_ic_post() needs. */
+int nc_ic_call_via(int type, const void *req, size_t reqlen, int subject_fd, void *rep,
+		   size_t repcap, size_t *replen, int *new_fd, uint32_t *via);
+/* Send a request that gets no reply (NC_MSG_SOCKOPT_POST) on the connection of
+ * generation via, if that is still this process's own. 0 sent, or a negative errno (not
+ * sent: make the call instead). */
+int nc_ic_post(int type, const void *req, size_t reqlen, uint32_t via);
 int nc_ic_is_own_fd(int fd);
 /* If fd is one of ours, move ours to another number first (the program is about to use
  * fd, e.g. as the target of dup2). */
@@ -89,6 +97,9 @@ struct nc_fdent {
 	uint8_t sk_family, sk_type, fresh;
 	uint32_t gen;           /* nc_fd_fork_happened() count when stored: fresh holds only
 				 * while nobody else (a fork's other side) can have the socket */
+	uint32_t via;           /* a connection whose CONNECT this process's own service
+				 * connection of that generation made (nc_ic_call_via), so
+				 * options may be posted to it; 0: none */
 	struct nc_addr local, peer;
 };
 /* The kind of fd (NC_KIND_NONE for anything that is not a virtual socket); fills e. */
@@ -106,6 +117,16 @@ void nc_fd_forget(int fd);
 void nc_fd_copy(int from, int to);
 /* Ask the service again (state changes: connecting → established); keeps connect_told. */
 int nc_fd_refresh(int fd, struct nc_fdent *e);
+/* The state of the entry of fd for inode ino (nc_ic_remember's), if it is still that. */
+void nc_fd_set_state(int fd, ino_t ino, int state);
+/* A native option was set on fd (no fstat: forgetting freshness is always safe). */
+void nc_fd_unfresh(int fd);
+/* Is e (what nc_ic_kind() found, or NULL) a kernel socket made by socket() here that was
+ * given no option since? Then it has the kernel's defaults: no timeouts, nothing to read. */
+static inline int nc_ic_fresh(const struct nc_fdent *e)
+{
+	return e && e->kind == NC_FD_KERNEL && e->sk_family && e->fresh;
+}
 /* The first step of a decision on fd: start-up (nc_ic_init), then nc_fd_kind(). */
 static inline int nc_ic_kind(int fd, struct nc_fdent *e)
 {
@@ -114,14 +135,16 @@ static inline int nc_ic_kind(int fd, struct nc_fdent *e)
 }
 
 /* socket.c — shared helpers */
+/* In these, e is what nc_ic_kind() just found for fd (checked by inode: no system call to
+ * check it again), or NULL when the caller has nothing at hand. */
 /* Is this a kernel AF_INET or AF_INET6 TCP stream socket that could go virtual? Its
  * family, or 0. */
-int nc_ic_is_inet_stream(int fd);
+int nc_ic_is_inet_stream(int fd, const struct nc_fdent *e);
 /* Is this a kernel UDP socket that could go virtual? Its family (AF_INET, AF_INET6) or 0. */
-int nc_ic_is_inet_dgram(int fd);
+int nc_ic_is_inet_dgram(int fd, const struct nc_fdent *e);
 /* Make kernel UDP socket fd a virtual one bound to addr (ours or the wildcard). 0 or a
  * negative errno. */
-int nc_ic_udp_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int nc_ic_udp_bind(int fd, const struct nc_fdent *e, const struct sockaddr *addr, socklen_t len);
 /* data.c: the payload size of the datagram at the head of virtual UDP socket fd (0 if
  * none); *err: an ICMP error waiting there (taken off the queue if consume_error). */
 int nc_ic_udp_pending(int fd, int consume_error, int *err);
@@ -129,7 +152,7 @@ int nc_ic_udp_pending(int fd, int consume_error, int *err);
  * wildcard)? An address of another family stays with the kernel (which refuses it). */
 int nc_ic_route(int family, const struct sockaddr *sa, socklen_t len, int for_bind);
 /* Read the options set so far on a kernel socket. */
-void nc_ic_read_opts(int fd, struct nc_sockopts *o);
+void nc_ic_read_opts(int fd, const struct nc_fdent *e, struct nc_sockopts *o);
 
 /* epollcarry.c: the epoll registrations of an fd, carried over a replacement. */
 struct nc_epreg {
@@ -142,17 +165,22 @@ int nc_ic_epoll_find(int fd, struct nc_epreg *regs, int max);
 /* fd was closed or is a new socket: the epoll sets it was added to are history. */
 void nc_ic_epoll_forget(int fd);
 void nc_ic_epoll_restore(int fd, const struct nc_epreg *regs, int n);
-/* Put new_fd in fd's place (dup3), keeping fd's status and fd flags; closes new_fd.
- * 0 or a negative errno. */
-int nc_ic_replace(int fd, int new_fd);
+/* Put new_fd in fd's place (dup3), keeping fd's status and fd flags, timeouts and epoll
+ * registrations; closes new_fd. e: what nc_ic_kind() found for fd, or NULL. fd's file
+ * status flags (F_GETFL, >= 0), or a negative errno. */
+int nc_ic_replace(int fd, const struct nc_fdent *e, int new_fd);
 /* A request whose reply gives fd a new virtual socket: send it, check the reply, put the
- * socket in fd's place. 0, or a negative errno: the service's answer, -EIO for a reply
- * without its socket, -unreach_errno when the service cannot be reached. */
-int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subject,
-		    void *rep, size_t replen, int unreach_errno);
-/* Remember what a virtual fd is (fstat()s it for the inode). */
-void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
-		    const struct nc_addr *peer);
+ * socket in fd's place (e as for nc_ic_replace; via, if not NULL, as for
+ * nc_ic_call_via). fd's file status flags (>= 0), or a
+ * negative errno: the service's answer, -EIO for a reply without its socket,
+ * -unreach_errno when the service cannot be reached. */
+int nc_ic_swap_call(int fd, const struct nc_fdent *e, int type, const void *req,
+		    size_t reqlen, int subject, void *rep, size_t replen, int unreach_errno,
+		    uint32_t *via);
+/* Remember what a virtual fd is (fstat()s it for the inode); via: nc_fdent.via. Its inode
+ * (0: fstat failed, nothing remembered). */
+ino_t nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
+		     const struct nc_addr *peer, uint32_t via);
 /* Copy an nc_addr into a caller's sockaddr buffer the way the kernel does. */
 void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len);
 

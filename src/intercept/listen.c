@@ -20,6 +20,7 @@ int nc_listen(int fd, int backlog)
 	socklen_t cl = sizeof(cur);
 	struct nc_fdent e;
 	size_t rl = 0;
+	uint32_t via;
 	int kind, r, nfd = -1, family;
 
 	memset(&q, 0, sizeof(q));
@@ -41,7 +42,7 @@ int nc_listen(int fd, int backlog)
 		nc_fd_store(fd, &e);
 		return 0;
 	}
-	if (!(family = nc_ic_is_inet_stream(fd)))
+	if (!(family = nc_ic_is_inet_stream(fd, &e)))
 		return NC_PASS;
 	/* The port is at the same place in sockaddr_in and sockaddr_in6. */
 	if (NC_REAL(getsockname)(fd, (struct sockaddr *)&cur, &cl) == 0 &&
@@ -53,12 +54,12 @@ int nc_listen(int fd, int backlog)
 			sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), 1) != NC_ROUTE_VIRTUAL)
 		return NC_PASS;
 	q.family = (uint32_t)family;
-	nc_ic_read_opts(fd, &q.opts);
-	r = nc_ic_swap_call(fd, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
-			    EADDRNOTAVAIL);
+	nc_ic_read_opts(fd, &e, &q.opts);
+	r = nc_ic_swap_call(fd, &e, NC_MSG_LISTEN, &q, sizeof(q), -1, &rep, sizeof(rep),
+			    EADDRNOTAVAIL, &via);
 	if (r < 0)
 		return r;
-	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL);
+	nc_ic_remember(fd, NC_KIND_LISTENER, NC_STATE_NONE, &rep.local, NULL, via);
 	return 0;
 }
 

@@ -24,15 +24,25 @@
 #include "log.h"
 #include "sockopts.h"
 
+/* What the table knows for certain of kernel socket fd, made by socket() here: e (what
+ * nc_ic_kind() just found for fd, checked by inode) when it says so, else the table looked
+ * up again (a system call), else NULL. */
+static const struct nc_fdent *known_kernel(int fd, const struct nc_fdent *e, struct nc_fdent *buf)
+{
+	if (e)
+		return e->kind == NC_FD_KERNEL && e->sk_family ? e : NULL;
+	return nc_fd_known_kernel(fd, buf) ? buf : NULL;
+}
+
 /* Is fd a kernel AF_INET or AF_INET6 socket of this type and protocol? Its family, or 0. */
-static int is_inet(int fd, int type, int protocol)
+static int is_inet(int fd, const struct nc_fdent *e, int type, int protocol)
 {
 	int v = 0, family;
 	socklen_t l = sizeof(v);
-	struct nc_fdent e;
+	struct nc_fdent buf;
 
-	if (nc_fd_known_kernel(fd, &e))
-		return e.sk_type == type ? e.sk_family : 0;
+	if ((e = known_kernel(fd, e, &buf)))
+		return e->sk_type == type ? e->sk_family : 0;
 	if (NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
 	    (v != AF_INET && v != AF_INET6))
 		return 0;
@@ -46,14 +56,14 @@ static int is_inet(int fd, int type, int protocol)
 	return family;
 }
 
-int nc_ic_is_inet_stream(int fd)
+int nc_ic_is_inet_stream(int fd, const struct nc_fdent *e)
 {
-	return is_inet(fd, SOCK_STREAM, IPPROTO_TCP);
+	return is_inet(fd, e, SOCK_STREAM, IPPROTO_TCP);
 }
 
-int nc_ic_is_inet_dgram(int fd)
+int nc_ic_is_inet_dgram(int fd, const struct nc_fdent *e)
 {
-	return is_inet(fd, SOCK_DGRAM, IPPROTO_UDP);
+	return is_inet(fd, e, SOCK_DGRAM, IPPROTO_UDP);
 }
 
 /* The policy is route.c's, shared with the seccomp supervisor; the intercept brings what
@@ -93,26 +103,26 @@ static int v6only_default(void)
 	return cached;
 }
 
-void nc_ic_read_opts(int fd, struct nc_sockopts *o)
+void nc_ic_read_opts(int fd, const struct nc_fdent *e, struct nc_sockopts *o)
 {
-	struct nc_fdent e;
+	struct nc_fdent buf;
 
 	memset(o, 0, sizeof(*o));
-	if (nc_fd_known_kernel(fd, &e) && e.fresh) {
+	if ((e = known_kernel(fd, e, &buf)) && e->fresh) {
 		/* Made by socket() here and never given an option: the kernel's defaults. */
-		if (e.sk_family == AF_INET6 && v6only_default())
+		if (e->sk_family == AF_INET6 && v6only_default())
 			o->flags |= NC_OPT_V6ONLY;
 		return;
 	}
 	nc_sockopts_read(fd, o, NC_REAL(getsockopt));   /* shared with the supervisor */
 }
 
-int nc_ic_replace(int fd, int new_fd)
+int nc_ic_replace(int fd, const struct nc_fdent *e, int new_fd)
 {
 	struct timeval rcv, snd;
 	socklen_t lr = sizeof(rcv), ls = sizeof(snd);
 	struct nc_epreg regs[NC_EPREG_MAX];
-	int fl, fdfl, have_rcv, have_snd, nregs;
+	int fl, fdfl, have_rcv = 0, have_snd = 0, nregs;
 
 	fl = NC_REAL(fcntl)(fd, F_GETFL);
 	fdfl = NC_REAL(fcntl)(fd, F_GETFD);
@@ -121,11 +131,14 @@ int nc_ic_replace(int fd, int new_fd)
 		NC_REAL(close)(new_fd);
 		return e;
 	}
-	/* Timeouts act on the fd's own reads and writes: they move to the new socket. */
-	have_rcv = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &lr) == 0 &&
-		   (rcv.tv_sec || rcv.tv_usec);
-	have_snd = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
-		   (snd.tv_sec || snd.tv_usec);
+	/* Timeouts act on the fd's own reads and writes: they move to the new socket. A
+	 * socket given no option since socket() has none. */
+	if (!nc_ic_fresh(e)) {
+		have_rcv = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, &lr) == 0 &&
+			   (rcv.tv_sec || rcv.tv_usec);
+		have_snd = NC_REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, &ls) == 0 &&
+			   (snd.tv_sec || snd.tv_usec);
+	}
 	/* epoll sets holding the old socket lose it with its file: re-add the new one. The
 	 * search reads /proc (a system call per fd the process holds), so only sockets that
 	 * can be waited for with epoll before they are connected — non-blocking ones — pay. */
@@ -143,7 +156,7 @@ int nc_ic_replace(int fd, int new_fd)
 		NC_REAL(setsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
 	if (have_snd)
 		NC_REAL(setsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
-	return 0;
+	return fl;
 }
 
 void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len)
@@ -153,13 +166,14 @@ void nc_ic_put_addr(const struct nc_addr *a, struct sockaddr *sa, socklen_t *len
 	*len = nc_addr_to_sockaddr(a, sa, sa ? *len : 0);
 }
 
-int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subject,
-		    void *rep, size_t replen, int unreach_errno)
+int nc_ic_swap_call(int fd, const struct nc_fdent *e, int type, const void *req,
+		    size_t reqlen, int subject, void *rep, size_t replen, int unreach_errno,
+		    uint32_t *via)
 {
 	size_t rl = 0;
 	int r, nfd = -1;
 
-	r = nc_ic_call(type, req, reqlen, subject, rep, replen, &rl, &nfd);
+	r = nc_ic_call_via(type, req, reqlen, subject, rep, replen, &rl, &nfd, via);
 	if (r == NC_UNREACHABLE)
 		return -unreach_errno;
 	if (r < 0 || nfd < 0 || rl != replen) {
@@ -167,28 +181,30 @@ int nc_ic_swap_call(int fd, int type, const void *req, size_t reqlen, int subjec
 			NC_REAL(close)(nfd);
 		return r < 0 ? r : -EIO;
 	}
-	return nc_ic_replace(fd, nfd);
+	return nc_ic_replace(fd, e, nfd);
 }
 
 /* Remember a new virtual fd. */
-void nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
-		     const struct nc_addr *peer)
+ino_t nc_ic_remember(int fd, int kind, int state, const struct nc_addr *local,
+		     const struct nc_addr *peer, uint32_t via)
 {
 	struct nc_fdent e;
 	struct stat st;
 
 	memset(&e, 0, sizeof(e));
 	if (fstat(fd, &st) < 0)
-		return;
+		return 0;
 	e.ino = st.st_ino;
 	e.kind = (uint8_t)kind;
 	e.state = (uint8_t)state;
 	e.connect_told = state == NC_STATE_ESTABLISHED;
+	e.via = via;
 	if (local)
 		e.local = *local;
 	if (peer)
 		e.peer = *peer;
 	nc_fd_store(fd, &e);
+	return e.ino;
 }
 
 int nc_socket(int domain, int type, int protocol)
@@ -222,28 +238,31 @@ int nc_socket(int domain, int type, int protocol)
 }
 
 /* BIND of a kernel socket of `type` to addr: the reply's socket takes fd's place. */
-static int bind_virtual(int fd, int type, const struct sockaddr *addr, socklen_t len)
+static int bind_virtual(int fd, const struct nc_fdent *e, int type, const struct sockaddr *addr,
+			socklen_t len)
 {
 	struct nc_bind_req q;
 	struct nc_bind_rep rep;
+	uint32_t via;
 	int r;
 
 	memset(&q, 0, sizeof(q));
 	if (nc_addr_from_sockaddr(&q.addr, addr, len) < 0)
 		return -EINVAL;
 	q.type = type;
-	nc_ic_read_opts(fd, &q.opts);
-	r = nc_ic_swap_call(fd, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep), EADDRNOTAVAIL);
+	nc_ic_read_opts(fd, e, &q.opts);
+	r = nc_ic_swap_call(fd, e, NC_MSG_BIND, &q, sizeof(q), -1, &rep, sizeof(rep),
+			    EADDRNOTAVAIL, &via);
 	if (r < 0)
 		return r;
 	nc_ic_remember(fd, type == SOCK_DGRAM ? NC_KIND_UDP : NC_KIND_BOUND, NC_STATE_NONE,
-		       &rep.local, NULL);
+		       &rep.local, NULL, via);   /* kept when it listens (listen.c) */
 	return 0;
 }
 
-int nc_ic_udp_bind(int fd, const struct sockaddr *addr, socklen_t len)
+int nc_ic_udp_bind(int fd, const struct nc_fdent *e, const struct sockaddr *addr, socklen_t len)
 {
-	return bind_virtual(fd, SOCK_DGRAM, addr, len);
+	return bind_virtual(fd, e, SOCK_DGRAM, addr, len);
 }
 
 int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -255,15 +274,15 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return -EINVAL;   /* already bound */
 	if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return NC_PASS;
-	if ((family = nc_ic_is_inet_stream(fd)))
+	if ((family = nc_ic_is_inet_stream(fd, &e)))
 		type = SOCK_STREAM;
-	else if ((family = nc_ic_is_inet_dgram(fd)))
+	else if ((family = nc_ic_is_inet_dgram(fd, &e)))
 		type = SOCK_DGRAM;
 	else
 		return NC_PASS;
 	if (nc_ic_route(family, addr, len, 1) != NC_ROUTE_VIRTUAL)
 		return NC_PASS;
-	return bind_virtual(fd, type, addr, len);
+	return bind_virtual(fd, &e, type, addr, len);
 }
 
 int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)

@@ -99,6 +99,13 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	struct nc_fdent e;
 	int kind, r;
 
+	nc_ic_init();
+	if (native_option(level, name)) {
+		/* The kernel's on any socket (on a virtual one, the socketpair end's): no need
+		 * to know which fd is what, only that read_opts must now ask the kernel. */
+		nc_fd_unfresh(fd);
+		return NC_PASS;
+	}
 	kind = nc_ic_kind(fd, &e);
 	if (kind == NC_KIND_NONE) {
 		if (e.kind == NC_FD_KERNEL && e.fresh) {
@@ -107,12 +114,17 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		}
 		return NC_PASS;
 	}
-	if (native_option(level, name))
-		return NC_PASS;
 	if (!val && len)
 		return -EFAULT;
 	if (len > NC_SOCKOPT_MAX)
 		return -EINVAL;
+	if (kind == NC_KIND_CONN && e.via && len >= sizeof(int) && nc_sockopt_postable(level, name)) {
+		/* A connection our own CONNECT made: no round trip (rpc.h). */
+		struct nc_sockopt_post p = { .ino = e.ino, .level = level, .name = name };
+		memcpy(&p.value, val, sizeof(p.value));
+		if (nc_ic_post(NC_MSG_SOCKOPT_POST, &p, sizeof(p), e.via) == 0)
+			return 0;
+	}
 	memset(&q, 0, sizeof(q));
 	q.level = level;
 	q.name = name;

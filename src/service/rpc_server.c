@@ -25,6 +25,7 @@
 
 #include "common/rpc.h"
 #include "log.h"
+#include "sockopts.h"
 
 static uint8_t rpc_in[NC_RPC_MAX_MSG];
 static uint8_t rpc_out[NC_RPC_MAX_MSG];
@@ -373,6 +374,7 @@ void nc_control_accept(struct nc_service *svc)
 			continue;
 		}
 		c->h.type = NC_H_CLIENT;
+		c->id = ++svc->next_client_id;
 		c->fd = fd;
 		c->pid = cred.pid;
 		c->uid = cred.uid;
@@ -411,8 +413,42 @@ static int put_reply(uint8_t *out, size_t *olen, const void *rep, size_t n)
 	return 0;
 }
 
-/* handle()'s answer when the reply comes later (a name asked upstream, dnsfwd.c). */
+/* handle()'s answers when no reply goes now: it comes later (a name asked upstream,
+ * dnsfwd.c), or never (NC_MSG_SOCKOPT_POST). */
 #define NC_DEFERRED 1
+#define NC_NO_REPLY 2
+
+/*
+ * sockopt_post() - NC_MSG_SOCKOPT_POST from client c: a recorded option set on a
+ * connection that c's own request made (CONNECT), or that a listener c made accepted,
+ * named by inode (no fd travels: rpc.h). Nothing is answered; a request outside that
+ * contract is counted as malformed and ignored.
+ */
+static void sockopt_post(struct nc_service *svc, struct nc_client *c, int subject,
+			 const uint8_t *pl)
+{
+	struct nc_sockopt_post q;
+	struct nc_sock *s;
+
+	memcpy(&q, pl, sizeof(q));
+	if (subject >= 0 || q.pad != 0 || !nc_sockopt_postable(q.level, q.name)) {
+		svc->ctr.rpc_bad++;
+		return;
+	}
+	s = nc_sock_lookup(svc, (ino_t)q.ino);
+	if (!s) {
+		svc->ctr.rpc_posted++;
+		return;   /* closed since: as a SET on a closed socket, forgotten */
+	}
+	if (s->client != c->id || s->kind != NC_KIND_CONN) {
+		svc->ctr.rpc_bad++;
+		nc_debug("client pid %d posted an option to a socket it did not make",
+			 (int)c->pid);
+		return;
+	}
+	svc->ctr.rpc_posted++;
+	nc_sock_setopt(svc, s, q.level, q.name, &q.value, sizeof(q.value));
+}
 
 /*
  * handle() - carry out one checked request. Fills the reply payload (out, *olen) and
@@ -444,6 +480,10 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		memset(&rep, 0, sizeof(rep));
 		rep.service_pid = (uint32_t)getpid();
 		return put_reply(out, olen, &rep, sizeof(rep));
+	}
+	if (type == NC_MSG_SOCKOPT_POST) {
+		sockopt_post(svc, c, subject, pl);
+		return NC_NO_REPLY;
 	}
 	if (type == NC_MSG_CAPTURE) {
 		/* The subject is a pipe for the pcap stream (capture.c). */
@@ -479,6 +519,7 @@ static int handle(struct nc_service *svc, struct nc_client *c, const struct nc_h
 		memcpy(rep.ip4, &svc->cfg.ip.s_addr, 4);
 		rep.prefix4 = (uint8_t)svc->cfg.prefix;
 		nc_stack_ip6_list(svc, rep.ip6, NC_HELLO_MAX_IP6, &rep.n_ip6);
+		rep.flags = NC_HELLO_SOCKOPT_POST;
 		if (svc->cfg.outbound.n)
 			rep.flags |= NC_HELLO_OUTBOUND;
 		if (nc_outbound_names_loopback(&svc->cfg.outbound))
@@ -664,14 +705,21 @@ void nc_client_event(struct nc_service *svc, struct nc_client *c, uint32_t event
 
 		svc->cur_user = nc_user_get(svc, c->uid);
 		svc->cur_pid = c->pid;
+		svc->cur_client = reply_fd == c->fd ? c->id : 0;
 		e = handle(svc, c, &h, rpc_in + sizeof(h), subject, reply_fd, rpc_out, &olen,
 			   &new_fd);
 		svc->cur_user = NULL;
 		svc->cur_pid = 0;
+		svc->cur_client = 0;
 		if (subject >= 0)
 			close(subject);
 		if (e == NC_DEFERRED)
 			continue;   /* dnsfwd.c replies, and owns a private reply channel */
+		if (e == NC_NO_REPLY) {
+			if (h.flags & NC_F_REPLY_FD)
+				close(fds[0]);
+			continue;
+		}
 
 		memset(&rh, 0, sizeof(rh));
 		rh.type = (uint16_t)(h.type | NC_MSG_REPLY);

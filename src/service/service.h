@@ -56,6 +56,7 @@ struct nc_service;
 /* One RPC client (a process of a program, or `netcon status`). */
 struct nc_client {
 	struct nc_handler h;
+	uint64_t id;                 /* never reused (svc->next_client_id) */
 	int fd;
 	pid_t pid;
 	uid_t uid;
@@ -80,6 +81,7 @@ struct nc_tombstone {
 struct nc_counters {
 	uint64_t conns_opened, conns_accepted, conns_refused;
 	uint64_t rpc_requests, rpc_bad;
+	uint64_t rpc_posted;                 /* NC_MSG_SOCKOPT_POST taken (no reply) */
 	uint64_t rx_frames_bad;
 	uint64_t udp_out, udp_in;            /* datagrams program → network, network → program */
 	uint64_t udp_dropped;                /* datagrams dropped: full program queue, bad */
@@ -148,6 +150,9 @@ struct nc_service {
 	struct nc_user *users;       /* every uid that holds a socket or made a request */
 	struct nc_user *cur_user;    /* the user of the request being served */
 	pid_t cur_pid;               /* and its process (the sockets it makes are its) */
+	uint64_t cur_client;         /* and its client's id, when the reply goes on the client's
+					connection (0: a private reply channel, seccomp) */
+	uint64_t next_client_id;
 	uintptr_t aborted_pcb;       /* the last pcb we tcp_abort()ed (callbacks' ERR_ABRT) */
 	struct nc_fault fault;       /* --link-fault */
 	uint8_t *fault_buf;          /* a frame being corrupted */

@@ -150,6 +150,7 @@ struct nc_sock *nc_sock_new(struct nc_service *svc, int kind, struct nc_user *ow
 	if (owner)
 		owner->nsocks++;
 	s->pid = svc->cur_pid;
+	s->client = svc->cur_client;
 	s->h.type = NC_H_SOCK;
 	s->svc = svc;
 	s->kind = kind;

@@ -116,6 +116,8 @@ struct nc_sock {
 	struct nc_user *owner;       /* whose limit it counts against (NULL: none) */
 	pid_t pid;                   /* the process whose request made it (a listener's, for
 					the connections it accepts); 0: none (a published port) */
+	uint64_t client;             /* the control connection whose request made it, the one
+					that may post options to it (NC_MSG_SOCKOPT_POST); 0: none */
 	char comm[16];               /* its command (/proc/PID/comm), read when first asked
 					for by nc_sock_command(); "" until then */
 	struct nc_sock *hnext;       /* inode hash chain */

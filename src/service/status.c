@@ -352,6 +352,7 @@ size_t nc_status_json(struct nc_service *svc, char *buf, size_t len)
 	put_u64(&o, "accepted", svc->ctr.conns_accepted, 0);
 	put_u64(&o, "requests", svc->ctr.rpc_requests, 0);
 	put_u64(&o, "requests_malformed", svc->ctr.rpc_bad, 0);
+	put_u64(&o, "requests_posted", svc->ctr.rpc_posted, 0);
 	put_u64(&o, "bad_frames", svc->ctr.rx_frames_bad, 0);
 	put_u64(&o, "time_wait_ended", svc->ctr.tw_ended, 0);
 	put_u64(&o, "address_conflicts", svc->ctr.addr_conflicts, 0);

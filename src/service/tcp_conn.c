@@ -322,6 +322,7 @@ int nc_sock_connect(struct nc_service *svc, struct nc_sock *s,
 		close(s->fd);
 		nc_sock_set_kind(svc, s, NC_KIND_CONN);
 		s->fd = f;
+		s->client = svc->cur_client;   /* the connection's maker (NC_MSG_SOCKOPT_POST) */
 		nc_sock_hash_add(svc, s, ino);
 	} else {
 		s = nc_sock_new_tcp(svc, NC_KIND_CONN, svc->cur_user, pcb, a, f, ino);

@@ -464,6 +464,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	}
 	c->conn.app_dup = a;           /* until the program has it */
 	c->pid = l->pid;               /* the listener's process: it will accept it */
+	c->client = l->client;         /* and its control connection may post options */
 	c->state = NC_STATE_ESTABLISHED;
 	c->family = l->family;
 	c->opt.flags = l->opt.flags & (NC_OPT_KEEPALIVE | NC_OPT_NODELAY | NC_OPT_V6ONLY);

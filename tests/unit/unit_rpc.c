@@ -88,6 +88,9 @@ static const struct check_case check_cases[] = {
 	REQ_LEN("sockopt get max", GET, SO_OFF, MAXV, 0),
 	REQ("query req", NC_MSG_QUERY, SUBJ, 0, 1, 0),
 	REQ("status req", STAT, 0, 0, 0, 0),
+	REQ("sockopt post req", NC_MSG_SOCKOPT_POST, 0, sizeof(struct nc_sockopt_post), 0, 0),
+	REQ("sockopt post short", NC_MSG_SOCKOPT_POST, 0, sizeof(struct nc_sockopt_post) - 4, 0,
+	    BAD),
 
 	/* Valid replies, exact sizes. */
 	REP("hello rep", NC_MSG_HELLO, 0, 0, sizeof(struct nc_hello_rep), 0, 0),
