@@ -1055,7 +1055,8 @@ this page, tells the last measurement and its profile.
   the count 0), one more connection measures the 1-byte ping-pong and one iperf3 stream.
   `build/lwipscale` and `build/lwipscale-nohash` then measure lwIP's input cost per
   segment with 10 to 100,000 pcbs (1,000,000 with `BENCH_FULL=1`), with and without the
-  pcb hash (bench/lwipscale.c; docs/lwip-patches.md, 0007). `bench/run.sh --scale --out
+  pcb hash (bench/lwipscale.c; docs/lwip-patches.md, 0007), and what a new connection
+  costs beside them, with and without the port table (0009). `bench/run.sh --scale --out
   DIR` runs this section alone.
 - **Capture's cost**: the netcon VXLAN path at MTU 1500, one stream client → server,
   with no capture, `--pcap FILE` (pcap), `--pcap FILE.pcapng` (pcapng: each packet's
