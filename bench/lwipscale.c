@@ -283,9 +283,9 @@ static void syn_seg(void)
 }
 
 /* New connections: what opening one costs beside N established pcbs (all on
- * SERVER_PORT). lwIP checked each new connection's port by walking every pcb (tcp_new_port,
- * tcp_bind, tcp_connect's four-tuple check); with lwip/patches/0009 it asks the groups of
- * pcbs of that port. tcp_port_visits counts what those checks visited. */
+ * SERVER_PORT). lwIP checked each new connection's port by walking every pcb
+ * (tcp_new_port, tcp_bind, tcp_connect's four-tuple check); with lwip/patches/0009 it asks
+ * the groups of pcbs of that port. tcp_port_visits counts what those checks visited. */
 static size_t open_peer;
 
 /* a fresh peer for each new connection (none of the N pcbs', the SYNs' or --check's) */

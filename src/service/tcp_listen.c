@@ -54,7 +54,8 @@
 #ifndef TCP_PORT_HASH_SIZE
 /* lwIP before lwip/patches/0009 (a tree patched to a prefix of the series, to measure
  * it): no groups of pcbs by port; each pcb on the port is asked as a group of one. */
-typedef int (*tcp_port_fn)(void *arg, const ip_addr_t *ip, const u32_t n[NUM_TCP_PCB_LISTS][2]);
+typedef int (*tcp_port_fn)(void *arg, const ip_addr_t *ip,
+			   const u32_t n[NUM_TCP_PCB_LISTS][2]);
 
 static int tcp_port_foreach(u16_t port, tcp_port_fn fn, void *arg)
 {
