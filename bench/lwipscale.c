@@ -545,7 +545,7 @@ static void check_lookups(size_t n)
 	u16_t port;
 
 	for (size_t k = 0; k < 2000; k++) {
-		switch (rnd() % 9) {
+		switch (rnd() % 10) {
 		case 0: spread_seg(); break;
 		case 1: syn_seg(); break;
 		case 2:   /* nobody's: answered with RST */
@@ -582,6 +582,26 @@ static void check_lookups(size_t n)
 				exit(1);
 			}
 			tcp_abort(p);
+			break;
+		}
+		case 9: { /* SO_REUSEADDR on both: two binds of a fresh port (the first alone on
+			   it, the second makes their group), then a listen of the first */
+			struct tcp_pcb *p = tcp_new(), *q = tcp_new();
+			u16_t port = (u16_t)(20000 + rnd() % 10000);
+
+			if (!p || !q) {
+				fprintf(stderr, "lwipscale: out of memory for a pcb\n");
+				exit(1);
+			}
+			ip_set_option(p, SOF_REUSEADDR);
+			ip_set_option(q, SOF_REUSEADDR);
+			if (tcp_bind(p, IP4_ADDR_ANY, port) != ERR_OK ||
+			    tcp_bind(q, IP4_ADDR_ANY, port) != ERR_OK || !(p = tcp_listen(p))) {
+				fprintf(stderr, "lwipscale: SO_REUSEADDR binds of one port refused\n");
+				exit(1);
+			}
+			tcp_close(p);
+			tcp_abort(q);
 			break;
 		}
 		}

@@ -10,10 +10,11 @@
 # pcbs, and a pcb that sat idle must still get its retransmission timeout, zero-window
 # probe, keepalive probe and FIN-WAIT-2 timeout (lwipscale exits 1, naming the one missed).
 # Then new connections (lwip/patches/0009): among the 2,000 segments above, active opens
-# (an ephemeral port; SO_REUSEADDR on the busy port), passive opens and binds that must be
-# refused, their port checks compared with lwIP's walk; and each kind of new connection
-# may visit at most 8 groups of pcbs whatever the count (a walk visits every pcb: lwipscale
-# exits 1, and built against the series up to 0008 it exits 1 too).
+# (an ephemeral port; SO_REUSEADDR on the busy port), passive opens, binds that must be
+# refused and two SO_REUSEADDR binds of one port that must not be, their port checks
+# compared with lwIP's walk; and each kind of new connection may visit at most 8 groups
+# of pcbs whatever the count (a walk visits every pcb: lwipscale exits 1, and built
+# against the series up to 0008 it exits 1 too).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
