@@ -15,6 +15,14 @@
  *            call) with every pcb idle: its CPU share at TCP_TMR_INTERVAL. Up to
  *            lwip/patches/0007 the timers visit every pcb; with 0008 only those with
  *            timer work (timer_visits: pcbs visited per call, "all" without 0008)
+ *   open     a new connection: bind to an ephemeral port (tcp_new_port), connect (SYN
+ *            sent), then aborted
+ *   reuse    SO_REUSEADDR, bind to the port all N pcbs are on (tcp_bind's check),
+ *            connect (tcp_connect's four-tuple check), aborted
+ *   accept   a passive open: SYN to the listener, the ACK of its SYN-ACK, accepted,
+ *            aborted. Up to lwip/patches/0008 the port checks walk every pcb; with
+ *            0009 they ask the groups of the port (*_visits: groups visited per
+ *            connection, "all" without 0009)
  *
  * The same source is built against the series with the pcb hash (lwip/patches/0007,
  * build/lwipscale) and without it (build/lwipscale-nohash, the series up to 0006):
@@ -28,9 +36,13 @@
  *            that match nothing, and removes pcbs as it goes; then (with 0008) checks
  *            that the timers visit no idle pcb, and that a pcb which was idle and
  *            becomes busy still gets its retransmission, zero-window probe,
- *            keepalive and FIN-WAIT-2 timeout (the harness's clock is moved ahead)
+ *            keepalive and FIN-WAIT-2 timeout (the harness's clock is moved ahead);
+ *            new connections and refused binds and listens among the segments, their
+ *            port checks compared with the walk, and (needs 0009) exit 1 when a kind
+ *            of new connection visits more than OPEN_VISITS_MAX groups
  * Prints one line per N: "pcbs N lookup L one_ns X spread_ns Y syn_ns Z timer_us T
- * timer_cpu_pct P timer_visits V" (L: hash or walk).
+ * timer_cpu_pct P timer_visits V open_ns O open_visits V reuse_ns R reuse_visits V
+ * accept_ns A accept_visits V" (L: hash or walk).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +68,8 @@
 #define SERVER_PORT  80
 #define LISTEN_PORT  8080
 #define PAYLOAD      100
+/* --check: at most this many groups (or pcbs) visited per new connection */
+#define OPEN_VISITS_MAX 8
 
 static struct netif nif;
 static unsigned long frames_out;
@@ -195,6 +209,7 @@ static struct tcp_pcb *make_pcb(size_t i, u16_t port, enum tcp_state state)
 	pcb->mss = 1460;
 	pcb->cwnd = 4 * pcb->mss;   /* as tcp_process sets it (RFC 3390) */
 	pcb->snd_wnd = pcb->snd_wnd_max = 0xffff;   /* the peer's, from its SYN */
+	ip_set_option(pcb, SOF_REUSEADDR);   /* as a server's listener passes it on */
 	if (state == TIME_WAIT) {
 		pcb->tmr = tcp_ticks;
 		TCP_REG(&tcp_tw_pcbs, pcb);
@@ -266,6 +281,131 @@ static void syn_seg(void)
 	}
 	tcp_abort(tcp_active_pcbs);
 }
+
+/* New connections: what opening one costs beside N established pcbs (all on
+ * SERVER_PORT). lwIP checked each new connection's port by walking every pcb
+ * (tcp_new_port, tcp_bind, tcp_connect's four-tuple check); with lwip/patches/0009 it asks
+ * the groups of pcbs of that port. tcp_port_visits counts what those checks visited. */
+static size_t open_peer;
+
+/* a fresh peer for each new connection (none of the N pcbs', the SYNs' or --check's) */
+static void next_peer(ip_addr_t *ip, u16_t *port)
+{
+	peer_of(5000000 + open_peer++ % 600000, ip, port);
+}
+
+/* An active open from PCB (bound by the caller): SYN sent, then the pcb aborted. */
+static void connect_abort(struct tcp_pcb *pcb)
+{
+	unsigned long f = frames_out;
+	ip_addr_t ip;
+	u16_t port;
+
+	next_peer(&ip, &port);
+	if (tcp_connect(pcb, &ip, port, NULL) != ERR_OK || frames_out != f + 1 ||
+	    pcb->state != SYN_SENT) {
+		fprintf(stderr, "lwipscale: connect sent no SYN\n");
+		exit(1);
+	}
+	tcp_abort(pcb);
+}
+
+/* open: bind to an ephemeral port (tcp_new_port), connect */
+static void open_conn(void)
+{
+	struct tcp_pcb *pcb = tcp_new();
+
+	if (!pcb || tcp_bind(pcb, IP4_ADDR_ANY, 0) != ERR_OK) {
+		fprintf(stderr, "lwipscale: bind to an ephemeral port failed\n");
+		exit(1);
+	}
+	connect_abort(pcb);
+}
+
+/* reuse: SO_REUSEADDR, bind to the port of the N pcbs (tcp_bind's check), connect (the
+ * four-tuple check) */
+static void reuse_conn(void)
+{
+	struct tcp_pcb *pcb = tcp_new();
+	ip_addr_t a;
+
+	IP_ADDR4(&a, 10, 167, 0, 1);
+	if (pcb)
+		ip_set_option(pcb, SOF_REUSEADDR);
+	if (!pcb || tcp_bind(pcb, &a, SERVER_PORT) != ERR_OK) {
+		fprintf(stderr, "lwipscale: SO_REUSEADDR bind to the busy port failed\n");
+		exit(1);
+	}
+	connect_abort(pcb);
+}
+
+static struct tcp_pcb *accepted;
+
+static err_t note_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	(void)arg; (void)err;
+	accepted = pcb;
+	return ERR_OK;
+}
+
+/* accept: a passive open, SYN to the listener and the ACK of its SYN-ACK; the
+ * connection accepted, then aborted */
+static void accept_conn(void)
+{
+	struct tcp_pcb *pcb;
+	ip_addr_t ip;
+	u16_t port;
+
+	next_peer(&ip, &port);
+	input_segment(&ip, port, LISTEN_PORT, 77, 0, TCP_SYN, 0);
+	pcb = tcp_active_pcbs;
+	if (!pcb || pcb->state != SYN_RCVD) {
+		fprintf(stderr, "lwipscale: the SYN made no connection\n");
+		exit(1);
+	}
+	accepted = NULL;
+	input_segment(&ip, port, LISTEN_PORT, 78, pcb->snd_nxt, TCP_ACK, 0);
+	if (accepted != pcb || pcb->state != ESTABLISHED) {
+		fprintf(stderr, "lwipscale: the handshake's ACK made no connection\n");
+		exit(1);
+	}
+	tcp_abort(pcb);
+}
+
+#ifdef TCP_PORT_HASH_SIZE
+static unsigned long nopens;
+static void (*open_fn)(void);
+
+static void count_open(void)
+{
+	open_fn();
+	nopens++;
+}
+
+/* ns per new connection made by FN, and (*visits) what lwIP's checks visited per
+ * connection: "all" (every pcb) before 0009 */
+static double measure_open(void (*fn)(void), unsigned segs, uint64_t budget, char *visits,
+			   size_t vlen, double *per)
+{
+	double ns;
+
+	open_fn = fn;
+	nopens = 0;
+	tcp_port_visits = 0;
+	ns = measure(count_open, 2, segs, budget);
+	*per = (double)tcp_port_visits / (double)nopens;
+	snprintf(visits, vlen, "%.1f", *per);
+	return ns;
+}
+#else
+static double measure_open(void (*fn)(void), unsigned segs, uint64_t budget, char *visits,
+			   size_t vlen, double *per)
+{
+	*per = -1;
+	snprintf(visits, vlen, "all");
+	return measure(fn, 2, segs, budget);
+}
+#endif
 
 static void timer_tick(void)
 {
@@ -405,7 +545,7 @@ static void check_lookups(size_t n)
 	u16_t port;
 
 	for (size_t k = 0; k < 2000; k++) {
-		switch (rnd() % 5) {
+		switch (rnd() % 10) {
 		case 0: spread_seg(); break;
 		case 1: syn_seg(); break;
 		case 2:   /* nobody's: answered with RST */
@@ -422,6 +562,48 @@ static void check_lookups(size_t n)
 			pcbs[i] = make_pcb(n + 200000 + k, SERVER_PORT, ESTABLISHED);
 			break;
 		}
+		case 5: open_conn(); break;
+		case 6: reuse_conn(); break;
+		case 7: accept_conn(); break;
+		case 8: { /* refused: the busy port without SO_REUSEADDR, a second listener */
+			struct tcp_pcb *p = tcp_new();
+			ip_addr_t a;
+			err_t e;
+
+			IP_ADDR4(&a, 10, 167, 0, 1);
+			if (!p || tcp_bind(p, (rnd() & 1) ? &a : IP4_ADDR_ANY, SERVER_PORT) != ERR_USE) {
+				fprintf(stderr, "lwipscale: a bind to the busy port succeeded\n");
+				exit(1);
+			}
+			ip_set_option(p, SOF_REUSEADDR);
+			if (tcp_bind(p, &a, SERVER_PORT) != ERR_OK ||
+			    tcp_listen_with_backlog_and_err(p, 1, &e) || e != ERR_USE) {
+				fprintf(stderr, "lwipscale: a second listener on one address\n");
+				exit(1);
+			}
+			tcp_abort(p);
+			break;
+		}
+		case 9: { /* SO_REUSEADDR on both: two binds of a fresh port (the first alone on
+			   it, the second makes their group), then a listen of the first */
+			struct tcp_pcb *p = tcp_new(), *q = tcp_new();
+			u16_t port = (u16_t)(20000 + rnd() % 10000);
+
+			if (!p || !q) {
+				fprintf(stderr, "lwipscale: out of memory for a pcb\n");
+				exit(1);
+			}
+			ip_set_option(p, SOF_REUSEADDR);
+			ip_set_option(q, SOF_REUSEADDR);
+			if (tcp_bind(p, IP4_ADDR_ANY, port) != ERR_OK ||
+			    tcp_bind(q, IP4_ADDR_ANY, port) != ERR_OK || !(p = tcp_listen(p))) {
+				fprintf(stderr, "lwipscale: SO_REUSEADDR binds of one port refused\n");
+				exit(1);
+			}
+			tcp_close(p);
+			tcp_abort(q);
+			break;
+		}
 		}
 	}
 }
@@ -430,8 +612,8 @@ static void run(size_t n, int quick)
 {
 	unsigned segs = quick ? 2000 : 20000;
 	uint64_t budget = quick ? 100000000u : 500000000u;
-	double one, spread, syn, tmr;
-	char visits[32];
+	double one, spread, syn, tmr, open, reuse, acc, per[3];
+	char visits[32], v_open[32], v_reuse[32], v_acc[32];
 
 	pcbs = calloc(n, sizeof(*pcbs));
 	if (!pcbs) {
@@ -465,16 +647,38 @@ static void run(size_t n, int quick)
 	one = measure(one_seg, 10, segs, budget);
 	spread = measure(spread_seg, 2, segs, budget);
 	syn = measure(syn_seg, 2, segs, budget);
+	open = measure_open(open_conn, segs, budget, v_open, sizeof(v_open), &per[0]);
+	reuse = measure_open(reuse_conn, segs, budget, v_reuse, sizeof(v_reuse), &per[1]);
+	acc = measure_open(accept_conn, segs, budget, v_acc, sizeof(v_acc), &per[2]);
 	printf("pcbs %zu lookup %s one_ns %.0f spread_ns %.0f syn_ns %.0f timer_us %.1f "
-	       "timer_cpu_pct %.3f timer_visits %s\n", n,
+	       "timer_cpu_pct %.3f timer_visits %s open_ns %.0f open_visits %s "
+	       "reuse_ns %.0f reuse_visits %s accept_ns %.0f accept_visits %s\n", n,
 #ifdef TCP_HASH_CHECK
 	       "hash",
 #else
 	       "walk",
 #endif
 	       one, spread, syn, tmr / 1000,
-	       tmr / 1e9 * (1000.0 / TCP_TMR_INTERVAL) * 100, visits);
+	       tmr / 1e9 * (1000.0 / TCP_TMR_INTERVAL) * 100, visits,
+	       open, v_open, reuse, v_reuse, acc, v_acc);
 	fflush(stdout);
+	/* --check: a new connection's checks visit a few groups of pcbs whatever N (a walk
+	 * of the lists visits every pcb, N or more) */
+	for (int k = 0; check && k < 3; k++) {
+		static const char *const what[] = { "open", "reuse", "accept" };
+
+		if (per[k] < 0) {
+			fprintf(stderr, "lwipscale: lwIP without its port table (patch 0009) "
+				"walks every pcb per new connection\n");
+			exit(1);
+		}
+		if (per[k] > OPEN_VISITS_MAX) {
+			fprintf(stderr, "lwipscale: %.1f pcbs or groups visited per new connection "
+				"(%s) beside %zu pcbs, more than %d\n", per[k], what[k], n,
+				OPEN_VISITS_MAX);
+			exit(1);
+		}
+	}
 	for (int i = 0; tcp_active_pcbs && i < 3000000; i++)
 		tcp_abort(tcp_active_pcbs);
 	for (int i = 0; tcp_tw_pcbs && i < 3000000; i++)
@@ -541,6 +745,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lwipscale: cannot listen\n");
 		return 1;
 	}
+	tcp_accept(l, note_accept);
 	if (check) {
 		ip_addr_t a;
 		IP_ADDR4(&a, 10, 167, 0, 1);

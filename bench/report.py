@@ -332,6 +332,21 @@ def tables(res, scale, http=None, cap=None, scale_png=None):
             out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (n, *[
                 fmt(x.get(k), 0) for k in ("one_ns", "spread_ns", "syn_ns") for x in (w, h)],
                 *[("%.3f%%" % x["timer_cpu_pct"]) if "timer_cpu_pct" in x else "—" for x in (w, h)]))
+        out.append("\nns per new connection beside the pcbs: *open*, bind to an ephemeral port and "
+                   "connect (SYN sent); *reuse*, SO_REUSEADDR bind to the port every pcb is on and "
+                   "connect; *accept*, SYN and ACK to a listener, accepted. walk = the series up to "
+                   "0006 (every pcb visited by the port checks), hash = the whole series (0009's port "
+                   "table: groups visited per connection in brackets).\n")
+        out.append("| pcbs | open: walk | open: hash | reuse: walk | reuse: hash | accept: walk | accept: hash |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|")
+        for n in sorted(by):
+            w, h = by[n].get("walk", {}), by[n].get("hash", {})
+            cells = []
+            for k in ("open", "reuse", "accept"):
+                cells.append(fmt(w.get(k + "_ns"), 0))
+                v = h.get(k + "_visits")
+                cells.append(fmt(h.get(k + "_ns"), 0) + (" (%s)" % v if v not in (None, "all") else ""))
+            out.append("| %d | %s |" % (n, " | ".join(cells)))
     if scale and (scale["paths"] or scale["lwip"]):
         out.append("\n" + targets_md(scale_targets(scale), "issue 19"))
     return "\n".join(out) + "\n"
@@ -1040,7 +1055,8 @@ this page, tells the last measurement and its profile.
   the count 0), one more connection measures the 1-byte ping-pong and one iperf3 stream.
   `build/lwipscale` and `build/lwipscale-nohash` then measure lwIP's input cost per
   segment with 10 to 100,000 pcbs (1,000,000 with `BENCH_FULL=1`), with and without the
-  pcb hash (bench/lwipscale.c; docs/lwip-patches.md, 0007). `bench/run.sh --scale --out
+  pcb hash (bench/lwipscale.c; docs/lwip-patches.md, 0007), and what a new connection
+  costs beside them, with and without the port table (0009). `bench/run.sh --scale --out
   DIR` runs this section alone.
 - **Capture's cost**: the netcon VXLAN path at MTU 1500, one stream client → server,
   with no capture, `--pcap FILE` (pcap), `--pcap FILE.pcapng` (pcapng: each packet's

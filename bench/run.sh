@@ -614,8 +614,9 @@ print("\"frames\": %d, \"dropped\": %d" % (c["frames"], c["dropped"]))' <<<"$js"
 	done
 }
 
-# lwipscale — lwIP's per-segment input cost against the number of pcbs, with the pcb hash
-# and without (bench/lwipscale.c), the two builds alternating count by count.
+# lwipscale — lwIP's per-segment input cost and a new connection's cost against the number
+# of pcbs, with the pcb hash and port table and without (bench/lwipscale.c), the two builds
+# alternating count by count.
 lwipscale() {
 	local n b line quick=--quick counts="10 10000 100000"
 	[ -z "${BENCH_FULL:-}" ] || { quick=""; counts="10 10000 100000 1000000"; }
@@ -624,8 +625,8 @@ lwipscale() {
 		for b in lwipscale lwipscale-nohash; do
 			cmdlog "$b" "$BUILD/$b" $quick "$n"
 			if line=$(timeout -k 5 600 nice -n 5 "$BUILD/$b" $quick "$n" 2>/dev/null) &&
-				[[ $line =~ ^pcbs\ ([0-9]+)\ lookup\ ([a-z]+)\ one_ns\ ([0-9]+)\ spread_ns\ ([0-9]+)\ syn_ns\ ([0-9]+)\ timer_us\ ([0-9.]+)\ timer_cpu_pct\ ([0-9.]+)\ timer_visits\ ([0-9.]+|all)$ ]]; then
-				record "\"path\": \"lwip\", \"test\": \"lwipscale\", \"pcbs\": ${BASH_REMATCH[1]}, \"lookup\": \"${BASH_REMATCH[2]}\", \"one_ns\": ${BASH_REMATCH[3]}, \"spread_ns\": ${BASH_REMATCH[4]}, \"syn_ns\": ${BASH_REMATCH[5]}, \"timer_us\": ${BASH_REMATCH[6]}, \"timer_cpu_pct\": ${BASH_REMATCH[7]}, \"timer_visits\": \"${BASH_REMATCH[8]}\""
+				[[ $line =~ ^pcbs\ ([0-9]+)\ lookup\ ([a-z]+)\ one_ns\ ([0-9]+)\ spread_ns\ ([0-9]+)\ syn_ns\ ([0-9]+)\ timer_us\ ([0-9.]+)\ timer_cpu_pct\ ([0-9.]+)\ timer_visits\ ([0-9.]+|all)\ open_ns\ ([0-9]+)\ open_visits\ ([0-9.]+|all)\ reuse_ns\ ([0-9]+)\ reuse_visits\ ([0-9.]+|all)\ accept_ns\ ([0-9]+)\ accept_visits\ ([0-9.]+|all)$ ]]; then
+				record "\"path\": \"lwip\", \"test\": \"lwipscale\", \"pcbs\": ${BASH_REMATCH[1]}, \"lookup\": \"${BASH_REMATCH[2]}\", \"one_ns\": ${BASH_REMATCH[3]}, \"spread_ns\": ${BASH_REMATCH[4]}, \"syn_ns\": ${BASH_REMATCH[5]}, \"timer_us\": ${BASH_REMATCH[6]}, \"timer_cpu_pct\": ${BASH_REMATCH[7]}, \"timer_visits\": \"${BASH_REMATCH[8]}\", \"open_ns\": ${BASH_REMATCH[9]}, \"open_visits\": \"${BASH_REMATCH[10]}\", \"reuse_ns\": ${BASH_REMATCH[11]}, \"reuse_visits\": \"${BASH_REMATCH[12]}\", \"accept_ns\": ${BASH_REMATCH[13]}, \"accept_visits\": \"${BASH_REMATCH[14]}\""
 				say "  $line"
 			else
 				say "  $b $n failed: ${line:0:200}"

@@ -9,6 +9,12 @@
 # Then lwIP's TCP timers (lwip/patches/0008): 8 timer calls must visit none of the idle
 # pcbs, and a pcb that sat idle must still get its retransmission timeout, zero-window
 # probe, keepalive probe and FIN-WAIT-2 timeout (lwipscale exits 1, naming the one missed).
+# Then new connections (lwip/patches/0009): among the 2,000 segments above, active opens
+# (an ephemeral port; SO_REUSEADDR on the busy port), passive opens, binds that must be
+# refused and two SO_REUSEADDR binds of one port that must not be, their port checks
+# compared with lwIP's walk; and each kind of new connection may visit at most 8 groups
+# of pcbs whatever the count (a walk visits every pcb: lwipscale exits 1, and built
+# against the series up to 0008 it exits 1 too).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -18,8 +24,10 @@ out=$(timeout 120 "$BUILD/lwipscale" --quick --check 10 1000 5000 2>&1) ||
 note "$out"
 assert_eq 3 "$(printf '%s\n' "$out" | grep -c '^pcbs [0-9]* lookup hash ')" \
 	"three pcb counts checked, the hash and the lists agreeing on every lookup"
-assert_eq 3 "$(printf '%s\n' "$out" | grep -c ' timer_visits 0\.0$')" \
+assert_eq 3 "$(printf '%s\n' "$out" | grep -c ' timer_visits 0\.0 ')" \
 	"the timers visited no idle pcb, and every timer of a pcb busy after idle fired"
+assert_eq 3 "$(printf '%s\n' "$out" | grep -Ec ' open_visits [0-8]\.[0-9] .* reuse_visits [0-8]\.[0-9] .* accept_visits [0-8]\.[0-9]$')" \
+	"a new connection's port checks visited a few groups of pcbs, not every pcb"
 # the harness's own refusal of bad input: one line, exit status 2
 rc=0; err=$("$BUILD/lwipscale" 0 2>&1) || rc=$?
 assert_eq 2 "$rc" "a pcb count of 0 refused"

@@ -161,6 +161,7 @@ int nc_listener_take_kernel(struct nc_service *svc, const struct nc_addr *to, in
 /* tcp_conn.c — connections and their pcbs */
 void nc_pcb_detach(struct tcp_pcb *pcb);
 void nc_pcb_keepalive(struct tcp_pcb *pcb, int on);
+void nc_pcb_reuseaddr(struct tcp_pcb *pcb, int on);
 void nc_pcb_release(struct nc_service *svc, struct nc_sock *s);
 void nc_conn_abort(struct nc_service *svc, struct nc_sock *s);
 void nc_conn_release(struct nc_service *svc, struct nc_sock *s);

@@ -37,7 +37,7 @@ void nc_sock_apply_opts(struct nc_sock *s, const struct nc_sockopts *o)
 	if (!s->pcb)
 		return;
 	if (o->flags & NC_OPT_REUSEADDR)
-		ip_set_option(s->pcb, SOF_REUSEADDR);
+		nc_pcb_reuseaddr(s->pcb, 1);
 	if (s->pcb->state == LISTEN)
 		return;
 	if (o->flags & NC_OPT_KEEPALIVE)
@@ -117,8 +117,8 @@ static void set_flag(struct nc_sock *s, uint32_t flag, int on)
 		s->opt.flags &= ~flag;
 }
 
-/* Set or clear one of lwIP's SOF_* options of a pcb, TCP or UDP (both keep them in
- * so_options). */
+/* Set or clear one of lwIP's SOF_* options in a pcb's so_options (a UDP pcb's: a TCP
+ * pcb's SO_REUSEADDR goes through nc_pcb_reuseaddr()). */
 static void so_option(u8_t *so_options, u8_t opt, int on)
 {
 	if (on)
@@ -173,7 +173,7 @@ int nc_sock_setopt(struct nc_service *svc, struct nc_sock *s, int level, int nam
 		case SO_REUSEADDR:
 			set_flag(s, NC_OPT_REUSEADDR, v);
 			if (pcb)
-				so_option(&pcb->so_options, SOF_REUSEADDR, v);
+				nc_pcb_reuseaddr(pcb, v);
 			if (s->udp.pcb)
 				so_option(&s->udp.pcb->so_options, SOF_REUSEADDR, v);
 			return 0;

@@ -110,6 +110,22 @@ void nc_pcb_keepalive(struct tcp_pcb *pcb, int on)
 }
 
 /*
+ * nc_pcb_reuseaddr() - SO_REUSEADDR on a TCP pcb (bound, listening or connected). lwIP
+ * counts the pcbs of each port and address by that option (lwip/patches/0009), so that
+ * a bind checks its port without walking every pcb: the count must follow the change.
+ */
+void nc_pcb_reuseaddr(struct tcp_pcb *pcb, int on)
+{
+	if (on)
+		ip_set_option(pcb, SOF_REUSEADDR);
+	else
+		ip_reset_option(pcb, SOF_REUSEADDR);
+#ifdef TCP_PORT_HASH_SIZE
+	tcp_port_reuse_changed(pcb);
+#endif
+}
+
+/*
  * pcb_abort() - reset a connection (RST) and free its pcb. A callback of that pcb must
  * then return ERR_ABRT, and only then: the callbacks compare svc->aborted_pcb.
  */

@@ -51,6 +51,54 @@
 #include "addr.h"
 #include "log.h"
 
+#ifndef TCP_PORT_HASH_SIZE
+/* lwIP before lwip/patches/0009 (a tree patched to a prefix of the series, to measure
+ * it): no groups of pcbs by port; each pcb on the port is asked as a group of one. */
+typedef int (*tcp_port_fn)(void *arg, const ip_addr_t *ip,
+			   const u32_t n[NUM_TCP_PCB_LISTS][2]);
+
+static int tcp_port_foreach(u16_t port, tcp_port_fn fn, void *arg)
+{
+	for (int i = 0; i < NUM_TCP_PCB_LISTS; i++) {
+		for (struct tcp_pcb *c = *tcp_pcb_lists[i]; c; c = c->next) {
+			u32_t n[NUM_TCP_PCB_LISTS][2] = { { 0 } };
+			int r;
+
+			if (c->local_port != port)
+				continue;
+			n[i][ip_get_option(c, SOF_REUSEADDR) ? 1 : 0] = 1;
+			r = fn(arg, &c->local_ip, (const u32_t (*)[2])n);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+#endif
+
+struct dual_query {
+	u8_t type;
+	int reuse, listening;
+};
+
+/* dual_conflict()'s question to one group of pcbs on the port (tcp_port_foreach(),
+ * lwip/patches/0009): ip their address, n[list][SO_REUSEADDR] how many there are on each
+ * of lwIP's lists (tcp_pcb_lists: 0 listening, 1 bound, 2 active, 3 TIME_WAIT). */
+static int dual_group(void *arg, const ip_addr_t *ip, const u32_t n[NUM_TCP_PCB_LISTS][2])
+{
+	const struct dual_query *q = arg;
+	u8_t ct = IP_GET_TYPE(ip);
+
+	if (ct == q->type || (ct != IPADDR_TYPE_ANY && q->type != IPADDR_TYPE_ANY))
+		return 0;   /* lwIP's own checks cover these */
+	if (n[0][0] || n[0][1])
+		return 1;   /* a listener */
+	if (q->listening)
+		return 0;
+	/* bound or connected (TIME_WAIT never conflicts): unless both have SO_REUSEADDR */
+	return n[1][0] || n[2][0] || (!q->reuse && (n[1][1] || n[2][1]));
+}
+
 /*
  * dual_conflict() - lwIP's tcp_bind() and tcp_listen() compare a port only with pcbs of
  * the same address type, and a dual-stack pcb (IPADDR_TYPE_ANY: an AF_INET6 socket on
@@ -58,32 +106,15 @@
  * tcp_bind(). Linux treats it as a wildcard of both families. This checks the pairs
  * lwIP misses — a dual-stack pcb against an IPv4 or IPv6 one on the same port — with
  * Linux's rule: they conflict unless both have SO_REUSEADDR and the other one is not
- * listening (`listening`: the check for listen(), where only listeners count).
- * Returns 1 for a conflict.
+ * listening (`listening`: the check for listen(), where only listeners count, so the
+ * socket's own bound pcb never does). It asks lwIP's groups of the port's pcbs, not
+ * every pcb. Returns 1 for a conflict.
  */
-static int dual_conflict(const struct tcp_pcb *self, u8_t type, u16_t port, int reuse,
-			 int listening)
+static int dual_conflict(u8_t type, u16_t port, int reuse, int listening)
 {
-	if (port == 0)
-		return 0;
-	for (int i = 0; i < NUM_TCP_PCB_LISTS; i++) {
-		for (struct tcp_pcb *c = *tcp_pcb_lists[i]; c; c = c->next) {
-			u8_t ct = IP_GET_TYPE(&c->local_ip);
-			if (c == self || c->local_port != port || c->state == TIME_WAIT)
-				continue;
-			if (ct == type || (ct != IPADDR_TYPE_ANY && type != IPADDR_TYPE_ANY))
-				continue;   /* lwIP's own checks cover these */
-			if (listening) {
-				if (c->state == LISTEN)
-					return 1;
-				continue;
-			}
-			if (reuse && ip_get_option(c, SOF_REUSEADDR) && c->state != LISTEN)
-				continue;
-			return 1;
-		}
-	}
-	return 0;
+	struct dual_query q = { .type = type, .reuse = reuse, .listening = listening };
+
+	return port != 0 && tcp_port_foreach(port, dual_group, &q);
 }
 
 /* ---- bind, listen ----------------------------------------------------------------- */
@@ -121,9 +152,9 @@ static int bind_new(struct nc_service *svc, const struct nc_bind_req *req, int *
 			type = IPADDR_TYPE_V6;
 		}
 	}
-	if (dual_conflict(NULL, type, req->addr.port, reuse, 0) &&
+	if (dual_conflict(type, req->addr.port, reuse, 0) &&
 	    (!nc_sock_reap_closed_port(svc, req->addr.port, 0) ||
-	     dual_conflict(NULL, type, req->addr.port, reuse, 0)))
+	     dual_conflict(type, req->addr.port, reuse, 0)))
 		return -EADDRINUSE;
 	pcb = tcp_new_ip_type(type);
 	if (!pcb)
@@ -289,7 +320,7 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 	if (s->kind != NC_KIND_BOUND || !s->pcb)
 		return -EINVAL;
 	for (int tries = 0; tries < 2; tries++) {
-		if (dual_conflict(s->pcb, IP_GET_TYPE(&s->pcb->local_ip), s->pcb->local_port, 0, 1)) {
+		if (dual_conflict(IP_GET_TYPE(&s->pcb->local_ip), s->pcb->local_port, 0, 1)) {
 			lpcb = NULL;
 			e = ERR_USE;
 		} else {

@@ -1395,6 +1395,26 @@ static void c_bind_reuseaddr(void)
 	close(b); close(c);
 }
 
+/* SO_REUSEADDR set, then cleared, on a socket already bound: a later bind of its address
+ * follows the option as it is now. (lwIP counts each port's pcbs by that option,
+ * lwip/patches/0009; the service must move the count when the option changes.) */
+static void c_bind_reuse_after_bind(void)
+{
+	int a = tcp(), b = tcp(), c = tcp(), d = tcp();
+	struct sockaddr_in s = sin_of((struct in_addr){ 0 }, g_port);
+
+	setint(b, SOL_SOCKET, SO_REUSEADDR, 1);
+	setint(c, SOL_SOCKET, SO_REUSEADDR, 1);
+	setint(d, SOL_SOCKET, SO_REUSEADDR, 1);
+	R("bind_a", bind(a, SA(s), sizeof(s)));
+	R("bind_b_a_noreuse", bind(b, SA(s), sizeof(s)));
+	R("set_a", setint(a, SOL_SOCKET, SO_REUSEADDR, 1));
+	R("bind_c_a_reuse", bind(c, SA(s), sizeof(s)));
+	R("clear_a", setint(a, SOL_SOCKET, SO_REUSEADDR, 0));
+	R("bind_d_a_noreuse", bind(d, SA(s), sizeof(s)));
+	close(a); close(b); close(c); close(d);
+}
+
 static void c_bind_reuseport(void)
 {
 	int a = tcp(), b = tcp(), c = tcp();
@@ -3506,6 +3526,7 @@ static const struct conf_case cases[] = {
 	{ "bind_eaddrinuse", c_bind_eaddrinuse },
 	{ "bind_reuseaddr", c_bind_reuseaddr },
 	{ "bind_reuseport", c_bind_reuseport },
+	{ "bind_reuse_after_bind", c_bind_reuse_after_bind },
 	{ "bind_notours", c_bind_notours },
 	{ "bind_twice", c_bind_twice },
 	{ "listen_rebind", c_listen_rebind },
