@@ -9,6 +9,8 @@
 # Then lwIP's TCP timers (lwip/patches/0008): 8 timer calls must visit none of the idle
 # pcbs, and a pcb that sat idle must still get its retransmission timeout, zero-window
 # probe, keepalive probe and FIN-WAIT-2 timeout (lwipscale exits 1, naming the one missed).
+# And the sender's SACK scoreboard (lwip/patches/0010): only the holes are sent again, a
+# timeout never sends a SACKed segment, a peer that reneged gets it after a second timeout.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
