@@ -8,6 +8,8 @@
 #            (10.215.2.0/24), A with --link-fault on every frame it sends and receives,
 #            so both directions get the same faults: "n-loss" = loss=5 (the kernel's
 #            profile), "n-all" = loss=5,dup=1,reorder=1,corrupt=0.1 (tests/t_faults.sh's)
+#   n-rtt    (once, not per seed) the round trip between the two services without faults
+#            (tcpbench pingpong) and the loss-based bound it gives at FB_LOSS (Mathis et al.)
 #   wireguard the same over WireGuard on loopback (keys from wg genkey), the faults on the
 #            encrypted datagrams: "w-loss", "w-all" (not run unless FB_PATHS names them)
 #
@@ -25,6 +27,7 @@ BUILD=${BUILD:-build}
 NETCON=$PWD/$BUILD/netcon
 TX=$PWD/$BUILD/test_tx
 RX=$PWD/$BUILD/test_rx
+TCPBENCH=$PWD/$BUILD/tcpbench
 export NETCON_LIB=${NETCON_LIB:-$PWD/$BUILD/libnetcon.so}
 BYTES=${FB_BYTES:-64M}
 SEEDS=${FB_SEEDS:-1 2 3}
@@ -38,7 +41,7 @@ case ${1:-} in
 *) echo "bench/faults.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 esac
 [ "$(id -u)" = 0 ] || { echo "bench/faults.sh: needs root (namespaces, netem)" >&2; exit 1; }
-for f in "$NETCON" "$TX" "$RX" "$NETCON_LIB"; do
+for f in "$NETCON" "$TX" "$RX" "$TCPBENCH" "$NETCON_LIB"; do
 	[ -x "$f" ] || [ -f "$f" ] || { echo "bench/faults.sh: $f missing: run make" >&2; exit 1; }
 done
 command -v nft >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables >/dev/null
@@ -116,8 +119,10 @@ wg_conf() {
 		"$(cat "$TMP/$1.key")" "$3" "$(wg pubkey <"$TMP/$2.key")" "$5" "$4" >"$TMP/$1.conf"
 }
 
-run_netcon() {
-	local seed=$1 faults=$2 name=$3 pa pb p1 p2 sa sb ia ib pids=() la lb
+# start_pair FAULTS NAME — services A and B (sockets $sa, $sb; pids $ia, $ib, the caller's
+# locals), A with --link-fault FAULTS unless it is empty; WireGuard for w-* names.
+start_pair() {
+	local faults=$1 name=$2 pa pb la lb fault=()
 	pa=$(free_port); pb=$(free_port)
 	sa=$TMP/A.sock; sb=$TMP/B.sock
 	la=(--bind "127.0.0.1:$pa" --peer "127.0.0.1:$pb")
@@ -128,11 +133,17 @@ run_netcon() {
 		la=(--link wireguard --wg-config "$TMP/a.conf")
 		lb=(--link wireguard --wg-config "$TMP/b.conf")
 	fi
+	[ -z "$faults" ] || fault=(--link-fault "$faults")
 	"$NETCON" service --ip 10.215.2.1/24 --socket "$sa" --mtu "$MTU" "${la[@]}" \
-		--link-fault "$faults,seed=$seed" >"$TMP/svc-a" 2>&1 & ia=$!; PIDS+=($ia)
+		${fault[@]+"${fault[@]}"} >"$TMP/svc-a" 2>&1 & ia=$!; PIDS+=($ia)
 	"$NETCON" service --ip 10.215.2.2/24 --socket "$sb" --mtu "$MTU" "${lb[@]}" \
 		>"$TMP/svc-b" 2>&1 & ib=$!; PIDS+=($ib)
 	for _ in $(seq 50); do [ -S "$sa" ] && [ -S "$sb" ] && break; sleep 0.1; done
+}
+
+run_netcon() {
+	local seed=$1 faults=$2 name=$3 p1 p2 sa sb ia ib pids=()
+	start_pair "$faults,seed=$seed" "$name"
 	p1=$(free_port); p2=$(free_port)
 	"$NETCON" intercept --socket "$sa" -- "$RX" --listen "0.0.0.0:$p1" --count 1 >"$TMP/n-rxa" 2>&1 & PIDS+=($!); pids+=($!)
 	"$NETCON" intercept --socket "$sb" -- "$RX" --listen "0.0.0.0:$p2" --count 1 >"$TMP/n-rxb" 2>&1 & PIDS+=($!); pids+=($!)
@@ -149,21 +160,41 @@ run_netcon() {
 	kill "$ia" "$ib"; wait "$ia" "$ib" 2>/dev/null || true
 }
 
+# run_rtt — the round trip between the two services without faults (tcpbench pingpong,
+# 20,000 one-byte exchanges), and the loss-based bound it gives at FB_LOSS (Mathis et al.:
+# rate = MSS / RTT × C / √p, MSS = MTU - 40, with the mean RTT; C = 1.22 for an ACK per
+# segment, √(3/4) for an ACK every second segment).
+run_rtt() {
+	local sa sb ia ib is p out
+	start_pair "" n-rtt
+	p=$(free_port)
+	"$NETCON" intercept --socket "$sa" -- "$TCPBENCH" serve "0.0.0.0:$p" >"$TMP/rtt-srv" 2>&1 & is=$!; PIDS+=($is)
+	sleep 0.5
+	out=$(timeout 120 "$NETCON" intercept --socket "$sb" -- "$TCPBENCH" pingpong 10.215.2.1 "$p" 20000)
+	kill "$is" "$ia" "$ib"; wait "$is" "$ia" "$ib" 2>/dev/null || true
+	awk -v mtu="$MTU" -v loss="$LOSS" '{
+		r = (mtu - 40) * 8 / ($3 * 1e-6) / sqrt(loss / 100) / 1e6
+		printf "n-rtt   p50 %.1f us, p99 %.1f us, mean %.1f us: bound %.0f Mbit/s (C 1.22), %.0f (C 0.87)\n",
+			$1, $2, $3, r * 1.22, r * sqrt(0.75) }' <<<"$out"
+}
+
 echo "bench/faults.sh: $BYTES each way, MTU $MTU, loss $LOSS%"
 for path in $FB_PATHS; do
 	for seed in $SEEDS; do
 		case $path in
 		kernel) run_kernel "$seed" ;;
+		n-rtt) [ "$seed" != "${SEEDS%% *}" ] || run_rtt ;;
 		n-loss) run_netcon "$seed" "loss=$LOSS" n-loss ;;
 		n-all) run_netcon "$seed" "loss=$LOSS,dup=1,reorder=1,corrupt=0.1" n-all ;;
 		w-loss) run_netcon "$seed" "loss=$LOSS" w-loss ;;
 		w-all) run_netcon "$seed" "loss=$LOSS,dup=1,reorder=1,corrupt=0.1" w-all ;;
-		*) echo "bench/faults.sh: unknown path $path (kernel, n-loss, n-all, w-loss, w-all)" >&2; exit 2 ;;
+		*) echo "bench/faults.sh: unknown path $path (kernel, n-rtt, n-loss, n-all, w-loss, w-all)" >&2; exit 2 ;;
 		esac
 	done
 done
 echo "medians (Mbit/s, each direction):"
 for path in $FB_PATHS; do
+	[ "$path" != n-rtt ] || continue
 	printf '  %-7s %s\n' "$path" "$(awk -v p="$path" '$1 == p { print $3 }' "$RESULTS" | sort -n |
 		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
 done

@@ -39,7 +39,9 @@
  *            keepalive and FIN-WAIT-2 timeout (the harness's clock is moved ahead);
  *            new connections and refused binds and listens among the segments, their
  *            port checks compared with the walk, and (needs 0009) exit 1 when a kind
- *            of new connection visits more than OPEN_VISITS_MAX groups
+ *            of new connection visits more than OPEN_VISITS_MAX groups;
+ *            and (with 0010) that the SACK scoreboard sends again only the holes,
+ *            never a SACKed segment on a timeout unless the peer reneged
  * Prints one line per N: "pcbs N lookup L one_ns X spread_ns Y syn_ns Z timer_us T
  * timer_cpu_pct P timer_visits V open_ns O open_visits V reuse_ns R reuse_visits V
  * accept_ns A accept_visits V" (L: hash or walk).
@@ -109,10 +111,19 @@ const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr 
 	return NULL;
 }
 
+/* The sequence numbers of the last data segments sent (--check of the SACK scoreboard) */
+static u32_t sent_seq[64];
+static unsigned nsent;
+
 static err_t count_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
 {
-	(void)n; (void)p; (void)dst;
+	struct tcp_hdr th;
+
+	(void)n; (void)dst;
 	frames_out++;
+	if (pbuf_copy_partial(p, &th, sizeof(th), IP_HLEN) == sizeof(th) &&
+	    p->tot_len > IP_HLEN + TCPH_HDRLEN_BYTES(&th) && nsent < LWIP_ARRAYSIZE(sent_seq))
+		sent_seq[nsent++] = lwip_ntohl(th.seqno);
 	return ERR_OK;
 }
 
@@ -151,11 +162,12 @@ static void peer_of(size_t i, ip_addr_t *ip, u16_t *port)
 	*port = (u16_t)(1024 + i % 60000);
 }
 
-/* An IPv4 segment from SRC:SPORT to our DPORT, checksums right, fed to ip_input(). */
-static void input_segment(const ip_addr_t *src, u16_t sport, u16_t dport, u32_t seq, u32_t ack,
-			  u8_t flags, u16_t len)
+/* An IPv4 segment from SRC:SPORT to our DPORT, checksums right, fed to ip_input(), with
+ * OPTLEN bytes of TCP options OPT (a multiple of 4). */
+static void input_segment_opt(const ip_addr_t *src, u16_t sport, u16_t dport, u32_t seq,
+			      u32_t ack, u8_t flags, u16_t len, const u8_t *opt, u8_t optlen)
 {
-	u16_t tot = IP_HLEN + TCP_HLEN + len;
+	u16_t tot = IP_HLEN + TCP_HLEN + optlen + len;
 	struct pbuf *p = pbuf_alloc(PBUF_RAW, tot, PBUF_RAM);
 	struct ip_hdr *iph;
 	struct tcp_hdr *th;
@@ -180,13 +192,21 @@ static void input_segment(const ip_addr_t *src, u16_t sport, u16_t dport, u32_t 
 	th->dest = lwip_htons(dport);
 	th->seqno = lwip_htonl(seq);
 	th->ackno = lwip_htonl(ack);
-	TCPH_HDRLEN_FLAGS_SET(th, TCP_HLEN / 4, flags);
+	TCPH_HDRLEN_FLAGS_SET(th, (TCP_HLEN + optlen) / 4, flags);
 	th->wnd = lwip_htons(0xffff);
-	memset((u8_t *)th + TCP_HLEN, 'x', len);
+	if (optlen)
+		memcpy((u8_t *)th + TCP_HLEN, opt, optlen);
+	memset((u8_t *)th + TCP_HLEN + optlen, 'x', len);
 	pbuf_remove_header(p, IP_HLEN);
 	th->chksum = ip_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, src, &dst);
 	pbuf_add_header(p, IP_HLEN);
 	ip_input(p, &nif);
+}
+
+static void input_segment(const ip_addr_t *src, u16_t sport, u16_t dport, u32_t seq, u32_t ack,
+			  u8_t flags, u16_t len)
+{
+	input_segment_opt(src, sport, dport, seq, ack, flags, len, NULL, 0);
 }
 
 /* A pcb in ESTABLISHED for peer I, as tcp_listen_input and tcp_process leave one. */
@@ -525,6 +545,103 @@ static void check_timers(size_t n)
 	if (check_failed)
 		exit(1);
 }
+
+#ifdef TCP_SACK_SCOREBOARD
+/* An ACK from P's peer for ACK, carrying the SACK blocks [L[i], R[i]) (at most 4). */
+static void sack_ack(struct tcp_pcb *p, u32_t ack, const u32_t *l, const u32_t *r, int nblk)
+{
+	u8_t opt[4 + 4 * 8] = { 1, 1, 5, (u8_t)(2 + 8 * nblk) };
+
+	for (int i = 0; i < nblk; i++) {
+		u32_t e[2] = { lwip_htonl(l[i]), lwip_htonl(r[i]) };
+		memcpy(opt + 4 + 8 * i, e, sizeof(e));
+	}
+	input_segment_opt(&p->remote_ip, p->remote_port, p->local_port, p->rcv_nxt, ack, TCP_ACK,
+			  0, opt, (u8_t)(4 + 8 * nblk));
+}
+
+/* Whether every data segment sent since sent_mark was one of SEQS[0..N) (and one was). */
+static unsigned sent_mark;
+static int sent_only(const u32_t *seqs, int n)
+{
+	int found = nsent > sent_mark;
+
+	for (unsigned i = sent_mark; i < nsent && found; i++) {
+		found = 0;
+		for (int k = 0; k < n; k++)
+			found |= sent_seq[i] == seqs[k];
+	}
+	sent_mark = nsent;
+	return found;
+}
+
+/* --check: the sender's SACK scoreboard (lwip/patches/0010). Ten segments sent, the 1st
+ * and 6th lost: SACKs of the 2nd to 4th retransmit the 1st (fast retransmit), SACKs of
+ * the 7th to 9th the 6th, and nothing else (the 10th has nothing SACKed above it); a
+ * timeout then sends only segments not SACKed. Then a peer that reneges: SACKed
+ * segments are sent again after a second timeout without progress. */
+static void check_sack(void)
+{
+	static const char data[10 * 1460];
+	struct tcp_pcb *p = make_pcb(400000, SERVER_PORT, ESTABLISHED);
+	u32_t s[10], l[2], r[2], to;
+	int j;
+
+	p->flags |= TF_SACK;
+	p->cwnd = 20 * p->mss;
+	for (j = 0; j < 10; j++)
+		s[j] = p->snd_nxt + (u32_t)j * p->mss;
+	nsent = sent_mark = 0;
+	check_that(tcp_write(p, data, sizeof(data), TCP_WRITE_FLAG_COPY) == ERR_OK &&
+		   tcp_output(p) == ERR_OK && nsent == 10, "SACK: ten segments sent");
+	sent_mark = nsent;
+	l[0] = s[1];
+	for (j = 1; j <= 3; j++) {
+		r[0] = s[1 + j];
+		sack_ack(p, s[0], l, r, 1);
+	}
+	check_that(sent_only(&s[0], 1), "SACK: the first hole sent again (alone)");
+	r[0] = s[5];
+	l[1] = s[6];
+	for (j = 1; j <= 3; j++) {
+		r[1] = s[6 + j];
+		sack_ack(p, s[0], l, r, 2);
+	}
+	check_that(sent_only(&s[5], 1), "SACK: the second hole sent again (alone)");
+	to = tcp_recovery.timeouts;
+	ticks(1, 2000);
+	check_that(tcp_recovery.timeouts == to + 1, "SACK: one timeout");
+	check_that(sent_only((u32_t[]){ s[0], s[5], s[9] }, 3),
+		   "SACK: the timeout sent a segment SACKed (or none)");
+	sack_ack(p, s[5], &s[6], &s[9], 1);   /* the peer had the 2nd to 5th */
+	check_that(sent_only((u32_t[]){ s[5], s[9] }, 2),
+		   "SACK: after the timeout, a segment SACKed sent (or none)");
+	sack_ack(p, s[0] + sizeof(data), NULL, NULL, 0);
+	check_that(p->unacked == NULL && p->unsent == NULL, "SACK: all acknowledged");
+
+	/* reneging: four segments, the 2nd to 4th SACKed, two timeouts, then an ACK of the
+	 * 1st only (the peer dropped what it SACKed): the 2nd must be sent again */
+	p->cwnd = 20 * p->mss;
+	for (j = 0; j <= 4; j++)
+		s[j] = p->snd_nxt + (u32_t)j * p->mss;
+	sent_mark = nsent;
+	check_that(tcp_write(p, data, 4 * 1460, TCP_WRITE_FLAG_COPY) == ERR_OK &&
+		   tcp_output(p) == ERR_OK && nsent == sent_mark + 4, "SACK: four segments sent");
+	sent_mark = nsent;
+	sack_ack(p, s[0], &s[1], &s[4], 1);
+	check_that(sent_only(&s[0], 1), "SACK: fast retransmit of the first segment (alone)");
+	ticks(1, 5000);
+	check_that(sent_only(&s[0], 1), "SACK: a timeout sent the first segment (alone)");
+	ticks(1, 10000);
+	check_that(sent_only(&s[0], 1), "SACK: a second timeout sent the first segment (alone)");
+	sack_ack(p, s[1], NULL, NULL, 0);
+	check_that(nsent > sent_mark && sent_seq[sent_mark] == s[1],
+		   "SACK: reneged segment not sent again after two timeouts");
+	tcp_abort(p);
+	if (check_failed)
+		exit(1);
+}
+#endif
 #endif
 
 #ifdef TCP_TIMERS_WORKLIST
@@ -640,6 +757,10 @@ static void run(size_t n, int quick)
 	snprintf(visits, sizeof(visits), "%.1f", (double)tcp_timer_visits / (double)ncalls);
 	if (check)
 		check_timers(n);
+#ifdef TCP_SACK_SCOREBOARD
+	if (check)
+		check_sack();
+#endif
 #else
 	tmr = measure(timer_tick, 2, 500, budget);
 	snprintf(visits, sizeof(visits), "all");

@@ -8,7 +8,8 @@
 #
 # Each seed moves NC_FAULT_BYTES (default 16 MiB; `make stress` uses 256 MiB) each way and
 # checks the checksums; the service reports what it injected and how TCP repaired it
-# (fast retransmits, partial-ACK retransmits, probes, timeouts) in `netcon status`. TCP in
+# (fast retransmits, partial-ACK retransmits, SACK retransmits, probes, timeouts) in
+# `netcon status`. TCP in
 # lwIP must recover everything; a corrupted frame must be dropped by a checksum, never
 # delivered. NC_FAULT_SEEDS (default "1 2") lists the seeds.
 # shellcheck source=tests/lib.sh
@@ -51,9 +52,10 @@ for seed in $SEEDS; do
 	rec_b=$("$NETCON" status --socket "$(sock B)" | grep '^tcp recovery:')
 	note "A $rec_a"
 	note "B $rec_b"
-	# Each repair mechanism of lwip/patches/ (0002, 0005) must have run on one side or the other
-	# through 5% loss (none of them is counted when nothing is lost).
-	for what in "fast retransmits" "partial-ack retransmits" "probes"; do
+	# Each repair mechanism of lwip/patches/ (0002, 0005, 0010's SACK scoreboard) must have
+	# run on one side or the other through 5% loss (none of them is counted when nothing
+	# is lost).
+	for what in "fast retransmits" "partial-ack retransmits" "sack retransmits" "probes"; do
 		n=$(printf '%s\n%s\n' "$rec_a" "$rec_b" | grep -o "[0-9]* $what" | awk '{ s += $1 } END { print s + 0 }')
 		[ "$n" -gt 0 ] || fail "no $what counted: $rec_a / $rec_b"
 	done

@@ -15,6 +15,8 @@
 # compared with lwIP's walk; and each kind of new connection may visit at most 8 groups
 # of pcbs whatever the count (a walk visits every pcb: lwipscale exits 1, and built
 # against the series up to 0008 it exits 1 too).
+# And the sender's SACK scoreboard (lwip/patches/0010): only the holes are sent again, a
+# timeout never sends a SACKed segment, a peer that reneged gets it after a second timeout.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -17,6 +17,13 @@
 #include "publish.h"
 #include "lwip/tcp.h"
 
+/* Holes sent again from lwIP's SACK scoreboard (lwip/patches/0010); 0 below it. */
+#ifdef TCP_SACK_SCOREBOARD
+#define TCP_SACK_REXMIT() tcp_recovery.sack_rexmit
+#else
+#define TCP_SACK_REXMIT() 0
+#endif
+
 struct out {
 	char *buf;
 	size_t len, used;
@@ -119,9 +126,10 @@ size_t nc_status_text(struct nc_service *svc, char *buf, size_t len)
 	    svc->nsocks[NC_KIND_BOUND], svc->nsocks[NC_KIND_UDP]);
 	put(&o, "time_wait ended early (over %d): %llu\n", NC_TW_MAX,
 	    (unsigned long long)svc->ctr.tw_ended);
-	put(&o, "tcp recovery: %lu fast retransmits, %lu partial-ack retransmits, %lu probes, "
-		"%lu timeouts\n", (unsigned long)tcp_recovery.fast_rexmit,
-	    (unsigned long)tcp_recovery.partial_rexmit, (unsigned long)tcp_recovery.probes,
+	put(&o, "tcp recovery: %lu fast retransmits, %lu partial-ack retransmits, "
+		"%lu sack retransmits, %lu probes, %lu timeouts\n",
+	    (unsigned long)tcp_recovery.fast_rexmit, (unsigned long)tcp_recovery.partial_rexmit,
+	    (unsigned long)TCP_SACK_REXMIT(), (unsigned long)tcp_recovery.probes,
 	    (unsigned long)tcp_recovery.timeouts);
 	put(&o, "udp: %llu datagrams out, %llu in, %llu dropped\n",
 	    (unsigned long long)svc->ctr.udp_out, (unsigned long long)svc->ctr.udp_in,
@@ -361,6 +369,7 @@ size_t nc_status_json(struct nc_service *svc, char *buf, size_t len)
 	put_u64(&o, "udp_dropped", svc->ctr.udp_dropped, 0);
 	put_u64(&o, "tcp_fast_retransmits", tcp_recovery.fast_rexmit, 0);
 	put_u64(&o, "tcp_partial_ack_retransmits", tcp_recovery.partial_rexmit, 0);
+	put_u64(&o, "tcp_sack_retransmits", TCP_SACK_REXMIT(), 0);
 	put_u64(&o, "tcp_probes", tcp_recovery.probes, 0);
 	put_u64(&o, "tcp_timeouts", tcp_recovery.timeouts, 1);
 	nsinks = nc_capture_count(svc, &nclients, &cframes, &cdropped);
