@@ -93,6 +93,15 @@ void nc_pcb_detach(struct tcp_pcb *pcb)
 	tcp_poll(pcb, NULL, 0);
 }
 
+/* An option bit of a pcb, on or off. */
+static void pcb_option(struct tcp_pcb *pcb, u8_t opt, int on)
+{
+	if (on)
+		ip_set_option(pcb, opt);
+	else
+		ip_reset_option(pcb, opt);
+}
+
 /*
  * nc_pcb_keepalive() - SO_KEEPALIVE on a connection's pcb. lwIP's timers visit only the
  * pcbs that may have work for them (lwip/patches/0008), and an idle connection is not
@@ -100,10 +109,7 @@ void nc_pcb_detach(struct tcp_pcb *pcb)
  */
 void nc_pcb_keepalive(struct tcp_pcb *pcb, int on)
 {
-	if (on)
-		ip_set_option(pcb, SOF_KEEPALIVE);
-	else
-		ip_reset_option(pcb, SOF_KEEPALIVE);
+	pcb_option(pcb, SOF_KEEPALIVE, on);
 #ifdef TCP_TIMERS_WORKLIST
 	tcp_timers_touch(pcb);
 #endif
@@ -116,10 +122,7 @@ void nc_pcb_keepalive(struct tcp_pcb *pcb, int on)
  */
 void nc_pcb_reuseaddr(struct tcp_pcb *pcb, int on)
 {
-	if (on)
-		ip_set_option(pcb, SOF_REUSEADDR);
-	else
-		ip_reset_option(pcb, SOF_REUSEADDR);
+	pcb_option(pcb, SOF_REUSEADDR, on);
 #ifdef TCP_PORT_HASH_SIZE
 	tcp_port_reuse_changed(pcb);
 #endif
