@@ -8,7 +8,7 @@
 #   tap    under netcon ── service in netns NS-tap ── NS-tap0 ── kernel server   (NET.2.0/24)
 #   vxlan  under netcon A ══ VXLAN over loopback ══ netcon B ── server under B (NET.3.0/24)
 #
-# Usage: bench/connrate_quick.sh [--strace DIR] [--wakeups]
+# Usage: bench/connrate_quick.sh [--strace DIR] [--wakeups] [--help]
 #   --strace DIR  instead of rates: `strace -f -c` of the client and of each service over
 #                 CR_COUNT connections per netcon path, summaries in DIR.
 #   --wakeups     instead of rates: voluntary context switches (times a process slept and
@@ -22,6 +22,9 @@
 # Prints one line per run: path conns/s, then each path's median and its ratio to veth's.
 # Needs root. Nothing leaves the machine: lib.sh guards every subnet.
 set -euo pipefail
+case ${1:-} in
+-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+esac
 cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib.sh
 . tests/lib.sh

@@ -7,7 +7,7 @@
 #                                                                     (10.214.2.0/24)
 #   (names and subnets with the defaults of TQ_NS and TQ_NET)
 #
-# Usage: bench/tap_quick.sh [MTU...]   (default: 1500 65521; veth uses min(MTU, 65535))
+# Usage: bench/tap_quick.sh [--help] [MTU...]   (default: 1500 65521; veth uses min(MTU, 65535))
 # Environment: NETCON (binary to test, default build/netcon), TQ_TIME (s, default 5),
 # TQ_REPS (default 2), TQ_PATHS (default "veth tap"), TQ_DIRS (default "send recv"),
 # TQ_PERF=FILE (perf record the service during the tap runs, one file per MTU and
@@ -16,6 +16,9 @@
 # Prints one line per run: path mtu dir Gbit/s (receiver's rate). Needs root. Nothing
 # leaves the machine: the subnet is unreachable in the host netns while it runs.
 set -euo pipefail
+case ${1:-} in
+-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+esac
 cd "$(dirname "$0")/.."
 NETCON=${NETCON:-build/netcon}
 export NETCON_LIB=${NETCON_LIB:-$PWD/build/libnetcon.so}
@@ -26,6 +29,11 @@ DIRS=${TQ_DIRS:-send recv}
 NS=${TQ_NS:-tq}
 NET=${TQ_NET:-10.214}
 MTUS=${*:-1500 65521}
+for m in $MTUS; do
+	case $m in
+	''|*[!0-9]*) echo "bench/tap_quick.sh: '$m' is not an MTU (see --help)" >&2; exit 2 ;;
+	esac
+done
 TMP=$(mktemp -d /tmp/tap_quick.XXXXXX)
 PIDS=()
 
