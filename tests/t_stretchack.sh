@@ -14,8 +14,8 @@
 #    writes 16 segments of 64 KiB, so that they all wait in the TAP device and the
 #    service reads them in one loop turn when it resumes.
 #    lwIP alone acknowledges every one of them (a coalesced segment at once) or every
-#    second one; held to the end of the turn, at most one ACK per 256 KiB acknowledged
-#    leaves. Checks: the bytes (sha256), and the frames the service sent after the
+#    second one; held to the end of the turn, one ACK per two more segments
+#    acknowledged (128 KiB here) leaves. Checks: the bytes (sha256), and the frames the service sent after the
 #    warm-up (ACKs, the FIN and its ACK): at most 10, where lwIP alone sent 13 in every
 #    run (merged: 7). The kernel does not always send all 16 at once: what its
 #    retransmission timer adds while the service is stopped lands in the same turn.

@@ -123,13 +123,27 @@ const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr 
  * it. Any other frame sends the held one first, so order is kept; so does the end of
  * every loop turn (nc_stack_flush_ack, before the link's own flush). Duplicate ACKs (same
  * point, same window) and ACKs with SACK blocks are never merged: the sender's loss
- * detection sees every one. ACK_HOLD_BYTES bounds what one ACK may stand for, so a long
- * turn still acknowledges a 2 MiB window several times. Not with --link-fault: what is
+ * detection sees every one. One ACK may stand for ACK_HOLD_SEGS more segments of the
+ * link's MTU, at most ACK_HOLD_BYTES, so a long turn still acknowledges a 2 MiB window
+ * several times. Counted in segments because a sender lets out at once what an ACK
+ * frees: through 5% loss at MTU 1500 (bench/faults.sh, the receiving service holding),
+ * a 256 KiB bound had its sender at ~157 Mbit/s with ~450 probes per 64 MiB (a burst,
+ * then a tail loss), 4 segments at ~200-230, 2 at ~280-310 with ~200 probes, as fast
+ * as no holding; at the largest MTU 2 segments are 128 KiB and TAP receive was the
+ * same (docs/benchmarks.md). Not with --link-fault: what is
  * lost or duplicated there must be lwIP's own frames, and the fault tests stay
  * deterministic.
  */
 #define ACK_HOLD_MAX   (NC_ETH_HLEN + 60 + 20)   /* IPv4 with options (or IPv6) + bare TCP */
 #define ACK_HOLD_BYTES (256 * 1024)
+#define ACK_HOLD_SEGS  2
+
+static uint32_t ack_hold_bytes(const struct nc_service *svc)
+{
+	uint32_t seg = (uint32_t)svc->cfg.mtu > 60 ? (uint32_t)svc->cfg.mtu - 40 : 1460;
+
+	return seg * ACK_HOLD_SEGS < ACK_HOLD_BYTES ? seg * ACK_HOLD_SEGS : ACK_HOLD_BYTES;
+}
 
 static struct {
 	uint8_t frame[ACK_HOLD_MAX];
@@ -212,7 +226,7 @@ static void hold_ack(struct nc_service *svc, const uint8_t *f, size_t len, size_
 		hwnd = rd16(held_ack.frame + held_ack.l4off + 14);
 		if (held_ack.l4off == l4 && held_ack.len == len &&
 		    same_flow(held_ack.frame, f, l4, svc->link->ip_level) && (ack == hack ? wnd > hwnd :
-		    TCP_SEQ_GT(ack, hack) && ack - held_ack.first_ack <= ACK_HOLD_BYTES)) {
+		    TCP_SEQ_GT(ack, hack) && ack - held_ack.first_ack <= ack_hold_bytes(svc))) {
 			memcpy(held_ack.frame, f, len);
 			return;
 		}
