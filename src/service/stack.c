@@ -138,11 +138,12 @@ const struct ip6_addr *netcon_nd6_gw(struct netif *netif, const struct ip6_addr 
 #define ACK_HOLD_BYTES (256 * 1024)
 #define ACK_HOLD_SEGS  2
 
+/* The MTU is 576 or more (--mtu, a wg-quick MTU): a segment is MTU - 40 here. */
 static uint32_t ack_hold_bytes(const struct nc_service *svc)
 {
-	uint32_t seg = (uint32_t)svc->cfg.mtu > 60 ? (uint32_t)svc->cfg.mtu - 40 : 1460;
+	uint32_t b = ACK_HOLD_SEGS * (uint32_t)(svc->cfg.mtu - 40);
 
-	return seg * ACK_HOLD_SEGS < ACK_HOLD_BYTES ? seg * ACK_HOLD_SEGS : ACK_HOLD_BYTES;
+	return b < ACK_HOLD_BYTES ? b : ACK_HOLD_BYTES;
 }
 
 static struct {
