@@ -152,7 +152,8 @@ table_out=${CONFORM_TABLE:-$BUILD/conformance.txt}
 cp "$NC_TMP/table" "$table_out" 2>/dev/null || true
 und=$(grep -c '| no$' "$NC_TMP/table" || true)
 if [ "$und" -gt 0 ]; then
-	fail "$und case(s) differ from the kernel and are not in docs/differences.md"
+	fail "$und case(s) differ from the kernel and are not in docs/differences.md:$(
+		awk -F' [|] ' '/[|] no$/ { printf " %s", $1 }' "$NC_TMP/table")"
 fi
 if [ "${CONFORM_STRICT:-}" = 1 ] && grep -q '| no' "$NC_TMP/table"; then
 	fail "CONFORM_STRICT: documented differences remain"
