@@ -11,4 +11,4 @@
 export CONFORM_MODE=seccomp CONFORM_LIBC=musl
 export CONFORM_MIB=${CONFORM_MIB:-64} CONFORM_ITERS=${CONFORM_ITERS:-100}
 export NC_TIMEOUT=${NC_TIMEOUT:-800}
-exec bash "$(dirname "$0")/conformance/run.sh" "$@"
+exec bash "$(dirname "$0")/conformance/suite.sh" "$@"

@@ -10,9 +10,8 @@
 # case passes over one link and not over the other, unless docs/differences.md documents
 # it as `### wireguard/CASE` (what WireGuard itself does differently), or the failing
 # run's difference is one docs/differences.md documents for every link (some show in a
-# few runs only). A case that differs from the kernel undocumented in one run is run on
-# its own three more times; it fails the test if it differs in any of them, and is named
-# as a FLAKE in the log otherwise.
+# few runs only). Each run is tests/conformance/suite.sh's: a case that differs from the
+# kernel undocumented runs alone three more times, and is a FLAKE if it then matches.
 # timeout: 1200
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -22,43 +21,17 @@ require_root "network namespaces for the kernel run"
 require_cmd wg ip
 diffs=$NC_ROOT/docs/differences.md
 
-# suite LINK NAME [CASES] — the suite over LINK (only CASES, comma-separated, if given),
-# its table in $NC_TMP/NAME.txt and its output in $NC_TMP/NAME.log; returns its status.
-suite() {
-	# Its own registry and temp dir (NC_REGISTRY emptied): its cleanup must not sweep ours.
-	NC_REGISTRY='' CONFORM_LINK=$1 CONFORM_TABLE=$NC_TMP/$2.txt CONFORM_ONLY=${3:-} \
-		CONFORM_NET=10.165.4 CONFORM_NET6=fd65:4 CONFORM_KNET=10.165.5 CONFORM_KNET6=fd65:5 \
-		CONFORM_MIB=${CONFORM_MIB:-256} CONFORM_ITERS=${CONFORM_ITERS:-300} \
-		log bash "$NC_ROOT/tests/conformance/run.sh" >"$NC_TMP/$2.log" 2>&1
-}
-
 for link in vxlan wireguard; do
 	note "=== the suite over $link"
 	rc=0
-	suite "$link" "$link" || rc=$?
+	# Its own registry and temp dir (NC_REGISTRY emptied): its cleanup must not sweep ours.
+	NC_REGISTRY='' CONFORM_LINK=$link CONFORM_TABLE=$NC_TMP/$link.txt \
+		CONFORM_NET=10.165.4 CONFORM_NET6=fd65:4 CONFORM_KNET=10.165.5 CONFORM_KNET6=fd65:5 \
+		CONFORM_MIB=${CONFORM_MIB:-256} CONFORM_ITERS=${CONFORM_ITERS:-300} \
+		log bash "$NC_ROOT/tests/conformance/suite.sh" >"$NC_TMP/$link.log" 2>&1 || rc=$?
 	[ -s "$NC_TMP/$link.txt" ] || fail "the suite over $link made no table (exit $rc): $(tail -5 "$NC_TMP/$link.log")"
 	note "over $link: $(tail -1 "$NC_TMP/$link.txt") (exit $rc)"
-	# A case that differs from the kernel undocumented is shown, then run again three
-	# times on its own over the same link (kernel and netcon): a difference that comes
-	# back in any of them fails the test; one that does not is a timing flake of that
-	# one run, named here so that the log keeps it, and its row is the rerun's.
-	und=$(awk -F' [|] ' '/[|] no$/ { printf "%s%s", s, $1; s = "," }' "$NC_TMP/$link.txt")
-	if [ -n "$und" ]; then
-		note "over $link, differing from the kernel and not in docs/differences.md:"
-		grep '| no$' "$NC_TMP/$link.txt" >&2
-		for i in 1 2 3; do
-			r=0
-			suite "$link" "$link-again" "$und" || r=$?
-			[ "$r" = 0 ] || { grep '| no$' "$NC_TMP/$link-again.txt" >&2 || true;
-				fail "the suite over $link: $und differ(s) from the kernel again (rerun $i): $(grep '^FAIL' "$NC_TMP/$link-again.log" | tail -1)"; }
-		done
-		note "FLAKE: $und differed from the kernel once over $link and matched it in 3 reruns on its own"
-		awk -F' [|] ' -v und=",$und," 'FNR == NR { if (index(und, "," $1 ",")) row[$1] = $0; next }
-			index(und, "," $1 ",") && ($1 in row) { $0 = row[$1] } { print }' \
-			"$NC_TMP/$link-again.txt" "$NC_TMP/$link.txt" >"$NC_TMP/$link.kept"
-		mv "$NC_TMP/$link.kept" "$NC_TMP/$link.txt"
-		rc=0
-	fi
+	grep '^\[\*\] FLAKE: ' "$NC_TMP/$link.log" >&2 || true
 	[ "$link" = vxlan ] || [ "$rc" = 0 ] ||
 		fail "the suite over $link: $(grep '^FAIL' "$NC_TMP/$link.log" | tail -1)"
 done
