@@ -87,13 +87,14 @@ note "ok: a published port whose address is B's: 16 MiB through the virtual netw
 rc=0
 out=$(curl -sS --max-time 10 "http://127.0.0.1:$HP_NO/" 2>&1) || rc=$?
 # The host's kernel has accepted the connection by then: the reset comes after it, and
-# curl reports it as a failed receive (56, "reset by peer"), or as a failed connect (7)
-# when it lands before curl's first write — "reset by peer" too, or, when it lands before
-# curl has even checked its connect, "Couldn't connect to server", as curl says against
-# a kernel server that accepts and resets at once. That it was this reset, not a port
-# nobody listens on, A's counters say: the connection went into the virtual network and
-# lwIP's connect there was refused.
-case $rc in 7|56) ;; *) fail "curl's exit status for the closed virtual port: $rc ($out)" ;; esac
+# curl reports it as a failed receive (56, "reset by peer"), as a failed send (55, "reset
+# by peer": it lands while curl writes its request), or as a failed connect (7) when it
+# lands before curl's first write — "reset by peer" too, or, when it lands before curl has
+# even checked its connect, "Couldn't connect to server", as curl says against a kernel
+# server that accepts and resets at once. That it was this reset, not a port nobody
+# listens on, A's counters say: the connection went into the virtual network and lwIP's
+# connect there was refused.
+case $rc in 7|55|56) ;; *) fail "curl's exit status for the closed virtual port: $rc ($out)" ;; esac
 case $out in
 *"reset by peer"*|*"Couldn't connect to server"*) ;;
 *) fail "curl's message for the closed virtual port: $out" ;;
