@@ -7,7 +7,9 @@
 #    pre-shared key, each the other's only peer. python3 http.server under A, curl under
 #    B: 1 MiB and 100 MiB over IPv4, 1 MiB over IPv6, sha256 equal. Junk datagrams at A's
 #    port are dropped and counted by reason and A still serves. A's status shows the
-#    peer, its endpoint, a handshake and the transfer; B started the handshake.
+#    peer, its endpoint, a handshake and the transfer; B started the handshake. A connect
+#    from B while A is stopped for 4 s completes when A resumes (no EHOSTUNREACH at 3 s);
+#    one to 10.93.0.3, in no peer's AllowedIPs, fails with EHOSTUNREACH within 2 s.
 #
 #   ┌ netns nc-wg-$$ ──────────────────────────────────────────────────────────────┐
 #   │  wireguard-go wg0 (TUN) 10.95.0.1/24, UDP 127.0.0.1:$GP ◄─ WireGuard ─►       │
@@ -117,6 +119,41 @@ assert_contains "$st" "wg dropped: 5 junk, 10 bad mac1, 5 unknown index, 0 unkno
 rx=$(printf '%s\n' "$st" | sed -n 's/^wg peer .* transfer \([0-9]*\) B received, \([0-9]*\) B sent.*/\2/p')
 [ "${rx:-0}" -gt $((100 * 1024 * 1024)) ] || fail "A sent $rx bytes to B by its transfer counter; want over 100 MiB"
 assert_contains "$(status_of B)" "wireguard wgb$$:" "B's status names --wg-name"
+
+# A connect whose SYNs go unanswered for over 3 s (A stopped for 4 s, as when a listener's
+# backlog is full) waits for the answer: WireGuard has no neighbour discovery, whose
+# silence would mean EHOSTUNREACH (regression: it failed so at 3 s). An address no peer's
+# AllowedIPs hold fails at once with EHOSTUNREACH, as Linux's wg answers it.
+probe=$(cat <<'PY'
+import errno, socket, sys, time
+t = time.monotonic()
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.settimeout(30)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    r = "connected"
+except OSError as e:
+    r = errno.errorcode.get(e.errno, str(e.errno))
+print(r, round(time.monotonic() - t, 1))
+PY
+)
+kill -STOP "${NC_SERVICE[A]}"
+(sleep 4; kill -CONT "${NC_SERVICE[A]}") &
+cont=$!
+out=$(under B "$PYTHON" -c "$probe" 10.93.0.1 "$HP")
+wait "$cont"
+note "connect to A stopped for 4 s: $out"
+# (After 3 s at least: else the stop was too short for the old failure to show.)
+case $out in
+"connected "[3-9].* | "connected "[1-9][0-9].*) ;;
+*) fail "a connect whose SYNs went unanswered for 4 s over WireGuard: '$out' (want connected after 3-4 s)" ;;
+esac
+out=$(under B "$PYTHON" -c "$probe" 10.93.0.3 "$HP")
+note "connect to an address no peer holds: $out"
+case $out in
+"EHOSTUNREACH "[01].*) ;;
+*) fail "a connect to 10.93.0.3 (in no peer's AllowedIPs): '$out' (want EHOSTUNREACH within 2 s)" ;;
+esac
 stop_service A
 stop_service B
 

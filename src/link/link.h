@@ -87,6 +87,10 @@ struct nc_link_ops {
 	 * of the event loop; timeout_ms() is how long the loop may sleep for them. */
 	void (*poll)(struct nc_link *l);
 	int (*timeout_ms)(struct nc_link *l);
+	/* An IP-level link's routing: can a packet to addr (AF_INET: 4 bytes, AF_INET6: 16)
+	 * leave on this link at all? 1 or 0. NULL for an Ethernet link, where neighbour
+	 * discovery answers that. */
+	int (*reaches)(struct nc_link *l, int family, const uint8_t *addr);
 };
 
 #define NC_LINK_OFF_RX_CSUM 0x1u

@@ -1439,6 +1439,14 @@ static unsigned wg_set_offload(struct nc_link *l, unsigned want)
 	return want & NC_LINK_OFF_RX_CSUM;
 }
 
+/* A packet to addr has a peer (an AllowedIPs prefix holds it), whatever its session. */
+static int wg_reaches(struct nc_link *l, int family, const uint8_t *addr)
+{
+	struct wg *w = l->priv;
+
+	return nc_wg_route_lookup(&w->rt, family, addr) != NULL;
+}
+
 static const struct nc_link_ops wg_ops = {
 	.name = "wireguard",
 	.send = wg_send,
@@ -1449,6 +1457,7 @@ static const struct nc_link_ops wg_ops = {
 	.poll = wg_poll,
 	.timeout_ms = wg_timeout_ms,
 	.set_offload = wg_set_offload,
+	.reaches = wg_reaches,
 };
 
 /* ---- open ------------------------------------------------------------------------- */

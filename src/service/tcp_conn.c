@@ -713,28 +713,39 @@ static int nd6_neighbor_known(const ip6_addr_t *a)
  * address has had no ARP answer for NC_UNREACH_MS, give up with EHOSTUNREACH, as Linux
  * does after its neighbour probes fail (lwIP would say ETIMEDOUT after its SYN
  * retransmissions, ~6 s: right only when the host is there and drops the SYNs).
+ * An IP-level link (WireGuard) has no neighbours: the connect gives up at the first poll
+ * when the link has no route to the address (Linux's wg answers such a packet with ICMP
+ * host unreachable), and otherwise waits for lwIP's verdict like any SYN not answered.
  */
 static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct nc_sock *s = arg;
+	struct nc_link *l;
 	struct eth_addr *mac;
 	const ip4_addr_t *ipr;
 	struct nc_service *svc;
+	int v6;
+	uint8_t a[16];
 
 	if (!s || s->state != NC_STATE_CONNECTING)
 		return ERR_OK;
 	svc = s->svc;
-	if ((u32_t)(sys_now() - s->conn.connect_start) < NC_UNREACH_MS)
+	l = svc->link;
+	v6 = IP_IS_V6(&pcb->remote_ip);
+	/* A copy: GCC with ASan takes the u32_t array for 4 bytes (stringop-overread). */
+	if (v6)
+		memcpy(a, ip_2_ip6(&pcb->remote_ip)->addr, 16);
+	else
+		memcpy(a, &ip_2_ip4(&pcb->remote_ip)->addr, 4);
+	if (v6 ? nc_ip6_is_ours(svc, a) :
+		 ip4_addr_eq(ip_2_ip4(&pcb->remote_ip), netif_ip4_addr(&svc->netif)))
 		return ERR_OK;
-	if (IP_IS_V6(&pcb->remote_ip)) {
-		uint8_t a6[16];
-
-		/* A copy: GCC with ASan takes the u32_t array for 4 bytes (stringop-overread). */
-		memcpy(a6, ip_2_ip6(&pcb->remote_ip)->addr, sizeof(a6));
-		if (nc_ip6_is_ours(svc, a6) || nd6_neighbor_known(ip_2_ip6(&pcb->remote_ip)))
+	if (l->ip_level) {
+		if (!l->ops->reaches || l->ops->reaches(l, v6 ? AF_INET6 : AF_INET, a))
 			return ERR_OK;
-	} else if (ip4_addr_eq(ip_2_ip4(&pcb->remote_ip), netif_ip4_addr(&svc->netif)) ||
-		   etharp_find_addr(&svc->netif, ip_2_ip4(&pcb->remote_ip), &mac, &ipr) >= 0) {
+	} else if ((u32_t)(sys_now() - s->conn.connect_start) < NC_UNREACH_MS ||
+		   (v6 ? nd6_neighbor_known(ip_2_ip6(&pcb->remote_ip)) :
+			 etharp_find_addr(&svc->netif, ip_2_ip4(&pcb->remote_ip), &mac, &ipr) >= 0)) {
 		return ERR_OK;
 	}
 	pcb_abort(svc, pcb);
