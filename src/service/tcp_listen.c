@@ -208,6 +208,40 @@ int nc_sock_bind(struct nc_service *svc, const struct nc_bind_req *req, int *app
 
 static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err);
 
+#define NC_LWIP_BACKLOG_OPEN 255   /* lwIP's backlog while the accept queue has room */
+
+/*
+ * backlog_sync() - lwIP counts a listener's connections from their SYN (half-open ones)
+ * and those we hold (tcp_backlog_delayed()) against one backlog, and drops SYNs beyond
+ * it: with listen()'s value there, a burst of SYNs larger than a small backlog got one
+ * SYN-ACK per backlog slot and the rest waited for their retransmission, a second later.
+ * Linux limits only its accept queue by the backlog (SYNs beyond it are answered with
+ * cookies). So the pcb's backlog stays at NC_LWIP_BACKLOG_OPEN (half-opens up to that
+ * many) while a member of l's group holds fewer than its listen() backlog of connections
+ * the program's queue had no room for, and is 1 once all of them do: then every SYN is
+ * dropped, as Linux drops them while its accept queue is full.
+ */
+static void backlog_sync(struct nc_sock *l)
+{
+	struct nc_sock *m = l, *holder = NULL, *c;
+	int open = 0, held;
+	u8_t lwip_backlog;
+
+	do {
+		held = 0;
+		for (c = m->lsn.pending; c && held < m->lsn.backlog; c = c->pnext)
+			held++;
+		if (!m->dead && held < m->lsn.backlog)
+			open = 1;
+		if (m->pcb)
+			holder = m;
+		m = m->lsn.gnext;
+	} while (m && m != l);
+	lwip_backlog = open ? NC_LWIP_BACKLOG_OPEN : 1;
+	if (holder)
+		tcp_backlog_set(holder->pcb, lwip_backlog);
+}
+
 /*
  * group_join() - listen() on a bound socket whose port another listener holds: with
  * SO_REUSEPORT on both (and the same user, as Linux requires), s joins that listener's
@@ -233,6 +267,7 @@ static int group_join(struct nc_service *svc, struct nc_sock *s, int backlog)
 	s->lsn.backlog = backlog;
 	s->lsn.gnext = l->lsn.gnext;
 	l->lsn.gnext = s;
+	backlog_sync(l);
 	nc_sock_set_kind(svc, s, NC_KIND_LISTENER);
 	nc_epoll_del(svc, s->fd);
 	nc_epoll_add(svc, s->fd, EPOLLOUT | EPOLLRDHUP | EPOLLET, &s->h);
@@ -265,6 +300,7 @@ static void group_leave(struct nc_sock *s)
 		s->pcb = NULL;
 	}
 	s->lsn.gnext = s->lsn.grr = NULL;
+	backlog_sync(next);
 }
 
 /* The member of l's group that takes the next connection: round robin, preferring one
@@ -312,8 +348,7 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 	if (s->kind == NC_KIND_LISTENER) {
 		/* listen() again: Linux only changes the backlog. */
 		s->lsn.backlog = backlog;
-		if (s->pcb)
-			tcp_backlog_set(s->pcb, (u8_t)backlog);
+		backlog_sync(s);
 		*local = s->local;
 		return 0;
 	}
@@ -324,7 +359,7 @@ int nc_sock_listen(struct nc_service *svc, struct nc_sock *s, const struct nc_li
 			lpcb = NULL;
 			e = ERR_USE;
 		} else {
-			lpcb = tcp_listen_with_backlog_and_err(s->pcb, (u8_t)backlog, &e);
+			lpcb = tcp_listen_with_backlog_and_err(s->pcb, NC_LWIP_BACKLOG_OPEN, &e);
 		}
 		if (lpcb || e != ERR_USE || !nc_sock_reap_closed_port(svc, s->local.port, 0))
 			break;
@@ -455,7 +490,7 @@ static void listener_flush(struct nc_service *svc, struct nc_sock *l)
 		}
 		r = deliver_accept(l, c);
 		if (r == -EAGAIN)
-			return;
+			break;
 		l->lsn.pending = c->pnext;
 		c->pnext = NULL;
 		if (r < 0) {
@@ -464,6 +499,7 @@ static void listener_flush(struct nc_service *svc, struct nc_sock *l)
 		}
 		tcp_backlog_accepted(c->pcb);
 	}
+	backlog_sync(l);
 }
 
 static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
@@ -531,6 +567,7 @@ static err_t listener_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	while (*pp)
 		pp = &(*pp)->pnext;
 	*pp = c;
+	backlog_sync(l);
 	return ERR_OK;
 }
 
