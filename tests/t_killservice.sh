@@ -33,10 +33,12 @@ PY
 cat >"$NC_TMP/holder.py" <<'PY'
 import errno, os, socket, sys, threading, time
 port, lport, flag = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+# The listener first: bound after the connections, its port (free on the host) was now
+# and then one of their ephemeral ports (EADDRINUSE, about 1 run in 300).
+lst = socket.socket(); lst.bind(("0.0.0.0", lport)); lst.listen(8)
 conns = [socket.create_connection(("10.88.0.1", port), timeout=10) for _ in range(100)]
 for c in conns:
     c.settimeout(None)
-lst = socket.socket(); lst.bind(("0.0.0.0", lport)); lst.listen(8)
 results, done = [], {}
 def reader(s):
     try:
