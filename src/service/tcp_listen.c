@@ -14,7 +14,8 @@
  * listener's pair: accept() in the program is a local recvmsg(), and blocking,
  * non-blocking, epoll and several processes accepting on one listener behave as the
  * kernel's do. When the program's queue is full the connection waits on lsn.pending
- * (counted in lwIP's backlog) until EPOLLOUT says there is room again. Each connection's
+ * until EPOLLOUT says there is room again; once listen()'s backlog of them waits, SYNs
+ * are dropped (backlog_sync(): half-open connections do not count). Each connection's
  * pair starts with one byte, the accept mark (NC_ACCEPT_MARK), which accept reads away:
  * when the program closes its listener with connections still queued they go with the
  * mark unread, our ends report ECONNRESET and the connections are reset, as Linux does
