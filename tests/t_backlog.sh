@@ -23,7 +23,7 @@ P1=$(free_tcp_port)
 P2=$(free_tcp_port)
 mkfifo "$NC_TMP/go" "$NC_TMP/go2"
 spawn_under A srv "$PYTHON" -c '
-import resource, select, socket, sys, time
+import select, socket, sys, time
 ls = []
 for port, backlog in ((int(sys.argv[1]), 2), (int(sys.argv[2]), 102)):
     s = socket.socket()

@@ -731,23 +731,19 @@ static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 		return ERR_OK;
 	svc = s->svc;
 	l = svc->link;
+	if (!l->ip_level && (u32_t)(sys_now() - s->conn.connect_start) < NC_UNREACH_MS)
+		return ERR_OK;
 	v6 = IP_IS_V6(&pcb->remote_ip);
 	/* A copy: GCC with ASan takes the u32_t array for 4 bytes (stringop-overread). */
-	if (v6)
-		memcpy(a, ip_2_ip6(&pcb->remote_ip)->addr, 16);
-	else
-		memcpy(a, &ip_2_ip4(&pcb->remote_ip)->addr, 4);
+	memcpy(a, v6 ? (const void *)ip_2_ip6(&pcb->remote_ip)->addr :
+		       (const void *)&ip_2_ip4(&pcb->remote_ip)->addr, v6 ? 16 : 4);
 	if (v6 ? nc_ip6_is_ours(svc, a) :
 		 ip4_addr_eq(ip_2_ip4(&pcb->remote_ip), netif_ip4_addr(&svc->netif)))
 		return ERR_OK;
-	if (l->ip_level) {
-		if (!l->ops->reaches || l->ops->reaches(l, v6 ? AF_INET6 : AF_INET, a))
-			return ERR_OK;
-	} else if ((u32_t)(sys_now() - s->conn.connect_start) < NC_UNREACH_MS ||
-		   (v6 ? nd6_neighbor_known(ip_2_ip6(&pcb->remote_ip)) :
-			 etharp_find_addr(&svc->netif, ip_2_ip4(&pcb->remote_ip), &mac, &ipr) >= 0)) {
+	if (l->ip_level ? !l->ops->reaches || l->ops->reaches(l, v6 ? AF_INET6 : AF_INET, a) :
+	    v6 ? nd6_neighbor_known(ip_2_ip6(&pcb->remote_ip)) :
+		 etharp_find_addr(&svc->netif, ip_2_ip4(&pcb->remote_ip), &mac, &ipr) >= 0)
 		return ERR_OK;
-	}
 	pcb_abort(svc, pcb);
 	s->pcb = NULL;
 	connect_failed(svc, s, EHOSTUNREACH);

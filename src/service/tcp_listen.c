@@ -480,6 +480,8 @@ int nc_listener_take_kernel(struct nc_service *svc, const struct nc_addr *to, in
 
 static void listener_flush(struct nc_service *svc, struct nc_sock *l)
 {
+	if (!l->lsn.pending)
+		return;   /* the common case, at every turn of the program's accept queue */
 	while (l->lsn.pending) {
 		struct nc_sock *c = l->lsn.pending;
 		int r;
